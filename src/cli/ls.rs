@@ -1,0 +1,255 @@
+//! `skiff ls`: the inventory as a table or one JSON document.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::args::LsWhat;
+use crate::cloud::CloudError;
+use crate::cloud::inventory::{Inventory, Wanted};
+use crate::model::{Bucket, Instance};
+use crate::render::{self, Column, Row};
+
+pub fn wanted(what: LsWhat) -> Wanted {
+    match what {
+        LsWhat::All => Wanted::ALL,
+        LsWhat::Instances => Wanted {
+            instances: true,
+            clusters: false,
+            buckets: false,
+        },
+        LsWhat::Clusters => Wanted {
+            instances: false,
+            clusters: true,
+            buckets: false,
+        },
+        LsWhat::Buckets => Wanted {
+            instances: false,
+            clusters: false,
+            buckets: true,
+        },
+    }
+}
+
+/// A Spark or EMR cluster in the shape of `ls --json`.
+#[derive(Debug, Serialize)]
+struct ClusterJson<'a> {
+    name: &'a str,
+    kind: &'static str,
+    id: Option<&'a str>,
+    state: String,
+    region: &'a str,
+    nodes: i64,
+    /// Spark: the master's instance id; EMR: the master's public DNS name.
+    master: Option<&'a str>,
+    /// Spark: flintrock, spark-ec2 or tags; EMR: null.
+    convention: Option<&'static str>,
+    /// Spark: the worker instance ids; EMR: empty.
+    workers: Vec<&'a str>,
+    /// EMR: release label; Spark: null.
+    release: Option<&'a str>,
+    applications: Vec<&'a str>,
+}
+
+fn clusters_json(inv: &Inventory) -> Vec<ClusterJson<'_>> {
+    let spark = inv.spark_clusters.iter().map(|c| ClusterJson {
+        name: &c.name,
+        kind: "spark",
+        id: None,
+        state: c.state.label().replace(' ', "-"),
+        region: &c.region,
+        nodes: i64::try_from(c.node_count()).unwrap_or(i64::MAX),
+        master: c.master.as_deref(),
+        convention: Some(c.convention.as_str()),
+        workers: c.workers.iter().map(String::as_str).collect(),
+        release: None,
+        applications: vec![],
+    });
+    let emr = inv.emr_clusters.iter().map(|c| ClusterJson {
+        name: &c.name,
+        kind: "emr",
+        id: Some(&c.id),
+        state: c.state.as_str().to_string(),
+        region: &c.region,
+        nodes: c.node_count(),
+        master: c.master_public_dns.as_deref(),
+        convention: None,
+        workers: vec![],
+        release: c.release.as_deref(),
+        applications: c.applications.iter().map(String::as_str).collect(),
+    });
+    spark.chain(emr).collect()
+}
+
+fn to_value<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// The `--json` document: only the asked-for keys are present.
+pub fn json_document(inv: &Inventory, what: Wanted) -> Value {
+    let mut doc = Map::new();
+    if what.instances {
+        doc.insert(
+            "instances".into(),
+            to_value::<Vec<Instance>>(&inv.instances),
+        );
+    }
+    if what.clusters {
+        doc.insert("clusters".into(), to_value(&clusters_json(inv)));
+    }
+    if what.buckets {
+        doc.insert("buckets".into(), to_value::<Vec<Bucket>>(&inv.buckets));
+    }
+    Value::Object(doc)
+}
+
+fn table(title: &str, columns: &[Column], rows: &[Row], out: &mut String) {
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.title.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(&row.cells) {
+            *w = (*w).max(cell.text.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    out.push_str(&format!("{title} ({})\n", rows.len()));
+    out.push_str(&line(columns.iter().map(|c| c.title).collect()));
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(row.cells.iter().map(|c| c.text.as_str()).collect()));
+        out.push('\n');
+    }
+}
+
+/// The readable tables, one per asked-for kind.
+pub fn text_tables(inv: &Inventory, what: Wanted, now: chrono::DateTime<chrono::Utc>) -> String {
+    let mut out = String::new();
+    if what.instances {
+        let rows: Vec<Row> = inv
+            .instances
+            .iter()
+            .map(|i| render::instances::row(i, now))
+            .collect();
+        table("Instances", render::instances::COLUMNS, &rows, &mut out);
+    }
+    if what.clusters {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let mut rows: Vec<Row> = inv
+            .spark_clusters
+            .iter()
+            .map(|c| render::clusters::spark_row(c, &inv.instances))
+            .collect();
+        rows.extend(inv.emr_clusters.iter().map(render::clusters::emr_row));
+        table("Clusters", render::clusters::COLUMNS, &rows, &mut out);
+    }
+    if what.buckets {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let rows: Vec<Row> = inv.buckets.iter().map(render::buckets::row).collect();
+        table("Buckets", render::buckets::COLUMNS, &rows, &mut out);
+    }
+    out
+}
+
+/// One line that says what failed: the first error, and how many more.
+pub fn failure_line(errors: &[CloudError]) -> Option<String> {
+    let first = errors.first()?;
+    let more = errors.len() - 1;
+    Some(if more == 0 {
+        first.to_string()
+    } else {
+        format!(
+            "{first} (and {more} more failed: {})",
+            errors[1..]
+                .iter()
+                .map(|e| format!("{} {}", e.service, e.region))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+
+    #[test]
+    fn json_has_only_the_asked_keys_and_the_documented_fields() {
+        let inv = demo::inventory();
+        let doc = json_document(&inv, wanted(LsWhat::Clusters));
+        let obj = doc.as_object().expect("object");
+        assert_eq!(obj.keys().collect::<Vec<_>>(), ["clusters"]);
+        let all = json_document(&inv, Wanted::ALL);
+        let inst = &all["instances"][0];
+        for key in [
+            "id",
+            "name",
+            "type",
+            "state",
+            "region",
+            "az",
+            "public_ip",
+            "private_ip",
+            "key_name",
+            "launch_time",
+            "cluster",
+            "tags",
+        ] {
+            assert!(inst.get(key).is_some(), "instance field {key}");
+        }
+        assert_eq!(inst["launch_time"], "2026-11-21T07:45:00Z");
+        let rnd = all["clusters"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|c| c["name"] == "rnd")
+            .expect("rnd");
+        assert_eq!(rnd["kind"], "spark");
+        assert_eq!(rnd["nodes"], 4);
+        assert_eq!(rnd["id"], Value::Null);
+        let emr = all["clusters"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|c| c["kind"] == "emr")
+            .expect("emr");
+        assert_eq!(emr["id"], "j-2DEMO0ANALYTICS");
+        for key in ["name", "region", "created"] {
+            assert!(all["buckets"][0].get(key).is_some(), "bucket field {key}");
+        }
+    }
+
+    #[test]
+    fn text_tables_have_a_header_and_a_line_per_item() {
+        let inv = demo::inventory();
+        let text = text_tables(&inv, Wanted::ALL, demo::now());
+        assert!(text.contains("Instances (12)\nNAME"));
+        assert!(text.contains("Buckets (3)\nNAME"));
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("rnd-slave-")).count(),
+            3
+        );
+    }
+
+    #[test]
+    fn failure_line_is_one_line_naming_the_rest() {
+        let errs = vec![
+            CloudError::new("ec2", "us-east-1", "cannot connect: Connection refused"),
+            CloudError::new("emr", "us-east-1", "cannot connect: Connection refused"),
+        ];
+        let line = failure_line(&errs).expect("line");
+        assert!(!line.contains('\n'));
+        assert!(line.starts_with("ec2 us-east-1: cannot connect"));
+        assert!(line.ends_with("(and 1 more failed: emr us-east-1)"));
+        assert_eq!(failure_line(&[]), None);
+    }
+}

@@ -1,0 +1,171 @@
+//! The command line: every daily task without the TUI, with `--json` output
+//! and meaningful exit codes. `anyhow` lives here and in `main`, not deeper.
+
+pub mod args;
+pub mod ls;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::cloud::inventory::{self, InventoryOptions};
+use crate::cloud::{Session, SessionOptions};
+use crate::config::{Config, Dirs};
+use crate::sandbox::{MotoServer, sandbox_options, seed_sample_account};
+use crate::spark::ClusterTags;
+use args::{Cli, Command, GlobalArgs, LsArgs, SandboxArgs};
+
+/// Session options: flags win over the config file, which wins over defaults.
+pub fn session_options(global: &GlobalArgs, config: &Config) -> SessionOptions {
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    SessionOptions {
+        profile: global
+            .profile
+            .clone()
+            .or_else(|| non_empty(&config.aws.profile)),
+        regions: if global.regions.is_empty() {
+            config.aws.regions.clone()
+        } else {
+            global.regions.clone()
+        },
+        all_regions: global.all_regions,
+        endpoint_url: global
+            .endpoint_url
+            .clone()
+            .filter(|u| !u.is_empty())
+            .or_else(|| non_empty(&config.aws.endpoint_url)),
+        connect_timeout: Duration::from_secs(config.aws.connect_timeout_secs),
+        attempt_timeout: Duration::from_secs(config.aws.attempt_timeout_secs),
+        operation_timeout: Duration::from_secs(config.aws.operation_timeout_secs),
+        max_attempts: config.aws.max_attempts,
+        static_credentials: None,
+    }
+}
+
+pub fn inventory_options(config: &Config) -> InventoryOptions {
+    InventoryOptions {
+        emr_terminated_days: config.inventory.emr_terminated_days,
+        cluster_tags: ClusterTags {
+            cluster: config.spark.cluster_tag.clone(),
+            role: config.spark.role_tag.clone(),
+        },
+    }
+}
+
+/// Runs the parsed command line; the TUI when no command is given.
+pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
+    let (config, _) = Config::load(cli.global.config.as_deref(), &dirs)?;
+    match cli.command {
+        None => {
+            let opts = session_options(&cli.global, &config);
+            crate::tui::run(crate::tui::Launch {
+                config,
+                dirs,
+                session: opts,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Ls(args)) => ls(&cli.global, &config, &args).await,
+        Some(Command::Sandbox(args)) => sandbox(config, dirs, &args).await,
+        Some(Command::RenderScreens { out }) => {
+            let written = crate::tui::screens::render_all(&config, &out)?;
+            for path in written {
+                println!("{}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn ls(global: &GlobalArgs, config: &Config, args: &LsArgs) -> anyhow::Result<ExitCode> {
+    let session = Session::connect(&session_options(global, config)).await?;
+    let wanted = ls::wanted(args.what);
+    let now = chrono::Utc::now();
+    let (inv, errors) =
+        inventory::fetch_all(&session, wanted, &inventory_options(config), now).await;
+    let total = inventory::slice_keys(&session, wanted).len();
+    if !errors.is_empty() && errors.len() == total {
+        anyhow::bail!(ls::failure_line(&errors).unwrap_or_default());
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&ls::json_document(&inv, wanted))?
+        );
+    } else {
+        print!("{}", ls::text_tables(&inv, wanted, now));
+    }
+    match ls::failure_line(&errors) {
+        // Partial: what could be listed is printed, the rest is named, exit 2.
+        Some(line) => {
+            eprintln!("skiff: incomplete: {line}");
+            Ok(ExitCode::from(2))
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+async fn sandbox(config: Config, dirs: Dirs, args: &SandboxArgs) -> anyhow::Result<ExitCode> {
+    eprintln!("skiff sandbox: starting moto (local AWS emulator) on 127.0.0.1 …");
+    let started = std::time::Instant::now();
+    let moto = tokio::task::spawn_blocking(MotoServer::start)
+        .await
+        .context("sandbox start-up task failed")??;
+    let opts = sandbox_options(&moto.endpoint());
+    let session = Session::connect(&opts).await?;
+    let seeded = seed_sample_account(&session)
+        .await
+        .context("seeding the sandbox")?;
+    eprintln!(
+        "skiff sandbox: {} seeded in {:.1} s: {} instances (+{} EMR nodes), {} Spark clusters, 1 EMR cluster, {} buckets",
+        moto.endpoint(),
+        started.elapsed().as_secs_f64(),
+        seeded.instances.len(),
+        seeded.emr_node_count,
+        seeded.spark_clusters.len(),
+        seeded.buckets.len(),
+    );
+    if args.no_tui {
+        let (id, secret) = crate::sandbox::SANDBOX_KEYS;
+        println!("export AWS_ENDPOINT_URL={}", moto.endpoint());
+        println!("export AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret}");
+        println!("# then: skiff --region us-east-1 --region eu-west-1 ls");
+        eprintln!("skiff sandbox: running until Ctrl-C");
+        wait_for_shutdown().await;
+    } else {
+        crate::tui::run(crate::tui::Launch {
+            config,
+            dirs,
+            session: opts,
+        })
+        .await?;
+    }
+    drop(moto);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+pub async fn wait_for_shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

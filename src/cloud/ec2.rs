@@ -1,0 +1,154 @@
+//! EC2: instances of one region, with their EBS volumes, as domain values.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_ec2::types as ec2;
+use chrono::{DateTime, Utc};
+
+use super::{CloudError, Session};
+use crate::model::{Instance, InstanceState, Volume};
+
+const SERVICE: &str = "ec2";
+
+/// Every instance in `region` (all pages), with attached volumes filled in.
+pub async fn list_instances(session: &Session, region: &str) -> Result<Vec<Instance>, CloudError> {
+    let client = session.ec2(region);
+    let (instances, volumes) = futures::try_join!(
+        async {
+            let mut out = Vec::new();
+            let mut pages = client.describe_instances().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+                for reservation in page.reservations.unwrap_or_default() {
+                    out.extend(reservation.instances.unwrap_or_default());
+                }
+            }
+            Ok::<_, CloudError>(out)
+        },
+        async {
+            let mut out = Vec::new();
+            let mut pages = client.describe_volumes().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+                out.extend(page.volumes.unwrap_or_default());
+            }
+            Ok::<_, CloudError>(out)
+        }
+    )?;
+    let volumes = volumes_by_instance(volumes);
+    let mut list: Vec<Instance> = instances
+        .into_iter()
+        .map(|i| instance_from_sdk(i, region, &volumes))
+        .collect();
+    list.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(list)
+}
+
+fn volumes_by_instance(volumes: Vec<ec2::Volume>) -> HashMap<String, Vec<Volume>> {
+    let mut map: HashMap<String, Vec<Volume>> = HashMap::new();
+    for v in volumes {
+        for attachment in v.attachments() {
+            let Some(instance_id) = attachment.instance_id() else {
+                continue;
+            };
+            map.entry(instance_id.to_string())
+                .or_default()
+                .push(Volume {
+                    id: v.volume_id().unwrap_or_default().to_string(),
+                    device: attachment.device().map(str::to_string),
+                    size_gib: v.size().unwrap_or_default(),
+                    volume_type: v.volume_type().map(|t| t.as_str().to_string()),
+                });
+        }
+    }
+    for list in map.values_mut() {
+        list.sort_by(|a, b| a.device.cmp(&b.device).then(a.id.cmp(&b.id)));
+    }
+    map
+}
+
+pub(crate) fn to_utc(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+pub(crate) fn state_from_sdk(name: Option<&ec2::InstanceStateName>) -> InstanceState {
+    match name {
+        Some(ec2::InstanceStateName::Pending) => InstanceState::Pending,
+        Some(ec2::InstanceStateName::Running) => InstanceState::Running,
+        Some(ec2::InstanceStateName::Stopping) => InstanceState::Stopping,
+        Some(ec2::InstanceStateName::Stopped) => InstanceState::Stopped,
+        Some(ec2::InstanceStateName::ShuttingDown) => InstanceState::ShuttingDown,
+        Some(ec2::InstanceStateName::Terminated) => InstanceState::Terminated,
+        _ => InstanceState::Unknown,
+    }
+}
+
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn instance_from_sdk(
+    i: ec2::Instance,
+    region: &str,
+    volumes: &HashMap<String, Vec<Volume>>,
+) -> Instance {
+    let tags: BTreeMap<String, String> = i
+        .tags()
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect();
+    let id = i.instance_id().unwrap_or_default().to_string();
+    let mut attached = volumes.get(&id).cloned().unwrap_or_default();
+    if attached.is_empty() {
+        // Without DescribeVolumes data, keep at least the ids from the mapping.
+        attached = i
+            .block_device_mappings()
+            .iter()
+            .filter_map(|m| {
+                Some(Volume {
+                    id: m.ebs()?.volume_id()?.to_string(),
+                    device: m.device_name().map(str::to_string),
+                    size_gib: 0,
+                    volume_type: None,
+                })
+            })
+            .collect();
+    }
+    Instance {
+        name: tags.get("Name").filter(|n| !n.is_empty()).cloned(),
+        instance_type: i
+            .instance_type()
+            .map_or_else(String::new, |t| t.as_str().to_string()),
+        state: state_from_sdk(i.state().and_then(|s| s.name())),
+        region: region.to_string(),
+        az: non_empty(i.placement().and_then(|p| p.availability_zone())),
+        public_ip: non_empty(i.public_ip_address()),
+        public_dns: non_empty(i.public_dns_name()),
+        private_ip: non_empty(i.private_ip_address()),
+        key_name: non_empty(i.key_name()),
+        launch_time: i.launch_time().and_then(to_utc),
+        spot: matches!(
+            i.instance_lifecycle(),
+            Some(ec2::InstanceLifecycleType::Spot)
+        ),
+        hibernation_configured: i
+            .hibernation_options()
+            .and_then(|h| h.configured())
+            .unwrap_or(false),
+        image_id: non_empty(i.image_id()),
+        security_groups: i
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_name().map(str::to_string))
+            .collect(),
+        volumes: attached,
+        tags,
+        cluster: None,
+        id,
+    }
+}

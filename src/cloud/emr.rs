@@ -1,0 +1,217 @@
+//! EMR: active clusters, and those terminated within the last days, with their
+//! instance groups.
+
+use aws_sdk_emr::types as emr;
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::ec2::to_utc;
+use super::{CloudError, Session};
+use crate::model::{EmrCluster, EmrInstanceGroup, EmrState};
+
+const SERVICE: &str = "emr";
+/// Describe calls in flight at once per region.
+const DESCRIBE_CONCURRENCY: usize = 8;
+
+const ACTIVE: [emr::ClusterState; 5] = [
+    emr::ClusterState::Starting,
+    emr::ClusterState::Bootstrapping,
+    emr::ClusterState::Running,
+    emr::ClusterState::Waiting,
+    emr::ClusterState::Terminating,
+];
+
+/// Active EMR clusters of `region`, plus those terminated within
+/// `terminated_days` of `now`, each described in full.
+pub async fn list_clusters(
+    session: &Session,
+    region: &str,
+    terminated_days: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<EmrCluster>, CloudError> {
+    let client = session.emr(region);
+    let mut ids: Vec<String> = Vec::new();
+    let mut pages = client
+        .list_clusters()
+        .set_cluster_states(Some(ACTIVE.to_vec()))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+        ids.extend(
+            page.clusters()
+                .iter()
+                .filter_map(|c| c.id().map(str::to_string)),
+        );
+    }
+    if terminated_days > 0 {
+        let since = now - chrono::Duration::days(i64::from(terminated_days));
+        let mut pages = client
+            .list_clusters()
+            .cluster_states(emr::ClusterState::Terminated)
+            .cluster_states(emr::ClusterState::TerminatedWithErrors)
+            .created_after(aws_smithy_types::DateTime::from_secs(since.timestamp()))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+            ids.extend(
+                page.clusters()
+                    .iter()
+                    .filter_map(|c| c.id().map(str::to_string)),
+            );
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    let mut clusters: Vec<EmrCluster> = stream::iter(ids)
+        .map(|id| describe(&client, region, id))
+        .buffer_unordered(DESCRIBE_CONCURRENCY)
+        .try_collect()
+        .await?;
+    // A cluster belongs to the region in its ARN. AWS never lists another
+    // region's cluster, but emulators that ignore the region do; without this
+    // the same cluster would appear once per region listed.
+    clusters.retain(|c| c.region == region);
+    clusters.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    Ok(clusters)
+}
+
+async fn describe(
+    client: &aws_sdk_emr::Client,
+    region: &str,
+    id: String,
+) -> Result<EmrCluster, CloudError> {
+    let (described, groups) = futures::try_join!(
+        async {
+            let sent = client.describe_cluster().cluster_id(&id).send().await;
+            sent.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))
+        },
+        async {
+            let mut groups = Vec::new();
+            let mut pages = client
+                .list_instance_groups()
+                .cluster_id(&id)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+                groups.extend(page.instance_groups.unwrap_or_default());
+            }
+            Ok(groups)
+        }
+    )?;
+    let c = described.cluster.ok_or_else(|| {
+        CloudError::new(
+            SERVICE,
+            region,
+            format!("DescribeCluster {id}: no cluster in the answer"),
+        )
+    })?;
+    Ok(cluster_from_sdk(c, id, region, groups))
+}
+
+fn state_from_sdk(s: Option<&emr::ClusterState>) -> EmrState {
+    match s {
+        Some(emr::ClusterState::Starting) => EmrState::Starting,
+        Some(emr::ClusterState::Bootstrapping) => EmrState::Bootstrapping,
+        Some(emr::ClusterState::Running) => EmrState::Running,
+        Some(emr::ClusterState::Waiting) => EmrState::Waiting,
+        Some(emr::ClusterState::Terminating) => EmrState::Terminating,
+        Some(emr::ClusterState::Terminated) => EmrState::Terminated,
+        Some(emr::ClusterState::TerminatedWithErrors) => EmrState::TerminatedWithErrors,
+        _ => EmrState::Unknown,
+    }
+}
+
+/// The region field of an ARN (`arn:aws:elasticmapreduce:REGION:ACCOUNT:…`).
+fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
+fn cluster_from_sdk(
+    c: emr::Cluster,
+    id: String,
+    region: &str,
+    groups: Vec<emr::InstanceGroup>,
+) -> EmrCluster {
+    let region = c.cluster_arn().and_then(arn_region).unwrap_or(region);
+    let status = c.status();
+    let mut instance_groups: Vec<EmrInstanceGroup> = groups
+        .into_iter()
+        .map(|g| EmrInstanceGroup {
+            id: g.id().unwrap_or_default().to_string(),
+            role: g
+                .instance_group_type()
+                .map_or_else(String::new, |t| t.as_str().to_string()),
+            instance_type: g.instance_type().unwrap_or_default().to_string(),
+            requested: g.requested_instance_count().unwrap_or_default(),
+            running: g.running_instance_count().unwrap_or_default(),
+            market: g
+                .market()
+                .map_or_else(String::new, |m| m.as_str().to_string()),
+        })
+        .collect();
+    let role_rank = |r: &str| match r {
+        "MASTER" => 0,
+        "CORE" => 1,
+        _ => 2,
+    };
+    instance_groups.sort_by(|a, b| {
+        role_rank(&a.role)
+            .cmp(&role_rank(&b.role))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut applications: Vec<String> = c
+        .applications()
+        .iter()
+        .filter_map(|a| a.name().map(str::to_string))
+        .collect();
+    applications.sort();
+    EmrCluster {
+        name: c.name().unwrap_or_default().to_string(),
+        state: state_from_sdk(status.and_then(|s| s.state())),
+        region: region.to_string(),
+        release: c.release_label().map(str::to_string),
+        applications,
+        master_public_dns: c
+            .master_public_dns_name()
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        instance_groups,
+        created: status
+            .and_then(|s| s.timeline())
+            .and_then(|t| t.creation_date_time())
+            .and_then(to_utc),
+        termination_protected: c.termination_protected().unwrap_or(false),
+        tags: c
+            .tags()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect(),
+        id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_region_is_the_fourth_field() {
+        assert_eq!(
+            arn_region("arn:aws:elasticmapreduce:eu-west-1:123456789012:cluster/j-1"),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            arn_region("arn:aws:elasticmapreduce::123:cluster/j-1"),
+            None
+        );
+        assert_eq!(arn_region("nonsense"), None);
+    }
+}

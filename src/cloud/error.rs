@@ -1,0 +1,120 @@
+//! Errors from AWS calls, turned into sentences a user can act on.
+
+use std::error::Error as StdError;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// A failed AWS call: which service and region, and what went wrong in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{service} {region}: {message}")]
+pub struct CloudError {
+    pub service: &'static str,
+    pub region: String,
+    /// The AWS error code when the service answered (AccessDenied, …).
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl CloudError {
+    pub fn new(service: &'static str, region: &str, message: impl Into<String>) -> Self {
+        Self {
+            service,
+            region: region.to_string(),
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// Describes any SDK error for a user.
+    pub fn from_sdk<E, R>(service: &'static str, region: &str, err: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let (code, message) = describe(err);
+        Self {
+            service,
+            region: region.to_string(),
+            code,
+            message,
+        }
+    }
+}
+
+/// The innermost cause of an error chain, which is where the words that help
+/// (connection refused, dns error) usually are.
+fn root_cause(err: &(dyn StdError + 'static)) -> String {
+    let mut cur = err;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// The credentials error in a chain, if resolving credentials is what failed.
+fn credentials_failure(err: &(dyn StdError + 'static)) -> Option<String> {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+            .is_some()
+        {
+            return Some(root_cause(e));
+        }
+        cur = e.source();
+    }
+    None
+}
+
+fn describe<E, R>(err: &SdkError<E, R>) -> (Option<String>, String)
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    if let Some(why) = credentials_failure(err) {
+        return (
+            Some("NoCredentials".into()),
+            format!(
+                "no usable AWS credentials (looked in the environment, the profile's \
+                 ~/.aws/config and ~/.aws/credentials entries, SSO, credential_process and \
+                 instance metadata; last answer: {why}). Set AWS_PROFILE or --profile, or run \
+                 `aws configure`"
+            ),
+        );
+    }
+    match err {
+        SdkError::ServiceError(ctx) => {
+            let e = ctx.err();
+            let code = e.code().map(str::to_string);
+            let message = match (e.code(), e.message()) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c.to_string(),
+                (None, Some(m)) => m.to_string(),
+                (None, None) => "the service returned an error without a message".to_string(),
+            };
+            (code, message)
+        }
+        SdkError::TimeoutError(_) => (
+            None,
+            "timed out waiting for AWS (is the endpoint reachable?)".to_string(),
+        ),
+        SdkError::DispatchFailure(f) => {
+            let why = f.as_connector_error().map_or_else(
+                || "request could not be sent".to_string(),
+                |c| root_cause(c),
+            );
+            let kind = match f.as_connector_error() {
+                Some(c) if c.is_timeout() => "connection timed out",
+                Some(c) if c.is_io() => "cannot connect",
+                _ => "request failed",
+            };
+            (None, format!("{kind}: {why}"))
+        }
+        SdkError::ResponseError(_) => (None, format!("unreadable response: {}", root_cause(err))),
+        SdkError::ConstructionFailure(_) => (
+            None,
+            format!("request could not be built: {}", root_cause(err)),
+        ),
+        _ => (None, root_cause(err)),
+    }
+}

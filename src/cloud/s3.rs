@@ -1,0 +1,57 @@
+//! S3: the account's buckets with their regions.
+
+use futures::stream::{self, StreamExt};
+
+use super::ec2::to_utc;
+use super::{CloudError, Session};
+use crate::model::Bucket;
+
+const SERVICE: &str = "s3";
+/// GetBucketLocation calls in flight at once.
+const LOCATION_CONCURRENCY: usize = 16;
+
+/// Every bucket of the account (all pages). A bucket whose region cannot be
+/// read keeps `region: None` rather than failing the whole list.
+pub async fn list_buckets(session: &Session) -> Result<Vec<Bucket>, CloudError> {
+    let region = session.home_region().to_string();
+    let client = session.s3(&region);
+    let mut raw = Vec::new();
+    let mut pages = client.list_buckets().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| CloudError::from_sdk(SERVICE, "global", &e))?;
+        raw.extend(page.buckets.unwrap_or_default());
+    }
+    let mut buckets: Vec<Bucket> = stream::iter(raw)
+        .map(|b| {
+            let client = client.clone();
+            async move {
+                let name = b.name().unwrap_or_default().to_string();
+                let region = bucket_region(&client, &name).await;
+                Bucket {
+                    created: b.creation_date().and_then(to_utc),
+                    region,
+                    name,
+                }
+            }
+        })
+        .buffer_unordered(LOCATION_CONCURRENCY)
+        .collect()
+        .await;
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(buckets)
+}
+
+async fn bucket_region(client: &aws_sdk_s3::Client, name: &str) -> Option<String> {
+    let out = client
+        .get_bucket_location()
+        .bucket(name)
+        .send()
+        .await
+        .ok()?;
+    // S3's oldest conventions: empty means us-east-1, "EU" means eu-west-1.
+    Some(match out.location_constraint().map(|c| c.as_str()) {
+        None | Some("") => "us-east-1".to_string(),
+        Some("EU") => "eu-west-1".to_string(),
+        Some(other) => other.to_string(),
+    })
+}

@@ -1,0 +1,194 @@
+//! The AWS session: profile, regions, endpoint, credentials, timeouts, retries.
+//!
+//! Credentials come only from aws-config's standard chain (environment,
+//! `~/.aws/config` profiles with SSO and `credential_process`, IMDS), except
+//! for the sandbox and tests, which pass fixed dummy keys explicitly.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+
+use super::CloudError;
+
+/// Everything needed to build a session, from flags and config.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionOptions {
+    /// None: AWS_PROFILE, then "default".
+    pub profile: Option<String>,
+    /// Empty: the profile's region, or us-east-1.
+    pub regions: Vec<String>,
+    /// Replace `regions` with every region enabled for the account.
+    pub all_regions: bool,
+    pub endpoint_url: Option<String>,
+    pub connect_timeout: Duration,
+    pub attempt_timeout: Duration,
+    pub operation_timeout: Duration,
+    pub max_attempts: u32,
+    /// Fixed credentials (sandbox and tests only): (access key id, secret).
+    pub static_credentials: Option<(String, String)>,
+}
+
+/// The region used when neither flags, config nor the profile name one.
+pub const FALLBACK_REGION: &str = "us-east-1";
+
+/// A configured connection to one AWS account.
+#[derive(Debug, Clone)]
+pub struct Session {
+    sdk: SdkConfig,
+    /// What to show as the profile in the header.
+    pub profile: String,
+    pub regions: Vec<String>,
+    pub endpoint_url: Option<String>,
+}
+
+impl Session {
+    /// Loads credentials and settings and resolves the region list.
+    ///
+    /// With `all_regions`, this asks EC2 (DescribeRegions) which regions the
+    /// account has enabled, so it can fail like any AWS call.
+    pub async fn connect(opts: &SessionOptions) -> Result<Self, CloudError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(opts.connect_timeout)
+                    .operation_attempt_timeout(opts.attempt_timeout)
+                    .operation_timeout(opts.operation_timeout)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(opts.max_attempts.max(1)));
+        if let Some(profile) = &opts.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(first) = opts.regions.first() {
+            loader = loader.region(Region::new(first.clone()));
+        }
+        if let Some(url) = &opts.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some((id, secret)) = &opts.static_credentials {
+            loader = loader.credentials_provider(Credentials::from_keys(id, secret, None));
+        }
+        let sdk = loader.load().await;
+        let profile = opts
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+            .unwrap_or_else(|| "default".to_string());
+        let home_region = sdk
+            .region()
+            .map_or_else(|| FALLBACK_REGION.to_string(), |r| r.to_string());
+        let mut session = Self {
+            sdk,
+            profile,
+            regions: if opts.regions.is_empty() {
+                vec![home_region]
+            } else {
+                dedup_keep_order(&opts.regions)
+            },
+            endpoint_url: opts.endpoint_url.clone(),
+        };
+        if opts.all_regions {
+            session.regions = session.enabled_regions().await?;
+        }
+        Ok(session)
+    }
+
+    /// The first region: where global calls (STS, S3 ListBuckets) go.
+    pub fn home_region(&self) -> &str {
+        self.regions.first().map_or(FALLBACK_REGION, String::as_str)
+    }
+
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let conf = aws_sdk_ec2::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    pub fn emr(&self, region: &str) -> aws_sdk_emr::Client {
+        let conf = aws_sdk_emr::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_emr::Client::from_conf(conf)
+    }
+
+    /// An S3 client; path-style addressing when the endpoint is overridden,
+    /// since local emulators do not serve bucket subdomains.
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .force_path_style(self.endpoint_url.is_some())
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
+            .region(Region::new(self.home_region().to_string()))
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    /// The account id of the credentials in use (STS GetCallerIdentity).
+    pub async fn account_id(&self) -> Result<String, CloudError> {
+        let out = self
+            .sts()
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| CloudError::from_sdk("sts", self.home_region(), &e))?;
+        out.account.ok_or_else(|| {
+            CloudError::new("sts", self.home_region(), "no account id in the answer")
+        })
+    }
+
+    /// Regions enabled for this account (EC2 DescribeRegions), sorted.
+    pub async fn enabled_regions(&self) -> Result<Vec<String>, CloudError> {
+        let region = self.home_region().to_string();
+        let out = self
+            .ec2(&region)
+            .describe_regions()
+            .send()
+            .await
+            .map_err(|e| CloudError::from_sdk("ec2", &region, &e))?;
+        let mut names: Vec<String> = out
+            .regions
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|r| r.region_name)
+            .collect();
+        names.sort();
+        if names.is_empty() {
+            return Err(CloudError::new(
+                "ec2",
+                &region,
+                "DescribeRegions returned no regions",
+            ));
+        }
+        Ok(names)
+    }
+}
+
+fn dedup_keep_order(items: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(item) {
+            out.push(item.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_regions_are_listed_once_in_the_order_given() {
+        let got = dedup_keep_order(&["eu-west-1".into(), "us-east-1".into(), "eu-west-1".into()]);
+        assert_eq!(got, vec!["eu-west-1", "us-east-1"]);
+    }
+}

@@ -1,0 +1,292 @@
+//! The keymap as data: actions, the keys bound to them, and their help text.
+//!
+//! Key names are parsed here without any terminal library, so the config layer
+//! stays independent of the TUI; the TUI converts its key events into
+//! [`KeySpec`] to look them up.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+/// Something a key can do. The order here is the order of the help screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Help,
+    Command,
+    Filter,
+    Back,
+    Refresh,
+    Details,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    SortNext,
+    SortReverse,
+    NextView,
+    PreviousView,
+    Instances,
+    Clusters,
+    Buckets,
+}
+
+impl Action {
+    /// What the action does, in the words of the help screen and footer.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Quit => "quit",
+            Self::Help => "this help",
+            Self::Command => "command mode (:instances, :region, :theme, :q …)",
+            Self::Filter => "filter rows (a leading ! inverts)",
+            Self::Back => "back: close popup, clear filter",
+            Self::Refresh => "refresh now",
+            Self::Details => "details of the selected row",
+            Self::Up => "move up",
+            Self::Down => "move down",
+            Self::PageUp => "page up",
+            Self::PageDown => "page down",
+            Self::Top => "first row",
+            Self::Bottom => "last row",
+            Self::SortNext => "sort by next column",
+            Self::SortReverse => "reverse sort order",
+            Self::NextView => "next view",
+            Self::PreviousView => "previous view",
+            Self::Instances => "Instances view",
+            Self::Clusters => "Clusters view",
+            Self::Buckets => "Buckets view",
+        }
+    }
+
+    /// A short label for the footer, for the actions worth showing there.
+    pub fn footer_label(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Help => "help",
+            Self::Command => "cmd",
+            Self::Filter => "filter",
+            Self::Details => "details",
+            Self::SortNext => "sort",
+            Self::Refresh => "refresh",
+            Self::NextView => "view",
+            Self::Quit => "quit",
+            _ => return None,
+        })
+    }
+}
+
+/// A named key without modifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyName {
+    Char(char),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Backspace,
+    Delete,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    F(u8),
+}
+
+/// A key with its modifiers, as written in the config (`ctrl-r`, `G`, `enter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeySpec {
+    pub key: KeyName,
+    pub ctrl: bool,
+    pub alt: bool,
+}
+
+impl KeySpec {
+    pub const fn plain(key: KeyName) -> Self {
+        Self {
+            key,
+            ctrl: false,
+            alt: false,
+        }
+    }
+}
+
+impl FromStr for KeySpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut rest = s;
+        let (mut ctrl, mut alt) = (false, false);
+        loop {
+            if let Some(r) = rest.strip_prefix("ctrl-").filter(|r| !r.is_empty()) {
+                ctrl = true;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("alt-").filter(|r| !r.is_empty()) {
+                alt = true;
+                rest = r;
+            } else {
+                break;
+            }
+        }
+        let key = match rest {
+            "enter" => KeyName::Enter,
+            "esc" => KeyName::Esc,
+            "tab" => KeyName::Tab,
+            "backtab" => KeyName::BackTab,
+            "backspace" => KeyName::Backspace,
+            "delete" => KeyName::Delete,
+            "space" => KeyName::Char(' '),
+            "up" => KeyName::Up,
+            "down" => KeyName::Down,
+            "left" => KeyName::Left,
+            "right" => KeyName::Right,
+            "pageup" => KeyName::PageUp,
+            "pagedown" => KeyName::PageDown,
+            "home" => KeyName::Home,
+            "end" => KeyName::End,
+            f if f.len() > 1
+                && f.starts_with('f')
+                && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
+            {
+                KeyName::F(f[1..].parse().unwrap_or(1))
+            }
+            c if c.chars().count() == 1 => KeyName::Char(c.chars().next().unwrap_or(' ')),
+            _ => {
+                return Err(format!(
+                    "`{s}` is not a key: use a single character, a name such as enter, esc, tab, up, pageup, f5, optionally with ctrl- or alt-"
+                ));
+            }
+        };
+        Ok(Self { key, ctrl, alt })
+    }
+}
+
+impl<'de> Deserialize<'de> for KeySpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for KeySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("alt-")?;
+        }
+        match self.key {
+            KeyName::Char(' ') => f.write_str("space"),
+            KeyName::Char(c) => write!(f, "{c}"),
+            KeyName::Enter => f.write_str("enter"),
+            KeyName::Esc => f.write_str("esc"),
+            KeyName::Tab => f.write_str("tab"),
+            KeyName::BackTab => f.write_str("shift-tab"),
+            KeyName::Backspace => f.write_str("backspace"),
+            KeyName::Delete => f.write_str("delete"),
+            KeyName::Up => f.write_str("↑"),
+            KeyName::Down => f.write_str("↓"),
+            KeyName::Left => f.write_str("←"),
+            KeyName::Right => f.write_str("→"),
+            KeyName::PageUp => f.write_str("pgup"),
+            KeyName::PageDown => f.write_str("pgdn"),
+            KeyName::Home => f.write_str("home"),
+            KeyName::End => f.write_str("end"),
+            KeyName::F(n) => write!(f, "f{n}"),
+        }
+    }
+}
+
+/// Action → keys, as merged from the defaults and the user's `[keys]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Keymap {
+    bindings: BTreeMap<Action, Vec<KeySpec>>,
+}
+
+impl Keymap {
+    /// The action bound to a key. When two actions share a key, the one listed
+    /// first (in help order) wins, so a user's rebinding is predictable.
+    pub fn action_for(&self, key: &KeySpec) -> Option<Action> {
+        self.bindings
+            .iter()
+            .find(|(_, keys)| keys.contains(key))
+            .map(|(action, _)| *action)
+    }
+
+    pub fn keys_for(&self, action: Action) -> &[KeySpec] {
+        self.bindings.get(&action).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every bound action with its keys, in help order.
+    pub fn entries(&self) -> impl Iterator<Item = (Action, &[KeySpec])> {
+        self.bindings
+            .iter()
+            .filter(|(_, keys)| !keys.is_empty())
+            .map(|(a, k)| (*a, k.as_slice()))
+    }
+
+    /// The keys of an action joined for display (`q/ctrl-c`).
+    pub fn label(&self, action: Action) -> String {
+        self.keys_for(action)
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_names_parse_and_print() {
+        let cases = [
+            ("q", KeySpec::plain(KeyName::Char('q')), "q"),
+            ("G", KeySpec::plain(KeyName::Char('G')), "G"),
+            ("enter", KeySpec::plain(KeyName::Enter), "enter"),
+            ("f5", KeySpec::plain(KeyName::F(5)), "f5"),
+            ("space", KeySpec::plain(KeyName::Char(' ')), "space"),
+            (
+                "ctrl-c",
+                KeySpec {
+                    key: KeyName::Char('c'),
+                    ctrl: true,
+                    alt: false,
+                },
+                "ctrl-c",
+            ),
+            (
+                "ctrl-alt-x",
+                KeySpec {
+                    key: KeyName::Char('x'),
+                    ctrl: true,
+                    alt: true,
+                },
+                "ctrl-alt-x",
+            ),
+        ];
+        for (text, want, shown) in cases {
+            let got: KeySpec = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(got, want, "{text}");
+            assert_eq!(got.to_string(), shown);
+        }
+    }
+
+    #[test]
+    fn bad_key_names_are_refused_with_advice() {
+        for bad in ["", "enterr", "f13", "f0", "ctrl-foo", "ctrl-"] {
+            let err = bad.parse::<KeySpec>().expect_err(bad);
+            assert!(err.contains("is not a key"), "{err}");
+        }
+    }
+}

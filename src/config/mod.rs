@@ -1,0 +1,220 @@
+//! skiff's configuration: the embedded `config/default.toml` merged with the
+//! user's file, validated in one pass.
+//!
+//! Where the user's file is: `--config PATH`, else `SKIFF_CONFIG`, else
+//! `config.toml` in the XDG config directory (via `directories`).
+
+mod keys;
+mod layered;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use keys::{Action, KeyName, KeySpec, Keymap};
+pub use layered::{ConfigError, parse_layered};
+
+/// The configuration shipped with skiff; every key is present and commented.
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/default.toml");
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub general: General,
+    pub aws: Aws,
+    pub inventory: Inventory,
+    pub spark: Spark,
+    pub keys: Keymap,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct General {
+    pub refresh_interval_secs: u64,
+    pub theme: String,
+    pub start_view: StartView,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartView {
+    Instances,
+    Clusters,
+    Buckets,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aws {
+    pub profile: String,
+    pub regions: Vec<String>,
+    pub endpoint_url: String,
+    pub connect_timeout_secs: u64,
+    pub attempt_timeout_secs: u64,
+    pub operation_timeout_secs: u64,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inventory {
+    pub emr_terminated_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spark {
+    pub cluster_tag: String,
+    pub role_tag: String,
+}
+
+/// skiff's directories: configuration, state (logs, journals) and cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirs {
+    pub config: PathBuf,
+    pub state: PathBuf,
+    pub cache: PathBuf,
+}
+
+impl Dirs {
+    /// The XDG directories, or `SKIFF_HOME`/{config,state,cache} when that is
+    /// set (tests and the sandbox use it to stay out of the user's home).
+    pub fn discover() -> Self {
+        if let Some(home) = std::env::var_os("SKIFF_HOME") {
+            let home = PathBuf::from(home);
+            return Self {
+                config: home.join("config"),
+                state: home.join("state"),
+                cache: home.join("cache"),
+            };
+        }
+        match directories::ProjectDirs::from("", "", "skiff") {
+            Some(p) => Self {
+                config: p.config_dir().to_path_buf(),
+                state: p
+                    .state_dir()
+                    .unwrap_or_else(|| p.data_local_dir())
+                    .to_path_buf(),
+                cache: p.cache_dir().to_path_buf(),
+            },
+            None => {
+                let base = std::env::temp_dir().join("skiff");
+                Self {
+                    config: base.join("config"),
+                    state: base.join("state"),
+                    cache: base.join("cache"),
+                }
+            }
+        }
+    }
+
+    pub fn user_themes(&self) -> PathBuf {
+        self.config.join("themes")
+    }
+}
+
+/// Failure to load the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(#[from] ConfigError),
+}
+
+impl Config {
+    /// The built-in defaults alone.
+    pub fn defaults() -> Self {
+        // The embedded file is tested to parse; failing here is a build defect.
+        #[allow(clippy::expect_used)]
+        parse_layered(DEFAULT_CONFIG, None).expect("embedded default config is valid")
+    }
+
+    /// Parses a user's file text over the defaults.
+    pub fn from_user_text(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        parse_layered(DEFAULT_CONFIG, Some((path, text)))
+    }
+
+    /// Loads the configuration. An explicitly named file (flag or
+    /// `SKIFF_CONFIG`) must exist; the default location may be absent.
+    pub fn load(
+        explicit: Option<&Path>,
+        dirs: &Dirs,
+    ) -> Result<(Self, Option<PathBuf>), LoadError> {
+        let (path, required) = match explicit {
+            Some(p) => (p.to_path_buf(), true),
+            None => (dirs.config.join("config.toml"), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((Self::from_user_text(&path, &text)?, Some(path))),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                Ok((Self::defaults(), None))
+            }
+            Err(source) => Err(LoadError::Read { path, source }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_parse_and_have_sane_values() {
+        let c = Config::defaults();
+        assert_eq!(c.general.theme, "dark");
+        assert_eq!(c.spark.cluster_tag, "skiff:cluster");
+        assert!(c.aws.max_attempts >= 1);
+        assert_eq!(
+            c.keys.action_for(&"q".parse().expect("key")),
+            Some(Action::Quit)
+        );
+    }
+
+    #[test]
+    fn user_file_overrides_only_what_it_names() {
+        let c = Config::from_user_text(
+            Path::new("u.toml"),
+            "[general]\ntheme = \"mono\"\n[keys]\nquit = [\"x\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(c.general.theme, "mono");
+        assert_eq!(c.general.refresh_interval_secs, 60);
+        assert_eq!(c.keys.label(Action::Quit), "x");
+        assert_eq!(c.keys.label(Action::Help), "?");
+    }
+
+    #[test]
+    fn bad_values_are_located() {
+        let cases = [
+            ("[general]\nstart_view = \"nope\"\n", 2, "start_view"),
+            ("[keys]\nquit = [\"enterr\"]\n", 2, "quit"),
+            ("[keys]\nfly = [\"x\"]\n", 2, "fly"),
+            ("[aws]\nmax_attempts = -1\n", 2, "max_attempts"),
+            ("[nope]\n", 1, "nope"),
+        ];
+        for (text, line, key) in cases {
+            let err = Config::from_user_text(Path::new("u.toml"), text).expect_err(text);
+            assert_eq!(err.line, Some(line), "{text}: {err}");
+            assert_eq!(err.key.as_deref(), Some(key), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn missing_explicit_file_is_an_error_but_missing_default_is_not() {
+        let dir = std::env::temp_dir().join(format!("skiff-cfg-test-{}", std::process::id()));
+        let dirs = Dirs {
+            config: dir.join("config"),
+            state: dir.join("state"),
+            cache: dir.join("cache"),
+        };
+        let (c, used) = Config::load(None, &dirs).expect("defaults");
+        assert_eq!(used, None);
+        assert_eq!(c, Config::defaults());
+        let err = Config::load(Some(&dir.join("absent.toml")), &dirs).expect_err("absent");
+        assert!(err.to_string().contains("absent.toml"), "{err}");
+    }
+}

@@ -1,0 +1,12 @@
+//! skiff: a keyboard-first terminal UI and CLI for a data scientist's own AWS
+//! R&D cloud. See ARCHITECTURE.md for the module map.
+
+pub mod cli;
+pub mod cloud;
+pub mod config;
+pub mod demo;
+pub mod model;
+pub mod render;
+pub mod sandbox;
+pub mod spark;
+pub mod tui;

@@ -1,0 +1,261 @@
+//! Plain domain types for what skiff shows: instances, clusters and buckets.
+//!
+//! These are converted from SDK types at the edge (`cloud::*`) and are what the
+//! TUI, the CLI and the pure logic work with. They serialize to the `--json`
+//! shapes documented in the README.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// The lifecycle state of an EC2 instance, as EC2 reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InstanceState {
+    Pending,
+    Running,
+    Stopping,
+    Stopped,
+    ShuttingDown,
+    Terminated,
+    Unknown,
+}
+
+impl InstanceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+            Self::ShuttingDown => "shutting-down",
+            Self::Terminated => "terminated",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// True while EC2 is moving the instance between two stable states.
+    pub fn is_transitioning(self) -> bool {
+        matches!(self, Self::Pending | Self::Stopping | Self::ShuttingDown)
+    }
+}
+
+impl fmt::Display for InstanceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An EBS volume attached to an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Volume {
+    pub id: String,
+    pub device: Option<String>,
+    pub size_gib: i32,
+    pub volume_type: Option<String>,
+}
+
+/// An EC2 instance, with what a user needs to recognise, reach and price it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Instance {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub instance_type: String,
+    pub state: InstanceState,
+    pub region: String,
+    pub az: Option<String>,
+    pub public_ip: Option<String>,
+    pub public_dns: Option<String>,
+    pub private_ip: Option<String>,
+    pub key_name: Option<String>,
+    pub launch_time: Option<DateTime<Utc>>,
+    pub spot: bool,
+    pub hibernation_configured: bool,
+    pub image_id: Option<String>,
+    pub security_groups: Vec<String>,
+    pub volumes: Vec<Volume>,
+    pub tags: BTreeMap<String, String>,
+    /// The Spark cluster this instance belongs to, filled in by grouping.
+    pub cluster: Option<String>,
+}
+
+impl Instance {
+    /// The Name tag, or the id when there is none: what a user calls it.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    /// How long the instance has been running since its last start.
+    ///
+    /// EC2 resets LaunchTime at every start, so this is "since start", and it is
+    /// only meaningful while the instance runs.
+    pub fn uptime(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        if self.state != InstanceState::Running {
+            return None;
+        }
+        self.launch_time.map(|t| now.signed_duration_since(t))
+    }
+
+    pub fn total_volume_gib(&self) -> i64 {
+        self.volumes.iter().map(|v| i64::from(v.size_gib)).sum()
+    }
+}
+
+/// How a group of EC2 instances was recognised as a Spark cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SparkConvention {
+    /// `flintrock-name` / `flintrock-role` tags.
+    Flintrock,
+    /// spark-ec2 security groups `<name>-master` / `<name>-slaves`.
+    SparkEc2,
+    /// The configurable tag pair (default `skiff:cluster` / `skiff:role`).
+    Tags,
+}
+
+impl SparkConvention {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Flintrock => "flintrock",
+            Self::SparkEc2 => "spark-ec2",
+            Self::Tags => "tags",
+        }
+    }
+}
+
+/// The state of a cluster as a whole, derived from its nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClusterState {
+    Running,
+    Stopped,
+    PartlyRunning,
+    Transitioning,
+    Terminated,
+    /// EMR states are kept as EMR names them (STARTING, WAITING, ...).
+    #[serde(untagged)]
+    Emr(EmrState),
+}
+
+impl ClusterState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Stopped => "stopped",
+            Self::PartlyRunning => "partly running",
+            Self::Transitioning => "transitioning",
+            Self::Terminated => "terminated",
+            Self::Emr(s) => s.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for ClusterState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A Spark cluster made of plain EC2 nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SparkCluster {
+    pub name: String,
+    pub region: String,
+    pub convention: SparkConvention,
+    /// Instance id of the master, if one was found.
+    pub master: Option<String>,
+    pub workers: Vec<String>,
+    pub state: ClusterState,
+}
+
+impl SparkCluster {
+    pub fn node_count(&self) -> usize {
+        self.workers.len() + usize::from(self.master.is_some())
+    }
+}
+
+/// EMR cluster states, as EMR names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EmrState {
+    Starting,
+    Bootstrapping,
+    Running,
+    Waiting,
+    Terminating,
+    Terminated,
+    TerminatedWithErrors,
+    Unknown,
+}
+
+impl EmrState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Starting => "STARTING",
+            Self::Bootstrapping => "BOOTSTRAPPING",
+            Self::Running => "RUNNING",
+            Self::Waiting => "WAITING",
+            Self::Terminating => "TERMINATING",
+            Self::Terminated => "TERMINATED",
+            Self::TerminatedWithErrors => "TERMINATED_WITH_ERRORS",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        !matches!(
+            self,
+            Self::Terminating | Self::Terminated | Self::TerminatedWithErrors
+        )
+    }
+}
+
+/// One instance group of an EMR cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmrInstanceGroup {
+    pub id: String,
+    /// MASTER, CORE or TASK.
+    pub role: String,
+    pub instance_type: String,
+    pub requested: i32,
+    pub running: i32,
+    /// ON_DEMAND or SPOT.
+    pub market: String,
+}
+
+/// An EMR cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmrCluster {
+    pub id: String,
+    pub name: String,
+    pub state: EmrState,
+    pub region: String,
+    pub release: Option<String>,
+    pub applications: Vec<String>,
+    pub master_public_dns: Option<String>,
+    pub instance_groups: Vec<EmrInstanceGroup>,
+    pub created: Option<DateTime<Utc>>,
+    pub termination_protected: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl EmrCluster {
+    pub fn node_count(&self) -> i64 {
+        self.instance_groups
+            .iter()
+            .map(|g| i64::from(g.running))
+            .sum()
+    }
+}
+
+/// An S3 bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bucket {
+    pub name: String,
+    /// None when the region could not be read (e.g. AccessDenied on GetBucketLocation).
+    pub region: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+}

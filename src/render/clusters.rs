@@ -1,0 +1,165 @@
+//! The Clusters view: Spark clusters on EC2 and EMR clusters side by side.
+
+use super::{Cell, Column, Row, Tone};
+use crate::model::{ClusterState, EmrCluster, EmrState, Instance, SparkCluster};
+
+pub const COLUMNS: &[Column] = &[
+    Column {
+        title: "KIND",
+        width: 5,
+        priority: 1,
+    },
+    Column {
+        title: "NAME",
+        width: 14,
+        priority: 0,
+    },
+    Column {
+        title: "ID",
+        width: 15,
+        priority: 4,
+    },
+    Column {
+        title: "STATE",
+        width: 14,
+        priority: 1,
+    },
+    Column {
+        title: "REGION",
+        width: 10,
+        priority: 5,
+    },
+    Column {
+        title: "NODES",
+        width: 5,
+        priority: 2,
+    },
+    Column {
+        title: "MASTER",
+        width: 22,
+        priority: 3,
+    },
+    Column {
+        title: "DETAIL",
+        width: 22,
+        priority: 6,
+    },
+];
+
+fn spark_tone(state: ClusterState) -> Tone {
+    match state {
+        ClusterState::Running => Tone::Running,
+        ClusterState::Stopped => Tone::Stopped,
+        ClusterState::Terminated => Tone::Terminated,
+        _ => Tone::Transitioning,
+    }
+}
+
+fn emr_tone(state: EmrState) -> Tone {
+    match state {
+        EmrState::Running | EmrState::Waiting => Tone::Running,
+        EmrState::Starting | EmrState::Bootstrapping | EmrState::Terminating => Tone::Transitioning,
+        EmrState::Terminated | EmrState::TerminatedWithErrors => Tone::Terminated,
+        EmrState::Unknown => Tone::Normal,
+    }
+}
+
+/// The row id of a Spark cluster (names are unique per region only).
+pub fn spark_row_id(c: &SparkCluster) -> String {
+    format!("spark:{}:{}", c.region, c.name)
+}
+
+/// `master` is the master's name (or id), looked up among `instances`.
+pub fn spark_row(c: &SparkCluster, instances: &[Instance]) -> Row {
+    let master = c.master.as_deref().map(|id| {
+        instances
+            .iter()
+            .find(|i| i.id == id)
+            .map_or(id, Instance::display_name)
+    });
+    Row {
+        id: spark_row_id(c),
+        cells: vec![
+            Cell::text("spark"),
+            Cell::text(&c.name),
+            Cell::text("-"),
+            Cell::text(c.state.label()),
+            Cell::text(&c.region),
+            Cell::number(
+                c.node_count().to_string(),
+                i64::try_from(c.node_count()).unwrap_or(i64::MAX),
+            ),
+            Cell::opt(master),
+            Cell::text(c.convention.as_str()),
+        ],
+        tone: spark_tone(c.state),
+    }
+}
+
+pub fn emr_row(c: &EmrCluster) -> Row {
+    let detail = match &c.release {
+        Some(r) => format!("{r} {}", c.applications.join(",")),
+        None => c.applications.join(","),
+    };
+    Row {
+        id: format!("emr:{}", c.id),
+        cells: vec![
+            Cell::text("emr"),
+            Cell::text(&c.name),
+            Cell::text(&c.id),
+            Cell::text(c.state.as_str()),
+            Cell::text(&c.region),
+            Cell::number(c.node_count().to_string(), c.node_count()),
+            Cell::opt(c.master_public_dns.as_deref()),
+            Cell::text(detail),
+        ],
+        tone: emr_tone(c.state),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+
+    #[test]
+    fn spark_row_names_master_and_counts_nodes() {
+        let inv = demo::inventory();
+        let rnd = inv
+            .spark_clusters
+            .iter()
+            .find(|c| c.name == "rnd")
+            .expect("rnd");
+        let r = spark_row(rnd, &inv.instances);
+        let text: Vec<&str> = r.cells.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            text,
+            [
+                "spark",
+                "rnd",
+                "-",
+                "running",
+                "us-east-1",
+                "4",
+                "rnd-master",
+                "flintrock"
+            ]
+        );
+        assert_eq!(r.tone, Tone::Running);
+    }
+
+    #[test]
+    fn emr_row_shows_state_release_and_running_nodes() {
+        let inv = demo::inventory();
+        let r = emr_row(&inv.emr_clusters[0]);
+        assert_eq!(r.cells[0].text, "emr");
+        assert_eq!(r.cells[3].text, "WAITING");
+        assert_eq!(r.cells[5].number, Some(5));
+        assert!(
+            r.cells[7].text.starts_with("emr-7.1.0 "),
+            "{}",
+            r.cells[7].text
+        );
+        assert_eq!(r.tone, Tone::Running);
+    }
+}

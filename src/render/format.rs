@@ -1,0 +1,51 @@
+//! Short, human formats for durations, times and sizes.
+
+use chrono::{DateTime, Utc};
+
+/// A compact duration: `45s`, `12m`, `3h 05m`, `4d 02h`.
+pub fn duration(d: chrono::Duration) -> String {
+    let secs = d.num_seconds().max(0);
+    let (days, hours, minutes) = (secs / 86_400, (secs % 86_400) / 3_600, (secs % 3_600) / 60);
+    if days > 0 {
+        format!("{days}d {hours:02}h")
+    } else if hours > 0 {
+        format!("{hours}h {minutes:02}m")
+    } else if minutes > 0 {
+        format!("{minutes}m")
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// A date and time in UTC, to the minute: `2026-11-21 07:30`.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A date in UTC: `2026-11-21`.
+pub fn date(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_at_the_unit_edges() {
+        let cases = [
+            (0, "0s"),
+            (59, "59s"),
+            (60, "1m"),
+            (3_599, "59m"),
+            (3_600, "1h 00m"),
+            (86_399, "23h 59m"),
+            (86_400, "1d 00h"),
+            (90_061, "1d 01h"),
+            (-5, "0s"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(duration(chrono::Duration::seconds(secs)), want, "{secs}s");
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Pure renderers: a resource's columns and its row, from a domain value.
+//!
+//! No terminal types here: a row is text cells with sort values and a tone
+//! (what the state means), which the TUI maps to theme colours and the CLI
+//! prints as a plain table. Each renderer is table-tested on its own.
+
+pub mod buckets;
+pub mod clusters;
+pub mod details;
+pub mod format;
+pub mod instances;
+
+use std::cmp::Ordering;
+
+/// A column of a resource table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub title: &'static str,
+    /// Width the column wants; it may be given more.
+    pub width: u16,
+    /// Lower is more important: narrow terminals drop the highest first.
+    pub priority: u8,
+}
+
+/// What a row's state means, for colouring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Normal,
+    Running,
+    Stopped,
+    Transitioning,
+    Terminated,
+}
+
+/// One cell: the text shown, and what it sorts by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub text: String,
+    /// Numeric sort value (sizes, durations, counts); text sorts otherwise.
+    pub number: Option<i64>,
+}
+
+impl Cell {
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            number: None,
+        }
+    }
+
+    pub fn number(text: impl Into<String>, number: i64) -> Self {
+        Self {
+            text: text.into(),
+            number: Some(number),
+        }
+    }
+
+    /// An optional value: "-" when absent.
+    pub fn opt(value: Option<&str>) -> Self {
+        Self::text(value.unwrap_or("-"))
+    }
+
+    /// Orders two cells: numbers numerically, text case-insensitively.
+    pub fn compare(&self, other: &Self) -> Ordering {
+        match (self.number, other.number) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => self.text.to_lowercase().cmp(&other.text.to_lowercase()),
+        }
+    }
+}
+
+/// A rendered row: a stable id (for keeping the selection across refreshes),
+/// the cells in column order, and its tone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub id: String,
+    pub cells: Vec<Cell>,
+    pub tone: Tone,
+}
+
+impl Row {
+    /// Case-insensitive match of `needle` (already lower-case) in any cell.
+    pub fn matches(&self, needle_lower: &str) -> bool {
+        self.cells
+            .iter()
+            .any(|c| c.text.to_lowercase().contains(needle_lower))
+    }
+}
+
+/// A user's filter: case-insensitive substring over the row's cells; a
+/// leading `!` keeps the rows that do not match instead.
+pub fn filter_accepts(filter: &str, row: &Row) -> bool {
+    let (invert, needle) = match filter.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, filter),
+    };
+    if needle.is_empty() {
+        return true;
+    }
+    row.matches(&needle.to_lowercase()) != invert
+}
+
+/// Sorts rows by a column; ties keep the renderer's order (stable sort).
+pub fn sort_rows(rows: &mut [Row], column: usize, descending: bool) {
+    rows.sort_by(|a, b| {
+        let ord = match (a.cells.get(column), b.cells.get(column)) {
+            (Some(x), Some(y)) => x.compare(y),
+            _ => Ordering::Equal,
+        };
+        if descending { ord.reverse() } else { ord }
+    });
+}
+
+/// Which columns fit in `width` (one space between columns), dropping the
+/// least important first; the result keeps the columns' original order.
+pub fn visible_columns(columns: &[Column], width: u16) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..columns.len()).collect();
+    order.sort_by_key(|&i| (columns[i].priority, i));
+    let mut chosen = Vec::new();
+    let mut used: u32 = 0;
+    for i in order {
+        let need = u32::from(columns[i].width) + u32::from(!chosen.is_empty());
+        if used + need <= u32::from(width) || chosen.is_empty() {
+            used += need;
+            chosen.push(i);
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(cells: &[&str]) -> Row {
+        Row {
+            id: cells.join("|"),
+            cells: cells.iter().map(|c| Cell::text(*c)).collect(),
+            tone: Tone::Normal,
+        }
+    }
+
+    #[test]
+    fn filter_is_case_insensitive_and_bang_inverts() {
+        let r = row(&["rnd-master", "m5.xlarge", "running"]);
+        for (filter, want) in [
+            ("", true),
+            ("RND", true),
+            ("xlarge", true),
+            ("stopped", false),
+            ("!stopped", true),
+            ("!rnd", false),
+            ("!", true),
+        ] {
+            assert_eq!(filter_accepts(filter, &r), want, "filter {filter:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_sort_numerically_and_text_ignores_case() {
+        let mut rows = vec![
+            Row {
+                id: "a".into(),
+                cells: vec![Cell::number("10 GiB", 10)],
+                tone: Tone::Normal,
+            },
+            Row {
+                id: "b".into(),
+                cells: vec![Cell::number("9 GiB", 9)],
+                tone: Tone::Normal,
+            },
+            Row {
+                id: "c".into(),
+                cells: vec![Cell::text("-")],
+                tone: Tone::Normal,
+            },
+        ];
+        sort_rows(&mut rows, 0, false);
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a", "c"]);
+        sort_rows(&mut rows, 0, true);
+        assert_eq!(rows[0].id, "c");
+        let mut rows = vec![row(&["beta"]), row(&["Alpha"]), row(&["alpha2"])];
+        sort_rows(&mut rows, 0, false);
+        assert_eq!(rows[0].cells[0].text, "Alpha");
+    }
+
+    #[test]
+    fn narrow_widths_drop_low_priority_columns_first() {
+        let cols = [
+            Column {
+                title: "NAME",
+                width: 10,
+                priority: 0,
+            },
+            Column {
+                title: "EXTRA",
+                width: 10,
+                priority: 5,
+            },
+            Column {
+                title: "STATE",
+                width: 8,
+                priority: 1,
+            },
+        ];
+        assert_eq!(visible_columns(&cols, 100), vec![0, 1, 2]);
+        assert_eq!(visible_columns(&cols, 20), vec![0, 2]);
+        assert_eq!(
+            visible_columns(&cols, 5),
+            vec![0],
+            "the first column always shows"
+        );
+    }
+}

@@ -1,0 +1,740 @@
+//! The TUI's state and its reactions to keys and messages.
+//!
+//! Key handlers never await the network: they spawn the call, and the answer
+//! comes back as a [`Msg`] tagged with the session generation that asked, so
+//! an answer from before a region or profile switch is dropped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::command::{self, Command};
+use super::theme::Theme;
+use crate::cloud::inventory::{self, Inventory, InventoryOptions, SliceData, SliceKey, Wanted};
+use crate::cloud::{CloudError, Session, SessionOptions};
+use crate::config::{Action, Config, Dirs, KeyName, KeySpec, StartView};
+use crate::render::{self, Row};
+
+/// The three resource views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ViewKind {
+    Instances,
+    Clusters,
+    Buckets,
+}
+
+impl ViewKind {
+    pub const ALL: [Self; 3] = [Self::Instances, Self::Clusters, Self::Buckets];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Instances => "Instances",
+            Self::Clusters => "Clusters",
+            Self::Buckets => "Buckets",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Self::Instances => 0,
+            Self::Clusters => 1,
+            Self::Buckets => 2,
+        }
+    }
+
+    pub fn columns(self) -> &'static [render::Column] {
+        match self {
+            Self::Instances => render::instances::COLUMNS,
+            Self::Clusters => render::clusters::COLUMNS,
+            Self::Buckets => render::buckets::COLUMNS,
+        }
+    }
+}
+
+/// What has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Filter,
+    Command,
+    Help,
+    Details,
+}
+
+/// How serious a notification is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub level: Level,
+    pub text: String,
+    pub at: Instant,
+    /// How many times this same text arrived in a row.
+    pub repeats: u32,
+}
+
+/// Where "now" comes from: the system, or a fixed instant for snapshots.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    pub fn now(self) -> DateTime<Utc> {
+        match self {
+            Self::System => Utc::now(),
+            Self::Fixed(t) => t,
+        }
+    }
+}
+
+/// A message from a background task.
+#[derive(Debug)]
+pub enum Msg {
+    Connected {
+        generation: u64,
+        result: Result<Arc<Session>, CloudError>,
+    },
+    Account {
+        generation: u64,
+        result: Result<String, CloudError>,
+    },
+    Slice {
+        generation: u64,
+        key: SliceKey,
+        result: Result<SliceData, CloudError>,
+    },
+}
+
+/// Selection, sort and filter of one view.
+#[derive(Debug, Clone, Default)]
+pub struct ViewState {
+    pub table: ratatui::widgets::TableState,
+    /// The selected row's id, so a refresh does not move the selection.
+    pub selected_id: Option<String>,
+    /// Column index and descending flag.
+    pub sort: Option<(usize, bool)>,
+    pub filter: String,
+}
+
+const NOTIFICATION_SECS: u64 = 8;
+const ERROR_NOTIFICATION_SECS: u64 = 20;
+
+pub struct App {
+    pub config: Config,
+    pub dirs: Dirs,
+    pub theme: Theme,
+    session_opts: SessionOptions,
+    inventory_opts: InventoryOptions,
+    pub session: Option<Arc<Session>>,
+    pub account: Option<String>,
+    generation: u64,
+    slices: BTreeMap<SliceKey, SliceData>,
+    pub inventory: Inventory,
+    pub loading: BTreeSet<SliceKey>,
+    pub connecting: bool,
+    pub last_refresh: Option<DateTime<Utc>>,
+    next_refresh: Option<Instant>,
+    pub view: ViewKind,
+    pub views: [ViewState; 3],
+    pub mode: Mode,
+    pub input: String,
+    pub completions: Vec<String>,
+    pub scroll: u16,
+    pub notifications: Vec<Notification>,
+    pub spinner: usize,
+    pub clock: Clock,
+    /// Rows that fit in the table body, set while drawing (for paging).
+    pub page_rows: usize,
+    tx: Option<UnboundedSender<Msg>>,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(
+        config: Config,
+        dirs: Dirs,
+        theme: Theme,
+        session_opts: SessionOptions,
+        tx: Option<UnboundedSender<Msg>>,
+    ) -> Self {
+        let view = match config.general.start_view {
+            StartView::Instances => ViewKind::Instances,
+            StartView::Clusters => ViewKind::Clusters,
+            StartView::Buckets => ViewKind::Buckets,
+        };
+        Self {
+            inventory_opts: crate::cli::inventory_options(&config),
+            config,
+            dirs,
+            theme,
+            session_opts,
+            session: None,
+            account: None,
+            generation: 0,
+            slices: BTreeMap::new(),
+            inventory: Inventory::default(),
+            loading: BTreeSet::new(),
+            connecting: false,
+            last_refresh: None,
+            next_refresh: None,
+            view,
+            views: Default::default(),
+            mode: Mode::Normal,
+            input: String::new(),
+            completions: Vec::new(),
+            scroll: 0,
+            notifications: Vec::new(),
+            spinner: 0,
+            clock: Clock::System,
+            page_rows: 10,
+            tx,
+            quit: false,
+        }
+    }
+
+    /// An app showing a fixed inventory (snapshot tests, screenshots).
+    pub fn with_inventory(
+        config: Config,
+        theme: Theme,
+        inventory: Inventory,
+        session: Session,
+        account: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut app = Self::new(
+            config,
+            Dirs::discover(),
+            theme,
+            SessionOptions::default(),
+            None,
+        );
+        app.inventory = inventory;
+        app.session = Some(Arc::new(session));
+        app.account = Some(account.to_string());
+        app.clock = Clock::Fixed(now);
+        app.last_refresh = Some(now);
+        app
+    }
+
+    pub fn busy(&self) -> bool {
+        self.connecting || !self.loading.is_empty()
+    }
+
+    pub fn view_state(&self) -> &ViewState {
+        &self.views[self.view.index()]
+    }
+
+    fn view_state_mut(&mut self) -> &mut ViewState {
+        &mut self.views[self.view.index()]
+    }
+
+    pub fn notify(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        tracing::info!(?level, "{text}");
+        if let Some(last) = self.notifications.last_mut()
+            && last.text == text
+        {
+            last.repeats += 1;
+            last.at = Instant::now();
+            return;
+        }
+        self.notifications.push(Notification {
+            level,
+            text,
+            at: Instant::now(),
+            repeats: 1,
+        });
+        if self.notifications.len() > 50 {
+            self.notifications.remove(0);
+        }
+    }
+
+    /// The notification to show now, if a recent one is still on screen.
+    pub fn current_notification(&self) -> Option<&Notification> {
+        let n = self.notifications.last()?;
+        let secs = if n.level == Level::Error {
+            ERROR_NOTIFICATION_SECS
+        } else {
+            NOTIFICATION_SECS
+        };
+        (n.at.elapsed() < Duration::from_secs(secs)).then_some(n)
+    }
+
+    // ---- rows -------------------------------------------------------------
+
+    /// Every row of a view, before filter and sort.
+    pub fn all_rows(&self, view: ViewKind) -> Vec<Row> {
+        let now = self.clock.now();
+        let inv = &self.inventory;
+        match view {
+            ViewKind::Instances => inv
+                .instances
+                .iter()
+                .map(|i| render::instances::row(i, now))
+                .collect(),
+            ViewKind::Clusters => {
+                let mut rows: Vec<Row> = inv
+                    .spark_clusters
+                    .iter()
+                    .map(|c| render::clusters::spark_row(c, &inv.instances))
+                    .collect();
+                rows.extend(inv.emr_clusters.iter().map(render::clusters::emr_row));
+                rows
+            }
+            ViewKind::Buckets => inv.buckets.iter().map(render::buckets::row).collect(),
+        }
+    }
+
+    /// The rows of the current view, filtered and sorted as the user asked.
+    pub fn rows(&self) -> Vec<Row> {
+        let state = self.view_state();
+        let mut rows: Vec<Row> = self
+            .all_rows(self.view)
+            .into_iter()
+            .filter(|r| render::filter_accepts(&state.filter, r))
+            .collect();
+        if let Some((col, desc)) = state.sort {
+            render::sort_rows(&mut rows, col, desc);
+        }
+        rows
+    }
+
+    /// Re-finds the selected row by id after the rows changed.
+    pub fn sync_selection(&mut self, rows: &[Row]) {
+        let state = self.view_state_mut();
+        let by_id = state
+            .selected_id
+            .as_ref()
+            .and_then(|id| rows.iter().position(|r| &r.id == id));
+        let index = match (by_id, state.table.selected()) {
+            (Some(i), _) => Some(i),
+            (None, _) if rows.is_empty() => None,
+            (None, Some(i)) => Some(i.min(rows.len() - 1)),
+            (None, None) => Some(0),
+        };
+        state.table.select(index);
+        state.selected_id = index.and_then(|i| rows.get(i)).map(|r| r.id.clone());
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        let rows = self.rows();
+        self.sync_selection(&rows);
+        if rows.is_empty() {
+            return;
+        }
+        let state = self.view_state_mut();
+        let current = state.table.selected().unwrap_or(0);
+        let last = rows.len() - 1;
+        let next = if delta < 0 {
+            current.saturating_sub(delta.unsigned_abs())
+        } else {
+            current.saturating_add(delta.unsigned_abs()).min(last)
+        };
+        state.table.select(Some(next));
+        state.selected_id = rows.get(next).map(|r| r.id.clone());
+    }
+
+    pub fn selected_row(&self) -> Option<Row> {
+        let rows = self.rows();
+        let state = self.view_state();
+        state
+            .selected_id
+            .as_ref()
+            .and_then(|id| rows.iter().find(|r| &r.id == id).cloned())
+            .or_else(|| rows.get(state.table.selected()?).cloned())
+    }
+
+    /// Detail lines of the selected item, with the popup's title.
+    pub fn selected_details(&self) -> Option<(String, Vec<render::details::Line>)> {
+        let row = self.selected_row()?;
+        let inv = &self.inventory;
+        match self.view {
+            ViewKind::Instances => {
+                let i = inv.instances.iter().find(|i| i.id == row.id)?;
+                Some((
+                    format!("{} ({})", i.display_name(), i.id),
+                    render::details::instance(i, self.clock.now()),
+                ))
+            }
+            ViewKind::Clusters => {
+                if let Some(c) = inv
+                    .spark_clusters
+                    .iter()
+                    .find(|c| render::clusters::spark_row_id(c) == row.id)
+                {
+                    return Some((
+                        format!("Spark cluster {}", c.name),
+                        render::details::spark(c, &inv.instances),
+                    ));
+                }
+                let c = inv
+                    .emr_clusters
+                    .iter()
+                    .find(|c| format!("emr:{}", c.id) == row.id)?;
+                Some((
+                    format!("EMR cluster {} ({})", c.name, c.id),
+                    render::details::emr(c),
+                ))
+            }
+            ViewKind::Buckets => {
+                let b = inv.buckets.iter().find(|b| b.name == row.id)?;
+                Some((format!("Bucket {}", b.name), render::details::bucket(b)))
+            }
+        }
+    }
+
+    // ---- background work --------------------------------------------------
+
+    fn spawn<F>(&self, fut: F)
+    where
+        F: std::future::Future<Output = Msg> + Send + 'static,
+    {
+        if let Some(tx) = self.tx.clone() {
+            tokio::spawn(async move {
+                let _ = tx.send(fut.await);
+            });
+        }
+    }
+
+    /// Connects a new session (at start, and after a region switch).
+    pub fn connect(&mut self) {
+        self.generation += 1;
+        self.session = None;
+        self.connecting = true;
+        self.loading.clear();
+        let generation = self.generation;
+        let opts = self.session_opts.clone();
+        self.spawn(async move {
+            let result = Session::connect(&opts).await.map(Arc::new);
+            Msg::Connected { generation, result }
+        });
+    }
+
+    /// Fetches every slice not already in flight.
+    pub fn refresh(&mut self) {
+        let Some(session) = self.session.clone() else {
+            if !self.connecting {
+                self.connect();
+            }
+            return;
+        };
+        self.schedule_next_refresh();
+        let now = self.clock.now();
+        for key in inventory::slice_keys(&session, Wanted::ALL) {
+            if !self.loading.insert(key.clone()) {
+                continue;
+            }
+            let (session, opts, generation) = (
+                session.clone(),
+                self.inventory_opts.clone(),
+                self.generation,
+            );
+            self.spawn(async move {
+                let result = inventory::fetch_slice(&session, &key, &opts, now).await;
+                Msg::Slice {
+                    generation,
+                    key,
+                    result,
+                }
+            });
+        }
+    }
+
+    fn schedule_next_refresh(&mut self) {
+        let secs = self.config.general.refresh_interval_secs;
+        self.next_refresh = (secs > 0).then(|| Instant::now() + Duration::from_secs(secs));
+    }
+
+    pub fn on_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Connected { generation, result } if generation == self.generation => {
+                self.connecting = false;
+                match result {
+                    Ok(session) => {
+                        self.session = Some(session.clone());
+                        let generation = self.generation;
+                        self.spawn(async move {
+                            Msg::Account {
+                                generation,
+                                result: session.account_id().await,
+                            }
+                        });
+                        self.refresh();
+                    }
+                    Err(e) => {
+                        self.notify(Level::Error, format!("cannot connect: {e}"));
+                        self.schedule_next_refresh();
+                    }
+                }
+            }
+            Msg::Account { generation, result } if generation == self.generation => match result {
+                Ok(account) => self.account = Some(account),
+                Err(e) => self.notify(Level::Warning, format!("account id unknown: {e}")),
+            },
+            Msg::Slice {
+                generation,
+                key,
+                result,
+            } if generation == self.generation => {
+                self.loading.remove(&key);
+                match result {
+                    Ok(data) => {
+                        self.slices.insert(key, data);
+                        self.inventory =
+                            Inventory::assemble(&self.slices, &self.inventory_opts.cluster_tags);
+                    }
+                    // The slice's previous data stays on screen.
+                    Err(e) => self.notify(Level::Error, e.to_string()),
+                }
+                if self.loading.is_empty() {
+                    self.last_refresh = Some(self.clock.now());
+                }
+            }
+            stale => tracing::debug!("dropped a stale answer: {stale:?}"),
+        }
+    }
+
+    /// Called on every tick: spinner and background refresh.
+    pub fn on_tick(&mut self) {
+        self.spinner = self.spinner.wrapping_add(1);
+        if let Some(at) = self.next_refresh
+            && Instant::now() >= at
+            && !self.busy()
+        {
+            self.refresh();
+        }
+    }
+
+    // ---- keys -------------------------------------------------------------
+
+    pub fn on_key(&mut self, key: KeyEvent) {
+        let spec = key_spec(&key);
+        let action = spec.and_then(|s| self.config.keys.action_for(&s));
+        // A ctrl- quit key works everywhere, even while typing.
+        if action == Some(Action::Quit) && spec.is_some_and(|s| s.ctrl) {
+            self.quit = true;
+            return;
+        }
+        match self.mode {
+            Mode::Filter | Mode::Command => self.on_input_key(key),
+            Mode::Help | Mode::Details => match action {
+                Some(Action::Back | Action::Help | Action::Details) => {
+                    self.mode = Mode::Normal;
+                }
+                Some(Action::Quit) => self.quit = true,
+                Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
+                Some(Action::Down) => self.scroll = self.scroll.saturating_add(1),
+                Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(10),
+                Some(Action::PageDown) => self.scroll = self.scroll.saturating_add(10),
+                Some(Action::Top) => self.scroll = 0,
+                _ => {}
+            },
+            Mode::Normal => {
+                if let Some(action) = action {
+                    self.on_action(action);
+                }
+            }
+        }
+    }
+
+    fn on_action(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => {
+                self.mode = Mode::Help;
+                self.scroll = 0;
+            }
+            Action::Command => {
+                self.mode = Mode::Command;
+                self.input.clear();
+                self.completions.clear();
+            }
+            Action::Filter => {
+                self.mode = Mode::Filter;
+                self.input = self.view_state().filter.clone();
+            }
+            Action::Back => {
+                if !self.view_state().filter.is_empty() {
+                    self.view_state_mut().filter.clear();
+                }
+            }
+            Action::Refresh => {
+                self.refresh();
+                self.notify(Level::Info, "refreshing…");
+            }
+            Action::Details => {
+                if self.selected_details().is_some() {
+                    self.mode = Mode::Details;
+                    self.scroll = 0;
+                }
+            }
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::PageUp => {
+                self.move_selection(-isize::try_from(self.page_rows.max(1)).unwrap_or(1))
+            }
+            Action::PageDown => {
+                self.move_selection(isize::try_from(self.page_rows.max(1)).unwrap_or(1))
+            }
+            Action::Top => self.move_selection(isize::MIN / 2),
+            Action::Bottom => self.move_selection(isize::MAX / 2),
+            Action::SortNext => {
+                let n = self.view.columns().len();
+                let state = self.view_state_mut();
+                state.sort = match state.sort {
+                    None => Some((0, false)),
+                    Some((c, _)) if c + 1 < n => Some((c + 1, false)),
+                    Some(_) => None,
+                };
+            }
+            Action::SortReverse => {
+                let state = self.view_state_mut();
+                state.sort = Some(match state.sort {
+                    Some((c, desc)) => (c, !desc),
+                    None => (0, true),
+                });
+            }
+            Action::NextView => self.switch_view(ViewKind::ALL[(self.view.index() + 1) % 3]),
+            Action::PreviousView => self.switch_view(ViewKind::ALL[(self.view.index() + 2) % 3]),
+            Action::Instances => self.switch_view(ViewKind::Instances),
+            Action::Clusters => self.switch_view(ViewKind::Clusters),
+            Action::Buckets => self.switch_view(ViewKind::Buckets),
+        }
+    }
+
+    fn switch_view(&mut self, view: ViewKind) {
+        self.view = view;
+        self.mode = Mode::Normal;
+    }
+
+    fn on_input_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => {
+                if self.mode == Mode::Filter {
+                    self.view_state_mut().filter.clear();
+                }
+                self.mode = Mode::Normal;
+                self.completions.clear();
+            }
+            KeyCode::Enter => {
+                let line = std::mem::take(&mut self.input);
+                self.completions.clear();
+                if self.mode == Mode::Command {
+                    self.mode = Mode::Normal;
+                    self.run_command(&line);
+                } else {
+                    self.mode = Mode::Normal;
+                }
+            }
+            KeyCode::Backspace => {
+                self.input.pop();
+                self.after_input_change();
+            }
+            KeyCode::Tab if self.mode == Mode::Command => {
+                let regions = self
+                    .session
+                    .as_ref()
+                    .map(|s| s.regions.clone())
+                    .unwrap_or_default();
+                let themes = Theme::names(&self.dirs.user_themes());
+                let (completed, candidates) = command::complete(&self.input, &regions, &themes);
+                if let Some(line) = completed {
+                    self.input = line;
+                }
+                self.completions = candidates;
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.input.push(c);
+                self.after_input_change();
+            }
+            _ => {}
+        }
+    }
+
+    fn after_input_change(&mut self) {
+        if self.mode == Mode::Filter {
+            let filter = self.input.clone();
+            self.view_state_mut().filter = filter;
+        } else {
+            self.completions.clear();
+        }
+    }
+
+    pub fn run_command(&mut self, line: &str) {
+        match command::parse(line) {
+            Err(e) => self.notify(Level::Warning, e),
+            Ok(Command::Quit) => self.quit = true,
+            Ok(Command::Help) => {
+                self.mode = Mode::Help;
+                self.scroll = 0;
+            }
+            Ok(Command::Refresh) => self.refresh(),
+            Ok(Command::View(v)) => self.switch_view(v),
+            Ok(Command::Theme(name)) => match Theme::load(&name, &self.dirs.user_themes()) {
+                Ok(theme) => {
+                    self.theme = theme;
+                    self.notify(Level::Info, format!("theme {name}"));
+                }
+                Err(e) => self.notify(Level::Error, e.to_string()),
+            },
+            Ok(Command::Regions(names)) => {
+                self.session_opts.regions = names.clone();
+                self.session_opts.all_regions = false;
+                self.switch_session(format!("regions: {}", names.join(", ")));
+            }
+            Ok(Command::AllRegions) => {
+                self.session_opts.all_regions = true;
+                self.switch_session("all enabled regions".to_string());
+            }
+        }
+    }
+
+    /// Drops everything from the old session and starts over: nothing old
+    /// and new is ever mixed on screen.
+    fn switch_session(&mut self, what: String) {
+        self.slices.clear();
+        self.inventory = Inventory::default();
+        self.last_refresh = None;
+        self.notify(Level::Info, format!("switching to {what}"));
+        self.connect();
+    }
+}
+
+/// A terminal key event in the keymap's terms.
+pub fn key_spec(key: &KeyEvent) -> Option<KeySpec> {
+    let name = match key.code {
+        KeyCode::Char(c) => KeyName::Char(c),
+        KeyCode::Enter => KeyName::Enter,
+        KeyCode::Esc => KeyName::Esc,
+        KeyCode::Tab => KeyName::Tab,
+        KeyCode::BackTab => KeyName::BackTab,
+        KeyCode::Backspace => KeyName::Backspace,
+        KeyCode::Delete => KeyName::Delete,
+        KeyCode::Up => KeyName::Up,
+        KeyCode::Down => KeyName::Down,
+        KeyCode::Left => KeyName::Left,
+        KeyCode::Right => KeyName::Right,
+        KeyCode::PageUp => KeyName::PageUp,
+        KeyCode::PageDown => KeyName::PageDown,
+        KeyCode::Home => KeyName::Home,
+        KeyCode::End => KeyName::End,
+        KeyCode::F(n) => KeyName::F(n),
+        _ => return None,
+    };
+    Some(KeySpec {
+        key: name,
+        ctrl: key.modifiers.contains(KeyModifiers::CONTROL),
+        alt: key.modifiers.contains(KeyModifiers::ALT),
+    })
+}

@@ -1,0 +1,246 @@
+//! `:` command mode: parsing a command line and completing it (pure logic).
+
+use super::app::ViewKind;
+
+/// A command typed after `:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    View(ViewKind),
+    Regions(Vec<String>),
+    AllRegions,
+    Theme(String),
+    Refresh,
+    Help,
+    Quit,
+}
+
+/// Command words with what they take, for completion and help.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("instances", ""),
+    ("clusters", ""),
+    ("buckets", ""),
+    ("region", "NAME[,NAME…] | all"),
+    ("theme", "NAME"),
+    ("refresh", ""),
+    ("help", ""),
+    ("quit", ""),
+    ("q", ""),
+];
+
+/// Regions offered for completion besides the ones in use.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+];
+
+fn looks_like_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Parses a command line (without the leading `:`).
+pub fn parse(line: &str) -> Result<Command, String> {
+    let mut words = line.split_whitespace();
+    let Some(word) = words.next() else {
+        return Err(
+            "empty command: try :instances, :clusters, :buckets, :region NAME, :theme NAME, :q"
+                .into(),
+        );
+    };
+    let rest: Vec<&str> = words.collect();
+    let no_args = |cmd: Command| {
+        if rest.is_empty() {
+            Ok(cmd)
+        } else {
+            Err(format!(":{word} takes no argument"))
+        }
+    };
+    match word {
+        "instances" | "instance" | "i" | "ec2" => no_args(Command::View(ViewKind::Instances)),
+        "clusters" | "cluster" | "c" | "emr" => no_args(Command::View(ViewKind::Clusters)),
+        "buckets" | "bucket" | "b" | "s3" => no_args(Command::View(ViewKind::Buckets)),
+        "refresh" | "r" => no_args(Command::Refresh),
+        "help" | "h" => no_args(Command::Help),
+        "q" | "quit" | "q!" | "exit" => no_args(Command::Quit),
+        "theme" => match rest.as_slice() {
+            [name] => Ok(Command::Theme((*name).to_string())),
+            _ => Err(":theme takes one name, e.g. :theme mono".into()),
+        },
+        "region" | "regions" => {
+            let names: Vec<String> = rest
+                .iter()
+                .flat_map(|w| w.split(','))
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect();
+            match names.as_slice() {
+                [] => Err(":region needs a name, e.g. :region eu-west-1 (or :region all)".into()),
+                [all] if all == "all" => Ok(Command::AllRegions),
+                _ => {
+                    if let Some(bad) = names.iter().find(|n| !looks_like_region(n)) {
+                        return Err(format!("`{bad}` is not a region name (like eu-west-1)"));
+                    }
+                    Ok(Command::Regions(names))
+                }
+            }
+        }
+        other => Err(format!(
+            "unknown command `{other}`: press tab to see the commands"
+        )),
+    }
+}
+
+fn common_prefix(words: &[String]) -> String {
+    let Some(first) = words.first() else {
+        return String::new();
+    };
+    let mut len = first.len();
+    for w in &words[1..] {
+        len = len.min(
+            first
+                .bytes()
+                .zip(w.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
+    }
+    first[..len].to_string()
+}
+
+/// Completion of what was typed: the completed line (if it can be extended)
+/// and the candidates to show.
+pub fn complete(
+    line: &str,
+    regions: &[String],
+    themes: &[String],
+) -> (Option<String>, Vec<String>) {
+    let (head, last) = match line.rfind(char::is_whitespace) {
+        Some(i) => (&line[..=i], &line[i + 1..]),
+        None => ("", line),
+    };
+    let first_word = line.split_whitespace().next().unwrap_or("");
+    let pool: Vec<String> = if head.is_empty() {
+        COMMANDS.iter().map(|(c, _)| c.to_string()).collect()
+    } else {
+        match first_word {
+            "theme" => themes.to_vec(),
+            "region" | "regions" => {
+                let mut all: Vec<String> = regions.to_vec();
+                all.push("all".into());
+                all.extend(KNOWN_REGIONS.iter().map(|r| r.to_string()));
+                all.dedup();
+                all
+            }
+            _ => vec![],
+        }
+    };
+    let mut candidates: Vec<String> = pool.into_iter().filter(|c| c.starts_with(last)).collect();
+    candidates.sort();
+    candidates.dedup();
+    let completed = match candidates.as_slice() {
+        [] => None,
+        [only] => Some(format!(
+            "{head}{only}{}",
+            if head.is_empty() { " " } else { "" }
+        )),
+        many => {
+            let prefix = common_prefix(many);
+            (prefix.len() > last.len()).then(|| format!("{head}{prefix}"))
+        }
+    };
+    (completed, candidates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse() {
+        assert_eq!(parse("instances"), Ok(Command::View(ViewKind::Instances)));
+        assert_eq!(parse(" clusters "), Ok(Command::View(ViewKind::Clusters)));
+        assert_eq!(parse("q"), Ok(Command::Quit));
+        assert_eq!(parse("theme mono"), Ok(Command::Theme("mono".into())));
+        assert_eq!(
+            parse("region eu-west-1,us-east-1"),
+            Ok(Command::Regions(vec![
+                "eu-west-1".into(),
+                "us-east-1".into()
+            ]))
+        );
+        assert_eq!(parse("region all"), Ok(Command::AllRegions));
+    }
+
+    #[test]
+    fn bad_commands_say_why() {
+        for (line, needle) in [
+            ("", "empty command"),
+            ("fly", "unknown command `fly`"),
+            ("region", "needs a name"),
+            ("region Paris", "not a region name"),
+            ("theme", "one name"),
+            ("q now", "takes no argument"),
+        ] {
+            let err = parse(line).expect_err(line);
+            assert!(err.contains(needle), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn completion_extends_commands_and_arguments() {
+        let regions = vec!["us-east-1".to_string()];
+        let themes = vec!["dark".to_string(), "light".to_string(), "mono".to_string()];
+        assert_eq!(
+            complete("in", &regions, &themes).0.as_deref(),
+            Some("instances ")
+        );
+        let (line, cands) = complete("", &regions, &themes);
+        assert_eq!(line, None);
+        assert!(cands.contains(&"region".to_string()));
+        assert_eq!(
+            complete("theme m", &regions, &themes).0.as_deref(),
+            Some("theme mono")
+        );
+        assert_eq!(
+            complete("region eu-w", &regions, &themes).0.as_deref(),
+            Some("region eu-west-")
+        );
+        let (_, cands) = complete("region eu-west-", &regions, &themes);
+        assert_eq!(cands, ["eu-west-1", "eu-west-2", "eu-west-3"]);
+        assert_eq!(complete("zzz", &regions, &themes), (None, vec![]));
+    }
+}

@@ -1,0 +1,84 @@
+//! The terminal UI: one owner of the terminal, one `select!` loop over
+//! terminal events, background-task messages and a tick. Messages are drained,
+//! then the screen is drawn once, and only if something changed.
+
+pub mod app;
+pub mod command;
+pub mod screens;
+pub mod theme;
+pub mod ui;
+
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::cloud::SessionOptions;
+use crate::config::{Config, Dirs};
+use app::{App, Msg};
+use theme::Theme;
+
+/// What the TUI starts with.
+pub struct Launch {
+    pub config: Config,
+    pub dirs: Dirs,
+    pub session: SessionOptions,
+}
+
+const TICK: Duration = Duration::from_millis(125);
+
+/// Runs the TUI until the user quits. The terminal is restored on every exit
+/// path, a panic included (ratatui's hook restores it, then chains the old one).
+pub async fn run(launch: Launch) -> anyhow::Result<()> {
+    let theme = Theme::load(&launch.config.general.theme, &launch.dirs.user_themes())?;
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut app = App::new(launch.config, launch.dirs, theme, launch.session, Some(tx));
+    let mut terminal = ratatui::try_init()?;
+    let result = async {
+        app.connect();
+        let mut events = EventStream::new();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut dirty = true;
+        let mut last_draw = std::time::Instant::now();
+        while !app.quit {
+            if dirty {
+                terminal.draw(|f| ui::draw(f, &mut app))?;
+                dirty = false;
+                last_draw = std::time::Instant::now();
+            }
+            tokio::select! {
+                event = events.next() => match event {
+                    Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                        app.on_key(key);
+                        dirty = true;
+                    }
+                    Some(Ok(Event::Resize(_, _))) => dirty = true,
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(anyhow::Error::from(e).context("reading the terminal")),
+                    None => break,
+                },
+                Some(msg) = rx.recv() => {
+                    app.on_msg(msg);
+                    while let Ok(msg) = rx.try_recv() {
+                        app.on_msg(msg);
+                    }
+                    dirty = true;
+                }
+                _ = tick.tick() => {
+                    app.on_tick();
+                    // The spinner moves while loading; clocks and notification
+                    // expiry need a redraw about once a second.
+                    if app.busy() || last_draw.elapsed() >= Duration::from_secs(1) {
+                        dirty = true;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    ratatui::restore();
+    result
+}

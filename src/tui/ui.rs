@@ -1,0 +1,409 @@
+//! Drawing: header, view tabs, the resource table, the footer and popups.
+//! Reads the app, never changes what it shows (only scroll/selection clamps).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row as TableRow, Table, Wrap};
+
+use super::app::{App, Level, Mode, ViewKind};
+use super::command::COMMANDS;
+use crate::config::Action;
+use crate::render;
+
+const SPINNER: [&str; 8] = ["⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"];
+
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    frame.render_widget(Block::default().style(app.theme.base()), area);
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let [header, tabs, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, app, header);
+    draw_tabs(frame, app, tabs);
+    let body = if app.mode == Mode::Command && !app.completions.is_empty() && body.height > 1 {
+        let [table, completions] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);
+        let text = format!(" {}", app.completions.join("  "));
+        frame.render_widget(Paragraph::new(text).style(app.theme.dim()), completions);
+        table
+    } else {
+        body
+    };
+    draw_table(frame, app, body);
+    draw_footer(frame, app, footer);
+    match app.mode {
+        Mode::Help => draw_help(frame, app, area),
+        Mode::Details => draw_details(frame, app, area),
+        _ => {}
+    }
+}
+
+fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(
+        " skiff ",
+        t.header().add_modifier(ratatui::style::Modifier::BOLD),
+    )];
+    let mut field = |label: &str, value: String| {
+        spans.push(Span::styled(format!(" {label} "), t.header_label()));
+        spans.push(Span::styled(value, t.header()));
+    };
+    let session = app.session.as_deref();
+    field(
+        "profile",
+        session.map_or_else(|| "…".into(), |s| s.profile.clone()),
+    );
+    field("account", app.account.clone().unwrap_or_else(|| "…".into()));
+    field(
+        "region",
+        session.map_or_else(
+            || "…".into(),
+            |s| {
+                if s.regions.len() > 3 {
+                    format!("{} regions", s.regions.len())
+                } else {
+                    s.regions.join(",")
+                }
+            },
+        ),
+    );
+    if let Some(url) = session.and_then(|s| s.endpoint_url.clone()) {
+        field("endpoint", url);
+    }
+    let status = if app.busy() {
+        format!("{} loading", SPINNER[app.spinner % SPINNER.len()])
+    } else {
+        app.last_refresh
+            .map_or_else(|| "not loaded".into(), |t| t.format("%H:%M:%S").to_string())
+    };
+    field("refreshed", status);
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header()), area);
+}
+
+fn count(app: &App, view: ViewKind) -> usize {
+    let inv = &app.inventory;
+    match view {
+        ViewKind::Instances => inv.instances.len(),
+        ViewKind::Clusters => inv.spark_clusters.len() + inv.emr_clusters.len(),
+        ViewKind::Buckets => inv.buckets.len(),
+    }
+}
+
+fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    for (i, view) in ViewKind::ALL.into_iter().enumerate() {
+        spans.push(Span::styled(
+            format!(" {} {} ({}) ", i + 1, view.title(), count(app, view)),
+            t.tab(view == app.view),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    let state = app.view_state();
+    if let Some((col, desc)) = state.sort {
+        let title = app.view.columns().get(col).map_or("?", |c| c.title);
+        spans.push(Span::styled(
+            format!(" sort:{title}{} ", if desc { "↓" } else { "↑" }),
+            t.dim(),
+        ));
+    }
+    if !state.filter.is_empty() && app.mode != Mode::Filter {
+        spans.push(Span::styled(
+            format!(" filter:{} ", state.filter),
+            t.warning(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_table(frame: &mut Frame, app: &mut App, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let rows = app.rows();
+    app.sync_selection(&rows);
+    app.page_rows = usize::from(area.height.saturating_sub(1)).max(1);
+    let columns = app.view.columns();
+    let visible = render::visible_columns(columns, area.width);
+    let sort = app.view_state().sort;
+    let t = &app.theme;
+    let header = TableRow::new(visible.iter().map(|&i| {
+        let mut title = columns[i].title.to_string();
+        if let Some((col, desc)) = sort
+            && col == i
+        {
+            title.push(if desc { '↓' } else { '↑' });
+        }
+        title
+    }))
+    .style(t.column_header());
+    if rows.is_empty() {
+        let message = empty_message(app);
+        let [head, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+        frame.render_widget(
+            Table::new(Vec::<TableRow>::new(), widths(columns, &visible)).header(header),
+            head,
+        );
+        frame.render_widget(
+            Paragraph::new(message)
+                .style(t.dim())
+                .wrap(Wrap { trim: true }),
+            rest,
+        );
+        return;
+    }
+    let table_rows: Vec<TableRow> = rows
+        .iter()
+        .map(|r| {
+            TableRow::new(
+                visible
+                    .iter()
+                    .map(|&i| r.cells.get(i).map_or("", |c| c.text.as_str()).to_string()),
+            )
+            .style(t.tone(r.tone))
+        })
+        .collect();
+    let table = Table::new(table_rows, widths(columns, &visible))
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(t.selected());
+    let state = &mut app.views[match app.view {
+        ViewKind::Instances => 0,
+        ViewKind::Clusters => 1,
+        ViewKind::Buckets => 2,
+    }]
+    .table;
+    frame.render_stateful_widget(table, area, state);
+}
+
+fn widths(columns: &[render::Column], visible: &[usize]) -> Vec<Constraint> {
+    let last = visible.len().saturating_sub(1);
+    visible
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            if n == last {
+                Constraint::Min(columns[i].width)
+            } else {
+                Constraint::Length(columns[i].width)
+            }
+        })
+        .collect()
+}
+
+fn empty_message(app: &App) -> String {
+    let filter = &app.view_state().filter;
+    if !filter.is_empty() && count(app, app.view) > 0 {
+        return format!(
+            " No {} match the filter `{filter}` (esc clears it).",
+            app.view.title().to_lowercase()
+        );
+    }
+    if app.busy() {
+        return " Loading…".to_string();
+    }
+    let regions = app
+        .session
+        .as_ref()
+        .map_or_else(String::new, |s| s.regions.join(", "));
+    match app.view {
+        ViewKind::Buckets => " No buckets in this account.".to_string(),
+        v => format!(" No {} in {regions}.", v.title().to_lowercase()),
+    }
+}
+
+fn key_hint<'a>(app: &App, action: Action, label: &'a str) -> Vec<Span<'a>> {
+    let keys = app.config.keys.keys_for(action);
+    match keys.first() {
+        Some(k) => vec![
+            Span::styled(k.to_string(), app.theme.key()),
+            Span::raw(format!(" {label}  ")),
+        ],
+        None => vec![],
+    }
+}
+
+fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let line = match app.mode {
+        Mode::Filter => Line::from(vec![
+            Span::styled("/", t.key()),
+            Span::styled(format!("{}▏", app.input), t.input()),
+            Span::styled("  enter keep · esc clear · !text inverts", t.dim()),
+        ]),
+        Mode::Command => Line::from(vec![
+            Span::styled(":", t.key()),
+            Span::styled(format!("{}▏", app.input), t.input()),
+            Span::styled("  tab complete · enter run · esc cancel", t.dim()),
+        ]),
+        _ => match app.current_notification() {
+            Some(n) => {
+                let style = match n.level {
+                    Level::Info => t.info(),
+                    Level::Warning => t.warning(),
+                    Level::Error => t.error(),
+                };
+                let repeats = if n.repeats > 1 {
+                    format!(" (×{})", n.repeats)
+                } else {
+                    String::new()
+                };
+                Line::from(Span::styled(format!(" {}{repeats} ", n.text), style))
+            }
+            None => {
+                let mut spans = vec![Span::raw(" ")];
+                for (action, _) in app.config.keys.entries() {
+                    if let Some(label) = action.footer_label() {
+                        spans.extend(key_hint(app, action, label));
+                    }
+                }
+                Line::from(spans)
+            }
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`, never larger than it.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn popup(
+    frame: &mut Frame,
+    app: &App,
+    area: Rect,
+    title: String,
+    lines: Vec<Line<'static>>,
+) -> u16 {
+    let width = area.width.saturating_sub(4).clamp(area.width.min(20), 100);
+    let wanted = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let rect = centered(
+        area,
+        width,
+        wanted.min(area.height.saturating_sub(2).max(3)),
+    );
+    let inner_height = rect.height.saturating_sub(2);
+    let max_scroll = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_sub(inner_height);
+    let scroll = app.scroll.min(max_scroll);
+    let more = if max_scroll > 0 {
+        format!(" {}/{} ", scroll, max_scroll)
+    } else {
+        String::new()
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.border())
+        .title(Span::styled(format!(" {title} "), app.theme.title()))
+        .title_bottom(Line::from(Span::styled(more, app.theme.dim())).right_aligned());
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .style(app.theme.base())
+            .scroll((scroll, 0)),
+        rect,
+    );
+    max_scroll
+}
+
+fn draw_details(frame: &mut Frame, app: &mut App, area: Rect) {
+    let Some((title, fields)) = app.selected_details() else {
+        app.mode = Mode::Normal;
+        return;
+    };
+    let label_width = fields
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let lines: Vec<Line<'static>> = fields
+        .into_iter()
+        .map(|(label, value)| {
+            if label.is_empty() {
+                Line::from(Span::styled(value, app.theme.title()))
+            } else {
+                Line::from(vec![
+                    Span::styled(format!("{label:<label_width$} "), app.theme.label()),
+                    Span::raw(value),
+                ])
+            }
+        })
+        .collect();
+    let max = popup(frame, app, area, title, lines);
+    app.scroll = app.scroll.min(max);
+}
+
+/// The help lines: generated from the keymap, so they never drift from it.
+pub fn help_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = vec![Line::from(Span::styled("Keys", t.title()))];
+    for (action, _) in app.config.keys.entries() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<14} ", app.config.keys.label(action)), t.key()),
+            Span::raw(action.description()),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("Commands (after :)", t.title())));
+    for (cmd, arg) in COMMANDS {
+        if *cmd == "q" {
+            continue;
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!(":{cmd} "), t.key()),
+            Span::styled(arg.to_string(), t.dim()),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        format!(
+            "Times are UTC. Logs: {}",
+            app.dirs.state.join("skiff.log").display()
+        ),
+        t.dim(),
+    )));
+    lines
+}
+
+fn draw_help(frame: &mut Frame, app: &mut App, area: Rect) {
+    let lines = help_lines(app);
+    let max = popup(frame, app, area, "Help — esc closes".to_string(), lines);
+    app.scroll = app.scroll.min(max);
+}
+
+/// The whole screen as plain text lines (tests and screenshots use it).
+pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
