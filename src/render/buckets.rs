@@ -3,22 +3,11 @@
 use super::{Cell, Column, Row, Tone, format};
 use crate::model::Bucket;
 
+#[rustfmt::skip]
 pub const COLUMNS: &[Column] = &[
-    Column {
-        title: "NAME",
-        width: 30,
-        priority: 0,
-    },
-    Column {
-        title: "REGION",
-        width: 14,
-        priority: 1,
-    },
-    Column {
-        title: "CREATED",
-        width: 16,
-        priority: 2,
-    },
+    Column { title: "NAME", width: 30, priority: 0 },
+    Column { title: "REGION", width: 14, priority: 1 },
+    Column { title: "CREATED", width: 16, priority: 2 },
 ];
 
 pub fn row(b: &Bucket) -> Row {

@@ -3,47 +3,16 @@
 use super::{Cell, Column, Row, Tone};
 use crate::model::{ClusterState, EmrCluster, EmrState, Instance, SparkCluster};
 
+#[rustfmt::skip]
 pub const COLUMNS: &[Column] = &[
-    Column {
-        title: "KIND",
-        width: 5,
-        priority: 1,
-    },
-    Column {
-        title: "NAME",
-        width: 14,
-        priority: 0,
-    },
-    Column {
-        title: "ID",
-        width: 15,
-        priority: 4,
-    },
-    Column {
-        title: "STATE",
-        width: 14,
-        priority: 1,
-    },
-    Column {
-        title: "REGION",
-        width: 10,
-        priority: 5,
-    },
-    Column {
-        title: "NODES",
-        width: 5,
-        priority: 2,
-    },
-    Column {
-        title: "MASTER",
-        width: 22,
-        priority: 3,
-    },
-    Column {
-        title: "DETAIL",
-        width: 22,
-        priority: 6,
-    },
+    Column { title: "KIND", width: 5, priority: 1 },
+    Column { title: "NAME", width: 14, priority: 0 },
+    Column { title: "ID", width: 15, priority: 4 },
+    Column { title: "STATE", width: 14, priority: 1 },
+    Column { title: "REGION", width: 10, priority: 5 },
+    Column { title: "NODES", width: 5, priority: 2 },
+    Column { title: "MASTER", width: 22, priority: 3 },
+    Column { title: "DETAIL", width: 22, priority: 6 },
 ];
 
 fn spark_tone(state: ClusterState) -> Tone {

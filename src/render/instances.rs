@@ -5,67 +5,20 @@ use chrono::{DateTime, Utc};
 use super::{Cell, Column, Row, Tone, format};
 use crate::model::{Instance, InstanceState};
 
+#[rustfmt::skip]
 pub const COLUMNS: &[Column] = &[
-    Column {
-        title: "NAME",
-        width: 16,
-        priority: 0,
-    },
-    Column {
-        title: "ID",
-        width: 19,
-        priority: 3,
-    },
-    Column {
-        title: "TYPE",
-        width: 11,
-        priority: 2,
-    },
-    Column {
-        title: "STATE",
-        width: 13,
-        priority: 1,
-    },
-    Column {
-        title: "REGION",
-        width: 10,
-        priority: 5,
-    },
-    Column {
-        title: "AZ",
-        width: 11,
-        priority: 7,
-    },
-    Column {
-        title: "PUBLIC IP",
-        width: 15,
-        priority: 4,
-    },
-    Column {
-        title: "PRIVATE IP",
-        width: 15,
-        priority: 8,
-    },
-    Column {
-        title: "UPTIME",
-        width: 8,
-        priority: 2,
-    },
-    Column {
-        title: "CLUSTER",
-        width: 10,
-        priority: 4,
-    },
-    Column {
-        title: "MARKET",
-        width: 6,
-        priority: 9,
-    },
-    Column {
-        title: "KEY",
-        width: 10,
-        priority: 10,
-    },
+    Column { title: "NAME", width: 16, priority: 0 },
+    Column { title: "ID", width: 19, priority: 4 },
+    Column { title: "TYPE", width: 11, priority: 2 },
+    Column { title: "STATE", width: 13, priority: 1 },
+    Column { title: "REGION", width: 10, priority: 5 },
+    Column { title: "AZ", width: 11, priority: 7 },
+    Column { title: "PUBLIC IP", width: 15, priority: 3 },
+    Column { title: "PRIVATE IP", width: 15, priority: 8 },
+    Column { title: "UPTIME", width: 8, priority: 2 },
+    Column { title: "CLUSTER", width: 10, priority: 3 },
+    Column { title: "MARKET", width: 6, priority: 9 },
+    Column { title: "KEY", width: 10, priority: 10 },
 ];
 
 pub fn tone(state: InstanceState) -> Tone {

@@ -81,17 +81,17 @@ pub struct Row {
 }
 
 impl Row {
-    /// Case-insensitive match of `needle` (already lower-case) in any cell.
-    pub fn matches(&self, needle_lower: &str) -> bool {
-        self.cells
-            .iter()
-            .any(|c| c.text.to_lowercase().contains(needle_lower))
+    /// Case-insensitive match of `needle` (already lower-case) in one of the
+    /// given columns' cells.
+    pub fn matches(&self, needle_lower: &str, columns: &[usize]) -> bool {
+        columns.iter().filter_map(|&i| self.cells.get(i)).any(|c| c.text.to_lowercase().contains(needle_lower))
     }
 }
 
-/// A user's filter: case-insensitive substring over the row's cells; a
-/// leading `!` keeps the rows that do not match instead.
-pub fn filter_accepts(filter: &str, row: &Row) -> bool {
+/// A user's filter: case-insensitive substring over the cells of the columns
+/// on screen (hidden columns and tags never match, so what matched is
+/// visible); a leading `!` keeps the rows that do not match instead.
+pub fn filter_accepts(filter: &str, row: &Row, columns: &[usize]) -> bool {
     let (invert, needle) = match filter.strip_prefix('!') {
         Some(rest) => (true, rest),
         None => (false, filter),
@@ -99,7 +99,7 @@ pub fn filter_accepts(filter: &str, row: &Row) -> bool {
     if needle.is_empty() {
         return true;
     }
-    row.matches(&needle.to_lowercase()) != invert
+    row.matches(&needle.to_lowercase(), columns) != invert
 }
 
 /// Sorts rows by a column; ties keep the renderer's order (stable sort).
@@ -114,7 +114,9 @@ pub fn sort_rows(rows: &mut [Row], column: usize, descending: bool) {
 }
 
 /// Which columns fit in `width` (one space between columns), dropping the
-/// least important first; the result keeps the columns' original order.
+/// least important first: once a column does not fit, no less important one
+/// is shown either, so what a user sees never skips a priority. The result
+/// keeps the columns' original order.
 pub fn visible_columns(columns: &[Column], width: u16) -> Vec<usize> {
     let mut order: Vec<usize> = (0..columns.len()).collect();
     order.sort_by_key(|&i| (columns[i].priority, i));
@@ -122,10 +124,11 @@ pub fn visible_columns(columns: &[Column], width: u16) -> Vec<usize> {
     let mut used: u32 = 0;
     for i in order {
         let need = u32::from(columns[i].width) + u32::from(!chosen.is_empty());
-        if used + need <= u32::from(width) || chosen.is_empty() {
-            used += need;
-            chosen.push(i);
+        if used + need > u32::from(width) && !chosen.is_empty() {
+            break;
         }
+        used += need;
+        chosen.push(i);
     }
     chosen.sort_unstable();
     chosen
@@ -155,8 +158,9 @@ mod tests {
             ("!rnd", false),
             ("!", true),
         ] {
-            assert_eq!(filter_accepts(filter, &r), want, "filter {filter:?}");
+            assert_eq!(filter_accepts(filter, &r, &[0, 1, 2]), want, "filter {filter:?}");
         }
+        assert!(!filter_accepts("xlarge", &r, &[0, 2]), "a hidden column never matches");
     }
 
     #[test]
@@ -190,29 +194,15 @@ mod tests {
 
     #[test]
     fn narrow_widths_drop_low_priority_columns_first() {
-        let cols = [
-            Column {
-                title: "NAME",
-                width: 10,
-                priority: 0,
-            },
-            Column {
-                title: "EXTRA",
-                width: 10,
-                priority: 5,
-            },
-            Column {
-                title: "STATE",
-                width: 8,
-                priority: 1,
-            },
-        ];
-        assert_eq!(visible_columns(&cols, 100), vec![0, 1, 2]);
-        assert_eq!(visible_columns(&cols, 20), vec![0, 2]);
+        let col = |title, width, priority| Column { title, width, priority };
+        let cols = [col("NAME", 10, 0), col("EXTRA", 10, 5), col("STATE", 8, 1), col("TINY", 1, 6)];
+        assert_eq!(visible_columns(&cols, 100), vec![0, 1, 2, 3]);
         assert_eq!(
-            visible_columns(&cols, 5),
-            vec![0],
-            "the first column always shows"
+            visible_columns(&cols, 20),
+            vec![0, 2],
+            "TINY would fit, but EXTRA, more important, did not"
         );
+        assert_eq!(visible_columns(&cols, 5), vec![0], "the first column always shows");
     }
+
 }

@@ -122,6 +122,9 @@ pub struct ViewState {
     pub table: ratatui::widgets::TableState,
     /// The selected row's id, so a refresh does not move the selection.
     pub selected_id: Option<String>,
+    /// The user moved the selection; until then it stays on the first row
+    /// while data arrives.
+    pub moved: bool,
     /// Column index and descending flag.
     pub sort: Option<(usize, bool)>,
     pub filter: String,
@@ -156,6 +159,8 @@ pub struct App {
     pub clock: Clock,
     /// Rows that fit in the table body, set while drawing (for paging).
     pub page_rows: usize,
+    /// Width of the table, set while drawing: it decides the visible columns.
+    pub table_width: u16,
     tx: Option<UnboundedSender<Msg>>,
     pub quit: bool,
 }
@@ -189,7 +194,15 @@ impl App {
             last_refresh: None,
             next_refresh: None,
             view,
-            views: Default::default(),
+            // Sorted by name until the user picks another column.
+            views: std::array::from_fn(|i| ViewState {
+                sort: ViewKind::ALL[i]
+                    .columns()
+                    .iter()
+                    .position(|c| c.title == "NAME")
+                    .map(|col| (col, false)),
+                ..ViewState::default()
+            }),
             mode: Mode::Normal,
             input: String::new(),
             completions: Vec::new(),
@@ -198,6 +211,7 @@ impl App {
             spinner: 0,
             clock: Clock::System,
             page_rows: 10,
+            table_width: 120,
             tx,
             quit: false,
         }
@@ -299,10 +313,11 @@ impl App {
     /// The rows of the current view, filtered and sorted as the user asked.
     pub fn rows(&self) -> Vec<Row> {
         let state = self.view_state();
+        let visible = render::visible_columns(self.view.columns(), self.table_width);
         let mut rows: Vec<Row> = self
             .all_rows(self.view)
             .into_iter()
-            .filter(|r| render::filter_accepts(&state.filter, r))
+            .filter(|r| render::filter_accepts(&state.filter, r, &visible))
             .collect();
         if let Some((col, desc)) = state.sort {
             render::sort_rows(&mut rows, col, desc);
@@ -316,12 +331,14 @@ impl App {
         let by_id = state
             .selected_id
             .as_ref()
+            .filter(|_| state.moved)
             .and_then(|id| rows.iter().position(|r| &r.id == id));
-        let index = match (by_id, state.table.selected()) {
-            (Some(i), _) => Some(i),
-            (None, _) if rows.is_empty() => None,
-            (None, Some(i)) => Some(i.min(rows.len() - 1)),
-            (None, None) => Some(0),
+        let index = match by_id {
+            Some(i) => Some(i),
+            None if rows.is_empty() => None,
+            // The selected row went away (filtered, terminated): stay near it.
+            None if state.moved => Some(state.table.selected().unwrap_or(0).min(rows.len() - 1)),
+            None => Some(0),
         };
         state.table.select(index);
         state.selected_id = index.and_then(|i| rows.get(i)).map(|r| r.id.clone());
@@ -343,6 +360,7 @@ impl App {
         };
         state.table.select(Some(next));
         state.selected_id = rows.get(next).map(|r| r.id.clone());
+        state.moved = true;
     }
 
     pub fn selected_row(&self) -> Option<Row> {

@@ -52,8 +52,14 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         " skiff ",
         t.header().add_modifier(ratatui::style::Modifier::BOLD),
     )];
+    // Labels only where there is room; narrow terminals get the values alone.
+    let labelled = area.width >= 120;
     let mut field = |label: &str, value: String| {
-        spans.push(Span::styled(format!(" {label} "), t.header_label()));
+        if labelled {
+            spans.push(Span::styled(format!(" {label} "), t.header_label()));
+        } else {
+            spans.push(Span::styled(" │ ", t.header_label()));
+        }
         spans.push(Span::styled(value, t.header()));
     };
     let session = app.session.as_deref();
@@ -78,14 +84,20 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     if let Some(url) = session.and_then(|s| s.endpoint_url.clone()) {
         field("endpoint", url);
     }
-    let status = if app.busy() {
-        format!("{} loading", SPINNER[app.spinner % SPINNER.len()])
-    } else {
-        app.last_refresh
-            .map_or_else(|| "not loaded".into(), |t| t.format("%H:%M:%S").to_string())
-    };
-    field("refreshed", status);
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header()), area);
+    // The refresh status is drawn last, at the right, so it stays visible
+    // when the fields are too long for the terminal.
+    let status = if app.busy() {
+        format!(" {} loading ", SPINNER[app.spinner % SPINNER.len()])
+    } else {
+        app.last_refresh.map_or_else(
+            || " not loaded ".into(),
+            |t| format!(" refreshed {} ", t.format("%H:%M:%S")),
+        )
+    };
+    let width = u16::try_from(status.chars().count()).unwrap_or(u16::MAX).min(area.width);
+    let right = Rect::new(area.right() - width, area.y, width, 1);
+    frame.render_widget(Paragraph::new(status).style(t.header_label()), right);
 }
 
 fn count(app: &App, view: ViewKind) -> usize {
@@ -128,6 +140,7 @@ fn draw_table(frame: &mut Frame, app: &mut App, area: Rect) {
     if area.height == 0 {
         return;
     }
+    app.table_width = area.width;
     let rows = app.rows();
     app.sync_selection(&rows);
     app.page_rows = usize::from(area.height.saturating_sub(1)).max(1);
