@@ -130,6 +130,22 @@ pub struct ViewState {
     pub filter: String,
 }
 
+impl ViewState {
+    /// Which of `rows` is selected: the row the user chose (found by id, so a
+    /// refresh or re-sort does not move it), else the first row.
+    fn selection_in(&self, rows: &[Row]) -> Option<usize> {
+        if rows.is_empty() {
+            return None;
+        }
+        if !self.moved {
+            return Some(0);
+        }
+        let by_id = self.selected_id.as_ref().and_then(|id| rows.iter().position(|r| &r.id == id));
+        // The chosen row went away (filtered out, terminated): stay near it.
+        Some(by_id.unwrap_or_else(|| self.table.selected().unwrap_or(0).min(rows.len() - 1)))
+    }
+}
+
 const NOTIFICATION_SECS: u64 = 8;
 const ERROR_NOTIFICATION_SECS: u64 = 20;
 
@@ -328,18 +344,7 @@ impl App {
     /// Re-finds the selected row by id after the rows changed.
     pub fn sync_selection(&mut self, rows: &[Row]) {
         let state = self.view_state_mut();
-        let by_id = state
-            .selected_id
-            .as_ref()
-            .filter(|_| state.moved)
-            .and_then(|id| rows.iter().position(|r| &r.id == id));
-        let index = match by_id {
-            Some(i) => Some(i),
-            None if rows.is_empty() => None,
-            // The selected row went away (filtered, terminated): stay near it.
-            None if state.moved => Some(state.table.selected().unwrap_or(0).min(rows.len() - 1)),
-            None => Some(0),
-        };
+        let index = state.selection_in(rows);
         state.table.select(index);
         state.selected_id = index.and_then(|i| rows.get(i)).map(|r| r.id.clone());
     }
@@ -364,13 +369,9 @@ impl App {
     }
 
     pub fn selected_row(&self) -> Option<Row> {
-        let rows = self.rows();
-        let state = self.view_state();
-        state
-            .selected_id
-            .as_ref()
-            .and_then(|id| rows.iter().find(|r| &r.id == id).cloned())
-            .or_else(|| rows.get(state.table.selected()?).cloned())
+        let mut rows = self.rows();
+        let index = self.view_state().selection_in(&rows)?;
+        Some(rows.swap_remove(index))
     }
 
     /// Detail lines of the selected item, with the popup's title.

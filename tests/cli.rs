@@ -1,0 +1,178 @@
+//! The `skiff` binary: `ls` against moto, a dead endpoint, and config files.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn skiff(endpoint: &str, home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("skiff").expect("binary");
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(common::cli_env(endpoint, home));
+    cmd
+}
+
+fn regions(cmd: &mut Command) -> &mut Command {
+    cmd.args(["--region", "us-east-1", "--region", "eu-west-1"])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ls_all_json_lists_exactly_what_the_seed_created() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let out = regions(&mut skiff(&sb.moto.endpoint(), home.path()))
+        .args(["ls", "all", "--json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let keys: Vec<&String> = doc.as_object().expect("object").keys().collect();
+    assert_eq!(keys, ["buckets", "clusters", "instances"]);
+
+    let instances = doc["instances"].as_array().expect("instances");
+    let named: BTreeMap<String, (String, String)> = instances
+        .iter()
+        .filter(|i| i["name"].is_string())
+        .map(|i| {
+            let s = |k: &str| i[k].as_str().expect(k).to_string();
+            (s("name"), (s("id"), s("region")))
+        })
+        .collect();
+    assert_eq!(named, sb.seeded.instances);
+    assert_eq!(instances.len(), sb.seeded.instances.len() + sb.seeded.emr_node_count);
+    let master = instances.iter().find(|i| i["name"] == "rnd-master").expect("rnd-master");
+    assert_eq!(master["cluster"], "rnd");
+    assert_eq!(master["type"], "m5.xlarge");
+    assert_eq!(master["tags"]["flintrock-role"], "master");
+    let launch = master["launch_time"].as_str().expect("launch_time");
+    assert!(chrono::DateTime::parse_from_rfc3339(launch).is_ok(), "{launch}");
+
+    let clusters = doc["clusters"].as_array().expect("clusters");
+    let mut summary: Vec<(String, String, i64)> = clusters
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().expect("name").to_string(),
+                c["kind"].as_str().expect("kind").to_string(),
+                c["nodes"].as_i64().expect("nodes"),
+            )
+        })
+        .collect();
+    summary.sort();
+    let want = [("analytics", "emr", 5), ("legacy", "spark", 3), ("nightly", "spark", 2), ("rnd", "spark", 4)];
+    let want: Vec<(String, String, i64)> = want.iter().map(|(n, k, c)| (n.to_string(), k.to_string(), *c)).collect();
+    assert_eq!(summary, want);
+    let emr = clusters.iter().find(|c| c["kind"] == "emr").expect("emr");
+    assert_eq!(emr["id"], Value::String(sb.seeded.emr_cluster_id.clone()));
+    assert_eq!(emr["state"], "WAITING");
+
+    let buckets: BTreeMap<String, String> = doc["buckets"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| (b["name"].as_str().expect("name").into(), b["region"].as_str().expect("region").into()))
+        .collect();
+    assert_eq!(buckets, sb.seeded.buckets);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ls_of_one_kind_prints_only_that_kind() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let out = regions(&mut skiff(&sb.moto.endpoint(), home.path()))
+        .args(["ls", "buckets", "--json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc.as_object().expect("object").keys().collect::<Vec<_>>(), ["buckets"]);
+
+    let out = regions(&mut skiff(&sb.moto.endpoint(), home.path())).args(["ls", "clusters"]).output().expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert!(text.starts_with("Clusters (4)\nKIND"), "{text}");
+    assert!(!text.contains("Instances"), "{text}");
+}
+
+#[test]
+fn ls_against_a_dead_endpoint_fails_with_one_clear_line() {
+    let home = tempfile::tempdir().expect("home");
+    let endpoint = format!("http://127.0.0.1:{}", common::dead_port());
+    let started = std::time::Instant::now();
+    let out = skiff(&endpoint, home.path()).args(["--region", "us-east-1", "ls"]).output().expect("run");
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).expect("utf8");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("skiff: ") && err.contains("cannot connect"), "{err}");
+    assert!(err.contains("Connection refused") || err.contains("connection refused"), "{err}");
+    eprintln!("dead endpoint reported after {elapsed:?}");
+}
+
+fn config_error(text: &str) -> String {
+    let home = tempfile::tempdir().expect("home");
+    let path = home.path().join("bad.toml");
+    std::fs::write(&path, text).expect("write");
+    let out = skiff("http://127.0.0.1:9", home.path())
+        .arg("--config")
+        .arg(&path)
+        .args(["ls"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "a bad config must fail");
+    let err = String::from_utf8(out.stderr).expect("utf8");
+    assert!(err.contains(&path.display().to_string()), "names the file: {err}");
+    err
+}
+
+#[test]
+fn bad_config_files_name_file_line_and_key() {
+    let err = config_error("[general]\nrefresh_interval_secs = 30\nrefresh_intervl = 5\n");
+    assert!(err.contains("bad.toml:3: key `refresh_intervl`"), "{err}");
+    assert!(err.contains("unknown field"), "{err}");
+
+    let err = config_error("[aws]\nmax_attempts = \"three\"\n");
+    assert!(err.contains("bad.toml:2: key `max_attempts`"), "{err}");
+
+    let err = config_error("[keys]\nquit = [\"ctrl-nope\"]\n");
+    assert!(err.contains("bad.toml:2: key `quit`") && err.contains("is not a key"), "{err}");
+
+    let err = config_error("[general\n");
+    assert!(err.contains("bad.toml:1"), "{err}");
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let home = tempfile::tempdir().expect("home");
+    let out = skiff("http://127.0.0.1:9", home.path())
+        .args(["--config", "/nonexistent/skiff.toml", "ls"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).expect("utf8");
+    assert!(err.contains("cannot read config file /nonexistent/skiff.toml"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_valid_config_sets_regions_and_spark_tags() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let path = home.path().join("skiff.toml");
+    std::fs::write(&path, "[aws]\nregions = [\"eu-west-1\"]\n[spark]\ncluster_tag = \"Project\"\n").expect("write");
+    let out = skiff(&sb.moto.endpoint(), home.path())
+        .env("SKIFF_CONFIG", &path)
+        .args(["ls", "clusters", "--json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let names: Vec<&str> = doc["clusters"].as_array().expect("clusters").iter().map(|c| c["name"].as_str().expect("name")).collect();
+    // Only eu-west-1, grouped by the Project tag: both `nightly` nodes are Project=etl.
+    assert!(names.contains(&"etl"), "{names:?}");
+    assert!(!names.contains(&"rnd"), "{names:?}");
+}

@@ -1,0 +1,51 @@
+//! Shared test harness: a real moto server on a free loopback port, seeded
+//! with the sandbox's account. A missing moto_server fails the test (it is
+//! installed by scripts/test), it never skips it.
+
+#![allow(dead_code)]
+
+use skiff::cloud::Session;
+use skiff::sandbox::{MotoServer, Seeded, sandbox_options, seed_sample_account};
+
+pub struct Sandbox {
+    pub moto: MotoServer,
+    pub session: Session,
+    pub seeded: Seeded,
+}
+
+pub fn moto() -> MotoServer {
+    MotoServer::start().unwrap_or_else(|e| panic!("the tests need moto_server: {e}"))
+}
+
+pub async fn empty() -> (MotoServer, Session) {
+    let moto = tokio::task::spawn_blocking(moto).await.expect("moto start task");
+    let session = Session::connect(&sandbox_options(&moto.endpoint())).await.expect("session");
+    (moto, session)
+}
+
+pub async fn seeded() -> Sandbox {
+    let (moto, session) = empty().await;
+    let seeded = seed_sample_account(&session).await.expect("seed");
+    Sandbox { moto, session, seeded }
+}
+
+/// A loopback port where nothing listens (bound, read, released).
+pub fn dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// Environment for running the binary against `endpoint` with no trace of
+/// the developer's own AWS setup, and no instance-metadata lookups.
+pub fn cli_env(endpoint: &str, home: &std::path::Path) -> Vec<(&'static str, String)> {
+    let (id, secret) = skiff::sandbox::SANDBOX_KEYS;
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_ACCESS_KEY_ID", id.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", secret.to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("AWS_CONFIG_FILE", home.join("no-aws-config").display().to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE", home.join("no-aws-credentials").display().to_string()),
+        ("SKIFF_HOME", home.display().to_string()),
+    ]
+}

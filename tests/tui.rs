@@ -1,0 +1,210 @@
+//! The TUI rendered into a test buffer from fixed demo data and a fixed clock:
+//! snapshots of every view, popups, tiny sizes, colours, and how the app
+//! treats keys and background answers.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
+use skiff::cloud::CloudError;
+use skiff::cloud::inventory::{Service, SliceData, SliceKey};
+use skiff::config::Config;
+use skiff::demo;
+use skiff::tui::app::{App, Level, Mode, Msg, ViewKind};
+use skiff::tui::screens::{demo_app, demo_session, render};
+use skiff::tui::theme::Theme;
+use skiff::tui::ui::buffer_text;
+
+async fn app(view: ViewKind) -> App {
+    demo_app(&Config::defaults(), Theme::dark(), demo_session().await.expect("session"), view)
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(key(KeyCode::Char(c)));
+    }
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    buffer_text(&render(app, w, h).expect("render"))
+}
+
+#[tokio::test]
+async fn every_view_at_80x24_and_120x40() {
+    for view in ViewKind::ALL {
+        for (w, h) in [(80, 24), (120, 40)] {
+            let mut app = app(view).await;
+            let name = format!("{}_{w}x{h}", view.title().to_lowercase());
+            insta::assert_snapshot!(name, screen(&mut app, w, h));
+        }
+    }
+}
+
+#[tokio::test]
+async fn detail_popup_and_help() {
+    let mut a = app(ViewKind::Instances).await;
+    a.on_key(key(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Details);
+    insta::assert_snapshot!("details_80x24", screen(&mut a, 80, 24));
+    a.on_key(key(KeyCode::Esc));
+    assert_eq!(a.mode, Mode::Normal);
+
+    let mut a = app(ViewKind::Clusters).await;
+    typed(&mut a, "j");
+    a.on_key(key(KeyCode::Enter));
+    insta::assert_snapshot!("cluster_details_120x40", screen(&mut a, 120, 40));
+
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "?");
+    assert_eq!(a.mode, Mode::Help);
+    let text = screen(&mut a, 120, 40);
+    // Generated from the keymap: every bound action is listed with its keys.
+    for (action, _) in a.config.keys.entries() {
+        assert!(text.contains(action.description()), "help lacks {action:?}");
+    }
+    insta::assert_snapshot!("help_120x40", text);
+}
+
+#[tokio::test]
+async fn filter_keeps_matching_rows_and_bang_inverts() {
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "/RND");
+    let text = screen(&mut a, 120, 40);
+    assert_eq!(text.matches("rnd-").count(), 4, "{text}");
+    assert!(!text.contains("ds-workbench"), "{text}");
+    a.on_key(key(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.rows().len(), 4);
+
+    typed(&mut a, "/");
+    a.on_key(key(KeyCode::Backspace));
+    a.on_key(key(KeyCode::Backspace));
+    a.on_key(key(KeyCode::Backspace));
+    typed(&mut a, "!running");
+    a.on_key(key(KeyCode::Enter));
+    let states: Vec<String> = a.rows().iter().map(|r| r.cells[3].text.clone()).collect();
+    assert!(!states.is_empty() && states.iter().all(|s| s != "running"), "{states:?}");
+
+    a.on_key(key(KeyCode::Esc));
+    assert_eq!(a.rows().len(), demo::inventory().instances.len(), "esc clears the filter");
+}
+
+#[tokio::test]
+async fn sort_cycles_columns_and_reverses() {
+    let mut a = app(ViewKind::Instances).await;
+    let names = |a: &App| a.rows().iter().map(|r| r.cells[0].text.clone()).collect::<Vec<_>>();
+    let first = names(&a);
+    let mut sorted = first.clone();
+    sorted.sort();
+    assert_eq!(first, sorted, "sorted by name at start");
+    typed(&mut a, "S");
+    let reversed = names(&a);
+    assert_eq!(reversed.first(), sorted.last());
+    typed(&mut a, "s"); // NAME → ID
+    assert_eq!(a.view_state().sort, Some((1, false)));
+}
+
+#[tokio::test]
+async fn commands_switch_views_and_themes_and_report_mistakes() {
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, ":buckets");
+    a.on_key(key(KeyCode::Enter));
+    assert_eq!(a.view, ViewKind::Buckets);
+
+    typed(&mut a, ":th");
+    a.on_key(key(KeyCode::Tab));
+    assert_eq!(a.input, "theme ");
+    typed(&mut a, "mo");
+    a.on_key(key(KeyCode::Tab));
+    assert_eq!(a.input, "theme mono");
+    a.on_key(key(KeyCode::Enter));
+    assert_eq!(a.theme.name, "mono");
+
+    typed(&mut a, ":fly");
+    a.on_key(key(KeyCode::Enter));
+    let n = a.current_notification().expect("a notification");
+    assert_eq!(n.level, Level::Warning);
+    assert!(n.text.contains("unknown command `fly`"), "{}", n.text);
+    assert!(screen(&mut a, 80, 24).contains("unknown command `fly`"));
+
+    typed(&mut a, ":q");
+    a.on_key(key(KeyCode::Enter));
+    assert!(a.quit);
+}
+
+#[tokio::test]
+async fn tiny_and_changing_sizes_never_panic() {
+    for view in ViewKind::ALL {
+        let mut a = app(view).await;
+        for mode in [Mode::Normal, Mode::Help, Mode::Details, Mode::Filter, Mode::Command] {
+            a.mode = mode;
+            for w in [1, 2, 5, 10, 19, 20, 21, 40] {
+                for h in [1, 2, 3, 4, 5, 6, 10] {
+                    render(&mut a, w, h).expect("render");
+                }
+            }
+        }
+        a.mode = Mode::Normal;
+        let small = screen(&mut a, 20, 5);
+        assert_eq!(small.lines().count(), 5);
+        // A resize back to full size shows everything again.
+        assert!(screen(&mut a, 120, 40).contains("Instances (12)"));
+    }
+}
+
+#[tokio::test]
+async fn colours_follow_state_and_selection() {
+    let mut a = app(ViewKind::Instances).await;
+    let buf = render(&mut a, 120, 40).expect("render");
+    let theme = Theme::dark();
+    // Row 3 is the first data row (header, tabs, column titles above): selected.
+    assert_eq!(buf[(0, 3)].bg, theme.selected().bg.expect("selected bg"));
+    let line_of = |name: &str| (0..40u16).find(|&y| buffer_text(&buf).lines().nth(usize::from(y)).is_some_and(|l| l.starts_with(name)));
+    let running = line_of("eu-etl").expect("eu-etl row");
+    assert_eq!(buf[(0, running)].fg, Color::Green);
+    let stopped = line_of("gpu-scratch").expect("gpu row");
+    assert_eq!(buf[(0, stopped)].fg, Color::Gray);
+}
+
+fn slice_key() -> SliceKey {
+    SliceKey { service: Service::Ec2, region: Some("us-east-1".into()) }
+}
+
+#[test]
+fn a_failed_slice_keeps_its_data_and_stale_answers_are_dropped() {
+    let mut a = App::new(Config::defaults(), skiff::config::Dirs::discover(), Theme::dark(), Default::default(), None);
+    let instances = demo::inventory().instances;
+    a.on_msg(Msg::Slice { generation: 0, key: slice_key(), result: Ok(SliceData::Instances(instances.clone())) });
+    assert_eq!(a.inventory.instances.len(), instances.len());
+    assert_eq!(a.inventory.spark_clusters.len(), 3, "grouped on arrival");
+
+    a.on_msg(Msg::Slice {
+        generation: 0,
+        key: slice_key(),
+        result: Err(CloudError::new("ec2", "us-east-1", "AccessDenied: not allowed")),
+    });
+    assert_eq!(a.inventory.instances.len(), instances.len(), "old data stays on screen");
+    let n = a.current_notification().expect("error shown");
+    assert_eq!(n.level, Level::Error);
+    assert!(n.text.contains("AccessDenied"));
+
+    a.on_msg(Msg::Slice { generation: 7, key: slice_key(), result: Ok(SliceData::Instances(vec![])) });
+    assert_eq!(a.inventory.instances.len(), instances.len(), "an answer for another session is dropped");
+}
+
+#[tokio::test]
+async fn remapped_keys_work_and_show_in_help() {
+    let config = Config::from_user_text(std::path::Path::new("k.toml"), "[keys]\nquit = [\"x\"]\nhelp = [\"f1\"]\n")
+        .expect("config");
+    let mut a = demo_app(&config, Theme::dark(), demo_session().await.expect("session"), ViewKind::Instances);
+    typed(&mut a, "q");
+    assert!(!a.quit, "q is no longer bound");
+    a.on_key(key(KeyCode::F(1)));
+    assert_eq!(a.mode, Mode::Help);
+    assert!(screen(&mut a, 120, 40).contains("f1"));
+    a.on_key(key(KeyCode::Esc));
+    typed(&mut a, "x");
+    assert!(a.quit);
+}
