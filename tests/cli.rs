@@ -28,7 +28,11 @@ async fn ls_all_json_lists_exactly_what_the_seed_created() {
         .args(["ls", "all", "--json"])
         .output()
         .expect("run");
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     let keys: Vec<&String> = doc.as_object().expect("object").keys().collect();
     assert_eq!(keys, ["buckets", "clusters", "instances"]);
@@ -43,13 +47,22 @@ async fn ls_all_json_lists_exactly_what_the_seed_created() {
         })
         .collect();
     assert_eq!(named, sb.seeded.instances);
-    assert_eq!(instances.len(), sb.seeded.instances.len() + sb.seeded.emr_node_count);
-    let master = instances.iter().find(|i| i["name"] == "rnd-master").expect("rnd-master");
+    assert_eq!(
+        instances.len(),
+        sb.seeded.instances.len() + sb.seeded.emr_node_count
+    );
+    let master = instances
+        .iter()
+        .find(|i| i["name"] == "rnd-master")
+        .expect("rnd-master");
     assert_eq!(master["cluster"], "rnd");
     assert_eq!(master["type"], "m5.xlarge");
     assert_eq!(master["tags"]["flintrock-role"], "master");
     let launch = master["launch_time"].as_str().expect("launch_time");
-    assert!(chrono::DateTime::parse_from_rfc3339(launch).is_ok(), "{launch}");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(launch).is_ok(),
+        "{launch}"
+    );
 
     let clusters = doc["clusters"].as_array().expect("clusters");
     let mut summary: Vec<(String, String, i64)> = clusters
@@ -63,8 +76,16 @@ async fn ls_all_json_lists_exactly_what_the_seed_created() {
         })
         .collect();
     summary.sort();
-    let want = [("analytics", "emr", 5), ("legacy", "spark", 3), ("nightly", "spark", 2), ("rnd", "spark", 4)];
-    let want: Vec<(String, String, i64)> = want.iter().map(|(n, k, c)| (n.to_string(), k.to_string(), *c)).collect();
+    let want = [
+        ("analytics", "emr", 5),
+        ("legacy", "spark", 3),
+        ("nightly", "spark", 2),
+        ("rnd", "spark", 4),
+    ];
+    let want: Vec<(String, String, i64)> = want
+        .iter()
+        .map(|(n, k, c)| (n.to_string(), k.to_string(), *c))
+        .collect();
     assert_eq!(summary, want);
     let emr = clusters.iter().find(|c| c["kind"] == "emr").expect("emr");
     assert_eq!(emr["id"], Value::String(sb.seeded.emr_cluster_id.clone()));
@@ -74,7 +95,12 @@ async fn ls_all_json_lists_exactly_what_the_seed_created() {
         .as_array()
         .expect("buckets")
         .iter()
-        .map(|b| (b["name"].as_str().expect("name").into(), b["region"].as_str().expect("region").into()))
+        .map(|b| {
+            (
+                b["name"].as_str().expect("name").into(),
+                b["region"].as_str().expect("region").into(),
+            )
+        })
         .collect();
     assert_eq!(buckets, sb.seeded.buckets);
 }
@@ -89,9 +115,15 @@ async fn ls_of_one_kind_prints_only_that_kind() {
         .expect("run");
     assert!(out.status.success());
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(doc.as_object().expect("object").keys().collect::<Vec<_>>(), ["buckets"]);
+    assert_eq!(
+        doc.as_object().expect("object").keys().collect::<Vec<_>>(),
+        ["buckets"]
+    );
 
-    let out = regions(&mut skiff(&sb.moto.endpoint(), home.path())).args(["ls", "clusters"]).output().expect("run");
+    let out = regions(&mut skiff(&sb.moto.endpoint(), home.path()))
+        .args(["ls", "clusters"])
+        .output()
+        .expect("run");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("utf8");
     assert!(text.starts_with("Clusters (4)\nKIND"), "{text}");
@@ -103,14 +135,23 @@ fn ls_against_a_dead_endpoint_fails_with_one_clear_line() {
     let home = tempfile::tempdir().expect("home");
     let endpoint = format!("http://127.0.0.1:{}", common::dead_port());
     let started = std::time::Instant::now();
-    let out = skiff(&endpoint, home.path()).args(["--region", "us-east-1", "ls"]).output().expect("run");
+    let out = skiff(&endpoint, home.path())
+        .args(["--region", "us-east-1", "ls"])
+        .output()
+        .expect("run");
     let elapsed = started.elapsed();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let err = String::from_utf8(out.stderr).expect("utf8");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("skiff: ") && err.contains("cannot connect"), "{err}");
-    assert!(err.contains("Connection refused") || err.contains("connection refused"), "{err}");
+    assert!(
+        err.starts_with("skiff: ") && err.contains("cannot connect"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Connection refused") || err.contains("connection refused"),
+        "{err}"
+    );
     eprintln!("dead endpoint reported after {elapsed:?}");
 }
 
@@ -126,7 +167,10 @@ fn config_error(text: &str) -> String {
         .expect("run");
     assert_eq!(out.status.code(), Some(1), "a bad config must fail");
     let err = String::from_utf8(out.stderr).expect("utf8");
-    assert!(err.contains(&path.display().to_string()), "names the file: {err}");
+    assert!(
+        err.contains(&path.display().to_string()),
+        "names the file: {err}"
+    );
     err
 }
 
@@ -140,7 +184,10 @@ fn bad_config_files_name_file_line_and_key() {
     assert!(err.contains("bad.toml:2: key `max_attempts`"), "{err}");
 
     let err = config_error("[keys]\nquit = [\"ctrl-nope\"]\n");
-    assert!(err.contains("bad.toml:2: key `quit`") && err.contains("is not a key"), "{err}");
+    assert!(
+        err.contains("bad.toml:2: key `quit`") && err.contains("is not a key"),
+        "{err}"
+    );
 
     let err = config_error("[general\n");
     assert!(err.contains("bad.toml:1"), "{err}");
@@ -155,7 +202,10 @@ fn a_missing_config_file_is_named() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).expect("utf8");
-    assert!(err.contains("cannot read config file /nonexistent/skiff.toml"), "{err}");
+    assert!(
+        err.contains("cannot read config file /nonexistent/skiff.toml"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -163,15 +213,28 @@ async fn a_valid_config_sets_regions_and_spark_tags() {
     let sb = common::seeded().await;
     let home = tempfile::tempdir().expect("home");
     let path = home.path().join("skiff.toml");
-    std::fs::write(&path, "[aws]\nregions = [\"eu-west-1\"]\n[spark]\ncluster_tag = \"Project\"\n").expect("write");
+    std::fs::write(
+        &path,
+        "[aws]\nregions = [\"eu-west-1\"]\n[spark]\ncluster_tag = \"Project\"\n",
+    )
+    .expect("write");
     let out = skiff(&sb.moto.endpoint(), home.path())
         .env("SKIFF_CONFIG", &path)
         .args(["ls", "clusters", "--json"])
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let names: Vec<&str> = doc["clusters"].as_array().expect("clusters").iter().map(|c| c["name"].as_str().expect("name")).collect();
+    let names: Vec<&str> = doc["clusters"]
+        .as_array()
+        .expect("clusters")
+        .iter()
+        .map(|c| c["name"].as_str().expect("name"))
+        .collect();
     // Only eu-west-1, grouped by the Project tag: both `nightly` nodes are Project=etl.
     assert!(names.contains(&"etl"), "{names:?}");
     assert!(!names.contains(&"rnd"), "{names:?}");

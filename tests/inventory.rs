@@ -12,7 +12,10 @@ use skiff::model::{ClusterState, EmrState, InstanceState, SparkConvention};
 use skiff::spark::ClusterTags;
 
 fn options() -> InventoryOptions {
-    InventoryOptions { emr_terminated_days: 7, cluster_tags: ClusterTags::default() }
+    InventoryOptions {
+        emr_terminated_days: 7,
+        cluster_tags: ClusterTags::default(),
+    }
 }
 
 #[tokio::test]
@@ -28,12 +31,19 @@ async fn inventory_across_two_regions_is_what_the_seed_created() {
         .filter_map(|i| Some((i.name.clone()?, (i.id.clone(), i.region.clone()))))
         .collect();
     assert_eq!(named, sb.seeded.instances);
-    assert_eq!(inv.instances.len(), sb.seeded.instances.len() + sb.seeded.emr_node_count);
+    assert_eq!(
+        inv.instances.len(),
+        sb.seeded.instances.len() + sb.seeded.emr_node_count
+    );
     let regions: BTreeSet<&str> = inv.instances.iter().map(|i| i.region.as_str()).collect();
     assert_eq!(regions, BTreeSet::from(["eu-west-1", "us-east-1"]));
 
     // Fields converted from the SDK.
-    let ds = inv.instances.iter().find(|i| i.name.as_deref() == Some("ds-workbench")).expect("ds-workbench");
+    let ds = inv
+        .instances
+        .iter()
+        .find(|i| i.name.as_deref() == Some("ds-workbench"))
+        .expect("ds-workbench");
     assert_eq!(ds.instance_type, "t3.medium");
     assert_eq!(ds.state, InstanceState::Running);
     assert!(ds.hibernation_configured);
@@ -41,20 +51,40 @@ async fn inventory_across_two_regions_is_what_the_seed_created() {
     assert!(ds.public_ip.is_some() && ds.private_ip.is_some() && ds.launch_time.is_some());
     assert_eq!(ds.tags.get("Project").map(String::as_str), Some("research"));
     assert_eq!(ds.total_volume_gib(), 20, "{:?}", ds.volumes);
-    let gpu = inv.instances.iter().find(|i| i.name.as_deref() == Some("gpu-scratch")).expect("gpu");
+    let gpu = inv
+        .instances
+        .iter()
+        .find(|i| i.name.as_deref() == Some("gpu-scratch"))
+        .expect("gpu");
     assert_eq!(gpu.state, InstanceState::Stopped);
 
     // Spark clusters by each convention.
     let spark: BTreeMap<String, (String, usize)> = inv
         .spark_clusters
         .iter()
-        .map(|c| (c.name.clone(), (c.convention.as_str().to_string(), c.node_count())))
+        .map(|c| {
+            (
+                c.name.clone(),
+                (c.convention.as_str().to_string(), c.node_count()),
+            )
+        })
         .collect();
     assert_eq!(spark, sb.seeded.spark_clusters);
-    let rnd = inv.spark_clusters.iter().find(|c| c.name == "rnd").expect("rnd");
-    assert_eq!(rnd.master.as_deref(), Some(sb.seeded.instances["rnd-master"].0.as_str()));
+    let rnd = inv
+        .spark_clusters
+        .iter()
+        .find(|c| c.name == "rnd")
+        .expect("rnd");
+    assert_eq!(
+        rnd.master.as_deref(),
+        Some(sb.seeded.instances["rnd-master"].0.as_str())
+    );
     assert_eq!(rnd.state, ClusterState::Running);
-    let legacy = inv.spark_clusters.iter().find(|c| c.name == "legacy").expect("legacy");
+    let legacy = inv
+        .spark_clusters
+        .iter()
+        .find(|c| c.name == "legacy")
+        .expect("legacy");
     assert_eq!(legacy.state, ClusterState::Stopped);
     assert_eq!(legacy.convention, SparkConvention::SparkEc2);
 
@@ -65,14 +95,25 @@ async fn inventory_across_two_regions_is_what_the_seed_created() {
     assert_eq!(emr.state, EmrState::Waiting);
     assert_eq!(emr.release.as_deref(), Some("emr-7.1.0"));
     for app in ["Spark", "JupyterHub", "Livy"] {
-        assert!(emr.applications.iter().any(|a| a == app), "{app} in {:?}", emr.applications);
+        assert!(
+            emr.applications.iter().any(|a| a == app),
+            "{app} in {:?}",
+            emr.applications
+        );
     }
     let roles: Vec<(&str, i32, &str)> = emr
         .instance_groups
         .iter()
         .map(|g| (g.role.as_str(), g.requested, g.market.as_str()))
         .collect();
-    assert_eq!(roles, [("MASTER", 1, "ON_DEMAND"), ("CORE", 2, "ON_DEMAND"), ("TASK", 2, "SPOT")]);
+    assert_eq!(
+        roles,
+        [
+            ("MASTER", 1, "ON_DEMAND"),
+            ("CORE", 2, "ON_DEMAND"),
+            ("TASK", 2, "SPOT")
+        ]
+    );
     assert!(emr.termination_protected);
     assert!(emr.master_public_dns.is_some());
 
@@ -89,7 +130,11 @@ async fn inventory_across_two_regions_is_what_the_seed_created() {
 async fn configured_cluster_tags_group_nodes_and_unknown_tags_do_not() {
     let (_moto, session) = common::empty().await;
     let client = session.ec2("us-east-1");
-    for (name, role) in [("lab-a", "master"), ("lab-b", "worker"), ("lab-c", "worker")] {
+    for (name, role) in [
+        ("lab-a", "master"),
+        ("lab-b", "worker"),
+        ("lab-c", "worker"),
+    ] {
         client
             .run_instances()
             .image_id("ami-1e749f67")
@@ -107,20 +152,35 @@ async fn configured_cluster_tags_group_nodes_and_unknown_tags_do_not() {
             .await
             .expect("run");
     }
-    let wanted = Wanted { instances: false, clusters: true, buckets: false };
+    let wanted = Wanted {
+        instances: false,
+        clusters: true,
+        buckets: false,
+    };
     let (inv, errors) = fetch_all(&session, wanted, &options(), chrono::Utc::now()).await;
     assert!(errors.is_empty(), "{errors:?}");
-    assert!(inv.spark_clusters.is_empty(), "default tags must not match team:* tags");
+    assert!(
+        inv.spark_clusters.is_empty(),
+        "default tags must not match team:* tags"
+    );
 
     let custom = InventoryOptions {
         emr_terminated_days: 0,
-        cluster_tags: ClusterTags { cluster: "team:cluster".into(), role: "team:role".into() },
+        cluster_tags: ClusterTags {
+            cluster: "team:cluster".into(),
+            role: "team:role".into(),
+        },
     };
     let (inv, _) = fetch_all(&session, wanted, &custom, chrono::Utc::now()).await;
     assert_eq!(inv.spark_clusters.len(), 1);
     let lab = &inv.spark_clusters[0];
-    assert_eq!((lab.name.as_str(), lab.convention, lab.node_count()), ("lab", SparkConvention::Tags, 3));
-    let master = inv.instance(lab.master.as_deref().expect("master")).expect("master instance");
+    assert_eq!(
+        (lab.name.as_str(), lab.convention, lab.node_count()),
+        ("lab", SparkConvention::Tags, 3)
+    );
+    let master = inv
+        .instance(lab.master.as_deref().expect("master"))
+        .expect("master instance");
     assert_eq!(master.name.as_deref(), Some("lab-a"));
 }
 
@@ -128,15 +188,27 @@ async fn configured_cluster_tags_group_nodes_and_unknown_tags_do_not() {
 async fn stopping_one_node_makes_the_cluster_partly_running() {
     let sb = common::seeded().await;
     let slave = &sb.seeded.instances["rnd-slave-2"].0;
-    sb.session.ec2("us-east-1").stop_instances().instance_ids(slave).send().await.expect("stop");
+    sb.session
+        .ec2("us-east-1")
+        .stop_instances()
+        .instance_ids(slave)
+        .send()
+        .await
+        .expect("stop");
     let (inv, _) = fetch_all(&sb.session, Wanted::ALL, &options(), chrono::Utc::now()).await;
-    let rnd = inv.spark_clusters.iter().find(|c| c.name == "rnd").expect("rnd");
+    let rnd = inv
+        .spark_clusters
+        .iter()
+        .find(|c| c.name == "rnd")
+        .expect("rnd");
     assert_eq!(rnd.state, ClusterState::PartlyRunning);
 }
 
 #[tokio::test]
 async fn all_regions_come_from_describe_regions() {
-    let moto = tokio::task::spawn_blocking(common::moto).await.expect("moto");
+    let moto = tokio::task::spawn_blocking(common::moto)
+        .await
+        .expect("moto");
     let mut opts = skiff::sandbox::sandbox_options(&moto.endpoint());
     opts.regions.clear();
     opts.all_regions = true;
@@ -158,7 +230,9 @@ async fn an_endpoint_that_is_down_gives_errors_not_a_hang() {
         operation_timeout: Duration::from_secs(10),
         ..skiff::sandbox::sandbox_options(&endpoint)
     };
-    let session = Session::connect(&opts).await.expect("connect needs no network");
+    let session = Session::connect(&opts)
+        .await
+        .expect("connect needs no network");
     // The guard only turns a hang into a failure; the time is measured by hand.
     let (inv, errors) = tokio::time::timeout(
         Duration::from_secs(60),
@@ -167,7 +241,11 @@ async fn an_endpoint_that_is_down_gives_errors_not_a_hang() {
     .await
     .expect("fetch_all must not hang on a dead endpoint");
     assert!(inv.instances.is_empty() && inv.buckets.is_empty());
-    assert_eq!(errors.len(), 5, "ec2+emr in two regions, and s3: {errors:?}");
+    assert_eq!(
+        errors.len(),
+        5,
+        "ec2+emr in two regions, and s3: {errors:?}"
+    );
     for e in &errors {
         assert!(e.message.contains("cannot connect"), "{e}");
     }

@@ -14,7 +14,12 @@ use skiff::tui::theme::Theme;
 use skiff::tui::ui::buffer_text;
 
 async fn app(view: ViewKind) -> App {
-    demo_app(&Config::defaults(), Theme::dark(), demo_session().await.expect("session"), view)
+    demo_app(
+        &Config::defaults(),
+        Theme::dark(),
+        demo_session().await.expect("session"),
+        view,
+    )
 }
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -85,16 +90,28 @@ async fn filter_keeps_matching_rows_and_bang_inverts() {
     typed(&mut a, "!running");
     a.on_key(key(KeyCode::Enter));
     let states: Vec<String> = a.rows().iter().map(|r| r.cells[3].text.clone()).collect();
-    assert!(!states.is_empty() && states.iter().all(|s| s != "running"), "{states:?}");
+    assert!(
+        !states.is_empty() && states.iter().all(|s| s != "running"),
+        "{states:?}"
+    );
 
     a.on_key(key(KeyCode::Esc));
-    assert_eq!(a.rows().len(), demo::inventory().instances.len(), "esc clears the filter");
+    assert_eq!(
+        a.rows().len(),
+        demo::inventory().instances.len(),
+        "esc clears the filter"
+    );
 }
 
 #[tokio::test]
 async fn sort_cycles_columns_and_reverses() {
     let mut a = app(ViewKind::Instances).await;
-    let names = |a: &App| a.rows().iter().map(|r| r.cells[0].text.clone()).collect::<Vec<_>>();
+    let names = |a: &App| {
+        a.rows()
+            .iter()
+            .map(|r| r.cells[0].text.clone())
+            .collect::<Vec<_>>()
+    };
     let first = names(&a);
     let mut sorted = first.clone();
     sorted.sort();
@@ -138,7 +155,13 @@ async fn commands_switch_views_and_themes_and_report_mistakes() {
 async fn tiny_and_changing_sizes_never_panic() {
     for view in ViewKind::ALL {
         let mut a = app(view).await;
-        for mode in [Mode::Normal, Mode::Help, Mode::Details, Mode::Filter, Mode::Command] {
+        for mode in [
+            Mode::Normal,
+            Mode::Help,
+            Mode::Details,
+            Mode::Filter,
+            Mode::Command,
+        ] {
             a.mode = mode;
             for w in [1, 2, 5, 10, 19, 20, 21, 40] {
                 for h in [1, 2, 3, 4, 5, 6, 10] {
@@ -161,7 +184,14 @@ async fn colours_follow_state_and_selection() {
     let theme = Theme::dark();
     // Row 3 is the first data row (header, tabs, column titles above): selected.
     assert_eq!(buf[(0, 3)].bg, theme.selected().bg.expect("selected bg"));
-    let line_of = |name: &str| (0..40u16).find(|&y| buffer_text(&buf).lines().nth(usize::from(y)).is_some_and(|l| l.starts_with(name)));
+    let line_of = |name: &str| {
+        (0..40u16).find(|&y| {
+            buffer_text(&buf)
+                .lines()
+                .nth(usize::from(y))
+                .is_some_and(|l| l.starts_with(name))
+        })
+    };
     let running = line_of("eu-etl").expect("eu-etl row");
     assert_eq!(buf[(0, running)].fg, Color::Green);
     let stopped = line_of("gpu-scratch").expect("gpu row");
@@ -169,36 +199,73 @@ async fn colours_follow_state_and_selection() {
 }
 
 fn slice_key() -> SliceKey {
-    SliceKey { service: Service::Ec2, region: Some("us-east-1".into()) }
+    SliceKey {
+        service: Service::Ec2,
+        region: Some("us-east-1".into()),
+    }
 }
 
 #[test]
 fn a_failed_slice_keeps_its_data_and_stale_answers_are_dropped() {
-    let mut a = App::new(Config::defaults(), skiff::config::Dirs::discover(), Theme::dark(), Default::default(), None);
+    let mut a = App::new(
+        Config::defaults(),
+        skiff::config::Dirs::discover(),
+        Theme::dark(),
+        Default::default(),
+        None,
+    );
     let instances = demo::inventory().instances;
-    a.on_msg(Msg::Slice { generation: 0, key: slice_key(), result: Ok(SliceData::Instances(instances.clone())) });
+    a.on_msg(Msg::Slice {
+        generation: 0,
+        key: slice_key(),
+        result: Ok(SliceData::Instances(instances.clone())),
+    });
     assert_eq!(a.inventory.instances.len(), instances.len());
     assert_eq!(a.inventory.spark_clusters.len(), 3, "grouped on arrival");
 
     a.on_msg(Msg::Slice {
         generation: 0,
         key: slice_key(),
-        result: Err(CloudError::new("ec2", "us-east-1", "AccessDenied: not allowed")),
+        result: Err(CloudError::new(
+            "ec2",
+            "us-east-1",
+            "AccessDenied: not allowed",
+        )),
     });
-    assert_eq!(a.inventory.instances.len(), instances.len(), "old data stays on screen");
+    assert_eq!(
+        a.inventory.instances.len(),
+        instances.len(),
+        "old data stays on screen"
+    );
     let n = a.current_notification().expect("error shown");
     assert_eq!(n.level, Level::Error);
     assert!(n.text.contains("AccessDenied"));
 
-    a.on_msg(Msg::Slice { generation: 7, key: slice_key(), result: Ok(SliceData::Instances(vec![])) });
-    assert_eq!(a.inventory.instances.len(), instances.len(), "an answer for another session is dropped");
+    a.on_msg(Msg::Slice {
+        generation: 7,
+        key: slice_key(),
+        result: Ok(SliceData::Instances(vec![])),
+    });
+    assert_eq!(
+        a.inventory.instances.len(),
+        instances.len(),
+        "an answer for another session is dropped"
+    );
 }
 
 #[tokio::test]
 async fn remapped_keys_work_and_show_in_help() {
-    let config = Config::from_user_text(std::path::Path::new("k.toml"), "[keys]\nquit = [\"x\"]\nhelp = [\"f1\"]\n")
-        .expect("config");
-    let mut a = demo_app(&config, Theme::dark(), demo_session().await.expect("session"), ViewKind::Instances);
+    let config = Config::from_user_text(
+        std::path::Path::new("k.toml"),
+        "[keys]\nquit = [\"x\"]\nhelp = [\"f1\"]\n",
+    )
+    .expect("config");
+    let mut a = demo_app(
+        &config,
+        Theme::dark(),
+        demo_session().await.expect("session"),
+        ViewKind::Instances,
+    );
     typed(&mut a, "q");
     assert!(!a.quit, "q is no longer bound");
     a.on_key(key(KeyCode::F(1)));

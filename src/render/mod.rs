@@ -84,7 +84,10 @@ impl Row {
     /// Case-insensitive match of `needle` (already lower-case) in one of the
     /// given columns' cells.
     pub fn matches(&self, needle_lower: &str, columns: &[usize]) -> bool {
-        columns.iter().filter_map(|&i| self.cells.get(i)).any(|c| c.text.to_lowercase().contains(needle_lower))
+        columns
+            .iter()
+            .filter_map(|&i| self.cells.get(i))
+            .any(|c| c.text.to_lowercase().contains(needle_lower))
     }
 }
 
@@ -158,9 +161,16 @@ mod tests {
             ("!rnd", false),
             ("!", true),
         ] {
-            assert_eq!(filter_accepts(filter, &r, &[0, 1, 2]), want, "filter {filter:?}");
+            assert_eq!(
+                filter_accepts(filter, &r, &[0, 1, 2]),
+                want,
+                "filter {filter:?}"
+            );
         }
-        assert!(!filter_accepts("xlarge", &r, &[0, 2]), "a hidden column never matches");
+        assert!(
+            !filter_accepts("xlarge", &r, &[0, 2]),
+            "a hidden column never matches"
+        );
     }
 
     #[test]
@@ -194,15 +204,27 @@ mod tests {
 
     #[test]
     fn narrow_widths_drop_low_priority_columns_first() {
-        let col = |title, width, priority| Column { title, width, priority };
-        let cols = [col("NAME", 10, 0), col("EXTRA", 10, 5), col("STATE", 8, 1), col("TINY", 1, 6)];
+        let col = |title, width, priority| Column {
+            title,
+            width,
+            priority,
+        };
+        let cols = [
+            col("NAME", 10, 0),
+            col("EXTRA", 10, 5),
+            col("STATE", 8, 1),
+            col("TINY", 1, 6),
+        ];
         assert_eq!(visible_columns(&cols, 100), vec![0, 1, 2, 3]);
         assert_eq!(
             visible_columns(&cols, 20),
             vec![0, 2],
             "TINY would fit, but EXTRA, more important, did not"
         );
-        assert_eq!(visible_columns(&cols, 5), vec![0], "the first column always shows");
+        assert_eq!(
+            visible_columns(&cols, 5),
+            vec![0],
+            "the first column always shows"
+        );
     }
-
 }

@@ -140,7 +140,10 @@ impl ViewState {
         if !self.moved {
             return Some(0);
         }
-        let by_id = self.selected_id.as_ref().and_then(|id| rows.iter().position(|r| &r.id == id));
+        let by_id = self
+            .selected_id
+            .as_ref()
+            .and_then(|id| rows.iter().position(|r| &r.id == id));
         // The chosen row went away (filtered out, terminated): stay near it.
         Some(by_id.unwrap_or_else(|| self.table.selected().unwrap_or(0).min(rows.len() - 1)))
     }
@@ -179,6 +182,8 @@ pub struct App {
     pub table_width: u16,
     tx: Option<UnboundedSender<Msg>>,
     pub quit: bool,
+    /// When the app started, until the first complete inventory is logged.
+    started: Option<Instant>,
 }
 
 impl App {
@@ -230,6 +235,7 @@ impl App {
             table_width: 120,
             tx,
             quit: false,
+            started: Some(Instant::now()),
         }
     }
 
@@ -518,6 +524,15 @@ impl App {
                 }
                 if self.loading.is_empty() {
                     self.last_refresh = Some(self.clock.now());
+                    if let Some(started) = self.started.take() {
+                        tracing::info!(
+                            "first full inventory after {} ms: {} instances, {} clusters, {} buckets",
+                            started.elapsed().as_millis(),
+                            self.inventory.instances.len(),
+                            self.inventory.spark_clusters.len() + self.inventory.emr_clusters.len(),
+                            self.inventory.buckets.len()
+                        );
+                    }
                 }
             }
             stale => tracing::debug!("dropped a stale answer: {stale:?}"),

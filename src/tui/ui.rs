@@ -95,7 +95,9 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             |t| format!(" refreshed {} ", t.format("%H:%M:%S")),
         )
     };
-    let width = u16::try_from(status.chars().count()).unwrap_or(u16::MAX).min(area.width);
+    let width = u16::try_from(status.chars().count())
+        .unwrap_or(u16::MAX)
+        .min(area.width);
     let right = Rect::new(area.right() - width, area.y, width, 1);
     frame.render_widget(Paragraph::new(status).style(t.header_label()), right);
 }

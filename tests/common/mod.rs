@@ -18,15 +18,23 @@ pub fn moto() -> MotoServer {
 }
 
 pub async fn empty() -> (MotoServer, Session) {
-    let moto = tokio::task::spawn_blocking(moto).await.expect("moto start task");
-    let session = Session::connect(&sandbox_options(&moto.endpoint())).await.expect("session");
+    let moto = tokio::task::spawn_blocking(moto)
+        .await
+        .expect("moto start task");
+    let session = Session::connect(&sandbox_options(&moto.endpoint()))
+        .await
+        .expect("session");
     (moto, session)
 }
 
 pub async fn seeded() -> Sandbox {
     let (moto, session) = empty().await;
     let seeded = seed_sample_account(&session).await.expect("seed");
-    Sandbox { moto, session, seeded }
+    Sandbox {
+        moto,
+        session,
+        seeded,
+    }
 }
 
 /// A loopback port where nothing listens (bound, read, released).
@@ -44,8 +52,14 @@ pub fn cli_env(endpoint: &str, home: &std::path::Path) -> Vec<(&'static str, Str
         ("AWS_ACCESS_KEY_ID", id.to_string()),
         ("AWS_SECRET_ACCESS_KEY", secret.to_string()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
-        ("AWS_CONFIG_FILE", home.join("no-aws-config").display().to_string()),
-        ("AWS_SHARED_CREDENTIALS_FILE", home.join("no-aws-credentials").display().to_string()),
+        (
+            "AWS_CONFIG_FILE",
+            home.join("no-aws-config").display().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("no-aws-credentials").display().to_string(),
+        ),
         ("SKIFF_HOME", home.display().to_string()),
     ]
 }
