@@ -1,5 +1,7 @@
 //! The `skiff` binary: `ls` against moto, a dead endpoint, and config files.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the failure
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,7 @@
 //! The inventory against a real moto server, through the real SDK.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the failure
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,6 +2,8 @@
 //! snapshots of every view, popups, tiny sizes, colours, and how the app
 //! treats keys and background answers.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the failure
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use skiff::cloud::CloudError;

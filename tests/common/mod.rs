@@ -2,7 +2,7 @@
 //! with the sandbox's account. A missing moto_server fails the test (it is
 //! installed by scripts/test), it never skips it.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use skiff::cloud::Session;
 use skiff::sandbox::{MotoServer, Seeded, sandbox_options, seed_sample_account};
