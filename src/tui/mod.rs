@@ -28,16 +28,62 @@ pub struct Launch {
 
 const TICK: Duration = Duration::from_millis(125);
 
+/// Writes a panic to the log file before the previous hook runs. ratatui's
+/// hook, installed after this one, restores the terminal first.
+fn log_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
+}
+
+/// SIGTERM and SIGHUP (terminal closed) end the TUI like `q` does, so the
+/// terminal is restored and owned children (the sandbox's moto) are stopped.
+struct StopSignals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn new() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                hup: signal(SignalKind::hangup())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}
+
 /// Runs the TUI until the user quits. The terminal is restored on every exit
 /// path, a panic included (ratatui's hook restores it, then chains the old one).
 pub async fn run(launch: Launch) -> anyhow::Result<()> {
     let theme = Theme::load(&launch.config.general.theme, &launch.dirs.user_themes())?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut app = App::new(launch.config, launch.dirs, theme, launch.session, Some(tx));
+    log_panics();
     let mut terminal = ratatui::try_init()?;
     let result = async {
         app.connect();
         let mut events = EventStream::new();
+        let mut stop = StopSignals::new()?;
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut dirty = true;
@@ -65,6 +111,10 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
                         app.on_msg(msg);
                     }
                     dirty = true;
+                }
+                _ = stop.recv() => {
+                    tracing::info!("quitting on a signal");
+                    app.quit = true;
                 }
                 _ = tick.tick() => {
                     app.on_tick();
