@@ -5,6 +5,7 @@ pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod demo;
+pub mod lifecycle;
 pub mod model;
 pub mod render;
 pub mod sandbox;

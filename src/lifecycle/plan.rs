@@ -1,0 +1,854 @@
+//! Lifecycle plans: for a verb and a target, which calls in which order (pure).
+//!
+//! Plans are idempotent: what is already in the wanted state becomes a note
+//! ("already running"), so running the same command again finishes a job that
+//! failed half-way. What cannot be done is refused with the reason and, where
+//! there is one, the verb to use instead.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::target::Target;
+use crate::cloud::inventory::Inventory;
+use crate::model::{EmrCluster, EmrState, Instance, InstanceState};
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Verb {
+    Start,
+    Stop,
+    Pause,
+    Resume,
+    Reboot,
+    Terminate,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Stop => "stop",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::Reboot => "reboot",
+            Self::Terminate => "terminate",
+        }
+    }
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One EC2 call on one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ec2Op {
+    Start,
+    Stop,
+    Hibernate,
+    Reboot,
+    Terminate,
+}
+
+impl Ec2Op {
+    /// The state the instance ends in (a reboot ends running).
+    pub fn target_state(self) -> InstanceState {
+        match self {
+            Self::Start | Self::Reboot => InstanceState::Running,
+            Self::Stop | Self::Hibernate => InstanceState::Stopped,
+            Self::Terminate => InstanceState::Terminated,
+        }
+    }
+
+    pub fn progressive(self) -> &'static str {
+        match self {
+            Self::Start => "starting",
+            Self::Stop => "stopping",
+            Self::Hibernate => "hibernating",
+            Self::Reboot => "rebooting",
+            Self::Terminate => "terminating",
+        }
+    }
+}
+
+/// An EC2 call planned for one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeAction {
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    pub op: Ec2Op,
+}
+
+/// Nodes acted on together; with `wait_before_next`, the next phase starts
+/// only once every node here reached its target state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Phase {
+    pub label: &'static str,
+    pub actions: Vec<NodeAction>,
+    pub wait_before_next: bool,
+}
+
+/// A change of one EMR instance group's requested count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupResize {
+    pub group_id: String,
+    pub role: String,
+    pub from: i32,
+    pub to: i32,
+}
+
+/// Instance-group counts saved when skiff paused an EMR cluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PausedCounts {
+    pub cluster_id: String,
+    /// Instance group id → requested count before the pause.
+    pub groups: BTreeMap<String, i32>,
+}
+
+/// The calls a plan makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Work {
+    Ec2 {
+        phases: Vec<Phase>,
+    },
+    EmrResize {
+        cluster_id: String,
+        region: String,
+        resizes: Vec<GroupResize>,
+        /// Counts to save before resizing (pause), if any.
+        remember: Option<PausedCounts>,
+        /// Delete the saved counts once done (resume).
+        forget: bool,
+    },
+    EmrTerminate {
+        cluster_id: String,
+        region: String,
+    },
+}
+
+/// What a verb will do to a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub verb: Verb,
+    pub target: String,
+    pub work: Work,
+    /// Nodes or groups already as wanted: nothing to do for them.
+    pub already: Vec<String>,
+}
+
+impl Plan {
+    /// True when there is nothing left to do.
+    pub fn is_noop(&self) -> bool {
+        match &self.work {
+            Work::Ec2 { phases } => phases.iter().all(|p| p.actions.is_empty()),
+            Work::EmrResize { resizes, .. } => resizes.is_empty(),
+            Work::EmrTerminate { .. } => false,
+        }
+    }
+
+    /// Every EC2 action, in order.
+    pub fn actions(&self) -> Vec<&NodeAction> {
+        match &self.work {
+            Work::Ec2 { phases } => phases.iter().flat_map(|p| &p.actions).collect(),
+            _ => vec![],
+        }
+    }
+
+    /// One line per step, for `--dry-run` and confirmations.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.work {
+            Work::Ec2 { phases } => {
+                for (n, phase) in phases.iter().filter(|p| !p.actions.is_empty()).enumerate() {
+                    let names: Vec<String> = phase
+                        .actions
+                        .iter()
+                        .map(|a| format!("{} ({})", a.name, a.id))
+                        .collect();
+                    let op = phase.actions[0].op;
+                    let wait = if phase.wait_before_next {
+                        ", then wait until it is done"
+                    } else {
+                        ""
+                    };
+                    out.push(format!(
+                        "{}. {} {}: {}{wait}",
+                        n + 1,
+                        op.progressive(),
+                        phase.label,
+                        names.join(", ")
+                    ));
+                }
+            }
+            Work::EmrResize {
+                resizes,
+                remember,
+                forget,
+                ..
+            } => {
+                for r in resizes {
+                    out.push(format!(
+                        "resize {} group {} from {} to {} instances",
+                        r.role, r.group_id, r.from, r.to
+                    ));
+                }
+                if remember.is_some() {
+                    out.push("save the previous counts so that resume restores them".into());
+                }
+                if *forget {
+                    out.push("forget the saved counts".into());
+                }
+            }
+            Work::EmrTerminate { cluster_id, .. } => {
+                out.push(format!("terminate EMR cluster {cluster_id}"))
+            }
+        }
+        out.extend(self.already.iter().map(|a| format!("nothing to do: {a}")));
+        out
+    }
+}
+
+/// Why a verb cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}{}", suggestion.map(|v| format!(" (use `{v}` instead)")).unwrap_or_default())]
+pub struct Refusal {
+    pub reason: String,
+    /// A verb that would do what the user probably wants.
+    pub suggestion: Option<Verb>,
+}
+
+fn refuse(reason: impl Into<String>) -> Refusal {
+    Refusal {
+        reason: reason.into(),
+        suggestion: None,
+    }
+}
+
+/// Settings that shape plans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// CORE instances an EMR cluster keeps while paused.
+    pub emr_pause_core_count: i32,
+}
+
+/// Plans `verb` on `target`. `saved` holds counts saved by an earlier pause
+/// of that EMR cluster, if any.
+pub fn plan(
+    inv: &Inventory,
+    target: &Target,
+    verb: Verb,
+    opts: &PlanOptions,
+    saved: Option<&PausedCounts>,
+) -> Result<Plan, Refusal> {
+    let label = target.describe(inv);
+    match target {
+        Target::Instance { id } => {
+            let instance = inv
+                .instance(id)
+                .ok_or_else(|| refuse(format!("{label} is no longer listed")))?;
+            let (action, already) = node_step(instance, verb)?;
+            let phases = vec![Phase {
+                label: "instance",
+                actions: action.into_iter().collect(),
+                wait_before_next: false,
+            }];
+            Ok(Plan {
+                verb,
+                target: label,
+                work: Work::Ec2 { phases },
+                already: already.into_iter().collect(),
+            })
+        }
+        Target::Spark { region, name } => {
+            let cluster = inv
+                .spark_clusters
+                .iter()
+                .find(|c| &c.region == region && &c.name == name)
+                .ok_or_else(|| refuse(format!("{label} is no longer listed")))?;
+            let master = cluster.master.as_deref().and_then(|id| inv.instance(id));
+            let workers: Vec<&Instance> = cluster
+                .workers
+                .iter()
+                .filter_map(|id| inv.instance(id))
+                .collect();
+            spark_plan(label, verb, master, &workers)
+        }
+        Target::Emr { id, .. } => {
+            let cluster = inv
+                .emr_clusters
+                .iter()
+                .find(|c| &c.id == id)
+                .ok_or_else(|| refuse(format!("{label} is no longer listed")))?;
+            emr_plan(label, cluster, verb, opts, saved)
+        }
+    }
+}
+
+/// The EC2 call for one node, or a note that it is already as wanted.
+fn node_step(i: &Instance, verb: Verb) -> Result<(Option<NodeAction>, Option<String>), Refusal> {
+    use InstanceState::*;
+    let who = format!("{} ({})", i.display_name(), i.id);
+    let act = |op| {
+        Ok((
+            Some(NodeAction {
+                id: i.id.clone(),
+                name: i.display_name().to_string(),
+                region: i.region.clone(),
+                op,
+            }),
+            None,
+        ))
+    };
+    let already = |what: &str| Ok((None, Some(format!("{who} is already {what}"))));
+    if matches!(i.state, Terminated | ShuttingDown) {
+        return match verb {
+            Verb::Terminate => already("terminated"),
+            _ => Err(refuse(format!(
+                "{who} is terminated; it cannot be {}ed",
+                verb.as_str().trim_end_matches('e')
+            ))),
+        };
+    }
+    match (verb, i.state) {
+        (Verb::Start | Verb::Resume, Running) => already("running"),
+        (Verb::Start | Verb::Resume, Pending) => already("starting"),
+        (Verb::Start | Verb::Resume, Stopped) => act(Ec2Op::Start),
+        (Verb::Start | Verb::Resume, _) => Err(refuse(format!(
+            "{who} is {}; start it again once it has stopped",
+            i.state
+        ))),
+        (Verb::Pause, _) if !i.hibernation_configured => Err(Refusal {
+            reason: format!(
+                "{who} cannot be paused: it was launched without hibernation configured (EC2 only hibernates \
+                 instances launched with it); stopping keeps its disks but loses what is in memory"
+            ),
+            suggestion: Some(Verb::Stop),
+        }),
+        (Verb::Stop | Verb::Pause, Stopped) => already("stopped"),
+        (Verb::Stop | Verb::Pause, Stopping) => already("stopping"),
+        (Verb::Stop, _) => act(Ec2Op::Stop),
+        (Verb::Pause, Pending) => Err(refuse(format!(
+            "{who} is still starting; pause it once it runs"
+        ))),
+        (Verb::Pause, _) => act(Ec2Op::Hibernate),
+        (Verb::Reboot, Running) => act(Ec2Op::Reboot),
+        (Verb::Reboot, _) => Err(refuse(format!(
+            "{who} is {}: only a running instance can be rebooted",
+            i.state
+        ))),
+        (Verb::Terminate, _) => act(Ec2Op::Terminate),
+    }
+}
+
+fn spark_plan(
+    label: String,
+    verb: Verb,
+    master: Option<&Instance>,
+    workers: &[&Instance],
+) -> Result<Plan, Refusal> {
+    if verb == Verb::Pause {
+        let cannot: Vec<&str> = master
+            .into_iter()
+            .chain(workers.iter().copied())
+            .filter(|i| !i.hibernation_configured)
+            .map(Instance::display_name)
+            .collect();
+        if !cannot.is_empty() {
+            return Err(Refusal {
+                reason: format!(
+                    "{label} cannot be paused: {} {} launched without hibernation configured",
+                    cannot.join(", "),
+                    if cannot.len() == 1 { "was" } else { "were" }
+                ),
+                suggestion: Some(Verb::Stop),
+            });
+        }
+    }
+    let mut already = Vec::new();
+    let mut step = |nodes: &[&Instance]| -> Result<Vec<NodeAction>, Refusal> {
+        let mut actions = Vec::new();
+        for node in nodes {
+            let (action, note) = node_step(node, verb)?;
+            actions.extend(action);
+            already.extend(note);
+        }
+        Ok(actions)
+    };
+    let master_nodes: Vec<&Instance> = master.into_iter().collect();
+    let phases = match verb {
+        // The master first, running before any worker starts (workers look
+        // for it at boot).
+        Verb::Start | Verb::Resume => {
+            let m = step(&master_nodes)?;
+            let w = step(workers)?;
+            vec![
+                Phase {
+                    label: "master",
+                    actions: m,
+                    wait_before_next: true,
+                },
+                Phase {
+                    label: "workers",
+                    actions: w,
+                    wait_before_next: false,
+                },
+            ]
+        }
+        // Workers first, the master last, so no worker is left without one.
+        Verb::Stop | Verb::Pause | Verb::Terminate => {
+            let w = step(workers)?;
+            let m = step(&master_nodes)?;
+            vec![
+                Phase {
+                    label: "workers",
+                    actions: w,
+                    wait_before_next: true,
+                },
+                Phase {
+                    label: "master",
+                    actions: m,
+                    wait_before_next: false,
+                },
+            ]
+        }
+        Verb::Reboot => {
+            let mut all = step(&master_nodes)?;
+            all.extend(step(workers)?);
+            vec![Phase {
+                label: "nodes",
+                actions: all,
+                wait_before_next: false,
+            }]
+        }
+    };
+    Ok(Plan {
+        verb,
+        target: label,
+        work: Work::Ec2 { phases },
+        already,
+    })
+}
+
+fn emr_plan(
+    label: String,
+    c: &EmrCluster,
+    verb: Verb,
+    opts: &PlanOptions,
+    saved: Option<&PausedCounts>,
+) -> Result<Plan, Refusal> {
+    let ended = matches!(
+        c.state,
+        EmrState::Terminated | EmrState::TerminatedWithErrors | EmrState::Terminating
+    );
+    if ended && verb != Verb::Terminate {
+        return Err(refuse(format!(
+            "{label} is {}; a terminated EMR cluster can only be relaunched",
+            c.state.as_str()
+        )));
+    }
+    let resize = |resizes: Vec<GroupResize>, remember, forget, already: Vec<String>| Plan {
+        verb,
+        target: label.clone(),
+        work: Work::EmrResize {
+            cluster_id: c.id.clone(),
+            region: c.region.clone(),
+            resizes,
+            remember,
+            forget,
+        },
+        already,
+    };
+    match verb {
+        Verb::Start | Verb::Stop | Verb::Reboot => Err(Refusal {
+            reason: format!(
+                "EMR clusters cannot be stopped, started or rebooted: {label} runs until it is terminated. \
+                 `pause` scales its TASK groups to 0 and CORE to {}, and `resume` scales them back",
+                opts.emr_pause_core_count
+            ),
+            suggestion: (verb == Verb::Stop).then_some(Verb::Pause),
+        }),
+        Verb::Terminate => {
+            if ended {
+                return Ok(Plan {
+                    verb,
+                    target: label.clone(),
+                    work: Work::EmrTerminate {
+                        cluster_id: c.id.clone(),
+                        region: c.region.clone(),
+                    },
+                    already: vec![format!("{label} is already {}", c.state.as_str())],
+                });
+            }
+            if c.termination_protected {
+                return Err(refuse(format!(
+                    "{label} has termination protection on; turn it off first (`skiff protect {} --off`)",
+                    c.id
+                )));
+            }
+            Ok(Plan {
+                verb,
+                target: label.clone(),
+                work: Work::EmrTerminate {
+                    cluster_id: c.id.clone(),
+                    region: c.region.clone(),
+                },
+                already: vec![],
+            })
+        }
+        Verb::Pause => {
+            if !matches!(c.state, EmrState::Running | EmrState::Waiting) {
+                return Err(refuse(format!(
+                    "{label} is {}; pause it once it is WAITING or RUNNING",
+                    c.state.as_str()
+                )));
+            }
+            let mut resizes = Vec::new();
+            let mut already = Vec::new();
+            for g in &c.instance_groups {
+                let to = match g.role.as_str() {
+                    "TASK" => 0,
+                    "CORE" => g.requested.min(opts.emr_pause_core_count),
+                    _ => continue,
+                };
+                if g.requested == to {
+                    already.push(format!("{} group {} is already at {to}", g.role, g.id));
+                } else {
+                    resizes.push(GroupResize {
+                        group_id: g.id.clone(),
+                        role: g.role.clone(),
+                        from: g.requested,
+                        to,
+                    });
+                }
+            }
+            // A second pause must not overwrite the counts saved by the first.
+            let mut counts = saved.cloned().unwrap_or_else(|| PausedCounts {
+                cluster_id: c.id.clone(),
+                groups: BTreeMap::new(),
+            });
+            for r in &resizes {
+                counts.groups.entry(r.group_id.clone()).or_insert(r.from);
+            }
+            let remember = (!resizes.is_empty()).then_some(counts);
+            Ok(resize(resizes, remember, false, already))
+        }
+        Verb::Resume => {
+            let Some(saved) = saved else {
+                return Err(refuse(format!(
+                    "skiff has no saved instance counts for {label}: it was not paused by skiff, or was resumed already"
+                )));
+            };
+            let mut resizes = Vec::new();
+            let mut already = Vec::new();
+            for g in &c.instance_groups {
+                let Some(&to) = saved.groups.get(&g.id) else {
+                    continue;
+                };
+                if g.requested == to {
+                    already.push(format!("{} group {} is already at {to}", g.role, g.id));
+                } else {
+                    resizes.push(GroupResize {
+                        group_id: g.id.clone(),
+                        role: g.role.clone(),
+                        from: g.requested,
+                        to,
+                    });
+                }
+            }
+            Ok(resize(resizes, None, true, already))
+        }
+    }
+}
+
+/// Whether what the user typed to confirm a terminate names the target: its
+/// name, or its id.
+pub fn confirmation_matches(inv: &Inventory, target: &Target, typed: &str) -> bool {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return false;
+    }
+    match target {
+        Target::Instance { id } => {
+            typed == id || inv.instance(id).and_then(|i| i.name.as_deref()) == Some(typed)
+        }
+        Target::Spark { name, .. } => typed == name,
+        Target::Emr { id, .. } => {
+            typed == id
+                || inv
+                    .emr_clusters
+                    .iter()
+                    .any(|c| &c.id == id && c.name == typed)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+    use crate::lifecycle::target::resolve;
+
+    const OPTS: PlanOptions = PlanOptions {
+        emr_pause_core_count: 1,
+    };
+
+    fn plan_for(inv: &Inventory, query: &str, verb: Verb) -> Result<Plan, Refusal> {
+        let target = resolve(inv, query).expect("target");
+        plan(inv, &target, verb, &OPTS, None)
+    }
+
+    fn names(phase: &Phase) -> Vec<&str> {
+        phase.actions.iter().map(|a| a.name.as_str()).collect()
+    }
+
+    fn phases(p: &Plan) -> &[Phase] {
+        match &p.work {
+            Work::Ec2 { phases } => phases,
+            other => panic!("not EC2 work: {other:?}"),
+        }
+    }
+
+    fn with_states(inv: &mut Inventory, prefix: &str, state: InstanceState) {
+        for i in inv
+            .instances
+            .iter_mut()
+            .filter(|i| i.display_name().starts_with(prefix))
+        {
+            i.state = state;
+        }
+    }
+
+    #[test]
+    fn cluster_start_is_master_first_then_workers() {
+        let mut inv = demo::inventory();
+        with_states(&mut inv, "rnd-", InstanceState::Stopped);
+        let p = plan_for(&inv, "rnd", Verb::Start).expect("plan");
+        let ph = phases(&p);
+        assert_eq!((ph[0].label, names(&ph[0])), ("master", vec!["rnd-master"]));
+        assert!(ph[0].wait_before_next, "workers wait for a running master");
+        assert_eq!(names(&ph[1]), ["rnd-slave-1", "rnd-slave-2", "rnd-slave-3"]);
+        assert!(
+            ph.iter()
+                .flat_map(|p| &p.actions)
+                .all(|a| a.op == Ec2Op::Start)
+        );
+    }
+
+    #[test]
+    fn cluster_stop_and_pause_take_workers_first_master_last() {
+        let inv = demo::inventory();
+        for (verb, op) in [
+            (Verb::Stop, Ec2Op::Stop),
+            (Verb::Pause, Ec2Op::Hibernate),
+            (Verb::Terminate, Ec2Op::Terminate),
+        ] {
+            let p = plan_for(&inv, "rnd", verb).expect("plan");
+            let ph = phases(&p);
+            assert_eq!(ph[0].label, "workers");
+            assert_eq!(ph[0].actions.len(), 3);
+            assert!(ph[0].wait_before_next);
+            assert_eq!(names(&ph[1]), ["rnd-master"]);
+            assert!(p.actions().iter().all(|a| a.op == op), "{verb}");
+        }
+    }
+
+    #[test]
+    fn running_again_finishes_the_job_and_says_what_was_already_done() {
+        let mut inv = demo::inventory();
+        with_states(&mut inv, "rnd-", InstanceState::Stopped);
+        inv.instances
+            .iter_mut()
+            .find(|i| i.display_name() == "rnd-master")
+            .expect("m")
+            .state = InstanceState::Running;
+        inv.instances
+            .iter_mut()
+            .find(|i| i.display_name() == "rnd-slave-1")
+            .expect("s")
+            .state = InstanceState::Running;
+        let p = plan_for(&inv, "rnd", Verb::Start).expect("plan");
+        assert!(phases(&p)[0].actions.is_empty(), "master already runs");
+        assert_eq!(names(&phases(&p)[1]), ["rnd-slave-2", "rnd-slave-3"]);
+        assert_eq!(p.already.len(), 2, "{:?}", p.already);
+        assert!(p.already[0].contains("rnd-master") && p.already[0].ends_with("already running"));
+
+        with_states(&mut inv, "rnd-", InstanceState::Running);
+        let p = plan_for(&inv, "rnd", Verb::Start).expect("plan");
+        assert!(p.is_noop());
+        assert_eq!(p.already.len(), 4);
+    }
+
+    #[test]
+    fn pause_needs_hibernation_and_offers_stop() {
+        let inv = demo::inventory();
+        let p = plan_for(&inv, "ds-workbench", Verb::Pause).expect("hibernation configured");
+        assert_eq!(p.actions()[0].op, Ec2Op::Hibernate);
+        let err = plan_for(&inv, "eu-etl", Verb::Pause).expect_err("not configured");
+        assert_eq!(err.suggestion, Some(Verb::Stop));
+        assert!(
+            err.to_string().contains("without hibernation configured"),
+            "{err}"
+        );
+        assert!(err.to_string().ends_with("(use `stop` instead)"), "{err}");
+        let err = plan_for(&inv, "legacy", Verb::Pause).expect_err("spark-ec2 nodes lack it");
+        assert!(
+            err.reason
+                .contains("legacy-master, legacy-slave-1, legacy-slave-2 were launched"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn instance_verbs_against_each_state() {
+        use InstanceState::*;
+        let inv = demo::inventory();
+        let base = inv
+            .instances
+            .iter()
+            .find(|i| i.display_name() == "ds-workbench")
+            .expect("ds")
+            .clone();
+        let cases: &[(Verb, InstanceState, Result<Option<Ec2Op>, &str>)] = &[
+            (Verb::Start, Stopped, Ok(Some(Ec2Op::Start))),
+            (Verb::Start, Running, Ok(None)),
+            (Verb::Start, Stopping, Err("once it has stopped")),
+            (Verb::Resume, Stopped, Ok(Some(Ec2Op::Start))),
+            (Verb::Stop, Running, Ok(Some(Ec2Op::Stop))),
+            (Verb::Stop, Pending, Ok(Some(Ec2Op::Stop))),
+            (Verb::Stop, Stopped, Ok(None)),
+            (Verb::Pause, Running, Ok(Some(Ec2Op::Hibernate))),
+            (Verb::Pause, Pending, Err("still starting")),
+            (Verb::Reboot, Running, Ok(Some(Ec2Op::Reboot))),
+            (Verb::Reboot, Stopped, Err("only a running instance")),
+            (Verb::Terminate, Stopped, Ok(Some(Ec2Op::Terminate))),
+            (Verb::Terminate, Terminated, Ok(None)),
+            (Verb::Start, Terminated, Err("is terminated")),
+        ];
+        for (verb, state, want) in cases {
+            let mut i = base.clone();
+            i.state = *state;
+            let got = node_step(&i, *verb);
+            match (want, got) {
+                (Ok(op), Ok((action, note))) => {
+                    assert_eq!(action.map(|a| a.op), *op, "{verb} on {state}");
+                    assert_eq!(
+                        note.is_some(),
+                        op.is_none(),
+                        "{verb} on {state}: a no-op says so"
+                    );
+                }
+                (Err(needle), Err(r)) => {
+                    assert!(r.reason.contains(needle), "{verb} on {state}: {r}")
+                }
+                (want, got) => panic!("{verb} on {state}: want {want:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn emr_cannot_stop_but_pause_scales_task_to_zero_and_core_to_the_minimum() {
+        let inv = demo::inventory();
+        let err = plan_for(&inv, "analytics", Verb::Stop).expect_err("EMR cannot stop");
+        assert!(
+            err.reason.starts_with("EMR clusters cannot be stopped"),
+            "{err}"
+        );
+        assert_eq!(err.suggestion, Some(Verb::Pause));
+
+        let p = plan_for(&inv, "analytics", Verb::Pause).expect("pause");
+        let Work::EmrResize {
+            resizes,
+            remember,
+            forget,
+            ..
+        } = &p.work
+        else {
+            panic!("{p:?}")
+        };
+        let got: Vec<(&str, i32, i32)> = resizes
+            .iter()
+            .map(|r| (r.role.as_str(), r.from, r.to))
+            .collect();
+        assert_eq!(got, [("CORE", 2, 1), ("TASK", 2, 0)]);
+        let saved = remember.as_ref().expect("counts saved");
+        assert_eq!(saved.groups.get("ig-DEMOCORE"), Some(&2));
+        assert_eq!(saved.groups.get("ig-DEMOTASK"), Some(&2));
+        assert!(!forget);
+    }
+
+    #[test]
+    fn emr_resume_restores_saved_counts_and_a_second_pause_keeps_them() {
+        let mut inv = demo::inventory();
+        let target = resolve(&inv, "analytics").expect("target");
+        let first = plan(&inv, &target, Verb::Pause, &OPTS, None).expect("pause");
+        let Work::EmrResize {
+            remember: Some(saved),
+            ..
+        } = &first.work
+        else {
+            panic!()
+        };
+        // Apply the pause to the inventory, then pause again: a no-op that keeps the counts.
+        for g in &mut inv.emr_clusters[0].instance_groups {
+            match g.role.as_str() {
+                "TASK" => g.requested = 0,
+                "CORE" => g.requested = 1,
+                _ => {}
+            }
+        }
+        let again = plan(&inv, &target, Verb::Pause, &OPTS, Some(saved)).expect("pause again");
+        assert!(again.is_noop());
+        assert_eq!(again.already.len(), 2);
+
+        let resume = plan(&inv, &target, Verb::Resume, &OPTS, Some(saved)).expect("resume");
+        let Work::EmrResize {
+            resizes, forget, ..
+        } = &resume.work
+        else {
+            panic!()
+        };
+        let got: Vec<(&str, i32, i32)> = resizes
+            .iter()
+            .map(|r| (r.role.as_str(), r.from, r.to))
+            .collect();
+        assert_eq!(got, [("CORE", 1, 2), ("TASK", 0, 2)]);
+        assert!(forget);
+
+        let err = plan(&inv, &target, Verb::Resume, &OPTS, None).expect_err("nothing saved");
+        assert!(err.reason.contains("no saved instance counts"), "{err}");
+    }
+
+    #[test]
+    fn emr_terminate_respects_protection() {
+        let mut inv = demo::inventory();
+        let err = plan_for(&inv, "analytics", Verb::Terminate).expect_err("protected");
+        assert!(
+            err.reason.contains("has termination protection on"),
+            "{err}"
+        );
+        inv.emr_clusters[0].termination_protected = false;
+        let p = plan_for(&inv, "analytics", Verb::Terminate).expect("unprotected");
+        assert!(matches!(p.work, Work::EmrTerminate { .. }));
+    }
+
+    #[test]
+    fn terminate_confirmation_must_name_the_target() {
+        let inv = demo::inventory();
+        let ds = resolve(&inv, "ds-workbench").expect("ds");
+        assert!(confirmation_matches(&inv, &ds, "ds-workbench"));
+        assert!(confirmation_matches(&inv, &ds, &ds.to_string()));
+        assert!(!confirmation_matches(&inv, &ds, "ds-work"));
+        assert!(!confirmation_matches(&inv, &ds, ""));
+        let rnd = resolve(&inv, "rnd").expect("rnd");
+        assert!(confirmation_matches(&inv, &rnd, "rnd"));
+        assert!(!confirmation_matches(&inv, &rnd, "RND"));
+    }
+}
