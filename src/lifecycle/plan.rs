@@ -716,7 +716,9 @@ mod tests {
             .find(|i| i.display_name() == "ds-workbench")
             .expect("ds")
             .clone();
-        let cases: &[(Verb, InstanceState, Result<Option<Ec2Op>, &str>)] = &[
+        /// Verb, state, and the call planned (None: a no-op) or words of the refusal.
+        type Case = (Verb, InstanceState, Result<Option<Ec2Op>, &'static str>);
+        let cases: &[Case] = &[
             (Verb::Start, Stopped, Ok(Some(Ec2Op::Start))),
             (Verb::Start, Running, Ok(None)),
             (Verb::Start, Stopping, Err("once it has stopped")),
