@@ -248,9 +248,15 @@ impl App {
         account: &str,
         now: DateTime<Utc>,
     ) -> Self {
+        // Fixed directories too, so nothing on screen depends on the machine.
+        let dirs = Dirs {
+            config: "~/.config/skiff".into(),
+            state: "~/.local/state/skiff".into(),
+            cache: "~/.cache/skiff".into(),
+        };
         let mut app = Self::new(
             config,
-            Dirs::discover(),
+            dirs,
             theme,
             SessionOptions::default(),
             None,
