@@ -10,4 +10,5 @@ pub mod model;
 pub mod render;
 pub mod sandbox;
 pub mod spark;
+pub mod state;
 pub mod tui;

@@ -33,12 +33,29 @@ pub struct GlobalArgs {
     /// Configuration file. Default: config.toml in skiff's config directory.
     #[arg(long, global = true, env = "SKIFF_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Change nothing: every start, stop, resize or terminate is refused.
+    #[arg(long, global = true)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List instances, clusters and buckets.
     Ls(LsArgs),
+    /// Start instances or Spark clusters (master first); resume = start.
+    Start(VerbArgs),
+    /// Stop instances or Spark clusters (workers first, master last).
+    Stop(VerbArgs),
+    /// Hibernate instances or Spark clusters; scale an EMR cluster down to its minimum.
+    Pause(VerbArgs),
+    /// Undo pause: start hibernated instances; restore an EMR cluster's instance counts.
+    Resume(VerbArgs),
+    /// Reboot running instances or every node of a Spark cluster.
+    Reboot(VerbArgs),
+    /// Terminate an instance, a Spark cluster or an EMR cluster (cannot be undone).
+    Terminate(TerminateArgs),
+    /// Turn termination protection on or off.
+    Protect(ProtectArgs),
     /// Start a local AWS emulator with a sample R&D account and open the UI on it.
     Sandbox(SandboxArgs),
     /// Render each main view from fixed demo data to SVG files (for screenshots/).
@@ -48,6 +65,61 @@ pub enum Command {
         #[arg(long, default_value = "screenshots")]
         out: PathBuf,
     },
+}
+
+/// Options shared by the lifecycle verbs.
+#[derive(Debug, Args, Clone)]
+pub struct RunOptions {
+    /// Return only once every node reached its target state (or the timeout passed).
+    #[arg(long)]
+    pub wait: bool,
+    /// Seconds to wait with --wait (default: lifecycle.wait_timeout_secs).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Print the plan and check it with EC2's DryRun; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// One JSON document with the result of every step.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerbArgs {
+    /// Instance id, Name tag, Spark cluster name, EMR cluster id or name.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    #[command(flatten)]
+    pub run: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct TerminateArgs {
+    /// Instance id, Name tag, Spark cluster name, EMR cluster id or name.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// The target's name (or id), typed again: nothing is terminated without it.
+    #[arg(long, value_name = "NAME", required = true)]
+    pub confirm: String,
+    #[command(flatten)]
+    pub run: RunOptions,
+}
+
+/// Termination protection, on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Debug, Args)]
+pub struct ProtectArgs {
+    /// Instance id, Name tag, Spark cluster name, EMR cluster id or name.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Turn termination protection on or off.
+    #[arg(value_enum, value_name = "on|off")]
+    pub switch: Switch,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

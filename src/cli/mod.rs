@@ -2,6 +2,7 @@
 //! and meaningful exit codes. `anyhow` lives here and in `main`, not deeper.
 
 pub mod args;
+pub mod lifecycle;
 pub mod ls;
 
 use std::process::ExitCode;
@@ -12,9 +13,10 @@ use anyhow::Context;
 use crate::cloud::inventory::{self, InventoryOptions};
 use crate::cloud::{Session, SessionOptions};
 use crate::config::{Config, Dirs};
+use crate::lifecycle::Verb;
 use crate::sandbox::{MotoServer, sandbox_options, seed_sample_account};
 use crate::spark::ClusterTags;
-use args::{Cli, Command, GlobalArgs, LsArgs, SandboxArgs};
+use args::{Cli, Command, GlobalArgs, LsArgs, SandboxArgs, VerbArgs};
 
 /// Session options: flags win over the config file, which wins over defaults.
 pub fn session_options(global: &GlobalArgs, config: &Config) -> SessionOptions {
@@ -68,6 +70,19 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ls(args)) => ls(&cli.global, &config, &args).await,
+        Some(Command::Start(a)) => verb(&cli.global, config, dirs, Verb::Start, &a).await,
+        Some(Command::Stop(a)) => verb(&cli.global, config, dirs, Verb::Stop, &a).await,
+        Some(Command::Pause(a)) => verb(&cli.global, config, dirs, Verb::Pause, &a).await,
+        Some(Command::Resume(a)) => verb(&cli.global, config, dirs, Verb::Resume, &a).await,
+        Some(Command::Reboot(a)) => verb(&cli.global, config, dirs, Verb::Reboot, &a).await,
+        Some(Command::Terminate(a)) => {
+            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
+            lifecycle::terminate(&ctx, &a).await
+        }
+        Some(Command::Protect(a)) => {
+            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
+            lifecycle::protect(&ctx, &a).await
+        }
         Some(Command::Sandbox(args)) => sandbox(config, dirs, &args).await,
         Some(Command::RenderScreens { out }) => {
             let written = crate::tui::screens::render_all(&config, &out)?;
@@ -77,6 +92,37 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Read-only: the flag, else the profile's setting, else the general one.
+pub fn read_only(global: &GlobalArgs, config: &Config, session: &Session) -> bool {
+    global.read_only || config.read_only_for(&session.profile)
+}
+
+async fn lifecycle_context(
+    global: &GlobalArgs,
+    config: Config,
+    dirs: Dirs,
+) -> anyhow::Result<lifecycle::Context> {
+    let session = Session::connect(&session_options(global, &config)).await?;
+    let read_only = read_only(global, &config, &session);
+    Ok(lifecycle::Context {
+        session,
+        config,
+        dirs,
+        read_only,
+    })
+}
+
+async fn verb(
+    global: &GlobalArgs,
+    config: Config,
+    dirs: Dirs,
+    verb: Verb,
+    args: &VerbArgs,
+) -> anyhow::Result<ExitCode> {
+    let ctx = lifecycle_context(global, config, dirs).await?;
+    lifecycle::run_verb(&ctx, verb, &args.targets, &args.run, None).await
 }
 
 async fn ls(global: &GlobalArgs, config: &Config, args: &LsArgs) -> anyhow::Result<ExitCode> {

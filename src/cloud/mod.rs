@@ -4,8 +4,10 @@
 mod error;
 mod session;
 
+pub mod actions;
 pub mod ec2;
 pub mod emr;
+pub mod execute;
 pub mod inventory;
 pub mod s3;
 

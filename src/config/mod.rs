@@ -24,7 +24,30 @@ pub struct Config {
     pub aws: Aws,
     pub inventory: Inventory,
     pub spark: Spark,
+    pub lifecycle: Lifecycle,
+    pub emr: Emr,
+    pub profiles: std::collections::BTreeMap<String, ProfileSettings>,
     pub keys: Keymap,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    pub wait_timeout_secs: u64,
+    pub poll_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Emr {
+    pub pause_core_count: i32,
+}
+
+/// Settings of one AWS profile that override the general ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSettings {
+    pub read_only: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -33,6 +56,7 @@ pub struct General {
     pub refresh_interval_secs: u64,
     pub theme: String,
     pub start_view: StartView,
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -126,6 +150,14 @@ pub enum LoadError {
 }
 
 impl Config {
+    /// Whether `profile` runs read-only: its own setting, else the general one.
+    pub fn read_only_for(&self, profile: &str) -> bool {
+        self.profiles
+            .get(profile)
+            .and_then(|p| p.read_only)
+            .unwrap_or(self.general.read_only)
+    }
+
     /// The built-in defaults alone.
     pub fn defaults() -> Self {
         // The embedded file is tested to parse; failing here is a build defect.
@@ -185,6 +217,25 @@ mod tests {
         assert_eq!(c.general.refresh_interval_secs, 60);
         assert_eq!(c.keys.label(Action::Quit), "x");
         assert_eq!(c.keys.label(Action::Help), "?");
+    }
+
+    #[test]
+    fn read_only_per_profile_overrides_the_general_setting() {
+        let c = Config::from_user_text(
+            Path::new("u.toml"),
+            "[general]\nread_only = true\n[profiles.lab]\nread_only = false\n[profiles.prod]\n",
+        )
+        .expect("valid");
+        assert!(c.read_only_for("default"));
+        assert!(!c.read_only_for("lab"));
+        assert!(
+            c.read_only_for("prod"),
+            "a profile without the key inherits"
+        );
+        assert!(!Config::defaults().read_only_for("any"));
+        let err = Config::from_user_text(Path::new("u.toml"), "[profiles.x]\nreadonly = true\n")
+            .expect_err("typo");
+        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("readonly")));
     }
 
     #[test]

@@ -489,7 +489,7 @@ fn emr_plan(
             }
             if c.termination_protected {
                 return Err(refuse(format!(
-                    "{label} has termination protection on; turn it off first (`skiff protect {} --off`)",
+                    "{label} has termination protection on; turn it off first (`skiff protect {} off`)",
                     c.id
                 )));
             }

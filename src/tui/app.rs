@@ -254,13 +254,7 @@ impl App {
             state: "~/.local/state/skiff".into(),
             cache: "~/.cache/skiff".into(),
         };
-        let mut app = Self::new(
-            config,
-            dirs,
-            theme,
-            SessionOptions::default(),
-            None,
-        );
+        let mut app = Self::new(config, dirs, theme, SessionOptions::default(), None);
         app.inventory = inventory;
         app.session = Some(Arc::new(session));
         app.account = Some(account.to_string());

@@ -1,0 +1,401 @@
+//! Every call that changes something in AWS, behind one gate.
+//!
+//! [`Actions`] can only be built with a [`Gate`], and each mutating method
+//! asks the gate first: in read-only mode nothing is sent, in dry-run mode EC2
+//! calls go out with `DryRun` (and EMR calls, which have no dry run, are not
+//! sent at all). Reads used by lifecycle work (states, protection flags) live
+//! here too, beside the writes they serve.
+
+use std::collections::HashMap;
+
+use aws_sdk_ec2::types as ec2;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::ec2::state_from_sdk;
+use super::{CloudError, Session};
+use crate::model::InstanceState;
+
+/// Whether skiff may change anything, and whether changes are only rehearsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Gate {
+    pub read_only: bool,
+    pub dry_run: bool,
+}
+
+/// What a mutating call did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    /// The call was made.
+    Sent,
+    /// Dry run: AWS confirmed the call would succeed (EC2 DryRun).
+    WouldSucceed,
+    /// Dry run of a service without DryRun: nothing was sent.
+    NotSent,
+}
+
+impl Gate {
+    /// The one check every mutating call makes.
+    fn check(&self, service: &'static str, region: &str, what: &str) -> Result<(), CloudError> {
+        if self.read_only {
+            return Err(CloudError {
+                service,
+                region: region.to_string(),
+                code: Some("ReadOnly".into()),
+                message: format!(
+                    "read-only mode: skiff did not {what} (started with --read-only or read_only = true in the config)"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Words a user can act on for the EC2 errors lifecycle calls meet.
+fn explain(code: &str, message: &str) -> String {
+    let hint = match code {
+        "IncorrectInstanceState" => {
+            "the instance is in a state that does not allow this right now; run the command again once it has settled"
+        }
+        "UnsupportedHibernationConfiguration" => {
+            "EC2 cannot hibernate this instance (hibernation was not configured at launch, or its type or AMI does not support it); stop it instead"
+        }
+        "InsufficientInstanceCapacity" => {
+            "AWS has no spare capacity of this instance type in its availability zone right now; try again in a few minutes, or change the instance type"
+        }
+        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => {
+            "your IAM policy does not allow this call"
+        }
+        "OperationNotPermitted" => "AWS refused: termination or stop protection may be on",
+        "InvalidInstanceID.NotFound" => {
+            "no such instance (terminated and gone, or in another region)"
+        }
+        "ValidationException" => "EMR refused the request",
+        _ => "",
+    };
+    if hint.is_empty() {
+        format!("{code}: {message}")
+    } else {
+        format!("{hint} ({code}: {message})")
+    }
+}
+
+/// The AWS calls of lifecycle work, each behind the gate.
+#[derive(Debug, Clone)]
+pub struct Actions {
+    session: Session,
+    gate: Gate,
+}
+
+impl Actions {
+    pub fn new(session: Session, gate: Gate) -> Self {
+        Self { session, gate }
+    }
+
+    pub fn gate(&self) -> Gate {
+        self.gate
+    }
+
+    fn ec2_err<E, R>(&self, region: &str, e: &SdkError<E, R>) -> CloudError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let mut err = CloudError::from_sdk("ec2", region, e);
+        if let SdkError::ServiceError(ctx) = e {
+            err.message = explain(
+                ctx.err().code().unwrap_or("Error"),
+                ctx.err().message().unwrap_or(""),
+            );
+        }
+        err
+    }
+
+    /// Maps the outcome of an EC2 call sent with DryRun when dry-running.
+    fn ec2_done<T, E, R>(
+        &self,
+        region: &str,
+        result: Result<T, SdkError<E, R>>,
+    ) -> Result<Done, CloudError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        match result {
+            Ok(_) => Ok(Done::Sent),
+            Err(SdkError::ServiceError(ctx))
+                if self.gate.dry_run && ctx.err().code() == Some("DryRunOperation") =>
+            {
+                Ok(Done::WouldSucceed)
+            }
+            Err(e) => Err(self.ec2_err(region, &e)),
+        }
+    }
+
+    pub async fn start_instance(&self, region: &str, id: &str) -> Result<Done, CloudError> {
+        self.gate.check("ec2", region, &format!("start {id}"))?;
+        let r = self
+            .session
+            .ec2(region)
+            .start_instances()
+            .instance_ids(id)
+            .dry_run(self.gate.dry_run)
+            .send()
+            .await;
+        self.ec2_done(region, r)
+    }
+
+    /// Stops, or hibernates with `hibernate`.
+    pub async fn stop_instance(
+        &self,
+        region: &str,
+        id: &str,
+        hibernate: bool,
+    ) -> Result<Done, CloudError> {
+        let what = if hibernate { "hibernate" } else { "stop" };
+        self.gate.check("ec2", region, &format!("{what} {id}"))?;
+        let r = self
+            .session
+            .ec2(region)
+            .stop_instances()
+            .instance_ids(id)
+            .hibernate(hibernate)
+            .dry_run(self.gate.dry_run)
+            .send()
+            .await;
+        self.ec2_done(region, r)
+    }
+
+    pub async fn reboot_instance(&self, region: &str, id: &str) -> Result<Done, CloudError> {
+        self.gate.check("ec2", region, &format!("reboot {id}"))?;
+        let r = self
+            .session
+            .ec2(region)
+            .reboot_instances()
+            .instance_ids(id)
+            .dry_run(self.gate.dry_run)
+            .send()
+            .await;
+        self.ec2_done(region, r)
+    }
+
+    /// Terminates, after checking API termination protection: skiff refuses
+    /// itself rather than relying on AWS's error.
+    pub async fn terminate_instance(&self, region: &str, id: &str) -> Result<Done, CloudError> {
+        self.gate.check("ec2", region, &format!("terminate {id}"))?;
+        if self.instance_protected(region, id).await? {
+            return Err(CloudError {
+                service: "ec2",
+                region: region.to_string(),
+                code: Some("TerminationProtected".into()),
+                message: format!(
+                    "{id} has termination protection on; turn it off first (`skiff protect {id} off`)"
+                ),
+            });
+        }
+        let r = self
+            .session
+            .ec2(region)
+            .terminate_instances()
+            .instance_ids(id)
+            .dry_run(self.gate.dry_run)
+            .send()
+            .await;
+        self.ec2_done(region, r)
+    }
+
+    /// Whether API termination protection is on (a read: never gated).
+    pub async fn instance_protected(&self, region: &str, id: &str) -> Result<bool, CloudError> {
+        let out = self
+            .session
+            .ec2(region)
+            .describe_instance_attribute()
+            .instance_id(id)
+            .attribute(ec2::InstanceAttributeName::DisableApiTermination)
+            .send()
+            .await
+            .map_err(|e| self.ec2_err(region, &e))?;
+        Ok(out
+            .disable_api_termination()
+            .and_then(|a| a.value())
+            .unwrap_or(false))
+    }
+
+    pub async fn set_instance_protection(
+        &self,
+        region: &str,
+        id: &str,
+        on: bool,
+    ) -> Result<Done, CloudError> {
+        let what = if on { "turn on" } else { "turn off" };
+        self.gate.check(
+            "ec2",
+            region,
+            &format!("{what} termination protection of {id}"),
+        )?;
+        let r = self
+            .session
+            .ec2(region)
+            .modify_instance_attribute()
+            .instance_id(id)
+            .disable_api_termination(ec2::AttributeBooleanValue::builder().value(on).build())
+            .dry_run(self.gate.dry_run)
+            .send()
+            .await;
+        self.ec2_done(region, r)
+    }
+
+    /// Current states of `ids` (a read, for waiting). Missing ids are absent.
+    pub async fn instance_states(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, InstanceState>, CloudError> {
+        let mut states = HashMap::new();
+        let mut pages = self
+            .session
+            .ec2(region)
+            .describe_instances()
+            .set_instance_ids(Some(ids.to_vec()))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.ec2_err(region, &e))?;
+            for r in page.reservations() {
+                for i in r.instances() {
+                    if let Some(id) = i.instance_id() {
+                        states.insert(
+                            id.to_string(),
+                            state_from_sdk(i.state().and_then(|s| s.name())),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(states)
+    }
+
+    fn emr_err<E, R>(&self, region: &str, e: &SdkError<E, R>) -> CloudError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        CloudError::from_sdk("emr", region, e)
+    }
+
+    /// Sets an instance group's requested count.
+    pub async fn resize_group(
+        &self,
+        region: &str,
+        cluster_id: &str,
+        group_id: &str,
+        count: i32,
+    ) -> Result<Done, CloudError> {
+        self.gate.check(
+            "emr",
+            region,
+            &format!("resize {group_id} of {cluster_id} to {count}"),
+        )?;
+        if self.gate.dry_run {
+            return Ok(Done::NotSent);
+        }
+        self.session
+            .emr(region)
+            .modify_instance_groups()
+            .cluster_id(cluster_id)
+            .instance_groups(
+                aws_sdk_emr::types::InstanceGroupModifyConfig::builder()
+                    .instance_group_id(group_id)
+                    .instance_count(count)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| self.emr_err(region, &e))?;
+        Ok(Done::Sent)
+    }
+
+    pub async fn terminate_emr(&self, region: &str, cluster_id: &str) -> Result<Done, CloudError> {
+        self.gate
+            .check("emr", region, &format!("terminate {cluster_id}"))?;
+        if self.gate.dry_run {
+            return Ok(Done::NotSent);
+        }
+        self.session
+            .emr(region)
+            .terminate_job_flows()
+            .job_flow_ids(cluster_id)
+            .send()
+            .await
+            .map_err(|e| self.emr_err(region, &e))?;
+        Ok(Done::Sent)
+    }
+
+    pub async fn set_emr_protection(
+        &self,
+        region: &str,
+        cluster_id: &str,
+        on: bool,
+    ) -> Result<Done, CloudError> {
+        let what = if on { "turn on" } else { "turn off" };
+        self.gate.check(
+            "emr",
+            region,
+            &format!("{what} termination protection of {cluster_id}"),
+        )?;
+        if self.gate.dry_run {
+            return Ok(Done::NotSent);
+        }
+        self.session
+            .emr(region)
+            .set_termination_protection()
+            .job_flow_ids(cluster_id)
+            .termination_protected(on)
+            .send()
+            .await
+            .map_err(|e| self.emr_err(region, &e))?;
+        Ok(Done::Sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_gate_refuses_with_the_reason() {
+        let gate = Gate {
+            read_only: true,
+            dry_run: false,
+        };
+        let err = gate
+            .check("ec2", "us-east-1", "stop i-1")
+            .expect_err("read-only");
+        assert_eq!(err.code.as_deref(), Some("ReadOnly"));
+        assert!(
+            err.message
+                .starts_with("read-only mode: skiff did not stop i-1"),
+            "{}",
+            err.message
+        );
+        assert!(
+            Gate::default()
+                .check("ec2", "us-east-1", "stop i-1")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn known_error_codes_get_words_and_keep_the_code() {
+        let text = explain(
+            "InsufficientInstanceCapacity",
+            "We currently do not have sufficient m5.xlarge capacity",
+        );
+        assert!(text.starts_with("AWS has no spare capacity"), "{text}");
+        assert!(
+            text.contains("InsufficientInstanceCapacity: We currently"),
+            "{text}"
+        );
+        assert_eq!(explain("Weird", "thing"), "Weird: thing");
+    }
+}

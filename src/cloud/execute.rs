@@ -1,0 +1,322 @@
+//! Carrying out a lifecycle plan: phase by phase, every node on its own (so
+//! one failing node never blocks the others), waiting where the plan says,
+//! reporting progress as it goes.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use serde::Serialize;
+
+use super::actions::{Actions, Done};
+use crate::lifecycle::{Ec2Op, NodeAction, Plan, Verb, Work};
+use crate::model::InstanceState;
+use crate::state;
+
+/// How to carry out a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecOptions {
+    /// Wait for the last phase too (the CLI's --wait); earlier phases that
+    /// the plan orders always wait.
+    pub wait: bool,
+    /// How long waiting may take in all.
+    pub timeout: Duration,
+    /// Time between two state polls.
+    pub poll: Duration,
+}
+
+/// What happened to one node or one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepResult {
+    /// Instance id, or instance group / cluster id for EMR work.
+    pub id: String,
+    pub name: String,
+    /// What was done: start, stop, hibernate, resize, terminate, …
+    pub action: String,
+    pub ok: bool,
+    /// What happened, in words (the error when `ok` is false).
+    pub detail: String,
+    /// The state reached, when it was waited for.
+    pub state: Option<InstanceState>,
+}
+
+impl StepResult {
+    fn failed(id: &str, name: &str, action: &str, detail: String) -> Self {
+        Self {
+            id: id.to_string(),
+            name: name.to_string(),
+            action: action.to_string(),
+            ok: false,
+            detail,
+            state: None,
+        }
+    }
+}
+
+/// Progress, as it happens (the TUI shows it on the rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// A call was made (or failed) for this node.
+    Step(StepResult),
+    /// Waiting for these instances to reach `state`.
+    Waiting {
+        ids: Vec<String>,
+        state: InstanceState,
+    },
+}
+
+/// The outcome of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub verb: Verb,
+    pub target: String,
+    pub dry_run: bool,
+    pub steps: Vec<StepResult>,
+    /// Nodes that did not reach their target state in time: (id, name, state seen).
+    pub late: Vec<(String, String, Option<InstanceState>)>,
+    /// Things that were already as wanted.
+    pub already: Vec<String>,
+    /// Phases not run because an earlier one failed (e.g. workers when the master did not start).
+    pub skipped: Vec<String>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.steps.iter().all(|s| s.ok) && self.late.is_empty() && self.skipped.is_empty()
+    }
+}
+
+fn node_result(a: &NodeAction, outcome: Result<Done, super::CloudError>) -> StepResult {
+    let op = match a.op {
+        Ec2Op::Start => "start",
+        Ec2Op::Stop => "stop",
+        Ec2Op::Hibernate => "hibernate",
+        Ec2Op::Reboot => "reboot",
+        Ec2Op::Terminate => "terminate",
+    };
+    let (ok, detail) = match outcome {
+        Ok(Done::Sent) => (true, a.op.progressive().to_string()),
+        Ok(Done::WouldSucceed) => (true, "would succeed (dry run)".to_string()),
+        Ok(Done::NotSent) => (true, "not sent (dry run)".to_string()),
+        Err(e) => (false, e.message),
+    };
+    StepResult {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        action: op.to_string(),
+        ok,
+        detail,
+        state: None,
+    }
+}
+
+async fn run_node(actions: &Actions, a: &NodeAction) -> StepResult {
+    let outcome = match a.op {
+        Ec2Op::Start => actions.start_instance(&a.region, &a.id).await,
+        Ec2Op::Stop => actions.stop_instance(&a.region, &a.id, false).await,
+        Ec2Op::Hibernate => actions.stop_instance(&a.region, &a.id, true).await,
+        Ec2Op::Reboot => actions.reboot_instance(&a.region, &a.id).await,
+        Ec2Op::Terminate => actions.terminate_instance(&a.region, &a.id).await,
+    };
+    node_result(a, outcome)
+}
+
+/// Polls until every node reached its op's target state, or the deadline.
+/// Returns the nodes still late, with the state last seen.
+async fn wait_for(
+    actions: &Actions,
+    nodes: &[&NodeAction],
+    deadline: Instant,
+    poll: Duration,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Vec<(String, String, Option<InstanceState>)> {
+    let mut pending: Vec<&NodeAction> = nodes.to_vec();
+    let mut seen: std::collections::HashMap<String, InstanceState> = Default::default();
+    if let Some(first) = pending.first() {
+        progress(Progress::Waiting {
+            ids: pending.iter().map(|a| a.id.clone()).collect(),
+            state: first.op.target_state(),
+        });
+    }
+    loop {
+        let mut regions: Vec<&str> = pending.iter().map(|a| a.region.as_str()).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        for region in regions {
+            let ids: Vec<String> = pending
+                .iter()
+                .filter(|a| a.region == region)
+                .map(|a| a.id.clone())
+                .collect();
+            // A failed poll is not fatal: the next one may work.
+            if let Ok(states) = actions.instance_states(region, &ids).await {
+                seen.extend(states);
+            }
+        }
+        pending.retain(|a| seen.get(&a.id) != Some(&a.op.target_state()));
+        if pending.is_empty() || Instant::now() >= deadline {
+            return pending
+                .iter()
+                .map(|a| (a.id.clone(), a.name.clone(), seen.get(&a.id).copied()))
+                .collect();
+        }
+        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+    }
+}
+
+/// Carries out `plan`. EMR pause counts are saved in `state_dir` before any
+/// group is resized, and forgotten after a complete resume.
+pub async fn execute(
+    actions: &Actions,
+    plan: &Plan,
+    opts: &ExecOptions,
+    state_dir: &Path,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Report {
+    let dry_run = actions.gate().dry_run;
+    let mut report = Report {
+        verb: plan.verb,
+        target: plan.target.clone(),
+        dry_run,
+        steps: Vec::new(),
+        late: Vec::new(),
+        already: plan.already.clone(),
+        skipped: Vec::new(),
+    };
+    let deadline = Instant::now() + opts.timeout;
+    match &plan.work {
+        Work::Ec2 { phases } => {
+            let active: Vec<_> = phases.iter().filter(|p| !p.actions.is_empty()).collect();
+            for (n, phase) in active.iter().enumerate() {
+                let results = join_all(phase.actions.iter().map(|a| run_node(actions, a))).await;
+                for r in &results {
+                    progress(Progress::Step(r.clone()));
+                }
+                let succeeded: Vec<&NodeAction> = phase
+                    .actions
+                    .iter()
+                    .zip(&results)
+                    .filter(|(_, r)| r.ok)
+                    .map(|(a, _)| a)
+                    .collect();
+                let failed = results.iter().any(|r| !r.ok);
+                report.steps.extend(results);
+                let last = n + 1 == active.len();
+                let must_wait = (phase.wait_before_next && !last) || (last && opts.wait);
+                if must_wait && !dry_run && !succeeded.is_empty() {
+                    let late = wait_for(actions, &succeeded, deadline, opts.poll, progress).await;
+                    for step in report
+                        .steps
+                        .iter_mut()
+                        .filter(|s| succeeded.iter().any(|a| a.id == s.id))
+                    {
+                        if !late.iter().any(|(id, _, _)| id == &step.id) {
+                            step.state = succeeded
+                                .iter()
+                                .find(|a| a.id == step.id)
+                                .map(|a| a.op.target_state());
+                        }
+                    }
+                    report.late.extend(late);
+                }
+                // Workers need a running master: a start stops at a failed
+                // master. A stop goes on, so one stuck node never keeps the
+                // rest running (and paying).
+                let starting = matches!(plan.verb, Verb::Start | Verb::Resume);
+                if starting && !last && (failed || !report.late.is_empty()) {
+                    for later in &active[n + 1..] {
+                        for a in &later.actions {
+                            report.skipped.push(format!(
+                                "{} ({}) was not started: the {} did not start",
+                                a.name, a.id, phase.label
+                            ));
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        Work::EmrResize {
+            cluster_id,
+            region,
+            resizes,
+            remember,
+            forget,
+        } => {
+            if let Some(counts) = remember.as_ref()
+                && !dry_run
+                && !actions.gate().read_only
+                && let Err(e) = state::save_paused(state_dir, counts)
+            {
+                let why = format!(
+                    "cannot save the current counts in {}, so nothing was resized: {e}",
+                    state_dir.display()
+                );
+                report.steps.push(StepResult::failed(
+                    cluster_id,
+                    &plan.target,
+                    "save counts",
+                    why,
+                ));
+                return report;
+            }
+            for r in resizes {
+                let outcome = actions
+                    .resize_group(region, cluster_id, &r.group_id, r.to)
+                    .await;
+                let (ok, detail) = match outcome {
+                    Ok(Done::Sent) => (true, format!("{} → {} instances", r.from, r.to)),
+                    Ok(_) => (
+                        true,
+                        format!("{} → {} instances (dry run: not sent)", r.from, r.to),
+                    ),
+                    Err(e) => (false, e.message),
+                };
+                let step = StepResult {
+                    id: r.group_id.clone(),
+                    name: r.role.clone(),
+                    action: "resize".into(),
+                    ok,
+                    detail,
+                    state: None,
+                };
+                progress(Progress::Step(step.clone()));
+                report.steps.push(step);
+            }
+            if *forget
+                && report.ok()
+                && !dry_run
+                && let Err(e) = state::forget_paused(state_dir, cluster_id)
+            {
+                let why = format!("resumed, but the saved counts could not be removed: {e}");
+                report.steps.push(StepResult::failed(
+                    cluster_id,
+                    &plan.target,
+                    "forget counts",
+                    why,
+                ));
+            }
+        }
+        Work::EmrTerminate { cluster_id, region } => {
+            if plan.already.is_empty() {
+                let outcome = actions.terminate_emr(region, cluster_id).await;
+                let (ok, detail) = match outcome {
+                    Ok(Done::Sent) => (true, "terminating".to_string()),
+                    Ok(_) => (true, "not sent (dry run)".to_string()),
+                    Err(e) => (false, e.message),
+                };
+                let step = StepResult {
+                    id: cluster_id.clone(),
+                    name: plan.target.clone(),
+                    action: "terminate".into(),
+                    ok,
+                    detail,
+                    state: None,
+                };
+                progress(Progress::Step(step.clone()));
+                report.steps.push(step);
+            }
+        }
+    }
+    report
+}

@@ -1,0 +1,589 @@
+//! Lifecycle verbs against a real moto server: through the `skiff` binary,
+//! checked with the SDK and, once, with an independent client (the AWS CLI).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the failure
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use skiff::cloud::Session;
+use skiff::cloud::actions::{Actions, Gate};
+use skiff::cloud::execute::{ExecOptions, execute};
+use skiff::cloud::inventory::{InventoryOptions, Wanted, fetch_all};
+use skiff::lifecycle::{PlanOptions, Verb, plan, resolve};
+use skiff::model::{Instance, InstanceState};
+use skiff::spark::ClusterTags;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn skiff(endpoint: &str, home: &Path, args: &[&str]) -> Run {
+    let out = Command::cargo_bin("skiff")
+        .expect("binary")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(common::cli_env(endpoint, home))
+        .args(["--region", "us-east-1", "--region", "eu-west-1"])
+        .args(args)
+        .env("SKIFF_CONFIG", write_config(home))
+        .output()
+        .expect("run skiff");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Polls fast: moto changes states at once.
+fn write_config(home: &Path) -> std::path::PathBuf {
+    let path = home.join("lifecycle.toml");
+    std::fs::write(
+        &path,
+        "[lifecycle]\npoll_interval_secs = 1\nwait_timeout_secs = 20\n",
+    )
+    .expect("config");
+    path
+}
+
+async fn states(session: &Session) -> BTreeMap<String, InstanceState> {
+    let mut out = BTreeMap::new();
+    for region in ["us-east-1", "eu-west-1"] {
+        let (inv, errors) = fetch_all(
+            session,
+            Wanted {
+                instances: true,
+                clusters: false,
+                buckets: false,
+            },
+            &InventoryOptions {
+                emr_terminated_days: 0,
+                cluster_tags: ClusterTags::default(),
+            },
+            chrono::Utc::now(),
+        )
+        .await;
+        assert!(errors.is_empty(), "{errors:?}");
+        for i in inv.instances.iter().filter(|i| i.region == region) {
+            out.insert(i.display_name().to_string(), i.state);
+        }
+    }
+    out
+}
+
+async fn group_counts(session: &Session, cluster: &str) -> BTreeMap<String, i32> {
+    let out = session
+        .emr("us-east-1")
+        .list_instance_groups()
+        .cluster_id(cluster)
+        .send()
+        .await
+        .expect("groups");
+    out.instance_groups()
+        .iter()
+        .map(|g| {
+            (
+                g.instance_group_type().expect("type").as_str().to_string(),
+                g.requested_instance_count().expect("count"),
+            )
+        })
+        .collect()
+}
+
+fn steps(run: &Run) -> Vec<(String, String, bool)> {
+    let doc: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    doc["results"][0]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().expect("name").to_string(),
+                s["action"].as_str().expect("action").to_string(),
+                s["ok"].as_bool().expect("ok"),
+            )
+        })
+        .collect()
+}
+
+const RND: [&str; 4] = ["rnd-master", "rnd-slave-1", "rnd-slave-2", "rnd-slave-3"];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stop_and_start_rnd_with_wait_orders_master_and_workers() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = sb.moto.endpoint();
+
+    let run = skiff(&e, home.path(), &["stop", "rnd", "--wait", "--json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let order: Vec<String> = steps(&run).into_iter().map(|(n, _, _)| n).collect();
+    assert_eq!(
+        order.last().map(String::as_str),
+        Some("rnd-master"),
+        "master stops last: {order:?}"
+    );
+    let now = states(&sb.session).await;
+    for n in RND {
+        assert_eq!(now[n], InstanceState::Stopped, "{n}");
+    }
+    assert_eq!(
+        now["ds-workbench"],
+        InstanceState::Running,
+        "nothing else was touched"
+    );
+
+    let run = skiff(&e, home.path(), &["start", "rnd", "--wait", "--json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let order: Vec<String> = steps(&run).into_iter().map(|(n, _, _)| n).collect();
+    assert_eq!(
+        order.first().map(String::as_str),
+        Some("rnd-master"),
+        "master starts first: {order:?}"
+    );
+    assert_eq!(order.len(), 4);
+    let now = states(&sb.session).await;
+    for n in RND {
+        assert_eq!(now[n], InstanceState::Running, "{n}");
+    }
+
+    // Again: nothing to do, and it says so.
+    let run = skiff(&e, home.path(), &["start", "rnd"]);
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        run.stdout.matches("is already running").count(),
+        4,
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_aws_cli_sees_what_skiff_did() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = sb.moto.endpoint();
+    let run = skiff(
+        &e,
+        home.path(),
+        &["stop", "legacy-master", "ds-workbench", "--wait"],
+    );
+    // legacy-master is already stopped: a no-op; ds-workbench stops.
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    let aws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aws");
+    let (id, _) = &sb.seeded.instances["ds-workbench"];
+    let out = std::process::Command::new(&aws)
+        .args([
+            "--endpoint-url",
+            &e,
+            "--region",
+            "us-east-1",
+            "--output",
+            "text",
+        ])
+        .args([
+            "ec2",
+            "describe-instances",
+            "--instance-ids",
+            id,
+            "--query",
+            "Reservations[].Instances[].State.Name",
+        ])
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "y")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap_or_else(|e| panic!("the AWS CLI ({}) is needed: {e}", aws.display()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "stopped");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_verb_on_an_instance_and_a_cluster() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = sb.moto.endpoint();
+    let ok = |args: &[&str]| {
+        let run = skiff(&e, home.path(), args);
+        assert_eq!(run.code, 0, "{args:?}\n{}\n{}", run.stdout, run.stderr);
+        run
+    };
+
+    // Pause = hibernate (moto treats it as a stop); resume = start.
+    let run = ok(&["pause", "ds-workbench", "--wait"]);
+    assert!(
+        run.stdout.contains("hibernate: hibernating"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        states(&sb.session).await["ds-workbench"],
+        InstanceState::Stopped
+    );
+    ok(&["resume", "ds-workbench", "--wait"]);
+    assert_eq!(
+        states(&sb.session).await["ds-workbench"],
+        InstanceState::Running
+    );
+    let run = ok(&["reboot", "ds-workbench"]);
+    assert!(run.stdout.contains("reboot: rebooting"), "{}", run.stdout);
+
+    // The same for a whole cluster (rnd's nodes have hibernation configured).
+    ok(&["pause", "rnd", "--wait"]);
+    let now = states(&sb.session).await;
+    assert!(
+        RND.iter().all(|n| now[*n] == InstanceState::Stopped),
+        "{now:?}"
+    );
+    ok(&["resume", "rnd", "--wait"]);
+    let now = states(&sb.session).await;
+    assert!(
+        RND.iter().all(|n| now[*n] == InstanceState::Running),
+        "{now:?}"
+    );
+    ok(&["reboot", "rnd"]);
+
+    // A cluster whose nodes cannot hibernate: refused, with the alternative.
+    let run = skiff(&e, home.path(), &["pause", "nightly"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("(use `stop` instead)"),
+        "{}",
+        run.stderr
+    );
+
+    // Terminate needs the name typed, and respects protection.
+    let (gpu, _) = &sb.seeded.instances["gpu-scratch"];
+    ok(&["protect", "gpu-scratch", "on"]);
+    let run = skiff(
+        &e,
+        home.path(),
+        &["terminate", "gpu-scratch", "--confirm", "gpu-scratch"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("termination protection on"),
+        "{}",
+        run.stdout
+    );
+    ok(&["protect", gpu, "off"]);
+    let run = skiff(
+        &e,
+        home.path(),
+        &["terminate", "gpu-scratch", "--confirm", "gpu"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("nothing was terminated"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        states(&sb.session).await["gpu-scratch"],
+        InstanceState::Stopped,
+        "wrong --confirm changes nothing"
+    );
+    ok(&[
+        "terminate",
+        "gpu-scratch",
+        "--confirm",
+        "gpu-scratch",
+        "--wait",
+    ]);
+    assert_eq!(
+        states(&sb.session).await["gpu-scratch"],
+        InstanceState::Terminated
+    );
+
+    ok(&["terminate", "legacy", "--confirm", "legacy", "--wait"]);
+    let now = states(&sb.session).await;
+    for n in ["legacy-master", "legacy-slave-1", "legacy-slave-2"] {
+        assert_eq!(now[n], InstanceState::Terminated, "{n}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn emr_pause_and_resume_round_trip_the_group_counts() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = sb.moto.endpoint();
+    let id = sb.seeded.emr_cluster_id.clone();
+    let before = group_counts(&sb.session, &id).await;
+    assert_eq!(
+        before,
+        BTreeMap::from([("CORE".into(), 2), ("MASTER".into(), 1), ("TASK".into(), 2)])
+    );
+
+    let run = skiff(&e, home.path(), &["stop", "analytics"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("EMR clusters cannot be stopped"),
+        "{}",
+        run.stderr
+    );
+
+    let run = skiff(&e, home.path(), &["pause", "analytics"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        group_counts(&sb.session, &id).await,
+        BTreeMap::from([("CORE".into(), 1), ("MASTER".into(), 1), ("TASK".into(), 0)])
+    );
+    assert!(
+        home.path()
+            .join("state/emr-paused")
+            .join(format!("{id}.json"))
+            .is_file()
+    );
+
+    // A second pause keeps the first counts; resume restores them.
+    assert_eq!(skiff(&e, home.path(), &["pause", &id]).code, 0);
+    let run = skiff(&e, home.path(), &["resume", "analytics"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(group_counts(&sb.session, &id).await, before);
+    assert!(
+        !home
+            .path()
+            .join("state/emr-paused")
+            .join(format!("{id}.json"))
+            .exists()
+    );
+
+    // Terminate: protected until switched off.
+    let run = skiff(
+        &e,
+        home.path(),
+        &["terminate", "analytics", "--confirm", "analytics"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("termination protection on"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        skiff(&e, home.path(), &["protect", "analytics", "off"]).code,
+        0
+    );
+    let run = skiff(
+        &e,
+        home.path(),
+        &["terminate", "analytics", "--confirm", "analytics"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let state = sb
+        .session
+        .emr("us-east-1")
+        .describe_cluster()
+        .cluster_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    let state = state
+        .cluster()
+        .and_then(|c| c.status())
+        .and_then(|s| s.state())
+        .expect("state")
+        .as_str()
+        .to_string();
+    assert!(state.starts_with("TERMINAT"), "{state}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_and_dry_run_change_nothing() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = sb.moto.endpoint();
+    let id = sb.seeded.emr_cluster_id.clone();
+    let before = states(&sb.session).await;
+    let counts = group_counts(&sb.session, &id).await;
+    let verbs: [&[&str]; 12] = [
+        &["stop", "rnd", "ds-workbench", "eu-etl"],
+        &["start", "legacy", "gpu-scratch"],
+        &["pause", "rnd", "analytics"],
+        &["resume", "legacy"],
+        &["reboot", "rnd"],
+        &["terminate", "eu-etl", "--confirm", "eu-etl"],
+        &["terminate", "nightly", "--confirm", "nightly"],
+        &["protect", "analytics", "off"],
+        &["protect", "rnd", "on"],
+        &["stop", "rnd", "ds-workbench", "--dry-run"],
+        &["terminate", "eu-etl", "--confirm", "eu-etl", "--dry-run"],
+        &["pause", "analytics", "--dry-run"],
+    ];
+    for (n, args) in verbs.iter().enumerate() {
+        let dry = args.contains(&"--dry-run");
+        let mut all = vec![];
+        if !dry {
+            all.push("--read-only");
+        }
+        all.extend_from_slice(args);
+        let run = skiff(&e, home.path(), &all);
+        if dry {
+            assert_eq!(run.code, 0, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        } else {
+            assert_eq!(
+                run.code, 1,
+                "{args:?} must fail in read-only mode: {}",
+                run.stdout
+            );
+            assert!(
+                run.stdout.contains("read-only mode") || run.stderr.contains("read-only mode"),
+                "{n}: {}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+    }
+    assert_eq!(
+        states(&sb.session).await,
+        before,
+        "no instance changed state"
+    );
+    assert_eq!(
+        group_counts(&sb.session, &id).await,
+        counts,
+        "no EMR group changed"
+    );
+    assert!(
+        !home.path().join("state/emr-paused").exists(),
+        "no counts were saved"
+    );
+    let protected = Actions::new(sb.session.clone(), Gate::default());
+    let (rnd_master, _) = &sb.seeded.instances["rnd-master"];
+    assert!(
+        !protected
+            .instance_protected("us-east-1", rnd_master)
+            .await
+            .expect("read")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ambiguous_and_unknown_targets_are_errors_that_help() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = sb.moto.endpoint();
+    // An instance named like a cluster makes the name ambiguous.
+    sb.session
+        .ec2("us-east-1")
+        .run_instances()
+        .image_id("ami-1e749f67")
+        .min_count(1)
+        .max_count(1)
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key("Name")
+                        .value("rnd")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("run");
+    let before = states(&sb.session).await;
+    let run = skiff(&e, home.path(), &["stop", "rnd"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("`rnd` matches 2 things"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Spark cluster rnd (us-east-1)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("instance rnd (i-"), "{}", run.stderr);
+
+    let run = skiff(&e, home.path(), &["start", "ds-workbnch"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("nothing is called `ds-workbnch`; did you mean `ds-workbench`?"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(states(&sb.session).await, before, "errors change nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_stop_with_one_failing_node_stops_the_others_and_reports_it() {
+    let sb = common::seeded().await;
+    let opts = InventoryOptions {
+        emr_terminated_days: 0,
+        cluster_tags: ClusterTags::default(),
+    };
+    let (mut inv, _) = fetch_all(&sb.session, Wanted::ALL, &opts, chrono::Utc::now()).await;
+    // A worker that AWS does not know (gone between listing and stopping).
+    let mut ghost: Instance = inv
+        .instances
+        .iter()
+        .find(|i| i.name.as_deref() == Some("rnd-slave-1"))
+        .expect("node")
+        .clone();
+    ghost.id = "i-0123456789abcdef0".into();
+    ghost.name = Some("rnd-ghost".into());
+    inv.instances.push(ghost);
+    inv.spark_clusters
+        .iter_mut()
+        .find(|c| c.name == "rnd")
+        .expect("rnd")
+        .workers
+        .push("i-0123456789abcdef0".into());
+
+    let target = resolve(&inv, "rnd").expect("target");
+    let plan = plan(
+        &inv,
+        &target,
+        Verb::Stop,
+        &PlanOptions {
+            emr_pause_core_count: 1,
+        },
+        None,
+    )
+    .expect("plan");
+    let actions = Actions::new(sb.session.clone(), Gate::default());
+    let state_dir = tempfile::tempdir().expect("state");
+    let opts = ExecOptions {
+        wait: true,
+        timeout: Duration::from_secs(20),
+        poll: Duration::from_millis(200),
+    };
+    let report = execute(&actions, &plan, &opts, state_dir.path(), &|_| {}).await;
+
+    assert!(!report.ok());
+    let failed: Vec<_> = report.steps.iter().filter(|s| !s.ok).collect();
+    assert_eq!(failed.len(), 1, "{:?}", report.steps);
+    assert_eq!(failed[0].name, "rnd-ghost");
+    assert!(
+        failed[0].detail.contains("InvalidInstanceID"),
+        "{}",
+        failed[0].detail
+    );
+    let now = states(&sb.session).await;
+    for n in RND {
+        assert_eq!(
+            now[n],
+            InstanceState::Stopped,
+            "{n} stopped although one node failed"
+        );
+    }
+}
