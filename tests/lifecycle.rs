@@ -587,3 +587,86 @@ async fn a_cluster_stop_with_one_failing_node_stops_the_others_and_reports_it() 
         );
     }
 }
+
+/// Drives the real TUI app (keys in, messages from its spawned tasks out)
+/// until nothing is in flight.
+async fn pump(
+    app: &mut skiff::tui::app::App,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<skiff::tui::app::Msg>,
+    until_done: bool,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut done = false;
+    while std::time::Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            Ok(Some(msg)) => {
+                done |= matches!(msg, skiff::tui::app::Msg::LifecycleDone(_));
+                app.on_msg(msg);
+            }
+            Ok(None) => break,
+            Err(_) if !app.busy() && (!until_done || done) => return,
+            Err(_) => {}
+        }
+    }
+    panic!("the app did not settle in time");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tui_stops_and_starts_a_cluster_after_confirmation() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use skiff::tui::app::{App, Mode, ViewKind};
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let mut config = skiff::config::Config::defaults();
+    config.lifecycle.poll_interval_secs = 1;
+    let dirs = skiff::config::Dirs {
+        config: home.path().join("c"),
+        state: home.path().join("s"),
+        cache: home.path().join("k"),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let opts = skiff::sandbox::sandbox_options(&sb.moto.endpoint());
+    let mut app = App::new(
+        config,
+        dirs,
+        skiff::tui::theme::Theme::dark(),
+        opts,
+        Some(tx),
+    );
+    app.connect();
+    pump(&mut app, &mut rx, false).await;
+    assert_eq!(app.inventory.spark_clusters.len(), 3);
+
+    let keys = |app: &mut App, text: &str| {
+        for c in text.chars() {
+            app.on_key(KeyEvent::from(KeyCode::Char(c)));
+        }
+    };
+    keys(&mut app, "2/rnd");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    assert_eq!(app.view, ViewKind::Clusters);
+    keys(&mut app, "x");
+    assert_eq!(app.mode, Mode::Confirm);
+    keys(&mut app, "y");
+    pump(&mut app, &mut rx, true).await;
+    let now = states(&sb.session).await;
+    assert!(
+        RND.iter().all(|n| now[*n] == InstanceState::Stopped),
+        "{now:?}"
+    );
+    assert_eq!(
+        app.rows()[0].cells[3].text,
+        "stopped",
+        "the row followed the cluster to its new state"
+    );
+
+    keys(&mut app, "u");
+    assert_eq!(app.mode, Mode::Normal, "start does not ask");
+    pump(&mut app, &mut rx, true).await;
+    let now = states(&sb.session).await;
+    assert!(
+        RND.iter().all(|n| now[*n] == InstanceState::Running),
+        "{now:?}"
+    );
+    assert!(app.transitions.is_empty(), "{:?}", app.transitions);
+}

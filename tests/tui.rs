@@ -277,3 +277,86 @@ async fn remapped_keys_work_and_show_in_help() {
     typed(&mut a, "x");
     assert!(a.quit);
 }
+
+#[tokio::test]
+async fn stop_asks_first_and_no_cancels_without_change() {
+    let mut a = app(ViewKind::Clusters).await;
+    typed(&mut a, "/rnd");
+    a.on_key(key(KeyCode::Enter));
+    typed(&mut a, "x");
+    assert_eq!(a.mode, Mode::Confirm);
+    let pending = a.pending.as_ref().expect("pending");
+    assert!(
+        pending.lines[0].starts_with("Stop Spark cluster rnd"),
+        "{:?}",
+        pending.lines
+    );
+    let text = screen(&mut a, 100, 30);
+    assert!(text.contains("stop — are you sure?"), "{text}");
+    assert!(text.contains("1. stopping workers"), "{text}");
+    insta::assert_snapshot!("confirm_stop_100x30", text);
+    typed(&mut a, "n");
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(a.pending.is_none());
+    assert!(a.transitions.is_empty(), "nothing was started");
+}
+
+#[tokio::test]
+async fn pause_without_hibernation_offers_stop_and_read_only_explains() {
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "/eu-etl");
+    a.on_key(key(KeyCode::Enter));
+    typed(&mut a, "p");
+    assert_eq!(a.mode, Mode::Confirm);
+    let pending = a.pending.as_ref().expect("pending");
+    assert_eq!(pending.verb, skiff::lifecycle::Verb::Stop);
+    assert!(
+        pending.lines[0].contains("cannot be paused")
+            && pending.lines[0].ends_with("stop instead?"),
+        "{:?}",
+        pending.lines
+    );
+    a.on_key(key(KeyCode::Esc));
+
+    a.read_only = true;
+    typed(&mut a, "x");
+    assert_eq!(a.mode, Mode::Normal);
+    let n = a.current_notification().expect("explained");
+    assert!(
+        n.text.starts_with("read-only mode: stop is disabled"),
+        "{}",
+        n.text
+    );
+    assert!(screen(&mut a, 120, 40).contains("READ-ONLY"));
+}
+
+#[tokio::test]
+async fn terminate_needs_the_name_typed() {
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "/gpu");
+    a.on_key(key(KeyCode::Enter));
+    typed(&mut a, "T");
+    assert_eq!(a.mode, Mode::TypeConfirm);
+    typed(&mut a, "gpu");
+    assert!(screen(&mut a, 100, 30).contains("Type the name to confirm: gpu"));
+    a.on_key(key(KeyCode::Enter));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(
+        a.current_notification()
+            .expect("said")
+            .text
+            .contains("nothing was terminated")
+    );
+    assert!(a.transitions.is_empty());
+
+    // Two marked rows cannot be terminated with one name.
+    a.on_key(key(KeyCode::Esc));
+    typed(&mut a, "  T");
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(
+        a.current_notification()
+            .expect("said")
+            .text
+            .starts_with("terminate one thing at a time")
+    );
+}

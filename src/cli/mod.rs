@@ -61,10 +61,17 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => {
             let opts = session_options(&cli.global, &config);
+            let profile = opts
+                .profile
+                .clone()
+                .or_else(|| std::env::var("AWS_PROFILE").ok())
+                .unwrap_or_else(|| "default".into());
+            let read_only = cli.global.read_only || config.read_only_for(&profile);
             crate::tui::run(crate::tui::Launch {
                 config,
                 dirs,
                 session: opts,
+                read_only,
             })
             .await?;
             Ok(ExitCode::SUCCESS)
@@ -83,7 +90,7 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             let ctx = lifecycle_context(&cli.global, config, dirs).await?;
             lifecycle::protect(&ctx, &a).await
         }
-        Some(Command::Sandbox(args)) => sandbox(config, dirs, &args).await,
+        Some(Command::Sandbox(args)) => sandbox(config, dirs, &args, cli.global.read_only).await,
         Some(Command::RenderScreens { out }) => {
             let written = crate::tui::screens::render_all(&config, &out)?;
             for path in written {
@@ -153,7 +160,12 @@ async fn ls(global: &GlobalArgs, config: &Config, args: &LsArgs) -> anyhow::Resu
     }
 }
 
-async fn sandbox(config: Config, dirs: Dirs, args: &SandboxArgs) -> anyhow::Result<ExitCode> {
+async fn sandbox(
+    config: Config,
+    dirs: Dirs,
+    args: &SandboxArgs,
+    read_only: bool,
+) -> anyhow::Result<ExitCode> {
     eprintln!("skiff sandbox: starting moto (local AWS emulator) on 127.0.0.1 …");
     let started = std::time::Instant::now();
     let moto = tokio::task::spawn_blocking(MotoServer::start)
@@ -185,6 +197,7 @@ async fn sandbox(config: Config, dirs: Dirs, args: &SandboxArgs) -> anyhow::Resu
             config,
             dirs,
             session: opts,
+            read_only,
         })
         .await?;
     }

@@ -34,6 +34,13 @@ pub enum Action {
     Instances,
     Clusters,
     Buckets,
+    Mark,
+    Start,
+    Stop,
+    Pause,
+    Resume,
+    Reboot,
+    Terminate,
 }
 
 impl Action {
@@ -60,6 +67,13 @@ impl Action {
             Self::Instances => "Instances view",
             Self::Clusters => "Clusters view",
             Self::Buckets => "Buckets view",
+            Self::Mark => "mark or unmark the row (actions apply to all marked rows)",
+            Self::Start => "start (a Spark cluster: master first)",
+            Self::Stop => "stop (a Spark cluster: workers first), asks first",
+            Self::Pause => "pause: hibernate; EMR: scale down to the minimum",
+            Self::Resume => "resume: start; EMR: restore the instance counts",
+            Self::Reboot => "reboot, asks first",
+            Self::Terminate => "terminate, asks for the name to be typed",
         }
     }
 
@@ -67,12 +81,12 @@ impl Action {
     pub fn footer_label(self) -> Option<&'static str> {
         Some(match self {
             Self::Help => "help",
-            Self::Command => "cmd",
             Self::Filter => "filter",
             Self::Details => "details",
             Self::SortNext => "sort",
             Self::Refresh => "refresh",
-            Self::NextView => "view",
+            Self::Start => "start",
+            Self::Stop => "stop",
             Self::Quit => "quit",
             _ => return None,
         })

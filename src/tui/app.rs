@@ -63,6 +63,10 @@ pub enum Mode {
     Command,
     Help,
     Details,
+    /// A yes/no question about a pending lifecycle action.
+    Confirm,
+    /// Terminate: the target's name must be typed.
+    TypeConfirm,
 }
 
 /// How serious a notification is.
@@ -114,6 +118,9 @@ pub enum Msg {
         key: SliceKey,
         result: Result<SliceData, CloudError>,
     },
+    /// A lifecycle step happened (not tied to a generation: the change is real).
+    LifecycleProgress(crate::cloud::execute::Progress),
+    LifecycleDone(Arc<crate::cloud::execute::Report>),
 }
 
 /// Selection, sort and filter of one view.
@@ -125,6 +132,8 @@ pub struct ViewState {
     /// The user moved the selection; until then it stays on the first row
     /// while data arrives.
     pub moved: bool,
+    /// Row ids marked with the mark key: actions apply to all of them.
+    pub marked: BTreeSet<String>,
     /// Column index and descending flag.
     pub sort: Option<(usize, bool)>,
     pub filter: String,
@@ -182,6 +191,12 @@ pub struct App {
     pub table_width: u16,
     tx: Option<UnboundedSender<Msg>>,
     pub quit: bool,
+    /// Read-only mode: lifecycle keys explain instead of acting.
+    pub read_only: bool,
+    /// A lifecycle action waiting for confirmation.
+    pub pending: Option<super::lifecycle::Pending>,
+    /// Instance id → its transition in progress (or recent failure).
+    pub transitions: std::collections::HashMap<String, super::lifecycle::Transition>,
     /// When the app started, until the first complete inventory is logged.
     started: Option<Instant>,
 }
@@ -235,6 +250,9 @@ impl App {
             table_width: 120,
             tx,
             quit: false,
+            read_only: false,
+            pending: None,
+            transitions: Default::default(),
             started: Some(Instant::now()),
         }
     }
@@ -269,6 +287,14 @@ impl App {
 
     pub fn view_state(&self) -> &ViewState {
         &self.views[self.view.index()]
+    }
+
+    pub(super) fn sender(&self) -> Option<UnboundedSender<Msg>> {
+        self.tx.clone()
+    }
+
+    pub(super) fn views_mut(&mut self) -> &mut ViewState {
+        self.view_state_mut()
     }
 
     fn view_state_mut(&mut self) -> &mut ViewState {
@@ -332,12 +358,19 @@ impl App {
         }
     }
 
+    /// Rows of a view as shown: with transitions in progress overlaid.
+    fn shown_rows(&self, view: ViewKind) -> Vec<Row> {
+        let mut rows = self.all_rows(view);
+        self.overlay_transitions(view, &mut rows);
+        rows
+    }
+
     /// The rows of the current view, filtered and sorted as the user asked.
     pub fn rows(&self) -> Vec<Row> {
         let state = self.view_state();
         let visible = render::visible_columns(self.view.columns(), self.table_width);
         let mut rows: Vec<Row> = self
-            .all_rows(self.view)
+            .shown_rows(self.view)
             .into_iter()
             .filter(|r| render::filter_accepts(&state.filter, r, &visible))
             .collect();
@@ -518,6 +551,7 @@ impl App {
                         self.slices.insert(key, data);
                         self.inventory =
                             Inventory::assemble(&self.slices, &self.inventory_opts.cluster_tags);
+                        self.settle_transitions();
                     }
                     // The slice's previous data stays on screen.
                     Err(e) => self.notify(Level::Error, e.to_string()),
@@ -535,6 +569,8 @@ impl App {
                     }
                 }
             }
+            Msg::LifecycleProgress(p) => self.on_lifecycle_progress(p),
+            Msg::LifecycleDone(report) => self.on_lifecycle_done(&report),
             stale => tracing::debug!("dropped a stale answer: {stale:?}"),
         }
     }
@@ -542,6 +578,7 @@ impl App {
     /// Called on every tick: spinner and background refresh.
     pub fn on_tick(&mut self) {
         self.spinner = self.spinner.wrapping_add(1);
+        self.settle_transitions();
         if let Some(at) = self.next_refresh
             && Instant::now() >= at
             && !self.busy()
@@ -562,6 +599,24 @@ impl App {
         }
         match self.mode {
             Mode::Filter | Mode::Command => self.on_input_key(key),
+            Mode::Confirm => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => self.confirm_pending(),
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                    self.cancel_pending()
+                }
+                _ => {}
+            },
+            Mode::TypeConfirm => match key.code {
+                KeyCode::Enter => self.confirm_pending(),
+                KeyCode::Esc => self.cancel_pending(),
+                KeyCode::Backspace => {
+                    self.input.pop();
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    self.input.push(c)
+                }
+                _ => {}
+            },
             Mode::Help | Mode::Details => match action {
                 Some(Action::Back | Action::Help | Action::Details) => {
                     self.mode = Mode::Normal;
@@ -583,6 +638,9 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) {
+        if self.on_lifecycle_key(action) {
+            return;
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::Help => {
@@ -644,6 +702,13 @@ impl App {
             Action::Instances => self.switch_view(ViewKind::Instances),
             Action::Clusters => self.switch_view(ViewKind::Clusters),
             Action::Buckets => self.switch_view(ViewKind::Buckets),
+            Action::Mark
+            | Action::Start
+            | Action::Stop
+            | Action::Pause
+            | Action::Resume
+            | Action::Reboot
+            | Action::Terminate => {}
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod command;
+pub mod lifecycle;
 pub mod screens;
 pub mod theme;
 pub mod ui;
@@ -24,6 +25,8 @@ pub struct Launch {
     pub config: Config,
     pub dirs: Dirs,
     pub session: SessionOptions,
+    /// Read-only mode: the flag, or the config for this profile.
+    pub read_only: bool,
 }
 
 const TICK: Duration = Duration::from_millis(125);
@@ -78,6 +81,7 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     let theme = Theme::load(&launch.config.general.theme, &launch.dirs.user_themes())?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut app = App::new(launch.config, launch.dirs, theme, launch.session, Some(tx));
+    app.read_only = launch.read_only;
     log_panics();
     let mut terminal = ratatui::try_init()?;
     let result = async {

@@ -42,6 +42,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     match app.mode {
         Mode::Help => draw_help(frame, app, area),
         Mode::Details => draw_details(frame, app, area),
+        Mode::Confirm | Mode::TypeConfirm => draw_confirm(frame, app, area),
         _ => {}
     }
 }
@@ -52,6 +53,10 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         " skiff ",
         t.header().add_modifier(ratatui::style::Modifier::BOLD),
     )];
+    if app.read_only {
+        let badge = t.warning().add_modifier(ratatui::style::Modifier::REVERSED);
+        spans.push(Span::styled(" READ-ONLY ", badge));
+    }
     // Labels only where there is room; narrow terminals get the values alone.
     let labelled = area.width >= 120;
     let mut field = |label: &str, value: String| {
@@ -176,15 +181,26 @@ fn draw_table(frame: &mut Frame, app: &mut App, area: Rect) {
         );
         return;
     }
+    let marked = &app.view_state().marked;
     let table_rows: Vec<TableRow> = rows
         .iter()
         .map(|r| {
-            TableRow::new(
-                visible
-                    .iter()
-                    .map(|&i| r.cells.get(i).map_or("", |c| c.text.as_str()).to_string()),
-            )
-            .style(t.tone(r.tone))
+            let is_marked = marked.contains(&r.id);
+            let cells = visible.iter().enumerate().map(|(n, &i)| {
+                let text = r.cells.get(i).map_or("", |c| c.text.as_str());
+                if n == 0 && is_marked {
+                    format!("● {text}")
+                } else {
+                    text.to_string()
+                }
+            });
+            let style = t.tone(r.tone);
+            let style = if is_marked {
+                style.add_modifier(ratatui::style::Modifier::BOLD)
+            } else {
+                style
+            };
+            TableRow::new(cells).style(style)
         })
         .collect();
     let table = Table::new(table_rows, widths(columns, &visible))
@@ -308,18 +324,21 @@ fn popup(
     lines: Vec<Line<'static>>,
 ) -> u16 {
     let width = area.width.saturating_sub(4).clamp(area.width.min(20), 100);
-    let wanted = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(2);
+    // Long lines wrap: count the rows they will take at this width.
+    let inner_width = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_width).max(1))
+        .sum();
+    let rows = u16::try_from(rows).unwrap_or(u16::MAX);
+    let wanted = rows.saturating_add(2);
     let rect = centered(
         area,
         width,
         wanted.min(area.height.saturating_sub(2).max(3)),
     );
     let inner_height = rect.height.saturating_sub(2);
-    let max_scroll = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_sub(inner_height);
+    let max_scroll = rows.saturating_sub(inner_height);
     let scroll = app.scroll.min(max_scroll);
     let more = if max_scroll > 0 {
         format!(" {}/{} ", scroll, max_scroll)
@@ -336,6 +355,7 @@ fn popup(
         Paragraph::new(lines)
             .block(block)
             .style(app.theme.base())
+            .wrap(Wrap { trim: false })
             .scroll((scroll, 0)),
         rect,
     );
@@ -368,6 +388,39 @@ fn draw_details(frame: &mut Frame, app: &mut App, area: Rect) {
         .collect();
     let max = popup(frame, app, area, title, lines);
     app.scroll = app.scroll.min(max);
+}
+
+fn draw_confirm(frame: &mut Frame, app: &mut App, area: Rect) {
+    let Some(pending) = &app.pending else {
+        return;
+    };
+    let t = &app.theme;
+    let mut lines: Vec<Line<'static>> = pending
+        .lines
+        .iter()
+        .map(|l| Line::from(l.clone()))
+        .collect();
+    lines.push(Line::from(""));
+    let title = if app.mode == Mode::TypeConfirm {
+        lines.push(Line::from(vec![
+            Span::styled("Type the name to confirm: ", t.warning()),
+            Span::styled(format!("{}▏", app.input), t.input()),
+        ]));
+        lines.push(Line::from(Span::styled(
+            "enter terminate · esc cancel",
+            t.dim(),
+        )));
+        "Terminate — this cannot be undone".to_string()
+    } else {
+        lines.push(Line::from(vec![
+            Span::styled("y", t.key()),
+            Span::raw(format!(" {}  ", pending.verb)),
+            Span::styled("n", t.key()),
+            Span::raw(" cancel"),
+        ]));
+        format!("{} — are you sure?", pending.verb)
+    };
+    popup(frame, app, area, title, lines);
 }
 
 /// The help lines: generated from the keymap, so they never drift from it.

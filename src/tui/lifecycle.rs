@@ -1,0 +1,437 @@
+//! Lifecycle from the TUI: action keys on the selected or marked rows,
+//! confirmation dialogs, and transitions shown on the rows while they run.
+//! The work itself runs in a spawned task; progress comes back as messages.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::app::{App, Level, Mode, Msg, ViewKind};
+use crate::cloud::actions::{Actions, Gate};
+use crate::cloud::execute::{ExecOptions, Progress, Report, execute};
+use crate::config::Action;
+use crate::lifecycle::{Plan, PlanOptions, Target, Verb, confirmation_matches, plan};
+use crate::model::InstanceState;
+use crate::render::{Cell, Row, Tone};
+use crate::state;
+
+/// An action waiting for the user's yes (or typed name).
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub verb: Verb,
+    pub targets: Vec<Target>,
+    pub plans: Vec<Plan>,
+    /// What the dialog says.
+    pub lines: Vec<String>,
+}
+
+/// A node on its way to a new state, as shown in its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// "stopping", "starting", … or the failure.
+    pub label: String,
+    pub target: Option<InstanceState>,
+    pub since: Instant,
+    pub failed: bool,
+}
+
+/// How long a failed transition stays visible on its row.
+const FAILED_VISIBLE: Duration = Duration::from_secs(60);
+
+fn verb_for(action: Action) -> Option<Verb> {
+    Some(match action {
+        Action::Start => Verb::Start,
+        Action::Stop => Verb::Stop,
+        Action::Pause => Verb::Pause,
+        Action::Resume => Verb::Resume,
+        Action::Reboot => Verb::Reboot,
+        Action::Terminate => Verb::Terminate,
+        _ => return None,
+    })
+}
+
+/// The lifecycle target a row stands for.
+fn target_of(view: ViewKind, row_id: &str) -> Option<Target> {
+    match view {
+        ViewKind::Instances => Some(Target::Instance {
+            id: row_id.to_string(),
+        }),
+        ViewKind::Clusters => {
+            if let Some(id) = row_id.strip_prefix("emr:") {
+                return Some(Target::Emr {
+                    region: String::new(),
+                    id: id.to_string(),
+                });
+            }
+            let rest = row_id.strip_prefix("spark:")?;
+            let (region, name) = rest.split_once(':')?;
+            Some(Target::Spark {
+                region: region.to_string(),
+                name: name.to_string(),
+            })
+        }
+        ViewKind::Buckets => None,
+    }
+}
+
+impl App {
+    /// Handles a lifecycle key (true if `action` was one).
+    pub fn on_lifecycle_key(&mut self, action: Action) -> bool {
+        if action == Action::Mark {
+            self.toggle_mark();
+            return true;
+        }
+        let Some(verb) = verb_for(action) else {
+            return false;
+        };
+        if self.read_only {
+            self.notify(Level::Warning, format!("read-only mode: {verb} is disabled (started with --read-only or read_only = true)"));
+            return true;
+        }
+        if self.view == ViewKind::Buckets {
+            self.notify(
+                Level::Warning,
+                "buckets have no lifecycle: open the Instances or Clusters view",
+            );
+            return true;
+        }
+        let ids: Vec<String> = if self.view_state().marked.is_empty() {
+            self.selected_row().map(|r| vec![r.id]).unwrap_or_default()
+        } else {
+            self.view_state().marked.iter().cloned().collect()
+        };
+        let mut targets: Vec<Target> = ids
+            .iter()
+            .filter_map(|id| target_of(self.view, id))
+            .collect();
+        // EMR targets need their region, which the row id does not carry.
+        for t in &mut targets {
+            if let Target::Emr { region, id } = t {
+                if let Some(c) = self.inventory.emr_clusters.iter().find(|c| &c.id == id) {
+                    *region = c.region.clone();
+                }
+            }
+        }
+        if targets.is_empty() {
+            self.notify(Level::Warning, "nothing selected");
+            return true;
+        }
+        if verb == Verb::Terminate && targets.len() > 1 {
+            self.notify(
+                Level::Warning,
+                "terminate one thing at a time: unmark all but one (each needs its name typed)",
+            );
+            return true;
+        }
+        self.prepare(verb, targets);
+        true
+    }
+
+    fn toggle_mark(&mut self) {
+        if self.view == ViewKind::Buckets {
+            return;
+        }
+        if let Some(row) = self.selected_row() {
+            let marked = &mut self.views_mut().marked;
+            if !marked.remove(&row.id) {
+                marked.insert(row.id);
+            }
+        }
+        self.on_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Down,
+        ));
+    }
+
+    /// Plans the verb on every target and asks, runs, or explains.
+    pub fn prepare(&mut self, verb: Verb, targets: Vec<Target>) {
+        let opts = PlanOptions {
+            emr_pause_core_count: self.config.emr.pause_core_count,
+        };
+        let mut plans = Vec::new();
+        let mut refusals = Vec::new();
+        for target in &targets {
+            let saved = match target {
+                Target::Emr { id, .. } => state::load_paused(&self.dirs.state, id).ok().flatten(),
+                _ => None,
+            };
+            match plan(&self.inventory, target, verb, &opts, saved.as_ref()) {
+                Ok(p) => plans.push(p),
+                Err(r) => refusals.push(r),
+            }
+        }
+        if let Some(r) = refusals.first() {
+            // A pause that cannot be a pause: offer the stop it suggests.
+            if refusals.len() == 1 && plans.is_empty() && r.suggestion == Some(Verb::Stop) {
+                self.prepare(Verb::Stop, targets);
+                if let Some(p) = &mut self.pending {
+                    p.lines.insert(0, format!("{} — stop instead?", r.reason));
+                }
+                return;
+            }
+            let more = if refusals.len() > 1 {
+                format!(" (and {} more refused)", refusals.len() - 1)
+            } else {
+                String::new()
+            };
+            self.notify(Level::Warning, format!("{r}{more}"));
+            return;
+        }
+        if plans.iter().all(Plan::is_noop) {
+            let notes: Vec<String> = plans.iter().flat_map(|p| p.already.clone()).collect();
+            self.notify(Level::Info, format!("nothing to do: {}", notes.join("; ")));
+            return;
+        }
+        let mut lines: Vec<String> = Vec::new();
+        for p in &plans {
+            lines.push(format!("{} {}", capitalised(verb), p.target));
+            lines.extend(p.describe().into_iter().map(|l| format!("  {l}")));
+        }
+        lines.push(String::new());
+        lines.push(savings_line(verb));
+        let pending = Pending {
+            verb,
+            targets,
+            plans,
+            lines,
+        };
+        match verb {
+            Verb::Start | Verb::Resume => self.run_pending(pending),
+            Verb::Terminate => {
+                self.pending = Some(pending);
+                self.input.clear();
+                self.mode = Mode::TypeConfirm;
+            }
+            Verb::Stop | Verb::Pause | Verb::Reboot => {
+                self.pending = Some(pending);
+                self.mode = Mode::Confirm;
+            }
+        }
+    }
+
+    /// The user said yes (or typed the name): run it.
+    pub fn confirm_pending(&mut self) {
+        let Some(pending) = self.pending.take() else {
+            self.mode = Mode::Normal;
+            return;
+        };
+        self.mode = Mode::Normal;
+        if pending.verb == Verb::Terminate {
+            let typed = std::mem::take(&mut self.input);
+            let all_named = pending.targets.len() == 1
+                && pending
+                    .targets
+                    .iter()
+                    .all(|t| confirmation_matches(&self.inventory, t, &typed));
+            if !all_named {
+                let what = pending
+                    .plans
+                    .first()
+                    .map_or(String::new(), |p| p.target.clone());
+                self.notify(
+                    Level::Warning,
+                    format!("`{typed}` is not the name or id of {what}: nothing was terminated"),
+                );
+                return;
+            }
+        }
+        self.run_pending(pending);
+    }
+
+    pub fn cancel_pending(&mut self) {
+        if self.pending.take().is_some() {
+            self.notify(Level::Info, "cancelled: nothing was changed");
+        }
+        self.input.clear();
+        self.mode = Mode::Normal;
+    }
+
+    fn run_pending(&mut self, pending: Pending) {
+        let Some(session) = self.session.clone() else {
+            self.notify(Level::Warning, "not connected yet");
+            return;
+        };
+        for v in self.views.iter_mut() {
+            v.marked.clear();
+        }
+        let actions = Actions::new(
+            (*session).clone(),
+            Gate {
+                read_only: self.read_only,
+                dry_run: false,
+            },
+        );
+        let opts = ExecOptions {
+            wait: true,
+            timeout: Duration::from_secs(self.config.lifecycle.wait_timeout_secs),
+            poll: Duration::from_secs(self.config.lifecycle.poll_interval_secs.max(1)),
+        };
+        let state_dir = self.dirs.state.clone();
+        for plan in pending.plans {
+            // Show the transition at once, before the first answer.
+            for a in plan.actions() {
+                self.transitions.insert(
+                    a.id.clone(),
+                    Transition {
+                        label: a.op.progressive().into(),
+                        target: Some(a.op.target_state()),
+                        since: Instant::now(),
+                        failed: false,
+                    },
+                );
+            }
+            let (actions, state_dir) = (actions.clone(), state_dir.clone());
+            let Some(tx) = self.sender() else { return };
+            tokio::spawn(async move {
+                let progress_tx = tx.clone();
+                let progress = move |p: Progress| {
+                    let _ = progress_tx.send(Msg::LifecycleProgress(p));
+                };
+                let report = execute(&actions, &plan, &opts, &state_dir, &progress).await;
+                let _ = tx.send(Msg::LifecycleDone(Arc::new(report)));
+            });
+        }
+        self.notify(
+            Level::Info,
+            format!("{}: started", capitalised(pending.verb)),
+        );
+    }
+
+    pub fn on_lifecycle_progress(&mut self, p: Progress) {
+        if let Progress::Step(step) = p {
+            if !step.ok {
+                self.notify(
+                    Level::Error,
+                    format!(
+                        "{} ({}) {}: {}",
+                        step.name, step.id, step.action, step.detail
+                    ),
+                );
+            }
+            if let Some(t) = self.transitions.get_mut(&step.id) {
+                if !step.ok {
+                    t.label = format!("{} failed", step.action);
+                    t.failed = true;
+                    t.since = Instant::now();
+                }
+            }
+        }
+    }
+
+    pub fn on_lifecycle_done(&mut self, report: &Report) {
+        let failed: Vec<String> = report
+            .steps
+            .iter()
+            .filter(|s| !s.ok)
+            .map(|s| s.name.clone())
+            .collect();
+        let mut text = if failed.is_empty() && report.late.is_empty() && report.skipped.is_empty() {
+            format!("{} {}: done", report.verb, report.target)
+        } else {
+            format!(
+                "{} {}: {} failed",
+                report.verb,
+                report.target,
+                failed.join(", ")
+            )
+        };
+        if !report.late.is_empty() {
+            text.push_str(&format!(
+                "; {} still not there after the timeout",
+                report.late.len()
+            ));
+        }
+        if !report.skipped.is_empty() {
+            text.push_str(&format!("; {}", report.skipped.join("; ")));
+        }
+        let level = if report.ok() {
+            Level::Info
+        } else {
+            Level::Error
+        };
+        self.notify(level, text);
+        for step in report.steps.iter().filter(|s| s.ok) {
+            self.transitions.remove(&step.id);
+        }
+        self.refresh();
+    }
+
+    /// Drops transitions whose node reached its target, and old failures.
+    pub fn settle_transitions(&mut self) {
+        let states: HashMap<&str, InstanceState> = self
+            .inventory
+            .instances
+            .iter()
+            .map(|i| (i.id.as_str(), i.state))
+            .collect();
+        self.transitions.retain(|id, t| {
+            if t.failed {
+                return t.since.elapsed() < FAILED_VISIBLE;
+            }
+            t.target
+                .is_none_or(|target| states.get(id.as_str()) != Some(&target))
+        });
+    }
+
+    /// Rewrites the STATE cell of rows with a node in transition.
+    pub fn overlay_transitions(&self, view: ViewKind, rows: &mut [Row]) {
+        if self.transitions.is_empty() {
+            return;
+        }
+        let state_col = view.columns().iter().position(|c| c.title == "STATE");
+        let Some(col) = state_col else { return };
+        for row in rows {
+            let t = match view {
+                ViewKind::Instances => self.transitions.get(&row.id),
+                ViewKind::Clusters => self.cluster_transition(&row.id),
+                ViewKind::Buckets => None,
+            };
+            if let Some(t) = t {
+                let secs = t.since.elapsed().as_secs();
+                let text = if t.failed {
+                    format!("✗ {}", t.label)
+                } else {
+                    format!("{}… {secs}s", t.label)
+                };
+                row.cells[col] = Cell::text(text);
+                row.tone = if t.failed {
+                    Tone::Terminated
+                } else {
+                    Tone::Transitioning
+                };
+            }
+        }
+    }
+
+    fn cluster_transition(&self, row_id: &str) -> Option<&Transition> {
+        let Target::Spark { region, name } = target_of(ViewKind::Clusters, row_id)? else {
+            return None;
+        };
+        let c = self
+            .inventory
+            .spark_clusters
+            .iter()
+            .find(|c| c.region == region && c.name == name)?;
+        c.master
+            .iter()
+            .chain(&c.workers)
+            .filter_map(|id| self.transitions.get(id))
+            .min_by_key(|t| t.since)
+    }
+}
+
+fn capitalised(verb: Verb) -> String {
+    let s = verb.as_str();
+    s[..1].to_uppercase() + &s[1..]
+}
+
+/// What a stop or pause saves per hour. Prices come with the cost issue;
+/// until then skiff says it does not know rather than showing $0.
+fn savings_line(verb: Verb) -> String {
+    match verb {
+        Verb::Stop | Verb::Pause => {
+            "Saves: unknown $/hour (no price table yet). EBS volumes and public IPv4 addresses keep costing while stopped.".into()
+        }
+        Verb::Terminate => "Saves: unknown $/hour (no price table yet). Volumes without DeleteOnTermination are kept.".into(),
+        _ => String::new(),
+    }
+}
