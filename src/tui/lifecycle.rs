@@ -106,10 +106,10 @@ impl App {
             .collect();
         // EMR targets need their region, which the row id does not carry.
         for t in &mut targets {
-            if let Target::Emr { region, id } = t {
-                if let Some(c) = self.inventory.emr_clusters.iter().find(|c| &c.id == id) {
-                    *region = c.region.clone();
-                }
+            if let Target::Emr { region, id } = t
+                && let Some(c) = self.inventory.emr_clusters.iter().find(|c| &c.id == id)
+            {
+                *region = c.region.clone();
             }
         }
         if targets.is_empty() {
@@ -307,12 +307,12 @@ impl App {
                     ),
                 );
             }
-            if let Some(t) = self.transitions.get_mut(&step.id) {
-                if !step.ok {
-                    t.label = format!("{} failed", step.action);
-                    t.failed = true;
-                    t.since = Instant::now();
-                }
+            if !step.ok
+                && let Some(t) = self.transitions.get_mut(&step.id)
+            {
+                t.label = format!("{} failed", step.action);
+                t.failed = true;
+                t.since = Instant::now();
             }
         }
     }
