@@ -259,3 +259,58 @@ pub struct Bucket {
     pub region: Option<String>,
     pub created: Option<DateTime<Utc>>,
 }
+
+/// Everything needed to create an EMR cluster again like one that ran:
+/// rebuilt from DescribeCluster, ListInstanceGroups and ListBootstrapActions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EmrBlueprint {
+    /// The cluster it was read from.
+    pub source_id: String,
+    pub name: String,
+    pub region: String,
+    pub release: Option<String>,
+    pub applications: Vec<String>,
+    pub service_role: Option<String>,
+    /// The EC2 instance profile (RunJobFlow's JobFlowRole).
+    pub instance_profile: Option<String>,
+    pub log_uri: Option<String>,
+    pub key_name: Option<String>,
+    pub subnet_id: Option<String>,
+    pub master_security_group: Option<String>,
+    pub worker_security_group: Option<String>,
+    pub groups: Vec<EmrGroupSpec>,
+    pub bootstrap_actions: Vec<EmrBootstrapAction>,
+    pub configurations: Vec<EmrConfiguration>,
+    pub tags: BTreeMap<String, String>,
+    pub termination_protected: bool,
+    pub visible_to_all_users: bool,
+    pub custom_ami_id: Option<String>,
+    pub ebs_root_volume_gib: Option<i32>,
+    pub security_configuration: Option<String>,
+    pub autoscaling_role: Option<String>,
+}
+
+/// One instance group to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmrGroupSpec {
+    pub role: String,
+    pub instance_type: String,
+    pub count: i32,
+    pub market: String,
+    pub bid_price: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmrBootstrapAction {
+    pub name: String,
+    pub path: String,
+    pub args: Vec<String>,
+}
+
+/// An EMR configuration classification (e.g. spark-defaults), possibly nested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmrConfiguration {
+    pub classification: String,
+    pub properties: BTreeMap<String, String>,
+    pub configurations: Vec<EmrConfiguration>,
+}

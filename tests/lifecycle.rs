@@ -670,3 +670,102 @@ async fn the_tui_stops_and_starts_a_cluster_after_confirmation() {
     );
     assert!(app.transitions.is_empty(), "{:?}", app.transitions);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn relaunch_recreates_a_terminated_emr_cluster_like_it_was() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = sb.moto.endpoint();
+    let old = sb.seeded.emr_cluster_id.clone();
+
+    let run = skiff(&e, home.path(), &["relaunch", "analytics"]);
+    assert_eq!(run.code, 1, "a running cluster is not relaunched");
+    assert!(run.stderr.contains("this one still runs"), "{}", run.stderr);
+
+    assert_eq!(
+        skiff(&e, home.path(), &["protect", "analytics", "off"]).code,
+        0
+    );
+    assert_eq!(
+        skiff(
+            &e,
+            home.path(),
+            &["terminate", "analytics", "--confirm", "analytics"]
+        )
+        .code,
+        0
+    );
+    let run = skiff(&e, home.path(), &["--read-only", "relaunch", "analytics"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("read-only mode"), "{}", run.stderr);
+
+    let run = skiff(&e, home.path(), &["relaunch", "analytics", "--json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    let new = doc["new_cluster_id"].as_str().expect("new id").to_string();
+    assert_ne!(new, old);
+
+    let before = skiff::cloud::emr::blueprint(&sb.session, "us-east-1", &old)
+        .await
+        .expect("old");
+    let after = skiff::cloud::emr::blueprint(&sb.session, "us-east-1", &new)
+        .await
+        .expect("new");
+    assert_eq!(after.name, before.name);
+    assert_eq!(after.release, before.release);
+    assert_eq!(after.applications, before.applications);
+    assert_eq!(after.tags, before.tags);
+    assert_eq!(after.key_name.as_deref(), Some("rnd-key"));
+    let shape = |b: &skiff::model::EmrBlueprint| {
+        let mut g: Vec<(String, String, i32, String)> = b
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    g.role.clone(),
+                    g.instance_type.clone(),
+                    g.count,
+                    g.market.clone(),
+                )
+            })
+            .collect();
+        g.sort();
+        g
+    };
+    assert_eq!(shape(&after), shape(&before));
+    assert_eq!(shape(&after).len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_timeout_reports_what_aws_says_and_respects_read_only() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = sb.moto.endpoint();
+    let run = skiff(&e, home.path(), &["idle-timeout", "analytics", "5s"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("1 minute to 7 days"), "{}", run.stderr);
+    let run = skiff(&e, home.path(), &["idle-timeout", "rnd", "2h"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("is not an EMR cluster"),
+        "{}",
+        run.stderr
+    );
+    let run = skiff(
+        &e,
+        home.path(),
+        &["--read-only", "idle-timeout", "analytics", "2h"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("read-only mode: skiff did not set the idle timeout"),
+        "{}",
+        run.stderr
+    );
+    // moto 5.2.5 answers PutAutoTerminationPolicy with HTTP 500: skiff must
+    // say so plainly rather than claim success.
+    let run = skiff(&e, home.path(), &["idle-timeout", "analytics", "2h"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("HTTP 500"), "{}", run.stderr);
+}

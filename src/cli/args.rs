@@ -56,6 +56,10 @@ pub enum Command {
     Terminate(TerminateArgs),
     /// Turn termination protection on or off.
     Protect(ProtectArgs),
+    /// Create a terminated EMR cluster again, with the same configuration.
+    Relaunch(RelaunchArgs),
+    /// Set an EMR cluster's auto-termination idle timeout (e.g. 1h), or `off`.
+    IdleTimeout(IdleTimeoutArgs),
     /// Start a local AWS emulator with a sample R&D account and open the UI on it.
     Sandbox(SandboxArgs),
     /// Render each main view from fixed demo data to SVG files (for screenshots/).
@@ -103,6 +107,29 @@ pub struct TerminateArgs {
     pub confirm: String,
     #[command(flatten)]
     pub run: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct RelaunchArgs {
+    /// EMR cluster id or name (a terminated cluster).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Print what would be created; create nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The blueprint and the new cluster id as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdleTimeoutArgs {
+    /// EMR cluster id or name.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Idle time before EMR terminates the cluster (60s to 7d, e.g. 90m, 2h), or `off`.
+    #[arg(value_name = "DURATION|off")]
+    pub idle: String,
 }
 
 /// Termination protection, on or off.

@@ -294,3 +294,164 @@ pub async fn protect(ctx: &Context, args: &ProtectArgs) -> anyhow::Result<ExitCo
         ExitCode::SUCCESS
     })
 }
+
+/// The EMR cluster `query` names for relaunch: by id, else by name among
+/// clusters, the most recently created terminated one first.
+fn emr_for_relaunch<'a>(
+    inv: &'a Inventory,
+    query: &str,
+    listed_days: u32,
+) -> anyhow::Result<&'a crate::model::EmrCluster> {
+    if let Some(c) = inv.emr_clusters.iter().find(|c| c.id == query) {
+        return Ok(c);
+    }
+    let mut named: Vec<&crate::model::EmrCluster> = inv
+        .emr_clusters
+        .iter()
+        .filter(|c| c.name == query)
+        .collect();
+    named.sort_by_key(|c| (c.state.is_active(), std::cmp::Reverse(c.created)));
+    named.first().copied().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no EMR cluster is called `{query}` (terminated clusters are listed for inventory.emr_terminated_days = {listed_days} days)"
+        )
+    })
+}
+
+/// Creates a terminated EMR cluster again from what AWS still knows of it.
+pub async fn relaunch(ctx: &Context, args: &super::args::RelaunchArgs) -> anyhow::Result<ExitCode> {
+    let (inv, _) = ctx.inventory(args.json).await;
+    let source = emr_for_relaunch(&inv, &args.target, ctx.config.inventory.emr_terminated_days)?;
+    if source.state.is_active() {
+        anyhow::bail!(
+            "EMR cluster {} ({}) is {}: relaunch re-creates a terminated cluster; this one still runs",
+            source.name,
+            source.id,
+            source.state.as_str()
+        );
+    }
+    let blueprint = crate::cloud::emr::blueprint(&ctx.session, &source.region, &source.id).await?;
+    let actions = Actions::new(
+        ctx.session.clone(),
+        Gate {
+            read_only: ctx.read_only,
+            dry_run: args.dry_run,
+        },
+    );
+    if !args.json {
+        println!(
+            "Relaunch EMR cluster {} ({}){}",
+            blueprint.name,
+            blueprint.source_id,
+            if args.dry_run { " (dry run)" } else { "" }
+        );
+        println!(
+            "  release {}, applications {}",
+            blueprint.release.as_deref().unwrap_or("?"),
+            blueprint.applications.join(", ")
+        );
+        for g in &blueprint.groups {
+            println!(
+                "  {} group: {} × {} ({})",
+                g.role, g.count, g.instance_type, g.market
+            );
+        }
+        for b in &blueprint.bootstrap_actions {
+            println!(
+                "  bootstrap action {}: {} {}",
+                b.name,
+                b.path,
+                b.args.join(" ")
+            );
+        }
+    }
+    let new_id = actions.relaunch_emr(&blueprint).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({ "blueprint": blueprint, "new_cluster_id": new_id, "dry_run": args.dry_run })
+            )?
+        );
+    } else if let Some(id) = &new_id {
+        println!("  ✓ created {id}");
+    } else {
+        println!("  nothing created (dry run)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses `90m`, `2h`, `3600s` or `off` into an EMR idle timeout.
+pub fn parse_idle(text: &str) -> Result<Option<Duration>, String> {
+    if matches!(text, "off" | "none" | "0") {
+        return Ok(None);
+    }
+    let d = humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration ({e}); try 90m, 2h or off"))?;
+    if d < Duration::from_secs(60) || d > Duration::from_secs(7 * 24 * 3600) {
+        return Err(format!(
+            "`{text}`: EMR accepts an idle timeout from 1 minute to 7 days"
+        ));
+    }
+    Ok(Some(d))
+}
+
+pub async fn idle_timeout(
+    ctx: &Context,
+    args: &super::args::IdleTimeoutArgs,
+) -> anyhow::Result<ExitCode> {
+    let idle = parse_idle(&args.idle).map_err(anyhow::Error::msg)?;
+    let (inv, _) = ctx.inventory(false).await;
+    let Target::Emr { region, id } = resolve(&inv, &args.target)? else {
+        anyhow::bail!(
+            "`{}` is not an EMR cluster: the idle timeout is an EMR setting",
+            args.target
+        );
+    };
+    let actions = Actions::new(
+        ctx.session.clone(),
+        Gate {
+            read_only: ctx.read_only,
+            dry_run: false,
+        },
+    );
+    actions
+        .set_idle_timeout(&region, &id, idle)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    match idle {
+        Some(d) => println!(
+            "  ✓ {id} terminates itself after {} idle",
+            humantime::format_duration(d)
+        ),
+        None => println!("  ✓ {id} no longer terminates itself when idle"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_timeouts_parse_within_emr_limits() {
+        assert_eq!(parse_idle("off"), Ok(None));
+        assert_eq!(parse_idle("90m"), Ok(Some(Duration::from_secs(5400))));
+        assert_eq!(parse_idle("2h"), Ok(Some(Duration::from_secs(7200))));
+        assert!(
+            parse_idle("30s")
+                .expect_err("too short")
+                .contains("1 minute to 7 days")
+        );
+        assert!(
+            parse_idle("8days")
+                .expect_err("too long")
+                .contains("1 minute to 7 days")
+        );
+        assert!(
+            parse_idle("soon")
+                .expect_err("nonsense")
+                .contains("is not a duration")
+        );
+    }
+}

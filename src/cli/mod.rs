@@ -86,6 +86,14 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             let ctx = lifecycle_context(&cli.global, config, dirs).await?;
             lifecycle::terminate(&ctx, &a).await
         }
+        Some(Command::Relaunch(a)) => {
+            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
+            lifecycle::relaunch(&ctx, &a).await
+        }
+        Some(Command::IdleTimeout(a)) => {
+            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
+            lifecycle::idle_timeout(&ctx, &a).await
+        }
         Some(Command::Protect(a)) => {
             let ctx = lifecycle_context(&cli.global, config, dirs).await?;
             lifecycle::protect(&ctx, &a).await

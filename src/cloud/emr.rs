@@ -198,6 +198,126 @@ fn cluster_from_sdk(
     }
 }
 
+fn configuration_from_sdk(c: &emr::Configuration) -> crate::model::EmrConfiguration {
+    crate::model::EmrConfiguration {
+        classification: c.classification().unwrap_or_default().to_string(),
+        properties: c
+            .properties()
+            .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        configurations: c
+            .configurations()
+            .iter()
+            .map(configuration_from_sdk)
+            .collect(),
+    }
+}
+
+/// Reads what is needed to create `cluster_id` again.
+pub async fn blueprint(
+    session: &Session,
+    region: &str,
+    cluster_id: &str,
+) -> Result<crate::model::EmrBlueprint, CloudError> {
+    use crate::model::{EmrBlueprint, EmrBootstrapAction, EmrGroupSpec};
+    let client = session.emr(region);
+    let err = |e: &dyn std::fmt::Display| CloudError::new(SERVICE, region, e.to_string());
+    let described = client
+        .describe_cluster()
+        .cluster_id(cluster_id)
+        .send()
+        .await
+        .map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+    let c = described
+        .cluster
+        .ok_or_else(|| err(&format!("DescribeCluster {cluster_id}: no cluster")))?;
+    let mut groups = Vec::new();
+    let mut pages = client
+        .list_instance_groups()
+        .cluster_id(cluster_id)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+        for g in page.instance_groups() {
+            groups.push(EmrGroupSpec {
+                role: g
+                    .instance_group_type()
+                    .map_or_else(String::new, |t| t.as_str().to_string()),
+                instance_type: g.instance_type().unwrap_or_default().to_string(),
+                count: g.requested_instance_count().unwrap_or_default(),
+                market: g
+                    .market()
+                    .map_or_else(|| "ON_DEMAND".to_string(), |m| m.as_str().to_string()),
+                bid_price: g.bid_price().map(str::to_string),
+            });
+        }
+    }
+    let mut bootstrap_actions = Vec::new();
+    let mut pages = client
+        .list_bootstrap_actions()
+        .cluster_id(cluster_id)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+        for b in page.bootstrap_actions() {
+            bootstrap_actions.push(EmrBootstrapAction {
+                name: b.name().unwrap_or_default().to_string(),
+                path: b.script_path().unwrap_or_default().to_string(),
+                args: b.args().to_vec(),
+            });
+        }
+    }
+    let attrs = c.ec2_instance_attributes();
+    let text = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+    Ok(EmrBlueprint {
+        source_id: cluster_id.to_string(),
+        name: c.name().unwrap_or_default().to_string(),
+        region: c
+            .cluster_arn()
+            .and_then(arn_region)
+            .unwrap_or(region)
+            .to_string(),
+        release: text(c.release_label()),
+        applications: c
+            .applications()
+            .iter()
+            .filter_map(|a| a.name().map(str::to_string))
+            .collect(),
+        service_role: text(c.service_role()),
+        instance_profile: text(attrs.and_then(|a| a.iam_instance_profile())),
+        log_uri: text(c.log_uri()),
+        key_name: text(attrs.and_then(|a| a.ec2_key_name())),
+        subnet_id: text(attrs.and_then(|a| a.ec2_subnet_id())),
+        master_security_group: text(attrs.and_then(|a| a.emr_managed_master_security_group())),
+        worker_security_group: text(attrs.and_then(|a| a.emr_managed_slave_security_group())),
+        groups,
+        bootstrap_actions,
+        configurations: c
+            .configurations()
+            .iter()
+            .map(configuration_from_sdk)
+            .collect(),
+        tags: c
+            .tags()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect(),
+        termination_protected: c.termination_protected().unwrap_or(false),
+        visible_to_all_users: c.visible_to_all_users().unwrap_or(true),
+        custom_ami_id: text(c.custom_ami_id()),
+        ebs_root_volume_gib: c.ebs_root_volume_size(),
+        security_configuration: text(c.security_configuration()),
+        autoscaling_role: text(c.auto_scaling_role()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 
 use std::error::Error as StdError;
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -27,10 +28,9 @@ impl CloudError {
     }
 
     /// Describes any SDK error for a user.
-    pub fn from_sdk<E, R>(service: &'static str, region: &str, err: &SdkError<E, R>) -> Self
+    pub fn from_sdk<E>(service: &'static str, region: &str, err: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + StdError + 'static,
-        R: std::fmt::Debug + 'static,
     {
         let (code, message) = describe(err);
         Self {
@@ -66,10 +66,9 @@ fn credentials_failure(err: &(dyn StdError + 'static)) -> Option<String> {
     None
 }
 
-fn describe<E, R>(err: &SdkError<E, R>) -> (Option<String>, String)
+fn describe<E>(err: &SdkError<E, HttpResponse>) -> (Option<String>, String)
 where
     E: ProvideErrorMetadata + StdError + 'static,
-    R: std::fmt::Debug + 'static,
 {
     if let Some(why) = credentials_failure(err) {
         return (
@@ -90,7 +89,10 @@ where
                 (Some(c), Some(m)) => format!("{c}: {m}"),
                 (Some(c), None) => c.to_string(),
                 (None, Some(m)) => m.to_string(),
-                (None, None) => "the service returned an error without a message".to_string(),
+                (None, None) => format!(
+                    "the service answered HTTP {} without saying why",
+                    ctx.raw().status().as_u16()
+                ),
             };
             (code, message)
         }

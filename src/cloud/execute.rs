@@ -307,7 +307,7 @@ pub async fn execute(
                 };
                 let step = StepResult {
                     id: cluster_id.clone(),
-                    name: plan.target.clone(),
+                    name: "EMR cluster".into(),
                     action: "terminate".into(),
                     ok,
                     detail,

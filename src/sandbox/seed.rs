@@ -59,14 +59,16 @@ struct Launch<'a> {
     volume_gib: i32,
 }
 
-fn sdk_err<E, R>(
+fn sdk_err<E>(
     what: &str,
     region: &str,
-    e: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
 ) -> CloudError
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     let mut err = CloudError::from_sdk("seed", region, e);
     err.message = format!("{what}: {}", err.message);
