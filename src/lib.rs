@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod cost;
 pub mod demo;
 pub mod lifecycle;
 pub mod model;

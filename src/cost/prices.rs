@@ -1,0 +1,370 @@
+//! Price lookup: the embedded table (`config/prices.toml`), overridden by
+//! prices fetched into the cache, and by spot prices. A price that is not
+//! known is an `Err` with the reason — never zero.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The embedded price table, with its source and date written in it.
+pub const EMBEDDED_PRICES: &str = include_str!("../../config/prices.toml");
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceFile {
+    source: String,
+    date: String,
+    hours_per_month: f64,
+    sizes: BTreeMap<String, f64>,
+    metal_as: BTreeMap<String, String>,
+    ec2: BTreeMap<String, BTreeMap<String, f64>>,
+    ec2_exact: BTreeMap<String, BTreeMap<String, f64>>,
+    emr_fee: BTreeMap<String, BTreeMap<String, f64>>,
+    ebs: BTreeMap<String, BTreeMap<String, f64>>,
+    ipv4: Ipv4,
+    s3_standard: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Ipv4 {
+    hourly: f64,
+}
+
+/// Where a price came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceSource {
+    /// Quoted in the embedded table.
+    Embedded,
+    /// Derived from the embedded table (size factor of a quoted size).
+    EmbeddedDerived,
+    /// Fetched with the Pricing API into the cache.
+    PricingApi,
+    /// DescribeSpotPriceHistory.
+    Spot,
+}
+
+impl PriceSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Embedded => "embedded",
+            Self::EmbeddedDerived => "embedded (derived)",
+            Self::PricingApi => "pricing API",
+            Self::Spot => "spot",
+        }
+    }
+}
+
+/// An hourly price and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rate {
+    pub usd_per_hour: f64,
+    pub source: PriceSource,
+}
+
+/// Why a price is not known.
+pub type Unknown = String;
+
+/// All prices skiff knows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prices {
+    file: PriceFile,
+    /// (region, instance type) → $/hour from the Pricing API cache.
+    fetched: BTreeMap<(String, String), f64>,
+    /// (region, availability zone, instance type) → current spot $/hour.
+    spot: BTreeMap<(String, String, String), f64>,
+}
+
+fn split_type(instance_type: &str) -> Option<(&str, &str)> {
+    instance_type.split_once('.')
+}
+
+impl Prices {
+    /// The embedded table alone. It is tested to parse; failing is a build defect.
+    pub fn embedded() -> Self {
+        #[allow(clippy::expect_used)]
+        let file = toml::from_str(EMBEDDED_PRICES).expect("embedded price table is valid");
+        Self {
+            file,
+            fetched: BTreeMap::new(),
+            spot: BTreeMap::new(),
+        }
+    }
+
+    pub fn table_date(&self) -> &str {
+        &self.file.date
+    }
+
+    pub fn table_source(&self) -> &str {
+        &self.file.source
+    }
+
+    pub fn hours_per_month(&self) -> f64 {
+        self.file.hours_per_month
+    }
+
+    /// Adds prices fetched with the Pricing API (they win over the table).
+    pub fn with_fetched(mut self, fetched: BTreeMap<(String, String), f64>) -> Self {
+        self.fetched = fetched;
+        self
+    }
+
+    /// Adds current spot prices.
+    pub fn with_spot(mut self, spot: BTreeMap<(String, String, String), f64>) -> Self {
+        self.spot = spot;
+        self
+    }
+
+    fn size_factor(&self, family: &str, size: &str) -> Option<f64> {
+        if size == "metal" {
+            let as_size = self.file.metal_as.get(family)?;
+            return self.file.sizes.get(as_size).copied();
+        }
+        self.file.sizes.get(size).copied()
+    }
+
+    /// On-demand Linux $/hour of `instance_type` in `region`.
+    pub fn on_demand(&self, region: &str, instance_type: &str) -> Result<Rate, Unknown> {
+        if let Some(&p) = self
+            .fetched
+            .get(&(region.to_string(), instance_type.to_string()))
+        {
+            return Ok(Rate {
+                usd_per_hour: p,
+                source: PriceSource::PricingApi,
+            });
+        }
+        if let Some(&p) = self
+            .file
+            .ec2_exact
+            .get(region)
+            .and_then(|m| m.get(instance_type))
+        {
+            return Ok(Rate {
+                usd_per_hour: p,
+                source: PriceSource::Embedded,
+            });
+        }
+        let unknown = || {
+            format!(
+                "no price for {instance_type} in {region} (embedded table of {}; `skiff prices refresh` fetches current prices)",
+                self.file.date
+            )
+        };
+        let (family, size) = split_type(instance_type).ok_or_else(unknown)?;
+        let large = self
+            .file
+            .ec2
+            .get(region)
+            .and_then(|m| m.get(family))
+            .ok_or_else(unknown)?;
+        let factor = self.size_factor(family, size).ok_or_else(unknown)?;
+        let source = if size == "large" {
+            PriceSource::Embedded
+        } else {
+            PriceSource::EmbeddedDerived
+        };
+        Ok(Rate {
+            usd_per_hour: large * factor,
+            source,
+        })
+    }
+
+    /// The price an instance pays: spot from DescribeSpotPriceHistory when it
+    /// is a spot instance, else on-demand.
+    pub fn instance_rate(
+        &self,
+        region: &str,
+        az: Option<&str>,
+        instance_type: &str,
+        spot: bool,
+    ) -> Result<Rate, Unknown> {
+        if spot {
+            let key = (
+                region.to_string(),
+                az.unwrap_or_default().to_string(),
+                instance_type.to_string(),
+            );
+            return self
+                .spot
+                .get(&key)
+                .map(|&p| Rate {
+                    usd_per_hour: p,
+                    source: PriceSource::Spot,
+                })
+                .ok_or_else(|| {
+                    format!(
+                        "no spot price known for {instance_type} in {} (DescribeSpotPriceHistory)",
+                        az.unwrap_or(region)
+                    )
+                });
+        }
+        self.on_demand(region, instance_type)
+    }
+
+    /// The EMR fee per hour for an EMR node of `instance_type`.
+    pub fn emr_fee(&self, region: &str, instance_type: &str) -> Result<f64, Unknown> {
+        let unknown =
+            || format!("no EMR fee for {instance_type} in {region} in the embedded table");
+        let (family, size) = split_type(instance_type).ok_or_else(unknown)?;
+        let xlarge = self
+            .file
+            .emr_fee
+            .get(region)
+            .and_then(|m| m.get(family))
+            .ok_or_else(unknown)?;
+        let factor = self.size_factor(family, size).ok_or_else(unknown)?;
+        Ok(xlarge * factor / 2.0)
+    }
+
+    /// EBS $/GB-month of a volume type.
+    pub fn ebs_gb_month(&self, region: &str, volume_type: &str) -> Result<f64, Unknown> {
+        self.file
+            .ebs
+            .get(region)
+            .and_then(|m| m.get(volume_type))
+            .copied()
+            .ok_or_else(|| format!("no EBS {volume_type} price for {region} in the embedded table"))
+    }
+
+    /// A public IPv4 address, $/hour.
+    pub fn ipv4_hourly(&self) -> f64 {
+        self.file.ipv4.hourly
+    }
+
+    /// S3 Standard $/GB-month.
+    pub fn s3_standard_gb_month(&self, region: &str) -> Result<f64, Unknown> {
+        self.file
+            .s3_standard
+            .get(region)
+            .copied()
+            .ok_or_else(|| format!("no S3 Standard price for {region} in the embedded table"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn quoted_and_derived_prices() {
+        let p = Prices::embedded();
+        let r = p.on_demand("us-east-1", "m5.large").expect("m5.large");
+        assert!(close(r.usd_per_hour, 0.096));
+        assert_eq!(r.source, PriceSource::Embedded);
+        let r = p.on_demand("us-east-1", "m5.xlarge").expect("m5.xlarge");
+        assert!(close(r.usd_per_hour, 0.192));
+        assert_eq!(r.source, PriceSource::EmbeddedDerived);
+        // Source C quotes these: the derivation must reproduce them.
+        for (t, want) in [
+            ("c5.2xlarge", 0.34),
+            ("c5.4xlarge", 0.68),
+            ("c5.12xlarge", 2.04),
+            ("c5.18xlarge", 3.06),
+            ("c5.24xlarge", 4.08),
+        ] {
+            assert!(
+                close(p.on_demand("us-east-1", t).expect(t).usd_per_hour, want),
+                "{t}"
+            );
+        }
+        assert!(close(
+            p.on_demand("us-east-1", "t3.medium")
+                .expect("t3")
+                .usd_per_hour,
+            0.0416
+        ));
+        assert!(close(
+            p.on_demand("us-east-1", "m5.metal")
+                .expect("metal")
+                .usd_per_hour,
+            4.608
+        ));
+        assert!(close(
+            p.on_demand("us-east-1", "g4dn.xlarge")
+                .expect("g4dn")
+                .usd_per_hour,
+            0.526
+        ));
+        assert!(close(
+            p.on_demand("eu-west-1", "r5.large")
+                .expect("r5")
+                .usd_per_hour,
+            0.141
+        ));
+    }
+
+    #[test]
+    fn unknown_prices_say_why() {
+        let p = Prices::embedded();
+        let err = p
+            .on_demand("us-east-1", "m4.large")
+            .expect_err("m4 is not in the table");
+        assert!(err.contains("no price for m4.large in us-east-1"), "{err}");
+        assert!(
+            p.on_demand("us-west-1", "m5.large").is_err(),
+            "sources disagreed: left out"
+        );
+        assert!(p.on_demand("us-east-1", "g4dn.metal").is_err());
+        assert!(p.on_demand("us-east-1", "nonsense").is_err());
+        assert!(
+            p.instance_rate("us-east-1", Some("us-east-1a"), "m5.large", true)
+                .is_err(),
+            "spot needs a spot price"
+        );
+    }
+
+    #[test]
+    fn fetched_and_spot_prices_win() {
+        let p = Prices::embedded()
+            .with_fetched([(("us-east-1".to_string(), "m5.large".to_string()), 0.1)].into())
+            .with_spot(
+                [(
+                    (
+                        "us-east-1".to_string(),
+                        "us-east-1a".to_string(),
+                        "m5.large".to_string(),
+                    ),
+                    0.03,
+                )]
+                .into(),
+            );
+        assert_eq!(
+            p.on_demand("us-east-1", "m5.large").expect("m5").source,
+            PriceSource::PricingApi
+        );
+        let spot = p
+            .instance_rate("us-east-1", Some("us-east-1a"), "m5.large", true)
+            .expect("spot");
+        assert!(close(spot.usd_per_hour, 0.03));
+        assert_eq!(spot.source, PriceSource::Spot);
+    }
+
+    #[test]
+    fn emr_fees_and_storage() {
+        let p = Prices::embedded();
+        assert!(close(
+            p.emr_fee("us-east-1", "m5.xlarge").expect("fee"),
+            0.048
+        ));
+        assert!(close(
+            p.emr_fee("us-east-1", "m5.large").expect("fee"),
+            0.024
+        ));
+        assert!(close(
+            p.emr_fee("us-east-1", "r5.2xlarge").expect("fee"),
+            0.126
+        ));
+        assert!(close(
+            p.ebs_gb_month("eu-west-1", "gp3").expect("gp3"),
+            0.088
+        ));
+        assert!(p.ebs_gb_month("us-west-1", "gp3").is_err());
+        assert!(close(p.ipv4_hourly(), 0.005));
+    }
+}
