@@ -50,6 +50,32 @@ async fn every_view_at_80x24_and_120x40() {
 }
 
 #[tokio::test]
+async fn costs_view_and_its_breakdowns() {
+    let mut a = app(ViewKind::Costs).await;
+    insta::assert_snapshot!("costs_80x24", screen(&mut a, 80, 24));
+    typed(&mut a, "b");
+    let text = screen(&mut a, 120, 40);
+    assert!(
+        text.contains("by cluster") && text.contains("4 nodes"),
+        "{text}"
+    );
+    typed(&mut a, "b");
+    let text = screen(&mut a, 120, 40);
+    assert!(
+        text.contains("by tag Project") && text.contains("research"),
+        "{text}"
+    );
+    // The header shows the burn rate at 80 columns too.
+    assert!(
+        screen(&mut a, 80, 24)
+            .lines()
+            .next()
+            .expect("header")
+            .contains("/h today $")
+    );
+}
+
+#[tokio::test]
 async fn detail_popup_and_help() {
     let mut a = app(ViewKind::Instances).await;
     a.on_key(key(KeyCode::Enter));
@@ -294,6 +320,8 @@ async fn stop_asks_first_and_no_cancels_without_change() {
     let text = screen(&mut a, 100, 30);
     assert!(text.contains("stop — are you sure?"), "{text}");
     assert!(text.contains("1. stopping workers"), "{text}");
+    // 4 × m5.xlarge (0.192) + 4 public IPv4 addresses (0.005).
+    assert!(text.contains("Saves $0.7880/hour"), "{text}");
     insta::assert_snapshot!("confirm_stop_100x30", text);
     typed(&mut a, "n");
     assert_eq!(a.mode, Mode::Normal);

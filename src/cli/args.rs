@@ -60,6 +60,8 @@ pub enum Command {
     Relaunch(RelaunchArgs),
     /// Set an EMR cluster's auto-termination idle timeout (e.g. 1h), or `off`.
     IdleTimeout(IdleTimeoutArgs),
+    /// What is burning money: burn rate, today, month to date, projection.
+    Cost(CostArgs),
     /// Start a local AWS emulator with a sample R&D account and open the UI on it.
     Sandbox(SandboxArgs),
     /// Render each main view from fixed demo data to SVG files (for screenshots/).
@@ -107,6 +109,20 @@ pub struct TerminateArgs {
     pub confirm: String,
     #[command(flatten)]
     pub run: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// Group by `resource`, `cluster` or `tag:KEY` (e.g. tag:Project).
+    #[arg(
+        long,
+        default_value = "resource",
+        value_name = "resource|cluster|tag:KEY"
+    )]
+    pub by: String,
+    /// One JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -128,12 +128,20 @@ fn table(title: &str, columns: &[Column], rows: &[Row], out: &mut String) {
 
 /// The readable tables, one per asked-for kind.
 pub fn text_tables(inv: &Inventory, what: Wanted, now: chrono::DateTime<chrono::Utc>) -> String {
+    // Rates from the embedded table; since-start from LaunchTime (ls writes
+    // no journal, so earlier runs are not known here — `skiff cost` has them).
+    let costs = crate::cost::report(
+        &inv.instances,
+        &crate::cost::Journal::in_memory(),
+        &crate::cost::Prices::embedded(),
+        now,
+    );
     let mut out = String::new();
     if what.instances {
         let rows: Vec<Row> = inv
             .instances
             .iter()
-            .map(|i| render::instances::row(i, now))
+            .map(|i| render::instances::row(i, now, costs.item(&i.id), None))
             .collect();
         table("Instances", render::instances::COLUMNS, &rows, &mut out);
     }
@@ -144,9 +152,13 @@ pub fn text_tables(inv: &Inventory, what: Wanted, now: chrono::DateTime<chrono::
         let mut rows: Vec<Row> = inv
             .spark_clusters
             .iter()
-            .map(|c| render::clusters::spark_row(c, &inv.instances))
+            .map(|c| render::clusters::spark_row(c, &inv.instances, Some(&costs)))
             .collect();
-        rows.extend(inv.emr_clusters.iter().map(render::clusters::emr_row));
+        rows.extend(
+            inv.emr_clusters
+                .iter()
+                .map(|c| render::clusters::emr_row(c, Some(&costs))),
+        );
         table("Clusters", render::clusters::COLUMNS, &rows, &mut out);
     }
     if what.buckets {

@@ -2,6 +2,7 @@
 //! and meaningful exit codes. `anyhow` lives here and in `main`, not deeper.
 
 pub mod args;
+pub mod cost;
 pub mod lifecycle;
 pub mod ls;
 
@@ -77,6 +78,10 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ls(args)) => ls(&cli.global, &config, &args).await,
+        Some(Command::Cost(args)) => {
+            let session = Session::connect(&session_options(&cli.global, &config)).await?;
+            cost::run(&session, &config, &dirs, &args).await
+        }
         Some(Command::Start(a)) => verb(&cli.global, config, dirs, Verb::Start, &a).await,
         Some(Command::Stop(a)) => verb(&cli.global, config, dirs, Verb::Stop, &a).await,
         Some(Command::Pause(a)) => verb(&cli.global, config, dirs, Verb::Pause, &a).await,

@@ -152,3 +152,52 @@ fn instance_from_sdk(
         id,
     }
 }
+
+/// Current spot prices (Linux) of the spot instances among `instances`,
+/// keyed by (region, availability zone, type). A failed lookup leaves the
+/// price unknown rather than failing the caller.
+pub async fn spot_prices_for(
+    session: &Session,
+    instances: &[Instance],
+) -> std::collections::BTreeMap<(String, String, String), f64> {
+    let mut wanted: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for i in instances.iter().filter(|i| i.spot) {
+        wanted
+            .entry(i.region.clone())
+            .or_default()
+            .push(i.instance_type.clone());
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for (region, mut types) in wanted {
+        types.sort();
+        types.dedup();
+        let sent = session
+            .ec2(&region)
+            .describe_spot_price_history()
+            .set_instance_types(Some(
+                types
+                    .iter()
+                    .map(|t| ec2::InstanceType::from(t.as_str()))
+                    .collect(),
+            ))
+            .product_descriptions("Linux/UNIX")
+            .start_time(aws_smithy_types::DateTime::from_secs(
+                chrono::Utc::now().timestamp(),
+            ))
+            .send()
+            .await;
+        let Ok(page) = sent else { continue };
+        for p in page.spot_price_history() {
+            let (Some(az), Some(ty), Some(price)) =
+                (p.availability_zone(), p.instance_type(), p.spot_price())
+            else {
+                continue;
+            };
+            if let Ok(price) = price.parse::<f64>() {
+                out.entry((region.clone(), az.to_string(), ty.as_str().to_string()))
+                    .or_insert(price);
+            }
+        }
+    }
+    out
+}

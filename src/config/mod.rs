@@ -26,6 +26,9 @@ pub struct Config {
     pub spark: Spark,
     pub lifecycle: Lifecycle,
     pub emr: Emr,
+    pub costs: Costs,
+    pub budget: Budget,
+    pub reminders: Reminders,
     pub profiles: std::collections::BTreeMap<String, ProfileSettings>,
     pub keys: Keymap,
 }
@@ -41,6 +44,26 @@ pub struct Lifecycle {
 #[serde(deny_unknown_fields)]
 pub struct Emr {
     pub pause_core_count: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Costs {
+    pub tag_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    pub daily_usd: f64,
+    pub monthly_usd: f64,
+    pub warn_percent: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminders {
+    pub running_hours: u32,
 }
 
 /// Settings of one AWS profile that override the general ones.

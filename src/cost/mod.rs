@@ -54,3 +54,47 @@ pub fn report(
         totals,
     }
 }
+
+/// How close spending is to a budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BudgetLevel {
+    /// Under the warning threshold, or no budget set.
+    Fine,
+    /// At or over `warn_percent` of the budget.
+    Warning,
+    /// Over the budget.
+    Over,
+}
+
+/// The level of `spent` against `budget` (a budget of 0 or less is none).
+pub fn budget_level(spent: f64, budget: f64, warn_percent: u32) -> BudgetLevel {
+    if budget <= 0.0 {
+        BudgetLevel::Fine
+    } else if spent > budget {
+        BudgetLevel::Over
+    } else if spent >= budget * f64::from(warn_percent) / 100.0 {
+        BudgetLevel::Warning
+    } else {
+        BudgetLevel::Fine
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_levels_at_the_edges() {
+        let cases = [
+            (0.0, 10.0, BudgetLevel::Fine),
+            (7.99, 10.0, BudgetLevel::Fine),
+            (8.0, 10.0, BudgetLevel::Warning),
+            (10.0, 10.0, BudgetLevel::Warning),
+            (10.01, 10.0, BudgetLevel::Over),
+            (1e9, 0.0, BudgetLevel::Fine),
+        ];
+        for (spent, budget, want) in cases {
+            assert_eq!(budget_level(spent, budget, 80), want, "{spent} of {budget}");
+        }
+    }
+}

@@ -1,7 +1,37 @@
 //! The Clusters view: Spark clusters on EC2 and EMR clusters side by side.
 
+use super::instances::money_cell;
 use super::{Cell, Column, Row, Tone};
+use crate::cost::{Amount, CostReport};
 use crate::model::{ClusterState, EmrCluster, EmrState, Instance, SparkCluster};
+
+/// The summed $/hour and since-start of the given nodes.
+fn node_costs(costs: Option<&CostReport>, ids: &[&str]) -> (Option<Amount>, Option<Amount>) {
+    let Some(costs) = costs else {
+        return (None, None);
+    };
+    // No known nodes: say nothing rather than $0.
+    if !costs.items.iter().any(|c| ids.contains(&c.id.as_str())) {
+        return (None, None);
+    }
+    let mut hourly = Amount {
+        known_usd: 0.0,
+        unknown: vec![],
+    };
+    let mut since = Amount {
+        known_usd: 0.0,
+        unknown: vec![],
+    };
+    for c in costs.items.iter().filter(|c| ids.contains(&c.id.as_str())) {
+        hourly.known_usd += c.hourly.known_usd;
+        hourly.unknown.extend(c.hourly.unknown.iter().cloned());
+        if let Some(s) = &c.since_start {
+            since.known_usd += s.known_usd;
+            since.unknown.extend(s.unknown.iter().cloned());
+        }
+    }
+    (Some(hourly), Some(since))
+}
 
 #[rustfmt::skip]
 pub const COLUMNS: &[Column] = &[
@@ -13,6 +43,8 @@ pub const COLUMNS: &[Column] = &[
     Column { title: "NODES", width: 5, priority: 2 },
     Column { title: "MASTER", width: 22, priority: 3 },
     Column { title: "DETAIL", width: 22, priority: 6 },
+    Column { title: "$/H", width: 8, priority: 2 },
+    Column { title: "SINCE START", width: 11, priority: 7 },
 ];
 
 fn spark_tone(state: ClusterState) -> Tone {
@@ -38,8 +70,16 @@ pub fn spark_row_id(c: &SparkCluster) -> String {
     format!("spark:{}:{}", c.region, c.name)
 }
 
-/// `master` is the master's name (or id), looked up among `instances`.
-pub fn spark_row(c: &SparkCluster, instances: &[Instance]) -> Row {
+/// `master` is the master's name (or id), looked up among `instances`; the
+/// cost cells sum the nodes.
+pub fn spark_row(c: &SparkCluster, instances: &[Instance], costs: Option<&CostReport>) -> Row {
+    let ids: Vec<&str> = c
+        .master
+        .iter()
+        .chain(&c.workers)
+        .map(String::as_str)
+        .collect();
+    let (hourly, since) = node_costs(costs, &ids);
     let master = c.master.as_deref().map(|id| {
         instances
             .iter()
@@ -60,12 +100,26 @@ pub fn spark_row(c: &SparkCluster, instances: &[Instance]) -> Row {
             ),
             Cell::opt(master),
             Cell::text(c.convention.as_str()),
+            money_cell(hourly.as_ref()),
+            money_cell(since.as_ref()),
         ],
         tone: spark_tone(c.state),
     }
 }
 
-pub fn emr_row(c: &EmrCluster) -> Row {
+/// The cost cells sum the EC2 nodes EMR tagged with the cluster's id (their
+/// EMR fee included).
+pub fn emr_row(c: &EmrCluster, costs: Option<&CostReport>) -> Row {
+    let ids: Vec<&str> = costs
+        .map(|r| {
+            r.items
+                .iter()
+                .filter(|i| i.cluster.as_deref() == Some(c.id.as_str()))
+                .map(|i| i.id.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let (hourly, since) = node_costs(costs, &ids);
     let detail = match &c.release {
         Some(r) => format!("{r} {}", c.applications.join(",")),
         None => c.applications.join(","),
@@ -81,6 +135,8 @@ pub fn emr_row(c: &EmrCluster) -> Row {
             Cell::number(c.node_count().to_string(), c.node_count()),
             Cell::opt(c.master_public_dns.as_deref()),
             Cell::text(detail),
+            money_cell(hourly.as_ref()),
+            money_cell(since.as_ref()),
         ],
         tone: emr_tone(c.state),
     }
@@ -99,7 +155,7 @@ mod tests {
             .iter()
             .find(|c| c.name == "rnd")
             .expect("rnd");
-        let r = spark_row(rnd, &inv.instances);
+        let r = spark_row(rnd, &inv.instances, None);
         let text: Vec<&str> = r.cells.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(
             text,
@@ -111,7 +167,9 @@ mod tests {
                 "us-east-1",
                 "4",
                 "rnd-master",
-                "flintrock"
+                "flintrock",
+                "-",
+                "-"
             ]
         );
         assert_eq!(r.tone, Tone::Running);
@@ -120,7 +178,7 @@ mod tests {
     #[test]
     fn emr_row_shows_state_release_and_running_nodes() {
         let inv = demo::inventory();
-        let r = emr_row(&inv.emr_clusters[0]);
+        let r = emr_row(&inv.emr_clusters[0], None);
         assert_eq!(r.cells[0].text, "emr");
         assert_eq!(r.cells[3].text, "WAITING");
         assert_eq!(r.cells[5].number, Some(5));

@@ -3,7 +3,16 @@
 use chrono::{DateTime, Utc};
 
 use super::{Cell, Column, Row, Tone, format};
+use crate::cost::{InstanceCost, show};
 use crate::model::{Instance, InstanceState};
+
+/// A money cell: sorts by the known amount; `-` when there is none.
+pub fn money_cell(a: Option<&crate::cost::Amount>) -> Cell {
+    match a {
+        Some(a) => Cell::number(show(a), (a.known_usd * 1e6) as i64),
+        None => Cell::text("-"),
+    }
+}
 
 #[rustfmt::skip]
 pub const COLUMNS: &[Column] = &[
@@ -19,6 +28,8 @@ pub const COLUMNS: &[Column] = &[
     Column { title: "CLUSTER", width: 10, priority: 3 },
     Column { title: "MARKET", width: 6, priority: 9 },
     Column { title: "KEY", width: 10, priority: 10 },
+    Column { title: "$/H", width: 8, priority: 2 },
+    Column { title: "SINCE START", width: 11, priority: 6 },
 ];
 
 pub fn tone(state: InstanceState) -> Tone {
@@ -31,8 +42,17 @@ pub fn tone(state: InstanceState) -> Tone {
     }
 }
 
-pub fn row(i: &Instance, now: DateTime<Utc>) -> Row {
+/// `cost` adds the $/H and SINCE START cells; `remind_after_secs` marks an
+/// instance running longer than that with `!` on its uptime.
+pub fn row(
+    i: &Instance,
+    now: DateTime<Utc>,
+    cost: Option<&InstanceCost>,
+    remind_after_secs: Option<i64>,
+) -> Row {
     let uptime = i.uptime(now);
+    let overdue =
+        matches!((uptime, remind_after_secs), (Some(d), Some(limit)) if d.num_seconds() > limit);
     Row {
         id: i.id.clone(),
         cells: vec![
@@ -45,12 +65,17 @@ pub fn row(i: &Instance, now: DateTime<Utc>) -> Row {
             Cell::opt(i.public_ip.as_deref()),
             Cell::opt(i.private_ip.as_deref()),
             match uptime {
+                Some(d) if overdue => {
+                    Cell::number(format!("{}!", format::duration(d)), d.num_seconds())
+                }
                 Some(d) => Cell::number(format::duration(d), d.num_seconds()),
                 None => Cell::text("-"),
             },
             Cell::opt(i.cluster.as_deref()),
             Cell::text(if i.spot { "spot" } else { "od" }),
             Cell::opt(i.key_name.as_deref()),
+            money_cell(cost.map(|c| &c.hourly)),
+            money_cell(cost.and_then(|c| c.since_start.as_ref())),
         ],
         tone: tone(i.state),
     }
@@ -70,7 +95,7 @@ mod tests {
             .iter()
             .find(|i| i.name.as_deref() == Some("rnd-master"))
             .expect("demo master");
-        let r = row(master, now);
+        let r = row(master, now, None, None);
         assert_eq!(r.cells.len(), COLUMNS.len());
         let text: Vec<&str> = r.cells.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(text[0], "rnd-master");
@@ -83,7 +108,7 @@ mod tests {
             .iter()
             .find(|i| i.state == InstanceState::Stopped)
             .expect("a stopped one");
-        let r = row(stopped, now);
+        let r = row(stopped, now, None, None);
         assert_eq!(r.cells[8].text, "-", "no uptime while stopped");
         assert_eq!(r.cells[6].text, "-", "no public IP while stopped");
         assert_eq!(r.tone, Tone::Stopped);
@@ -93,6 +118,40 @@ mod tests {
     fn unnamed_instance_shows_its_id() {
         let mut i = demo::inventory().instances[0].clone();
         i.name = None;
-        assert_eq!(row(&i, demo::now()).cells[0].text, i.id);
+        assert_eq!(row(&i, demo::now(), None, None).cells[0].text, i.id);
+    }
+}
+
+#[cfg(test)]
+mod cost_tests {
+    use super::*;
+    use crate::cost::{Journal, Prices, report};
+    use crate::demo;
+
+    #[test]
+    fn cost_cells_and_reminders() {
+        let inv = demo::inventory();
+        let costs = report(
+            &inv.instances,
+            &Journal::in_memory(),
+            &Prices::embedded(),
+            demo::now(),
+        );
+        let ds = inv
+            .instances
+            .iter()
+            .find(|i| i.display_name() == "ds-workbench")
+            .expect("ds");
+        let r = row(ds, demo::now(), costs.item(&ds.id), Some(3600));
+        assert_eq!(r.cells[12].text, "$0.0488", "t3.medium + 20 GiB gp3 + IPv4");
+        assert!(r.cells[13].text.starts_with('$'));
+        assert_eq!(
+            r.cells[8].text, "2h 15m!",
+            "running longer than the reminder"
+        );
+        assert_eq!(
+            row(ds, demo::now(), None, Some(86_400)).cells[8].text,
+            "2h 15m"
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod buckets;
 pub mod clusters;
+pub mod costs;
 pub mod details;
 pub mod format;
 pub mod instances;

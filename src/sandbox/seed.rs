@@ -310,6 +310,67 @@ async fn seed_emr(session: &Session, seeded: &mut Seeded) -> Result<(), CloudErr
     seeded.emr_cluster_id = out.job_flow_id().unwrap_or_default().to_string();
     seeded.emr_cluster_name = name.to_string();
     seeded.emr_node_count = 5;
+    tag_emr_nodes(session, seeded).await
+}
+
+/// EMR tags its nodes with the cluster id and instance-group role; moto does
+/// not, so the seed does what EMR would (skiff adds the EMR fee by that tag).
+async fn tag_emr_nodes(session: &Session, seeded: &Seeded) -> Result<(), CloudError> {
+    let region = "us-east-1";
+    let client = session.ec2(region);
+    let out = client
+        .describe_instances()
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeInstances", region, &e))?;
+    let ours: Vec<&str> = seeded
+        .instances
+        .values()
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let mut nodes: Vec<(String, String)> = out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter_map(|i| {
+            Some((
+                i.instance_id()?.to_string(),
+                i.instance_type()?.as_str().to_string(),
+            ))
+        })
+        .filter(|(id, _)| !ours.contains(&id.as_str()))
+        .collect();
+    nodes.sort();
+    let mut master_done = false;
+    for (id, ty) in nodes {
+        let role = match ty.as_str() {
+            "m5.large" => "TASK",
+            _ if !master_done => {
+                master_done = true;
+                "MASTER"
+            }
+            _ => "CORE",
+        };
+        client
+            .create_tags()
+            .resources(&id)
+            .tags(
+                ec2::Tag::builder()
+                    .key("aws:elasticmapreduce:job-flow-id")
+                    .value(&seeded.emr_cluster_id)
+                    .build(),
+            )
+            .tags(
+                ec2::Tag::builder()
+                    .key("aws:elasticmapreduce:instance-group-role")
+                    .value(role)
+                    .build(),
+            )
+            .tags(ec2::Tag::builder().key("Project").value("research").build())
+            .send()
+            .await
+            .map_err(|e| sdk_err("CreateTags", region, &e))?;
+    }
     Ok(())
 }
 

@@ -25,24 +25,27 @@ pub enum ViewKind {
     Instances,
     Clusters,
     Buckets,
+    Costs,
 }
 
 impl ViewKind {
-    pub const ALL: [Self; 3] = [Self::Instances, Self::Clusters, Self::Buckets];
+    pub const ALL: [Self; 4] = [Self::Instances, Self::Clusters, Self::Buckets, Self::Costs];
 
     pub fn title(self) -> &'static str {
         match self {
             Self::Instances => "Instances",
             Self::Clusters => "Clusters",
             Self::Buckets => "Buckets",
+            Self::Costs => "Costs",
         }
     }
 
-    fn index(self) -> usize {
+    pub fn index(self) -> usize {
         match self {
             Self::Instances => 0,
             Self::Clusters => 1,
             Self::Buckets => 2,
+            Self::Costs => 3,
         }
     }
 
@@ -51,6 +54,7 @@ impl ViewKind {
             Self::Instances => render::instances::COLUMNS,
             Self::Clusters => render::clusters::COLUMNS,
             Self::Buckets => render::buckets::COLUMNS,
+            Self::Costs => render::costs::COLUMNS,
         }
     }
 }
@@ -177,7 +181,7 @@ pub struct App {
     pub last_refresh: Option<DateTime<Utc>>,
     next_refresh: Option<Instant>,
     pub view: ViewKind,
-    pub views: [ViewState; 3],
+    pub views: [ViewState; 4],
     pub mode: Mode,
     pub input: String,
     pub completions: Vec<String>,
@@ -197,6 +201,14 @@ pub struct App {
     pub pending: Option<super::lifecycle::Pending>,
     /// Instance id → its transition in progress (or recent failure).
     pub transitions: std::collections::HashMap<String, super::lifecycle::Transition>,
+    pub prices: crate::cost::Prices,
+    pub journal: crate::cost::Journal,
+    pub costs: Option<crate::cost::CostReport>,
+    costs_at: Option<Instant>,
+    /// The Costs view's grouping.
+    pub breakdown: render::costs::Breakdown,
+    /// Instances already reminded about (once per run of skiff).
+    reminded: std::collections::HashSet<String>,
     /// When the app started, until the first complete inventory is logged.
     started: Option<Instant>,
 }
@@ -214,7 +226,11 @@ impl App {
             StartView::Clusters => ViewKind::Clusters,
             StartView::Buckets => ViewKind::Buckets,
         };
-        Self {
+        let (journal, journal_error) = match crate::cost::Journal::open(&dirs.state) {
+            Ok(j) => (j, None),
+            Err(e) => (crate::cost::Journal::in_memory(), Some(e)),
+        };
+        let mut app = Self {
             inventory_opts: crate::cli::inventory_options(&config),
             config,
             dirs,
@@ -254,7 +270,23 @@ impl App {
             pending: None,
             transitions: Default::default(),
             started: Some(Instant::now()),
+            prices: crate::cost::Prices::embedded(),
+            journal,
+            costs: None,
+            costs_at: None,
+            breakdown: render::costs::Breakdown::default(),
+            reminded: Default::default(),
+        };
+        if let Some(e) = journal_error {
+            app.notify(
+                Level::Warning,
+                format!(
+                    "cannot read the cost journal in {}: {e}",
+                    app.dirs.state.display()
+                ),
+            );
         }
+        app
     }
 
     /// An app showing a fixed inventory (snapshot tests, screenshots).
@@ -278,6 +310,8 @@ impl App {
         app.account = Some(account.to_string());
         app.clock = Clock::Fixed(now);
         app.last_refresh = Some(now);
+        app.journal = crate::cost::Journal::in_memory();
+        app.recompute_costs();
         app
     }
 
@@ -343,18 +377,43 @@ impl App {
             ViewKind::Instances => inv
                 .instances
                 .iter()
-                .map(|i| render::instances::row(i, now))
+                .map(|i| {
+                    let cost = self.costs.as_ref().and_then(|c| c.item(&i.id));
+                    render::instances::row(i, now, cost, self.remind_after_secs())
+                })
                 .collect(),
             ViewKind::Clusters => {
+                let costs = self.costs.as_ref();
                 let mut rows: Vec<Row> = inv
                     .spark_clusters
                     .iter()
-                    .map(|c| render::clusters::spark_row(c, &inv.instances))
+                    .map(|c| render::clusters::spark_row(c, &inv.instances, costs))
                     .collect();
-                rows.extend(inv.emr_clusters.iter().map(render::clusters::emr_row));
+                rows.extend(
+                    inv.emr_clusters
+                        .iter()
+                        .map(|c| render::clusters::emr_row(c, costs)),
+                );
                 rows
             }
             ViewKind::Buckets => inv.buckets.iter().map(render::buckets::row).collect(),
+            ViewKind::Costs => match &self.costs {
+                Some(report) => {
+                    let names = inv
+                        .emr_clusters
+                        .iter()
+                        .map(|c| (c.id.clone(), c.name.clone()))
+                        .collect();
+                    render::costs::rows(
+                        report,
+                        self.breakdown,
+                        &self.config.costs.tag_key,
+                        &names,
+                        self.remind_after_secs(),
+                    )
+                }
+                None => Vec::new(),
+            },
         }
     }
 
@@ -449,7 +508,53 @@ impl App {
                 let b = inv.buckets.iter().find(|b| b.name == row.id)?;
                 Some((format!("Bucket {}", b.name), render::details::bucket(b)))
             }
+            ViewKind::Costs => {
+                let i = inv.instances.iter().find(|i| i.id == row.id)?;
+                Some((
+                    format!("{} ({})", i.display_name(), i.id),
+                    render::details::instance(i, self.clock.now()),
+                ))
+            }
         }
+    }
+
+    /// Seconds of running after which an instance is flagged (None: never).
+    pub fn remind_after_secs(&self) -> Option<i64> {
+        let hours = self.config.reminders.running_hours;
+        (hours > 0).then(|| i64::from(hours) * 3600)
+    }
+
+    /// Recomputes every cost from the inventory, journal and prices.
+    pub fn recompute_costs(&mut self) {
+        let now = self.clock.now();
+        let report =
+            crate::cost::report(&self.inventory.instances, &self.journal, &self.prices, now);
+        if let Some(limit) = self.remind_after_secs() {
+            let overdue: Vec<(String, String, String)> = report
+                .items
+                .iter()
+                .filter(|c| {
+                    c.running_secs.is_some_and(|s| s > limit) && !self.reminded.contains(&c.id)
+                })
+                .map(|c| {
+                    (
+                        c.id.clone(),
+                        c.name.clone(),
+                        crate::cost::show(&c.stop_saves_hourly),
+                    )
+                })
+                .collect();
+            for (id, name, saves) in overdue {
+                let hours = self.config.reminders.running_hours;
+                self.notify(
+                    Level::Warning,
+                    format!("{name} has run over {hours} h: stopping it saves {saves}/h"),
+                );
+                self.reminded.insert(id);
+            }
+        }
+        self.costs = Some(report);
+        self.costs_at = Some(Instant::now());
     }
 
     // ---- background work --------------------------------------------------
@@ -548,10 +653,25 @@ impl App {
                 self.loading.remove(&key);
                 match result {
                     Ok(data) => {
+                        let is_ec2 = key.service == crate::cloud::inventory::Service::Ec2;
                         self.slices.insert(key, data);
                         self.inventory =
                             Inventory::assemble(&self.slices, &self.inventory_opts.cluster_tags);
                         self.settle_transitions();
+                        if is_ec2
+                            && let Err(e) = self
+                                .journal
+                                .observe(&self.inventory.instances, self.clock.now())
+                        {
+                            self.notify(
+                                Level::Warning,
+                                format!(
+                                    "cannot write the cost journal in {}: {e}",
+                                    self.dirs.state.display()
+                                ),
+                            );
+                        }
+                        self.recompute_costs();
                     }
                     // The slice's previous data stays on screen.
                     Err(e) => self.notify(Level::Error, e.to_string()),
@@ -579,6 +699,14 @@ impl App {
     pub fn on_tick(&mut self) {
         self.spinner = self.spinner.wrapping_add(1);
         self.settle_transitions();
+        // Costs tick live: today's figure grows every second.
+        if self
+            .costs_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+            && !self.inventory.instances.is_empty()
+        {
+            self.recompute_costs();
+        }
         if let Some(at) = self.next_refresh
             && Instant::now() >= at
             && !self.busy()
@@ -697,8 +825,20 @@ impl App {
                     None => (0, true),
                 });
             }
-            Action::NextView => self.switch_view(ViewKind::ALL[(self.view.index() + 1) % 3]),
-            Action::PreviousView => self.switch_view(ViewKind::ALL[(self.view.index() + 2) % 3]),
+            Action::NextView => {
+                self.switch_view(ViewKind::ALL[(self.view.index() + 1) % ViewKind::ALL.len()])
+            }
+            Action::PreviousView => {
+                let n = ViewKind::ALL.len();
+                self.switch_view(ViewKind::ALL[(self.view.index() + n - 1) % n]);
+            }
+            Action::Costs => self.switch_view(ViewKind::Costs),
+            Action::Breakdown => {
+                self.breakdown = self.breakdown.next();
+                if self.view != ViewKind::Costs {
+                    self.switch_view(ViewKind::Costs);
+                }
+            }
             Action::Instances => self.switch_view(ViewKind::Instances),
             Action::Clusters => self.switch_view(ViewKind::Clusters),
             Action::Buckets => self.switch_view(ViewKind::Buckets),

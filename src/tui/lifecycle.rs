@@ -10,7 +10,7 @@ use super::app::{App, Level, Mode, Msg, ViewKind};
 use crate::cloud::actions::{Actions, Gate};
 use crate::cloud::execute::{ExecOptions, Progress, Report, execute};
 use crate::config::Action;
-use crate::lifecycle::{Plan, PlanOptions, Target, Verb, confirmation_matches, plan};
+use crate::lifecycle::{Plan, PlanOptions, Target, Verb, Work, confirmation_matches, plan};
 use crate::model::InstanceState;
 use crate::render::{Cell, Row, Tone};
 use crate::state;
@@ -71,6 +71,10 @@ fn target_of(view: ViewKind, row_id: &str) -> Option<Target> {
             })
         }
         ViewKind::Buckets => None,
+        // Per-resource rows of the Costs view are instances; groups are not targets.
+        ViewKind::Costs => (!row_id.starts_with("group:")).then(|| Target::Instance {
+            id: row_id.to_string(),
+        }),
     }
 }
 
@@ -187,7 +191,7 @@ impl App {
             lines.extend(p.describe().into_iter().map(|l| format!("  {l}")));
         }
         lines.push(String::new());
-        lines.push(savings_line(verb));
+        lines.push(self.savings_line(verb, &plans));
         let pending = Pending {
             verb,
             targets,
@@ -381,7 +385,7 @@ impl App {
         let Some(col) = state_col else { return };
         for row in rows {
             let t = match view {
-                ViewKind::Instances => self.transitions.get(&row.id),
+                ViewKind::Instances | ViewKind::Costs => self.transitions.get(&row.id),
                 ViewKind::Clusters => self.cluster_transition(&row.id),
                 ViewKind::Buckets => None,
             };
@@ -424,14 +428,82 @@ fn capitalised(verb: Verb) -> String {
     s[..1].to_uppercase() + &s[1..]
 }
 
-/// What a stop or pause saves per hour. Prices come with the cost issue;
-/// until then skiff says it does not know rather than showing $0.
-fn savings_line(verb: Verb) -> String {
-    match verb {
-        Verb::Stop | Verb::Pause => {
-            "Saves: unknown $/hour (no price table yet). EBS volumes and public IPv4 addresses keep costing while stopped.".into()
+impl App {
+    /// What the planned work saves per hour, from the current costs: the
+    /// compute (and EMR fee and IPv4) of the nodes it stops; for an EMR
+    /// pause, the instances it removes.
+    fn savings_line(&self, verb: Verb, plans: &[Plan]) -> String {
+        use crate::cost::{Amount, show};
+        if !matches!(verb, Verb::Stop | Verb::Pause | Verb::Terminate) {
+            return String::new();
         }
-        Verb::Terminate => "Saves: unknown $/hour (no price table yet). Volumes without DeleteOnTermination are kept.".into(),
-        _ => String::new(),
+        let mut saves = Amount {
+            known_usd: 0.0,
+            unknown: Vec::new(),
+        };
+        for p in plans {
+            match &p.work {
+                Work::EmrResize {
+                    region,
+                    resizes,
+                    cluster_id,
+                    ..
+                } => {
+                    let cluster = self
+                        .inventory
+                        .emr_clusters
+                        .iter()
+                        .find(|c| &c.id == cluster_id);
+                    for r in resizes {
+                        let ty = cluster
+                            .and_then(|c| c.instance_groups.iter().find(|g| g.id == r.group_id))
+                            .map(|g| g.instance_type.clone())
+                            .unwrap_or_default();
+                        let removed = f64::from((r.from - r.to).max(0));
+                        match (
+                            self.prices.on_demand(region, &ty),
+                            self.prices.emr_fee(region, &ty),
+                        ) {
+                            (Ok(rate), Ok(fee)) => {
+                                saves.known_usd += removed * (rate.usd_per_hour + fee)
+                            }
+                            (Err(e), _) | (_, Err(e)) => saves.unknown.push(e),
+                        }
+                    }
+                }
+                _ => {
+                    for a in p.actions() {
+                        match self.costs.as_ref().and_then(|c| c.item(&a.id)) {
+                            Some(c) if verb == Verb::Terminate => {
+                                saves.known_usd += c.hourly.known_usd;
+                                saves.unknown.extend(c.hourly.unknown.iter().cloned());
+                            }
+                            Some(c) => {
+                                saves.known_usd += c.stop_saves_hourly.known_usd;
+                                saves
+                                    .unknown
+                                    .extend(c.stop_saves_hourly.unknown.iter().cloned());
+                            }
+                            None => saves.unknown.push(format!("no cost known for {}", a.id)),
+                        }
+                    }
+                }
+            }
+        }
+        let amount = show(&saves);
+        match verb {
+            Verb::Terminate => format!(
+                "Saves {amount}/hour. Volumes without DeleteOnTermination are kept (and billed)."
+            ),
+            _ if plans
+                .iter()
+                .any(|p| matches!(p.work, Work::EmrResize { .. })) =>
+            {
+                format!("Saves {amount}/hour (instances and EMR fees of the removed nodes).")
+            }
+            _ => format!(
+                "Saves {amount}/hour. EBS volumes (and Elastic IPs) keep costing while stopped."
+            ),
+        }
     }
 }

@@ -142,7 +142,8 @@ pub fn render_all(config: &Config, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         Ok(handle) => tokio::task::block_in_place(|| handle.block_on(demo_session()))?,
         Err(_) => tokio::runtime::Runtime::new()?.block_on(demo_session())?,
     };
-    let shots: [(&str, ViewKind, Mode, &str); 6] = [
+    let shots: [(&str, ViewKind, Mode, &str); 7] = [
+        ("costs", ViewKind::Costs, Mode::Normal, "dark"),
         ("instances", ViewKind::Instances, Mode::Normal, "dark"),
         ("clusters", ViewKind::Clusters, Mode::Normal, "dark"),
         ("buckets", ViewKind::Buckets, Mode::Normal, "dark"),

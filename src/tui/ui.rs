@@ -97,14 +97,17 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         app.last_refresh.map_or_else(
             || " not loaded ".into(),
-            |t| format!(" refreshed {} ", t.format("%H:%M:%S")),
+            |t| format!(" ⟳ {} ", t.format("%H:%M:%S")),
         )
     };
-    let width = u16::try_from(status.chars().count())
+    let mut right_spans = cost_summary(app);
+    right_spans.push(Span::styled(status, t.header_label()));
+    let line = Line::from(right_spans);
+    let width = u16::try_from(line.width())
         .unwrap_or(u16::MAX)
         .min(area.width);
     let right = Rect::new(area.right() - width, area.y, width, 1);
-    frame.render_widget(Paragraph::new(status).style(t.header_label()), right);
+    frame.render_widget(Paragraph::new(line).style(t.header()), right);
 }
 
 fn count(app: &App, view: ViewKind) -> usize {
@@ -113,34 +116,77 @@ fn count(app: &App, view: ViewKind) -> usize {
         ViewKind::Instances => inv.instances.len(),
         ViewKind::Clusters => inv.spark_clusters.len() + inv.emr_clusters.len(),
         ViewKind::Buckets => inv.buckets.len(),
+        ViewKind::Costs => inv.instances.len(),
     }
 }
 
 fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let mut spans = Vec::new();
+    // Narrow terminals get short titles, leaving room for the costs.
+    let short = area.width < 110;
     for (i, view) in ViewKind::ALL.into_iter().enumerate() {
-        spans.push(Span::styled(
-            format!(" {} {} ({}) ", i + 1, view.title(), count(app, view)),
-            t.tab(view == app.view),
-        ));
-        spans.push(Span::raw(" "));
+        let title = if short {
+            &view.title()[..4]
+        } else {
+            view.title()
+        };
+        let text = if view == ViewKind::Costs {
+            format!(" {} {title} ", i + 1)
+        } else {
+            format!(" {} {title} ({}) ", i + 1, count(app, view))
+        };
+        spans.push(Span::styled(text, t.tab(view == app.view)));
+        spans.push(Span::raw(if short { "" } else { " " }));
     }
     let state = app.view_state();
-    if let Some((col, desc)) = state.sort {
-        let title = app.view.columns().get(col).map_or("?", |c| c.title);
-        spans.push(Span::styled(
-            format!(" sort:{title}{} ", if desc { "↓" } else { "↑" }),
-            t.dim(),
-        ));
-    }
     if !state.filter.is_empty() && app.mode != Mode::Filter {
         spans.push(Span::styled(
             format!(" filter:{} ", state.filter),
             t.warning(),
         ));
     }
+    if app.view == ViewKind::Costs {
+        let label = app.breakdown.label(&app.config.costs.tag_key);
+        spans.push(Span::styled(format!(" {label} "), t.dim()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Burn rate, today and the projected month, for the right of the header,
+/// in the warning or alert colour as the budgets are approached or passed.
+fn cost_summary(app: &App) -> Vec<Span<'static>> {
+    use crate::cost::{BudgetLevel, budget_level, show};
+    let Some(report) = &app.costs else {
+        return Vec::new();
+    };
+    let totals = &report.totals;
+    let b = &app.config.budget;
+    let style = |level: BudgetLevel| match level {
+        BudgetLevel::Fine => app.theme.header(),
+        BudgetLevel::Warning => app.theme.warning(),
+        BudgetLevel::Over => app.theme.error(),
+    };
+    let today_level = budget_level(totals.today.known_usd, b.daily_usd, b.warn_percent);
+    let month_level = budget_level(
+        totals.projected_month.known_usd,
+        b.monthly_usd,
+        b.warn_percent,
+    );
+    vec![
+        Span::styled(
+            format!(" {}/h ", show(&totals.burn_rate)),
+            style(today_level.max(month_level)),
+        ),
+        Span::styled(
+            format!("today {} ", show(&totals.today)),
+            style(today_level),
+        ),
+        Span::styled(
+            format!("month≈{} ", show(&totals.projected_month)),
+            style(month_level),
+        ),
+    ]
 }
 
 fn draw_table(frame: &mut Frame, app: &mut App, area: Rect) {
@@ -207,12 +253,7 @@ fn draw_table(frame: &mut Frame, app: &mut App, area: Rect) {
         .header(header)
         .column_spacing(1)
         .row_highlight_style(t.selected());
-    let state = &mut app.views[match app.view {
-        ViewKind::Instances => 0,
-        ViewKind::Clusters => 1,
-        ViewKind::Buckets => 2,
-    }]
-    .table;
+    let state = &mut app.views[app.view.index()].table;
     frame.render_stateful_widget(table, area, state);
 }
 

@@ -1,0 +1,187 @@
+//! The Costs view: what each resource, cluster or tag value costs.
+
+use std::collections::HashMap;
+
+use super::instances::money_cell;
+use super::{Cell, Column, Row, Tone, format};
+use crate::cost::{CostReport, group_by, show};
+use crate::model::InstanceState;
+
+/// How the Costs view groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Breakdown {
+    #[default]
+    Resource,
+    Cluster,
+    Tag,
+}
+
+impl Breakdown {
+    pub fn next(self) -> Self {
+        match self {
+            Self::Resource => Self::Cluster,
+            Self::Cluster => Self::Tag,
+            Self::Tag => Self::Resource,
+        }
+    }
+
+    pub fn label(self, tag_key: &str) -> String {
+        match self {
+            Self::Resource => "by resource".into(),
+            Self::Cluster => "by cluster".into(),
+            Self::Tag => format!("by tag {tag_key}"),
+        }
+    }
+}
+
+#[rustfmt::skip]
+pub const COLUMNS: &[Column] = &[
+    Column { title: "NAME", width: 18, priority: 0 },
+    Column { title: "STATE", width: 10, priority: 3 },
+    Column { title: "$/H", width: 8, priority: 1 },
+    Column { title: "SINCE START", width: 11, priority: 4 },
+    Column { title: "TODAY", width: 8, priority: 2 },
+    Column { title: "MONTH", width: 9, priority: 2 },
+    Column { title: "NOTE", width: 30, priority: 5 },
+];
+
+/// Rows of the Costs view. `remind_after_secs` flags long runs with what
+/// stopping would save; `emr_names` names EMR clusters by id.
+pub fn rows(
+    report: &CostReport,
+    by: Breakdown,
+    tag_key: &str,
+    emr_names: &HashMap<String, String>,
+    remind_after_secs: Option<i64>,
+) -> Vec<Row> {
+    match by {
+        Breakdown::Resource => report
+            .items
+            .iter()
+            .filter(|i| i.state != InstanceState::Terminated)
+            .map(|i| {
+                let overdue =
+                    matches!((i.running_secs, remind_after_secs), (Some(s), Some(l)) if s > l);
+                let note = if overdue {
+                    format!(
+                        "running {}: stop saves {}/h",
+                        format::duration(chrono::Duration::seconds(i.running_secs.unwrap_or(0))),
+                        show(&i.stop_saves_hourly)
+                    )
+                } else if !i.hourly.unknown.is_empty() {
+                    i.hourly.unknown[0].clone()
+                } else {
+                    i.price_source.clone()
+                };
+                Row {
+                    id: i.id.clone(),
+                    cells: vec![
+                        Cell::text(&i.name),
+                        Cell::text(i.state.as_str()),
+                        money_cell(Some(&i.hourly)),
+                        money_cell(i.since_start.as_ref()),
+                        money_cell(Some(&i.today)),
+                        money_cell(Some(&i.month_to_date)),
+                        Cell::text(note),
+                    ],
+                    tone: if overdue {
+                        Tone::Transitioning
+                    } else {
+                        super::instances::tone(i.state)
+                    },
+                }
+            })
+            .collect(),
+        Breakdown::Cluster | Breakdown::Tag => {
+            let groups = if by == Breakdown::Cluster {
+                group_by(&report.items, |i| {
+                    i.cluster.clone().map(|c| match emr_names.get(&c) {
+                        Some(name) => format!("{name} (EMR)"),
+                        None => c,
+                    })
+                })
+            } else {
+                group_by(&report.items, |i| i.tags.get(tag_key).cloned())
+            };
+            groups
+                .into_iter()
+                .map(|g| Row {
+                    id: format!("group:{}", g.key),
+                    cells: vec![
+                        Cell::text(&g.key),
+                        Cell::number(
+                            format!(
+                                "{} node{}",
+                                g.members.len(),
+                                if g.members.len() == 1 { "" } else { "s" }
+                            ),
+                            i64::try_from(g.members.len()).unwrap_or(0),
+                        ),
+                        money_cell(Some(&g.hourly)),
+                        money_cell(Some(&g.since_start)),
+                        money_cell(Some(&g.today)),
+                        money_cell(Some(&g.month_to_date)),
+                        Cell::text(if g.hourly.is_complete() {
+                            String::new()
+                        } else {
+                            g.hourly.unknown[0].clone()
+                        }),
+                    ],
+                    tone: Tone::Normal,
+                })
+                .collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::{Journal, Prices, report};
+    use crate::demo;
+
+    #[test]
+    fn breakdowns_group_and_flag_long_runs() {
+        let inv = demo::inventory();
+        let r = report(
+            &inv.instances,
+            &Journal::in_memory(),
+            &Prices::embedded(),
+            demo::now(),
+        );
+        let by_resource = rows(
+            &r,
+            Breakdown::Resource,
+            "Project",
+            &HashMap::new(),
+            Some(4 * 3600),
+        );
+        let etl = by_resource
+            .iter()
+            .find(|row| row.cells[0].text == "eu-etl")
+            .expect("eu-etl");
+        assert!(
+            etl.cells[6]
+                .text
+                .starts_with("running 8h 00m: stop saves $0.0962/h"),
+            "{}",
+            etl.cells[6].text
+        );
+        let by_tag = rows(&r, Breakdown::Tag, "Project", &HashMap::new(), None);
+        let keys: Vec<&str> = by_tag
+            .iter()
+            .map(|row| row.cells[0].text.as_str())
+            .collect();
+        assert!(
+            keys.contains(&"research") && keys.contains(&"etl"),
+            "{keys:?}"
+        );
+        let by_cluster = rows(&r, Breakdown::Cluster, "Project", &HashMap::new(), None);
+        let rnd = by_cluster
+            .iter()
+            .find(|row| row.cells[0].text == "rnd")
+            .expect("rnd");
+        assert_eq!(rnd.cells[1].text, "4 nodes");
+        assert_eq!(Breakdown::Tag.next(), Breakdown::Resource);
+    }
+}
