@@ -13,3 +13,4 @@ pub mod sandbox;
 pub mod spark;
 pub mod state;
 pub mod tui;
+pub mod tunnel;

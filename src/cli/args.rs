@@ -62,6 +62,12 @@ pub enum Command {
     IdleTimeout(IdleTimeoutArgs),
     /// What is burning money: burn rate, today, month to date, projection.
     Cost(CostArgs),
+    /// SSH tunnels to JupyterHub, RStudio… on a target; stays up until Ctrl-C.
+    Tunnel(TunnelArgs),
+    /// The morning routine: start the target, wait for SSH, open its tunnels.
+    Up(UpArgs),
+    /// The evening routine: close skiff's tunnels to the target, stop (or pause) it.
+    Down(DownArgs),
     /// Start a local AWS emulator with a sample R&D account and open the UI on it.
     Sandbox(SandboxArgs),
     /// Render each main view from fixed demo data to SVG files (for screenshots/).
@@ -109,6 +115,47 @@ pub struct TerminateArgs {
     pub confirm: String,
     #[command(flatten)]
     pub run: RunOptions,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TunnelArgs {
+    /// Instance id or Name, Spark cluster (its master), EMR cluster (its master).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// A preset from the config (jupyter, rstudio, spark-ui, emr-jupyterhub, …); repeatable.
+    #[arg(long = "preset", value_name = "NAME")]
+    pub presets: Vec<String>,
+    /// A port: REMOTE or REMOTE:LOCAL; repeatable.
+    #[arg(long = "port", value_name = "REMOTE[:LOCAL]")]
+    pub ports: Vec<String>,
+    /// Open the first URL in the browser once it answers.
+    #[arg(long)]
+    pub open: bool,
+    /// Record the host key of a host seen for the first time (prints its fingerprint).
+    #[arg(long)]
+    pub accept_new_host_key: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub tunnel: TunnelArgs,
+    /// Seconds to wait for the target to run and SSH to answer.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Instance id or Name, Spark cluster, EMR cluster.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Pause (hibernate; EMR: scale down) instead of stopping.
+    #[arg(long)]
+    pub pause: bool,
+    /// Seconds to wait for the target to stop.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

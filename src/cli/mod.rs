@@ -5,6 +5,7 @@ pub mod args;
 pub mod cost;
 pub mod lifecycle;
 pub mod ls;
+pub mod tunnel;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -78,6 +79,18 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ls(args)) => ls(&cli.global, &config, &args).await,
+        Some(Command::Tunnel(a)) => {
+            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
+            tunnel::tunnel(&ctx, &a).await
+        }
+        Some(Command::Up(a)) => {
+            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
+            tunnel::up(&ctx, &a).await
+        }
+        Some(Command::Down(a)) => {
+            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
+            tunnel::down(&ctx, &a).await
+        }
         Some(Command::Cost(args)) => {
             let session = Session::connect(&session_options(&cli.global, &config)).await?;
             cost::run(&session, &config, &dirs, &args).await

@@ -201,3 +201,56 @@ pub async fn spot_prices_for(
     }
     out
 }
+
+/// One instance by id (None if AWS no longer knows it).
+pub async fn describe_instance(
+    session: &Session,
+    region: &str,
+    id: &str,
+) -> Result<Option<Instance>, CloudError> {
+    let client = session.ec2(region);
+    let out = match client.describe_instances().instance_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            let err = CloudError::from_sdk(SERVICE, region, &e);
+            if err.code.as_deref() == Some("InvalidInstanceID.NotFound") {
+                return Ok(None);
+            }
+            return Err(err);
+        }
+    };
+    let volumes = client
+        .describe_volumes()
+        .filters(
+            ec2::Filter::builder()
+                .name("attachment.instance-id")
+                .values(id)
+                .build(),
+        )
+        .send()
+        .await
+        .map(|v| volumes_by_instance(v.volumes.unwrap_or_default()))
+        .unwrap_or_default();
+    Ok(out
+        .reservations
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|r| r.instances.unwrap_or_default())
+        .next()
+        .map(|i| instance_from_sdk(i, region, &volumes)))
+}
+
+/// The name of an AMI (None when it cannot be read, e.g. deregistered).
+pub async fn image_name(session: &Session, region: &str, image_id: &str) -> Option<String> {
+    let out = session
+        .ec2(region)
+        .describe_images()
+        .image_ids(image_id)
+        .send()
+        .await
+        .ok()?;
+    out.images()
+        .first()
+        .and_then(|i| i.name())
+        .map(str::to_string)
+}

@@ -29,6 +29,7 @@ pub struct Config {
     pub costs: Costs,
     pub budget: Budget,
     pub reminders: Reminders,
+    pub tunnel: Tunnel,
     pub profiles: std::collections::BTreeMap<String, ProfileSettings>,
     pub keys: Keymap,
 }
@@ -44,6 +45,19 @@ pub struct Lifecycle {
 #[serde(deny_unknown_fields)]
 pub struct Emr {
     pub pause_core_count: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tunnel {
+    pub user: String,
+    pub key: String,
+    pub presets: std::collections::BTreeMap<String, u16>,
+    pub instance_presets: Vec<String>,
+    pub spark_presets: Vec<String>,
+    pub emr_presets: Vec<String>,
+    pub retry_max_secs: u64,
+    pub probe_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod sshd;
+
 use skiff::cloud::Session;
 use skiff::sandbox::{MotoServer, Seeded, sandbox_options, seed_sample_account};
 

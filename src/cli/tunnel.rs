@@ -1,0 +1,457 @@
+//! `skiff tunnel`, `skiff up` and `skiff down`: tunnels from the command
+//! line, and the morning and evening routines built on them.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use super::args::{DownArgs, RunOptions, TunnelArgs, UpArgs};
+use super::lifecycle::Context;
+use crate::cloud::inventory::{Inventory, Wanted, fetch_all};
+use crate::cost::compute::EMR_NODE_TAG;
+use crate::lifecycle::{Target, Verb, resolve};
+use crate::tunnel::registry::{self, Holder};
+use crate::tunnel::spec::{self, Forward};
+use crate::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelTarget};
+
+/// The instance a tunnel to `target` reaches, and its default presets.
+pub fn tunnel_target(
+    inv: &Inventory,
+    target: &Target,
+    label: &str,
+    config: &crate::config::Config,
+) -> Result<(TunnelTarget, Vec<String>), String> {
+    let t = &config.tunnel;
+    match target {
+        Target::Instance { id } => {
+            let i = inv
+                .instance(id)
+                .ok_or_else(|| format!("{id} is not listed"))?;
+            let emr = i.tags.contains_key(EMR_NODE_TAG);
+            let presets = if emr {
+                t.emr_presets.clone()
+            } else {
+                t.instance_presets.clone()
+            };
+            Ok((
+                TunnelTarget {
+                    label: label.into(),
+                    instance_id: id.clone(),
+                    region: i.region.clone(),
+                    emr,
+                },
+                presets,
+            ))
+        }
+        Target::Spark { region, name } => {
+            let c = inv
+                .spark_clusters
+                .iter()
+                .find(|c| &c.region == region && &c.name == name)
+                .ok_or("cluster not listed")?;
+            let master = c
+                .master
+                .clone()
+                .ok_or_else(|| format!("Spark cluster {name} has no master node"))?;
+            Ok((
+                TunnelTarget {
+                    label: label.into(),
+                    instance_id: master,
+                    region: region.clone(),
+                    emr: false,
+                },
+                t.spark_presets.clone(),
+            ))
+        }
+        Target::Emr { region, id } => {
+            let master = inv
+                .instances
+                .iter()
+                .find(|i| {
+                    i.tags.get(EMR_NODE_TAG) == Some(id)
+                        && i.tags.get("aws:elasticmapreduce:instance-group-role").map(String::as_str) == Some("MASTER")
+                })
+                .ok_or_else(|| format!("the master instance of EMR cluster {id} is not listed (is the cluster running?)"))?;
+            Ok((
+                TunnelTarget {
+                    label: label.into(),
+                    instance_id: master.id.clone(),
+                    region: region.clone(),
+                    emr: true,
+                },
+                t.emr_presets.clone(),
+            ))
+        }
+    }
+}
+
+/// The forwards asked for: presets and ports, or the target's defaults.
+pub fn forwards(
+    config: &crate::config::Config,
+    args: &TunnelArgs,
+    defaults: &[String],
+) -> Result<Vec<Forward>, String> {
+    let names: Vec<String> = if args.presets.is_empty() && args.ports.is_empty() {
+        defaults.to_vec()
+    } else {
+        args.presets.clone()
+    };
+    let mut out = Vec::new();
+    for n in &names {
+        out.push(spec::preset_forward(&config.tunnel.presets, n)?);
+    }
+    for p in &args.ports {
+        out.push(spec::parse_port(p)?);
+    }
+    if out.is_empty() {
+        return Err("no ports to forward: give --preset NAME or --port REMOTE[:LOCAL]".into());
+    }
+    Ok(out)
+}
+
+pub fn settings(ctx: &Context, accept_new_host_key: bool) -> TunnelSettings {
+    let t = &ctx.config.tunnel;
+    let home = directories::BaseDirs::new()
+        .map(|b| b.home_dir().to_path_buf())
+        .unwrap_or_default();
+    TunnelSettings {
+        user: (!t.user.is_empty()).then(|| t.user.clone()),
+        key: (!t.key.is_empty()).then(|| t.key.clone().into()),
+        ssh_dir: std::env::var_os("SKIFF_SSH_DIR").map_or_else(|| home.join(".ssh"), Into::into),
+        known_hosts: ctx.dirs.state.join("known_hosts"),
+        accept_new_host_key,
+        retry_max: Duration::from_secs(t.retry_max_secs.max(1)),
+        probe_interval: Duration::from_secs(t.probe_interval_secs.max(1)),
+    }
+}
+
+/// Opens `url` in the browser: $BROWSER, ChromeOS's garcon-url-handler, or xdg-open.
+pub fn open_browser(url: &str) -> Result<(), String> {
+    let mut candidates: Vec<String> = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .into_iter()
+        .collect();
+    candidates.extend(["garcon-url-handler".to_string(), "xdg-open".to_string()]);
+    for c in candidates {
+        if std::process::Command::new(&c)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok()
+        {
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "no browser found (set BROWSER); open {url} yourself"
+    ))
+}
+
+async fn inventory(ctx: &Context) -> Inventory {
+    let wanted = Wanted {
+        instances: true,
+        clusters: true,
+        buckets: false,
+    };
+    fetch_all(
+        &ctx.session,
+        wanted,
+        &super::inventory_options(&ctx.config),
+        chrono::Utc::now(),
+    )
+    .await
+    .0
+}
+
+/// Follows a tunnel until Ctrl-C/SIGTERM, printing what changes. Returns
+/// false if it failed before it was ever up.
+async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, Instant)>) -> bool {
+    let mut rx = tunnel.status.clone();
+    let mut printed_state = String::new();
+    let mut announced: Vec<u16> = Vec::new();
+    let mut ever_up = false;
+    let mut opened = false;
+    let tty = std::io::stdout().is_terminal();
+    let shutdown = super::wait_for_shutdown();
+    tokio::pin!(shutdown);
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let registered = {
+        let s = tunnel.current();
+        registry::register(
+            &ctx.dirs.state,
+            &Holder {
+                pid: std::process::id(),
+                target: s.target.label.clone(),
+                instance_id: s.target.instance_id.clone(),
+                urls: s.forwards.iter().map(|f| f.url.clone()).collect(),
+                started: chrono::Utc::now(),
+            },
+        )
+        .ok()
+    };
+    let ok = loop {
+        let s = rx.borrow_and_update().clone();
+        if let Some(fp) = &s.accepted_fingerprint
+            && !printed_state.contains("accepted")
+        {
+            println!("accepted the host key of {}: {fp}", s.host);
+            printed_state.push_str("accepted");
+        }
+        let label = match &s.state {
+            TunnelState::Retrying {
+                attempt,
+                next_try_in_secs,
+                last_error,
+            } => {
+                format!(
+                    "retrying (attempt {attempt}, next try in {next_try_in_secs}s): {last_error}"
+                )
+            }
+            TunnelState::Failed { why } => format!("failed: {why}"),
+            other => other.label(),
+        };
+        if !printed_state.ends_with(&label) {
+            if tty {
+                println!();
+            }
+            println!("{} → {}@{}: {label}", s.target.label, s.user, s.host);
+            printed_state.push_str(&label);
+        }
+        if s.state == TunnelState::Up {
+            ever_up = true;
+            let fresh: Vec<_> = s
+                .forwards
+                .iter()
+                .filter(|f| f.http_ok && !announced.contains(&f.local))
+                .collect();
+            for f in fresh {
+                let moved = if f.local != f.asked_local {
+                    format!(" ({} was taken)", f.asked_local)
+                } else {
+                    String::new()
+                };
+                println!("  {:<15} {}{moved}", f.name, f.url);
+                announced.push(f.local);
+                if open && !opened {
+                    opened = true;
+                    if let Err(e) = open_browser(&f.url) {
+                        eprintln!("skiff: {e}");
+                    }
+                }
+            }
+        } else {
+            announced.clear();
+        }
+        if let TunnelState::Failed { why } = &s.state
+            && !ever_up
+        {
+            eprintln!("skiff: {why}");
+            break false;
+        }
+        tokio::select! {
+            changed = rx.changed() => if changed.is_err() { break ever_up },
+            _ = &mut shutdown => break true,
+            _ = tick.tick() => {
+                if let (Some((id, since)), true) = (&live, tty) {
+                    let cost = live_cost(ctx, id).await;
+                    print!("\r  up {} · {cost}   ", crate::render::format::duration(chrono::Duration::from_std(since.elapsed()).unwrap_or_default()));
+                    use std::io::Write;
+                    let _ = std::io::stdout().flush();
+                }
+            }
+        }
+    };
+    tunnel.close().await;
+    if let Some(path) = registered {
+        let _ = std::fs::remove_file(path);
+    }
+    if tty {
+        println!();
+    }
+    println!("tunnels closed");
+    ok
+}
+
+/// Cost so far of the target's current run, for the live line.
+async fn live_cost(ctx: &Context, instance_id: &str) -> String {
+    let inv = inventory(ctx).await;
+    let journal = crate::cost::Journal::open(&ctx.dirs.state).unwrap_or_default();
+    let report = crate::cost::report(
+        &inv.instances,
+        &journal,
+        &crate::cost::Prices::embedded(),
+        chrono::Utc::now(),
+    );
+    match report
+        .item(instance_id)
+        .and_then(|c| c.since_start.as_ref())
+    {
+        Some(a) => format!(
+            "{} so far, {}/h",
+            crate::cost::show(a),
+            crate::cost::show(
+                &report
+                    .item(instance_id)
+                    .map(|c| c.hourly.clone())
+                    .unwrap_or(crate::cost::Amount {
+                        known_usd: 0.0,
+                        unknown: vec![]
+                    })
+            )
+        ),
+        None => "cost unknown".into(),
+    }
+}
+
+pub async fn tunnel(ctx: &Context, args: &TunnelArgs) -> anyhow::Result<ExitCode> {
+    let inv = inventory(ctx).await;
+    let target = resolve(&inv, &args.target)?;
+    let (tt, defaults) =
+        tunnel_target(&inv, &target, &args.target, &ctx.config).map_err(anyhow::Error::msg)?;
+    let forwards = forwards(&ctx.config, args, &defaults).map_err(anyhow::Error::msg)?;
+    let t = Tunnel::open(
+        ctx.session.clone(),
+        tt,
+        forwards,
+        settings(ctx, args.accept_new_host_key),
+    );
+    Ok(if hold(ctx, t, args.open, None).await {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn wait_options(timeout: Option<u64>) -> RunOptions {
+    RunOptions {
+        wait: true,
+        timeout,
+        dry_run: false,
+        json: false,
+    }
+}
+
+pub async fn up(ctx: &Context, args: &UpArgs) -> anyhow::Result<ExitCode> {
+    let inv = inventory(ctx).await;
+    let target = resolve(&inv, &args.tunnel.target)?;
+    let verb = match target {
+        Target::Emr { .. }
+            if crate::state::load_paused(&ctx.dirs.state, &target.to_string())
+                .ok()
+                .flatten()
+                .is_some() =>
+        {
+            Some(Verb::Resume)
+        }
+        Target::Emr { .. } => None,
+        _ => Some(Verb::Start),
+    };
+    if let Some(verb) = verb {
+        let code = super::lifecycle::run_verb(
+            ctx,
+            verb,
+            std::slice::from_ref(&args.tunnel.target),
+            &wait_options(args.timeout),
+            None,
+        )
+        .await?;
+        if code != ExitCode::SUCCESS {
+            eprintln!(
+                "skiff: {} did not reach its running state; not opening tunnels",
+                args.tunnel.target
+            );
+            return Ok(code);
+        }
+    }
+    // Listed again: a start gives new addresses.
+    let inv = inventory(ctx).await;
+    let (tt, defaults) = tunnel_target(&inv, &target, &args.tunnel.target, &ctx.config)
+        .map_err(anyhow::Error::msg)?;
+    let forwards = forwards(&ctx.config, &args.tunnel, &defaults).map_err(anyhow::Error::msg)?;
+    let id = tt.instance_id.clone();
+    let started = inv
+        .instance(&id)
+        .and_then(|i| i.launch_time)
+        .and_then(|t| (chrono::Utc::now() - t).to_std().ok())
+        .map_or_else(Instant::now, |age| {
+            Instant::now().checked_sub(age).unwrap_or_else(Instant::now)
+        });
+    let t = Tunnel::open(
+        ctx.session.clone(),
+        tt,
+        forwards,
+        settings(ctx, args.tunnel.accept_new_host_key),
+    );
+    Ok(
+        if hold(ctx, t, args.tunnel.open, Some((id, started))).await {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
+}
+
+pub async fn down(ctx: &Context, args: &DownArgs) -> anyhow::Result<ExitCode> {
+    let inv = inventory(ctx).await;
+    let target = resolve(&inv, &args.target)?;
+    let ids: Vec<String> = match &target {
+        Target::Instance { id } => vec![id.clone()],
+        Target::Spark { region, name } => inv
+            .spark_clusters
+            .iter()
+            .filter(|c| &c.region == region && &c.name == name)
+            .flat_map(|c| c.master.iter().chain(&c.workers).cloned())
+            .collect(),
+        Target::Emr { id, .. } => inv
+            .instances
+            .iter()
+            .filter(|i| i.tags.get(EMR_NODE_TAG) == Some(id))
+            .map(|i| i.id.clone())
+            .collect(),
+    };
+    // Close the tunnels skiff holds to it (SIGTERM: they close cleanly).
+    for h in registry::holders(&ctx.dirs.state)
+        .into_iter()
+        .filter(|h| ids.contains(&h.instance_id))
+    {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &h.pid.to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::path::Path::new(&format!("/proc/{}", h.pid)).exists()
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        println!(
+            "closed the tunnels of process {} ({})",
+            h.pid,
+            h.urls.join(", ")
+        );
+    }
+    let ran = ids
+        .iter()
+        .filter_map(|id| inv.instance(id))
+        .filter_map(|i| i.uptime(chrono::Utc::now()))
+        .max();
+    let verb = if args.pause { Verb::Pause } else { Verb::Stop };
+    let code = super::lifecycle::run_verb(
+        ctx,
+        verb,
+        std::slice::from_ref(&args.target),
+        &wait_options(args.timeout),
+        None,
+    )
+    .await?;
+    if let Some(d) = ran {
+        println!(
+            "{} ran for {} this session",
+            args.target,
+            crate::render::format::duration(d)
+        );
+    }
+    Ok(code)
+}

@@ -1,0 +1,613 @@
+//! SSH tunnels that stay up: a supervised OpenSSH client per host, with every
+//! forward of that host in one process, bound to 127.0.0.1 only, probed for
+//! health, reconnected with jittered backoff after re-reading the host's
+//! address from AWS.
+
+pub mod hostkeys;
+pub mod probe;
+pub mod registry;
+pub mod spec;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use backon::BackoffBuilder;
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+
+use crate::cloud::Session;
+use crate::model::{Instance, InstanceState};
+use spec::{Endpoint, FatalKind, Forward, SshExit, TunnelProblem};
+
+/// The instance a tunnel reaches (an instance, a Spark master, an EMR master).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TunnelTarget {
+    /// What the user asked for, for display (`rnd`, `ds-workbench`).
+    pub label: String,
+    pub instance_id: String,
+    pub region: String,
+    /// EMR masters log in as `hadoop`.
+    pub emr: bool,
+}
+
+/// Settings that do not change between attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelSettings {
+    pub user: Option<String>,
+    pub key: Option<PathBuf>,
+    pub ssh_dir: PathBuf,
+    pub known_hosts: PathBuf,
+    pub accept_new_host_key: bool,
+    pub retry_max: Duration,
+    pub probe_interval: Duration,
+}
+
+/// Where a tunnel is in its life.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TunnelState {
+    Connecting,
+    Up,
+    Retrying {
+        attempt: u32,
+        next_try_in_secs: u64,
+        last_error: String,
+    },
+    TargetStopped {
+        state: String,
+    },
+    Failed {
+        why: String,
+    },
+    Closed,
+}
+
+impl TunnelState {
+    pub fn label(&self) -> String {
+        match self {
+            Self::Connecting => "connecting".into(),
+            Self::Up => "up".into(),
+            Self::Retrying {
+                attempt,
+                next_try_in_secs,
+                ..
+            } => format!("retrying #{attempt} in {next_try_in_secs}s"),
+            Self::TargetStopped { state } => format!("target {state}"),
+            Self::Failed { .. } => "failed".into(),
+            Self::Closed => "closed".into(),
+        }
+    }
+}
+
+/// One forward as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ForwardStatus {
+    pub name: String,
+    pub remote: u16,
+    /// The local port in use (may differ from the one asked for).
+    pub local: u16,
+    pub asked_local: u16,
+    pub url: String,
+    /// Answered the last HTTP probe.
+    pub http_ok: bool,
+}
+
+/// Everything a view needs to show a tunnel.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TunnelStatus {
+    pub target: TunnelTarget,
+    pub host: String,
+    pub user: String,
+    pub state: TunnelState,
+    pub forwards: Vec<ForwardStatus>,
+    /// Reconnections so far.
+    pub restarts: u32,
+    pub ssh_pid: Option<u32>,
+    /// A host key recorded with the user's agreement, to show them.
+    pub accepted_fingerprint: Option<String>,
+    #[serde(skip)]
+    pub up_since: Option<Instant>,
+    /// Was up at least once (so the next time up is a reconnection).
+    #[serde(skip)]
+    pub was_up: bool,
+    #[serde(skip)]
+    pub created: Instant,
+}
+
+/// A running tunnel: its status, and how to stop or restart it.
+#[derive(Debug)]
+pub struct Tunnel {
+    pub status: watch::Receiver<TunnelStatus>,
+    control: watch::Sender<Control>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Control {
+    Run,
+    Restart(u32),
+    Stop,
+}
+
+impl Tunnel {
+    /// Starts supervising a tunnel to `target` with `forwards`.
+    pub fn open(
+        session: Session,
+        target: TunnelTarget,
+        forwards: Vec<Forward>,
+        settings: TunnelSettings,
+    ) -> Self {
+        let status = TunnelStatus {
+            host: String::new(),
+            user: String::new(),
+            state: TunnelState::Connecting,
+            forwards: forwards
+                .iter()
+                .map(|f| ForwardStatus {
+                    name: f.name.clone(),
+                    remote: f.remote,
+                    local: f.local,
+                    asked_local: f.local,
+                    url: format!("http://localhost:{}/", f.local),
+                    http_ok: false,
+                })
+                .collect(),
+            restarts: 0,
+            ssh_pid: None,
+            accepted_fingerprint: None,
+            up_since: None,
+            was_up: false,
+            created: Instant::now(),
+            target,
+        };
+        let (status_tx, status_rx) = watch::channel(status);
+        let (control_tx, control_rx) = watch::channel(Control::Run);
+        let task = tokio::spawn(supervise(session, settings, status_tx, control_rx));
+        Self {
+            status: status_rx,
+            control: control_tx,
+            task,
+        }
+    }
+
+    /// Drops the connection and connects again now.
+    pub fn restart(&self) {
+        self.control.send_modify(|c| {
+            *c = match *c {
+                Control::Restart(n) => Control::Restart(n + 1),
+                _ => Control::Restart(1),
+            }
+        });
+    }
+
+    /// Stops the ssh process and waits for the supervisor to end.
+    pub async fn close(self) {
+        let _ = self.control.send(Control::Stop);
+        let _ = self.task.await;
+    }
+
+    pub fn current(&self) -> TunnelStatus {
+        self.status.borrow().clone()
+    }
+}
+
+/// A problem from resolving or connecting: worth a retry, or not.
+enum Attempt {
+    Transient(String),
+    Fatal(String),
+    Stopped(InstanceState),
+}
+
+/// The endpoint of the target as AWS sees it now.
+async fn resolve(
+    session: &Session,
+    target: &TunnelTarget,
+    settings: &TunnelSettings,
+) -> Result<(Endpoint, Instance), Attempt> {
+    let instance =
+        crate::cloud::ec2::describe_instance(session, &target.region, &target.instance_id)
+            .await
+            .map_err(|e| Attempt::Transient(e.to_string()))?
+            .ok_or_else(|| Attempt::Fatal(format!("{} no longer exists", target.instance_id)))?;
+    if instance.state != InstanceState::Running {
+        return Err(Attempt::Stopped(instance.state));
+    }
+    let (host, port) = match instance.tags.get("skiff:ssh-host") {
+        Some(h) => spec::parse_host(h).map_err(Attempt::Fatal)?,
+        None => {
+            let addr = instance
+                .public_dns
+                .clone()
+                .or_else(|| instance.public_ip.clone())
+                .or_else(|| instance.private_ip.clone());
+            (
+                addr.ok_or_else(|| Attempt::Transient("the instance has no address yet".into()))?,
+                22,
+            )
+        }
+    };
+    let image = match (
+        &settings.user,
+        instance.tags.get("skiff:ssh-user"),
+        &instance.image_id,
+    ) {
+        (None, None, Some(image)) if !target.emr => {
+            crate::cloud::ec2::image_name(session, &target.region, image).await
+        }
+        _ => None,
+    };
+    let user = spec::choose_user(
+        instance.tags.get("skiff:ssh-user").map(String::as_str),
+        settings.user.as_deref(),
+        target.emr,
+        image.as_deref(),
+    );
+    let candidates = spec::key_candidates(
+        &settings.ssh_dir,
+        instance.key_name.as_deref(),
+        settings.key.as_deref(),
+    );
+    let key = candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            Attempt::Fatal(
+                TunnelProblem::KeyMissing {
+                    tried: candidates.iter().map(|p| p.display().to_string()).collect(),
+                }
+                .to_string(),
+            )
+        })?;
+    check_key_mode(&key).map_err(|p| Attempt::Fatal(p.to_string()))?;
+    Ok((
+        Endpoint {
+            host,
+            port,
+            user,
+            key,
+            host_key_alias: target.instance_id.clone(),
+        },
+        instance,
+    ))
+}
+
+#[cfg(unix)]
+fn check_key_mode(key: &Path) -> Result<(), TunnelProblem> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(key)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0o600);
+    if mode & 0o077 != 0 {
+        return Err(TunnelProblem::KeyTooOpen {
+            path: key.display().to_string(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_key_mode(_key: &Path) -> Result<(), TunnelProblem> {
+    Ok(())
+}
+
+/// Waits for `d`, or returns early when the control says stop or restart.
+async fn pause(control: &mut watch::Receiver<Control>, d: Duration) -> Control {
+    let current = *control.borrow();
+    tokio::select! {
+        _ = tokio::time::sleep(d) => current,
+        changed = control.changed() => match changed {
+            Ok(()) => *control.borrow_and_update(),
+            Err(_) => Control::Stop,
+        },
+    }
+}
+
+fn new_backoff(max: Duration) -> impl Iterator<Item = Duration> {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(500))
+        .with_max_delay(max)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+async fn stderr_text(child: &mut Child) -> String {
+    let mut text = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), err.read_to_string(&mut text)).await;
+    }
+    text
+}
+
+async fn supervise(
+    session: Session,
+    settings: TunnelSettings,
+    status: watch::Sender<TunnelStatus>,
+    mut control: watch::Receiver<Control>,
+) {
+    let target = status.borrow().target.clone();
+    let mut backoff = new_backoff(settings.retry_max);
+    let mut attempt: u32 = 0;
+    loop {
+        if *control.borrow() == Control::Stop {
+            break;
+        }
+        let reconnecting = status.borrow().was_up;
+        let outcome = connect_once(
+            &session,
+            &target,
+            &settings,
+            &status,
+            &mut control,
+            reconnecting,
+        )
+        .await;
+        let (wait, state) = match outcome {
+            Ok(Control::Stop) => break,
+            Ok(_) => {
+                // Restarted by the user: connect again at once.
+                backoff = new_backoff(settings.retry_max);
+                attempt = 0;
+                continue;
+            }
+            Err(Attempt::Fatal(why)) => {
+                status.send_modify(|s| s.state = TunnelState::Failed { why });
+                // Nothing will change by itself: wait for restart or stop.
+                loop {
+                    match pause(&mut control, Duration::from_secs(3600)).await {
+                        Control::Stop => return finish(&status),
+                        Control::Restart(_) => break,
+                        Control::Run => {}
+                    }
+                }
+                continue;
+            }
+            Err(Attempt::Stopped(state)) => {
+                // No busy loop: look again in a while.
+                (
+                    Duration::from_secs(15),
+                    TunnelState::TargetStopped {
+                        state: state.to_string(),
+                    },
+                )
+            }
+            Err(Attempt::Transient(last_error)) => {
+                // A drop after being up starts the backoff afresh.
+                if status.borrow().up_since.is_some() {
+                    backoff = new_backoff(settings.retry_max);
+                    attempt = 0;
+                }
+                attempt += 1;
+                let d = backoff.next().unwrap_or(settings.retry_max);
+                (
+                    d,
+                    TunnelState::Retrying {
+                        attempt,
+                        next_try_in_secs: d.as_secs().max(1),
+                        last_error,
+                    },
+                )
+            }
+        };
+        status.send_modify(|s| {
+            s.state = state;
+            s.ssh_pid = None;
+            s.up_since = None;
+        });
+        if pause(&mut control, wait).await == Control::Stop {
+            break;
+        }
+    }
+    finish(&status);
+}
+
+fn finish(status: &watch::Sender<TunnelStatus>) {
+    status.send_modify(|s| {
+        s.state = TunnelState::Closed;
+        s.ssh_pid = None;
+    });
+}
+
+/// One connection: resolve, check keys, spawn ssh, wait until the forwards
+/// answer, then watch it until it dies or is told to stop or restart.
+async fn connect_once(
+    session: &Session,
+    target: &TunnelTarget,
+    settings: &TunnelSettings,
+    status: &watch::Sender<TunnelStatus>,
+    control: &mut watch::Receiver<Control>,
+    reconnecting: bool,
+) -> Result<Control, Attempt> {
+    let (endpoint, instance) = resolve(session, target, settings).await?;
+    status.send_modify(|s| {
+        s.host = format!("{}:{}", endpoint.host, endpoint.port);
+        s.user = endpoint.user.clone();
+        if !reconnecting {
+            s.state = TunnelState::Connecting;
+        }
+    });
+    if !hostkeys::is_known(&settings.known_hosts, &endpoint.host_key_alias) {
+        let lines = hostkeys::scan(&endpoint.host, endpoint.port, &endpoint.host_key_alias)
+            .await
+            .map_err(Attempt::Transient)?;
+        let prints = hostkeys::fingerprints(&lines)
+            .await
+            .map_err(Attempt::Fatal)?
+            .join(", ");
+        if !settings.accept_new_host_key {
+            return Err(Attempt::Fatal(
+                TunnelProblem::HostKeyUnknown {
+                    host: endpoint.host.clone(),
+                    fingerprint: prints,
+                }
+                .to_string(),
+            ));
+        }
+        hostkeys::accept(&settings.known_hosts, &lines)
+            .map_err(|e| Attempt::Fatal(format!("cannot record the host key: {e}")))?;
+        status.send_modify(|s| s.accepted_fingerprint = Some(prints));
+    }
+    // Local ports: keep the ones in use; move a taken one to the next free.
+    let mut taken = Vec::new();
+    let mut pairs = Vec::new();
+    status.send_modify(|s| {
+        for f in &mut s.forwards {
+            let port = if probe::port_is_free(f.local) {
+                Some(f.local)
+            } else {
+                spec::first_free_port(f.asked_local, &taken, probe::port_is_free)
+            };
+            if let Some(p) = port {
+                f.local = p;
+                f.url = format!("http://localhost:{p}/");
+                taken.push(p);
+                pairs.push((p, f.remote));
+            }
+        }
+    });
+    let args = spec::ssh_args(&endpoint, &pairs, &settings.known_hosts);
+    let mut child = Command::new("ssh")
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            Attempt::Fatal(format!(
+                "cannot run ssh (is the OpenSSH client installed?): {e}"
+            ))
+        })?;
+    status.send_modify(|s| s.ssh_pid = child.id());
+
+    // Up when every forward accepts TCP connections, or fail when ssh exits.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return Err(exit_problem(
+                stderr_text(&mut child).await,
+                &endpoint,
+                &instance,
+            ));
+        }
+        let mut all = true;
+        for (local, _) in &pairs {
+            all &= probe::tcp(*local).await;
+        }
+        if all {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill().await;
+            return Err(Attempt::Transient(
+                "the forwards did not open within 20 s".into(),
+            ));
+        }
+        match pause(control, Duration::from_millis(200)).await {
+            Control::Stop => {
+                let _ = child.kill().await;
+                return Ok(Control::Stop);
+            }
+            Control::Restart(_) => {
+                let _ = child.kill().await;
+                return Ok(Control::Restart(0));
+            }
+            Control::Run => {}
+        }
+    }
+    status.send_modify(|s| {
+        s.state = TunnelState::Up;
+        s.up_since = Some(Instant::now());
+        if s.was_up {
+            s.restarts += 1;
+        }
+        s.was_up = true;
+    });
+    loop {
+        // Health: TCP first, then HTTP, for each forward.
+        let mut results = Vec::new();
+        for (local, _) in &pairs {
+            results.push(probe::tcp(*local).await && probe::http(*local).await);
+        }
+        status.send_modify(|s| {
+            for (f, ok) in s.forwards.iter_mut().zip(&results) {
+                f.http_ok = *ok;
+            }
+        });
+        if let Ok(Some(_)) = child.try_wait() {
+            let text = stderr_text(&mut child).await;
+            return match exit_problem(text, &endpoint, &instance) {
+                Attempt::Fatal(why) => Err(Attempt::Fatal(why)),
+                other => Err(other),
+            };
+        }
+        match pause(control, settings.probe_interval).await {
+            Control::Stop => {
+                let _ = child.kill().await;
+                let _ = child.wait().await;
+                return Ok(Control::Stop);
+            }
+            Control::Restart(_) => {
+                let _ = child.kill().await;
+                let _ = child.wait().await;
+                return Ok(Control::Restart(0));
+            }
+            Control::Run => {}
+        }
+    }
+}
+
+fn exit_problem(stderr: String, e: &Endpoint, instance: &Instance) -> Attempt {
+    match spec::classify_stderr(&stderr) {
+        SshExit::Fatal(FatalKind::AuthRefused) => Attempt::Fatal(
+            TunnelProblem::AuthRefused {
+                host: e.host.clone(),
+                user: e.user.clone(),
+                key: e.key.display().to_string(),
+            }
+            .to_string(),
+        ),
+        SshExit::Fatal(FatalKind::HostKeyChanged) => Attempt::Fatal(
+            TunnelProblem::HostKeyChanged {
+                host: e.host.clone(),
+                alias: e.host_key_alias.clone(),
+                known_hosts: String::from("skiff's known_hosts"),
+            }
+            .to_string(),
+        ),
+        SshExit::Fatal(FatalKind::HostKeyUnknown) => {
+            Attempt::Fatal(format!("{}: host key not accepted: {stderr}", e.host))
+        }
+        SshExit::Fatal(FatalKind::KeyTooOpen) => Attempt::Fatal(
+            TunnelProblem::KeyTooOpen {
+                path: e.key.display().to_string(),
+                mode: 0o644,
+            }
+            .to_string(),
+        ),
+        SshExit::Transient(line)
+            if line.contains("Connection refused")
+                || line.contains("timed out")
+                || line.contains("No route") =>
+        {
+            Attempt::Transient(
+                TunnelProblem::Unreachable {
+                    host: e.host.clone(),
+                    port: e.port,
+                    why: line,
+                    groups: if instance.security_groups.is_empty() {
+                        "none listed".into()
+                    } else {
+                        instance.security_groups.join(", ")
+                    },
+                }
+                .to_string(),
+            )
+        }
+        SshExit::Transient(line) => Attempt::Transient(line),
+    }
+}

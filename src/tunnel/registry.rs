@@ -1,0 +1,56 @@
+//! Which skiff processes hold tunnels (one JSON file per process in the
+//! state directory), so `skiff down` can close the tunnels `skiff up` opened.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub pid: u32,
+    pub target: String,
+    pub instance_id: String,
+    pub urls: Vec<String>,
+    pub started: chrono::DateTime<chrono::Utc>,
+}
+
+fn dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("tunnels")
+}
+
+/// Registers this process as holding tunnels to `holder.instance_id`.
+pub fn register(state_dir: &Path, holder: &Holder) -> std::io::Result<PathBuf> {
+    let d = dir(state_dir);
+    std::fs::create_dir_all(&d)?;
+    let path = d.join(format!("{}.json", holder.pid));
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(holder).map_err(std::io::Error::other)?,
+    )?;
+    Ok(path)
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Live holders (files of processes that are gone are removed).
+pub fn holders(state_dir: &Path) -> Vec<Holder> {
+    let Ok(entries) = std::fs::read_dir(dir(state_dir)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        match std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Holder>(&b).ok())
+        {
+            Some(h) if alive(h.pid) => out.push(h),
+            _ => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,470 @@
+//! Tunnels against a real OpenSSH server on 127.0.0.1 and real HTTP servers
+//! behind it; the target is a moto instance whose skiff:ssh-host tag points
+//! at that sshd.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the failure
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::types as ec2;
+use common::sshd::{Http, Sshd, free_port, http_get, ssh_processes};
+use skiff::tunnel::spec::Forward;
+use skiff::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelStatus, TunnelTarget};
+
+fn whoami() -> String {
+    let out = StdCommand::new("id").arg("-un").output().expect("id");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Launches `lab` with the tags that point skiff at the test sshd.
+async fn lab(session: &skiff::cloud::Session, sshd: &Sshd, running: bool) -> String {
+    let client = session.ec2("us-east-1");
+    let out = client
+        .run_instances()
+        .image_id("ami-1e749f67")
+        .min_count(1)
+        .max_count(1)
+        .key_name("rnd-key")
+        .tag_specifications(
+            ec2::TagSpecification::builder()
+                .resource_type(ec2::ResourceType::Instance)
+                .tags(ec2::Tag::builder().key("Name").value("lab").build())
+                .tags(
+                    ec2::Tag::builder()
+                        .key("skiff:ssh-host")
+                        .value(format!("127.0.0.1:{}", sshd.port))
+                        .build(),
+                )
+                .tags(
+                    ec2::Tag::builder()
+                        .key("skiff:ssh-user")
+                        .value(whoami())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("run");
+    let id = out.instances()[0].instance_id().expect("id").to_string();
+    if !running {
+        client
+            .stop_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .expect("stop");
+    }
+    id
+}
+
+fn settings(sshd: &Sshd, home: &std::path::Path, accept: bool) -> TunnelSettings {
+    TunnelSettings {
+        user: None,
+        key: None,
+        ssh_dir: sshd.ssh_dir.clone(),
+        known_hosts: home.join("known_hosts"),
+        accept_new_host_key: accept,
+        retry_max: Duration::from_secs(2),
+        probe_interval: Duration::from_millis(500),
+    }
+}
+
+fn forward(remote: u16, local: u16) -> Forward {
+    Forward {
+        name: format!("port {remote}"),
+        remote,
+        local,
+    }
+}
+
+async fn wait_for(
+    t: &Tunnel,
+    what: &str,
+    limit: Duration,
+    pred: impl Fn(&TunnelStatus) -> bool,
+) -> TunnelStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        let s = t.current();
+        if pred(&s) {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waited {limit:?} for {what}; status: {s:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_forwards_carry_http_and_the_tunnel_survives_an_sshd_restart() {
+    let sb = common::seeded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut sshd = Sshd::start(dir.path());
+    let (jupyter, rstudio) = (
+        Http::start(dir.path(), "jupyterhub"),
+        Http::start(dir.path(), "rstudio"),
+    );
+    let id = lab(&sb.session, &sshd, true).await;
+    let target = TunnelTarget {
+        label: "lab".into(),
+        instance_id: id.clone(),
+        region: "us-east-1".into(),
+        emr: false,
+    };
+    let (l1, l2) = (free_port(), free_port());
+    let t = Tunnel::open(
+        sb.session.clone(),
+        target,
+        vec![forward(jupyter.port, l1), forward(rstudio.port, l2)],
+        settings(&sshd, dir.path(), true),
+    );
+    let s = wait_for(
+        &t,
+        "up with both forwards answering",
+        Duration::from_secs(20),
+        |s| s.state == TunnelState::Up && s.forwards.iter().all(|f| f.http_ok),
+    )
+    .await;
+    assert!(
+        s.accepted_fingerprint
+            .as_deref()
+            .is_some_and(|f| f.contains("SHA256:")),
+        "{s:?}"
+    );
+    assert!(
+        http_get(l1)
+            .expect("jupyter")
+            .contains("<h1>jupyterhub</h1>")
+    );
+    assert!(http_get(l2).expect("rstudio").contains("<h1>rstudio</h1>"));
+    assert_eq!(
+        ssh_processes(&id),
+        1,
+        "one ssh process carries both forwards"
+    );
+
+    // The server dies: the tunnel retries and says why.
+    sshd.kill();
+    let s = wait_for(&t, "retrying", Duration::from_secs(15), |s| {
+        matches!(s.state, TunnelState::Retrying { .. })
+    })
+    .await;
+    let TunnelState::Retrying { last_error, .. } = &s.state else {
+        unreachable!()
+    };
+    assert!(!last_error.is_empty());
+
+    // It comes back: the tunnel is up again within 10 seconds.
+    sshd.restart();
+    let back = Instant::now();
+    wait_for(&t, "up again", Duration::from_secs(10), |s| {
+        s.state == TunnelState::Up && s.forwards.iter().all(|f| f.http_ok)
+    })
+    .await;
+    eprintln!("tunnel back {:?} after sshd restarted", back.elapsed());
+    assert!(
+        http_get(l2)
+            .expect("rstudio again")
+            .contains("<h1>rstudio</h1>")
+    );
+    assert!(t.current().restarts >= 1);
+    assert_eq!(
+        ssh_processes(&id),
+        1,
+        "no extra ssh processes after reconnecting"
+    );
+
+    t.close().await;
+    assert_eq!(ssh_processes(&id), 0, "closing leaves no ssh process");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_taken_local_port_moves_to_the_next_free_one() {
+    let sb = common::seeded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sshd = Sshd::start(dir.path());
+    let http = Http::start(dir.path(), "jupyterhub");
+    let id = lab(&sb.session, &sshd, true).await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let target = TunnelTarget {
+        label: "lab".into(),
+        instance_id: id.clone(),
+        region: "us-east-1".into(),
+        emr: false,
+    };
+    let t = Tunnel::open(
+        sb.session.clone(),
+        target,
+        vec![forward(http.port, port)],
+        settings(&sshd, dir.path(), true),
+    );
+    let s = wait_for(&t, "up", Duration::from_secs(20), |s| {
+        s.state == TunnelState::Up && s.forwards[0].http_ok
+    })
+    .await;
+    let f = &s.forwards[0];
+    assert_ne!(f.local, port);
+    assert_eq!(f.asked_local, port);
+    assert_eq!(f.url, format!("http://localhost:{}/", f.local));
+    assert!(
+        http_get(f.local)
+            .expect("moved port")
+            .contains("jupyterhub")
+    );
+    t.close().await;
+    drop(taken);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn problems_a_user_can_act_on_are_explained() {
+    let sb = common::seeded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut sshd = Sshd::start(dir.path());
+    let http = Http::start(dir.path(), "rstudio");
+    let id = lab(&sb.session, &sshd, true).await;
+    let target = TunnelTarget {
+        label: "lab".into(),
+        instance_id: id.clone(),
+        region: "us-east-1".into(),
+        emr: false,
+    };
+    let open = |s: TunnelSettings| {
+        Tunnel::open(
+            sb.session.clone(),
+            target.clone(),
+            vec![forward(http.port, free_port())],
+            s,
+        )
+    };
+    let failed = |s: &TunnelStatus| matches!(s.state, TunnelState::Failed { .. });
+    let why = |s: TunnelStatus| match s.state {
+        TunnelState::Failed { why } => why,
+        other => panic!("{other:?}"),
+    };
+
+    // A host seen for the first time is refused without consent, with its fingerprint.
+    let t = open(settings(&sshd, dir.path(), false));
+    let w = why(wait_for(&t, "refusal", Duration::from_secs(15), failed).await);
+    assert!(
+        w.contains("seen for the first time")
+            && w.contains("SHA256:")
+            && w.contains("--accept-new-host-key"),
+        "{w}"
+    );
+    t.close().await;
+
+    // Missing key: the paths tried are listed.
+    let mut s = settings(&sshd, dir.path(), true);
+    s.ssh_dir = dir.path().join("empty");
+    let t = open(s);
+    let w = why(wait_for(&t, "missing key", Duration::from_secs(15), failed).await);
+    assert!(
+        w.contains("no key file found (tried") && w.contains("rnd-key.pem"),
+        "{w}"
+    );
+    t.close().await;
+
+    // A key others can read: the chmod to run.
+    let key = sshd.ssh_dir.join("rnd-key.pem");
+    set_mode(&key, 0o644);
+    let t = open(settings(&sshd, dir.path(), true));
+    let w = why(wait_for(&t, "open key", Duration::from_secs(15), failed).await);
+    assert!(w.contains(&format!("chmod 600 {}", key.display())), "{w}");
+    t.close().await;
+    set_mode(&key, 0o600);
+
+    // A key the server does not know: the user and key tried are named.
+    let good = std::fs::read(&key).expect("key");
+    let good_pub = std::fs::read(key.with_extension("pem.pub")).expect("pub");
+    let _ = std::fs::remove_file(&key);
+    let _ = std::fs::remove_file(key.with_extension("pem.pub"));
+    assert!(
+        StdCommand::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&key)
+            .status()
+            .expect("keygen")
+            .success()
+    );
+    let t = open(settings(&sshd, dir.path(), true));
+    let w = why(wait_for(&t, "auth refused", Duration::from_secs(20), failed).await);
+    assert!(
+        w.contains(&format!("refused the login as `{}`", whoami())) && w.contains("rnd-key.pem"),
+        "{w}"
+    );
+    t.close().await;
+    std::fs::write(&key, good).expect("restore key");
+    std::fs::write(key.with_extension("pem.pub"), good_pub).expect("restore pub");
+    set_mode(&key, 0o600);
+
+    // The host key changes (recorded above under the instance id): refused, with how to check.
+    let t = open(settings(&sshd, dir.path(), true));
+    wait_for(&t, "up", Duration::from_secs(20), |s| {
+        s.state == TunnelState::Up
+    })
+    .await;
+    t.close().await;
+    sshd.kill();
+    sshd.new_host_key();
+    sshd.restart();
+    let t = open(settings(&sshd, dir.path(), true));
+    let w = why(wait_for(&t, "changed host key", Duration::from_secs(20), failed).await);
+    assert!(
+        w.contains("host key of 127.0.0.1 changed") && w.contains(&format!("ssh-keygen -R {id}")),
+        "{w}"
+    );
+    t.close().await;
+    assert_eq!(ssh_processes(&id), 0);
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+fn skiff(endpoint: &str, home: &std::path::Path, sshd: &Sshd) -> StdCommand {
+    let bin = assert_cmd::cargo::cargo_bin("skiff");
+    let mut cmd = StdCommand::new(bin);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(common::cli_env(endpoint, home))
+        .env("SKIFF_SSH_DIR", &sshd.ssh_dir)
+        .args(["--region", "us-east-1"]);
+    cmd
+}
+
+/// Reads stdout lines until `want` lines containing `needle` were seen.
+fn read_until(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    needle: &str,
+    want: usize,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut hits = 0;
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        hits += usize::from(line.contains(needle));
+        seen.push(line);
+        if hits >= want {
+            return seen;
+        }
+    }
+    panic!("stdout ended before {want} × `{needle}`: {seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn skiff_tunnel_prints_urls_and_ctrl_c_leaves_no_ssh_process() {
+    let sb = common::seeded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sshd = Sshd::start(dir.path());
+    let (a, b) = (
+        Http::start(dir.path(), "jupyterhub"),
+        Http::start(dir.path(), "rstudio"),
+    );
+    let id = lab(&sb.session, &sshd, true).await;
+    let (l1, l2) = (free_port(), free_port());
+    let mut child = skiff(&sb.moto.endpoint(), dir.path(), &sshd)
+        .args([
+            "tunnel",
+            "lab",
+            "--port",
+            &format!("{}:{l1}", a.port),
+            "--port",
+            &format!("{}:{l2}", b.port),
+            "--accept-new-host-key",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("skiff tunnel");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let seen = read_until(&mut lines, "http://localhost:", 2);
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("accepted the host key") && l.contains("SHA256:")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|l| l.contains(&format!("http://localhost:{l1}/"))),
+        "{seen:?}"
+    );
+    assert!(http_get(l1).expect("a").contains("jupyterhub"));
+    assert!(http_get(l2).expect("b").contains("rstudio"));
+    assert_eq!(ssh_processes(&id), 1);
+
+    assert!(
+        StdCommand::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(ssh_processes(&id), 0, "Ctrl-C leaves no ssh process");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_starts_and_tunnels_down_closes_and_stops() {
+    let sb = common::seeded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sshd = Sshd::start(dir.path());
+    let http = Http::start(dir.path(), "rstudio");
+    let id = lab(&sb.session, &sshd, false).await;
+    let local = free_port();
+    let mut config = dir.path().join("skiff.toml");
+    std::fs::write(&config, "[lifecycle]\npoll_interval_secs = 1\n").expect("config");
+    let mut up = skiff(&sb.moto.endpoint(), dir.path(), &sshd)
+        .env("SKIFF_CONFIG", &config)
+        .args([
+            "up",
+            "lab",
+            "--port",
+            &format!("{}:{local}", http.port),
+            "--accept-new-host-key",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("skiff up");
+    let mut lines = BufReader::new(up.stdout.take().expect("stdout")).lines();
+    let seen = read_until(&mut lines, "http://localhost:", 1);
+    assert!(
+        seen.iter().any(|l| l.starts_with("Start instance lab")),
+        "{seen:?}"
+    );
+    assert!(http_get(local).expect("rstudio").contains("rstudio"));
+
+    config = dir.path().join("skiff.toml");
+    let down = skiff(&sb.moto.endpoint(), dir.path(), &sshd)
+        .env("SKIFF_CONFIG", &config)
+        .args(["down", "lab"])
+        .output()
+        .expect("skiff down");
+    let text = String::from_utf8_lossy(&down.stdout);
+    assert!(
+        down.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert!(text.contains("closed the tunnels of process"), "{text}");
+    assert!(text.contains("ran for"), "{text}");
+    let status = up.wait().expect("up exits");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(ssh_processes(&id), 0);
+    let state = skiff::cloud::ec2::describe_instance(&sb.session, "us-east-1", &id)
+        .await
+        .expect("describe")
+        .expect("exists")
+        .state;
+    assert_eq!(state, skiff::model::InstanceState::Stopped);
+}
