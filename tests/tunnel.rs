@@ -468,3 +468,106 @@ async fn up_starts_and_tunnels_down_closes_and_stops() {
         .state;
     assert_eq!(state, skiff::model::InstanceState::Stopped);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use skiff::tui::app::{App, Mode, ViewKind};
+    let sb = common::seeded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sshd = Sshd::start(dir.path());
+    let http = Http::start(dir.path(), "rstudio");
+    let id = lab(&sb.session, &sshd, true).await;
+    // The key is given in the config, as a user would.
+    let mut config = skiff::config::Config::defaults();
+    config.tunnel.key = sshd.ssh_dir.join("rnd-key.pem").display().to_string();
+    config.tunnel.retry_max_secs = 2;
+    let dirs = skiff::config::Dirs {
+        config: dir.path().join("c"),
+        state: dir.path().join("s"),
+        cache: dir.path().join("k"),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut app = App::new(
+        config,
+        dirs,
+        skiff::tui::theme::Theme::dark(),
+        skiff::sandbox::sandbox_options(&sb.moto.endpoint()),
+        Some(tx),
+    );
+    app.connect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app
+        .inventory
+        .instances
+        .iter()
+        .all(|i| i.name.as_deref() != Some("lab"))
+        || app.busy()
+    {
+        assert!(Instant::now() < deadline, "inventory did not load");
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            app.on_msg(m);
+        }
+    }
+    let key = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::from(code));
+    for c in "/lab".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('t'));
+    assert_eq!(app.mode, Mode::TunnelDialog);
+    // Presets are sorted: emr-jupyterhub, jupyter, livy, rstudio, spark-ui; an
+    // instance has jupyter and rstudio ticked. Untick them, add our port.
+    let dialog = app.tunnel_dialog.clone().expect("dialog");
+    let ticked: Vec<&str> = dialog
+        .presets
+        .iter()
+        .filter(|p| p.2)
+        .map(|p| p.0.as_str())
+        .collect();
+    assert_eq!(ticked, ["jupyter", "rstudio"]);
+    for _ in 0..4 {
+        let on = app
+            .tunnel_dialog
+            .as_ref()
+            .map(|d| d.presets[d.cursor].2)
+            .unwrap_or(false);
+        if on {
+            key(&mut app, KeyCode::Char(' '));
+        }
+        key(&mut app, KeyCode::Down);
+    }
+    let local = free_port();
+    for c in format!("{}:{local}", http.port).chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Char('a'));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.tunnels.list.len(), 1);
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        app.on_tick();
+        let s = app.tunnels.list[0].tunnel.current();
+        if s.state == TunnelState::Up && s.forwards.iter().all(|f| f.http_ok) {
+            assert_eq!(s.forwards.len(), 1, "only the typed port: {:?}", s.forwards);
+            break;
+        }
+        assert!(Instant::now() < deadline, "tunnel not up: {s:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        http_get(local)
+            .expect("through the TUI's tunnel")
+            .contains("rstudio")
+    );
+    key(&mut app, KeyCode::Char('5'));
+    assert_eq!(app.view, ViewKind::Tunnels);
+    let rows = app.rows();
+    assert_eq!(rows[0].cells[1].text, "up");
+    assert_eq!(rows[0].cells[3].text, format!("http://localhost:{local}/"));
+    assert_eq!(ssh_processes(&id), 1);
+    app.close_tunnels().await;
+    assert_eq!(ssh_processes(&id), 0, "quitting closes the TUI's tunnels");
+}

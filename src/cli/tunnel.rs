@@ -110,19 +110,7 @@ pub fn forwards(
 }
 
 pub fn settings(ctx: &Context, accept_new_host_key: bool) -> TunnelSettings {
-    let t = &ctx.config.tunnel;
-    let home = directories::BaseDirs::new()
-        .map(|b| b.home_dir().to_path_buf())
-        .unwrap_or_default();
-    TunnelSettings {
-        user: (!t.user.is_empty()).then(|| t.user.clone()),
-        key: (!t.key.is_empty()).then(|| t.key.clone().into()),
-        ssh_dir: std::env::var_os("SKIFF_SSH_DIR").map_or_else(|| home.join(".ssh"), Into::into),
-        known_hosts: ctx.dirs.state.join("known_hosts"),
-        accept_new_host_key,
-        retry_max: Duration::from_secs(t.retry_max_secs.max(1)),
-        probe_interval: Duration::from_secs(t.probe_interval_secs.max(1)),
-    }
+    TunnelSettings::from_config(&ctx.config, &ctx.dirs, accept_new_host_key)
 }
 
 /// Opens `url` in the browser: $BROWSER, ChromeOS's garcon-url-handler, or xdg-open.

@@ -26,10 +26,17 @@ pub enum ViewKind {
     Clusters,
     Buckets,
     Costs,
+    Tunnels,
 }
 
 impl ViewKind {
-    pub const ALL: [Self; 4] = [Self::Instances, Self::Clusters, Self::Buckets, Self::Costs];
+    pub const ALL: [Self; 5] = [
+        Self::Instances,
+        Self::Clusters,
+        Self::Buckets,
+        Self::Costs,
+        Self::Tunnels,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -37,6 +44,7 @@ impl ViewKind {
             Self::Clusters => "Clusters",
             Self::Buckets => "Buckets",
             Self::Costs => "Costs",
+            Self::Tunnels => "Tunnels",
         }
     }
 
@@ -46,6 +54,7 @@ impl ViewKind {
             Self::Clusters => 1,
             Self::Buckets => 2,
             Self::Costs => 3,
+            Self::Tunnels => 4,
         }
     }
 
@@ -55,6 +64,7 @@ impl ViewKind {
             Self::Clusters => render::clusters::COLUMNS,
             Self::Buckets => render::buckets::COLUMNS,
             Self::Costs => render::costs::COLUMNS,
+            Self::Tunnels => render::tunnels::COLUMNS,
         }
     }
 }
@@ -71,6 +81,10 @@ pub enum Mode {
     Confirm,
     /// Terminate: the target's name must be typed.
     TypeConfirm,
+    /// Choosing presets and ports for a tunnel.
+    TunnelDialog,
+    /// Accept the host key of a host seen for the first time?
+    HostKey,
 }
 
 /// How serious a notification is.
@@ -181,7 +195,11 @@ pub struct App {
     pub last_refresh: Option<DateTime<Utc>>,
     next_refresh: Option<Instant>,
     pub view: ViewKind,
-    pub views: [ViewState; 4],
+    pub views: [ViewState; 5],
+    pub tunnels: super::tunnels::Tunnels,
+    pub tunnel_dialog: Option<super::tunnels::TunnelDialog>,
+    /// (tunnel row id, the refusal with the fingerprint) to ask about.
+    pub hostkey_prompt: Option<(String, String)>,
     pub mode: Mode,
     pub input: String,
     pub completions: Vec<String>,
@@ -276,6 +294,9 @@ impl App {
             costs_at: None,
             breakdown: render::costs::Breakdown::default(),
             reminded: Default::default(),
+            tunnels: Default::default(),
+            tunnel_dialog: None,
+            hostkey_prompt: None,
         };
         if let Some(e) = journal_error {
             app.notify(
@@ -397,6 +418,14 @@ impl App {
                 rows
             }
             ViewKind::Buckets => inv.buckets.iter().map(render::buckets::row).collect(),
+            ViewKind::Tunnels => {
+                let now = Instant::now();
+                self.tunnels
+                    .list
+                    .iter()
+                    .map(|t| render::tunnels::row(&t.id, &t.tunnel.current(), now))
+                    .collect()
+            }
             ViewKind::Costs => match &self.costs {
                 Some(report) => {
                     let names = inv
@@ -507,6 +536,13 @@ impl App {
             ViewKind::Buckets => {
                 let b = inv.buckets.iter().find(|b| b.name == row.id)?;
                 Some((format!("Bucket {}", b.name), render::details::bucket(b)))
+            }
+            ViewKind::Tunnels => {
+                let t = self.tunnels.get(&row.id)?.tunnel.current();
+                Some((
+                    format!("Tunnel to {}", t.target.label),
+                    render::tunnels::details(&t),
+                ))
             }
             ViewKind::Costs => {
                 let i = inv.instances.iter().find(|i| i.id == row.id)?;
@@ -699,6 +735,7 @@ impl App {
     pub fn on_tick(&mut self) {
         self.spinner = self.spinner.wrapping_add(1);
         self.settle_transitions();
+        self.watch_tunnels();
         // Costs tick live: today's figure grows every second.
         if self
             .costs_at
@@ -734,6 +771,8 @@ impl App {
                 }
                 _ => {}
             },
+            Mode::TunnelDialog => self.on_tunnel_dialog_key(key),
+            Mode::HostKey => self.on_hostkey_key(key),
             Mode::TypeConfirm => match key.code {
                 KeyCode::Enter => self.confirm_pending(),
                 KeyCode::Esc => self.cancel_pending(),
@@ -766,7 +805,7 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) {
-        if self.on_lifecycle_key(action) {
+        if self.on_tunnel_action(action) || self.on_lifecycle_key(action) {
             return;
         }
         match action {
@@ -833,6 +872,8 @@ impl App {
                 self.switch_view(ViewKind::ALL[(self.view.index() + n - 1) % n]);
             }
             Action::Costs => self.switch_view(ViewKind::Costs),
+            Action::Tunnels => self.switch_view(ViewKind::Tunnels),
+            Action::Tunnel | Action::OpenUrl | Action::CopyUrl | Action::RestartTunnel => {}
             Action::Breakdown => {
                 self.breakdown = self.breakdown.next();
                 if self.view != ViewKind::Costs {

@@ -75,6 +75,7 @@ fn target_of(view: ViewKind, row_id: &str) -> Option<Target> {
         ViewKind::Costs => (!row_id.starts_with("group:")).then(|| Target::Instance {
             id: row_id.to_string(),
         }),
+        ViewKind::Tunnels => None,
     }
 }
 
@@ -387,7 +388,7 @@ impl App {
             let t = match view {
                 ViewKind::Instances | ViewKind::Costs => self.transitions.get(&row.id),
                 ViewKind::Clusters => self.cluster_transition(&row.id),
-                ViewKind::Buckets => None,
+                ViewKind::Buckets | ViewKind::Tunnels => None,
             };
             if let Some(t) = t {
                 let secs = t.since.elapsed().as_secs();

@@ -7,6 +7,7 @@ pub mod command;
 pub mod lifecycle;
 pub mod screens;
 pub mod theme;
+pub mod tunnels;
 pub mod ui;
 
 use std::time::Duration;
@@ -133,6 +134,8 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
         Ok(())
     }
     .await;
+    // No ssh process outlives skiff.
+    app.close_tunnels().await;
     ratatui::restore();
     result
 }

@@ -43,6 +43,8 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         Mode::Help => draw_help(frame, app, area),
         Mode::Details => draw_details(frame, app, area),
         Mode::Confirm | Mode::TypeConfirm => draw_confirm(frame, app, area),
+        Mode::TunnelDialog => draw_tunnel_dialog(frame, app, area),
+        Mode::HostKey => draw_hostkey(frame, app, area),
         _ => {}
     }
 }
@@ -117,6 +119,7 @@ fn count(app: &App, view: ViewKind) -> usize {
         ViewKind::Clusters => inv.spark_clusters.len() + inv.emr_clusters.len(),
         ViewKind::Buckets => inv.buckets.len(),
         ViewKind::Costs => inv.instances.len(),
+        ViewKind::Tunnels => app.tunnels.list.len(),
     }
 }
 
@@ -429,6 +432,59 @@ fn draw_details(frame: &mut Frame, app: &mut App, area: Rect) {
         .collect();
     let max = popup(frame, app, area, title, lines);
     app.scroll = app.scroll.min(max);
+}
+
+fn draw_tunnel_dialog(frame: &mut Frame, app: &mut App, area: Rect) {
+    let Some(d) = &app.tunnel_dialog else { return };
+    let t = &app.theme;
+    let mut lines: Vec<Line<'static>> = vec![Line::from(format!(
+        "Forward ports of {} ({}) to localhost:",
+        d.target.label, d.target.instance_id
+    ))];
+    for (n, (name, port, on)) in d.presets.iter().enumerate() {
+        let mark = if *on { "[x]" } else { "[ ]" };
+        let style = if n == d.cursor {
+            t.selected()
+        } else {
+            t.base()
+        };
+        lines.push(Line::from(Span::styled(
+            format!(" {mark} {name:<16} {port}"),
+            style,
+        )));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("More ports (REMOTE[:LOCAL] …): ", t.label()),
+        Span::styled(format!("{}▏", d.extra), t.input()),
+    ]));
+    let accept = if d.accept_new_host_key { "[x]" } else { "[ ]" };
+    lines.push(Line::from(format!(
+        " {accept} accept the host key if the host is new (a)"
+    )));
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "↑↓ move · space choose · digits add ports · enter open · esc cancel",
+        t.dim(),
+    )));
+    popup(frame, app, area, "Tunnel".to_string(), lines);
+}
+
+fn draw_hostkey(frame: &mut Frame, app: &mut App, area: Rect) {
+    let Some((_, why)) = &app.hostkey_prompt else {
+        return;
+    };
+    let t = &app.theme;
+    let lines = vec![
+        Line::from(why.clone()),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled("y", t.key()),
+            Span::raw(" accept and connect  "),
+            Span::styled("n", t.key()),
+            Span::raw(" leave it"),
+        ]),
+    ];
+    popup(frame, app, area, "New host key".to_string(), lines);
 }
 
 fn draw_confirm(frame: &mut Frame, app: &mut App, area: Rect) {

@@ -44,6 +44,31 @@ pub struct TunnelSettings {
     pub probe_interval: Duration,
 }
 
+impl TunnelSettings {
+    /// From the config: `[tunnel]` user and key, `~/.ssh` (or `SKIFF_SSH_DIR`),
+    /// and skiff's known_hosts in the state directory.
+    pub fn from_config(
+        config: &crate::config::Config,
+        dirs: &crate::config::Dirs,
+        accept_new_host_key: bool,
+    ) -> Self {
+        let t = &config.tunnel;
+        let home = directories::BaseDirs::new()
+            .map(|b| b.home_dir().to_path_buf())
+            .unwrap_or_default();
+        Self {
+            user: (!t.user.is_empty()).then(|| t.user.clone()),
+            key: (!t.key.is_empty()).then(|| t.key.clone().into()),
+            ssh_dir: std::env::var_os("SKIFF_SSH_DIR")
+                .map_or_else(|| home.join(".ssh"), Into::into),
+            known_hosts: dirs.state.join("known_hosts"),
+            accept_new_host_key,
+            retry_max: Duration::from_secs(t.retry_max_secs.max(1)),
+            probe_interval: Duration::from_secs(t.probe_interval_secs.max(1)),
+        }
+    }
+}
+
 /// Where a tunnel is in its life.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
