@@ -571,3 +571,118 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     app.close_tunnels().await;
     assert_eq!(ssh_processes(&id), 0, "quitting closes the TUI's tunnels");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn starting_a_spark_cluster_runs_the_post_start_commands_on_its_master() {
+    let sb = common::seeded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sshd = Sshd::start(dir.path());
+    let client = sb.session.ec2("us-east-1");
+    let mut ids = Vec::new();
+    for (name, role) in [("lab2-master", "master"), ("lab2-worker", "worker")] {
+        let out = client
+            .run_instances()
+            .image_id("ami-1e749f67")
+            .min_count(1)
+            .max_count(1)
+            .key_name("rnd-key")
+            .tag_specifications(
+                ec2::TagSpecification::builder()
+                    .resource_type(ec2::ResourceType::Instance)
+                    .tags(ec2::Tag::builder().key("Name").value(name).build())
+                    .tags(
+                        ec2::Tag::builder()
+                            .key("skiff:cluster")
+                            .value("lab2")
+                            .build(),
+                    )
+                    .tags(ec2::Tag::builder().key("skiff:role").value(role).build())
+                    .tags(
+                        ec2::Tag::builder()
+                            .key("skiff:ssh-host")
+                            .value(format!("127.0.0.1:{}", sshd.port))
+                            .build(),
+                    )
+                    .tags(
+                        ec2::Tag::builder()
+                            .key("skiff:ssh-user")
+                            .value(whoami())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("run");
+        ids.push(out.instances()[0].instance_id().expect("id").to_string());
+    }
+    client
+        .stop_instances()
+        .set_instance_ids(Some(ids.clone()))
+        .send()
+        .await
+        .expect("stop");
+    let config = dir.path().join("skiff.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[lifecycle]\npoll_interval_secs = 1\n[spark]\npost_start_commands = [\"echo spark-restarted\", \"exit 3\"]\npost_start_wait_secs = 20\n[tunnel]\nkey = \"{}\"\n",
+            sshd.ssh_dir.join("rnd-key.pem").display()
+        ),
+    )
+    .expect("config");
+    let start = |home: &std::path::Path| {
+        skiff(&sb.moto.endpoint(), home, &sshd)
+            .env("SKIFF_CONFIG", &config)
+            .args(["start", "lab2", "--wait"])
+            .output()
+            .expect("start")
+    };
+
+    // Without a recorded host key: refused, with what to do.
+    let out = start(dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("is not recorded yet") && text.contains("--accept-new-host-key"),
+        "{text}"
+    );
+
+    // Recorded (as a first tunnel would): both commands run, in order; the
+    // failing one is reported and fails the command; the output is kept.
+    client
+        .stop_instances()
+        .set_instance_ids(Some(ids.clone()))
+        .send()
+        .await
+        .expect("stop again");
+    let known = dir.path().join("state/known_hosts");
+    let lines = skiff::tunnel::hostkeys::scan("127.0.0.1", sshd.port, &ids[0])
+        .await
+        .expect("scan");
+    skiff::tunnel::hostkeys::accept(&known, &lines).expect("record");
+    let out = start(dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "exit 3 of the second command fails the start: {text}"
+    );
+    assert!(
+        text.contains("✓ master$ echo spark-restarted: exit 0 spark-restarted"),
+        "{text}"
+    );
+    assert!(text.contains("✗ master$ exit 3: exit 3"), "{text}");
+    let log_dir = dir.path().join("state/post-start");
+    let log = std::fs::read_dir(&log_dir)
+        .expect("logs")
+        .flatten()
+        .next()
+        .expect("a log")
+        .path();
+    let kept = std::fs::read_to_string(log).expect("log");
+    assert!(
+        kept.contains("$ echo spark-restarted\nspark-restarted\n[exit 0]"),
+        "{kept}"
+    );
+}

@@ -201,7 +201,7 @@ async fn run_one(
     }
     let progress: &(dyn Fn(Progress) + Send + Sync) =
         if run.json { &|_| {} } else { &print_progress };
-    let report = execute(
+    let mut report = execute(
         actions,
         &plan,
         &ctx.exec_options(run),
@@ -215,7 +215,83 @@ async fn run_one(
             println!("  nothing to do");
         }
     }
+    let commands = &ctx.config.spark.post_start_commands;
+    let starting = matches!(verb, Verb::Start | Verb::Resume);
+    if matches!(target, Target::Spark { .. })
+        && starting
+        && !commands.is_empty()
+        && report.ok()
+        && !run.dry_run
+    {
+        post_start(ctx, inv, &target, query, run.json, &mut report).await;
+    }
     Outcome::Report(report)
+}
+
+/// Runs the configured post-start commands on a Spark master; each becomes
+/// a step of the report (its output is also kept in the state directory).
+async fn post_start(
+    ctx: &Context,
+    inv: &Inventory,
+    target: &Target,
+    label: &str,
+    quiet: bool,
+    report: &mut Report,
+) {
+    use crate::cloud::execute::StepResult;
+    let step = |ok: bool, action: String, detail: String| StepResult {
+        id: label.to_string(),
+        name: "master".into(),
+        action,
+        ok,
+        detail,
+        state: None,
+    };
+    let tt = match super::tunnel::tunnel_target(inv, target, label, &ctx.config) {
+        Ok((tt, _)) => tt,
+        Err(e) => return report.steps.push(step(false, "post-start".into(), e)),
+    };
+    let settings = crate::tunnel::TunnelSettings::from_config(&ctx.config, &ctx.dirs, false);
+    let wait = Duration::from_secs(ctx.config.spark.post_start_wait_secs);
+    let log_dir = ctx.dirs.state.join("post-start");
+    let commands = &ctx.config.spark.post_start_commands;
+    match crate::tunnel::remote::run_commands(
+        &ctx.session,
+        &tt,
+        &settings,
+        commands,
+        wait,
+        &log_dir,
+    )
+    .await
+    {
+        Ok((results, log)) => {
+            for r in results {
+                let first = r.output.lines().next().unwrap_or("").to_string();
+                let code = r.exit_code.map_or("signal".into(), |c| c.to_string());
+                let detail = format!("exit {code} {first}");
+                if !quiet {
+                    println!(
+                        "  {} master$ {}: {detail}",
+                        if r.ok { "✓" } else { "✗" },
+                        r.command
+                    );
+                }
+                report
+                    .steps
+                    .push(step(r.ok, format!("post-start: {}", r.command), detail));
+            }
+            if !quiet {
+                println!("  output kept in {}", log.display());
+            }
+        }
+        Err(e) => {
+            if !quiet {
+                println!("  ✗ post-start commands: {e}");
+            }
+            report.steps.push(step(false, "post-start".into(), e));
+        }
+    }
 }
 
 fn capitalised(verb: Verb) -> String {

@@ -127,6 +127,8 @@ pub struct Inventory {
 pub struct Spark {
     pub cluster_tag: String,
     pub role_tag: String,
+    pub post_start_commands: Vec<String>,
+    pub post_start_wait_secs: u64,
 }
 
 /// skiff's directories: configuration, state (logs, journals) and cache.

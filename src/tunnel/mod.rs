@@ -6,6 +6,7 @@
 pub mod hostkeys;
 pub mod probe;
 pub mod registry;
+pub mod remote;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
@@ -219,14 +220,14 @@ impl Tunnel {
 }
 
 /// A problem from resolving or connecting: worth a retry, or not.
-enum Attempt {
+pub(crate) enum Attempt {
     Transient(String),
     Fatal(String),
     Stopped(InstanceState),
 }
 
 /// The endpoint of the target as AWS sees it now.
-async fn resolve(
+pub(crate) async fn resolve(
     session: &Session,
     target: &TunnelTarget,
     settings: &TunnelSettings,

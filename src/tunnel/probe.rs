@@ -44,3 +44,11 @@ pub async fn http(port: u16) -> bool {
 pub fn port_is_free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
+
+/// Whether `host`:`port` accepts TCP connections.
+pub async fn tcp_host(host: &str, port: u16) -> bool {
+    matches!(
+        tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect((host, port))).await,
+        Ok(Ok(_))
+    )
+}
