@@ -12,5 +12,6 @@ pub mod render;
 pub mod sandbox;
 pub mod spark;
 pub mod state;
+pub mod transfer;
 pub mod tui;
 pub mod tunnel;

@@ -68,6 +68,10 @@ pub enum Command {
     Up(UpArgs),
     /// The evening routine: close skiff's tunnels to the target, stop (or pause) it.
     Down(DownArgs),
+    /// Copy files or folders to or from S3 (one side is s3://bucket/key-or-prefix).
+    Cp(CpArgs),
+    /// Make a bucket.
+    Mb(MbArgs),
     /// Start a local AWS emulator with a sample R&D account and open the UI on it.
     Sandbox(SandboxArgs),
     /// Render each main view from fixed demo data to SVG files (for screenshots/).
@@ -159,6 +163,35 @@ pub struct DownArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CpArgs {
+    /// Sources, then the destination; exactly one side is s3://bucket/key-or-prefix.
+    #[arg(required = true, num_args = 2.., value_name = "SRC... DST")]
+    pub paths: Vec<String>,
+    /// Copy folders (upload) or prefixes (download) with everything below them.
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
+    /// Parts (or ranges) in flight at once (default: transfer.concurrency).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Part size, e.g. 8MiB (grown so a file never needs more than 10,000 parts).
+    #[arg(long, value_name = "SIZE")]
+    pub part_size: Option<bytesize::ByteSize>,
+    /// Skip files already on S3 with the same size and ETag.
+    #[arg(long)]
+    pub skip_identical: bool,
+    /// One JSON document with every file's result.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MbArgs {
+    /// s3://name
+    #[arg(value_name = "s3://NAME")]
+    pub bucket: String,
+}
+
+#[derive(Debug, Args)]
 pub struct CostArgs {
     /// Group by `resource`, `cluster` or `tag:KEY` (e.g. tag:Project).
     #[arg(
@@ -223,9 +256,12 @@ pub enum LsWhat {
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
-    /// What to list.
-    #[arg(value_enum, default_value_t = LsWhat::All)]
-    pub what: LsWhat,
+    /// What to list: instances, clusters, buckets, all — or s3://bucket/prefix/.
+    #[arg(
+        default_value = "all",
+        value_name = "instances|clusters|buckets|all|s3://BUCKET/PREFIX"
+    )]
+    pub what: String,
     /// One JSON document instead of a table.
     #[arg(long)]
     pub json: bool,

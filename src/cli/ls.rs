@@ -9,6 +9,19 @@ use crate::cloud::inventory::{Inventory, Wanted};
 use crate::model::{Bucket, Instance};
 use crate::render::{self, Column, Row};
 
+/// The kinds named by `ls WHAT` (an s3:// URI is handled elsewhere).
+pub fn parse_what(text: &str) -> Result<LsWhat, String> {
+    match text {
+        "all" => Ok(LsWhat::All),
+        "instances" => Ok(LsWhat::Instances),
+        "clusters" => Ok(LsWhat::Clusters),
+        "buckets" => Ok(LsWhat::Buckets),
+        other => Err(format!(
+            "`{other}`: list instances, clusters, buckets, all, or s3://bucket/prefix/"
+        )),
+    }
+}
+
 pub fn wanted(what: LsWhat) -> Wanted {
     match what {
         LsWhat::All => Wanted::ALL,

@@ -5,6 +5,7 @@ pub mod args;
 pub mod cost;
 pub mod lifecycle;
 pub mod ls;
+pub mod s3;
 pub mod tunnel;
 
 use std::process::ExitCode;
@@ -91,6 +92,22 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             let ctx = lifecycle_context(&cli.global, config, dirs).await?;
             tunnel::down(&ctx, &a).await
         }
+        Some(Command::Cp(a)) => {
+            let session = Session::connect(&session_options(&cli.global, &config)).await?;
+            if read_only(&cli.global, &config, &session)
+                && a.paths.last().is_some_and(|d| d.starts_with("s3"))
+            {
+                anyhow::bail!(
+                    "read-only mode: skiff does not upload (started with --read-only or read_only = true)"
+                );
+            }
+            s3::cp(&session, &config, &dirs, &a).await
+        }
+        Some(Command::Mb(a)) => {
+            let session = Session::connect(&session_options(&cli.global, &config)).await?;
+            let ro = read_only(&cli.global, &config, &session);
+            s3::mb(&session, ro, &a).await
+        }
         Some(Command::Cost(args)) => {
             let session = Session::connect(&session_options(&cli.global, &config)).await?;
             cost::run(&session, &config, &dirs, &args).await
@@ -160,7 +177,10 @@ async fn verb(
 
 async fn ls(global: &GlobalArgs, config: &Config, args: &LsArgs) -> anyhow::Result<ExitCode> {
     let session = Session::connect(&session_options(global, config)).await?;
-    let wanted = ls::wanted(args.what);
+    if let Some(uri) = crate::transfer::plan::S3Uri::parse(&args.what) {
+        return s3::ls(&session, &uri, args.json).await;
+    }
+    let wanted = ls::wanted(ls::parse_what(&args.what).map_err(anyhow::Error::msg)?);
     let now = chrono::Utc::now();
     let (inv, errors) =
         inventory::fetch_all(&session, wanted, &inventory_options(config), now).await;

@@ -8,7 +8,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// A failed AWS call: which service and region, and what went wrong in words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{service} {region}: {message}")]
+#[error("{service}{}{region}: {message}", if region.is_empty() { "" } else { " " })]
 pub struct CloudError {
     pub service: &'static str,
     pub region: String,

@@ -29,6 +29,7 @@ pub struct Config {
     pub costs: Costs,
     pub budget: Budget,
     pub reminders: Reminders,
+    pub transfer: Transfer,
     pub tunnel: Tunnel,
     pub profiles: std::collections::BTreeMap<String, ProfileSettings>,
     pub keys: Keymap,
@@ -45,6 +46,14 @@ pub struct Lifecycle {
 #[serde(deny_unknown_fields)]
 pub struct Emr {
     pub pause_core_count: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    pub multipart_threshold: bytesize::ByteSize,
+    pub part_size: bytesize::ByteSize,
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -1,0 +1,450 @@
+//! S3 transfers against moto: byte-identical round trips (read back with a
+//! plain GetObject, since moto never verifies checksums), cancel, a resumed
+//! kill -9, and bad input.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the failure
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use skiff::transfer::plan::MIB;
+use skiff::transfer::{Progress, TransferError, TransferOptions, download_object, upload_file};
+
+/// Deterministic pseudo-random bytes (a simple LCG: content, not security).
+fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as u8
+        })
+        .collect()
+}
+
+async fn read_back(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("get");
+    out.body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes()
+        .to_vec()
+}
+
+fn opts() -> TransferOptions {
+    TransferOptions {
+        multipart_threshold: 8 * MIB,
+        part_size: 5 * MIB,
+        concurrency: 4,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn round_trips_are_byte_identical_at_the_part_edges() {
+    let (_moto, session) = common::empty().await;
+    let s3 = session.s3("us-east-1");
+    s3.create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .expect("bucket");
+    let dir = tempfile::tempdir().expect("dir");
+    let five = usize::try_from(5 * MIB).expect("size");
+    for (n, len) in [
+        0,
+        1,
+        five - 1,
+        five,
+        17 * usize::try_from(MIB).expect("size"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let bytes = data(len, n as u64);
+        let file = dir.path().join(format!("f{n}"));
+        std::fs::write(&file, &bytes).expect("write");
+        let key = format!("edge/{len}.bin");
+        let progress = Arc::new(Progress::default());
+        let up = upload_file(
+            &s3,
+            &file,
+            "data",
+            &key,
+            &opts(),
+            &dir.path().join("journal"),
+            &progress,
+        )
+        .await
+        .expect("upload");
+        assert_eq!(up.size, len as u64);
+        assert_eq!(
+            up.parts,
+            if len > usize::try_from(8 * MIB).expect("size") {
+                4
+            } else {
+                1
+            },
+            "{len}: 17 MiB in 5 MiB parts"
+        );
+        assert_eq!(
+            read_back(&s3, "data", &key).await,
+            bytes,
+            "{len} bytes read back"
+        );
+        let back = dir.path().join(format!("back{n}"));
+        let size = download_object(
+            &s3,
+            "data",
+            &key,
+            &back,
+            &opts(),
+            &Arc::new(Progress::default()),
+        )
+        .await
+        .expect("download");
+        assert_eq!(size, len as u64);
+        assert_eq!(
+            std::fs::read(&back).expect("read"),
+            bytes,
+            "{len} bytes downloaded"
+        );
+    }
+}
+
+fn skiff(endpoint: &str, home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("skiff").expect("binary");
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(common::cli_env(endpoint, home))
+        .args(["--region", "us-east-1"]);
+    cmd
+}
+
+fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(root).expect("rel").to_path_buf(),
+                    std::fs::read(&p).expect("read"),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_tree_with_spaces_and_non_ascii_names_round_trips() {
+    let (moto, session) = common::empty().await;
+    session
+        .s3("us-east-1")
+        .create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .expect("bucket");
+    let home = tempfile::tempdir().expect("home");
+    let src = home.path().join("dataset");
+    for (rel, len) in [
+        ("a.csv", 10),
+        ("sub dir/b c.txt", 2000),
+        (
+            "sub dir/deeper/ünïcødé 数据.bin",
+            9 * usize::try_from(MIB).expect("size"),
+        ),
+        ("empty.txt", 0),
+    ] {
+        let p = src.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, data(len, rel.len() as u64)).expect("write");
+    }
+    let up = skiff(&moto.endpoint(), home.path())
+        .args(["cp", "-r"])
+        .arg(&src)
+        .args(["s3://data/in/", "--part-size", "5MiB"])
+        .output()
+        .expect("cp up");
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let listed = skiff(&moto.endpoint(), home.path())
+        .args(["ls", "s3://data/in/dataset/sub dir/", "--json"])
+        .output()
+        .expect("ls");
+    let doc: Value = serde_json::from_slice(&listed.stdout).expect("json");
+    assert_eq!(doc["folders"][0], "in/dataset/sub dir/deeper/");
+    assert_eq!(doc["objects"][0]["key"], "in/dataset/sub dir/b c.txt");
+
+    let dst = home.path().join("back");
+    let down = skiff(&moto.endpoint(), home.path())
+        .args(["cp", "-r", "s3://data/in/dataset/"])
+        .arg(&dst)
+        .output()
+        .expect("cp down");
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert_eq!(tree(&dst), tree(&src));
+
+    // Again with --skip-identical: nothing is sent.
+    let again = skiff(&moto.endpoint(), home.path())
+        .args(["cp", "-r"])
+        .arg(&src)
+        .args([
+            "s3://data/in/",
+            "--part-size",
+            "5MiB",
+            "--skip-identical",
+            "--json",
+        ])
+        .output()
+        .expect("again");
+    let doc: Value = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(doc["bytes_sent"], 0, "{doc}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_upload_leaves_no_multipart_upload_behind() {
+    let (_moto, session) = common::empty().await;
+    let s3 = session.s3("us-east-1");
+    s3.create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .expect("bucket");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("big");
+    std::fs::write(&file, data(60 * usize::try_from(MIB).expect("size"), 7)).expect("write");
+    let progress = Arc::new(Progress::default());
+    let opts = TransferOptions {
+        multipart_threshold: 8 * MIB,
+        part_size: 5 * MIB,
+        concurrency: 1,
+    };
+    let task = {
+        let (s3, file, progress, journal) = (
+            s3.clone(),
+            file.clone(),
+            progress.clone(),
+            dir.path().join("journal"),
+        );
+        tokio::spawn(async move {
+            upload_file(&s3, &file, "data", "big", &opts, &journal, &progress).await
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while progress.done.load(std::sync::atomic::Ordering::SeqCst) < 5 * MIB {
+        assert!(Instant::now() < deadline, "no part was sent");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    progress.cancel();
+    let result = task.await.expect("join");
+    assert!(
+        matches!(result, Err(TransferError::Cancelled(_))),
+        "{result:?}"
+    );
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket("data")
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        uploads.uploads().is_empty(),
+        "aborted: {:?}",
+        uploads.uploads()
+    );
+    assert!(
+        std::fs::read_dir(dir.path().join("journal"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 0,
+        "journal removed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_killed_mid_way_resumes_and_ends_byte_identical() {
+    let (moto, session) = common::empty().await;
+    let s3 = session.s3("us-east-1");
+    s3.create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .expect("bucket");
+    let home = tempfile::tempdir().expect("home");
+    let file = home.path().join("big.bin");
+    let bytes = data(60 * usize::try_from(MIB).expect("size"), 11);
+    std::fs::write(&file, &bytes).expect("write");
+    let journal_dir = home.path().join("state/uploads");
+
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("skiff"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(common::cli_env(&moto.endpoint(), home.path()))
+        .args(["--region", "us-east-1", "cp"])
+        .arg(&file)
+        .args([
+            "s3://data/big.bin",
+            "--part-size",
+            "5MiB",
+            "--concurrency",
+            "1",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("cp");
+    // Kill -9 once the journal records at least two parts.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let parts = std::fs::read_dir(&journal_dir)
+            .ok()
+            .and_then(|mut d| {
+                d.find_map(|e| {
+                    e.ok()
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                })
+            })
+            .and_then(|e| std::fs::read(e.path()).ok())
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .map_or(0, |j| j["parts"].as_object().map_or(0, |p| p.len()));
+        if parts >= 2 {
+            break;
+        }
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the upload finished before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "no parts journaled");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+
+    let out = skiff(&moto.endpoint(), home.path())
+        .arg("cp")
+        .arg(&file)
+        .args(["s3://data/big.bin", "--part-size", "5MiB", "--json"])
+        .output()
+        .expect("resume");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let sent = doc["bytes_sent"].as_u64().expect("sent");
+    let resumed = doc["bytes_resumed"].as_u64().expect("resumed");
+    assert!(resumed >= 10 * MIB, "{doc}");
+    assert!(
+        sent < bytes.len() as u64,
+        "sent {sent} of {}: fewer bytes than a fresh upload",
+        bytes.len()
+    );
+    assert_eq!(sent + resumed, bytes.len() as u64);
+    assert_eq!(read_back(&s3, "data", "big.bin").await, bytes);
+    assert!(
+        s3.list_multipart_uploads()
+            .bucket("data")
+            .send()
+            .await
+            .expect("list")
+            .uploads()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gives_a_clear_message_and_exit_code() {
+    let (moto, session) = common::empty().await;
+    let s3 = session.s3("us-east-1");
+    s3.create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .expect("bucket");
+    s3.put_object()
+        .bucket("data")
+        .key("evil/../../escaped.txt")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .expect("evil key");
+    s3.put_object()
+        .bucket("data")
+        .key("evil/fine.txt")
+        .body(b"ok".to_vec().into())
+        .send()
+        .await
+        .expect("fine key");
+    let home = tempfile::tempdir().expect("home");
+    let e = moto.endpoint();
+    let fail = |args: &[&str]| {
+        let out = skiff(&e, home.path()).args(args).output().expect("run");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = fail(&["cp", "/nonexistent/data.csv", "s3://data/x"]);
+    assert!(
+        err.contains("/nonexistent/data.csv: No such file or directory"),
+        "{err}"
+    );
+    let local = home.path().join("f.txt");
+    std::fs::write(&local, "hi").expect("write");
+    let local = local.display().to_string();
+    let err = fail(&["cp", &local, "s3://no-such-bucket/x"]);
+    assert!(err.contains("NoSuchBucket"), "{err}");
+    let err = fail(&["mb", "s3://Not_Valid"]);
+    assert!(
+        err.contains("is not a valid bucket name: use only lowercase"),
+        "{err}"
+    );
+    let err = fail(&["cp", &local, "s3://x/y"]);
+    assert!(err.contains("3 to 63 characters"), "{err}");
+    let out_dir = home.path().join("out");
+    let err = fail(&[
+        "cp",
+        "-r",
+        "s3://data/evil/",
+        &out_dir.display().to_string(),
+    ]);
+    assert!(
+        err.contains("refusing key `evil/../../escaped.txt`: it would be written outside"),
+        "{err}"
+    );
+    assert!(
+        out_dir.join("fine.txt").is_file(),
+        "the safe key still arrives"
+    );
+    assert!(
+        !home.path().join("escaped.txt").exists()
+            && !out_dir.parent().expect("p").join("escaped.txt").exists()
+    );
+}
