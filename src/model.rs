@@ -316,3 +316,14 @@ pub struct EmrConfiguration {
     pub properties: BTreeMap<String, String>,
     pub configurations: Vec<EmrConfiguration>,
 }
+
+/// An S3 object or folder (common prefix) in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectEntry {
+    /// The full key (for a folder: the prefix, ending in `/`).
+    pub key: String,
+    pub folder: bool,
+    pub size: u64,
+    pub last_modified: Option<DateTime<Utc>>,
+    pub storage_class: Option<String>,
+}

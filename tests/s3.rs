@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use futures::StreamExt;
 use serde_json::Value;
 use skiff::transfer::plan::MIB;
 use skiff::transfer::{Progress, TransferError, TransferOptions, download_object, upload_file};
@@ -447,4 +448,144 @@ async fn bad_input_gives_a_clear_message_and_exit_code() {
         !home.path().join("escaped.txt").exists()
             && !out_dir.parent().expect("p").join("escaped.txt").exists()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use skiff::tui::app::{App, Mode, ViewKind};
+    let sb = common::seeded().await;
+    let s3 = sb.session.s3("us-east-1");
+    // A folder with more keys than one page (1,000).
+    let puts = (0..2500).map(|n| {
+        let s3 = s3.clone();
+        async move {
+            s3.put_object()
+                .bucket("rnd-datasets")
+                .key(format!("many/obj-{n:05}.txt"))
+                .body(b"x".to_vec().into())
+                .send()
+                .await
+                .expect("put")
+        }
+    });
+    futures::stream::iter(puts)
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await;
+    let home = tempfile::tempdir().expect("home");
+    let mut config = skiff::config::Config::defaults();
+    config.transfer.download_dir = home.path().join("downloads").display().to_string();
+    let dirs = skiff::config::Dirs {
+        config: home.path().join("c"),
+        state: home.path().join("s"),
+        cache: home.path().join("k"),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut app = App::new(
+        config,
+        dirs,
+        skiff::tui::theme::Theme::dark(),
+        skiff::sandbox::sandbox_options(&sb.moto.endpoint()),
+        Some(tx),
+    );
+    app.connect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.inventory.buckets.is_empty() || app.busy() {
+        assert!(Instant::now() < deadline, "inventory");
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            app.on_msg(m);
+        }
+    }
+    let key = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::from(code));
+    let typed = |app: &mut App, text: &str| {
+        text.chars()
+            .for_each(|c| app.on_key(KeyEvent::from(KeyCode::Char(c))))
+    };
+    typed(&mut app, "3/datasets");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter); // open the bucket
+    assert_eq!(app.view, ViewKind::Objects);
+    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    let names: Vec<String> = app.rows().iter().map(|r| r.cells[0].text.clone()).collect();
+    assert!(
+        names.contains(&"raw/".to_string())
+            && names.contains(&"many/".to_string())
+            && names.contains(&"README.md".to_string()),
+        "{names:?}"
+    );
+
+    // Into many/: the first page shows at once; scrolling to the end loads the rest.
+    typed(&mut app, "/many");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc); // clears the filter
+    let many = app
+        .rows()
+        .iter()
+        .position(|r| r.id == "many/")
+        .expect("many/");
+    for _ in 0..many {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.breadcrumb(), "s3://rnd-datasets/many/");
+    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert_eq!(app.browser.entries.len(), 1000, "one page first");
+    for _ in 0..3 {
+        key(&mut app, KeyCode::End);
+        app.on_tick();
+        assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    }
+    assert_eq!(app.browser.entries.len(), 2500, "all pages after scrolling");
+
+    // Upload a folder here, then download one of its files.
+    let src = home.path().join("run 42");
+    std::fs::create_dir_all(&src).expect("dir");
+    std::fs::write(src.join("result.csv"), "a,b\n1,2\n").expect("file");
+    key(&mut app, KeyCode::Char('U'));
+    assert_eq!((app.mode, app.input.as_str()), (Mode::Command, "upload "));
+    typed(&mut app, &src.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    let body = s3
+        .get_object()
+        .bucket("rnd-datasets")
+        .key("many/run 42/result.csv")
+        .send()
+        .await
+        .expect("uploaded");
+    assert_eq!(
+        body.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        b"a,b\n1,2\n"
+    );
+
+    key(&mut app, KeyCode::Esc); // up to the bucket root
+    assert_eq!(app.breadcrumb(), "s3://rnd-datasets/");
+    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    typed(&mut app, "/README");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('D'));
+    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    let got = std::fs::read(home.path().join("downloads/README.md")).expect("downloaded");
+    assert_eq!(got.len(), 900);
+
+    typed(&mut app, "6");
+    assert_eq!(app.view, ViewKind::Transfers);
+    let rows = app.rows();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter().all(|r| r.cells[1].text.ends_with("100%")),
+        "{:?}",
+        rows.iter()
+            .map(|r| r.cells[1].text.clone())
+            .collect::<Vec<_>>()
+    );
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, ViewKind::Buckets);
 }

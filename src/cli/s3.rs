@@ -48,7 +48,7 @@ fn options(config: &Config, args: &CpArgs) -> TransferOptions {
 }
 
 /// Every file below `root` (folders walked depth-first, sorted).
-fn walk(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub fn walk(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {

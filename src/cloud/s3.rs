@@ -55,3 +55,54 @@ async fn bucket_region(client: &aws_sdk_s3::Client, name: &str) -> Option<String
         Some(other) => other.to_string(),
     })
 }
+
+/// One page of a listing below `prefix`: folders and objects, and the token
+/// of the next page if there is one.
+pub async fn list_page(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    token: Option<String>,
+    max_keys: i32,
+) -> Result<(Vec<crate::model::ObjectEntry>, Option<String>), CloudError> {
+    let out = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .delimiter("/")
+        .max_keys(max_keys)
+        .set_continuation_token(token)
+        .send()
+        .await
+        .map_err(|e| CloudError::from_sdk(SERVICE, bucket, &e))?;
+    let mut entries: Vec<crate::model::ObjectEntry> = out
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .map(|p| crate::model::ObjectEntry {
+            key: p.to_string(),
+            folder: true,
+            size: 0,
+            last_modified: None,
+            storage_class: None,
+        })
+        .collect();
+    entries.extend(
+        out.contents()
+            .iter()
+            .filter(|o| o.key() != Some(prefix))
+            .map(|o| crate::model::ObjectEntry {
+                key: o.key().unwrap_or_default().to_string(),
+                folder: false,
+                size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                last_modified: o.last_modified().and_then(to_utc),
+                storage_class: o.storage_class().map(|c| c.as_str().to_string()),
+            }),
+    );
+    let next = if out.is_truncated() == Some(true) {
+        out.next_continuation_token().map(str::to_string)
+    } else {
+        None
+    };
+    Ok((entries, next))
+}

@@ -54,6 +54,7 @@ pub struct Transfer {
     pub multipart_threshold: bytesize::ByteSize,
     pub part_size: bytesize::ByteSize,
     pub concurrency: usize,
+    pub download_dir: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -10,6 +10,7 @@ pub mod costs;
 pub mod details;
 pub mod format;
 pub mod instances;
+pub mod objects;
 pub mod tunnels;
 
 use std::cmp::Ordering;

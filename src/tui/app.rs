@@ -19,7 +19,7 @@ use crate::cloud::{CloudError, Session, SessionOptions};
 use crate::config::{Action, Config, Dirs, KeyName, KeySpec, StartView};
 use crate::render::{self, Row};
 
-/// The three resource views.
+/// The views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ViewKind {
     Instances,
@@ -27,15 +27,31 @@ pub enum ViewKind {
     Buckets,
     Costs,
     Tunnels,
+    Transfers,
+    /// A bucket opened as a file browser (reached from Buckets, not a tab).
+    Objects,
 }
 
 impl ViewKind {
-    pub const ALL: [Self; 5] = [
+    /// The views with a tab (and a number key), in order.
+    pub const ALL: [Self; 6] = [
         Self::Instances,
         Self::Clusters,
         Self::Buckets,
         Self::Costs,
         Self::Tunnels,
+        Self::Transfers,
+    ];
+    /// Every view, for per-view state.
+    pub const COUNT: usize = 7;
+    pub const EVERY: [Self; Self::COUNT] = [
+        Self::Instances,
+        Self::Clusters,
+        Self::Buckets,
+        Self::Costs,
+        Self::Tunnels,
+        Self::Transfers,
+        Self::Objects,
     ];
 
     pub fn title(self) -> &'static str {
@@ -45,6 +61,8 @@ impl ViewKind {
             Self::Buckets => "Buckets",
             Self::Costs => "Costs",
             Self::Tunnels => "Tunnels",
+            Self::Transfers => "Transfers",
+            Self::Objects => "Objects",
         }
     }
 
@@ -55,6 +73,8 @@ impl ViewKind {
             Self::Buckets => 2,
             Self::Costs => 3,
             Self::Tunnels => 4,
+            Self::Transfers => 5,
+            Self::Objects => 6,
         }
     }
 
@@ -65,6 +85,8 @@ impl ViewKind {
             Self::Buckets => render::buckets::COLUMNS,
             Self::Costs => render::costs::COLUMNS,
             Self::Tunnels => render::tunnels::COLUMNS,
+            Self::Transfers => super::s3::TRANSFER_COLUMNS,
+            Self::Objects => render::objects::COLUMNS,
         }
     }
 }
@@ -139,6 +161,17 @@ pub enum Msg {
     /// A lifecycle step happened (not tied to a generation: the change is real).
     LifecycleProgress(crate::cloud::execute::Progress),
     LifecycleDone(Arc<crate::cloud::execute::Report>),
+    /// A page of a bucket listing.
+    Objects {
+        generation: u64,
+        result: Result<(Vec<crate::model::ObjectEntry>, Option<String>), CloudError>,
+    },
+    TransferDone {
+        id: u32,
+        result: Result<String, String>,
+    },
+    /// A one-off action finished (e.g. a bucket was made): tell the user.
+    Outcome(Result<String, String>),
 }
 
 /// Selection, sort and filter of one view.
@@ -195,7 +228,10 @@ pub struct App {
     pub last_refresh: Option<DateTime<Utc>>,
     next_refresh: Option<Instant>,
     pub view: ViewKind,
-    pub views: [ViewState; 5],
+    pub views: [ViewState; ViewKind::COUNT],
+    pub browser: super::s3::Browser,
+    pub transfers: Vec<super::s3::Transfer>,
+    pub transfer_seq: u32,
     pub tunnels: super::tunnels::Tunnels,
     pub tunnel_dialog: Option<super::tunnels::TunnelDialog>,
     /// (tunnel row id, the refusal with the fingerprint) to ask about.
@@ -265,11 +301,12 @@ impl App {
             next_refresh: None,
             view,
             // Sorted by name until the user picks another column.
+            // Sorted by name until the user picks another column; a bucket
+            // keeps S3's order (folders first, then keys).
             views: std::array::from_fn(|i| ViewState {
-                sort: ViewKind::ALL[i]
-                    .columns()
-                    .iter()
-                    .position(|c| c.title == "NAME")
+                sort: Some(ViewKind::EVERY[i])
+                    .filter(|v| *v != ViewKind::Objects)
+                    .and_then(|v| v.columns().iter().position(|c| c.title == "NAME"))
                     .map(|col| (col, false)),
                 ..ViewState::default()
             }),
@@ -295,6 +332,9 @@ impl App {
             breakdown: render::costs::Breakdown::default(),
             reminded: Default::default(),
             tunnels: Default::default(),
+            browser: Default::default(),
+            transfers: Vec::new(),
+            transfer_seq: 0,
             tunnel_dialog: None,
             hostkey_prompt: None,
         };
@@ -418,6 +458,8 @@ impl App {
                 rows
             }
             ViewKind::Buckets => inv.buckets.iter().map(render::buckets::row).collect(),
+            ViewKind::Objects => self.object_rows(),
+            ViewKind::Transfers => self.transfers.iter().map(super::s3::transfer_row).collect(),
             ViewKind::Tunnels => {
                 let now = Instant::now();
                 self.tunnels
@@ -536,6 +578,48 @@ impl App {
             ViewKind::Buckets => {
                 let b = inv.buckets.iter().find(|b| b.name == row.id)?;
                 Some((format!("Bucket {}", b.name), render::details::bucket(b)))
+            }
+            ViewKind::Objects => {
+                let e = self.browser.entries.iter().find(|e| e.key == row.id)?;
+                let uri = format!("s3://{}/{}", self.browser.bucket, e.key);
+                let lines = vec![
+                    ("Key".to_string(), e.key.clone()),
+                    (
+                        "Size".to_string(),
+                        format!("{} ({} bytes)", bytesize::ByteSize(e.size), e.size),
+                    ),
+                    (
+                        "Modified".to_string(),
+                        e.last_modified
+                            .map_or("-".into(), render::format::timestamp),
+                    ),
+                    (
+                        "Storage class".to_string(),
+                        e.storage_class.clone().unwrap_or_else(|| "-".into()),
+                    ),
+                    ("URI".to_string(), uri.clone()),
+                    (
+                        "Spark (s3a)".to_string(),
+                        uri.replacen("s3://", "s3a://", 1),
+                    ),
+                ];
+                Some((format!("Object {}", e.key), lines))
+            }
+            ViewKind::Transfers => {
+                let t = self.transfers.iter().find(|t| t.id.to_string() == row.id)?;
+                let state = match &t.state {
+                    super::s3::JobState::Running => "running".to_string(),
+                    super::s3::JobState::Done(w) => w.clone(),
+                    super::s3::JobState::Failed(w) => format!("failed: {w}"),
+                    super::s3::JobState::Cancelled => "cancelled".into(),
+                };
+                Some((
+                    "Transfer".to_string(),
+                    vec![
+                        ("What".to_string(), t.label()),
+                        ("State".to_string(), state),
+                    ],
+                ))
             }
             ViewKind::Tunnels => {
                 let t = self.tunnels.get(&row.id)?.tunnel.current();
@@ -726,6 +810,13 @@ impl App {
                 }
             }
             Msg::LifecycleProgress(p) => self.on_lifecycle_progress(p),
+            Msg::Objects { generation, result } => self.on_objects(generation, result),
+            Msg::TransferDone { id, result } => self.on_transfer_done(id, result),
+            Msg::Outcome(Ok(what)) => {
+                self.notify(Level::Info, what);
+                self.refresh();
+            }
+            Msg::Outcome(Err(why)) => self.notify(Level::Error, why),
             Msg::LifecycleDone(report) => self.on_lifecycle_done(&report),
             stale => tracing::debug!("dropped a stale answer: {stale:?}"),
         }
@@ -736,6 +827,7 @@ impl App {
         self.spinner = self.spinner.wrapping_add(1);
         self.settle_transitions();
         self.watch_tunnels();
+        self.prefetch_objects();
         // Costs tick live: today's figure grows every second.
         if self
             .costs_at
@@ -805,7 +897,10 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) {
-        if self.on_tunnel_action(action) || self.on_lifecycle_key(action) {
+        if self.on_s3_action(action)
+            || self.on_tunnel_action(action)
+            || self.on_lifecycle_key(action)
+        {
             return;
         }
         match action {
@@ -873,6 +968,8 @@ impl App {
             }
             Action::Costs => self.switch_view(ViewKind::Costs),
             Action::Tunnels => self.switch_view(ViewKind::Tunnels),
+            Action::Transfers => self.switch_view(ViewKind::Transfers),
+            Action::Download | Action::Upload => {}
             Action::Tunnel | Action::OpenUrl | Action::CopyUrl | Action::RestartTunnel => {}
             Action::Breakdown => {
                 self.breakdown = self.breakdown.next();
@@ -893,7 +990,66 @@ impl App {
         }
     }
 
-    fn switch_view(&mut self, view: ViewKind) {
+    /// The state of any view (not only the current one).
+    pub(super) fn views_for(&mut self, view: ViewKind) -> &mut ViewState {
+        &mut self.views[view.index()]
+    }
+
+    /// S3 keys: Enter and Esc in the browser, download, upload, copy URI,
+    /// cancel and retry of transfers. True if handled.
+    fn on_s3_action(&mut self, action: Action) -> bool {
+        match (self.view, action) {
+            (ViewKind::Buckets, Action::Details) => {
+                if let Some(row) = self.selected_row() {
+                    self.browse(&row.id, "");
+                }
+                true
+            }
+            (ViewKind::Objects, Action::Details) => self.enter_object(),
+            (ViewKind::Objects, Action::Back) if self.view_state().filter.is_empty() => {
+                self.leave_objects();
+                true
+            }
+            (ViewKind::Objects, Action::Download) => {
+                self.download_selected();
+                true
+            }
+            (ViewKind::Objects | ViewKind::Buckets, Action::Upload) => {
+                self.mode = Mode::Command;
+                self.input = "upload ".into();
+                true
+            }
+            (ViewKind::Objects, Action::CopyUrl) => {
+                if let Some(row) = self.selected_row() {
+                    let uri = format!("s3://{}/{}", self.browser.bucket, row.id);
+                    super::tunnels::copy_osc52(&uri);
+                    self.notify(
+                        Level::Info,
+                        format!(
+                            "copied {uri} (Spark: {})",
+                            uri.replacen("s3://", "s3a://", 1)
+                        ),
+                    );
+                }
+                true
+            }
+            (ViewKind::Transfers, Action::Stop) => {
+                if let Some(id) = self.selected_row().and_then(|r| r.id.parse().ok()) {
+                    self.cancel_transfer(id);
+                }
+                true
+            }
+            (ViewKind::Transfers, Action::RestartTunnel) => {
+                if let Some(id) = self.selected_row().and_then(|r| r.id.parse().ok()) {
+                    self.retry_transfer(id);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn switch_view(&mut self, view: ViewKind) {
         self.view = view;
         self.mode = Mode::Normal;
     }
@@ -977,7 +1133,49 @@ impl App {
                 self.session_opts.all_regions = true;
                 self.switch_session("all enabled regions".to_string());
             }
+            Ok(Command::Upload(path)) => self.upload_path(&path),
+            Ok(Command::MakeBucket(name)) => self.make_bucket(name),
         }
+    }
+
+    /// `:mb NAME`: checked before any call, refused in read-only mode.
+    fn make_bucket(&mut self, name: String) {
+        if let Err(e) = crate::transfer::plan::check_bucket_name(&name) {
+            return self.notify(Level::Warning, e);
+        }
+        if self.read_only {
+            return self.notify(
+                Level::Warning,
+                format!("read-only mode: s3://{name} was not created"),
+            );
+        }
+        let Some(session) = self.session.clone() else {
+            return;
+        };
+        let region = session.home_region().to_string();
+        self.spawn(async move {
+            let mut req = session.s3(&region).create_bucket().bucket(&name);
+            if region != "us-east-1" {
+                req = req.create_bucket_configuration(
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                            region.as_str(),
+                        ))
+                        .build(),
+                );
+            }
+            let result = req
+                .send()
+                .await
+                .map(|_| format!("made s3://{name} in {region}"))
+                .map_err(|e| {
+                    format!(
+                        "s3://{name}: {}",
+                        CloudError::from_sdk("s3", &region, &e).message
+                    )
+                });
+            Msg::Outcome(result)
+        });
     }
 
     /// Drops everything from the old session and starts over: nothing old

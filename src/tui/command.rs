@@ -12,6 +12,8 @@ pub enum Command {
     Refresh,
     Help,
     Quit,
+    Upload(String),
+    MakeBucket(String),
 }
 
 /// Command words with what they take, for completion and help.
@@ -22,6 +24,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("region", "NAME[,NAME…] | all"),
     ("theme", "NAME"),
     ("refresh", ""),
+    ("upload", "PATH (into the bucket folder open)"),
+    ("mb", "NAME (make a bucket)"),
     ("help", ""),
     ("quit", ""),
     ("q", ""),
@@ -96,6 +100,16 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "refresh" | "r" => no_args(Command::Refresh),
         "help" | "h" => no_args(Command::Help),
         "q" | "quit" | "q!" | "exit" => no_args(Command::Quit),
+        "upload" | "put" => match rest.as_slice() {
+            [] => Err(":upload needs a path, e.g. :upload ~/data/run-42".into()),
+            words => Ok(Command::Upload(words.join(" "))),
+        },
+        "mb" => match rest.as_slice() {
+            [name] => Ok(Command::MakeBucket(
+                name.trim_start_matches("s3://").to_string(),
+            )),
+            _ => Err(":mb takes one bucket name".into()),
+        },
         "theme" => match rest.as_slice() {
             [name] => Ok(Command::Theme((*name).to_string())),
             _ => Err(":theme takes one name, e.g. :theme mono".into()),

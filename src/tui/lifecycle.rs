@@ -75,7 +75,7 @@ fn target_of(view: ViewKind, row_id: &str) -> Option<Target> {
         ViewKind::Costs => (!row_id.starts_with("group:")).then(|| Target::Instance {
             id: row_id.to_string(),
         }),
-        ViewKind::Tunnels => None,
+        ViewKind::Tunnels | ViewKind::Transfers | ViewKind::Objects => None,
     }
 }
 
@@ -388,7 +388,9 @@ impl App {
             let t = match view {
                 ViewKind::Instances | ViewKind::Costs => self.transitions.get(&row.id),
                 ViewKind::Clusters => self.cluster_transition(&row.id),
-                ViewKind::Buckets | ViewKind::Tunnels => None,
+                ViewKind::Buckets | ViewKind::Tunnels | ViewKind::Transfers | ViewKind::Objects => {
+                    None
+                }
             };
             if let Some(t) = t {
                 let secs = t.since.elapsed().as_secs();

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod command;
 pub mod lifecycle;
+pub mod s3;
 pub mod screens;
 pub mod theme;
 pub mod tunnels;

@@ -37,6 +37,15 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     } else {
         body
     };
+    // The Transfers view ends with a gauge of all bytes together.
+    let body = if app.view == ViewKind::Transfers && !app.transfers.is_empty() && body.height > 2 {
+        let [table, gauge] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);
+        draw_total_gauge(frame, app, gauge);
+        table
+    } else {
+        body
+    };
     draw_table(frame, app, body);
     draw_footer(frame, app, footer);
     match app.mode {
@@ -120,6 +129,8 @@ fn count(app: &App, view: ViewKind) -> usize {
         ViewKind::Buckets => inv.buckets.len(),
         ViewKind::Costs => inv.instances.len(),
         ViewKind::Tunnels => app.tunnels.list.len(),
+        ViewKind::Transfers => app.transfers.len(),
+        ViewKind::Objects => app.browser.entries.len(),
     }
 }
 
@@ -139,7 +150,10 @@ fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             format!(" {} {title} ({}) ", i + 1, count(app, view))
         };
-        spans.push(Span::styled(text, t.tab(view == app.view)));
+        // A bucket being browsed belongs to the Buckets tab.
+        let active =
+            view == app.view || (view == ViewKind::Buckets && app.view == ViewKind::Objects);
+        spans.push(Span::styled(text, t.tab(active)));
         spans.push(Span::raw(if short { "" } else { " " }));
     }
     let state = app.view_state();
@@ -152,6 +166,17 @@ fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
     if app.view == ViewKind::Costs {
         let label = app.breakdown.label(&app.config.costs.tag_key);
         spans.push(Span::styled(format!(" {label} "), t.dim()));
+    }
+    if app.view == ViewKind::Objects {
+        let more = if app.browser.next_token.is_some() {
+            " (more…)"
+        } else {
+            ""
+        };
+        spans.push(Span::styled(
+            format!(" {}{more} ", app.breadcrumb()),
+            t.title(),
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -291,6 +316,15 @@ fn empty_message(app: &App) -> String {
         .as_ref()
         .map_or_else(String::new, |s| s.regions.join(", "));
     match app.view {
+        ViewKind::Objects if app.browser.loading => " Loading…".to_string(),
+        ViewKind::Objects => format!(
+            " {} is empty. U uploads into it; esc goes up.",
+            app.breadcrumb()
+        ),
+        ViewKind::Transfers => {
+            " No transfers yet: open a bucket (3, enter), then D downloads, U uploads.".to_string()
+        }
+        ViewKind::Tunnels => " No tunnels: select an instance or cluster and press t.".to_string(),
         ViewKind::Buckets => " No buckets in this account.".to_string(),
         v => format!(" No {} in {regions}.", v.title().to_lowercase()),
     }
@@ -432,6 +466,29 @@ fn draw_details(frame: &mut Frame, app: &mut App, area: Rect) {
         .collect();
     let max = popup(frame, app, area, title, lines);
     app.scroll = app.scroll.min(max);
+}
+
+fn draw_total_gauge(frame: &mut Frame, app: &App, area: Rect) {
+    use std::sync::atomic::Ordering;
+    let (mut done, mut total) = (0u64, 0u64);
+    for t in &app.transfers {
+        total += t.progress.total.load(Ordering::SeqCst);
+        done += t.progress.done.load(Ordering::SeqCst) + t.progress.resumed.load(Ordering::SeqCst);
+    }
+    let ratio = if total == 0 {
+        1.0
+    } else {
+        (done as f64 / total as f64).clamp(0.0, 1.0)
+    };
+    let gauge = ratatui::widgets::Gauge::default()
+        .gauge_style(app.theme.info())
+        .ratio(ratio)
+        .label(format!(
+            "all transfers: {} of {}",
+            bytesize::ByteSize(done),
+            bytesize::ByteSize(total)
+        ));
+    frame.render_widget(gauge, area);
 }
 
 fn draw_tunnel_dialog(frame: &mut Frame, app: &mut App, area: Rect) {
