@@ -5,6 +5,7 @@ pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod cost;
+pub mod creds;
 pub mod demo;
 pub mod lifecycle;
 pub mod model;

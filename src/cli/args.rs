@@ -68,6 +68,9 @@ pub enum Command {
     Up(UpArgs),
     /// The evening routine: close skiff's tunnels to the target, stop (or pause) it.
     Down(DownArgs),
+    /// Keep AWS keys in the OS keyring instead of ~/.aws/credentials.
+    #[command(subcommand)]
+    Creds(CredsCommand),
     /// Copy files or folders to or from S3 (one side is s3://bucket/key-or-prefix).
     Cp(CpArgs),
     /// Make a bucket.
@@ -160,6 +163,28 @@ pub struct DownArgs {
     /// Seconds to wait for the target to stop.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredsCommand {
+    /// Store a profile's access key in the keyring (asked for without echo).
+    Add {
+        /// The profile name (as for --profile and AWS_PROFILE).
+        profile: String,
+        /// Read the access key id and the secret from standard input, one per line.
+        #[arg(long)]
+        stdin: bool,
+        /// An MFA device ARN: skiff then asks for a code and uses session credentials.
+        #[arg(long, value_name = "ARN")]
+        mfa_serial: Option<String>,
+    },
+    /// List the profiles skiff keeps (key ids only, never secrets).
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a profile's key from the keyring.
+    Rm { profile: String },
 }
 
 #[derive(Debug, Args)]

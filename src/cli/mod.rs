@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod cost;
+pub mod creds;
 pub mod lifecycle;
 pub mod ls;
 pub mod s3;
@@ -45,7 +46,45 @@ pub fn session_options(global: &GlobalArgs, config: &Config) -> SessionOptions {
         operation_timeout: Duration::from_secs(config.aws.operation_timeout_secs),
         max_attempts: config.aws.max_attempts,
         static_credentials: None,
+        keyring: None,
     }
+}
+
+/// Adds the keyring provider (after the standard chain). `interactive`
+/// allows asking for an MFA code on the terminal.
+pub fn with_keyring(
+    mut opts: SessionOptions,
+    config: &Config,
+    dirs: &Dirs,
+    interactive: bool,
+) -> SessionOptions {
+    use std::io::IsTerminal;
+    let prompt: Option<crate::creds::provider::MfaPrompt> =
+        (interactive && std::io::stdin().is_terminal()).then(|| {
+            let p: crate::creds::provider::MfaPrompt = std::sync::Arc::new(|serial: &str| {
+                eprint!("MFA code for {serial}: ");
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .ok()
+                    .map(|_| line.trim().to_string())
+                    .filter(|c| !c.is_empty())
+            });
+            p
+        });
+    opts.keyring = Some(crate::creds::provider::KeyringSettings {
+        store: config.credentials.store.clone(),
+        timeout: Duration::from_secs(config.credentials.timeout_secs.max(1)),
+        state_dir: dirs.state.clone(),
+        endpoint_url: opts.endpoint_url.clone(),
+        region: opts
+            .regions
+            .first()
+            .cloned()
+            .unwrap_or_else(|| crate::cloud::FALLBACK_REGION.to_string()),
+        mfa_prompt: prompt,
+    });
+    opts
 }
 
 pub fn inventory_options(config: &Config) -> InventoryOptions {
@@ -63,7 +102,7 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
     let (config, _) = Config::load(cli.global.config.as_deref(), &dirs)?;
     match cli.command {
         None => {
-            let opts = session_options(&cli.global, &config);
+            let opts = with_keyring(session_options(&cli.global, &config), &config, &dirs, false);
             let profile = opts
                 .profile
                 .clone()
@@ -79,7 +118,7 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Ls(args)) => ls(&cli.global, &config, &args).await,
+        Some(Command::Ls(args)) => ls(&cli.global, &config, &dirs, &args).await,
         Some(Command::Tunnel(a)) => {
             let ctx = lifecycle_context(&cli.global, config, dirs).await?;
             tunnel::tunnel(&ctx, &a).await
@@ -92,8 +131,15 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             let ctx = lifecycle_context(&cli.global, config, dirs).await?;
             tunnel::down(&ctx, &a).await
         }
+        Some(Command::Creds(c)) => creds::run(&config, &dirs, &c).await,
         Some(Command::Cp(a)) => {
-            let session = Session::connect(&session_options(&cli.global, &config)).await?;
+            let session = Session::connect(&with_keyring(
+                session_options(&cli.global, &config),
+                &config,
+                &dirs,
+                true,
+            ))
+            .await?;
             if read_only(&cli.global, &config, &session)
                 && a.paths.last().is_some_and(|d| d.starts_with("s3"))
             {
@@ -104,12 +150,24 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             s3::cp(&session, &config, &dirs, &a).await
         }
         Some(Command::Mb(a)) => {
-            let session = Session::connect(&session_options(&cli.global, &config)).await?;
+            let session = Session::connect(&with_keyring(
+                session_options(&cli.global, &config),
+                &config,
+                &dirs,
+                true,
+            ))
+            .await?;
             let ro = read_only(&cli.global, &config, &session);
             s3::mb(&session, ro, &a).await
         }
         Some(Command::Cost(args)) => {
-            let session = Session::connect(&session_options(&cli.global, &config)).await?;
+            let session = Session::connect(&with_keyring(
+                session_options(&cli.global, &config),
+                &config,
+                &dirs,
+                true,
+            ))
+            .await?;
             cost::run(&session, &config, &dirs, &args).await
         }
         Some(Command::Start(a)) => verb(&cli.global, config, dirs, Verb::Start, &a).await,
@@ -154,7 +212,13 @@ async fn lifecycle_context(
     config: Config,
     dirs: Dirs,
 ) -> anyhow::Result<lifecycle::Context> {
-    let session = Session::connect(&session_options(global, &config)).await?;
+    let session = Session::connect(&with_keyring(
+        session_options(global, &config),
+        &config,
+        &dirs,
+        true,
+    ))
+    .await?;
     let read_only = read_only(global, &config, &session);
     Ok(lifecycle::Context {
         session,
@@ -175,8 +239,19 @@ async fn verb(
     lifecycle::run_verb(&ctx, verb, &args.targets, &args.run, None).await
 }
 
-async fn ls(global: &GlobalArgs, config: &Config, args: &LsArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::connect(&session_options(global, config)).await?;
+async fn ls(
+    global: &GlobalArgs,
+    config: &Config,
+    dirs: &Dirs,
+    args: &LsArgs,
+) -> anyhow::Result<ExitCode> {
+    let session = Session::connect(&with_keyring(
+        session_options(global, config),
+        config,
+        dirs,
+        true,
+    ))
+    .await?;
     if let Some(uri) = crate::transfer::plan::S3Uri::parse(&args.what) {
         return s3::ls(&session, &uri, args.json).await;
     }

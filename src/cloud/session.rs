@@ -29,6 +29,8 @@ pub struct SessionOptions {
     pub max_attempts: u32,
     /// Fixed credentials (sandbox and tests only): (access key id, secret).
     pub static_credentials: Option<(String, String)>,
+    /// Keys skiff keeps in the keyring, tried after the standard chain.
+    pub keyring: Option<crate::creds::provider::KeyringSettings>,
 }
 
 /// The region used when neither flags, config nor the profile name one.
@@ -70,6 +72,30 @@ impl Session {
         }
         if let Some((id, secret)) = &opts.static_credentials {
             loader = loader.credentials_provider(Credentials::from_keys(id, secret, None));
+        } else if let Some(keyring) = &opts.keyring {
+            // The standard chain first: a profile in ~/.aws/config wins.
+            let profile = opts
+                .profile
+                .clone()
+                .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+                .unwrap_or_else(|| "default".to_string());
+            let mut standard =
+                aws_config::default_provider::credentials::DefaultCredentialsChain::builder();
+            if let Some(p) = &opts.profile {
+                standard = standard.profile_name(p);
+            }
+            if let Some(first) = opts.regions.first() {
+                standard = standard.region(Region::new(first.clone()));
+            }
+            let chain = aws_config::meta::credentials::CredentialsProviderChain::first_try(
+                "standard",
+                standard.build().await,
+            )
+            .or_else(
+                "skiff keyring",
+                crate::creds::provider::KeyringProvider::new(&profile, keyring.clone()),
+            );
+            loader = loader.credentials_provider(chain);
         }
         let sdk = loader.load().await;
         let profile = opts

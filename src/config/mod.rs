@@ -30,6 +30,7 @@ pub struct Config {
     pub budget: Budget,
     pub reminders: Reminders,
     pub transfer: Transfer,
+    pub credentials: Credentials,
     pub tunnel: Tunnel,
     pub profiles: std::collections::BTreeMap<String, ProfileSettings>,
     pub keys: Keymap,
@@ -46,6 +47,13 @@ pub struct Lifecycle {
 #[serde(deny_unknown_fields)]
 pub struct Emr {
     pub pause_core_count: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub store: String,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

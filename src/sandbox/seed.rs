@@ -32,6 +32,7 @@ pub fn sandbox_options(endpoint: &str) -> SessionOptions {
         operation_timeout: Duration::from_secs(20),
         max_attempts: 1,
         static_credentials: Some((SANDBOX_KEYS.0.to_string(), SANDBOX_KEYS.1.to_string())),
+        keyring: None,
     }
 }
 

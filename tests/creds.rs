@@ -1,0 +1,253 @@
+//! Keys in a real keyring store (the Linux kernel keyring; scripts/test runs
+//! the tests in a session keyring of their own): add, list, use against moto
+//! with no AWS_* variables, precedence of ~/.aws/config, no secret in debug
+//! logs, and a store that is not there.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the failure
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const KEY_ID: &str = "AKIAKEYRINGTEST00001";
+
+fn secret() -> String {
+    format!("keyring-secret-{}-do-not-leak", std::process::id())
+}
+
+/// skiff with no AWS_* credentials in its environment, the kernel keyring as
+/// its store, and `home` as SKIFF_HOME.
+fn skiff(endpoint: &str, home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let config = home.join("skiff.toml");
+    std::fs::write(&config, "[credentials]\nstore = \"keyutils\"\n").expect("config");
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("skiff"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SKIFF_HOME", home)
+        .env("SKIFF_CONFIG", &config)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("skiff");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_list_use_and_remove_a_keyring_profile() {
+    let (moto, _session) = common::empty().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = moto.endpoint();
+    let profile = format!("kr-use-{}", std::process::id());
+    let ls = [
+        "--profile",
+        profile.as_str(),
+        "--region",
+        "us-east-1",
+        "ls",
+        "buckets",
+        "--json",
+    ];
+
+    // Before: no credentials anywhere.
+    let before = skiff(&e, home.path(), &ls, None);
+    assert!(!before.status.success());
+    assert!(
+        text(&before).contains("no usable AWS credentials"),
+        "{}",
+        text(&before)
+    );
+
+    let add = skiff(
+        &e,
+        home.path(),
+        &["creds", "add", &profile, "--stdin"],
+        Some(&format!("{KEY_ID}\n{}\n", secret())),
+    );
+    assert!(add.status.success(), "{}", text(&add));
+    assert!(
+        text(&add).contains(&format!(
+            "stored the key {KEY_ID} of profile {profile} in the Linux kernel keyring"
+        )),
+        "{}",
+        text(&add)
+    );
+    assert!(!text(&add).contains(&secret()));
+
+    let list = skiff(&e, home.path(), &["creds", "ls", "--json"], None);
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).expect("json");
+    let entry = doc["profiles"]
+        .as_array()
+        .expect("profiles")
+        .iter()
+        .find(|p| p["profile"] == profile.as_str())
+        .expect("listed");
+    assert_eq!(entry["access_key_id"], KEY_ID);
+    assert!(
+        !String::from_utf8_lossy(&list.stdout).contains(&secret()),
+        "ls never shows secrets"
+    );
+
+    // Used: keyring-only credentials, no AWS_* variables, against moto.
+    let used = skiff(&e, home.path(), &ls, None);
+    assert!(used.status.success(), "{}", text(&used));
+    assert!(String::from_utf8_lossy(&used.stdout).contains("\"buckets\""));
+
+    let rm = skiff(&e, home.path(), &["creds", "rm", &profile], None);
+    assert!(rm.status.success(), "{}", text(&rm));
+    let after = skiff(&e, home.path(), &ls, None);
+    assert!(!after.status.success(), "removed: no credentials again");
+    let again = skiff(&e, home.path(), &["creds", "rm", &profile], None);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again).contains("no key for"), "{}", text(&again));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_in_aws_config_wins_and_debug_logs_hold_no_secret() {
+    let (moto, _session) = common::empty().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = moto.endpoint();
+    let profile = format!("kr-both-{}", std::process::id());
+    let add = skiff(
+        &e,
+        home.path(),
+        &["creds", "add", &profile, "--stdin"],
+        Some(&format!("{KEY_ID}\n{}\n", secret())),
+    );
+    assert!(add.status.success(), "{}", text(&add));
+
+    // Keyring only, with the SDK's own debug logging on: the secret appears
+    // nowhere (log, stdout, stderr).
+    let log = home.path().join("state/skiff.log");
+    let cmd_env_log = |extra: &[(&str, &str)]| {
+        let config = home.path().join("skiff.toml");
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("skiff"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SKIFF_HOME", home.path())
+            .env("SKIFF_CONFIG", &config)
+            .env("SKIFF_LOG", "trace")
+            .env("AWS_ENDPOINT_URL", &e)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                home.path().join("aws-credentials"),
+            )
+            .envs(extra.iter().copied())
+            .args([
+                "--profile",
+                &profile,
+                "--region",
+                "us-east-1",
+                "ls",
+                "buckets",
+                "--json",
+            ]);
+        cmd.output().expect("run")
+    };
+    let out = cmd_env_log(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        logged.len() > 1000,
+        "debug logging was on: {} bytes",
+        logged.len()
+    );
+    assert!(
+        logged.contains("skiff keyring"),
+        "the keyring provider supplied the credentials"
+    );
+    assert!(
+        !logged.contains(&secret()) && !text(&out).contains(&secret()),
+        "the secret leaked"
+    );
+
+    // The same profile in ~/.aws/credentials: that one wins.
+    std::fs::write(
+        home.path().join("aws-credentials"),
+        format!("[{profile}]\naws_access_key_id = AKIAFROMAWSCONFIG001\naws_secret_access_key = from-the-file\n"),
+    )
+    .expect("credentials file");
+    std::fs::remove_file(&log).expect("fresh log");
+    let out = cmd_env_log(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        logged.contains("AKIAFROMAWSCONFIG001"),
+        "the file's key id was used"
+    );
+    assert!(
+        !logged.contains("provider=skiff keyring") && !logged.contains(KEY_ID),
+        "the keyring was not needed"
+    );
+    let rm = skiff(&e, home.path(), &["creds", "rm", &profile], None);
+    assert!(rm.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_that_is_not_there_says_so_quickly() {
+    let home = tempfile::tempdir().expect("home");
+    let config = home.path().join("skiff.toml");
+    std::fs::write(
+        &config,
+        "[credentials]\nstore = \"secret-service\"\ntimeout_secs = 3\n",
+    )
+    .expect("config");
+    let started = std::time::Instant::now();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("skiff"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SKIFF_HOME", home.path())
+        .env("SKIFF_CONFIG", &config)
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", home.path().join("no-bus").display()),
+        )
+        .args(["creds", "add", "x", "--stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("{KEY_ID}\nsecret\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no Secret Service is reachable"), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "gave up instead of hanging"
+    );
+}
