@@ -397,3 +397,59 @@ async fn terminate_needs_the_name_typed() {
             .starts_with("terminate one thing at a time")
     );
 }
+
+#[test]
+fn profile_picker_lists_keyring_profiles_and_switching_drops_old_data() {
+    let home = tempfile::tempdir().expect("home");
+    let dirs = skiff::config::Dirs {
+        config: home.path().join("c"),
+        state: home.path().join("s"),
+        cache: home.path().join("k"),
+    };
+    std::fs::create_dir_all(&dirs.state).expect("state");
+    std::fs::write(
+        dirs.state.join("keyring-profiles.json"),
+        r#"{"lab-keys":{"access_key_id":"AKIAEXAMPLE000000001","mfa_serial":null,"store":"keyutils"}}"#,
+    )
+    .expect("index");
+    let mut a = App::new(
+        Config::defaults(),
+        dirs,
+        Theme::dark(),
+        Default::default(),
+        None,
+    );
+    a.inventory = demo::inventory();
+    assert!(a.profiles().contains(&"lab-keys".to_string()));
+
+    a.on_key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
+    assert_eq!((a.mode, a.input.as_str()), (Mode::Command, "profile "));
+    assert!(
+        a.completions.contains(&"lab-keys".to_string()),
+        "{:?}",
+        a.completions
+    );
+    typed(&mut a, "lab");
+    a.on_key(key(KeyCode::Tab));
+    assert_eq!(a.input, "profile lab-keys");
+    a.on_key(key(KeyCode::Enter));
+    assert!(
+        a.inventory.instances.is_empty(),
+        "the old account's data is gone at once"
+    );
+    assert!(
+        a.current_notification()
+            .expect("said")
+            .text
+            .contains("switching to profile lab-keys")
+    );
+
+    typed(&mut a, ":profile nope");
+    a.on_key(key(KeyCode::Enter));
+    assert!(
+        a.current_notification()
+            .expect("said")
+            .text
+            .contains("no profile `nope`")
+    );
+}

@@ -114,6 +114,7 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
                 dirs,
                 session: opts,
                 read_only,
+                read_only_flag: cli.global.read_only,
             })
             .await?;
             Ok(ExitCode::SUCCESS)
@@ -319,6 +320,7 @@ async fn sandbox(
             dirs,
             session: opts,
             read_only,
+            read_only_flag: read_only,
         })
         .await?;
     }

@@ -230,7 +230,12 @@ mod tests {
             local_path(dir, "raw/", "raw/2026/a.csv"),
             Ok(PathBuf::from("/tmp/out/2026/a.csv"))
         );
-        for evil in ["raw/../../etc/passwd", "/etc/passwd", "raw/a/../../../x"] {
+        // A leading slash is not a way out: the key lands inside the folder.
+        assert_eq!(
+            local_path(dir, "", "/etc/passwd"),
+            Ok(PathBuf::from("/tmp/out/etc/passwd"))
+        );
+        for evil in ["raw/../../etc/passwd", "raw/a/../../../x", "raw/.."] {
             let err = local_path(dir, "raw/", evil).expect_err(evil);
             assert!(err.contains("outside"), "{evil}: {err}");
         }

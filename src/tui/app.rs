@@ -251,6 +251,8 @@ pub struct App {
     pub quit: bool,
     /// Read-only mode: lifecycle keys explain instead of acting.
     pub read_only: bool,
+    /// --read-only was given (it holds whatever profile is picked).
+    pub read_only_flag: bool,
     /// A lifecycle action waiting for confirmation.
     pub pending: Option<super::lifecycle::Pending>,
     /// Instance id → its transition in progress (or recent failure).
@@ -322,6 +324,7 @@ impl App {
             tx,
             quit: false,
             read_only: false,
+            read_only_flag: false,
             pending: None,
             transitions: Default::default(),
             started: Some(Instant::now()),
@@ -969,6 +972,23 @@ impl App {
             Action::Costs => self.switch_view(ViewKind::Costs),
             Action::Tunnels => self.switch_view(ViewKind::Tunnels),
             Action::Transfers => self.switch_view(ViewKind::Transfers),
+            Action::PickProfile | Action::PickRegion => {
+                let word = if action == Action::PickProfile {
+                    "profile "
+                } else {
+                    "region "
+                };
+                self.mode = Mode::Command;
+                self.input = word.to_string();
+                let regions = self
+                    .session
+                    .as_ref()
+                    .map(|s| s.regions.clone())
+                    .unwrap_or_default();
+                let themes = Theme::names(&self.dirs.user_themes());
+                let profiles = self.profiles();
+                self.completions = command::complete(&self.input, &regions, &themes, &profiles).1;
+            }
             Action::Download | Action::Upload => {}
             Action::Tunnel | Action::OpenUrl | Action::CopyUrl | Action::RestartTunnel => {}
             Action::Breakdown => {
@@ -988,6 +1008,19 @@ impl App {
             | Action::Reboot
             | Action::Terminate => {}
         }
+    }
+
+    /// Profiles to pick from: ~/.aws/config and credentials, and the keyring.
+    pub fn profiles(&self) -> Vec<String> {
+        let mut names = crate::creds::config_profiles();
+        for p in
+            crate::creds::read_index(&self.dirs.state.join("keyring-profiles.json")).into_keys()
+        {
+            if !names.contains(&p) {
+                names.push(p);
+            }
+        }
+        names
     }
 
     /// The state of any view (not only the current one).
@@ -1084,7 +1117,9 @@ impl App {
                     .map(|s| s.regions.clone())
                     .unwrap_or_default();
                 let themes = Theme::names(&self.dirs.user_themes());
-                let (completed, candidates) = command::complete(&self.input, &regions, &themes);
+                let profiles = self.profiles();
+                let (completed, candidates) =
+                    command::complete(&self.input, &regions, &themes, &profiles);
                 if let Some(line) = completed {
                     self.input = line;
                 }
@@ -1135,6 +1170,20 @@ impl App {
             }
             Ok(Command::Upload(path)) => self.upload_path(&path),
             Ok(Command::MakeBucket(name)) => self.make_bucket(name),
+            Ok(Command::Profile(name)) => {
+                if !self.profiles().contains(&name) {
+                    return self.notify(
+                        Level::Warning,
+                        format!(
+                            "no profile `{name}` in ~/.aws/config or the keyring (tab lists them)"
+                        ),
+                    );
+                }
+                self.read_only = self.read_only_flag || self.config.read_only_for(&name);
+                self.session_opts.profile = Some(name.clone());
+                self.account = None;
+                self.switch_session(format!("profile {name}"));
+            }
         }
     }
 

@@ -14,6 +14,8 @@ pub enum Command {
     Quit,
     Upload(String),
     MakeBucket(String),
+    /// Switch to another AWS profile.
+    Profile(String),
 }
 
 /// Command words with what they take, for completion and help.
@@ -23,6 +25,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("buckets", ""),
     ("region", "NAME[,NAME…] | all"),
     ("theme", "NAME"),
+    ("profile", "NAME (from ~/.aws/config or the keyring)"),
     ("refresh", ""),
     ("upload", "PATH (into the bucket folder open)"),
     ("mb", "NAME (make a bucket)"),
@@ -100,6 +103,10 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "refresh" | "r" => no_args(Command::Refresh),
         "help" | "h" => no_args(Command::Help),
         "q" | "quit" | "q!" | "exit" => no_args(Command::Quit),
+        "profile" => match rest.as_slice() {
+            [name] => Ok(Command::Profile((*name).to_string())),
+            _ => Err(":profile takes one name: tab lists the profiles".into()),
+        },
         "upload" | "put" => match rest.as_slice() {
             [] => Err(":upload needs a path, e.g. :upload ~/data/run-42".into()),
             words => Ok(Command::Upload(words.join(" "))),
@@ -161,6 +168,7 @@ pub fn complete(
     line: &str,
     regions: &[String],
     themes: &[String],
+    profiles: &[String],
 ) -> (Option<String>, Vec<String>) {
     let (head, last) = match line.rfind(char::is_whitespace) {
         Some(i) => (&line[..=i], &line[i + 1..]),
@@ -172,6 +180,7 @@ pub fn complete(
     } else {
         match first_word {
             "theme" => themes.to_vec(),
+            "profile" => profiles.to_vec(),
             "region" | "regions" => {
                 let mut all: Vec<String> = regions.to_vec();
                 all.push("all".into());
@@ -238,23 +247,37 @@ mod tests {
     fn completion_extends_commands_and_arguments() {
         let regions = vec!["us-east-1".to_string()];
         let themes = vec!["dark".to_string(), "light".to_string(), "mono".to_string()];
+        let profiles = vec!["default".to_string(), "research".to_string()];
         assert_eq!(
-            complete("in", &regions, &themes).0.as_deref(),
+            complete("in", &regions, &themes, &profiles).0.as_deref(),
             Some("instances ")
         );
-        let (line, cands) = complete("", &regions, &themes);
+        let (line, cands) = complete("", &regions, &themes, &profiles);
         assert_eq!(line, None);
         assert!(cands.contains(&"region".to_string()));
         assert_eq!(
-            complete("theme m", &regions, &themes).0.as_deref(),
+            complete("theme m", &regions, &themes, &profiles)
+                .0
+                .as_deref(),
             Some("theme mono")
         );
         assert_eq!(
-            complete("region eu-w", &regions, &themes).0.as_deref(),
+            complete("region eu-w", &regions, &themes, &profiles)
+                .0
+                .as_deref(),
             Some("region eu-west-")
         );
-        let (_, cands) = complete("region eu-west-", &regions, &themes);
+        let (_, cands) = complete("region eu-west-", &regions, &themes, &profiles);
         assert_eq!(cands, ["eu-west-1", "eu-west-2", "eu-west-3"]);
-        assert_eq!(complete("zzz", &regions, &themes), (None, vec![]));
+        assert_eq!(
+            complete("zzz", &regions, &themes, &profiles),
+            (None, vec![])
+        );
+        assert_eq!(
+            complete("profile re", &regions, &themes, &profiles)
+                .0
+                .as_deref(),
+            Some("profile research")
+        );
     }
 }

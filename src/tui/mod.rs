@@ -29,6 +29,8 @@ pub struct Launch {
     pub session: SessionOptions,
     /// Read-only mode: the flag, or the config for this profile.
     pub read_only: bool,
+    /// --read-only was given.
+    pub read_only_flag: bool,
 }
 
 const TICK: Duration = Duration::from_millis(125);
@@ -84,6 +86,7 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut app = App::new(launch.config, launch.dirs, theme, launch.session, Some(tx));
     app.read_only = launch.read_only;
+    app.read_only_flag = launch.read_only_flag;
     log_panics();
     let mut terminal = ratatui::try_init()?;
     let result = async {
