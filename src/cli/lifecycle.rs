@@ -228,15 +228,19 @@ async fn run_one(
     Outcome::Report(report)
 }
 
-/// Runs the configured post-start commands on a Spark master; each becomes
-/// a step of the report (its output is also kept in the state directory).
-async fn post_start(
-    ctx: &Context,
+/// Runs the configured post-start commands on a Spark master; each becomes a
+/// step (its output is also kept in the state directory, at the returned path).
+/// Shared by the CLI and the TUI.
+pub async fn post_start_steps(
+    session: &crate::cloud::Session,
+    config: &Config,
+    dirs: &Dirs,
     inv: &Inventory,
     target: &Target,
     label: &str,
-    quiet: bool,
-    report: &mut Report,
+) -> (
+    Vec<crate::cloud::execute::StepResult>,
+    Option<std::path::PathBuf>,
 ) {
     use crate::cloud::execute::StepResult;
     let step = |ok: bool, action: String, detail: String| StepResult {
@@ -247,51 +251,65 @@ async fn post_start(
         detail,
         state: None,
     };
-    let tt = match super::tunnel::tunnel_target(inv, target, label, &ctx.config) {
+    let tt = match super::tunnel::tunnel_target(inv, target, label, config) {
         Ok((tt, _)) => tt,
-        Err(e) => return report.steps.push(step(false, "post-start".into(), e)),
+        Err(e) => return (vec![step(false, "post-start".into(), e)], None),
     };
-    let settings = crate::tunnel::TunnelSettings::from_config(&ctx.config, &ctx.dirs, false);
-    let wait = Duration::from_secs(ctx.config.spark.post_start_wait_secs);
-    let log_dir = ctx.dirs.state.join("post-start");
-    let commands = &ctx.config.spark.post_start_commands;
+    let settings = crate::tunnel::TunnelSettings::from_config(config, dirs, false);
+    let wait = Duration::from_secs(config.spark.post_start_wait_secs);
+    let log_dir = dirs.state.join("post-start");
     match crate::tunnel::remote::run_commands(
-        &ctx.session,
+        session,
         &tt,
         &settings,
-        commands,
+        &config.spark.post_start_commands,
         wait,
         &log_dir,
     )
     .await
     {
         Ok((results, log)) => {
-            for r in results {
-                let first = r.output.lines().next().unwrap_or("").to_string();
-                let code = r.exit_code.map_or("signal".into(), |c| c.to_string());
-                let detail = format!("exit {code} {first}");
-                if !quiet {
-                    println!(
-                        "  {} master$ {}: {detail}",
-                        if r.ok { "✓" } else { "✗" },
-                        r.command
-                    );
-                }
-                report
-                    .steps
-                    .push(step(r.ok, format!("post-start: {}", r.command), detail));
-            }
-            if !quiet {
-                println!("  output kept in {}", log.display());
+            let steps = results
+                .into_iter()
+                .map(|r| {
+                    let first = r.output.lines().next().unwrap_or("").to_string();
+                    let code = r.exit_code.map_or("signal".into(), |c| c.to_string());
+                    step(
+                        r.ok,
+                        format!("post-start: {}", r.command),
+                        format!("exit {code} {first}"),
+                    )
+                })
+                .collect();
+            (steps, Some(log))
+        }
+        Err(e) => (vec![step(false, "post-start".into(), e)], None),
+    }
+}
+
+async fn post_start(
+    ctx: &Context,
+    inv: &Inventory,
+    target: &Target,
+    label: &str,
+    quiet: bool,
+    report: &mut Report,
+) {
+    let (steps, log) =
+        post_start_steps(&ctx.session, &ctx.config, &ctx.dirs, inv, target, label).await;
+    if !quiet {
+        for s in &steps {
+            let mark = if s.ok { "✓" } else { "✗" };
+            match s.action.strip_prefix("post-start: ") {
+                Some(cmd) => println!("  {mark} master$ {cmd}: {}", s.detail),
+                None => println!("  {mark} post-start commands: {}", s.detail),
             }
         }
-        Err(e) => {
-            if !quiet {
-                println!("  ✗ post-start commands: {e}");
-            }
-            report.steps.push(step(false, "post-start".into(), e));
+        if let Some(log) = &log {
+            println!("  output kept in {}", log.display());
         }
     }
+    report.steps.extend(steps);
 }
 
 fn capitalised(verb: Verb) -> String {

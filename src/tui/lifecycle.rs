@@ -271,7 +271,8 @@ impl App {
             poll: Duration::from_secs(self.config.lifecycle.poll_interval_secs.max(1)),
         };
         let state_dir = self.dirs.state.clone();
-        for plan in pending.plans {
+        let starting = matches!(pending.verb, Verb::Start | Verb::Resume);
+        for (plan, target) in pending.plans.into_iter().zip(pending.targets) {
             // Show the transition at once, before the first answer.
             for a in plan.actions() {
                 self.transitions.insert(
@@ -286,12 +287,34 @@ impl App {
             }
             let (actions, state_dir) = (actions.clone(), state_dir.clone());
             let Some(tx) = self.sender() else { return };
+            // A Spark cluster that started runs its post-start commands.
+            let post_start = (starting
+                && matches!(target, Target::Spark { .. })
+                && !self.config.spark.post_start_commands.is_empty())
+            .then(|| {
+                (
+                    self.config.clone(),
+                    self.dirs.clone(),
+                    self.inventory.clone(),
+                    (*session).clone(),
+                    target.to_string(),
+                )
+            });
             tokio::spawn(async move {
                 let progress_tx = tx.clone();
                 let progress = move |p: Progress| {
                     let _ = progress_tx.send(Msg::LifecycleProgress(p));
                 };
-                let report = execute(&actions, &plan, &opts, &state_dir, &progress).await;
+                let mut report = execute(&actions, &plan, &opts, &state_dir, &progress).await;
+                if let Some((config, dirs, inv, session, label)) = post_start
+                    && report.ok()
+                {
+                    let (steps, _) = crate::cli::lifecycle::post_start_steps(
+                        &session, &config, &dirs, &inv, &target, &label,
+                    )
+                    .await;
+                    report.steps.extend(steps);
+                }
                 let _ = tx.send(Msg::LifecycleDone(Arc::new(report)));
             });
         }
