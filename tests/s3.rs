@@ -589,3 +589,88 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.view, ViewKind::Buckets);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_objects_in_the_tui_names_them_first() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use skiff::tui::app::{App, Mode};
+    let sb = common::seeded().await;
+    let s3 = sb.session.s3("us-east-1");
+    let home = tempfile::tempdir().expect("home");
+    let dirs = skiff::config::Dirs {
+        config: home.path().join("c"),
+        state: home.path().join("s"),
+        cache: home.path().join("k"),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut app = App::new(
+        skiff::config::Config::defaults(),
+        dirs,
+        skiff::tui::theme::Theme::dark(),
+        skiff::sandbox::sandbox_options(&sb.moto.endpoint()),
+        Some(tx),
+    );
+    app.connect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.session.is_none() || app.busy() {
+        assert!(Instant::now() < deadline, "connect");
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            app.on_msg(m);
+        }
+    }
+    app.browse("rnd-datasets", "processed/");
+    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    let key = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::from(code));
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Delete);
+    assert_eq!(app.mode, Mode::ConfirmDelete);
+    let lines = app.delete_lines();
+    assert_eq!(lines[0], "Delete 2 objects from s3://rnd-datasets/ ?");
+    assert!(
+        lines.contains(&"  processed/features.parquet".to_string())
+            && lines.contains(&"  processed/labels.parquet".to_string()),
+        "{lines:?}"
+    );
+    key(&mut app, KeyCode::Char('n'));
+    assert!(
+        s3.head_object()
+            .bucket("rnd-datasets")
+            .key("processed/labels.parquet")
+            .send()
+            .await
+            .is_ok(),
+        "n keeps them"
+    );
+
+    app.read_only = true;
+    key(&mut app, KeyCode::Delete);
+    assert_eq!(app.mode, Mode::Normal, "read-only refuses before asking");
+    app.read_only = false;
+
+    key(&mut app, KeyCode::Delete);
+    key(&mut app, KeyCode::Char('y'));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s3
+        .head_object()
+        .bucket("rnd-datasets")
+        .key("processed/labels.parquet")
+        .send()
+        .await
+        .is_ok()
+    {
+        assert!(Instant::now() < deadline, "not deleted");
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            app.on_msg(m);
+        }
+    }
+    assert!(
+        s3.head_object()
+            .bucket("rnd-datasets")
+            .key("README.md")
+            .send()
+            .await
+            .is_ok(),
+        "only what was named"
+    );
+}

@@ -459,6 +459,53 @@ impl Actions {
         Ok(out.job_flow_id().map(str::to_string))
     }
 
+    /// Deletes `keys` from `bucket` (in batches of 1,000); returns how many
+    /// were deleted and the keys S3 refused, with why.
+    pub async fn delete_objects(
+        &self,
+        client: &aws_sdk_s3::Client,
+        bucket: &str,
+        keys: &[String],
+    ) -> Result<(usize, Vec<String>), CloudError> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        self.gate.check(
+            "s3",
+            bucket,
+            &format!("delete {} object(s) from s3://{bucket}", keys.len()),
+        )?;
+        if self.gate.dry_run {
+            return Ok((0, Vec::new()));
+        }
+        let (mut deleted, mut refused) = (0, Vec::new());
+        for chunk in keys.chunks(1000) {
+            let ids: Vec<ObjectIdentifier> = chunk
+                .iter()
+                .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
+                .collect();
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(false)
+                .build()
+                .map_err(|e| CloudError::new("s3", bucket, format!("bad delete request: {e}")))?;
+            let out = client
+                .delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| CloudError::from_sdk("s3", bucket, &e))?;
+            deleted += out.deleted().len();
+            refused.extend(out.errors().iter().map(|e| {
+                format!(
+                    "{}: {}",
+                    e.key().unwrap_or("?"),
+                    e.message().unwrap_or("refused")
+                )
+            }));
+        }
+        Ok((deleted, refused))
+    }
+
     /// Sets (or, with `None`, removes) the idle time after which EMR
     /// terminates the cluster by itself.
     pub async fn set_idle_timeout(

@@ -41,6 +41,7 @@ pub enum Action {
     PickRegion,
     Download,
     Upload,
+    DeleteObjects,
     Breakdown,
     Tunnel,
     OpenUrl,
@@ -86,6 +87,9 @@ impl Action {
             Self::Transfers => "Transfers view: progress, x cancels, R retries",
             Self::Download => "in a bucket: download the selection",
             Self::Upload => "in a bucket: upload a file or folder (:upload PATH)",
+            Self::DeleteObjects => {
+                "in a bucket: delete the selected or marked objects (asks first)"
+            }
             Self::Tunnel => "SSH tunnels to the selected instance or cluster master",
             Self::OpenUrl => "Tunnels: open the URL in the browser",
             Self::CopyUrl => "Tunnels: copy the URL (OSC 52)",

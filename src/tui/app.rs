@@ -107,6 +107,8 @@ pub enum Mode {
     TunnelDialog,
     /// Accept the host key of a host seen for the first time?
     HostKey,
+    /// Delete the named objects?
+    ConfirmDelete,
 }
 
 /// How serious a notification is.
@@ -236,6 +238,8 @@ pub struct App {
     pub tunnel_dialog: Option<super::tunnels::TunnelDialog>,
     /// (tunnel row id, the refusal with the fingerprint) to ask about.
     pub hostkey_prompt: Option<(String, String)>,
+    /// (bucket, keys) waiting for the user's yes.
+    pub pending_delete: Option<(String, Vec<String>)>,
     pub mode: Mode,
     pub input: String,
     pub completions: Vec<String>,
@@ -340,6 +344,7 @@ impl App {
             transfer_seq: 0,
             tunnel_dialog: None,
             hostkey_prompt: None,
+            pending_delete: None,
         };
         if let Some(e) = journal_error {
             app.notify(
@@ -868,6 +873,13 @@ impl App {
             },
             Mode::TunnelDialog => self.on_tunnel_dialog_key(key),
             Mode::HostKey => self.on_hostkey_key(key),
+            Mode::ConfirmDelete => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => self.confirm_delete(true),
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                    self.confirm_delete(false)
+                }
+                _ => {}
+            },
             Mode::TypeConfirm => match key.code {
                 KeyCode::Enter => self.confirm_pending(),
                 KeyCode::Esc => self.cancel_pending(),
@@ -989,7 +1001,7 @@ impl App {
                 let profiles = self.profiles();
                 self.completions = command::complete(&self.input, &regions, &themes, &profiles).1;
             }
-            Action::Download | Action::Upload => {}
+            Action::Download | Action::Upload | Action::DeleteObjects => {}
             Action::Tunnel | Action::OpenUrl | Action::CopyUrl | Action::RestartTunnel => {}
             Action::Breakdown => {
                 self.breakdown = self.breakdown.next();
@@ -1041,6 +1053,20 @@ impl App {
             (ViewKind::Objects, Action::Details) => self.enter_object(),
             (ViewKind::Objects, Action::Back) if self.view_state().filter.is_empty() => {
                 self.leave_objects();
+                true
+            }
+            (ViewKind::Objects, Action::DeleteObjects) => {
+                self.ask_delete_objects();
+                true
+            }
+            (ViewKind::Objects, Action::Mark) => {
+                if let Some(row) = self.selected_row() {
+                    let marked = &mut self.views_for(ViewKind::Objects).marked;
+                    if !marked.remove(&row.id) {
+                        marked.insert(row.id);
+                    }
+                    self.on_key(KeyEvent::from(KeyCode::Down));
+                }
                 true
             }
             (ViewKind::Objects, Action::Download) => {

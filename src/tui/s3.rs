@@ -489,3 +489,87 @@ pub async fn settle(
     }
     true
 }
+
+impl App {
+    /// Delete key in a bucket: asks, naming the objects (folders are refused:
+    /// open them and mark what should go).
+    pub fn ask_delete_objects(&mut self) {
+        let marked: Vec<String> = self
+            .views_for(ViewKind::Objects)
+            .marked
+            .iter()
+            .cloned()
+            .collect();
+        let keys: Vec<String> = if marked.is_empty() {
+            self.selected_row().map(|r| vec![r.id]).unwrap_or_default()
+        } else {
+            marked
+        };
+        if keys.is_empty() {
+            return;
+        }
+        if keys.iter().any(|k| k.ends_with('/')) {
+            return self.notify(
+                Level::Warning,
+                "folders are not deleted whole: open the folder and mark its objects (space)",
+            );
+        }
+        if self.read_only {
+            return self.notify(Level::Warning, "read-only mode: deleting is disabled");
+        }
+        self.pending_delete = Some((self.browser.bucket.clone(), keys));
+        self.mode = super::app::Mode::ConfirmDelete;
+    }
+
+    /// The lines of the delete confirmation: every key, up to a point.
+    pub fn delete_lines(&self) -> Vec<String> {
+        let Some((bucket, keys)) = &self.pending_delete else {
+            return Vec::new();
+        };
+        let mut lines = vec![format!(
+            "Delete {} object{} from s3://{bucket}/ ?",
+            keys.len(),
+            if keys.len() == 1 { "" } else { "s" }
+        )];
+        lines.extend(keys.iter().take(12).map(|k| format!("  {k}")));
+        if keys.len() > 12 {
+            lines.push(format!("  … and {} more", keys.len() - 12));
+        }
+        lines.push("This cannot be undone (unless the bucket keeps versions).".into());
+        lines
+    }
+
+    pub fn confirm_delete(&mut self, yes: bool) {
+        self.mode = super::app::Mode::Normal;
+        let Some((bucket, keys)) = self.pending_delete.take() else {
+            return;
+        };
+        if !yes {
+            return self.notify(Level::Info, "nothing was deleted");
+        }
+        let Some(session) = self.session.clone() else {
+            return;
+        };
+        let actions = crate::cloud::actions::Actions::new(
+            (*session).clone(),
+            crate::cloud::actions::Gate {
+                read_only: self.read_only,
+                dry_run: false,
+            },
+        );
+        self.views_for(ViewKind::Objects).marked.clear();
+        let Some(tx) = self.sender() else { return };
+        tokio::spawn(async move {
+            let client = crate::cli::s3::client_for_bucket(&session, &bucket).await;
+            let result = match actions.delete_objects(&client, &bucket, &keys).await {
+                Ok((n, refused)) if refused.is_empty() => Ok(format!(
+                    "deleted {n} object{} from s3://{bucket}",
+                    if n == 1 { "" } else { "s" }
+                )),
+                Ok((n, refused)) => Err(format!("deleted {n}; refused: {}", refused.join("; "))),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send(Msg::Outcome(result));
+        });
+    }
+}

@@ -54,6 +54,19 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         Mode::Confirm | Mode::TypeConfirm => draw_confirm(frame, app, area),
         Mode::TunnelDialog => draw_tunnel_dialog(frame, app, area),
         Mode::HostKey => draw_hostkey(frame, app, area),
+        Mode::ConfirmDelete => {
+            let t = &app.theme;
+            let mut lines: Vec<Line<'static>> =
+                app.delete_lines().into_iter().map(Line::from).collect();
+            lines.push(Line::from(""));
+            lines.push(Line::from(vec![
+                Span::styled("y", t.key()),
+                Span::raw(" delete  "),
+                Span::styled("n", t.key()),
+                Span::raw(" keep them"),
+            ]));
+            popup(frame, app, area, "Delete objects".to_string(), lines);
+        }
         _ => {}
     }
 }
