@@ -476,6 +476,7 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     let home = tempfile::tempdir().expect("home");
     let mut config = skiff::config::Config::defaults();
     config.transfer.download_dir = home.path().join("downloads").display().to_string();
+    config.transfer.upload_dir = home.path().join("up").display().to_string();
     let dirs = skiff::config::Dirs {
         config: home.path().join("c"),
         state: home.path().join("s"),
@@ -539,13 +540,22 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     assert_eq!(app.browser.entries.len(), 2500, "all pages after scrolling");
 
     // Upload a folder here, then download one of its files.
-    let src = home.path().join("run 42");
+    let src = home.path().join("up/run 42");
     std::fs::create_dir_all(&src).expect("dir");
     std::fs::write(src.join("result.csv"), "a,b\n1,2\n").expect("file");
+    std::fs::write(home.path().join("up/other.txt"), "not chosen").expect("file");
     key(&mut app, KeyCode::Char('U'));
-    assert_eq!((app.mode, app.input.as_str()), (Mode::Command, "upload "));
-    typed(&mut app, &src.display().to_string());
-    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::FilePicker);
+    let picker = app.file_picker.clone().expect("picker");
+    assert_eq!(picker.dest, "s3://rnd-datasets/many/");
+    assert_eq!(
+        picker.entries[0],
+        ("run 42".to_string(), true),
+        "folders first"
+    );
+    key(&mut app, KeyCode::Char(' ')); // choose `run 42`
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(app.mode, Mode::Normal);
     assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     let body = s3
         .get_object()

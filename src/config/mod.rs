@@ -63,6 +63,7 @@ pub struct Transfer {
     pub part_size: bytesize::ByteSize,
     pub concurrency: usize,
     pub download_dir: String,
+    pub upload_dir: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -109,6 +109,8 @@ pub enum Mode {
     HostKey,
     /// Delete the named objects?
     ConfirmDelete,
+    /// Picking local files and folders to upload.
+    FilePicker,
 }
 
 /// How serious a notification is.
@@ -240,6 +242,7 @@ pub struct App {
     pub hostkey_prompt: Option<(String, String)>,
     /// (bucket, keys) waiting for the user's yes.
     pub pending_delete: Option<(String, Vec<String>)>,
+    pub file_picker: Option<super::s3::FilePicker>,
     pub mode: Mode,
     pub input: String,
     pub completions: Vec<String>,
@@ -345,6 +348,7 @@ impl App {
             tunnel_dialog: None,
             hostkey_prompt: None,
             pending_delete: None,
+            file_picker: None,
         };
         if let Some(e) = journal_error {
             app.notify(
@@ -873,6 +877,7 @@ impl App {
             },
             Mode::TunnelDialog => self.on_tunnel_dialog_key(key),
             Mode::HostKey => self.on_hostkey_key(key),
+            Mode::FilePicker => self.on_file_picker_key(key),
             Mode::ConfirmDelete => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => self.confirm_delete(true),
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
@@ -1073,9 +1078,15 @@ impl App {
                 self.download_selected();
                 true
             }
-            (ViewKind::Objects | ViewKind::Buckets, Action::Upload) => {
-                self.mode = Mode::Command;
-                self.input = "upload ".into();
+            (ViewKind::Objects, Action::Upload) => {
+                self.open_file_picker();
+                true
+            }
+            (ViewKind::Buckets, Action::Upload) => {
+                self.notify(
+                    Level::Info,
+                    "open a bucket first (enter), then U picks files to upload into it",
+                );
                 true
             }
             (ViewKind::Objects, Action::CopyUrl) => {

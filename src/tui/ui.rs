@@ -54,6 +54,29 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         Mode::Confirm | Mode::TypeConfirm => draw_confirm(frame, app, area),
         Mode::TunnelDialog => draw_tunnel_dialog(frame, app, area),
         Mode::HostKey => draw_hostkey(frame, app, area),
+        Mode::FilePicker => {
+            if let Some(p) = &app.file_picker {
+                let t = &app.theme;
+                let mut lines: Vec<Line<'static>> = p.lines().into_iter().map(Line::from).collect();
+                lines.push(Line::from(""));
+                let dest_style = if p.editing_dest { t.input() } else { t.label() };
+                lines.push(Line::from(vec![
+                    Span::raw("to "),
+                    Span::styled(
+                        format!("{}{}", p.dest, if p.editing_dest { "▏" } else { "" }),
+                        dest_style,
+                    ),
+                ]));
+                lines.push(Line::from(Span::styled("space choose · enter/→ open folder · ←/backspace up · e edit destination · u upload · esc cancel", t.dim())));
+                popup(
+                    frame,
+                    app,
+                    area,
+                    format!("Upload ({} chosen)", p.chosen.len()),
+                    lines,
+                );
+            }
+        }
         Mode::ConfirmDelete => {
             let t = &app.theme;
             let mut lines: Vec<Line<'static>> =
