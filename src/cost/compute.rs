@@ -211,7 +211,7 @@ pub struct CostInput<'a> {
     pub exists_since: DateTime<Utc>,
 }
 
-fn run_cost(runs: &[Run], window: &Window, now: DateTime<Utc>, rates: &Rates) -> Amount {
+pub(crate) fn run_cost(runs: &[Run], window: &Window, now: DateTime<Utc>, rates: &Rates) -> Amount {
     let mut a = Amount::zero();
     let secs: f64 = runs.iter().map(|r| billed_secs(r, window, now)).sum();
     let hours = secs / 3600.0;
@@ -221,7 +221,7 @@ fn run_cost(runs: &[Run], window: &Window, now: DateTime<Utc>, rates: &Rates) ->
     a
 }
 
-fn storage_cost(
+pub(crate) fn storage_cost(
     exists_since: DateTime<Utc>,
     window: &Window,
     now: DateTime<Utc>,

@@ -20,6 +20,9 @@ pub struct CostReport {
     pub at: DateTime<Utc>,
     pub items: Vec<InstanceCost>,
     pub totals: Totals,
+    /// The average burn ($/hour, known parts) of each UTC hour of today so
+    /// far; the last entry is the hour in progress.
+    pub burn_by_hour: Vec<f64>,
 }
 
 impl CostReport {
@@ -35,14 +38,28 @@ pub fn report(
     prices: &Prices,
     now: DateTime<Utc>,
 ) -> CostReport {
+    let day = compute::Window::day(now);
+    let hours = usize::try_from((now - day.from).num_hours()).unwrap_or(0) + 1;
+    let mut burn_by_hour = vec![0.0; hours];
     let items: Vec<InstanceCost> = instances
         .iter()
         .map(|i| {
             let runs = journal.runs(i, now);
+            let since = journal.exists_since(i, now);
+            let rates = compute::rates(i, prices);
+            for (h, burn) in burn_by_hour.iter_mut().enumerate() {
+                let from = day.from + chrono::Duration::hours(i64::try_from(h).unwrap_or(0));
+                let to = (from + chrono::Duration::hours(1)).min(now);
+                let w = compute::Window { from, to };
+                let spent = compute::run_cost(&runs, &w, now, &rates).known_usd
+                    + compute::storage_cost(since, &w, now, &rates).known_usd;
+                let elapsed_h = (to - from).num_seconds().max(1) as f64 / 3600.0;
+                *burn += spent / elapsed_h;
+            }
             let input = compute::CostInput {
                 instance: i,
                 runs: &runs,
-                exists_since: journal.exists_since(i, now),
+                exists_since: since,
             };
             compute::instance_cost(&input, prices, now)
         })
@@ -52,6 +69,7 @@ pub fn report(
         at: now,
         items,
         totals,
+        burn_by_hour,
     }
 }
 
@@ -82,6 +100,43 @@ pub fn budget_level(spent: f64, budget: f64, warn_percent: u32) -> BudgetLevel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn burn_by_hour_follows_the_runs() {
+        let inv = crate::demo::inventory();
+        let r = report(
+            &inv.instances,
+            &Journal::in_memory(),
+            &Prices::embedded(),
+            crate::demo::now(),
+        );
+        // 10:00 UTC: hours 0..=10.
+        assert_eq!(r.burn_by_hour.len(), 11);
+        // eu-etl started at 02:00, the rnd cluster near 07:30: later hours burn more.
+        assert!(
+            r.burn_by_hour[1] < r.burn_by_hour[3],
+            "{:?}",
+            r.burn_by_hour
+        );
+        assert!(
+            r.burn_by_hour[3] < r.burn_by_hour[9],
+            "{:?}",
+            r.burn_by_hour
+        );
+        // 09:00-10:00, every running instance ran the whole hour: their rates.
+        // (Stopped ones have no journal here, so their past is unknown.)
+        let running: f64 = r
+            .items
+            .iter()
+            .filter(|i| i.state == crate::model::InstanceState::Running)
+            .map(|i| i.hourly.known_usd)
+            .sum();
+        assert!(
+            (r.burn_by_hour[9] - running).abs() < 1e-3,
+            "{:?} vs {running}",
+            r.burn_by_hour
+        );
+    }
 
     #[test]
     fn budget_levels_at_the_edges() {

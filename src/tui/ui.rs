@@ -46,6 +46,16 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     } else {
         body
     };
+    // The Costs view starts with the burn rate over today's hours.
+    let body = match (&app.costs, app.view) {
+        (Some(report), ViewKind::Costs) if body.height > 8 && !report.burn_by_hour.is_empty() => {
+            let [chart, table] =
+                Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(body);
+            draw_burn_chart(frame, app, report, chart);
+            table
+        }
+        _ => body,
+    };
     draw_table(frame, app, body);
     draw_footer(frame, app, footer);
     match app.mode {
@@ -502,6 +512,32 @@ fn draw_details(frame: &mut Frame, app: &mut App, area: Rect) {
         .collect();
     let max = popup(frame, app, area, title, lines);
     app.scroll = app.scroll.min(max);
+}
+
+/// Today's burn rate per UTC hour, as a sparkline with its peak and now.
+fn draw_burn_chart(frame: &mut Frame, app: &App, report: &crate::cost::CostReport, area: Rect) {
+    let cents: Vec<u64> = report
+        .burn_by_hour
+        .iter()
+        .map(|b| (b * 100.0).round().max(0.0) as u64)
+        .collect();
+    let peak = report.burn_by_hour.iter().copied().fold(0.0_f64, f64::max);
+    let title = format!(
+        " burn today (UTC hours 0–{}): peak {}/h, now {}/h ",
+        cents.len().saturating_sub(1),
+        crate::cost::usd(peak),
+        crate::cost::show(&report.totals.burn_rate)
+    );
+    let spark = ratatui::widgets::Sparkline::default()
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .border_style(app.theme.border())
+                .title(Span::styled(title, app.theme.dim())),
+        )
+        .data(&cents)
+        .style(app.theme.info());
+    frame.render_widget(spark, area);
 }
 
 fn draw_total_gauge(frame: &mut Frame, app: &App, area: Rect) {
