@@ -121,26 +121,17 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Ls(args)) => ls(&cli.global, &config, &dirs, &args).await,
         Some(Command::Tunnel(a)) => {
-            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
-            tunnel::tunnel(&ctx, &a).await
+            tunnel::tunnel(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Up(a)) => {
-            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
-            tunnel::up(&ctx, &a).await
+            tunnel::up(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Down(a)) => {
-            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
-            tunnel::down(&ctx, &a).await
+            tunnel::down(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Creds(c)) => creds::run(&config, &dirs, &c).await,
         Some(Command::Cp(a)) => {
-            let session = Session::connect(&with_keyring(
-                session_options(&cli.global, &config),
-                &config,
-                &dirs,
-                true,
-            ))
-            .await?;
+            let session = connect(&cli.global, &config, &dirs).await?;
             if read_only(&cli.global, &config, &session)
                 && a.paths.last().is_some_and(|d| d.starts_with("s3"))
             {
@@ -151,24 +142,12 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             s3::cp(&session, &config, &dirs, &a).await
         }
         Some(Command::Mb(a)) => {
-            let session = Session::connect(&with_keyring(
-                session_options(&cli.global, &config),
-                &config,
-                &dirs,
-                true,
-            ))
-            .await?;
+            let session = connect(&cli.global, &config, &dirs).await?;
             let ro = read_only(&cli.global, &config, &session);
             s3::mb(&session, ro, &a).await
         }
         Some(Command::Cost(args)) => {
-            let session = Session::connect(&with_keyring(
-                session_options(&cli.global, &config),
-                &config,
-                &dirs,
-                true,
-            ))
-            .await?;
+            let session = connect(&cli.global, &config, &dirs).await?;
             cost::run(&session, &config, &dirs, &args).await
         }
         Some(Command::Start(a)) => verb(&cli.global, config, dirs, Verb::Start, &a).await,
@@ -177,20 +156,16 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
         Some(Command::Resume(a)) => verb(&cli.global, config, dirs, Verb::Resume, &a).await,
         Some(Command::Reboot(a)) => verb(&cli.global, config, dirs, Verb::Reboot, &a).await,
         Some(Command::Terminate(a)) => {
-            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
-            lifecycle::terminate(&ctx, &a).await
+            lifecycle::terminate(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Relaunch(a)) => {
-            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
-            lifecycle::relaunch(&ctx, &a).await
+            lifecycle::relaunch(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::IdleTimeout(a)) => {
-            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
-            lifecycle::idle_timeout(&ctx, &a).await
+            lifecycle::idle_timeout(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Protect(a)) => {
-            let ctx = lifecycle_context(&cli.global, config, dirs).await?;
-            lifecycle::protect(&ctx, &a).await
+            lifecycle::protect(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Sandbox(args)) => sandbox(config, dirs, &args, cli.global.read_only).await,
         Some(Command::RenderScreens { out }) => {
@@ -203,6 +178,18 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A session from the flags and config, with the keyring after the standard
+/// chain (an MFA code may be asked for on the terminal).
+async fn connect(global: &GlobalArgs, config: &Config, dirs: &Dirs) -> anyhow::Result<Session> {
+    Ok(Session::connect(&with_keyring(
+        session_options(global, config),
+        config,
+        dirs,
+        true,
+    ))
+    .await?)
+}
+
 /// Read-only: the flag, else the profile's setting, else the general one.
 pub fn read_only(global: &GlobalArgs, config: &Config, session: &Session) -> bool {
     global.read_only || config.read_only_for(&session.profile)
@@ -213,13 +200,7 @@ async fn lifecycle_context(
     config: Config,
     dirs: Dirs,
 ) -> anyhow::Result<lifecycle::Context> {
-    let session = Session::connect(&with_keyring(
-        session_options(global, &config),
-        &config,
-        &dirs,
-        true,
-    ))
-    .await?;
+    let session = connect(global, &config, &dirs).await?;
     let read_only = read_only(global, &config, &session);
     Ok(lifecycle::Context {
         session,
@@ -246,13 +227,7 @@ async fn ls(
     dirs: &Dirs,
     args: &LsArgs,
 ) -> anyhow::Result<ExitCode> {
-    let session = Session::connect(&with_keyring(
-        session_options(global, config),
-        config,
-        dirs,
-        true,
-    ))
-    .await?;
+    let session = connect(global, config, dirs).await?;
     if let Some(uri) = crate::transfer::plan::S3Uri::parse(&args.what) {
         return s3::ls(&session, &uri, args.json).await;
     }
