@@ -438,6 +438,22 @@ pub async fn upload_file(
     })
 }
 
+/// An object's size and ETag (HeadObject).
+async fn head(s3: &Client, bucket: &str, key: &str) -> Result<(u64, String), TransferError> {
+    let out = s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| s3err(&format!("HeadObject s3://{bucket}/{key}"), &e))?;
+    let size = out
+        .content_length()
+        .and_then(|l| u64::try_from(l).ok())
+        .unwrap_or(0);
+    Ok((size, unquote(out.e_tag())))
+}
+
 /// The object must have the local file's size and ETag.
 async fn verify(
     s3: &Client,
@@ -447,24 +463,13 @@ async fn verify(
     etag: &str,
 ) -> Result<(), TransferError> {
     let uri = format!("s3://{bucket}/{key}");
-    let head = s3
-        .head_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| s3err(&format!("HeadObject {uri}"), &e))?;
-    let remote_size = head
-        .content_length()
-        .and_then(|l| u64::try_from(l).ok())
-        .unwrap_or(u64::MAX);
+    let (remote_size, remote) = head(s3, bucket, key).await?;
     if remote_size != size {
         return Err(TransferError::Verification {
             uri,
             why: format!("{remote_size} bytes on S3, {size} on disk"),
         });
     }
-    let remote = unquote(head.e_tag());
     if remote != etag {
         return Err(TransferError::Verification {
             uri,
@@ -485,18 +490,7 @@ pub async fn download_object(
     progress: &Arc<Progress>,
 ) -> Result<u64, TransferError> {
     let uri = format!("s3://{bucket}/{key}");
-    let head = s3
-        .head_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| s3err(&format!("HeadObject {uri}"), &e))?;
-    let size = head
-        .content_length()
-        .and_then(|l| u64::try_from(l).ok())
-        .unwrap_or(0);
-    let etag = unquote(head.e_tag());
+    let (size, etag) = head(s3, bucket, key).await?;
     progress.total.fetch_add(size, Ordering::SeqCst);
     if let Some(dir) = dest.parent() {
         tokio::fs::create_dir_all(dir).await.map_err(local(dir))?;

@@ -1064,16 +1064,6 @@ impl App {
                 self.ask_delete_objects();
                 true
             }
-            (ViewKind::Objects, Action::Mark) => {
-                if let Some(row) = self.selected_row() {
-                    let marked = &mut self.views_for(ViewKind::Objects).marked;
-                    if !marked.remove(&row.id) {
-                        marked.insert(row.id);
-                    }
-                    self.on_key(KeyEvent::from(KeyCode::Down));
-                }
-                true
-            }
             (ViewKind::Objects, Action::Download) => {
                 self.download_selected();
                 true
