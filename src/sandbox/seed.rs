@@ -28,8 +28,11 @@ pub fn sandbox_options(endpoint: &str) -> SessionOptions {
         all_regions: false,
         endpoint_url: Some(endpoint.to_string()),
         connect_timeout: Duration::from_secs(2),
-        attempt_timeout: Duration::from_secs(10),
-        operation_timeout: Duration::from_secs(20),
+        // moto loads a service's backend on its first request: seconds on
+        // its own, far more when parallel tests share two cores. A refused
+        // connection still fails at once.
+        attempt_timeout: Duration::from_secs(30),
+        operation_timeout: Duration::from_secs(60),
         max_attempts: 1,
         static_credentials: Some((SANDBOX_KEYS.0.to_string(), SANDBOX_KEYS.1.to_string())),
         keyring: None,
