@@ -14,11 +14,14 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use futures::stream::{self, StreamExt, TryStreamExt};
+use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
 use crate::cloud::CloudError;
+
+/// Bytes of a download gathered before one write to disk.
+const WRITE_BATCH: usize = 4 << 20;
 
 /// How to transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,14 +151,106 @@ fn write_journal(path: &Path, j: &Journal) -> std::io::Result<()> {
     std::fs::rename(tmp, path)
 }
 
-async fn read_part(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>, TransferError> {
-    let mut f = tokio::fs::File::open(path).await.map_err(local(path))?;
-    f.seek(std::io::SeekFrom::Start(offset))
-        .await
-        .map_err(local(path))?;
-    let mut buf = vec![0; usize::try_from(len).unwrap_or(usize::MAX)];
-    f.read_exact(&mut buf).await.map_err(local(path))?;
-    Ok(buf)
+/// Part buffers handed back after each request, so an upload holds at most
+/// `concurrency` of them (memory stays at concurrency × part size) and no
+/// page is allocated and zeroed twice.
+#[derive(Debug, Clone)]
+struct BufferPool {
+    free: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+    keep: usize,
+}
+
+impl BufferPool {
+    fn new(keep: usize) -> Self {
+        Self {
+            free: Arc::default(),
+            keep,
+        }
+    }
+
+    fn take(&self) -> Vec<u8> {
+        self.free
+            .lock()
+            .ok()
+            .and_then(|mut f| f.pop())
+            .unwrap_or_default()
+    }
+
+    /// A request body that returns its buffer here when the SDK drops it.
+    fn body(&self, buf: Vec<u8>) -> ByteStream {
+        ByteStream::from(bytes::Bytes::from_owner(Pooled {
+            buf,
+            pool: self.clone(),
+        }))
+    }
+}
+
+struct Pooled {
+    buf: Vec<u8>,
+    pool: BufferPool,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Ok(mut free) = self.pool.free.lock()
+            && free.len() < self.pool.keep
+        {
+            free.push(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
+/// Reads `len` bytes at `offset` into `buf` (a positioned read on the
+/// blocking pool: no seek, no intermediate copy) and digests them while they
+/// are hot in the cache.
+async fn read_part(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    mut buf: Vec<u8>,
+) -> Result<(Vec<u8>, [u8; 16]), TransferError> {
+    use std::os::unix::fs::FileExt;
+    let owned = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let f = std::fs::File::open(&owned)?;
+        // A reused buffer of the same length is not zeroed again.
+        buf.resize(usize::try_from(len).unwrap_or(usize::MAX), 0);
+        f.read_exact_at(&mut buf, offset)?;
+        let digest = plan::md5(&buf);
+        Ok((buf, digest))
+    })
+    .await
+    .map_err(|e| TransferError::Refused(format!("reading {}: {e}", path.display())))?
+    .map_err(local(path))
+}
+
+/// Writes `chunks` back to back at `offset` (blocking pool); returns the
+/// offset after them.
+async fn write_chunks(
+    file: &Arc<std::fs::File>,
+    path: &Path,
+    offset: u64,
+    chunks: Vec<bytes::Bytes>,
+) -> Result<u64, TransferError> {
+    use std::os::unix::fs::FileExt;
+    let file = file.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut at = offset;
+        for c in &chunks {
+            file.write_all_at(c, at)?;
+            at += c.len() as u64;
+        }
+        Ok(at)
+    })
+    .await
+    .map_err(|e| TransferError::Refused(format!("writing {}: {e}", path.display())))?
+    .map_err(local(path))
 }
 
 fn unquote(etag: Option<&str>) -> String {
@@ -183,8 +278,8 @@ pub async fn same_object(
     let size = meta.len();
     let Some((_, count)) = remote.split_once('-') else {
         // A single PUT: the ETag is the file's MD5.
-        return match read_part(file, 0, size).await {
-            Ok(bytes) => plan::etag(&[plan::md5(&bytes)], false) == remote,
+        return match read_part(file, 0, size, Vec::new()).await {
+            Ok((_, digest)) => plan::etag(&[digest], false) == remote,
             Err(_) => false,
         };
     };
@@ -200,10 +295,10 @@ pub async fn same_object(
         if plan::parts(size, part).len() as u64 != n {
             continue;
         }
-        let mut digests = Vec::new();
+        let (mut digests, mut buf) = (Vec::new(), Vec::new());
         for (offset, len) in plan::parts(size, part) {
-            match read_part(file, offset, len).await {
-                Ok(bytes) => digests.push(plan::md5(&bytes)),
+            match read_part(file, offset, len, buf).await {
+                Ok((b, digest)) => (buf, _) = (b, digests.push(digest)),
                 Err(_) => return false,
             }
         }
@@ -245,13 +340,15 @@ pub async fn upload_file(
         if progress.is_cancelled() {
             return Err(TransferError::Cancelled(uri));
         }
-        let bytes = read_part(file, 0, size).await?;
-        let digest = plan::md5(&bytes);
+        let (bytes, digest) = read_part(file, 0, size, Vec::new()).await?;
         s3.put_object()
             .bucket(bucket)
             .key(key)
             .checksum_algorithm(ChecksumAlgorithm::Crc32)
             .body(ByteStream::from(bytes))
+            // The CRC32 covers the body; a SHA-256 of it as well only costs CPU.
+            .customize()
+            .disable_payload_signing()
             .send()
             .await
             .map_err(|e| s3err(&format!("PutObject {uri}"), &e))?;
@@ -341,6 +438,7 @@ pub async fn upload_file(
         .collect();
     let journal = Arc::new(Mutex::new(journal));
     let sent = Arc::new(AtomicU64::new(0));
+    let pool = BufferPool::new(opts.concurrency.max(1));
     let result: Result<Vec<()>, TransferError> = stream::iter(todo)
         .map(|(n, off, len)| {
             let (journal, sent, upload_id, jpath) = (
@@ -349,13 +447,13 @@ pub async fn upload_file(
                 upload_id.clone(),
                 jpath.clone(),
             );
-            let uri = uri.clone();
+            let (uri, pool) = (uri.clone(), pool.clone());
             async move {
                 if progress.is_cancelled() {
                     return Err(TransferError::Cancelled(uri));
                 }
-                let bytes = read_part(file, off, len).await?;
-                let digest = hex::encode(plan::md5(&bytes));
+                let (bytes, digest) = read_part(file, off, len, pool.take()).await?;
+                let digest = hex::encode(digest);
                 let out = s3
                     .upload_part()
                     .bucket(bucket)
@@ -363,7 +461,9 @@ pub async fn upload_file(
                     .upload_id(&upload_id)
                     .part_number(n)
                     .checksum_algorithm(ChecksumAlgorithm::Crc32)
-                    .body(ByteStream::from(bytes))
+                    .body(pool.body(bytes))
+                    .customize()
+                    .disable_payload_signing()
                     .send()
                     .await
                     .map_err(|e| s3err(&format!("UploadPart {n} of {uri}"), &e))?;
@@ -500,57 +600,78 @@ pub async fn download_object(
         dest.file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     ));
-    {
-        let f = tokio::fs::File::create(&tmp).await.map_err(local(&tmp))?;
-        f.set_len(size).await.map_err(local(&tmp))?;
-    }
+    let file = std::fs::File::create(&tmp)
+        .and_then(|f| f.set_len(size).map(|()| f))
+        .map_err(local(&tmp))?;
+    let file = Arc::new(file);
     let ranges = plan::parts(size, plan::part_size(size, opts.part_size));
-    let digests: Result<Vec<[u8; 16]>, TransferError> = stream::iter(ranges)
+    // A single-part object's ETag is its MD5: check it. (A multipart ETag
+    // depends on part sizes we cannot know, so there is nothing to compare.)
+    let check_md5 = ranges.len() <= 1 && !etag.contains('-');
+    let fetched: Result<Vec<Option<[u8; 16]>>, TransferError> = stream::iter(ranges)
         .map(|(off, len)| {
-            let (tmp, uri) = (tmp.clone(), uri.clone());
+            let (file, tmp, uri) = (file.clone(), tmp.clone(), uri.clone());
             async move {
                 if progress.is_cancelled() {
                     return Err(TransferError::Cancelled(uri));
                 }
-                let out = s3
+                let mut body = s3
                     .get_object()
                     .bucket(bucket)
                     .key(key)
                     .range(format!("bytes={off}-{}", off + len - 1))
                     .send()
                     .await
-                    .map_err(|e| s3err(&format!("GetObject {uri}"), &e))?;
-                let bytes = out
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| TransferError::Refused(format!("reading {uri}: {e}")))?
-                    .into_bytes();
-                let mut f = tokio::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&tmp)
-                    .await
-                    .map_err(local(&tmp))?;
-                f.seek(std::io::SeekFrom::Start(off))
-                    .await
-                    .map_err(local(&tmp))?;
-                f.write_all(&bytes).await.map_err(local(&tmp))?;
-                progress.done.fetch_add(len, Ordering::SeqCst);
-                Ok(plan::md5(&bytes))
+                    .map_err(|e| s3err(&format!("GetObject {uri}"), &e))?
+                    .body;
+                // Chunks go to disk as they arrive, a few MiB at a time, so
+                // a range is never held whole in memory.
+                let mut md5 = check_md5.then(Md5::new);
+                let (mut at, mut batch, mut batched) = (off, Vec::new(), 0usize);
+                loop {
+                    let chunk = body
+                        .try_next()
+                        .await
+                        .map_err(|e| TransferError::Refused(format!("reading {uri}: {e}")))?;
+                    let done = chunk.is_none();
+                    if let Some(c) = chunk {
+                        if let Some(h) = md5.as_mut() {
+                            h.update(&c);
+                        }
+                        batched += c.len();
+                        batch.push(c);
+                    }
+                    if batched >= WRITE_BATCH || (done && batched > 0) {
+                        let next =
+                            write_chunks(&file, &tmp, at, std::mem::take(&mut batch)).await?;
+                        progress.done.fetch_add(next - at, Ordering::SeqCst);
+                        (at, batched) = (next, 0);
+                    }
+                    if done {
+                        break;
+                    }
+                }
+                if at != off + len {
+                    return Err(TransferError::Refused(format!(
+                        "reading {uri}: the server sent {} of {len} bytes at offset {off}",
+                        at - off
+                    )));
+                }
+                Ok(md5.map(|h| h.finalize().into()))
             }
         })
-        .buffered(opts.concurrency.max(1))
+        .buffer_unordered(opts.concurrency.max(1))
         .try_collect()
         .await;
-    let digests = match digests {
-        Ok(d) => d,
+    drop(file);
+    let digests: Vec<[u8; 16]> = match fetched {
+        Ok(d) => d.into_iter().flatten().collect(),
         Err(e) => {
             let _ = tokio::fs::remove_file(&tmp).await;
             return Err(e);
         }
     };
-    // A single-part object's ETag is its MD5: check it.
-    if !etag.contains('-') && digests.len() <= 1 {
+    if check_md5 {
         let got = plan::etag(&digests, false);
         if got != etag {
             let _ = tokio::fs::remove_file(&tmp).await;
