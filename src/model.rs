@@ -262,6 +262,19 @@ pub struct Bucket {
     pub created: Option<DateTime<Utc>>,
 }
 
+/// One bucket's Standard-storage size as CloudWatch last reported it
+/// (BucketSizeBytes, published by S3 once a day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BucketSize {
+    pub bucket: String,
+    pub region: String,
+    /// None when CloudWatch has no datapoint in the last three days (a new
+    /// or empty bucket).
+    pub bytes: Option<u64>,
+    /// The day the figure is for.
+    pub at: Option<DateTime<Utc>>,
+}
+
 /// Everything needed to create an EMR cluster again like one that ran:
 /// rebuilt from DescribeCluster, ListInstanceGroups and ListBootstrapActions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -195,3 +195,313 @@ async fn the_burn_rate_is_the_sum_of_list_prices_and_a_stop_removes_exactly_comp
         .expect("today");
     assert!(today > 0.0, "the stopped node's run today is remembered");
 }
+
+/// Runs the binary against moto with `extra` environment; (status, stdout, stderr).
+fn skiff(
+    endpoint: &str,
+    home: &std::path::Path,
+    extra: &[(&str, String)],
+    args: &[&str],
+) -> (bool, String, String) {
+    let out = Command::cargo_bin("skiff")
+        .expect("binary")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(common::cli_env(endpoint, home))
+        .envs(extra.iter().cloned())
+        .args(args)
+        .output()
+        .expect("run");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The fake Pricing API (tests/fixtures/pricing_server.py) on a free port.
+struct PricingServer {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl PricingServer {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("dir");
+        let port = common::sshd::free_port();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/pricing_server.py");
+        let child = std::process::Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 pricing server");
+        common::sshd::wait_for_port(port);
+        Self { child, port, dir }
+    }
+
+    fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.path().join("requests.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("logged request"))
+            .collect()
+    }
+}
+
+impl Drop for PricingServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn hourly_by_id(doc: &Value) -> HashMap<String, (f64, String, String)> {
+    doc["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_str().expect("id").to_string(),
+                (
+                    i["hourly_usd"].as_f64().unwrap_or(f64::NAN),
+                    i["price_source"].as_str().unwrap_or_default().to_string(),
+                    i["state"].as_str().unwrap_or_default().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refreshed_prices_win_over_the_table_and_a_failed_region_keeps_nothing_wrong() {
+    let sb = common::seeded().await;
+    let e = sb.moto.endpoint();
+    let pricing = PricingServer::start();
+    let home = tempfile::tempdir().expect("home");
+    let with_pricing = [(
+        "AWS_ENDPOINT_URL_PRICING",
+        format!("http://127.0.0.1:{}", pricing.port),
+    )];
+
+    // Without a cache: the embedded table.
+    let table = hourly_by_id(&cost_json(&e, home.path()));
+
+    // The fake API knows us-east-1 only: eu-west-1 fails, us-east-1 is kept.
+    let (ok, stdout, stderr) = skiff(
+        &e,
+        home.path(),
+        &with_pricing,
+        &[
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "prices",
+            "refresh",
+        ],
+    );
+    assert!(!ok, "a failed region makes the exit code non-zero");
+    assert!(
+        stdout.contains("us-east-1: 3 instance types, 2 EBS volume types"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("eu-west-1"), "{stderr}");
+    // Every instance query pinned the one Linux, shared, on-demand SKU.
+    let instance_queries: Vec<Value> = pricing
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r["Filters"]
+                .as_array()
+                .expect("filters")
+                .iter()
+                .any(|f| f["Value"] == "Compute Instance")
+        })
+        .collect();
+    assert!(instance_queries.len() >= 2, "paged: {instance_queries:?}");
+    for q in &instance_queries {
+        assert_eq!(q["ServiceCode"], "AmazonEC2");
+        for (field, value) in [
+            ("operatingSystem", "Linux"),
+            ("tenancy", "Shared"),
+            ("preInstalledSw", "NA"),
+            ("capacitystatus", "Used"),
+        ] {
+            assert!(
+                q["Filters"]
+                    .as_array()
+                    .expect("filters")
+                    .iter()
+                    .any(|f| f["Field"] == field
+                        && f["Value"] == value
+                        && f["Type"] == "TERM_MATCH"),
+                "{field} in {q}"
+            );
+        }
+    }
+    let (_, status, _) = skiff(&e, home.path(), &[], &["prices", "status"]);
+    assert!(status.contains("us-east-1: 3 instance types"), "{status}");
+
+    // The cache now wins for us-east-1's m5.large, m5.xlarge and t3.medium;
+    // eu-west-1 still uses the table.
+    let cached = hourly_by_id(&cost_json(&e, home.path()));
+    let fetched = |ty: &str| match ty {
+        "m5.large" => 0.1234,
+        "m5.xlarge" => 0.2468,
+        "t3.medium" => 0.0555,
+        _ => f64::NAN,
+    };
+    let mut changed = 0;
+    for region in ["us-east-1", "eu-west-1"] {
+        let described = sb
+            .session
+            .ec2(region)
+            .describe_instances()
+            .send()
+            .await
+            .expect("instances");
+        for i in described.reservations().iter().flat_map(|r| r.instances()) {
+            let id = i.instance_id().expect("id");
+            let ty = i.instance_type().expect("type").as_str();
+            let (before, _, state) = &table[id];
+            let (after, source, _) = &cached[id];
+            if region == "us-east-1" && state == "running" {
+                let delta = fetched(ty) - list_price(region, ty);
+                assert!(
+                    close(after - before, delta),
+                    "{id} {ty}: {before} → {after}"
+                );
+                assert_eq!(source, "pricing API", "{id}");
+                changed += 1;
+            } else {
+                assert!(close(*after, *before), "{id} {ty} in {region} unchanged");
+            }
+        }
+    }
+    assert!(
+        changed >= 5,
+        "running us-east-1 instances repriced: {changed}"
+    );
+
+    // A damaged cache is ignored (the table again), never a crash or $0.
+    std::fs::write(home.path().join("cache/prices.json"), "{damaged").expect("damage");
+    let again = hourly_by_id(&cost_json(&e, home.path()));
+    for (id, (hourly, _, _)) in &table {
+        assert!(close(again[id].0, *hourly), "{id}");
+    }
+}
+
+/// POST a JSON body to moto's control API.
+fn moto_api(endpoint: &str, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("moto");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("read");
+    assert!(answer.starts_with("HTTP/1.1 20"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bucket_storage_and_the_billed_month_come_from_cloudwatch_and_cost_explorer() {
+    let sb = common::seeded().await;
+    let e = sb.moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    std::fs::create_dir_all(home.path().join("config")).expect("config dir");
+    std::fs::write(
+        home.path().join("config/config.toml"),
+        "[costs]\ncost_explorer = true\n",
+    )
+    .expect("config");
+    let result = |usd: &str| {
+        format!(
+            r#"{{"results":[{{"ResultsByTime":[{{"TimePeriod":{{"Start":"2026-11-01","End":"2026-11-22"}},"Total":{{"UnblendedCost":{{"Amount":"{usd}","Unit":"USD"}}}},"Groups":[],"Estimated":true}}]}}]}}"#
+        )
+    };
+    moto_api(
+        &e,
+        "/moto-api/static/ce/cost-and-usage-results",
+        &result("42.17"),
+    );
+
+    let doc = cost_json(&e, home.path());
+    // Sizes: what CloudWatch reports, asked here through the SDK. (moto's
+    // BucketSizeBytes is its own approximation, not the objects' byte sum,
+    // so the test compares with CloudWatch, not with a listing.)
+    let now = aws_smithy_types::DateTime::from_secs(chrono::Utc::now().timestamp());
+    let stats = sb
+        .session
+        .cloudwatch("us-east-1")
+        .get_metric_statistics()
+        .namespace("AWS/S3")
+        .metric_name("BucketSizeBytes")
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("BucketName")
+                .value("rnd-datasets")
+                .build(),
+        )
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("StorageType")
+                .value("StandardStorage")
+                .build(),
+        )
+        .start_time(aws_smithy_types::DateTime::from_secs(
+            now.secs() - 3 * 86_400,
+        ))
+        .end_time(aws_smithy_types::DateTime::from_secs(now.secs() + 1))
+        .period(86_400)
+        .statistics(aws_sdk_cloudwatch::types::Statistic::Average)
+        .send()
+        .await
+        .expect("statistics");
+    let bytes = stats.datapoints()[0].average().expect("average") as i64;
+    assert!(bytes > 0);
+    let storage = doc["storage"].as_array().expect("storage");
+    let datasets = storage
+        .iter()
+        .find(|s| s["bucket"] == "rnd-datasets")
+        .expect("rnd-datasets");
+    assert_eq!(datasets["bytes"].as_i64(), Some(bytes));
+    let monthly = datasets["monthly_usd"].as_f64().expect("priced");
+    assert!(close(monthly, bytes as f64 / 1_073_741_824.0 * 0.023));
+    assert_eq!(storage.len(), 3, "every bucket: {storage:?}");
+
+    let billed = &doc["billed_month_to_date"];
+    assert!(
+        close(billed["usd"].as_f64().expect("usd"), 42.17),
+        "{billed}"
+    );
+    assert_eq!(billed["estimated"], true);
+    assert!(billed["note"].as_str().expect("note").contains("delayed"));
+
+    // Within 12 hours the cached figure is used: no new (paid) request. The
+    // cache is marked to tell its figure from Cost Explorer's.
+    let cache = home.path().join("cache/cost-explorer.json");
+    let mut cached: Value =
+        serde_json::from_slice(&std::fs::read(&cache).expect("cached")).expect("json");
+    cached["usd"] = 7.0.into();
+    std::fs::write(&cache, cached.to_string()).expect("mark");
+    let billed = |doc: Value| doc["billed_month_to_date"]["usd"].as_f64().expect("usd");
+    assert!(close(billed(cost_json(&e, home.path())), 7.0));
+    // Older than 12 hours: asked again.
+    let at = chrono::Utc::now() - chrono::Duration::hours(13);
+    cached["fetched_at"] = serde_json::to_value(at).expect("time");
+    std::fs::write(&cache, cached.to_string()).expect("age");
+    assert!(close(billed(cost_json(&e, home.path())), 42.17));
+
+    // Off by default: no Cost Explorer figure, no request.
+    let plain = tempfile::tempdir().expect("home");
+    assert!(cost_json(&e, plain.path())["billed_month_to_date"].is_null());
+}

@@ -62,6 +62,9 @@ pub enum Command {
     IdleTimeout(IdleTimeoutArgs),
     /// What is burning money: burn rate, today, month to date, projection.
     Cost(CostArgs),
+    /// The prices costs are computed with: fetch current ones, or show their age.
+    #[command(subcommand)]
+    Prices(PricesCommand),
     /// SSH tunnels to JupyterHub, RStudio… on a target; stays up until Ctrl-C.
     Tunnel(TunnelArgs),
     /// The morning routine: start the target, wait for SSH, open its tunnels.
@@ -163,6 +166,16 @@ pub struct DownArgs {
     /// Seconds to wait for the target to stop.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PricesCommand {
+    /// Fetch current prices for the session's regions (--region, repeatable)
+    /// from the AWS Pricing API into the cache; they then win over the
+    /// embedded table.
+    Refresh,
+    /// Where prices come from: the embedded table's date, the cache's regions and age.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

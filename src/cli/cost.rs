@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::args::CostArgs;
 use crate::cloud::Session;
+use crate::cloud::billing::{self, Billed};
 use crate::cloud::inventory::{Wanted, fetch_all};
 use crate::config::{Config, Dirs};
 use crate::cost::{self, Amount, CostReport, Group, Journal, Prices, show};
@@ -219,6 +220,78 @@ pub fn text(
     out
 }
 
+/// S3 storage and the billed month to date, beside the running costs.
+#[derive(Debug, Default)]
+pub struct Extras {
+    pub storage: Vec<cost::StorageCost>,
+    /// None: Cost Explorer is off in the configuration.
+    pub billed: Option<Result<Billed, String>>,
+}
+
+const BILLED_NOTE: &str = "billed by AWS (Cost Explorer): delayed by up to a day";
+
+impl Extras {
+    /// Adds `storage` and `billed_month_to_date` to the `--json` document.
+    pub fn add_json(&self, doc: &mut Value) {
+        doc["storage"] = self
+            .storage
+            .iter()
+            .map(|s| {
+                json!({
+                    "bucket": s.bucket, "region": s.region, "bytes": s.bytes, "size_at": s.at,
+                    "monthly_usd": money(&s.monthly), "hourly_usd": money(&s.hourly),
+                    "unknown": s.monthly.unknown,
+                })
+            })
+            .collect();
+        doc["billed_month_to_date"] = match &self.billed {
+            None => Value::Null,
+            Some(Ok(b)) => json!({
+                "usd": (b.usd * 1e6).round() / 1e6, "estimated": b.estimated,
+                "fetched_at": b.fetched_at, "note": BILLED_NOTE,
+            }),
+            Some(Err(e)) => json!({ "error": e }),
+        };
+    }
+
+    /// The readable lines after the report.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        if !self.storage.is_empty() {
+            let total: Amount = self.storage.iter().fold(Amount::default(), |mut a, s| {
+                a.known_usd += s.monthly.known_usd;
+                a.unknown.extend(s.monthly.unknown.iter().cloned());
+                a
+            });
+            out.push_str(&format!(
+                "\nS3 STANDARD STORAGE (CloudWatch BucketSizeBytes)  {}/month\n",
+                show(&total)
+            ));
+            for s in &self.storage {
+                out.push_str(&format!(
+                    "  {:<28} {:<14} {:>10}  {}/month\n",
+                    s.bucket,
+                    s.region,
+                    s.bytes
+                        .map_or_else(|| "?".to_string(), |b| bytesize::ByteSize(b).to_string()),
+                    show(&s.monthly)
+                ));
+            }
+        }
+        match &self.billed {
+            None => {}
+            Some(Ok(b)) => out.push_str(&format!(
+                "\nBilled month to date {}{} — {BILLED_NOTE}; fetched {}\n",
+                cost::usd(b.usd),
+                if b.estimated { " (estimated)" } else { "" },
+                b.fetched_at.format("%Y-%m-%d %H:%M UTC")
+            )),
+            Some(Err(e)) => out.push_str(&format!("\nBilled month to date unknown: {e}\n")),
+        }
+        out
+    }
+}
+
 pub async fn run(
     session: &Session,
     config: &Config,
@@ -230,8 +303,25 @@ pub async fn run(
     let wanted = Wanted {
         instances: true,
         clusters: true,
-        buckets: false,
+        buckets: config.costs.bucket_storage,
     };
+    if let Some((outcomes, saved)) = crate::cloud::pricing::refresh_if_stale(
+        session,
+        &dirs.cache,
+        config.costs.prices_max_age_days,
+        now,
+    )
+    .await
+    {
+        for o in outcomes {
+            if let Err(e) = o.result {
+                eprintln!("skiff: warning: automatic price refresh: {e}");
+            }
+        }
+        if let Err(e) = saved {
+            eprintln!("skiff: warning: automatic price refresh: {e}");
+        }
+    }
     let (inv, errors) = fetch_all(session, wanted, &super::inventory_options(config), now).await;
     if !errors.is_empty() && inv.instances.is_empty() {
         anyhow::bail!(super::ls::failure_line(&errors).unwrap_or_default());
@@ -241,21 +331,38 @@ pub async fn run(
     }
     let mut journal = Journal::open(&dirs.state)?;
     journal.observe(&inv.instances, now)?;
-    let prices = Prices::embedded()
+    let prices = Prices::load(&dirs.cache)
         .with_spot(crate::cloud::ec2::spot_prices_for(session, &inv.instances).await);
     let report = cost::report(&inv.instances, &journal, &prices, now);
+    let mut extras = Extras::default();
+    if config.costs.bucket_storage {
+        let mut sizes = Vec::new();
+        for r in billing::bucket_sizes(session, &inv.buckets, now).await {
+            match r {
+                Ok(s) => sizes.push(s),
+                Err(e) => eprintln!("skiff: warning: bucket size unknown: {e}"),
+            }
+        }
+        extras.storage = cost::storage_costs(&sizes, &prices);
+    }
+    if config.costs.cost_explorer {
+        extras.billed = Some(
+            billing::billed_cached(session, &dirs.cache, now)
+                .await
+                .map_err(|e| e.to_string()),
+        );
+    }
     let emr_names = inv
         .emr_clusters
         .iter()
         .map(|c| (c.id.clone(), c.name.clone()))
         .collect();
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json_document(&report, &by, &emr_names))?
-        );
+        let mut doc = json_document(&report, &by, &emr_names);
+        extras.add_json(&mut doc);
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        print!("{}", text(&report, &by, &emr_names));
+        print!("{}{}", text(&report, &by, &emr_names), extras.text());
     }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS

@@ -6,6 +6,7 @@ pub mod cost;
 pub mod creds;
 pub mod lifecycle;
 pub mod ls;
+pub mod prices;
 pub mod s3;
 pub mod tunnel;
 
@@ -130,6 +131,11 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             tunnel::down(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Creds(c)) => creds::run(&config, &dirs, &c).await,
+        Some(Command::Prices(args::PricesCommand::Refresh)) => {
+            let session = connect(&cli.global, &config, &dirs).await?;
+            prices::refresh(&session, &dirs).await
+        }
+        Some(Command::Prices(args::PricesCommand::Status)) => prices::status(&config, &dirs),
         Some(Command::Cp(a)) => {
             let session = connect(&cli.global, &config, &dirs).await?;
             if read_only(&cli.global, &config, &session)

@@ -5,10 +5,12 @@ mod error;
 mod session;
 
 pub mod actions;
+pub mod billing;
 pub mod ec2;
 pub mod emr;
 pub mod execute;
 pub mod inventory;
+pub mod pricing;
 pub mod s3;
 
 pub use error::CloudError;

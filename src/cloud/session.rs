@@ -151,6 +151,38 @@ impl Session {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    /// The Pricing API; it answers in us-east-1 only (for every region's
+    /// prices). `AWS_ENDPOINT_URL_PRICING` points it elsewhere.
+    pub fn pricing(&self) -> aws_sdk_pricing::Client {
+        let mut conf =
+            aws_sdk_pricing::config::Builder::from(&self.sdk).region(Region::new("us-east-1"));
+        // The SDK's own order (service endpoint over the global one) also when
+        // skiff was given the global endpoint explicitly: emulators such as
+        // moto have no Pricing API, so it may live elsewhere.
+        if let Some(url) = std::env::var("AWS_ENDPOINT_URL_PRICING")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            conf = conf.endpoint_url(url);
+        }
+        aws_sdk_pricing::Client::from_conf(conf.build())
+    }
+
+    pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(conf)
+    }
+
+    /// Cost Explorer (us-east-1, for the whole account).
+    pub fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {
+        let conf = aws_sdk_costexplorer::config::Builder::from(&self.sdk)
+            .region(Region::new("us-east-1"))
+            .build();
+        aws_sdk_costexplorer::Client::from_conf(conf)
+    }
+
     pub fn sts(&self) -> aws_sdk_sts::Client {
         let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
             .region(Region::new(self.home_region().to_string()))

@@ -94,7 +94,7 @@ impl Action {
             Self::OpenUrl => "Tunnels: open the URL in the browser",
             Self::CopyUrl => "Tunnels: copy the URL (OSC 52)",
             Self::RestartTunnel => "Tunnels: reconnect now",
-            Self::Breakdown => "Costs by resource, by cluster, or by tag",
+            Self::Breakdown => "Costs by resource, by cluster, by tag, or S3 storage per bucket",
             Self::Mark => "mark or unmark the row (actions apply to all marked rows)",
             Self::Start => "start (a Spark cluster: master first)",
             Self::Stop => "stop (a Spark cluster: workers first), asks first",

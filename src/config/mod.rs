@@ -83,6 +83,9 @@ pub struct Tunnel {
 #[serde(deny_unknown_fields)]
 pub struct Costs {
     pub tag_key: String,
+    pub prices_max_age_days: u32,
+    pub bucket_storage: bool,
+    pub cost_explorer: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -82,7 +82,7 @@ pub fn billed_secs(run: &Run, window: &Window, now: DateTime<Utc>) -> f64 {
 }
 
 /// An amount that may be unknown, with the reasons.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Amount {
     /// The sum of the known parts.
     pub known_usd: f64,
@@ -231,6 +231,63 @@ pub(crate) fn storage_cost(
     let hours = window.overlap_secs(exists_since, now) / 3600.0;
     a.add(rates.ebs.clone(), hours);
     a
+}
+
+/// What a bucket's Standard storage costs: per month at its last reported
+/// size, and per hour of that.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorageCost {
+    pub bucket: String,
+    pub region: String,
+    pub bytes: Option<u64>,
+    pub at: Option<DateTime<Utc>>,
+    pub monthly: Amount,
+    pub hourly: Amount,
+}
+
+/// Bytes in the GB that S3 bills by (2^30).
+const S3_GB: f64 = 1_073_741_824.0;
+
+/// S3 Standard storage cost of each bucket (CloudWatch size × the region's
+/// $/GB-month). A bucket without a reported size is unknown, not free.
+pub fn storage_costs(sizes: &[crate::model::BucketSize], prices: &Prices) -> Vec<StorageCost> {
+    sizes
+        .iter()
+        .map(|s| {
+            let amount = |usd: f64| Amount {
+                known_usd: usd,
+                unknown: Vec::new(),
+            };
+            let unknown = |why: String| Amount {
+                known_usd: 0.0,
+                unknown: vec![why],
+            };
+            #[allow(clippy::cast_precision_loss)] // bytes well below 2^53
+            let (monthly, hourly) = match (s.bytes, prices.s3_standard_gb_month(&s.region)) {
+                (Some(0), _) => (amount(0.0), amount(0.0)),
+                (Some(bytes), Ok(rate)) => {
+                    let month = bytes as f64 / S3_GB * rate;
+                    (amount(month), amount(month / prices.hours_per_month()))
+                }
+                (Some(_), Err(why)) => (unknown(why.clone()), unknown(why)),
+                (None, _) => {
+                    let why = format!(
+                        "no BucketSizeBytes for {} in CloudWatch yet (S3 reports sizes once a day)",
+                        s.bucket
+                    );
+                    (unknown(why.clone()), unknown(why))
+                }
+            };
+            StorageCost {
+                bucket: s.bucket.clone(),
+                region: s.region.clone(),
+                bytes: s.bytes,
+                at: s.at,
+                monthly,
+                hourly,
+            }
+        })
+        .collect()
 }
 
 /// The cost of one instance at `now`.
@@ -408,6 +465,32 @@ pub fn show(a: &Amount) -> String {
 mod tests {
     use super::*;
     use crate::demo;
+
+    #[test]
+    fn storage_is_size_times_the_regions_price_and_unknown_without_a_size() {
+        let prices = Prices::embedded();
+        let size = |bytes: Option<u64>, region: &str| crate::model::BucketSize {
+            bucket: "b".into(),
+            region: region.into(),
+            bytes,
+            at: None,
+        };
+        let per_gb = prices.s3_standard_gb_month("us-east-1").expect("s3 price");
+        let c = storage_costs(&[size(Some(100 * (1 << 30)), "us-east-1")], &prices);
+        assert!((c[0].monthly.known_usd - 100.0 * per_gb).abs() < 1e-9);
+        assert!((c[0].hourly.known_usd - 100.0 * per_gb / 730.0).abs() < 1e-9);
+        assert!(c[0].monthly.is_complete());
+        let c = storage_costs(&[size(Some(0), "us-east-1")], &prices);
+        assert_eq!(
+            (c[0].monthly.value(), c[0].hourly.value()),
+            (Some(0.0), Some(0.0))
+        );
+        let c = storage_costs(&[size(None, "us-east-1")], &prices);
+        assert!(!c[0].monthly.is_complete(), "no size is unknown, never $0");
+        assert!(c[0].monthly.unknown[0].contains("BucketSizeBytes"));
+        let c = storage_costs(&[size(Some(1 << 30), "xx-nowhere-1")], &prices);
+        assert!(!c[0].monthly.is_complete());
+    }
 
     fn t(d: u32, h: u32, m: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, d, h, m, s)

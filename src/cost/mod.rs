@@ -1,6 +1,7 @@
 //! Costs: prices, the journal of state changes, and the arithmetic that
 //! turns them into burn rate, cost since start, today and this month.
 
+pub mod cache;
 pub mod compute;
 pub mod journal;
 pub mod prices;
@@ -8,7 +9,9 @@ pub mod prices;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use compute::{Amount, Group, InstanceCost, Totals, group_by, show, usd};
+pub use compute::{
+    Amount, Group, InstanceCost, StorageCost, Totals, group_by, show, storage_costs, usd,
+};
 pub use journal::Journal;
 pub use prices::Prices;
 

@@ -72,6 +72,8 @@ pub struct Prices {
     file: PriceFile,
     /// (region, instance type) → $/hour from the Pricing API cache.
     fetched: BTreeMap<(String, String), f64>,
+    /// (region, volume type) → $/GB-month from the Pricing API cache.
+    fetched_ebs: BTreeMap<(String, String), f64>,
     /// (region, availability zone, instance type) → current spot $/hour.
     spot: BTreeMap<(String, String, String), f64>,
 }
@@ -88,8 +90,38 @@ impl Prices {
         Self {
             file,
             fetched: BTreeMap::new(),
+            fetched_ebs: BTreeMap::new(),
             spot: BTreeMap::new(),
         }
+    }
+
+    /// The embedded table under the Pricing API cache in `cache_dir`, if
+    /// there is one (a damaged cache is logged and ignored).
+    pub fn load(cache_dir: &std::path::Path) -> Self {
+        match super::cache::PriceCache::load(cache_dir) {
+            Ok(Some(c)) => Self::embedded().with_cache(&c),
+            Ok(None) => Self::embedded(),
+            Err(e) => {
+                tracing::warn!("price cache ignored: {e}");
+                Self::embedded()
+            }
+        }
+    }
+
+    /// Adds the prices of a Pricing API cache (they win over the table).
+    pub fn with_cache(mut self, cache: &super::cache::PriceCache) -> Self {
+        let flat = |m: &BTreeMap<String, BTreeMap<String, f64>>| {
+            m.iter()
+                .flat_map(|(region, prices)| {
+                    prices
+                        .iter()
+                        .map(move |(k, v)| ((region.clone(), k.clone()), *v))
+                })
+                .collect::<BTreeMap<_, _>>()
+        };
+        self.fetched.extend(flat(&cache.ec2));
+        self.fetched_ebs.extend(flat(&cache.ebs));
+        self
     }
 
     pub fn table_date(&self) -> &str {
@@ -102,12 +134,6 @@ impl Prices {
 
     pub fn hours_per_month(&self) -> f64 {
         self.file.hours_per_month
-    }
-
-    /// Adds prices fetched with the Pricing API (they win over the table).
-    pub fn with_fetched(mut self, fetched: BTreeMap<(String, String), f64>) -> Self {
-        self.fetched = fetched;
-        self
     }
 
     /// Adds current spot prices.
@@ -220,6 +246,12 @@ impl Prices {
 
     /// EBS $/GB-month of a volume type.
     pub fn ebs_gb_month(&self, region: &str, volume_type: &str) -> Result<f64, Unknown> {
+        if let Some(&p) = self
+            .fetched_ebs
+            .get(&(region.to_string(), volume_type.to_string()))
+        {
+            return Ok(p);
+        }
         self.file
             .ebs
             .get(region)
@@ -321,23 +353,36 @@ mod tests {
 
     #[test]
     fn fetched_and_spot_prices_win() {
-        let p = Prices::embedded()
-            .with_fetched([(("us-east-1".to_string(), "m5.large".to_string()), 0.1)].into())
-            .with_spot(
-                [(
-                    (
-                        "us-east-1".to_string(),
-                        "us-east-1a".to_string(),
-                        "m5.large".to_string(),
-                    ),
-                    0.03,
-                )]
-                .into(),
-            );
+        let mut cache = super::super::cache::PriceCache::default();
+        cache.set_region(
+            "us-east-1",
+            chrono::Utc::now(),
+            [("m5.large".to_string(), 0.1)].into(),
+            [("gp3".to_string(), 0.07)].into(),
+        );
+        let p = Prices::embedded().with_cache(&cache).with_spot(
+            [(
+                (
+                    "us-east-1".to_string(),
+                    "us-east-1a".to_string(),
+                    "m5.large".to_string(),
+                ),
+                0.03,
+            )]
+            .into(),
+        );
         assert_eq!(
             p.on_demand("us-east-1", "m5.large").expect("m5").source,
             PriceSource::PricingApi
         );
+        assert!(close(
+            p.ebs_gb_month("us-east-1", "gp3").expect("gp3"),
+            0.07
+        ));
+        assert!(close(
+            p.ebs_gb_month("us-east-1", "gp2").expect("gp2"),
+            0.10
+        ));
         let spot = p
             .instance_rate("us-east-1", Some("us-east-1a"), "m5.large", true)
             .expect("spot");

@@ -14,6 +14,8 @@ pub enum Breakdown {
     Resource,
     Cluster,
     Tag,
+    /// S3 Standard storage per bucket.
+    Storage,
 }
 
 impl Breakdown {
@@ -21,7 +23,8 @@ impl Breakdown {
         match self {
             Self::Resource => Self::Cluster,
             Self::Cluster => Self::Tag,
-            Self::Tag => Self::Resource,
+            Self::Tag => Self::Storage,
+            Self::Storage => Self::Resource,
         }
     }
 
@@ -30,6 +33,7 @@ impl Breakdown {
             Self::Resource => "by resource".into(),
             Self::Cluster => "by cluster".into(),
             Self::Tag => format!("by tag {tag_key}"),
+            Self::Storage => "S3 storage".into(),
         }
     }
 }
@@ -44,6 +48,46 @@ pub const COLUMNS: &[Column] = &[
     Column { title: "MONTH", width: 9, priority: 2 },
     Column { title: "NOTE", width: 30, priority: 5 },
 ];
+
+/// Rows of the Costs view's S3 storage breakdown: the bucket, its size,
+/// $/hour, the month at that size, and where the figures come from. (TODAY
+/// and SINCE START do not apply to storage.)
+pub fn storage_rows(storage: &[crate::cost::StorageCost]) -> Vec<Row> {
+    storage
+        .iter()
+        .map(|s| {
+            let size = s.bytes.map_or_else(
+                || Cell::text("?"),
+                |b| {
+                    Cell::number(
+                        bytesize::ByteSize(b).to_string(),
+                        i64::try_from(b).unwrap_or(i64::MAX),
+                    )
+                },
+            );
+            let note = match (s.monthly.unknown.first(), s.at) {
+                (Some(why), _) => why.clone(),
+                (None, Some(at)) => {
+                    format!("{} BucketSizeBytes of {}", s.region, at.format("%Y-%m-%d"))
+                }
+                (None, None) => s.region.clone(),
+            };
+            Row {
+                id: format!("bucket:{}", s.bucket),
+                cells: vec![
+                    Cell::text(&s.bucket),
+                    size,
+                    money_cell(Some(&s.hourly)),
+                    Cell::text("-"),
+                    Cell::text("-"),
+                    money_cell(Some(&s.monthly)),
+                    Cell::text(note),
+                ],
+                tone: Tone::Normal,
+            }
+        })
+        .collect()
+}
 
 /// Rows of the Costs view. `remind_after_secs` flags long runs with what
 /// stopping would save; `emr_names` names EMR clusters by id.
@@ -92,6 +136,8 @@ pub fn rows(
                 }
             })
             .collect(),
+        // Storage rows come from `storage_rows`: buckets are not in a report.
+        Breakdown::Storage => Vec::new(),
         Breakdown::Cluster | Breakdown::Tag => {
             let groups = if by == Breakdown::Cluster {
                 group_by(&report.items, |i| {
@@ -182,6 +228,31 @@ mod tests {
             .find(|row| row.cells[0].text == "rnd")
             .expect("rnd");
         assert_eq!(rnd.cells[1].text, "4 nodes");
-        assert_eq!(Breakdown::Tag.next(), Breakdown::Resource);
+        assert_eq!(Breakdown::Tag.next(), Breakdown::Storage);
+        assert_eq!(Breakdown::Storage.next(), Breakdown::Resource);
+    }
+
+    #[test]
+    fn storage_rows_show_size_month_and_why_unknown() {
+        let sizes = [
+            crate::model::BucketSize {
+                bucket: "data".into(),
+                region: "us-east-1".into(),
+                bytes: Some(10 << 30),
+                at: "2026-11-20T00:00:00Z".parse().ok(),
+            },
+            crate::model::BucketSize {
+                bucket: "new".into(),
+                region: "us-east-1".into(),
+                bytes: None,
+                at: None,
+            },
+        ];
+        let rows = storage_rows(&crate::cost::storage_costs(&sizes, &Prices::embedded()));
+        assert_eq!(rows[0].cells[1].text, "10.0 GiB");
+        assert_eq!(rows[0].cells[5].text, "$0.2300");
+        assert!(rows[0].cells[6].text.contains("2026-11-20"));
+        assert_eq!(rows[1].cells[5].text, "?");
+        assert!(rows[1].cells[6].text.contains("BucketSizeBytes"));
     }
 }

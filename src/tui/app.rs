@@ -176,6 +176,11 @@ pub enum Msg {
     },
     /// A one-off action finished (e.g. a bucket was made): tell the user.
     Outcome(Result<String, String>),
+    /// Prices, sizes or the bill fetched beside the inventory.
+    Extra {
+        generation: u64,
+        extra: super::costs::Extra,
+    },
 }
 
 /// Selection, sort and filter of one view.
@@ -224,7 +229,7 @@ pub struct App {
     inventory_opts: InventoryOptions,
     pub session: Option<Arc<Session>>,
     pub account: Option<String>,
-    generation: u64,
+    pub(super) generation: u64,
     slices: BTreeMap<SliceKey, SliceData>,
     pub inventory: Inventory,
     pub loading: BTreeSet<SliceKey>,
@@ -270,6 +275,18 @@ pub struct App {
     costs_at: Option<Instant>,
     /// The Costs view's grouping.
     pub breakdown: render::costs::Breakdown,
+    /// Current spot prices of the spot instances seen (applied to `prices`).
+    pub(super) spot: std::collections::BTreeMap<(String, String, String), f64>,
+    pub(super) spot_at: Option<Instant>,
+    /// S3 storage per bucket, and when the sizes were asked for.
+    pub storage: Vec<crate::cost::StorageCost>,
+    pub(super) bucket_sizes: Vec<crate::model::BucketSize>,
+    pub(super) storage_at: Option<Instant>,
+    /// Cost Explorer's month to date (None: off, or not asked yet).
+    pub billed: Option<Result<crate::cloud::billing::Billed, String>>,
+    pub(super) billed_asked: bool,
+    /// The automatic price refresh ran (or was not needed) this session.
+    pub(super) prices_checked: bool,
     /// Instances already reminded about (once per run of skiff).
     reminded: std::collections::HashSet<String>,
     /// When the app started, until the first complete inventory is logged.
@@ -289,6 +306,7 @@ impl App {
             StartView::Clusters => ViewKind::Clusters,
             StartView::Buckets => ViewKind::Buckets,
         };
+        let prices = crate::cost::Prices::load(&dirs.cache);
         let (journal, journal_error) = match crate::cost::Journal::open(&dirs.state) {
             Ok(j) => (j, None),
             Err(e) => (crate::cost::Journal::in_memory(), Some(e)),
@@ -335,11 +353,19 @@ impl App {
             pending: None,
             transitions: Default::default(),
             started: Some(Instant::now()),
-            prices: crate::cost::Prices::embedded(),
+            prices,
             journal,
             costs: None,
             costs_at: None,
             breakdown: render::costs::Breakdown::default(),
+            spot: Default::default(),
+            spot_at: None,
+            storage: Vec::new(),
+            bucket_sizes: Vec::new(),
+            storage_at: None,
+            billed: None,
+            billed_asked: false,
+            prices_checked: false,
             reminded: Default::default(),
             tunnels: Default::default(),
             browser: Default::default(),
@@ -479,6 +505,9 @@ impl App {
                     .iter()
                     .map(|t| render::tunnels::row(&t.id, &t.tunnel.current(), now))
                     .collect()
+            }
+            ViewKind::Costs if self.breakdown == render::costs::Breakdown::Storage => {
+                render::costs::storage_rows(&self.storage)
             }
             ViewKind::Costs => match &self.costs {
                 Some(report) => {
@@ -691,7 +720,7 @@ impl App {
 
     // ---- background work --------------------------------------------------
 
-    fn spawn<F>(&self, fut: F)
+    pub(super) fn spawn<F>(&self, fut: F)
     where
         F: std::future::Future<Output = Msg> + Send + 'static,
     {
@@ -819,7 +848,11 @@ impl App {
                             self.inventory.buckets.len()
                         );
                     }
+                    self.fetch_extras();
                 }
+            }
+            Msg::Extra { generation, extra } if generation == self.generation => {
+                self.on_extra(extra);
             }
             Msg::LifecycleProgress(p) => self.on_lifecycle_progress(p),
             Msg::Objects { generation, result } => self.on_objects(generation, result),

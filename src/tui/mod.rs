@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod command;
+pub mod costs;
 pub mod lifecycle;
 pub mod s3;
 pub mod screens;

@@ -522,8 +522,17 @@ fn draw_burn_chart(frame: &mut Frame, app: &App, report: &crate::cost::CostRepor
         .map(|b| (b * 100.0).round().max(0.0) as u64)
         .collect();
     let peak = report.burn_by_hour.iter().copied().fold(0.0_f64, f64::max);
+    let billed = match &app.billed {
+        Some(Ok(b)) => format!(
+            "· billed MTD {}{} (Cost Explorer, ≤1 day late) ",
+            crate::cost::usd(b.usd),
+            if b.estimated { " est." } else { "" }
+        ),
+        Some(Err(_)) => "· billed MTD unknown (Cost Explorer failed) ".into(),
+        None => String::new(),
+    };
     let title = format!(
-        " burn today (UTC hours 0–{}): peak {}/h, now {}/h ",
+        " burn today (UTC hours 0–{}): peak {}/h, now {}/h {billed}",
         cents.len().saturating_sub(1),
         crate::cost::usd(peak),
         crate::cost::show(&report.totals.burn_rate)
