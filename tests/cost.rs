@@ -505,3 +505,62 @@ async fn bucket_storage_and_the_billed_month_come_from_cloudwatch_and_cost_explo
     let plain = tempfile::tempdir().expect("home");
     assert!(cost_json(&e, plain.path())["billed_month_to_date"].is_null());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_costs_view_shows_storage_per_bucket_fetched_in_the_background() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use skiff::tui::app::{App, ViewKind};
+    use std::time::{Duration, Instant};
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let dirs = skiff::config::Dirs {
+        config: home.path().join("c"),
+        state: home.path().join("s"),
+        cache: home.path().join("k"),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut app = App::new(
+        skiff::config::Config::defaults(),
+        dirs,
+        skiff::tui::theme::Theme::dark(),
+        skiff::sandbox::sandbox_options(&sb.moto.endpoint()),
+        Some(tx),
+    );
+    app.connect();
+    // The sizes arrive after the inventory, without a key press.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.storage.len() < 3 || app.busy() {
+        assert!(Instant::now() < deadline, "storage: {:?}", app.storage);
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            app.on_msg(m);
+        }
+    }
+    app.on_key(KeyEvent::from(KeyCode::Char('4')));
+    assert_eq!(app.view, ViewKind::Costs);
+    for _ in 0..3 {
+        app.on_key(KeyEvent::from(KeyCode::Char('b')));
+    }
+    let rows = app.rows();
+    let names: Vec<&str> = rows.iter().map(|r| r.cells[0].text.as_str()).collect();
+    assert_eq!(
+        names.len(),
+        3,
+        "one row per bucket in the storage breakdown: {names:?}"
+    );
+    let datasets = rows
+        .iter()
+        .find(|r| r.cells[0].text == "rnd-datasets")
+        .expect("rnd-datasets row");
+    assert!(
+        datasets.cells[1].text.ends_with('B'),
+        "size shown: {:?}",
+        datasets.cells[1].text
+    );
+    assert!(
+        datasets.cells[5].text.starts_with('$'),
+        "us-east-1 storage is priced: {:?}",
+        datasets.cells[5].text
+    );
+    // Cost Explorer is off by default: nothing asked, nothing shown.
+    assert!(app.billed.is_none());
+}
