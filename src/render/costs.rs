@@ -49,9 +49,19 @@ pub const COLUMNS: &[Column] = &[
     Column { title: "NOTE", width: 30, priority: 5 },
 ];
 
-/// Rows of the Costs view's S3 storage breakdown: the bucket, its size,
-/// $/hour, the month at that size, and where the figures come from. (TODAY
-/// and SINCE START do not apply to storage.)
+#[rustfmt::skip]
+pub const STORAGE_COLUMNS: &[Column] = &[
+    Column { title: "BUCKET", width: 18, priority: 0 },
+    Column { title: "SIZE", width: 10, priority: 1 },
+    Column { title: "$/H", width: 8, priority: 3 },
+    Column { title: "$/MONTH", width: 9, priority: 1 },
+    Column { title: "REGION", width: 14, priority: 4 },
+    Column { title: "NOTE", width: 30, priority: 5 },
+];
+
+/// Rows of the Costs view's S3 storage breakdown (`STORAGE_COLUMNS`): the
+/// bucket, its size, $/hour, the month at that size, its region, and where
+/// the figures come from.
 pub fn storage_rows(storage: &[crate::cost::StorageCost]) -> Vec<Row> {
     storage
         .iter()
@@ -78,9 +88,8 @@ pub fn storage_rows(storage: &[crate::cost::StorageCost]) -> Vec<Row> {
                     Cell::text(&s.bucket),
                     size,
                     money_cell(Some(&s.hourly)),
-                    Cell::text("-"),
-                    Cell::text("-"),
                     money_cell(Some(&s.monthly)),
+                    Cell::text(&s.region),
                     Cell::text(note),
                 ],
                 tone: Tone::Normal,
@@ -250,9 +259,10 @@ mod tests {
         ];
         let rows = storage_rows(&crate::cost::storage_costs(&sizes, &Prices::embedded()));
         assert_eq!(rows[0].cells[1].text, "10.0 GiB");
-        assert_eq!(rows[0].cells[5].text, "$0.2300");
-        assert!(rows[0].cells[6].text.contains("2026-11-20"));
-        assert_eq!(rows[1].cells[5].text, "?");
-        assert!(rows[1].cells[6].text.contains("BucketSizeBytes"));
+        assert_eq!(rows[0].cells[3].text, "$0.2300");
+        assert!(rows[0].cells[5].text.contains("2026-11-20"));
+        assert_eq!(rows[1].cells[3].text, "?");
+        assert!(rows[1].cells[5].text.contains("BucketSizeBytes"));
+        assert!(rows.iter().all(|r| r.cells.len() == STORAGE_COLUMNS.len()));
     }
 }

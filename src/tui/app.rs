@@ -537,9 +537,19 @@ impl App {
     }
 
     /// The rows of the current view, filtered and sorted as the user asked.
+    /// The current view's columns (the Costs view's storage breakdown has
+    /// its own).
+    pub fn columns(&self) -> &'static [render::Column] {
+        if self.view == ViewKind::Costs && self.breakdown == render::costs::Breakdown::Storage {
+            render::costs::STORAGE_COLUMNS
+        } else {
+            self.view.columns()
+        }
+    }
+
     pub fn rows(&self) -> Vec<Row> {
         let state = self.view_state();
-        let visible = render::visible_columns(self.view.columns(), self.table_width);
+        let visible = render::visible_columns(self.columns(), self.table_width);
         let mut rows: Vec<Row> = self
             .shown_rows(self.view)
             .into_iter()
@@ -997,7 +1007,7 @@ impl App {
             Action::Top => self.move_selection(isize::MIN / 2),
             Action::Bottom => self.move_selection(isize::MAX / 2),
             Action::SortNext => {
-                let n = self.view.columns().len();
+                let n = self.columns().len();
                 let state = self.view_state_mut();
                 state.sort = match state.sort {
                     None => Some((0, false)),

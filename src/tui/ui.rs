@@ -271,7 +271,7 @@ fn draw_table(frame: &mut Frame, app: &mut App, area: Rect) {
     let rows = app.rows();
     app.sync_selection(&rows);
     app.page_rows = usize::from(area.height.saturating_sub(1)).max(1);
-    let columns = app.view.columns();
+    let columns = app.columns();
     let visible = render::visible_columns(columns, area.width);
     let sort = app.view_state().sort;
     let t = &app.theme;
