@@ -305,6 +305,24 @@ mod tests {
                 "{t}"
             );
         }
+        // Derived sizes against the per-size figures of the Sydney page copy
+        // (source B for ap-southeast-2). Not every family is exactly linear:
+        // B has t3a.xlarge at 0.1901 where large × 2 gives 0.19, which is why
+        // derived figures are labelled as such.
+        for (t, want) in [
+            ("m5.2xlarge", 0.48),
+            ("c5.9xlarge", 1.998),
+            ("r5.24xlarge", 7.248),
+            ("t3.medium", 0.0528),
+        ] {
+            assert!(
+                close(
+                    p.on_demand("ap-southeast-2", t).expect(t).usd_per_hour,
+                    want
+                ),
+                "{t}"
+            );
+        }
         assert!(close(
             p.on_demand("us-east-1", "t3.medium")
                 .expect("t3")
