@@ -565,3 +565,107 @@ async fn the_costs_view_shows_storage_per_bucket_fetched_in_the_background() {
     // Cost Explorer is off by default: nothing asked, nothing shown.
     assert!(app.billed.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spot_instance_is_priced_from_the_spot_price_history_in_the_cli_and_the_tui() {
+    use aws_sdk_ec2::types::{InstanceMarketOptionsRequest, InstanceType, MarketType};
+    use skiff::tui::app::App;
+    use std::time::{Duration, Instant};
+    let (moto, session) = common::empty().await;
+    let ec2 = session.ec2("us-east-1");
+    let launched = ec2
+        .run_instances()
+        .image_id("ami-1e749f67")
+        .instance_type(InstanceType::M5Large)
+        .min_count(1)
+        .max_count(1)
+        .instance_market_options(
+            InstanceMarketOptionsRequest::builder()
+                .market_type(MarketType::Spot)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("spot instance");
+    let id = launched.instances()[0]
+        .instance_id()
+        .expect("id")
+        .to_string();
+    // What the spot market says, asked here through the SDK.
+    let az = launched.instances()[0]
+        .placement()
+        .and_then(|p| p.availability_zone())
+        .expect("az")
+        .to_string();
+    let history = ec2
+        .describe_spot_price_history()
+        .instance_types(InstanceType::M5Large)
+        .availability_zone(&az)
+        .send()
+        .await
+        .expect("history");
+    let spot: f64 = history.spot_price_history()[0]
+        .spot_price()
+        .expect("price")
+        .parse()
+        .expect("number");
+    assert!(!close(spot, 0.096), "the spot price differs from on-demand");
+
+    let home = tempfile::tempdir().expect("home");
+    let (ok, stdout, stderr) = skiff(
+        &moto.endpoint(),
+        home.path(),
+        &[],
+        &["--region", "us-east-1", "cost", "--json"],
+    );
+    assert!(ok, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let item = doc["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+        .expect("the spot instance")
+        .clone();
+    assert_eq!(item["price_source"], "spot", "{item}");
+    assert_eq!(doc["complete"], true, "{}", doc["unknown"]);
+
+    // The TUI fetches the same price in the background.
+    let dirs = skiff::config::Dirs {
+        config: home.path().join("c"),
+        state: home.path().join("s"),
+        cache: home.path().join("k"),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut app = App::new(
+        skiff::config::Config::defaults(),
+        dirs,
+        skiff::tui::theme::Theme::dark(),
+        skiff::sandbox::sandbox_options(&moto.endpoint()),
+        Some(tx),
+    );
+    app.connect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let source = app
+            .costs
+            .as_ref()
+            .and_then(|c| c.item(&id))
+            .map(|i| i.price_source.clone());
+        if source.as_deref() == Some("spot") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "TUI price source: {source:?}");
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            app.on_msg(m);
+        }
+    }
+    let tui = app.costs.as_ref().and_then(|c| c.item(&id)).expect("item");
+    assert!(
+        close(
+            tui.hourly.known_usd,
+            item["hourly_usd"].as_f64().expect("hourly")
+        ),
+        "TUI and CLI agree on the spot instance's $/h"
+    );
+}
