@@ -509,32 +509,19 @@ async fn bucket_storage_and_the_billed_month_come_from_cloudwatch_and_cost_explo
 #[tokio::test(flavor = "multi_thread")]
 async fn the_costs_view_shows_storage_per_bucket_fetched_in_the_background() {
     use crossterm::event::{KeyCode, KeyEvent};
-    use skiff::tui::app::{App, ViewKind};
-    use std::time::{Duration, Instant};
+    use skiff::tui::app::ViewKind;
     let sb = common::seeded().await;
     let home = tempfile::tempdir().expect("home");
-    let dirs = skiff::config::Dirs {
-        config: home.path().join("c"),
-        state: home.path().join("s"),
-        cache: home.path().join("k"),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut app = App::new(
+    let (mut app, mut rx) = common::tui_app(
+        &sb.moto.endpoint(),
+        home.path(),
         skiff::config::Config::defaults(),
-        dirs,
-        skiff::tui::theme::Theme::dark(),
-        skiff::sandbox::sandbox_options(&sb.moto.endpoint()),
-        Some(tx),
     );
-    app.connect();
     // The sizes arrive after the inventory, without a key press.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.storage.len() < 3 || app.busy() {
-        assert!(Instant::now() < deadline, "storage: {:?}", app.storage);
-        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
-            app.on_msg(m);
-        }
-    }
+    common::pump_until(&mut app, &mut rx, 30, "bucket sizes", |app| {
+        app.storage.len() == 3 && !app.busy()
+    })
+    .await;
     app.on_key(KeyEvent::from(KeyCode::Char('4')));
     assert_eq!(app.view, ViewKind::Costs);
     for _ in 0..3 {
@@ -569,8 +556,6 @@ async fn the_costs_view_shows_storage_per_bucket_fetched_in_the_background() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_spot_instance_is_priced_from_the_spot_price_history_in_the_cli_and_the_tui() {
     use aws_sdk_ec2::types::{InstanceMarketOptionsRequest, InstanceType, MarketType};
-    use skiff::tui::app::App;
-    use std::time::{Duration, Instant};
     let (moto, session) = common::empty().await;
     let ec2 = session.ec2("us-east-1");
     let launched = ec2
@@ -631,35 +616,18 @@ async fn a_spot_instance_is_priced_from_the_spot_price_history_in_the_cli_and_th
     assert_eq!(doc["complete"], true, "{}", doc["unknown"]);
 
     // The TUI fetches the same price in the background.
-    let dirs = skiff::config::Dirs {
-        config: home.path().join("c"),
-        state: home.path().join("s"),
-        cache: home.path().join("k"),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut app = App::new(
+    let (mut app, mut rx) = common::tui_app(
+        &moto.endpoint(),
+        home.path(),
         skiff::config::Config::defaults(),
-        dirs,
-        skiff::tui::theme::Theme::dark(),
-        skiff::sandbox::sandbox_options(&moto.endpoint()),
-        Some(tx),
     );
-    app.connect();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let source = app
-            .costs
+    common::pump_until(&mut app, &mut rx, 30, "the TUI's spot price", |app| {
+        app.costs
             .as_ref()
             .and_then(|c| c.item(&id))
-            .map(|i| i.price_source.clone());
-        if source.as_deref() == Some("spot") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "TUI price source: {source:?}");
-        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
-            app.on_msg(m);
-        }
-    }
+            .is_some_and(|i| i.price_source == "spot")
+    })
+    .await;
     let tui = app.costs.as_ref().and_then(|c| c.item(&id)).expect("item");
     assert!(
         close(

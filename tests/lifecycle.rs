@@ -619,21 +619,7 @@ async fn the_tui_stops_and_starts_a_cluster_after_confirmation() {
     let home = tempfile::tempdir().expect("home");
     let mut config = skiff::config::Config::defaults();
     config.lifecycle.poll_interval_secs = 1;
-    let dirs = skiff::config::Dirs {
-        config: home.path().join("c"),
-        state: home.path().join("s"),
-        cache: home.path().join("k"),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let opts = skiff::sandbox::sandbox_options(&sb.moto.endpoint());
-    let mut app = App::new(
-        config,
-        dirs,
-        skiff::tui::theme::Theme::dark(),
-        opts,
-        Some(tx),
-    );
-    app.connect();
+    let (mut app, mut rx) = common::tui_app(&sb.moto.endpoint(), home.path(), config);
     pump(&mut app, &mut rx, false).await;
     assert_eq!(app.inventory.spark_clusters.len(), 3);
 

@@ -477,27 +477,11 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     let mut config = skiff::config::Config::defaults();
     config.transfer.download_dir = home.path().join("downloads").display().to_string();
     config.transfer.upload_dir = home.path().join("up").display().to_string();
-    let dirs = skiff::config::Dirs {
-        config: home.path().join("c"),
-        state: home.path().join("s"),
-        cache: home.path().join("k"),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut app = App::new(
-        config,
-        dirs,
-        skiff::tui::theme::Theme::dark(),
-        skiff::sandbox::sandbox_options(&sb.moto.endpoint()),
-        Some(tx),
-    );
-    app.connect();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.inventory.buckets.is_empty() || app.busy() {
-        assert!(Instant::now() < deadline, "inventory");
-        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
-            app.on_msg(m);
-        }
-    }
+    let (mut app, mut rx) = common::tui_app(&sb.moto.endpoint(), home.path(), config);
+    common::pump_until(&mut app, &mut rx, 20, "inventory", |app| {
+        !app.inventory.buckets.is_empty() && !app.busy()
+    })
+    .await;
     let key = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::from(code));
     let typed = |app: &mut App, text: &str| {
         text.chars()
@@ -607,27 +591,15 @@ async fn deleting_objects_in_the_tui_names_them_first() {
     let sb = common::seeded().await;
     let s3 = sb.session.s3("us-east-1");
     let home = tempfile::tempdir().expect("home");
-    let dirs = skiff::config::Dirs {
-        config: home.path().join("c"),
-        state: home.path().join("s"),
-        cache: home.path().join("k"),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut app = App::new(
+    let (mut app, mut rx) = common::tui_app(
+        &sb.moto.endpoint(),
+        home.path(),
         skiff::config::Config::defaults(),
-        dirs,
-        skiff::tui::theme::Theme::dark(),
-        skiff::sandbox::sandbox_options(&sb.moto.endpoint()),
-        Some(tx),
     );
-    app.connect();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.session.is_none() || app.busy() {
-        assert!(Instant::now() < deadline, "connect");
-        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
-            app.on_msg(m);
-        }
-    }
+    common::pump_until(&mut app, &mut rx, 20, "connect", |app| {
+        app.session.is_some() && !app.busy()
+    })
+    .await;
     app.browse("rnd-datasets", "processed/");
     assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     let key = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::from(code));

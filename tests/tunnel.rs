@@ -482,33 +482,15 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     let mut config = skiff::config::Config::defaults();
     config.tunnel.key = sshd.ssh_dir.join("rnd-key.pem").display().to_string();
     config.tunnel.retry_max_secs = 2;
-    let dirs = skiff::config::Dirs {
-        config: dir.path().join("c"),
-        state: dir.path().join("s"),
-        cache: dir.path().join("k"),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut app = App::new(
-        config,
-        dirs,
-        skiff::tui::theme::Theme::dark(),
-        skiff::sandbox::sandbox_options(&sb.moto.endpoint()),
-        Some(tx),
-    );
-    app.connect();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app
-        .inventory
-        .instances
-        .iter()
-        .all(|i| i.name.as_deref() != Some("lab"))
-        || app.busy()
-    {
-        assert!(Instant::now() < deadline, "inventory did not load");
-        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
-            app.on_msg(m);
-        }
-    }
+    let (mut app, mut rx) = common::tui_app(&sb.moto.endpoint(), dir.path(), config);
+    common::pump_until(&mut app, &mut rx, 20, "inventory did not load", |app| {
+        app.inventory
+            .instances
+            .iter()
+            .any(|i| i.name.as_deref() == Some("lab"))
+            && !app.busy()
+    })
+    .await;
     let key = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::from(code));
     for c in "/lab".chars() {
         key(&mut app, KeyCode::Char(c));

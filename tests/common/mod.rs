@@ -65,3 +65,53 @@ pub fn cli_env(endpoint: &str, home: &std::path::Path) -> Vec<(&'static str, Str
         ("SKIFF_HOME", home.display().to_string()),
     ]
 }
+
+/// A TUI app against `endpoint` with its directories under `home`, already
+/// connecting, and the receiving end of its message channel.
+pub fn tui_app(
+    endpoint: &str,
+    home: &std::path::Path,
+    config: skiff::config::Config,
+) -> (
+    skiff::tui::app::App,
+    tokio::sync::mpsc::UnboundedReceiver<skiff::tui::app::Msg>,
+) {
+    let dirs = skiff::config::Dirs {
+        config: home.join("c"),
+        state: home.join("s"),
+        cache: home.join("k"),
+    };
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut app = skiff::tui::app::App::new(
+        config,
+        dirs,
+        skiff::tui::theme::Theme::dark(),
+        skiff::sandbox::sandbox_options(endpoint),
+        Some(tx),
+    );
+    app.connect();
+    (app, rx)
+}
+
+/// Feeds the app its messages until `done` holds; fails the test, naming
+/// `what`, after `secs` seconds.
+pub async fn pump_until(
+    app: &mut skiff::tui::app::App,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<skiff::tui::app::Msg>,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&skiff::tui::app::App) -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done(app) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} (waited {secs} s)"
+        );
+        if let Ok(Some(m)) =
+            tokio::time::timeout(std::time::Duration::from_millis(100), rx.recv()).await
+        {
+            app.on_msg(m);
+        }
+    }
+}
