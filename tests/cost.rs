@@ -388,6 +388,40 @@ async fn refreshed_prices_win_over_the_table_and_a_failed_region_keeps_nothing_w
         "running us-east-1 instances repriced: {changed}"
     );
 
+    // Automatic refresh: with prices_max_age_days set, `skiff cost` fills an
+    // empty cache itself (and says that eu-west-1 could not be fetched).
+    let auto = tempfile::tempdir().expect("home");
+    std::fs::create_dir_all(auto.path().join("config")).expect("config dir");
+    std::fs::write(
+        auto.path().join("config/config.toml"),
+        "[costs]\nprices_max_age_days = 7\n",
+    )
+    .expect("config");
+    let (ok, stdout, stderr) = skiff(
+        &e,
+        auto.path(),
+        &with_pricing,
+        &[
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "cost",
+            "--json",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("automatic price refresh") && stderr.contains("eu-west-1"),
+        "{stderr}"
+    );
+    assert!(auto.path().join("cache/prices.json").exists());
+    let auto_doc = hourly_by_id(&serde_json::from_str(&stdout).expect("json"));
+    for (id, (hourly, source, _)) in &cached {
+        assert!(close(auto_doc[id].0, *hourly), "{id}");
+        assert_eq!(&auto_doc[id].1, source, "{id}");
+    }
+
     // A damaged cache is ignored (the table again), never a crash or $0.
     std::fs::write(home.path().join("cache/prices.json"), "{damaged").expect("damage");
     let again = hourly_by_id(&cost_json(&e, home.path()));
