@@ -755,3 +755,92 @@ async fn idle_timeout_reports_what_aws_says_and_respects_read_only() {
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(run.stderr.contains("HTTP 500"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_on_a_terminated_emr_cluster_in_the_tui_relaunches_it_after_asking() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use skiff::tui::app::Mode;
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = sb.moto.endpoint();
+    let old = sb.seeded.emr_cluster_id.clone();
+    assert_eq!(
+        skiff(&e, home.path(), &["protect", "analytics", "off"]).code,
+        0
+    );
+    assert_eq!(
+        skiff(
+            &e,
+            home.path(),
+            &["terminate", "analytics", "--confirm", "analytics"]
+        )
+        .code,
+        0
+    );
+    let clusters = |session: skiff::cloud::Session| async move {
+        session
+            .emr("us-east-1")
+            .list_clusters()
+            .send()
+            .await
+            .expect("list")
+            .clusters()
+            .iter()
+            .filter(|c| c.name() == Some("analytics"))
+            .map(|c| c.id().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(clusters(sb.session.clone()).await, vec![old.clone()]);
+
+    let (mut app, mut rx) = common::tui_app(&e, home.path(), skiff::config::Config::defaults());
+    common::pump_until(&mut app, &mut rx, 30, "inventory", |app| {
+        !app.inventory.emr_clusters.is_empty() && !app.busy()
+    })
+    .await;
+    let keys = |app: &mut skiff::tui::app::App, text: &str| {
+        for c in text.chars() {
+            app.on_key(KeyEvent::from(KeyCode::Char(c)));
+        }
+    };
+    keys(&mut app, "2/analytics");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    keys(&mut app, "u");
+    // The configuration is read first; then the dialog says what it creates.
+    common::pump_until(&mut app, &mut rx, 20, "relaunch dialog", |app| {
+        app.mode == Mode::Confirm
+    })
+    .await;
+    let pending = app.pending.as_ref().expect("pending");
+    assert_eq!(pending.word(), "relaunch");
+    let text = pending.lines.join("\n");
+    assert!(text.contains("Relaunch EMR cluster analytics"), "{text}");
+    assert!(text.contains("MASTER 1 × m5.xlarge"), "{text}");
+    assert!(text.contains("/h once running"), "{text}");
+
+    // No: nothing is created.
+    keys(&mut app, "n");
+    assert_eq!(clusters(sb.session.clone()).await.len(), 1);
+
+    // Yes: a new cluster with the same name.
+    keys(&mut app, "u");
+    common::pump_until(&mut app, &mut rx, 20, "relaunch dialog", |app| {
+        app.mode == Mode::Confirm
+    })
+    .await;
+    keys(&mut app, "y");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let ids = clusters(sb.session.clone()).await;
+        if ids.len() == 2 {
+            assert!(ids.contains(&old));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no new cluster: {ids:?}"
+        );
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            app.on_msg(m);
+        }
+    }
+}

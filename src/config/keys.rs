@@ -96,7 +96,9 @@ impl Action {
             Self::RestartTunnel => "Tunnels: reconnect now",
             Self::Breakdown => "Costs by resource, by cluster, by tag, or S3 storage per bucket",
             Self::Mark => "mark or unmark the row (actions apply to all marked rows)",
-            Self::Start => "start (a Spark cluster: master first)",
+            Self::Start => {
+                "start (a Spark cluster: master first; a terminated EMR cluster: relaunch)"
+            }
             Self::Stop => "stop (a Spark cluster: workers first), asks first",
             Self::Pause => "pause: hibernate; EMR: scale down to the minimum",
             Self::Resume => "resume: start; EMR: restore the instance counts",

@@ -176,6 +176,8 @@ pub enum Msg {
     },
     /// A one-off action finished (e.g. a bucket was made): tell the user.
     Outcome(Result<String, String>),
+    /// A terminated EMR cluster's configuration, read to relaunch it.
+    RelaunchPlan(Result<Box<crate::model::EmrBlueprint>, String>),
     /// Prices, sizes or the bill fetched beside the inventory.
     Extra {
         generation: u64,
@@ -861,6 +863,7 @@ impl App {
                     self.fetch_extras();
                 }
             }
+            Msg::RelaunchPlan(result) => self.on_relaunch_plan(result),
             Msg::Extra { generation, extra } if generation == self.generation => {
                 self.on_extra(extra);
             }

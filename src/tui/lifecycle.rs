@@ -23,6 +23,19 @@ pub struct Pending {
     pub plans: Vec<Plan>,
     /// What the dialog says.
     pub lines: Vec<String>,
+    /// A terminated EMR cluster to create again (start on such a cluster).
+    pub relaunch: Option<Box<crate::model::EmrBlueprint>>,
+}
+
+impl Pending {
+    /// The word on the confirm key.
+    pub fn word(&self) -> String {
+        if self.relaunch.is_some() {
+            "relaunch".into()
+        } else {
+            self.verb.to_string()
+        }
+    }
 }
 
 /// A node on its way to a new state, as shown in its row.
@@ -121,6 +134,18 @@ impl App {
             self.notify(Level::Warning, "nothing selected");
             return true;
         }
+        // Starting a terminated EMR cluster means creating it again.
+        if matches!(verb, Verb::Start | Verb::Resume)
+            && let [Target::Emr { region, id }] = targets.as_slice()
+            && self
+                .inventory
+                .emr_clusters
+                .iter()
+                .any(|c| &c.id == id && !c.state.is_active())
+        {
+            self.prepare_relaunch(region.clone(), id.clone());
+            return true;
+        }
         if verb == Verb::Terminate && targets.len() > 1 {
             self.notify(
                 Level::Warning,
@@ -198,6 +223,7 @@ impl App {
             targets,
             plans,
             lines,
+            relaunch: None,
         };
         match verb {
             Verb::Start | Verb::Resume => self.run_pending(pending),
@@ -220,6 +246,10 @@ impl App {
             return;
         };
         self.mode = Mode::Normal;
+        if let Some(bp) = pending.relaunch {
+            self.run_relaunch(*bp);
+            return;
+        }
         if pending.verb == Verb::Terminate {
             let typed = std::mem::take(&mut self.input);
             let all_named = pending.targets.len() == 1
@@ -322,6 +352,125 @@ impl App {
             Level::Info,
             format!("{}: started", capitalised(pending.verb)),
         );
+    }
+
+    /// Reads a terminated EMR cluster's configuration in the background; the
+    /// answer (`Msg::RelaunchPlan`) opens the confirmation.
+    fn prepare_relaunch(&mut self, region: String, id: String) {
+        let Some(session) = self.session.clone() else {
+            self.notify(Level::Warning, "not connected yet");
+            return;
+        };
+        self.notify(
+            Level::Info,
+            format!("reading {id}'s configuration to relaunch it…"),
+        );
+        self.spawn(async move {
+            Msg::RelaunchPlan(
+                crate::cloud::emr::blueprint(&session, &region, &id)
+                    .await
+                    .map(Box::new)
+                    .map_err(|e| format!("cannot relaunch {id}: {e}")),
+            )
+        });
+    }
+
+    /// The configuration arrived: ask, showing what will be created and
+    /// what it will cost per hour.
+    pub fn on_relaunch_plan(&mut self, result: Result<Box<crate::model::EmrBlueprint>, String>) {
+        let bp = match result {
+            Ok(bp) => bp,
+            Err(e) => {
+                self.notify(Level::Error, e);
+                return;
+            }
+        };
+        let mut lines = vec![
+            format!(
+                "Relaunch EMR cluster {} ({}) as a new cluster in {}",
+                bp.name, bp.source_id, bp.region
+            ),
+            format!(
+                "  release {}, applications {}",
+                bp.release.as_deref().unwrap_or("?"),
+                bp.applications.join(", ")
+            ),
+        ];
+        let mut hourly = crate::cost::Amount::default();
+        let mut groups: Vec<&crate::model::EmrGroupSpec> = bp.groups.iter().collect();
+        groups.sort_by_key(|g| match g.role.as_str() {
+            "MASTER" => 0,
+            "CORE" => 1,
+            _ => 2,
+        });
+        for g in groups {
+            let rate = if g.market.eq_ignore_ascii_case("spot") {
+                Err(format!(
+                    "{} group is spot: its price is set by the market",
+                    g.role
+                ))
+            } else {
+                self.prices
+                    .on_demand(&bp.region, &g.instance_type)
+                    .map(|r| r.usd_per_hour)
+                    .and_then(|r| Ok(r + self.prices.emr_fee(&bp.region, &g.instance_type)?))
+            };
+            let each = rate
+                .as_ref()
+                .map_or("?".to_string(), |r| crate::cost::usd(*r));
+            lines.push(format!(
+                "  {} {} × {} ({}) {each}/h each",
+                g.role,
+                g.count,
+                g.instance_type,
+                g.market.to_lowercase()
+            ));
+            match rate {
+                Ok(r) => hourly.known_usd += r * f64::from(g.count),
+                Err(why) => hourly.unknown.push(why),
+            }
+        }
+        for b in &bp.bootstrap_actions {
+            lines.push(format!("  bootstrap {}: {}", b.name, b.path));
+        }
+        lines.push(String::new());
+        lines.push(format!(
+            "Costs {}/h once running (instances + EMR fee, EBS not counted)",
+            crate::cost::show(&hourly)
+        ));
+        self.pending = Some(Pending {
+            verb: Verb::Start,
+            targets: Vec::new(),
+            plans: Vec::new(),
+            lines,
+            relaunch: Some(bp),
+        });
+        self.mode = Mode::Confirm;
+    }
+
+    fn run_relaunch(&mut self, bp: crate::model::EmrBlueprint) {
+        let Some(session) = self.session.clone() else {
+            self.notify(Level::Warning, "not connected yet");
+            return;
+        };
+        let actions = Actions::new(
+            (*session).clone(),
+            Gate {
+                read_only: self.read_only,
+                dry_run: false,
+            },
+        );
+        self.notify(Level::Info, format!("relaunching {}…", bp.name));
+        self.spawn(async move {
+            Msg::Outcome(match actions.relaunch_emr(&bp).await {
+                Ok(Some(id)) => Ok(format!(
+                    "relaunched {} as {id}: EMR takes several minutes to start it",
+                    bp.name
+                )),
+                Ok(None) => Ok(format!("{}: nothing created", bp.name)),
+                Err(e) => Err(format!("cannot relaunch {}: {e}", bp.name)),
+            })
+        });
     }
 
     pub fn on_lifecycle_progress(&mut self, p: Progress) {

@@ -649,11 +649,11 @@ fn draw_confirm(frame: &mut Frame, app: &mut App, area: Rect) {
     } else {
         lines.push(Line::from(vec![
             Span::styled("y", t.key()),
-            Span::raw(format!(" {}  ", pending.verb)),
+            Span::raw(format!(" {}  ", pending.word())),
             Span::styled("n", t.key()),
             Span::raw(" cancel"),
         ]));
-        format!("{} — are you sure?", pending.verb)
+        format!("{} — are you sure?", pending.word())
     };
     popup(frame, app, area, title, lines);
 }
