@@ -251,3 +251,100 @@ async fn a_store_that_is_not_there_says_so_quickly() {
         "gave up instead of hanging"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_mfa_profile_asks_for_its_code_in_the_tui_once_and_gets_session_credentials() {
+    use aws_credential_types::provider::ProvideCredentials;
+    use crossterm::event::{KeyCode, KeyEvent};
+    use skiff::creds::provider::{KeyringProvider, KeyringSettings};
+    use skiff::tui::app::{App, Mode, Msg};
+
+    let (moto, _session) = common::empty().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = moto.endpoint();
+    let profile = format!("kr-mfa-{}", std::process::id());
+    let serial = "arn:aws:iam::123456789012:mfa/data-scientist";
+    let add = skiff(
+        &e,
+        home.path(),
+        &["creds", "add", &profile, "--stdin", "--mfa-serial", serial],
+        Some(&format!("{KEY_ID}\n{}\n", secret())),
+    );
+    assert!(add.status.success(), "{}", text(&add));
+
+    // The TUI's prompt: questions arrive as messages in an app, answered
+    // with keys as a user would.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let settings = KeyringSettings {
+        store: "keyutils".into(),
+        timeout: std::time::Duration::from_secs(5),
+        state_dir: home.path().join("state"),
+        endpoint_url: Some(e.clone()),
+        region: "us-east-1".into(),
+        mfa_prompt: Some(skiff::tui::mfa_prompt(tx)),
+    };
+    let mut app = App::new(
+        skiff::config::Config::defaults(),
+        skiff::config::Dirs {
+            config: home.path().join("c"),
+            state: home.path().join("state"),
+            cache: home.path().join("k"),
+        },
+        skiff::tui::theme::Theme::dark(),
+        Default::default(),
+        None,
+    );
+    let provider = std::sync::Arc::new(KeyringProvider::new(&profile, settings.clone()));
+    let first = tokio::spawn({
+        let p = provider.clone();
+        async move { p.provide_credentials().await }
+    });
+    let Some(Msg::MfaPrompt {
+        serial: asked,
+        reply,
+    }) = rx.recv().await
+    else {
+        panic!("no MFA question");
+    };
+    assert_eq!(asked, serial);
+    app.on_msg(Msg::MfaPrompt {
+        serial: asked,
+        reply,
+    });
+    assert_eq!(app.mode, Mode::MfaCode);
+    for c in "12x3456".chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    assert_eq!(app.input, "123456", "digits only");
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Normal);
+    let creds = first.await.expect("task").expect("session credentials");
+    assert!(creds.session_token().is_some(), "STS session credentials");
+    assert_ne!(creds.access_key_id(), KEY_ID, "not the long-term key");
+    // Cached: a second call asks nothing.
+    let again = provider.provide_credentials().await.expect("cached");
+    assert_eq!(again.access_key_id(), creds.access_key_id());
+    assert!(rx.try_recv().is_err(), "asked only once");
+
+    // Esc: no code, an error that says so, and no question on the next call.
+    let provider = std::sync::Arc::new(KeyringProvider::new(&profile, settings));
+    let declined = tokio::spawn({
+        let p = provider.clone();
+        async move { p.provide_credentials().await }
+    });
+    let Some(msg @ Msg::MfaPrompt { .. }) = rx.recv().await else {
+        panic!("no MFA question");
+    };
+    app.on_msg(msg);
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    let err = declined.await.expect("task").expect_err("declined");
+    assert!(
+        err.to_string().contains("no MFA code given")
+            || format!("{err:?}").contains("no MFA code given"),
+        "{err:?}"
+    );
+    assert!(provider.provide_credentials().await.is_err());
+    assert!(rx.try_recv().is_err(), "not asked again after esc");
+
+    let _ = skiff(&e, home.path(), &["creds", "rm", &profile], None);
+}

@@ -62,14 +62,21 @@ pub fn with_keyring(
     use std::io::IsTerminal;
     let prompt: Option<crate::creds::provider::MfaPrompt> =
         (interactive && std::io::stdin().is_terminal()).then(|| {
-            let p: crate::creds::provider::MfaPrompt = std::sync::Arc::new(|serial: &str| {
-                eprint!("MFA code for {serial}: ");
-                let mut line = String::new();
-                std::io::stdin()
-                    .read_line(&mut line)
+            let p: crate::creds::provider::MfaPrompt = std::sync::Arc::new(|serial: String| {
+                Box::pin(async move {
+                    tokio::task::spawn_blocking(move || {
+                        eprint!("MFA code for {serial}: ");
+                        let mut line = String::new();
+                        std::io::stdin()
+                            .read_line(&mut line)
+                            .ok()
+                            .map(|_| line.trim().to_string())
+                            .filter(|c| !c.is_empty())
+                    })
+                    .await
                     .ok()
-                    .map(|_| line.trim().to_string())
-                    .filter(|c| !c.is_empty())
+                    .flatten()
+                })
             });
             p
         });

@@ -98,6 +98,20 @@ impl Session {
             loader = loader.credentials_provider(chain);
         }
         let sdk = loader.load().await;
+        // A keyring profile with an MFA device asks for its code now, outside
+        // any AWS call, whose time limits would cut the question short; the
+        // session credentials are then cached in the provider for 12 hours.
+        if opts
+            .keyring
+            .as_ref()
+            .is_some_and(|k| k.mfa_prompt.is_some())
+            && let Some(provider) = sdk.credentials_provider()
+        {
+            use aws_credential_types::provider::ProvideCredentials;
+            if let Err(e) = provider.provide_credentials().await {
+                tracing::debug!("credentials not resolved at connect: {e}");
+            }
+        }
         let profile = opts
             .profile
             .clone()

@@ -14,8 +14,11 @@ use aws_credential_types::provider::{self, ProvideCredentials, future};
 
 use super::{Keyring, read_index};
 
-/// Asks the user for an MFA code (None: cannot ask, e.g. no terminal).
-pub type MfaPrompt = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+/// Asks the user for an MFA code for a device serial (None: not given, or
+/// cannot ask). Asynchronous, so the TUI can ask in a dialog while the
+/// terminal keeps drawing.
+pub type MfaPrompt =
+    Arc<dyn Fn(String) -> futures::future::BoxFuture<'static, Option<String>> + Send + Sync>;
 
 /// Where the keyring is and how to reach STS for MFA.
 #[derive(Clone)]
@@ -54,6 +57,8 @@ pub struct KeyringProvider {
     profile: String,
     settings: KeyringSettings,
     session: tokio::sync::Mutex<Option<Credentials>>,
+    /// The user declined to give a code: do not ask again on every call.
+    declined: std::sync::atomic::AtomicBool,
 }
 
 impl KeyringProvider {
@@ -62,6 +67,7 @@ impl KeyringProvider {
             profile: profile.to_string(),
             settings,
             session: tokio::sync::Mutex::new(None),
+            declined: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -109,8 +115,22 @@ impl KeyringProvider {
                 "profile `{profile}` needs an MFA code for {serial}: run skiff from a terminal"
             ))
         })?;
-        let code =
-            prompt(&serial).ok_or_else(|| CredentialsError::provider_error("no MFA code given"))?;
+        let declined = || {
+            CredentialsError::provider_error(format!(
+                "no MFA code given for {serial} (profile `{profile}`); switch profile or restart skiff to be asked again"
+            ))
+        };
+        if self.declined.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(declined());
+        }
+        let Some(code) = prompt(serial.clone())
+            .await
+            .filter(|c| !c.trim().is_empty())
+        else {
+            self.declined
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            return Err(declined());
+        };
         let mut conf = aws_sdk_sts::config::Builder::new()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(self.settings.region.clone()))

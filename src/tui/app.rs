@@ -111,6 +111,8 @@ pub enum Mode {
     ConfirmDelete,
     /// Picking local files and folders to upload.
     FilePicker,
+    /// The keyring profile's MFA device wants a code.
+    MfaCode,
 }
 
 /// How serious a notification is.
@@ -176,6 +178,12 @@ pub enum Msg {
     },
     /// A one-off action finished (e.g. a bucket was made): tell the user.
     Outcome(Result<String, String>),
+    /// The credentials provider needs an MFA code for this device serial;
+    /// the code (or nothing, on cancel) goes back through `reply`.
+    MfaPrompt {
+        serial: String,
+        reply: tokio::sync::oneshot::Sender<String>,
+    },
     /// A terminated EMR cluster's configuration, read to relaunch it.
     RelaunchPlan(Result<Box<crate::model::EmrBlueprint>, String>),
     /// Prices, sizes or the bill fetched beside the inventory.
@@ -289,6 +297,8 @@ pub struct App {
     pub(super) billed_asked: bool,
     /// The automatic price refresh ran (or was not needed) this session.
     pub(super) prices_checked: bool,
+    /// An MFA code being asked for: the device serial and where the code goes.
+    pub mfa_prompt: Option<(String, tokio::sync::oneshot::Sender<String>)>,
     /// Instances already reminded about (once per run of skiff).
     reminded: std::collections::HashSet<String>,
     /// When the app started, until the first complete inventory is logged.
@@ -368,6 +378,7 @@ impl App {
             billed: None,
             billed_asked: false,
             prices_checked: false,
+            mfa_prompt: None,
             reminded: Default::default(),
             tunnels: Default::default(),
             browser: Default::default(),
@@ -864,6 +875,11 @@ impl App {
                 }
             }
             Msg::RelaunchPlan(result) => self.on_relaunch_plan(result),
+            Msg::MfaPrompt { serial, reply } => {
+                self.mfa_prompt = Some((serial, reply));
+                self.input.clear();
+                self.mode = Mode::MfaCode;
+            }
             Msg::Extra { generation, extra } if generation == self.generation => {
                 self.on_extra(extra);
             }
@@ -918,6 +934,28 @@ impl App {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => self.confirm_pending(),
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
                     self.cancel_pending()
+                }
+                _ => {}
+            },
+            Mode::MfaCode => match key.code {
+                KeyCode::Enter => {
+                    if let Some((_, reply)) = self.mfa_prompt.take() {
+                        let _ = reply.send(std::mem::take(&mut self.input));
+                    }
+                    self.mode = Mode::Normal;
+                }
+                KeyCode::Esc => {
+                    // Dropping the reply tells the provider no code was given.
+                    self.mfa_prompt = None;
+                    self.input.clear();
+                    self.mode = Mode::Normal;
+                    self.notify(Level::Warning, "no MFA code given: calls with this profile fail until you switch profile (ctrl-p)");
+                }
+                KeyCode::Backspace => {
+                    self.input.pop();
+                }
+                KeyCode::Char(c) if c.is_ascii_digit() && self.input.len() < 8 => {
+                    self.input.push(c)
                 }
                 _ => {}
             },

@@ -82,10 +82,31 @@ impl StopSignals {
 
 /// Runs the TUI until the user quits. The terminal is restored on every exit
 /// path, a panic included (ratatui's hook restores it, then chains the old one).
+/// Asks for MFA codes in a dialog: the provider's question becomes a message,
+/// the code comes back when the user presses enter (nothing on esc, or after
+/// five minutes).
+pub fn mfa_prompt(tx: mpsc::UnboundedSender<Msg>) -> crate::creds::provider::MfaPrompt {
+    std::sync::Arc::new(move |serial: String| {
+        let tx = tx.clone();
+        Box::pin(async move {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            tx.send(Msg::MfaPrompt { serial, reply }).ok()?;
+            tokio::time::timeout(std::time::Duration::from_secs(300), answer)
+                .await
+                .ok()?
+                .ok()
+        })
+    })
+}
+
 pub async fn run(launch: Launch) -> anyhow::Result<()> {
     let theme = Theme::load(&launch.config.general.theme, &launch.dirs.user_themes())?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut app = App::new(launch.config, launch.dirs, theme, launch.session, Some(tx));
+    let mut session = launch.session;
+    if let Some(keyring) = session.keyring.as_mut() {
+        keyring.mfa_prompt = Some(mfa_prompt(tx.clone()));
+    }
+    let mut app = App::new(launch.config, launch.dirs, theme, session, Some(tx));
     app.read_only = launch.read_only;
     app.read_only_flag = launch.read_only_flag;
     log_panics();

@@ -64,6 +64,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         Mode::Confirm | Mode::TypeConfirm => draw_confirm(frame, app, area),
         Mode::TunnelDialog => draw_tunnel_dialog(frame, app, area),
         Mode::HostKey => draw_hostkey(frame, app, area),
+        Mode::MfaCode => draw_mfa(frame, app, area),
         Mode::FilePicker => {
             if let Some(p) = &app.file_picker {
                 let t = &app.theme;
@@ -623,6 +624,24 @@ fn draw_hostkey(frame: &mut Frame, app: &mut App, area: Rect) {
         ]),
     ];
     popup(frame, app, area, "New host key".to_string(), lines);
+}
+
+fn draw_mfa(frame: &mut Frame, app: &mut App, area: Rect) {
+    let Some((serial, _)) = &app.mfa_prompt else {
+        return;
+    };
+    let t = &app.theme;
+    let lines = vec![
+        Line::from(format!("The profile's keys need a code from {serial}.")),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled("Code: ", t.label()),
+            Span::styled(format!("{}▏", app.input), t.input()),
+        ]),
+        Line::from(""),
+        Line::from(Span::styled("enter send · esc cancel", t.dim())),
+    ];
+    popup(frame, app, area, "MFA code".to_string(), lines);
 }
 
 fn draw_confirm(frame: &mut Frame, app: &mut App, area: Rect) {
