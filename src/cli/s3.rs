@@ -2,6 +2,7 @@
 //! A progress bar on a terminal, quiet otherwise; a failed file is named with
 //! its reason and makes the exit code non-zero.
 
+use futures::StreamExt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -187,30 +188,50 @@ pub async fn cp(
                     };
                     vec![(path.to_path_buf(), key)]
                 };
-                for (file, key) in files {
-                    if args.skip_identical && same_object(&s3, &to.bucket, &key, &file, &opts).await
-                    {
-                        let size = std::fs::metadata(&file).map_or(0, |m| m.len());
-                        results.push(FileResult::Up(Uploaded {
-                            key,
-                            size,
-                            sent: 0,
-                            resumed: 0,
-                            parts: 0,
-                            etag: String::new(),
-                            skipped: true,
-                        }));
-                        continue;
+                let one = |(file, key): (PathBuf, String)| {
+                    let (s3, opts, journal_dir, progress) = (&s3, &opts, &journal_dir, &progress);
+                    async move {
+                        if args.skip_identical
+                            && same_object(s3, &to.bucket, &key, &file, opts).await
+                        {
+                            let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+                            return FileResult::Up(Uploaded {
+                                key,
+                                size,
+                                sent: 0,
+                                resumed: 0,
+                                parts: 0,
+                                etag: String::new(),
+                                skipped: true,
+                            });
+                        }
+                        match upload_file(s3, &file, &to.bucket, &key, opts, journal_dir, progress)
+                            .await
+                        {
+                            Ok(u) => FileResult::Up(u),
+                            Err(e) => FileResult::Failed {
+                                what: file.display().to_string(),
+                                why: e.to_string(),
+                            },
+                        }
                     }
-                    match upload_file(&s3, &file, &to.bucket, &key, &opts, &journal_dir, &progress)
-                        .await
-                    {
-                        Ok(u) => results.push(FileResult::Up(u)),
-                        Err(e) => results.push(FileResult::Failed {
-                            what: file.display().to_string(),
-                            why: e.to_string(),
-                        }),
-                    }
+                };
+                // Small files go several at a time (one request each); a large
+                // file is already sent in parallel parts, so large ones go one
+                // after another. Either way at most `concurrency` bodies of at
+                // most a part size each are in memory.
+                let (small, large): (Vec<_>, Vec<_>) = files.into_iter().partition(|(f, _)| {
+                    std::fs::metadata(f).is_ok_and(|m| m.len() <= opts.multipart_threshold)
+                });
+                results.extend(
+                    futures::stream::iter(small)
+                        .map(one)
+                        .buffered(opts.concurrency.max(1))
+                        .collect::<Vec<_>>()
+                        .await,
+                );
+                for f in large {
+                    results.push(one(f).await);
                 }
             }
         }
@@ -235,35 +256,54 @@ pub async fn cp(
                 let mut keys = Vec::new();
                 while let Some(page) = pages.next().await {
                     match page {
-                        Ok(p) => keys.extend(
-                            p.contents()
-                                .iter()
-                                .filter_map(|o| o.key().map(str::to_string)),
-                        ),
+                        Ok(p) => keys.extend(p.contents().iter().filter_map(|o| {
+                            let size = o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+                            o.key().map(|k| (k.to_string(), size))
+                        })),
                         Err(e) => {
                             let err = crate::cloud::CloudError::from_sdk("s3", "", &e);
                             anyhow::bail!("s3://{}/{prefix}: {}", from.bucket, err.message);
                         }
                     }
                 }
-                for key in keys.into_iter().filter(|k| !k.ends_with('/')) {
-                    match plan::local_path(&dest, &prefix, &key) {
-                        Ok(path) => {
-                            match download_object(&s3, &from.bucket, &key, &path, &opts, &progress)
-                                .await
-                            {
-                                Ok(size) => results.push(FileResult::Down { key, path, size }),
-                                Err(e) => results.push(FileResult::Failed {
-                                    what: format!("s3://{}/{key}", from.bucket),
-                                    why: e.to_string(),
-                                }),
+                let one = |(key, _size): (String, u64)| {
+                    let (s3, opts, progress, dest, prefix) =
+                        (&s3, &opts, &progress, &dest, &prefix);
+                    async move {
+                        match plan::local_path(dest, prefix, &key) {
+                            Ok(path) => {
+                                match download_object(s3, &from.bucket, &key, &path, opts, progress)
+                                    .await
+                                {
+                                    Ok(size) => FileResult::Down { key, path, size },
+                                    Err(e) => FileResult::Failed {
+                                        what: format!("s3://{}/{key}", from.bucket),
+                                        why: e.to_string(),
+                                    },
+                                }
                             }
+                            Err(why) => FileResult::Failed {
+                                what: format!("s3://{}/{key}", from.bucket),
+                                why,
+                            },
                         }
-                        Err(why) => results.push(FileResult::Failed {
-                            what: format!("s3://{}/{key}", from.bucket),
-                            why,
-                        }),
                     }
+                };
+                // As for uploads: small objects several at a time, large ones
+                // (ranged in parallel already) one after another.
+                let (small, large): (Vec<_>, Vec<_>) = keys
+                    .into_iter()
+                    .filter(|(k, _)| !k.ends_with('/'))
+                    .partition(|(_, size)| *size <= opts.multipart_threshold);
+                results.extend(
+                    futures::stream::iter(small)
+                        .map(one)
+                        .buffered(opts.concurrency.max(1))
+                        .collect::<Vec<_>>()
+                        .await,
+                );
+                for k in large {
+                    results.push(one(k).await);
                 }
             } else {
                 let path = if dest.is_dir() || dst.ends_with('/') {

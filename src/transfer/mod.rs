@@ -608,6 +608,8 @@ pub async fn download_object(
     // A single-part object's ETag is its MD5: check it. (A multipart ETag
     // depends on part sizes we cannot know, so there is nothing to compare.)
     let check_md5 = ranges.len() <= 1 && !etag.contains('-');
+    // One range covering the object: a plain GET (no Range header).
+    let whole = ranges.len() == 1;
     let fetched: Result<Vec<Option<[u8; 16]>>, TransferError> = stream::iter(ranges)
         .map(|(off, len)| {
             let (file, tmp, uri) = (file.clone(), tmp.clone(), uri.clone());
@@ -619,7 +621,7 @@ pub async fn download_object(
                     .get_object()
                     .bucket(bucket)
                     .key(key)
-                    .range(format!("bytes={off}-{}", off + len - 1))
+                    .set_range((!whole).then(|| format!("bytes={off}-{}", off + len - 1)))
                     .send()
                     .await
                     .map_err(|e| s3err(&format!("GetObject {uri}"), &e))?
