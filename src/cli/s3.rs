@@ -2,7 +2,6 @@
 //! A progress bar on a terminal, quiet otherwise; a failed file is named with
 //! its reason and makes the exit code non-zero.
 
-use futures::StreamExt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -216,23 +215,8 @@ pub async fn cp(
                         }
                     }
                 };
-                // Small files go several at a time (one request each); a large
-                // file is already sent in parallel parts, so large ones go one
-                // after another. Either way at most `concurrency` bodies of at
-                // most a part size each are in memory.
-                let (small, large): (Vec<_>, Vec<_>) = files.into_iter().partition(|(f, _)| {
-                    std::fs::metadata(f).is_ok_and(|m| m.len() <= opts.multipart_threshold)
-                });
-                results.extend(
-                    futures::stream::iter(small)
-                        .map(one)
-                        .buffered(opts.concurrency.max(1))
-                        .collect::<Vec<_>>()
-                        .await,
-                );
-                for f in large {
-                    results.push(one(f).await);
-                }
+                let sized = crate::transfer::with_sizes(files);
+                results.extend(crate::transfer::by_size(sized, &opts, one).await);
             }
         }
         (None, _) if srcs.len() == 1 && src_s3[0].is_some() => {
@@ -266,7 +250,7 @@ pub async fn cp(
                         }
                     }
                 }
-                let one = |(key, _size): (String, u64)| {
+                let one = |key: String| {
                     let (s3, opts, progress, dest, prefix) =
                         (&s3, &opts, &progress, &dest, &prefix);
                     async move {
@@ -289,22 +273,11 @@ pub async fn cp(
                         }
                     }
                 };
-                // As for uploads: small objects several at a time, large ones
-                // (ranged in parallel already) one after another.
-                let (small, large): (Vec<_>, Vec<_>) = keys
+                let keys = keys
                     .into_iter()
                     .filter(|(k, _)| !k.ends_with('/'))
-                    .partition(|(_, size)| *size <= opts.multipart_threshold);
-                results.extend(
-                    futures::stream::iter(small)
-                        .map(one)
-                        .buffered(opts.concurrency.max(1))
-                        .collect::<Vec<_>>()
-                        .await,
-                );
-                for k in large {
-                    results.push(one(k).await);
-                }
+                    .collect();
+                results.extend(crate::transfer::by_size(keys, &opts, one).await);
             } else {
                 let path = if dest.is_dir() || dst.ends_with('/') {
                     match plan::local_path(

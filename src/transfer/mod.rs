@@ -20,6 +20,46 @@ use tokio::sync::Mutex;
 
 use crate::cloud::CloudError;
 
+/// Runs `f` on every item of a folder transfer, given with its size: small
+/// items (up to the multipart threshold, one request each) up to
+/// `concurrency` at a time, large ones one after another since each is
+/// already sent in parallel parts. Either way at most `concurrency` bodies of
+/// at most a part size are in memory. Results keep the items' order within
+/// each group, small ones first.
+pub async fn by_size<I, T, Fut>(
+    items: Vec<(I, u64)>,
+    opts: &TransferOptions,
+    f: impl Fn(I) -> Fut,
+) -> Vec<T>
+where
+    Fut: std::future::Future<Output = T>,
+{
+    let (small, large): (Vec<_>, Vec<_>) = items
+        .into_iter()
+        .partition(|(_, size)| *size <= opts.multipart_threshold);
+    let mut out: Vec<T> = stream::iter(small)
+        .map(|(item, _)| f(item))
+        .buffered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    for (item, _) in large {
+        out.push(f(item).await);
+    }
+    out
+}
+
+/// Local files with their sizes, for `by_size` (an unreadable file counts as
+/// small; its upload then reports why).
+pub fn with_sizes(files: Vec<(PathBuf, String)>) -> Vec<((PathBuf, String), u64)> {
+    files
+        .into_iter()
+        .map(|(f, k)| {
+            let size = std::fs::metadata(&f).map_or(0, |m| m.len());
+            ((f, k), size)
+        })
+        .collect()
+}
+
 /// Bytes of a download gathered before one write to disk.
 const WRITE_BATCH: usize = 4 << 20;
 
@@ -685,4 +725,55 @@ pub async fn download_object(
     }
     tokio::fs::rename(&tmp, dest).await.map_err(local(dest))?;
     Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn small_items_run_together_within_the_limit_and_large_ones_alone() {
+        let opts = TransferOptions {
+            concurrency: 3,
+            ..TransferOptions::default()
+        };
+        let big = opts.multipart_threshold + 1;
+        let items: Vec<(u32, u64)> = vec![
+            (1, 10),
+            (2, big),
+            (3, 10),
+            (4, 10),
+            (5, big),
+            (6, 10),
+            (7, 10),
+        ];
+        let running = Arc::new(AtomicU64::new(0));
+        let peak = Arc::new(Mutex::new((0u64, 0u64))); // (small peak, large peak)
+        let out = by_size(items, &opts, |n| {
+            let (running, peak) = (running.clone(), peak.clone());
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                {
+                    let mut p = peak.lock().await;
+                    if n == 2 || n == 5 {
+                        p.1 = p.1.max(now);
+                    } else {
+                        p.0 = p.0.max(now);
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                n
+            }
+        })
+        .await;
+        assert_eq!(
+            out,
+            vec![1, 3, 4, 6, 7, 2, 5],
+            "small ones first, each group in order"
+        );
+        let (small_peak, large_peak) = *peak.lock().await;
+        assert_eq!(small_peak, 3, "small items overlap up to the limit");
+        assert_eq!(large_peak, 1, "a large item runs alone");
+    }
 }

@@ -414,10 +414,19 @@ async fn run_job(
                 vec![(path.clone(), format!("{}{base}", to.key))]
             };
             let n = files.len();
-            for (file, key) in files {
-                crate::transfer::upload_file(&s3, &file, &to.bucket, &key, opts, journal, progress)
+            let sized = crate::transfer::with_sizes(files);
+            let results = crate::transfer::by_size(sized, opts, |(file, key)| {
+                let s3 = &s3;
+                async move {
+                    crate::transfer::upload_file(
+                        s3, &file, &to.bucket, &key, opts, journal, progress,
+                    )
                     .await
-                    .map_err(|e| e.to_string())?;
+                }
+            })
+            .await;
+            if let Some(e) = results.into_iter().find_map(Result::err) {
+                return Err(e.to_string());
             }
             Ok(format!(
                 "uploaded {n} file{}",
@@ -438,25 +447,36 @@ async fn run_job(
                     let page = page.map_err(|e| {
                         crate::cloud::CloudError::from_sdk("s3", "", &e).to_string()
                     })?;
-                    keys.extend(
-                        page.contents()
-                            .iter()
-                            .filter_map(|o| o.key().map(str::to_string)),
-                    );
+                    keys.extend(page.contents().iter().filter_map(|o| {
+                        let size = o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+                        o.key()
+                            .filter(|k| !k.ends_with('/'))
+                            .map(|k| (k.to_string(), size))
+                    }));
                 }
                 let n = keys.len();
-                for key in keys.into_iter().filter(|k| !k.ends_with('/')) {
-                    let dest = plan::local_path(to, &from.key, &key)?;
-                    crate::transfer::download_object(
-                        &s3,
-                        &from.bucket,
-                        &key,
-                        &dest,
-                        opts,
-                        progress,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                // Every destination is checked before anything is written.
+                let planned = keys
+                    .into_iter()
+                    .map(|(key, size)| Ok(((plan::local_path(to, &from.key, &key)?, key), size)))
+                    .collect::<Result<Vec<_>, String>>()?;
+                let results = crate::transfer::by_size(planned, opts, |(dest, key)| {
+                    let s3 = &s3;
+                    async move {
+                        crate::transfer::download_object(
+                            s3,
+                            &from.bucket,
+                            &key,
+                            &dest,
+                            opts,
+                            progress,
+                        )
+                        .await
+                    }
+                })
+                .await;
+                if let Some(e) = results.into_iter().find_map(Result::err) {
+                    return Err(e.to_string());
                 }
                 Ok(format!(
                     "downloaded {n} file{}",
