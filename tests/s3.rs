@@ -429,6 +429,40 @@ async fn bad_input_gives_a_clear_message_and_exit_code() {
     );
     let err = fail(&["cp", &local, "s3://x/y"]);
     assert!(err.contains("3 to 63 characters"), "{err}");
+    let err = fail(&["--read-only", "mb", "s3://made-in-read-only"]);
+    assert!(err.contains("read-only mode"), "{err}");
+    // Outside us-east-1 the region goes in as the location constraint.
+    let made = Command::cargo_bin("skiff")
+        .expect("binary")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(common::cli_env(&e, home.path()))
+        .args(["--region", "eu-west-1", "mb", "s3://made-in-ireland"])
+        .output()
+        .expect("run");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let loc = s3
+        .get_bucket_location()
+        .bucket("made-in-ireland")
+        .send()
+        .await
+        .expect("location");
+    assert_eq!(
+        loc.location_constraint().map(|c| c.as_str().to_string()),
+        Some("eu-west-1".to_string())
+    );
+    assert!(
+        s3.head_bucket()
+            .bucket("made-in-read-only")
+            .send()
+            .await
+            .is_err(),
+        "read-only made nothing"
+    );
     let out_dir = home.path().join("out");
     let err = fail(&[
         "cp",

@@ -449,24 +449,18 @@ pub async fn mb(session: &Session, read_only: bool, args: &MbArgs) -> anyhow::Re
     let uri = S3Uri::parse(&args.bucket)
         .ok_or_else(|| anyhow::anyhow!("`{}`: give the bucket as s3://name", args.bucket))?;
     plan::check_bucket_name(&uri.bucket).map_err(anyhow::Error::msg)?;
-    if read_only {
-        anyhow::bail!("read-only mode: skiff did not create s3://{}", uri.bucket);
-    }
     let region = session.home_region().to_string();
-    let mut req = session.s3(&region).create_bucket().bucket(&uri.bucket);
-    if region != "us-east-1" {
-        req = req.create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
-                    region.as_str(),
-                ))
-                .build(),
-        );
-    }
-    req.send().await.map_err(|e| {
-        let err = crate::cloud::CloudError::from_sdk("s3", &region, &e);
-        anyhow::anyhow!("s3://{}: {}", uri.bucket, err.message)
-    })?;
+    let actions = crate::cloud::actions::Actions::new(
+        session.clone(),
+        crate::cloud::actions::Gate {
+            read_only,
+            dry_run: false,
+        },
+    );
+    actions
+        .create_bucket(&uri.bucket, &region)
+        .await
+        .map_err(|e| anyhow::anyhow!("s3://{}: {}", uri.bucket, e.message))?;
     println!("made s3://{} in {region}", uri.bucket);
     Ok(ExitCode::SUCCESS)
 }

@@ -459,6 +459,28 @@ impl Actions {
         Ok(out.job_flow_id().map(str::to_string))
     }
 
+    /// Makes bucket `name` in `region` (outside us-east-1 S3 wants the region
+    /// as a location constraint).
+    pub async fn create_bucket(&self, name: &str, region: &str) -> Result<(), CloudError> {
+        self.gate
+            .check("s3", region, &format!("create s3://{name}"))?;
+        if self.gate.dry_run {
+            return Ok(());
+        }
+        let mut req = self.session.s3(region).create_bucket().bucket(name);
+        if region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+                    .build(),
+            );
+        }
+        req.send()
+            .await
+            .map_err(|e| CloudError::from_sdk("s3", region, &e))?;
+        Ok(())
+    }
+
     /// Deletes `keys` from `bucket` (in batches of 1,000); returns how many
     /// were deleted and the keys S3 refused, with why.
     pub async fn delete_objects(

@@ -1303,38 +1303,25 @@ impl App {
         if let Err(e) = crate::transfer::plan::check_bucket_name(&name) {
             return self.notify(Level::Warning, e);
         }
-        if self.read_only {
-            return self.notify(
-                Level::Warning,
-                format!("read-only mode: s3://{name} was not created"),
-            );
-        }
         let Some(session) = self.session.clone() else {
             return;
         };
         let region = session.home_region().to_string();
+        let actions = crate::cloud::actions::Actions::new(
+            (*session).clone(),
+            crate::cloud::actions::Gate {
+                read_only: self.read_only,
+                dry_run: false,
+            },
+        );
         self.spawn(async move {
-            let mut req = session.s3(&region).create_bucket().bucket(&name);
-            if region != "us-east-1" {
-                req = req.create_bucket_configuration(
-                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
-                            region.as_str(),
-                        ))
-                        .build(),
-                );
-            }
-            let result = req
-                .send()
-                .await
-                .map(|_| format!("made s3://{name} in {region}"))
-                .map_err(|e| {
-                    format!(
-                        "s3://{name}: {}",
-                        CloudError::from_sdk("s3", &region, &e).message
-                    )
-                });
-            Msg::Outcome(result)
+            Msg::Outcome(
+                actions
+                    .create_bucket(&name, &region)
+                    .await
+                    .map(|()| format!("made s3://{name} in {region}"))
+                    .map_err(|e| format!("s3://{name}: {}", e.message)),
+            )
         });
     }
 
