@@ -231,25 +231,9 @@ pub async fn cp(
                 } else {
                     format!("{}/", from.key)
                 };
-                let mut pages = s3
-                    .list_objects_v2()
-                    .bucket(&from.bucket)
-                    .prefix(&prefix)
-                    .into_paginator()
-                    .send();
-                let mut keys = Vec::new();
-                while let Some(page) = pages.next().await {
-                    match page {
-                        Ok(p) => keys.extend(p.contents().iter().filter_map(|o| {
-                            let size = o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
-                            o.key().map(|k| (k.to_string(), size))
-                        })),
-                        Err(e) => {
-                            let err = crate::cloud::CloudError::from_sdk("s3", "", &e);
-                            anyhow::bail!("s3://{}/{prefix}: {}", from.bucket, err.message);
-                        }
-                    }
-                }
+                let keys = crate::cloud::s3::list_all(&s3, &from.bucket, &prefix)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("s3://{}/{prefix}: {}", from.bucket, e.message))?;
                 let one = |key: String| {
                     let (s3, opts, progress, dest, prefix) =
                         (&s3, &opts, &progress, &dest, &prefix);
@@ -273,10 +257,6 @@ pub async fn cp(
                         }
                     }
                 };
-                let keys = keys
-                    .into_iter()
-                    .filter(|(k, _)| !k.ends_with('/'))
-                    .collect();
                 results.extend(crate::transfer::by_size(keys, &opts, one).await);
             } else {
                 let path = if dest.is_dir() || dst.ends_with('/') {

@@ -56,6 +56,32 @@ async fn bucket_region(client: &aws_sdk_s3::Client, name: &str) -> Option<String
     })
 }
 
+/// Every object below `prefix` (all pages, no delimiter) with its size;
+/// folder markers (keys ending in `/`) left out. For folder downloads.
+pub async fn list_all(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, u64)>, CloudError> {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    let mut keys = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| CloudError::from_sdk(SERVICE, bucket, &e))?;
+        keys.extend(page.contents().iter().filter_map(|o| {
+            let size = o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+            o.key()
+                .filter(|k| !k.ends_with('/'))
+                .map(|k| (k.to_string(), size))
+        }));
+    }
+    Ok(keys)
+}
+
 /// One page of a listing below `prefix`: folders and objects, and the token
 /// of the next page if there is one.
 pub async fn list_page(

@@ -436,24 +436,9 @@ async fn run_job(
         Job::Download { from, to } => {
             let s3 = crate::cli::s3::client_for_bucket(session, &from.bucket).await;
             if from.key.ends_with('/') {
-                let mut keys = Vec::new();
-                let mut pages = s3
-                    .list_objects_v2()
-                    .bucket(&from.bucket)
-                    .prefix(&from.key)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| {
-                        crate::cloud::CloudError::from_sdk("s3", "", &e).to_string()
-                    })?;
-                    keys.extend(page.contents().iter().filter_map(|o| {
-                        let size = o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
-                        o.key()
-                            .filter(|k| !k.ends_with('/'))
-                            .map(|k| (k.to_string(), size))
-                    }));
-                }
+                let keys = crate::cloud::s3::list_all(&s3, &from.bucket, &from.key)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let n = keys.len();
                 // Every destination is checked before anything is written.
                 let planned = keys
