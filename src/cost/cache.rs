@@ -73,11 +73,6 @@ impl PriceCache {
             })
         })
     }
-
-    /// The oldest fetch among all regions.
-    pub fn oldest(&self) -> Option<DateTime<Utc>> {
-        self.fetched.values().min().copied()
-    }
 }
 
 /// One priced product from a GetProducts page.
