@@ -12,7 +12,7 @@ pub mod model;
 pub mod render;
 pub mod sandbox;
 pub mod spark;
-pub mod state;
+pub mod store;
 pub mod transfer;
 pub mod tui;
 pub mod tunnel;

@@ -15,7 +15,7 @@ use crate::cloud::inventory::{Inventory, Wanted, fetch_all};
 use crate::cloud::{CloudError, Session};
 use crate::config::{Config, Dirs};
 use crate::lifecycle::{PlanOptions, Target, Verb, confirmation_matches, plan, resolve};
-use crate::state;
+use crate::store::paused as state;
 
 /// Everything a lifecycle command needs.
 pub struct Context {

@@ -327,7 +327,7 @@ pub async fn up(ctx: &Context, args: &UpArgs) -> anyhow::Result<ExitCode> {
     let target = resolve(&inv, &args.tunnel.target)?;
     let verb = match target {
         Target::Emr { .. }
-            if crate::state::load_paused(&ctx.dirs.state, &target.to_string())
+            if crate::store::paused::load_paused(&ctx.dirs.state, &target.to_string())
                 .ok()
                 .flatten()
                 .is_some() =>

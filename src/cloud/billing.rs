@@ -122,10 +122,7 @@ impl Billed {
     }
 
     pub fn save(&self, cache_dir: &std::path::Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(cache_dir)?;
-        let tmp = cache_dir.join("cost-explorer.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec(self)?)?;
-        std::fs::rename(tmp, cache_dir.join(Self::FILE))
+        crate::store::write_json(&cache_dir.join(Self::FILE), self)
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::actions::{Actions, Done};
 use crate::lifecycle::{Ec2Op, NodeAction, Plan, Verb, Work};
 use crate::model::InstanceState;
-use crate::state;
+use crate::store::paused as state;
 
 /// How to carry out a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -41,13 +41,10 @@ impl PriceCache {
         }
     }
 
-    /// Writes the cache atomically (temporary file, then rename).
+    /// Writes the cache atomically.
     pub fn save(&self, cache_dir: &Path) -> std::io::Result<PathBuf> {
-        std::fs::create_dir_all(cache_dir)?;
         let path = Self::path(cache_dir);
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
-        std::fs::rename(&tmp, &path)?;
+        crate::store::write_json(&path, self)?;
         Ok(path)
     }
 

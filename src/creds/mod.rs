@@ -259,12 +259,7 @@ impl Keyring {
     ) -> Result<(), CredsError> {
         let mut index = read_index(&self.index);
         f(&mut index);
-        if let Some(dir) = self.index.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| CredsError::Other(e.to_string()))?;
-        }
-        let text =
-            serde_json::to_vec_pretty(&index).map_err(|e| CredsError::Other(e.to_string()))?;
-        std::fs::write(&self.index, text)
+        crate::store::write_json(&self.index, &index)
             .map_err(|e| CredsError::Other(format!("{}: {e}", self.index.display())))
     }
 }

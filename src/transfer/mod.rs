@@ -183,12 +183,7 @@ fn journal_path(
 }
 
 fn write_journal(path: &Path, j: &Journal) -> std::io::Result<()> {
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec(j).map_err(std::io::Error::other)?)?;
-    std::fs::rename(tmp, path)
+    crate::store::write_json(path, j)
 }
 
 /// Part buffers handed back after each request, so an upload holds at most

@@ -13,7 +13,7 @@ use crate::config::Action;
 use crate::lifecycle::{Plan, PlanOptions, Target, Verb, Work, confirmation_matches, plan};
 use crate::model::InstanceState;
 use crate::render::{Cell, Row, Tone};
-use crate::state;
+use crate::store::paused as state;
 
 /// An action waiting for the user's yes (or typed name).
 #[derive(Debug, Clone)]

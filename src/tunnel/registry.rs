@@ -20,13 +20,8 @@ fn dir(state_dir: &Path) -> PathBuf {
 
 /// Registers this process as holding tunnels to `holder.instance_id`.
 pub fn register(state_dir: &Path, holder: &Holder) -> std::io::Result<PathBuf> {
-    let d = dir(state_dir);
-    std::fs::create_dir_all(&d)?;
-    let path = d.join(format!("{}.json", holder.pid));
-    std::fs::write(
-        &path,
-        serde_json::to_vec_pretty(holder).map_err(std::io::Error::other)?,
-    )?;
+    let path = dir(state_dir).join(format!("{}.json", holder.pid));
+    crate::store::write_json(&path, holder)?;
     Ok(path)
 }
 

@@ -1,5 +1,5 @@
-//! Files skiff keeps in its state directory: the instance counts of EMR
-//! clusters it paused (so resume can restore them).
+//! The instance counts of EMR clusters skiff paused (so resume can restore
+//! them), one file per cluster in the state directory.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -33,19 +33,10 @@ pub fn load_paused(state_dir: &Path, cluster_id: &str) -> io::Result<Option<Paus
     }
 }
 
-/// Saves counts atomically (write to a temporary file, then rename), so a
-/// crash never leaves half a file where resume would look.
+/// Saves counts atomically, so a crash never leaves half a file where
+/// resume would look.
 pub fn save_paused(state_dir: &Path, counts: &PausedCounts) -> io::Result<()> {
-    let path = paused_path(state_dir, &counts.cluster_id);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec_pretty(counts).map_err(io::Error::other)?,
-    )?;
-    std::fs::rename(tmp, path)
+    super::write_json(&paused_path(state_dir, &counts.cluster_id), counts)
 }
 
 pub fn forget_paused(state_dir: &Path, cluster_id: &str) -> io::Result<()> {
