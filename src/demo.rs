@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::cloud::inventory::Inventory;
+use crate::model::Inventory;
 use crate::model::{
     Bucket, EmrCluster, EmrInstanceGroup, EmrState, Instance, InstanceState, Volume,
 };

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::Sdk;
+
 use std::collections::HashMap;
 
 use assert_cmd::Command;
@@ -69,7 +71,7 @@ fn cost_json(endpoint: &str, home: &std::path::Path) -> Value {
 async fn expected(session: &skiff::cloud::Session) -> HashMap<String, (f64, f64)> {
     let mut out = HashMap::new();
     for region in ["us-east-1", "eu-west-1"] {
-        let ec2 = session.ec2(region);
+        let ec2 = session.ec2_client(region);
         let volumes = ec2.describe_volumes().send().await.expect("volumes");
         let mut ebs: HashMap<String, f64> = HashMap::new();
         for v in volumes.volumes() {
@@ -360,7 +362,7 @@ async fn refreshed_prices_win_over_the_table_and_a_failed_region_keeps_nothing_w
     for region in ["us-east-1", "eu-west-1"] {
         let described = sb
             .session
-            .ec2(region)
+            .ec2_client(region)
             .describe_instances()
             .send()
             .await
@@ -475,7 +477,7 @@ async fn bucket_storage_and_the_billed_month_come_from_cloudwatch_and_cost_explo
     let now = aws_smithy_types::DateTime::from_secs(chrono::Utc::now().timestamp());
     let stats = sb
         .session
-        .cloudwatch("us-east-1")
+        .cloudwatch_client("us-east-1")
         .get_metric_statistics()
         .namespace("AWS/S3")
         .metric_name("BucketSizeBytes")
@@ -591,7 +593,7 @@ async fn the_costs_view_shows_storage_per_bucket_fetched_in_the_background() {
 async fn a_spot_instance_is_priced_from_the_spot_price_history_in_the_cli_and_the_tui() {
     use aws_sdk_ec2::types::{InstanceMarketOptionsRequest, InstanceType, MarketType};
     let (moto, session) = common::empty().await;
-    let ec2 = session.ec2("us-east-1");
+    let ec2 = session.ec2_client("us-east-1");
     let launched = ec2
         .run_instances()
         .image_id("ami-1e749f67")

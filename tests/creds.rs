@@ -291,7 +291,7 @@ async fn an_mfa_profile_asks_for_its_code_in_the_tui_once_and_gets_session_crede
             cache: home.path().join("k"),
         },
         skiff::tui::theme::Theme::dark(),
-        Default::default(),
+        skiff::ops::connect::Connection::plain(Default::default()),
         None,
     );
     let provider = std::sync::Arc::new(KeyringProvider::new(&profile, settings.clone()));

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::Sdk;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -131,7 +133,7 @@ async fn inventory_across_two_regions_is_what_the_seed_created() {
 #[tokio::test]
 async fn configured_cluster_tags_group_nodes_and_unknown_tags_do_not() {
     let (_moto, session) = common::empty().await;
-    let client = session.ec2("us-east-1");
+    let client = session.ec2_client("us-east-1");
     for (name, role) in [
         ("lab-a", "master"),
         ("lab-b", "worker"),
@@ -191,7 +193,7 @@ async fn stopping_one_node_makes_the_cluster_partly_running() {
     let sb = common::seeded().await;
     let slave = &sb.seeded.instances["rnd-slave-2"].0;
     sb.session
-        .ec2("us-east-1")
+        .ec2_client("us-east-1")
         .stop_instances()
         .instance_ids(slave)
         .send()

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::Sdk;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -13,10 +15,10 @@ use assert_cmd::Command;
 use serde_json::Value;
 use skiff::cloud::Session;
 use skiff::cloud::actions::{Actions, Gate};
-use skiff::cloud::execute::{ExecOptions, execute};
 use skiff::cloud::inventory::{InventoryOptions, Wanted, fetch_all};
 use skiff::lifecycle::{PlanOptions, Verb, plan, resolve};
 use skiff::model::{Instance, InstanceState};
+use skiff::ops::execute::{ExecOptions, execute};
 use skiff::spark::ClusterTags;
 
 struct Run {
@@ -81,7 +83,7 @@ async fn states(session: &Session) -> BTreeMap<String, InstanceState> {
 
 async fn group_counts(session: &Session, cluster: &str) -> BTreeMap<String, i32> {
     let out = session
-        .emr("us-east-1")
+        .emr_client("us-east-1")
         .list_instance_groups()
         .cluster_id(cluster)
         .send()
@@ -386,7 +388,7 @@ async fn emr_pause_and_resume_round_trip_the_group_counts() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let state = sb
         .session
-        .emr("us-east-1")
+        .emr_client("us-east-1")
         .describe_cluster()
         .cluster_id(&id)
         .send()
@@ -479,7 +481,7 @@ async fn ambiguous_and_unknown_targets_are_errors_that_help() {
     let e = sb.moto.endpoint();
     // An instance named like a cluster makes the name ambiguous.
     sb.session
-        .ec2("us-east-1")
+        .ec2_client("us-east-1")
         .run_instances()
         .image_id("ami-1e749f67")
         .min_count(1)
@@ -779,7 +781,7 @@ async fn start_on_a_terminated_emr_cluster_in_the_tui_relaunches_it_after_asking
     );
     let clusters = |session: skiff::cloud::Session| async move {
         session
-            .emr("us-east-1")
+            .emr_client("us-east-1")
             .list_clusters()
             .send()
             .await

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::Sdk;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,8 +15,11 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use futures::StreamExt;
 use serde_json::Value;
-use skiff::transfer::plan::MIB;
-use skiff::transfer::{Progress, TransferError, TransferOptions, download_object, upload_file};
+use skiff::cloud::actions::{Actions, Gate};
+use skiff::ops::transfer::plan::MIB;
+use skiff::ops::transfer::{
+    Progress, TransferError, TransferOptions, download_object, upload_file,
+};
 
 /// Deterministic pseudo-random bytes (a simple LCG: content, not security).
 fn data(len: usize, seed: u64) -> Vec<u8> {
@@ -58,7 +63,7 @@ fn opts() -> TransferOptions {
 #[tokio::test(flavor = "multi_thread")]
 async fn round_trips_are_byte_identical_at_the_part_edges() {
     let (_moto, session) = common::empty().await;
-    let s3 = session.s3("us-east-1");
+    let s3 = session.s3_client("us-east-1");
     s3.create_bucket()
         .bucket("data")
         .send()
@@ -81,10 +86,12 @@ async fn round_trips_are_byte_identical_at_the_part_edges() {
         std::fs::write(&file, &bytes).expect("write");
         let key = format!("edge/{len}.bin");
         let progress = Arc::new(Progress::default());
+        let bucket = session.bucket("data").await.expect("bucket");
+        let actions = Actions::new(session.clone(), Gate::default());
         let up = upload_file(
-            &s3,
+            &actions,
+            &bucket,
             &file,
-            "data",
             &key,
             &opts(),
             &dir.path().join("journal"),
@@ -109,8 +116,7 @@ async fn round_trips_are_byte_identical_at_the_part_edges() {
         );
         let back = dir.path().join(format!("back{n}"));
         let size = download_object(
-            &s3,
-            "data",
+            &bucket,
             &key,
             &back,
             &opts(),
@@ -160,7 +166,7 @@ fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 async fn a_folder_tree_with_spaces_and_non_ascii_names_round_trips() {
     let (moto, session) = common::empty().await;
     session
-        .s3("us-east-1")
+        .s3_client("us-east-1")
         .create_bucket()
         .bucket("data")
         .send()
@@ -184,7 +190,8 @@ async fn a_folder_tree_with_spaces_and_non_ascii_names_round_trips() {
     let up = skiff(&moto.endpoint(), home.path())
         .args(["cp", "-r"])
         .arg(&src)
-        .args(["s3://data/in/", "--part-size", "5MiB"])
+        // As with `aws s3 cp`, a folder's files go under the prefix given.
+        .args(["s3://data/in/dataset/", "--part-size", "5MiB"])
         .output()
         .expect("cp up");
     assert!(
@@ -218,7 +225,7 @@ async fn a_folder_tree_with_spaces_and_non_ascii_names_round_trips() {
         .args(["cp", "-r"])
         .arg(&src)
         .args([
-            "s3://data/in/",
+            "s3://data/in/dataset/",
             "--part-size",
             "5MiB",
             "--skip-identical",
@@ -233,7 +240,7 @@ async fn a_folder_tree_with_spaces_and_non_ascii_names_round_trips() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cancelled_upload_leaves_no_multipart_upload_behind() {
     let (_moto, session) = common::empty().await;
-    let s3 = session.s3("us-east-1");
+    let s3 = session.s3_client("us-east-1");
     s3.create_bucket()
         .bucket("data")
         .send()
@@ -249,14 +256,16 @@ async fn a_cancelled_upload_leaves_no_multipart_upload_behind() {
         concurrency: 1,
     };
     let task = {
-        let (s3, file, progress, journal) = (
-            s3.clone(),
+        let (session, file, progress, journal) = (
+            session.clone(),
             file.clone(),
             progress.clone(),
             dir.path().join("journal"),
         );
         tokio::spawn(async move {
-            upload_file(&s3, &file, "data", "big", &opts, &journal, &progress).await
+            let bucket = session.bucket("data").await.expect("bucket");
+            let actions = Actions::new(session.clone(), Gate::default());
+            upload_file(&actions, &bucket, &file, "big", &opts, &journal, &progress).await
         })
     };
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -293,7 +302,7 @@ async fn a_cancelled_upload_leaves_no_multipart_upload_behind() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_upload_killed_mid_way_resumes_and_ends_byte_identical() {
     let (moto, session) = common::empty().await;
-    let s3 = session.s3("us-east-1");
+    let s3 = session.s3_client("us-east-1");
     s3.create_bucket()
         .bucket("data")
         .send()
@@ -385,7 +394,7 @@ async fn an_upload_killed_mid_way_resumes_and_ends_byte_identical() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_gives_a_clear_message_and_exit_code() {
     let (moto, session) = common::empty().await;
-    let s3 = session.s3("us-east-1");
+    let s3 = session.s3_client("us-east-1");
     s3.create_bucket()
         .bucket("data")
         .send()
@@ -489,7 +498,7 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     use crossterm::event::{KeyCode, KeyEvent};
     use skiff::tui::app::{App, Mode, ViewKind};
     let sb = common::seeded().await;
-    let s3 = sb.session.s3("us-east-1");
+    let s3 = sb.session.s3_client("us-east-1");
     // A folder with more keys than one page (1,000).
     let puts = (0..2500).map(|n| {
         let s3 = s3.clone();
@@ -623,7 +632,7 @@ async fn deleting_objects_in_the_tui_names_them_first() {
     use crossterm::event::{KeyCode, KeyEvent};
     use skiff::tui::app::{App, Mode};
     let sb = common::seeded().await;
-    let s3 = sb.session.s3("us-east-1");
+    let s3 = sb.session.s3_client("us-east-1");
     let home = tempfile::tempdir().expect("home");
     let (mut app, mut rx) = common::tui_app(
         &sb.moto.endpoint(),

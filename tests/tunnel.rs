@@ -6,14 +6,16 @@
 
 mod common;
 
+use common::Sdk;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types as ec2;
 use common::sshd::{Http, Sshd, free_port, http_get, ssh_processes};
-use skiff::tunnel::spec::Forward;
-use skiff::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelStatus, TunnelTarget};
+use skiff::ops::tunnel::spec::Forward;
+use skiff::ops::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelStatus, TunnelTarget};
 
 fn whoami() -> String {
     let out = StdCommand::new("id").arg("-un").output().expect("id");
@@ -22,7 +24,7 @@ fn whoami() -> String {
 
 /// Launches `lab` with the tags that point skiff at the test sshd.
 async fn lab(session: &skiff::cloud::Session, sshd: &Sshd, running: bool) -> String {
-    let client = session.ec2("us-east-1");
+    let client = session.ec2_client("us-east-1");
     let out = client
         .run_instances()
         .image_id("ami-1e749f67")
@@ -559,7 +561,7 @@ async fn starting_a_spark_cluster_runs_the_post_start_commands_on_its_master() {
     let sb = common::seeded().await;
     let dir = tempfile::tempdir().expect("dir");
     let sshd = Sshd::start(dir.path());
-    let client = sb.session.ec2("us-east-1");
+    let client = sb.session.ec2_client("us-east-1");
     let mut ids = Vec::new();
     for (name, role) in [("lab2-master", "master"), ("lab2-worker", "worker")] {
         let out = client
@@ -639,10 +641,10 @@ async fn starting_a_spark_cluster_runs_the_post_start_commands_on_its_master() {
         .await
         .expect("stop again");
     let known = dir.path().join("state/known_hosts");
-    let lines = skiff::tunnel::hostkeys::scan("127.0.0.1", sshd.port, &ids[0])
+    let lines = skiff::ops::tunnel::hostkeys::scan("127.0.0.1", sshd.port, &ids[0])
         .await
         .expect("scan");
-    skiff::tunnel::hostkeys::accept(&known, &lines).expect("record");
+    skiff::ops::tunnel::hostkeys::accept(&known, &lines).expect("record");
     let out = start(dir.path());
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(

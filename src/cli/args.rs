@@ -76,6 +76,8 @@ pub enum Command {
     Creds(CredsCommand),
     /// Copy files or folders to or from S3 (one side is s3://bucket/key-or-prefix).
     Cp(CpArgs),
+    /// Delete an object, or every object below a prefix (--recursive).
+    Rm(RmArgs),
     /// Make a bucket.
     Mb(MbArgs),
     /// Start a local AWS emulator with a sample R&D account and open the UI on it.
@@ -218,6 +220,25 @@ pub struct CpArgs {
     #[arg(long)]
     pub skip_identical: bool,
     /// One JSON document with every file's result.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// s3://bucket/key, or s3://bucket/prefix/ with --recursive.
+    #[arg(value_name = "s3://BUCKET/KEY")]
+    pub uri: String,
+    /// Every object below the prefix (a slash is added, as `aws s3 rm` does).
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
+    /// List what would be deleted; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The bucket's name, typed again: needed to empty a whole bucket.
+    #[arg(long, value_name = "BUCKET")]
+    pub confirm: Option<String>,
+    /// One JSON document with every key and the outcome.
     #[arg(long)]
     pub json: bool,
 }

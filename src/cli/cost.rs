@@ -305,7 +305,7 @@ pub async fn run(
         clusters: true,
         buckets: config.costs.bucket_storage,
     };
-    if let Some((outcomes, saved)) = crate::cloud::pricing::refresh_if_stale(
+    if let Some((outcomes, saved)) = crate::ops::prices::refresh_if_stale(
         session,
         &dirs.cache,
         config.costs.prices_max_age_days,
@@ -322,7 +322,13 @@ pub async fn run(
             eprintln!("skiff: warning: automatic price refresh: {e}");
         }
     }
-    let (inv, errors) = fetch_all(session, wanted, &super::inventory_options(config), now).await;
+    let (inv, errors) = fetch_all(
+        session,
+        wanted,
+        &crate::ops::connect::inventory_options(config),
+        now,
+    )
+    .await;
     if !errors.is_empty() && inv.instances.is_empty() {
         anyhow::bail!(super::ls::failure_line(&errors).unwrap_or_default());
     }
@@ -347,7 +353,7 @@ pub async fn run(
     }
     if config.costs.cost_explorer {
         extras.billed = Some(
-            billing::billed_cached(session, &dirs.cache, now)
+            crate::ops::billing::billed_cached(session, &dirs.cache, now)
                 .await
                 .map_err(|e| e.to_string()),
         );

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 use super::args::LsWhat;
 use crate::cloud::CloudError;
-use crate::cloud::inventory::{Inventory, Wanted};
+use crate::cloud::inventory::Wanted;
+use crate::model::Inventory;
 use crate::model::{Bucket, Instance};
 use crate::render::{self, Column, Row};
 

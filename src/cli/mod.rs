@@ -11,97 +11,101 @@ pub mod s3;
 pub mod tunnel;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::Context as _;
 
-use crate::cloud::inventory::{self, InventoryOptions};
-use crate::cloud::{Session, SessionOptions};
+use crate::cloud::inventory;
 use crate::config::{Config, Dirs};
 use crate::lifecycle::Verb;
+use crate::ops::connect::{Choices, Connection, Context, session_options};
 use crate::sandbox::{MotoServer, sandbox_options, seed_sample_account};
-use crate::spark::ClusterTags;
 use args::{Cli, Command, GlobalArgs, LsArgs, SandboxArgs, VerbArgs};
 
-/// Session options: flags win over the config file, which wins over defaults.
-pub fn session_options(global: &GlobalArgs, config: &Config) -> SessionOptions {
-    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
-    SessionOptions {
-        profile: global
-            .profile
-            .clone()
-            .or_else(|| non_empty(&config.aws.profile)),
-        regions: if global.regions.is_empty() {
-            config.aws.regions.clone()
-        } else {
-            global.regions.clone()
-        },
+/// The user's choices from the global flags.
+pub fn choices(global: &GlobalArgs) -> Choices {
+    Choices {
+        profile: global.profile.clone(),
+        regions: global.regions.clone(),
         all_regions: global.all_regions,
-        endpoint_url: global
-            .endpoint_url
-            .clone()
-            .filter(|u| !u.is_empty())
-            .or_else(|| non_empty(&config.aws.endpoint_url)),
-        connect_timeout: Duration::from_secs(config.aws.connect_timeout_secs),
-        attempt_timeout: Duration::from_secs(config.aws.attempt_timeout_secs),
-        operation_timeout: Duration::from_secs(config.aws.operation_timeout_secs),
-        max_attempts: config.aws.max_attempts,
-        static_credentials: None,
-        keyring: None,
+        endpoint_url: global.endpoint_url.clone(),
+        read_only: global.read_only,
     }
 }
 
-/// Adds the keyring provider (after the standard chain). `interactive`
-/// allows asking for an MFA code on the terminal.
-pub fn with_keyring(
-    mut opts: SessionOptions,
-    config: &Config,
-    dirs: &Dirs,
-    interactive: bool,
-) -> SessionOptions {
+/// Asks for MFA codes on the terminal (when standard input is one).
+fn terminal_prompt() -> Option<crate::creds::provider::MfaPrompt> {
     use std::io::IsTerminal;
-    let prompt: Option<crate::creds::provider::MfaPrompt> =
-        (interactive && std::io::stdin().is_terminal()).then(|| {
-            let p: crate::creds::provider::MfaPrompt = std::sync::Arc::new(|serial: String| {
-                Box::pin(async move {
-                    tokio::task::spawn_blocking(move || {
-                        eprint!("MFA code for {serial}: ");
-                        let mut line = String::new();
-                        std::io::stdin()
-                            .read_line(&mut line)
-                            .ok()
-                            .map(|_| line.trim().to_string())
-                            .filter(|c| !c.is_empty())
-                    })
-                    .await
-                    .ok()
-                    .flatten()
+    std::io::stdin().is_terminal().then(|| {
+        let p: crate::creds::provider::MfaPrompt = std::sync::Arc::new(|serial: String| {
+            Box::pin(async move {
+                tokio::task::spawn_blocking(move || {
+                    eprint!("MFA code for {serial}: ");
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .ok()
+                        .map(|_| line.trim().to_string())
+                        .filter(|c| !c.is_empty())
                 })
-            });
-            p
+                .await
+                .ok()
+                .flatten()
+            })
         });
-    opts.keyring = Some(crate::creds::provider::KeyringSettings {
-        store: config.credentials.store.clone(),
-        timeout: Duration::from_secs(config.credentials.timeout_secs.max(1)),
-        state_dir: dirs.state.clone(),
-        endpoint_url: opts.endpoint_url.clone(),
-        region: opts
-            .regions
-            .first()
-            .cloned()
-            .unwrap_or_else(|| crate::cloud::FALLBACK_REGION.to_string()),
-        mfa_prompt: prompt,
-    });
-    opts
+        p
+    })
 }
 
-pub fn inventory_options(config: &Config) -> InventoryOptions {
-    InventoryOptions {
-        emr_terminated_days: config.inventory.emr_terminated_days,
-        cluster_tags: ClusterTags {
-            cluster: config.spark.cluster_tag.clone(),
-            role: config.spark.role_tag.clone(),
-        },
+/// The log file in the state directory, never the terminal the TUI owns:
+/// `skiff.log`, rotated at 5 MiB with the 4 before it kept (so it never
+/// grows without bound). `SKIFF_LOG` sets the filter (default `info`).
+fn init_logging(dirs: &Dirs) {
+    use file_rotate::compression::Compression;
+    use file_rotate::suffix::AppendCount;
+    use file_rotate::{ContentLimit, FileRotate};
+    if std::fs::create_dir_all(&dirs.state).is_err() {
+        return;
+    }
+    let file = FileRotate::new(
+        dirs.state.join("skiff.log"),
+        AppendCount::new(4),
+        ContentLimit::BytesSurpassed(5 << 20),
+        Compression::None,
+        None,
+    );
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SKIFF_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}
+
+/// The binary: parse arguments, log to the state directory, run, map
+/// errors to exit codes.
+pub fn main() -> ExitCode {
+    use clap::Parser;
+    let cli = Cli::parse();
+    let dirs = Dirs::discover();
+    init_logging(&dirs);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("skiff: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, dirs)) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("skiff: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -110,58 +114,38 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
     let (config, _) = Config::load(cli.global.config.as_deref(), &dirs)?;
     match cli.command {
         None => {
-            let opts = with_keyring(session_options(&cli.global, &config), &config, &dirs, false);
-            let profile = opts
-                .profile
-                .clone()
-                .or_else(|| std::env::var("AWS_PROFILE").ok())
-                .unwrap_or_else(|| "default".into());
-            let read_only = cli.global.read_only || config.read_only_for(&profile);
+            let choices = choices(&cli.global);
+            let connection =
+                Connection::new(session_options(&choices, &config), &config, &dirs, None);
             crate::tui::run(crate::tui::Launch {
                 config,
                 dirs,
-                session: opts,
-                read_only,
+                connection,
                 read_only_flag: cli.global.read_only,
             })
             .await?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Ls(args)) => ls(&cli.global, &config, &dirs, &args).await,
+        Some(Command::Ls(args)) => ls(&cli.global, config, dirs, &args).await,
         Some(Command::Tunnel(a)) => {
-            tunnel::tunnel(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
+            tunnel::tunnel(&connect(&cli.global, config, dirs).await?, &a).await
         }
-        Some(Command::Up(a)) => {
-            tunnel::up(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
-        }
+        Some(Command::Up(a)) => tunnel::up(&connect(&cli.global, config, dirs).await?, &a).await,
         Some(Command::Down(a)) => {
-            tunnel::down(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
+            tunnel::down(&connect(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Creds(c)) => creds::run(&config, &dirs, &c).await,
         Some(Command::Prices(args::PricesCommand::Refresh)) => {
-            let session = connect(&cli.global, &config, &dirs).await?;
-            prices::refresh(&session, &dirs).await
+            let ctx = connect(&cli.global, config, dirs).await?;
+            prices::refresh(&ctx.session, &ctx.dirs).await
         }
         Some(Command::Prices(args::PricesCommand::Status)) => prices::status(&config, &dirs),
-        Some(Command::Cp(a)) => {
-            let session = connect(&cli.global, &config, &dirs).await?;
-            if read_only(&cli.global, &config, &session)
-                && a.paths.last().is_some_and(|d| d.starts_with("s3"))
-            {
-                anyhow::bail!(
-                    "read-only mode: skiff does not upload (started with --read-only or read_only = true)"
-                );
-            }
-            s3::cp(&session, &config, &dirs, &a).await
-        }
-        Some(Command::Mb(a)) => {
-            let session = connect(&cli.global, &config, &dirs).await?;
-            let ro = read_only(&cli.global, &config, &session);
-            s3::mb(&session, ro, &a).await
-        }
+        Some(Command::Cp(a)) => s3::cp(&connect(&cli.global, config, dirs).await?, &a).await,
+        Some(Command::Rm(a)) => s3::rm(&connect(&cli.global, config, dirs).await?, &a).await,
+        Some(Command::Mb(a)) => s3::mb(&connect(&cli.global, config, dirs).await?, &a).await,
         Some(Command::Cost(args)) => {
-            let session = connect(&cli.global, &config, &dirs).await?;
-            cost::run(&session, &config, &dirs, &args).await
+            let ctx = connect(&cli.global, config, dirs).await?;
+            cost::run(&ctx.session, &ctx.config, &ctx.dirs, &args).await
         }
         Some(Command::Start(a)) => verb(&cli.global, config, dirs, Verb::Start, &a).await,
         Some(Command::Stop(a)) => verb(&cli.global, config, dirs, Verb::Stop, &a).await,
@@ -169,16 +153,16 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
         Some(Command::Resume(a)) => verb(&cli.global, config, dirs, Verb::Resume, &a).await,
         Some(Command::Reboot(a)) => verb(&cli.global, config, dirs, Verb::Reboot, &a).await,
         Some(Command::Terminate(a)) => {
-            lifecycle::terminate(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
+            lifecycle::terminate(&connect(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Relaunch(a)) => {
-            lifecycle::relaunch(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
+            lifecycle::relaunch(&connect(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::IdleTimeout(a)) => {
-            lifecycle::idle_timeout(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
+            lifecycle::idle_timeout(&connect(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Protect(a)) => {
-            lifecycle::protect(&lifecycle_context(&cli.global, config, dirs).await?, &a).await
+            lifecycle::protect(&connect(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Sandbox(args)) => sandbox(config, dirs, &args, cli.global.read_only).await,
         Some(Command::RenderScreens { out }) => {
@@ -191,36 +175,18 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A session from the flags and config, with the keyring after the standard
-/// chain (an MFA code may be asked for on the terminal).
-async fn connect(global: &GlobalArgs, config: &Config, dirs: &Dirs) -> anyhow::Result<Session> {
-    Ok(Session::connect(&with_keyring(
-        session_options(global, config),
-        config,
-        dirs,
-        true,
-    ))
-    .await?)
-}
-
-/// Read-only: the flag, else the profile's setting, else the general one.
-pub fn read_only(global: &GlobalArgs, config: &Config, session: &Session) -> bool {
-    global.read_only || config.read_only_for(&session.profile)
-}
-
-async fn lifecycle_context(
-    global: &GlobalArgs,
-    config: Config,
-    dirs: Dirs,
-) -> anyhow::Result<lifecycle::Context> {
-    let session = connect(global, &config, &dirs).await?;
-    let read_only = read_only(global, &config, &session);
-    Ok(lifecycle::Context {
-        session,
-        config,
-        dirs,
-        read_only,
-    })
+/// A context from the flags and config: the keyring after the standard
+/// chain (an MFA code may be asked for on the terminal), read-only decided
+/// for the session's profile.
+async fn connect(global: &GlobalArgs, config: Config, dirs: Dirs) -> anyhow::Result<Context> {
+    let choices = choices(global);
+    let connection = Connection::new(
+        session_options(&choices, &config),
+        &config,
+        &dirs,
+        terminal_prompt(),
+    );
+    Ok(Context::connect(&connection, config, dirs, global.read_only, false).await?)
 }
 
 async fn verb(
@@ -230,25 +196,25 @@ async fn verb(
     verb: Verb,
     args: &VerbArgs,
 ) -> anyhow::Result<ExitCode> {
-    let ctx = lifecycle_context(global, config, dirs).await?;
+    let ctx = connect(global, config, dirs).await?;
     lifecycle::run_verb(&ctx, verb, &args.targets, &args.run, None).await
 }
 
 async fn ls(
     global: &GlobalArgs,
-    config: &Config,
-    dirs: &Dirs,
+    config: Config,
+    dirs: Dirs,
     args: &LsArgs,
 ) -> anyhow::Result<ExitCode> {
-    let session = connect(global, config, dirs).await?;
-    if let Some(uri) = crate::transfer::plan::S3Uri::parse(&args.what) {
-        return s3::ls(&session, &uri, args.json).await;
+    let ctx = connect(global, config, dirs).await?;
+    let session = &ctx.session;
+    if let Some(uri) = crate::ops::transfer::plan::S3Uri::parse(&args.what) {
+        return s3::ls(session, &uri, args.json).await;
     }
     let wanted = ls::wanted(ls::parse_what(&args.what).map_err(anyhow::Error::msg)?);
     let now = chrono::Utc::now();
-    let (inv, errors) =
-        inventory::fetch_all(&session, wanted, &inventory_options(config), now).await;
-    let total = inventory::slice_keys(&session, wanted).len();
+    let (inv, errors) = inventory::fetch_all(session, wanted, &ctx.inventory_options(), now).await;
+    let total = inventory::slice_keys(session, wanted).len();
     if !errors.is_empty() && errors.len() == total {
         anyhow::bail!(ls::failure_line(&errors).unwrap_or_default());
     }
@@ -282,7 +248,7 @@ async fn sandbox(
         .await
         .context("sandbox start-up task failed")??;
     let opts = sandbox_options(&moto.endpoint());
-    let session = Session::connect(&opts).await?;
+    let session = crate::cloud::Session::connect(&opts).await?;
     let seeded = seed_sample_account(&session)
         .await
         .context("seeding the sandbox")?;
@@ -306,8 +272,7 @@ async fn sandbox(
         crate::tui::run(crate::tui::Launch {
             config,
             dirs,
-            session: opts,
-            read_only,
+            connection: Connection::plain(opts),
             read_only_flag: read_only,
         })
         .await?;

@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use crate::cloud::Session;
-use crate::cloud::pricing::refresh_cache;
 use crate::config::{Config, Dirs};
 use crate::cost::Prices;
 use crate::cost::cache::PriceCache;
+use crate::ops::prices::refresh_cache;
 
 pub async fn refresh(session: &Session, dirs: &Dirs) -> anyhow::Result<ExitCode> {
     let (outcomes, saved) =

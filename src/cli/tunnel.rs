@@ -6,84 +6,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use super::args::{DownArgs, RunOptions, TunnelArgs, UpArgs};
-use super::lifecycle::Context;
-use crate::cloud::inventory::{Inventory, Wanted, fetch_all};
-use crate::cost::compute::EMR_NODE_TAG;
-use crate::lifecycle::{Target, Verb, resolve};
-use crate::tunnel::registry::{self, Holder};
-use crate::tunnel::spec::{self, Forward};
-use crate::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelTarget};
-
-/// The instance a tunnel to `target` reaches, and its default presets.
-pub fn tunnel_target(
-    inv: &Inventory,
-    target: &Target,
-    label: &str,
-    config: &crate::config::Config,
-) -> Result<(TunnelTarget, Vec<String>), String> {
-    let t = &config.tunnel;
-    match target {
-        Target::Instance { id } => {
-            let i = inv
-                .instance(id)
-                .ok_or_else(|| format!("{id} is not listed"))?;
-            let emr = i.tags.contains_key(EMR_NODE_TAG);
-            let presets = if emr {
-                t.emr_presets.clone()
-            } else {
-                t.instance_presets.clone()
-            };
-            Ok((
-                TunnelTarget {
-                    label: label.into(),
-                    instance_id: id.clone(),
-                    region: i.region.clone(),
-                    emr,
-                },
-                presets,
-            ))
-        }
-        Target::Spark { region, name } => {
-            let c = inv
-                .spark_clusters
-                .iter()
-                .find(|c| &c.region == region && &c.name == name)
-                .ok_or("cluster not listed")?;
-            let master = c
-                .master
-                .clone()
-                .ok_or_else(|| format!("Spark cluster {name} has no master node"))?;
-            Ok((
-                TunnelTarget {
-                    label: label.into(),
-                    instance_id: master,
-                    region: region.clone(),
-                    emr: false,
-                },
-                t.spark_presets.clone(),
-            ))
-        }
-        Target::Emr { region, id } => {
-            let master = inv
-                .instances
-                .iter()
-                .find(|i| {
-                    i.tags.get(EMR_NODE_TAG) == Some(id)
-                        && i.tags.get("aws:elasticmapreduce:instance-group-role").map(String::as_str) == Some("MASTER")
-                })
-                .ok_or_else(|| format!("the master instance of EMR cluster {id} is not listed (is the cluster running?)"))?;
-            Ok((
-                TunnelTarget {
-                    label: label.into(),
-                    instance_id: master.id.clone(),
-                    region: region.clone(),
-                    emr: true,
-                },
-                t.emr_presets.clone(),
-            ))
-        }
-    }
-}
+use crate::lifecycle::{Target, Verb};
+use crate::model::Inventory;
+use crate::ops::connect::Context;
+use crate::ops::target::find;
+use crate::ops::tunnel::registry::{self, Holder};
+use crate::ops::tunnel::spec::{self, Forward};
+use crate::ops::tunnel::target::{node_ids, open_browser, tunnel_target};
+use crate::ops::tunnel::{Tunnel, TunnelSettings, TunnelState};
 
 /// The forwards asked for: presets and ports, or the target's defaults.
 pub fn forwards(
@@ -113,45 +43,8 @@ pub fn settings(ctx: &Context, accept_new_host_key: bool) -> TunnelSettings {
     TunnelSettings::from_config(&ctx.config, &ctx.dirs, accept_new_host_key)
 }
 
-/// Opens `url` in the browser: $BROWSER, ChromeOS's garcon-url-handler, or xdg-open.
-pub fn open_browser(url: &str) -> Result<(), String> {
-    let mut candidates: Vec<String> = std::env::var("BROWSER")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .into_iter()
-        .collect();
-    candidates.extend(["garcon-url-handler".to_string(), "xdg-open".to_string()]);
-    for c in candidates {
-        if std::process::Command::new(&c)
-            .arg(url)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .is_ok()
-        {
-            return Ok(());
-        }
-    }
-    Err(format!(
-        "no browser found (set BROWSER); open {url} yourself"
-    ))
-}
-
 async fn inventory(ctx: &Context) -> Inventory {
-    let wanted = Wanted {
-        instances: true,
-        clusters: true,
-        buckets: false,
-    };
-    fetch_all(
-        &ctx.session,
-        wanted,
-        &super::inventory_options(&ctx.config),
-        chrono::Utc::now(),
-    )
-    .await
-    .0
+    ctx.inventory().await.0
 }
 
 /// Follows a tunnel until Ctrl-C/SIGTERM, printing what changes. Returns
@@ -296,7 +189,9 @@ async fn live_cost(ctx: &Context, instance_id: &str) -> String {
 
 pub async fn tunnel(ctx: &Context, args: &TunnelArgs) -> anyhow::Result<ExitCode> {
     let inv = inventory(ctx).await;
-    let target = resolve(&inv, &args.target)?;
+    let target = find(ctx, &inv, &args.target)
+        .await
+        .map_err(anyhow::Error::msg)?;
     let (tt, defaults) =
         tunnel_target(&inv, &target, &args.target, &ctx.config).map_err(anyhow::Error::msg)?;
     let forwards = forwards(&ctx.config, args, &defaults).map_err(anyhow::Error::msg)?;
@@ -324,7 +219,9 @@ fn wait_options(timeout: Option<u64>) -> RunOptions {
 
 pub async fn up(ctx: &Context, args: &UpArgs) -> anyhow::Result<ExitCode> {
     let inv = inventory(ctx).await;
-    let target = resolve(&inv, &args.tunnel.target)?;
+    let target = find(ctx, &inv, &args.tunnel.target)
+        .await
+        .map_err(anyhow::Error::msg)?;
     let verb = match target {
         Target::Emr { .. }
             if crate::store::paused::load_paused(&ctx.dirs.state, &target.to_string())
@@ -384,22 +281,10 @@ pub async fn up(ctx: &Context, args: &UpArgs) -> anyhow::Result<ExitCode> {
 
 pub async fn down(ctx: &Context, args: &DownArgs) -> anyhow::Result<ExitCode> {
     let inv = inventory(ctx).await;
-    let target = resolve(&inv, &args.target)?;
-    let ids: Vec<String> = match &target {
-        Target::Instance { id } => vec![id.clone()],
-        Target::Spark { region, name } => inv
-            .spark_clusters
-            .iter()
-            .filter(|c| &c.region == region && &c.name == name)
-            .flat_map(|c| c.master.iter().chain(&c.workers).cloned())
-            .collect(),
-        Target::Emr { id, .. } => inv
-            .instances
-            .iter()
-            .filter(|i| i.tags.get(EMR_NODE_TAG) == Some(id))
-            .map(|i| i.id.clone())
-            .collect(),
-    };
+    let target = find(ctx, &inv, &args.target)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let ids = node_ids(&inv, &target);
     // Close the tunnels skiff holds to it (SIGTERM: they close cleanly).
     for h in registry::holders(&ctx.dirs.state)
         .into_iter()

@@ -79,23 +79,6 @@ pub async fn bucket_sizes(
         .await
 }
 
-/// The month to date from the 12-hour cache, else from Cost Explorer (and
-/// cached).
-pub async fn billed_cached(
-    session: &Session,
-    cache_dir: &std::path::Path,
-    now: DateTime<Utc>,
-) -> Result<Billed, CloudError> {
-    if let Some(b) = Billed::cached(cache_dir, now) {
-        return Ok(b);
-    }
-    let b = month_to_date(session, now).await?;
-    if let Err(e) = b.save(cache_dir) {
-        tracing::warn!("cannot cache the Cost Explorer figure: {e}");
-    }
-    Ok(b)
-}
-
 /// The billed month to date, as Cost Explorer reports it (delayed by up to
 /// a day, and estimated until the month closes).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,23 +90,8 @@ pub struct Billed {
 }
 
 impl Billed {
-    const FILE: &'static str = "cost-explorer.json";
     /// How long a fetched figure is reused.
     pub const MAX_AGE_HOURS: i64 = 12;
-
-    /// The cached figure, if it is for this month and younger than 12 hours.
-    pub fn cached(cache_dir: &std::path::Path, now: DateTime<Utc>) -> Option<Self> {
-        let b: Self =
-            serde_json::from_slice(&std::fs::read(cache_dir.join(Self::FILE)).ok()?).ok()?;
-        let fresh = now.signed_duration_since(b.fetched_at)
-            < chrono::Duration::hours(Self::MAX_AGE_HOURS)
-            && b.month_start == month_start(now);
-        fresh.then_some(b)
-    }
-
-    pub fn save(&self, cache_dir: &std::path::Path) -> std::io::Result<()> {
-        crate::store::write_json(&cache_dir.join(Self::FILE), self)
-    }
 }
 
 /// The first day of `now`'s month.
@@ -170,49 +138,4 @@ pub async fn month_to_date(session: &Session, now: DateTime<Utc>) -> Result<Bill
         estimated,
         fetched_at: now,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cache_is_reused_for_twelve_hours_within_the_month() {
-        let dir = std::env::temp_dir().join(format!("skiff-ce-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let at: DateTime<Utc> = "2026-11-30T20:00:00Z".parse().unwrap();
-        assert_eq!(Billed::cached(&dir, at), None);
-        let b = Billed {
-            month_start: month_start(at),
-            usd: 12.5,
-            estimated: true,
-            fetched_at: at,
-        };
-        b.save(&dir).unwrap();
-        assert_eq!(
-            Billed::cached(&dir, at + chrono::Duration::minutes(3 * 60 + 59)),
-            Some(b.clone()),
-            "still November"
-        );
-        assert_eq!(
-            Billed::cached(&dir, at + chrono::Duration::hours(4)),
-            None,
-            "December"
-        );
-        let mid: DateTime<Utc> = "2026-11-10T08:00:00Z".parse().unwrap();
-        let b = Billed {
-            fetched_at: mid,
-            ..b
-        };
-        b.save(&dir).unwrap();
-        assert_eq!(
-            Billed::cached(&dir, mid + chrono::Duration::hours(11)),
-            Some(b.clone())
-        );
-        assert_eq!(
-            Billed::cached(&dir, mid + chrono::Duration::hours(12)),
-            None
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 }

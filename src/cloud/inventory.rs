@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 
 use super::{CloudError, Session, ec2, emr, s3};
-use crate::model::{Bucket, EmrCluster, Instance, SparkCluster};
-use crate::spark::{ClusterTags, group_spark_clusters};
+use crate::model::{Bucket, EmrCluster, Instance, Inventory};
+use crate::spark::ClusterTags;
 
 /// A service skiff lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -144,33 +144,18 @@ pub async fn fetch_all(
             Err(e) => errors.push(e),
         }
     }
-    (Inventory::assemble(&slices, &opts.cluster_tags), errors)
+    (assemble(&slices, &opts.cluster_tags), errors)
 }
 
-/// Everything listed, assembled from slices, with Spark clusters grouped.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Inventory {
-    pub instances: Vec<Instance>,
-    pub spark_clusters: Vec<SparkCluster>,
-    pub emr_clusters: Vec<EmrCluster>,
-    pub buckets: Vec<Bucket>,
-}
-
-impl Inventory {
-    pub fn assemble(slices: &BTreeMap<SliceKey, SliceData>, tags: &ClusterTags) -> Self {
-        let mut inv = Self::default();
-        for data in slices.values() {
-            match data {
-                SliceData::Instances(list) => inv.instances.extend(list.iter().cloned()),
-                SliceData::Emr(list) => inv.emr_clusters.extend(list.iter().cloned()),
-                SliceData::Buckets(list) => inv.buckets.extend(list.iter().cloned()),
-            }
+/// The inventory made of the slices fetched so far.
+pub fn assemble(slices: &BTreeMap<SliceKey, SliceData>, tags: &ClusterTags) -> Inventory {
+    let (mut instances, mut emr, mut buckets) = (Vec::new(), Vec::new(), Vec::new());
+    for data in slices.values() {
+        match data {
+            SliceData::Instances(list) => instances.extend(list.iter().cloned()),
+            SliceData::Emr(list) => emr.extend(list.iter().cloned()),
+            SliceData::Buckets(list) => buckets.extend(list.iter().cloned()),
         }
-        inv.spark_clusters = group_spark_clusters(&mut inv.instances, tags);
-        inv
     }
-
-    pub fn instance(&self, id: &str) -> Option<&Instance> {
-        self.instances.iter().find(|i| i.id == id)
-    }
+    Inventory::new(instances, emr, buckets, tags)
 }

@@ -8,10 +8,13 @@ pub mod actions;
 pub mod billing;
 pub mod ec2;
 pub mod emr;
-pub mod execute;
 pub mod inventory;
 pub mod pricing;
 pub mod s3;
+pub mod sts;
 
 pub use error::CloudError;
-pub use session::{FALLBACK_REGION, Session, SessionOptions};
+pub use session::{
+    FALLBACK_REGION, Fallback, Session, SessionOptions, is_loopback_host, is_loopback_url,
+    profile_name,
+};

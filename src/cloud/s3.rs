@@ -1,10 +1,14 @@
-//! S3: the account's buckets with their regions.
+//! S3 reads: the account's buckets with their regions, a bucket reached in
+//! its own region ([`S3Bucket`]), listings, object heads and bodies. Writes
+//! to a bucket are [`super::actions::Actions`]' (behind the gate).
 
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 
 use super::ec2::to_utc;
 use super::{CloudError, Session};
-use crate::model::Bucket;
+use crate::model::{Bucket, ObjectEntry};
 
 const SERVICE: &str = "s3";
 /// GetBucketLocation calls in flight at once.
@@ -26,7 +30,7 @@ pub async fn list_buckets(session: &Session) -> Result<Vec<Bucket>, CloudError> 
             let client = client.clone();
             async move {
                 let name = b.name().unwrap_or_default().to_string();
-                let region = bucket_region(&client, &name).await;
+                let region = bucket_location(&client, &name).await.ok();
                 Bucket {
                     created: b.creation_date().and_then(to_utc),
                     region,
@@ -37,98 +41,316 @@ pub async fn list_buckets(session: &Session) -> Result<Vec<Bucket>, CloudError> 
         .buffer_unordered(LOCATION_CONCURRENCY)
         .collect()
         .await;
+    for b in &buckets {
+        if let Some(r) = &b.region {
+            session.remember_bucket_region(&b.name, r);
+        }
+    }
     buckets.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(buckets)
 }
 
-async fn bucket_region(client: &aws_sdk_s3::Client, name: &str) -> Option<String> {
+async fn bucket_location(client: &aws_sdk_s3::Client, name: &str) -> Result<String, CloudError> {
     let out = client
         .get_bucket_location()
         .bucket(name)
         .send()
         .await
-        .ok()?;
+        .map_err(|e| CloudError::from_sdk(SERVICE, name, &e))?;
     // S3's oldest conventions: empty means us-east-1, "EU" means eu-west-1.
-    Some(match out.location_constraint().map(|c| c.as_str()) {
+    Ok(match out.location_constraint().map(|c| c.as_str()) {
         None | Some("") => "us-east-1".to_string(),
         Some("EU") => "eu-west-1".to_string(),
         Some(other) => other.to_string(),
     })
 }
 
-/// Every object below `prefix` (all pages, no delimiter) with its size;
-/// folder markers (keys ending in `/`) left out. For folder downloads.
-pub async fn list_all(
-    client: &aws_sdk_s3::Client,
-    bucket: &str,
-    prefix: &str,
-) -> Result<Vec<(String, u64)>, CloudError> {
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    let mut keys = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| CloudError::from_sdk(SERVICE, bucket, &e))?;
-        keys.extend(page.contents().iter().filter_map(|o| {
-            let size = o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
-            o.key()
-                .filter(|k| !k.ends_with('/'))
-                .map(|k| (k.to_string(), size))
-        }));
+impl Session {
+    fn remember_bucket_region(&self, bucket: &str, region: &str) {
+        if let Ok(mut known) = self.bucket_regions.lock() {
+            known.insert(bucket.to_string(), region.to_string());
+        }
     }
-    Ok(keys)
+
+    /// `name` reached in its own region. The region is looked up once per
+    /// session (GetBucketLocation, else the region HeadBucket names); when
+    /// neither answers, the error says why.
+    pub async fn bucket(&self, name: &str) -> Result<S3Bucket, CloudError> {
+        let known = self
+            .bucket_regions
+            .lock()
+            .ok()
+            .and_then(|m| m.get(name).cloned());
+        let region = match known {
+            Some(r) => r,
+            None => {
+                let home = self.s3(self.home_region());
+                let region = match bucket_location(&home, name).await {
+                    Ok(r) => r,
+                    Err(location) => match home.head_bucket().bucket(name).send().await {
+                        Ok(out) if out.bucket_region().is_some() => {
+                            out.bucket_region().unwrap_or_default().to_string()
+                        }
+                        Ok(_) => self.home_region().to_string(),
+                        Err(e) => {
+                            let head = CloudError::from_sdk(SERVICE, name, &e);
+                            let mut err = location;
+                            if err.code.is_none() {
+                                err.code = head.code;
+                            }
+                            err.message = format!(
+                                "cannot find the region of s3://{name}: {} (HeadBucket: {})",
+                                err.message, head.message
+                            );
+                            return Err(err);
+                        }
+                    },
+                };
+                self.remember_bucket_region(name, &region);
+                region
+            }
+        };
+        Ok(S3Bucket {
+            name: name.to_string(),
+            client: self.s3(&region),
+            region,
+        })
+    }
 }
 
-/// One page of a listing below `prefix`: folders and objects, and the token
-/// of the next page if there is one.
-pub async fn list_page(
-    client: &aws_sdk_s3::Client,
-    bucket: &str,
-    prefix: &str,
-    token: Option<String>,
-    max_keys: i32,
-) -> Result<(Vec<crate::model::ObjectEntry>, Option<String>), CloudError> {
-    let out = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .delimiter("/")
-        .max_keys(max_keys)
-        .set_continuation_token(token)
-        .send()
-        .await
-        .map_err(|e| CloudError::from_sdk(SERVICE, bucket, &e))?;
-    let mut entries: Vec<crate::model::ObjectEntry> = out
-        .common_prefixes()
-        .iter()
-        .filter_map(|p| p.prefix())
-        .map(|p| crate::model::ObjectEntry {
-            key: p.to_string(),
-            folder: true,
-            size: 0,
-            last_modified: None,
-            storage_class: None,
+/// A bucket, reached in its own region.
+#[derive(Debug, Clone)]
+pub struct S3Bucket {
+    pub name: String,
+    pub region: String,
+    pub(super) client: aws_sdk_s3::Client,
+}
+
+/// What HeadObject says about an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHead {
+    pub size: u64,
+    /// Without the quotes.
+    pub etag: String,
+    pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// One level of a listing: the folders (common prefixes) and the objects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Level {
+    pub folders: Vec<String>,
+    pub objects: Vec<ObjectEntry>,
+}
+
+/// An object's body as it arrives.
+pub struct ObjectBody {
+    stream: aws_sdk_s3::primitives::ByteStream,
+    uri: String,
+}
+
+impl ObjectBody {
+    /// The next chunk, or None at the end.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, CloudError> {
+        self.stream.try_next().await.map_err(|e| {
+            CloudError::new(
+                SERVICE,
+                "",
+                format!("reading {}: {}", self.uri, root_cause(&e)),
+            )
         })
-        .collect();
-    entries.extend(
-        out.contents()
+    }
+}
+
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = err;
+    let mut text = cur.to_string();
+    while let Some(next) = cur.source() {
+        cur = next;
+        text = cur.to_string();
+    }
+    text
+}
+
+fn entry(o: &aws_sdk_s3::types::Object) -> ObjectEntry {
+    ObjectEntry {
+        key: o.key().unwrap_or_default().to_string(),
+        folder: false,
+        size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+        last_modified: o.last_modified().and_then(to_utc),
+        storage_class: o.storage_class().map(|c| c.as_str().to_string()),
+    }
+}
+
+pub(super) fn unquote(etag: Option<&str>) -> String {
+    etag.unwrap_or_default().trim_matches('"').to_string()
+}
+
+impl S3Bucket {
+    pub fn uri(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.name)
+    }
+
+    pub(super) fn err<E>(
+        &self,
+        what: &str,
+        e: &aws_smithy_runtime_api::client::result::SdkError<
+            E,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >,
+    ) -> CloudError
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut err = CloudError::from_sdk(SERVICE, &self.region, e);
+        err.message = format!("{what}: {}", err.message);
+        err
+    }
+
+    /// HeadObject; None when there is no such object.
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectHead>, CloudError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.name)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(ObjectHead {
+                size: out
+                    .content_length()
+                    .and_then(|l| u64::try_from(l).ok())
+                    .unwrap_or(0),
+                etag: unquote(out.e_tag()),
+                last_modified: out.last_modified().and_then(to_utc),
+            })),
+            Err(e) => {
+                let err = self.err(&format!("HeadObject {}", self.uri(key)), &e);
+                let missing = matches!(err.code.as_deref(), Some("NotFound" | "NoSuchKey" | "404"))
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
+                if missing { Ok(None) } else { Err(err) }
+            }
+        }
+    }
+
+    /// GetObject of the whole object, or of `len` bytes at `offset`.
+    pub async fn get(
+        &self,
+        key: &str,
+        range: Option<(u64, u64)>,
+    ) -> Result<ObjectBody, CloudError> {
+        let uri = self.uri(key);
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .set_range(range.map(|(off, len)| format!("bytes={off}-{}", off + len - 1)))
+            .send()
+            .await
+            .map_err(|e| self.err(&format!("GetObject {uri}"), &e))?;
+        Ok(ObjectBody {
+            stream: out.body,
+            uri,
+        })
+    }
+
+    /// One page of a listing below `prefix`: folders and objects, and the
+    /// token of the next page if there is one.
+    pub async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<String>,
+        max_keys: i32,
+    ) -> Result<(Vec<ObjectEntry>, Option<String>), CloudError> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.name)
+            .prefix(prefix)
+            .delimiter("/")
+            .max_keys(max_keys)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| self.err(&format!("ListObjectsV2 {}", self.uri(prefix)), &e))?;
+        let mut entries: Vec<ObjectEntry> = out
+            .common_prefixes()
             .iter()
-            .filter(|o| o.key() != Some(prefix))
-            .map(|o| crate::model::ObjectEntry {
-                key: o.key().unwrap_or_default().to_string(),
-                folder: false,
-                size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
-                last_modified: o.last_modified().and_then(to_utc),
-                storage_class: o.storage_class().map(|c| c.as_str().to_string()),
-            }),
-    );
-    let next = if out.is_truncated() == Some(true) {
-        out.next_continuation_token().map(str::to_string)
-    } else {
-        None
-    };
-    Ok((entries, next))
+            .filter_map(|p| p.prefix())
+            .map(|p| ObjectEntry {
+                key: p.to_string(),
+                folder: true,
+                size: 0,
+                last_modified: None,
+                storage_class: None,
+            })
+            .collect();
+        entries.extend(
+            out.contents()
+                .iter()
+                .filter(|o| o.key() != Some(prefix))
+                .map(entry),
+        );
+        let next = if out.is_truncated() == Some(true) {
+            out.next_continuation_token().map(str::to_string)
+        } else {
+            None
+        };
+        Ok((entries, next))
+    }
+
+    /// One level below `prefix` (every page): folders and objects.
+    pub async fn list_level(&self, prefix: &str) -> Result<Level, CloudError> {
+        let mut level = Level::default();
+        let mut token = None;
+        loop {
+            let (entries, next) = self.list_page(prefix, token, 1000).await?;
+            for e in entries {
+                if e.folder {
+                    level.folders.push(e.key);
+                } else {
+                    level.objects.push(e);
+                }
+            }
+            match next {
+                Some(t) => token = Some(t),
+                None => return Ok(level),
+            }
+        }
+    }
+
+    /// Every object below `prefix` (every page, no delimiter).
+    pub async fn list_all(&self, prefix: &str) -> Result<Vec<ObjectEntry>, CloudError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.name)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| self.err(&format!("ListObjectsV2 {}", self.uri(prefix)), &e))?;
+            out.extend(page.contents().iter().map(entry));
+        }
+        Ok(out)
+    }
+
+    /// Whether S3 still has the multipart upload `upload_id` of `key`.
+    pub async fn has_upload(&self, key: &str, upload_id: &str) -> Result<bool, CloudError> {
+        let out = self
+            .client
+            .list_multipart_uploads()
+            .bucket(&self.name)
+            .prefix(key)
+            .send()
+            .await
+            .map_err(|e| self.err(&format!("ListMultipartUploads {}", self.uri(key)), &e))?;
+        Ok(out
+            .uploads()
+            .iter()
+            .any(|u| u.upload_id() == Some(upload_id) && u.key() == Some(key)))
+    }
 }

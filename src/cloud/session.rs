@@ -10,6 +10,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use super::CloudError;
 
@@ -29,14 +31,27 @@ pub struct SessionOptions {
     pub max_attempts: u32,
     /// Fixed credentials (sandbox and tests only): (access key id, secret).
     pub static_credentials: Option<(String, String)>,
-    /// Keys skiff keeps in the keyring, tried after the standard chain.
-    pub keyring: Option<crate::creds::provider::KeyringSettings>,
+}
+
+/// A credentials provider asked after the standard chain (skiff's keyring),
+/// given by the layer above, which knows where keys are kept.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    pub name: &'static str,
+    pub provider: aws_credential_types::provider::SharedCredentialsProvider,
+    /// Resolve credentials once while connecting, outside any call's time
+    /// limits (an MFA code is asked for then).
+    pub resolve_at_connect: bool,
 }
 
 /// The region used when neither flags, config nor the profile name one.
 pub const FALLBACK_REGION: &str = "us-east-1";
 
 /// A configured connection to one AWS account.
+///
+/// The SDK clients it makes are visible inside `cloud` only: everything
+/// above reads through `cloud`'s functions and writes through
+/// [`super::actions::Actions`], which asks the gate first.
 #[derive(Debug, Clone)]
 pub struct Session {
     sdk: SdkConfig,
@@ -44,6 +59,39 @@ pub struct Session {
     pub profile: String,
     pub regions: Vec<String>,
     pub endpoint_url: Option<String>,
+    /// Bucket → region, looked up once per session (S3 does not redirect
+    /// the SDK to a bucket's region).
+    pub(super) bucket_regions: Arc<Mutex<HashMap<String, String>>>,
+}
+
+/// The profile `opts` names: the option, else AWS_PROFILE, else `default`.
+pub fn profile_name(opts: &SessionOptions) -> String {
+    opts.profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+        .unwrap_or_else(|| "default".to_string())
+}
+
+/// True for an endpoint on this machine (`127.0.0.1`, `[::1]`, `localhost`):
+/// the sandbox's emulator, or a test's.
+pub fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    is_loopback_host(host)
+}
+
+/// True for a host name or address that is this machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Session {
@@ -52,6 +100,14 @@ impl Session {
     /// With `all_regions`, this asks EC2 (DescribeRegions) which regions the
     /// account has enabled, so it can fail like any AWS call.
     pub async fn connect(opts: &SessionOptions) -> Result<Self, CloudError> {
+        Self::connect_with(opts, None).await
+    }
+
+    /// [`Session::connect`], with `fallback` asked after the standard chain.
+    pub async fn connect_with(
+        opts: &SessionOptions,
+        fallback: Option<Fallback>,
+    ) -> Result<Self, CloudError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .timeout_config(
                 TimeoutConfig::builder()
@@ -72,13 +128,8 @@ impl Session {
         }
         if let Some((id, secret)) = &opts.static_credentials {
             loader = loader.credentials_provider(Credentials::from_keys(id, secret, None));
-        } else if let Some(keyring) = &opts.keyring {
+        } else if let Some(fallback) = &fallback {
             // The standard chain first: a profile in ~/.aws/config wins.
-            let profile = opts
-                .profile
-                .clone()
-                .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
-                .unwrap_or_else(|| "default".to_string());
             let mut standard =
                 aws_config::default_provider::credentials::DefaultCredentialsChain::builder();
             if let Some(p) = &opts.profile {
@@ -91,20 +142,14 @@ impl Session {
                 "standard",
                 standard.build().await,
             )
-            .or_else(
-                "skiff keyring",
-                crate::creds::provider::KeyringProvider::new(&profile, keyring.clone()),
-            );
+            .or_else(fallback.name, fallback.provider.clone());
             loader = loader.credentials_provider(chain);
         }
         let sdk = loader.load().await;
-        // A keyring profile with an MFA device asks for its code now, outside
-        // any AWS call, whose time limits would cut the question short; the
-        // session credentials are then cached in the provider for 12 hours.
-        if opts
-            .keyring
-            .as_ref()
-            .is_some_and(|k| k.mfa_prompt.is_some())
+        // An MFA code is asked for now, outside any AWS call, whose time
+        // limits would cut the question short; the session credentials are
+        // then cached in the provider.
+        if fallback.as_ref().is_some_and(|f| f.resolve_at_connect)
             && let Some(provider) = sdk.credentials_provider()
         {
             use aws_credential_types::provider::ProvideCredentials;
@@ -112,11 +157,7 @@ impl Session {
                 tracing::debug!("credentials not resolved at connect: {e}");
             }
         }
-        let profile = opts
-            .profile
-            .clone()
-            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
-            .unwrap_or_else(|| "default".to_string());
+        let profile = profile_name(opts);
         let home_region = sdk
             .region()
             .map_or_else(|| FALLBACK_REGION.to_string(), |r| r.to_string());
@@ -129,6 +170,7 @@ impl Session {
                 dedup_keep_order(&opts.regions)
             },
             endpoint_url: opts.endpoint_url.clone(),
+            bucket_regions: Arc::default(),
         };
         if opts.all_regions {
             session.regions = session.enabled_regions().await?;
@@ -136,19 +178,25 @@ impl Session {
         Ok(session)
     }
 
+    /// The endpoint is an emulator on this machine (the sandbox, the tests):
+    /// whatever addresses its instances claim, they are not on the network.
+    pub fn is_local_emulator(&self) -> bool {
+        self.endpoint_url.as_deref().is_some_and(is_loopback_url)
+    }
+
     /// The first region: where global calls (STS, S3 ListBuckets) go.
     pub fn home_region(&self) -> &str {
         self.regions.first().map_or(FALLBACK_REGION, String::as_str)
     }
 
-    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+    pub(in crate::cloud) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
         let conf = aws_sdk_ec2::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
     }
 
-    pub fn emr(&self, region: &str) -> aws_sdk_emr::Client {
+    pub(in crate::cloud) fn emr(&self, region: &str) -> aws_sdk_emr::Client {
         let conf = aws_sdk_emr::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
             .build();
@@ -157,7 +205,7 @@ impl Session {
 
     /// An S3 client; path-style addressing when the endpoint is overridden,
     /// since local emulators do not serve bucket subdomains.
-    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+    pub(in crate::cloud) fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
             .force_path_style(self.endpoint_url.is_some())
@@ -167,7 +215,7 @@ impl Session {
 
     /// The Pricing API; it answers in us-east-1 only (for every region's
     /// prices). `AWS_ENDPOINT_URL_PRICING` points it elsewhere.
-    pub fn pricing(&self) -> aws_sdk_pricing::Client {
+    pub(in crate::cloud) fn pricing(&self) -> aws_sdk_pricing::Client {
         let mut conf =
             aws_sdk_pricing::config::Builder::from(&self.sdk).region(Region::new("us-east-1"));
         // The SDK's own order (service endpoint over the global one) also when
@@ -182,7 +230,7 @@ impl Session {
         aws_sdk_pricing::Client::from_conf(conf.build())
     }
 
-    pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+    pub(in crate::cloud) fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
         let conf = aws_sdk_cloudwatch::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
             .build();
@@ -190,14 +238,14 @@ impl Session {
     }
 
     /// Cost Explorer (us-east-1, for the whole account).
-    pub fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {
+    pub(in crate::cloud) fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {
         let conf = aws_sdk_costexplorer::config::Builder::from(&self.sdk)
             .region(Region::new("us-east-1"))
             .build();
         aws_sdk_costexplorer::Client::from_conf(conf)
     }
 
-    pub fn sts(&self) -> aws_sdk_sts::Client {
+    pub(in crate::cloud) fn sts(&self) -> aws_sdk_sts::Client {
         let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
             .region(Region::new(self.home_region().to_string()))
             .build();
@@ -257,6 +305,26 @@ fn dedup_keep_order(items: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_endpoints_are_told_apart_from_the_network() {
+        for url in [
+            "http://127.0.0.1:5000",
+            "http://localhost:4566/",
+            "http://[::1]:9000",
+            "http://127.0.0.2",
+        ] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "https://ec2.us-east-1.amazonaws.com",
+            "http://10.0.0.1:5000",
+            "http://54.1.2.3",
+            "http://127.0.0.1.evil.example:80",
+        ] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
+    }
 
     #[test]
     fn repeated_regions_are_listed_once_in_the_order_given() {

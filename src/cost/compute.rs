@@ -15,7 +15,7 @@ use crate::model::{Instance, InstanceState};
 pub const MINIMUM_BILLED_SECS: i64 = 60;
 
 /// The tag EMR puts on its nodes (their EMR fee is added).
-pub const EMR_NODE_TAG: &str = "aws:elasticmapreduce:job-flow-id";
+pub use crate::model::EMR_CLUSTER_TAG as EMR_NODE_TAG;
 
 /// A period of running, from a start to a stop (None: still running).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -131,39 +131,16 @@ impl KeyringProvider {
                 .store(true, std::sync::atomic::Ordering::SeqCst);
             return Err(declined());
         };
-        let mut conf = aws_sdk_sts::config::Builder::new()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(self.settings.region.clone()))
-            .credentials_provider(long_term);
-        if let Some(url) = &self.settings.endpoint_url {
-            conf = conf.endpoint_url(url);
-        }
-        let sts = aws_sdk_sts::Client::from_conf(conf.build());
-        let out = sts
-            .get_session_token()
-            .serial_number(&serial)
-            .token_code(code.trim())
-            .duration_seconds(12 * 3600)
-            .send()
-            .await
-            .map_err(|e| {
-                CredentialsError::provider_error(
-                    crate::cloud::CloudError::from_sdk("sts", &self.settings.region, &e)
-                        .to_string(),
-                )
-            })?;
-        let c = out.credentials().ok_or_else(|| {
-            CredentialsError::provider_error("GetSessionToken returned no credentials")
-        })?;
-        let expiry = SystemTime::UNIX_EPOCH
-            + Duration::from_secs(u64::try_from(c.expiration().secs()).unwrap_or(0));
-        let session = Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_string()),
-            Some(expiry),
-            "skiff-keyring-mfa",
-        );
+        let session = crate::cloud::sts::mfa_session_token(
+            long_term,
+            &self.settings.region,
+            self.settings.endpoint_url.as_deref(),
+            &serial,
+            code.trim(),
+            Duration::from_secs(12 * 3600),
+        )
+        .await
+        .map_err(|e| CredentialsError::provider_error(e.to_string()))?;
         *cached = Some(session.clone());
         Ok(session)
     }

@@ -11,11 +11,11 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::target::Target;
-use crate::cloud::inventory::Inventory;
+use crate::model::Inventory;
 use crate::model::{EmrCluster, EmrState, Instance, InstanceState};
 
 /// What the user asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verb {
     Start,

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::cloud::inventory::Inventory;
+use crate::model::Inventory;
 use crate::model::{EmrState, InstanceState};
 
 /// One resource a lifecycle verb can act on.

@@ -14,9 +14,12 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::command::{self, Command};
 use super::theme::Theme;
-use crate::cloud::inventory::{self, Inventory, InventoryOptions, SliceData, SliceKey, Wanted};
-use crate::cloud::{CloudError, Session, SessionOptions};
+use crate::cloud::actions::{Actions, Gate};
+use crate::cloud::inventory::{self, InventoryOptions, SliceData, SliceKey, Wanted};
+use crate::cloud::{CloudError, Session};
 use crate::config::{Action, Config, Dirs, KeyName, KeySpec, StartView};
+use crate::model::Inventory;
+use crate::ops::connect::{Connection, Context};
 use crate::render::{self, Row};
 
 /// The views.
@@ -85,7 +88,7 @@ impl ViewKind {
             Self::Buckets => render::buckets::COLUMNS,
             Self::Costs => render::costs::COLUMNS,
             Self::Tunnels => render::tunnels::COLUMNS,
-            Self::Transfers => super::s3::TRANSFER_COLUMNS,
+            Self::Transfers => super::transfers::TRANSFER_COLUMNS,
             Self::Objects => render::objects::COLUMNS,
         }
     }
@@ -113,6 +116,8 @@ pub enum Mode {
     FilePicker,
     /// The keyring profile's MFA device wants a code.
     MfaCode,
+    /// A download meets local files: overwrite, keep both or skip?
+    Overwrite,
 }
 
 /// How serious a notification is.
@@ -165,12 +170,17 @@ pub enum Msg {
         result: Result<SliceData, CloudError>,
     },
     /// A lifecycle step happened (not tied to a generation: the change is real).
-    LifecycleProgress(crate::cloud::execute::Progress),
-    LifecycleDone(Arc<crate::cloud::execute::Report>),
+    LifecycleProgress(crate::ops::execute::Progress),
+    LifecycleDone(Arc<crate::ops::execute::Report>),
     /// A page of a bucket listing.
     Objects {
         generation: u64,
         result: Result<(Vec<crate::model::ObjectEntry>, Option<String>), CloudError>,
+    },
+    /// A transfer's plan: which files and keys (or why there is none).
+    TransferPlanned {
+        id: u32,
+        result: Result<Box<crate::ops::transfer::copy::CopyPlan>, String>,
     },
     TransferDone {
         id: u32,
@@ -235,7 +245,7 @@ pub struct App {
     pub config: Config,
     pub dirs: Dirs,
     pub theme: Theme,
-    session_opts: SessionOptions,
+    connection: Connection,
     inventory_opts: InventoryOptions,
     pub session: Option<Arc<Session>>,
     pub account: Option<String>,
@@ -249,7 +259,7 @@ pub struct App {
     pub view: ViewKind,
     pub views: [ViewState; ViewKind::COUNT],
     pub browser: super::s3::Browser,
-    pub transfers: Vec<super::s3::Transfer>,
+    pub transfers: Vec<super::transfers::Transfer>,
     pub transfer_seq: u32,
     pub tunnels: super::tunnels::Tunnels,
     pub tunnel_dialog: Option<super::tunnels::TunnelDialog>,
@@ -257,7 +267,9 @@ pub struct App {
     pub hostkey_prompt: Option<(String, String)>,
     /// (bucket, keys) waiting for the user's yes.
     pub pending_delete: Option<(String, Vec<String>)>,
-    pub file_picker: Option<super::s3::FilePicker>,
+    pub file_picker: Option<super::picker::FilePicker>,
+    /// The overwrite question of a download that meets local files.
+    pub overwrite: Option<super::transfers::OverwriteQuestion>,
     pub mode: Mode,
     pub input: String,
     pub completions: Vec<String>,
@@ -310,7 +322,7 @@ impl App {
         config: Config,
         dirs: Dirs,
         theme: Theme,
-        session_opts: SessionOptions,
+        connection: Connection,
         tx: Option<UnboundedSender<Msg>>,
     ) -> Self {
         let view = match config.general.start_view {
@@ -324,11 +336,11 @@ impl App {
             Err(e) => (crate::cost::Journal::in_memory(), Some(e)),
         };
         let mut app = Self {
-            inventory_opts: crate::cli::inventory_options(&config),
+            inventory_opts: crate::ops::connect::inventory_options(&config),
             config,
             dirs,
             theme,
-            session_opts,
+            connection,
             session: None,
             account: None,
             generation: 0,
@@ -388,6 +400,7 @@ impl App {
             hostkey_prompt: None,
             pending_delete: None,
             file_picker: None,
+            overwrite: None,
         };
         if let Some(e) = journal_error {
             app.notify(
@@ -416,7 +429,13 @@ impl App {
             state: "~/.local/state/skiff".into(),
             cache: "~/.cache/skiff".into(),
         };
-        let mut app = Self::new(config, dirs, theme, SessionOptions::default(), None);
+        let mut app = Self::new(
+            config,
+            dirs,
+            theme,
+            Connection::plain(Default::default()),
+            None,
+        );
         app.inventory = inventory;
         app.session = Some(Arc::new(session));
         app.account = Some(account.to_string());
@@ -429,6 +448,30 @@ impl App {
 
     pub fn busy(&self) -> bool {
         self.connecting || !self.loading.is_empty()
+    }
+
+    /// The gate every write from the TUI goes through: read-only as the flag
+    /// and the config say for the current profile.
+    pub fn gate(&self) -> Gate {
+        Gate::new(self.read_only, false)
+    }
+
+    /// The writes, behind the gate (None until connected).
+    pub fn actions(&self) -> Option<Actions> {
+        Some(Actions::new(
+            (**self.session.as_ref()?).clone(),
+            self.gate(),
+        ))
+    }
+
+    /// What an operation needs (None until connected).
+    pub fn context(&self) -> Option<Context> {
+        Some(Context {
+            session: (**self.session.as_ref()?).clone(),
+            config: Arc::new(self.config.clone()),
+            dirs: self.dirs.clone(),
+            gate: self.gate(),
+        })
     }
 
     pub fn view_state(&self) -> &ViewState {
@@ -510,7 +553,11 @@ impl App {
             }
             ViewKind::Buckets => inv.buckets.iter().map(render::buckets::row).collect(),
             ViewKind::Objects => self.object_rows(),
-            ViewKind::Transfers => self.transfers.iter().map(super::s3::transfer_row).collect(),
+            ViewKind::Transfers => self
+                .transfers
+                .iter()
+                .map(super::transfers::transfer_row)
+                .collect(),
             ViewKind::Tunnels => {
                 let now = Instant::now();
                 self.tunnels
@@ -671,11 +718,14 @@ impl App {
             }
             ViewKind::Transfers => {
                 let t = self.transfers.iter().find(|t| t.id.to_string() == row.id)?;
+                use super::transfers::JobState;
                 let state = match &t.state {
-                    super::s3::JobState::Running => "running".to_string(),
-                    super::s3::JobState::Done(w) => w.clone(),
-                    super::s3::JobState::Failed(w) => format!("failed: {w}"),
-                    super::s3::JobState::Cancelled => "cancelled".into(),
+                    JobState::Planning => "planning".to_string(),
+                    JobState::Asking => "waiting for an answer".to_string(),
+                    JobState::Running => "running".to_string(),
+                    JobState::Done(w) => w.clone(),
+                    JobState::Failed(w) => format!("failed: {w}"),
+                    JobState::Cancelled => "cancelled".into(),
                 };
                 Some((
                     "Transfer".to_string(),
@@ -761,9 +811,9 @@ impl App {
         self.connecting = true;
         self.loading.clear();
         let generation = self.generation;
-        let opts = self.session_opts.clone();
+        let connection = self.connection.clone();
         self.spawn(async move {
-            let result = Session::connect(&opts).await.map(Arc::new);
+            let result = connection.connect().await.map(Arc::new);
             Msg::Connected { generation, result }
         });
     }
@@ -840,7 +890,7 @@ impl App {
                         let is_ec2 = key.service == crate::cloud::inventory::Service::Ec2;
                         self.slices.insert(key, data);
                         self.inventory =
-                            Inventory::assemble(&self.slices, &self.inventory_opts.cluster_tags);
+                            inventory::assemble(&self.slices, &self.inventory_opts.cluster_tags);
                         self.settle_transitions();
                         if is_ec2
                             && let Err(e) = self
@@ -885,6 +935,7 @@ impl App {
             }
             Msg::LifecycleProgress(p) => self.on_lifecycle_progress(p),
             Msg::Objects { generation, result } => self.on_objects(generation, result),
+            Msg::TransferPlanned { id, result } => self.on_transfer_planned(id, result),
             Msg::TransferDone { id, result } => self.on_transfer_done(id, result),
             Msg::Outcome(Ok(what)) => {
                 self.notify(Level::Info, what);
@@ -962,6 +1013,7 @@ impl App {
             Mode::TunnelDialog => self.on_tunnel_dialog_key(key),
             Mode::HostKey => self.on_hostkey_key(key),
             Mode::FilePicker => self.on_file_picker_key(key),
+            Mode::Overwrite => self.on_overwrite_key(key),
             Mode::ConfirmDelete => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => self.confirm_delete(true),
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
@@ -1271,12 +1323,12 @@ impl App {
                 Err(e) => self.notify(Level::Error, e.to_string()),
             },
             Ok(Command::Regions(names)) => {
-                self.session_opts.regions = names.clone();
-                self.session_opts.all_regions = false;
+                self.connection.opts.regions = names.clone();
+                self.connection.opts.all_regions = false;
                 self.switch_session(format!("regions: {}", names.join(", ")));
             }
             Ok(Command::AllRegions) => {
-                self.session_opts.all_regions = true;
+                self.connection.opts.all_regions = true;
                 self.switch_session("all enabled regions".to_string());
             }
             Ok(Command::Upload(path)) => self.upload_path(&path),
@@ -1290,8 +1342,9 @@ impl App {
                         ),
                     );
                 }
-                self.read_only = self.read_only_flag || self.config.read_only_for(&name);
-                self.session_opts.profile = Some(name.clone());
+                self.read_only =
+                    crate::ops::connect::read_only(self.read_only_flag, &self.config, &name);
+                self.connection.opts.profile = Some(name.clone());
                 self.account = None;
                 self.switch_session(format!("profile {name}"));
             }
@@ -1300,27 +1353,17 @@ impl App {
 
     /// `:mb NAME`: checked before any call, refused in read-only mode.
     fn make_bucket(&mut self, name: String) {
-        if let Err(e) = crate::transfer::plan::check_bucket_name(&name) {
+        if let Err(e) = crate::ops::transfer::plan::check_bucket_name(&name) {
             return self.notify(Level::Warning, e);
         }
-        let Some(session) = self.session.clone() else {
+        let Some(actions) = self.actions() else {
             return;
         };
-        let region = session.home_region().to_string();
-        let actions = crate::cloud::actions::Actions::new(
-            (*session).clone(),
-            crate::cloud::actions::Gate {
-                read_only: self.read_only,
-                dry_run: false,
-            },
-        );
         self.spawn(async move {
             Msg::Outcome(
-                actions
-                    .create_bucket(&name, &region)
+                crate::ops::objects::make_bucket(&actions, &name)
                     .await
-                    .map(|()| format!("made s3://{name} in {region}"))
-                    .map_err(|e| format!("s3://{name}: {}", e.message)),
+                    .map(|(_, region)| format!("made s3://{name} in {region}")),
             )
         });
     }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use super::app::{App, Level, Msg};
 use crate::cloud::CloudError;
 use crate::cloud::billing::{self, Billed};
-use crate::cloud::pricing::Refreshed;
 use crate::model::BucketSize;
+use crate::ops::prices::Refreshed;
 
 /// Spot prices move slowly; sizes are published daily.
 const SPOT_EVERY: Duration = Duration::from_secs(10 * 60);
@@ -45,7 +45,7 @@ impl App {
             if days > 0 {
                 self.spawn(async move {
                     let extra = Extra::Prices(
-                        crate::cloud::pricing::refresh_if_stale(&s, &cache, days, now).await,
+                        crate::ops::prices::refresh_if_stale(&s, &cache, days, now).await,
                     );
                     Msg::Extra { generation, extra }
                 });
@@ -74,7 +74,8 @@ impl App {
             self.billed_asked = true;
             let cache = self.dirs.cache.clone();
             self.spawn(async move {
-                let extra = Extra::Billed(billing::billed_cached(&session, &cache, now).await);
+                let extra =
+                    Extra::Billed(crate::ops::billing::billed_cached(&session, &cache, now).await);
                 Msg::Extra { generation, extra }
             });
         }

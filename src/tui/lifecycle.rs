@@ -7,13 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::app::{App, Level, Mode, Msg, ViewKind};
-use crate::cloud::actions::{Actions, Gate};
-use crate::cloud::execute::{ExecOptions, Progress, Report, execute};
 use crate::config::Action;
-use crate::lifecycle::{Plan, PlanOptions, Target, Verb, Work, confirmation_matches, plan};
+use crate::lifecycle::{Plan, Target, Verb, Work};
 use crate::model::InstanceState;
+use crate::ops::execute::{Progress, Report};
+use crate::ops::lifecycle as ops;
 use crate::render::{Cell, Row, Tone};
-use crate::store::paused as state;
 
 /// An action waiting for the user's yes (or typed name).
 #[derive(Debug, Clone)]
@@ -174,17 +173,13 @@ impl App {
 
     /// Plans the verb on every target and asks, runs, or explains.
     pub fn prepare(&mut self, verb: Verb, targets: Vec<Target>) {
-        let opts = PlanOptions {
-            emr_pause_core_count: self.config.emr.pause_core_count,
+        let Some(ctx) = self.context() else {
+            return self.notify(Level::Warning, "not connected yet");
         };
         let mut plans = Vec::new();
         let mut refusals = Vec::new();
         for target in &targets {
-            let saved = match target {
-                Target::Emr { id, .. } => state::load_paused(&self.dirs.state, id).ok().flatten(),
-                _ => None,
-            };
-            match plan(&self.inventory, target, verb, &opts, saved.as_ref()) {
+            match ops::plan_for(&ctx, &self.inventory, target, verb) {
                 Ok(p) => plans.push(p),
                 Err(r) => refusals.push(r),
             }
@@ -192,9 +187,13 @@ impl App {
         if let Some(r) = refusals.first() {
             // A pause that cannot be a pause: offer the stop it suggests.
             if refusals.len() == 1 && plans.is_empty() && r.suggestion == Some(Verb::Stop) {
+                let reason = r
+                    .message
+                    .trim_end_matches(" (use `stop` instead)")
+                    .to_string();
                 self.prepare(Verb::Stop, targets);
                 if let Some(p) = &mut self.pending {
-                    p.lines.insert(0, format!("{} — stop instead?", r.reason));
+                    p.lines.insert(0, format!("{reason} — stop instead?"));
                 }
                 return;
             }
@@ -252,20 +251,14 @@ impl App {
         }
         if pending.verb == Verb::Terminate {
             let typed = std::mem::take(&mut self.input);
-            let all_named = pending.targets.len() == 1
-                && pending
-                    .targets
-                    .iter()
-                    .all(|t| confirmation_matches(&self.inventory, t, &typed));
-            if !all_named {
-                let what = pending
-                    .plans
-                    .first()
-                    .map_or(String::new(), |p| p.target.clone());
-                self.notify(
-                    Level::Warning,
-                    format!("`{typed}` is not the name or id of {what}: nothing was terminated"),
-                );
+            let checked = match (pending.targets.as_slice(), pending.plans.as_slice()) {
+                ([target], [plan]) => {
+                    ops::check_confirmation(&self.inventory, target, plan, &typed)
+                }
+                _ => Err("terminate one thing at a time".to_string()),
+            };
+            if let Err(e) = checked {
+                self.notify(Level::Warning, e);
                 return;
             }
         }
@@ -281,27 +274,14 @@ impl App {
     }
 
     fn run_pending(&mut self, pending: Pending) {
-        let Some(session) = self.session.clone() else {
+        let Some(ctx) = self.context() else {
             self.notify(Level::Warning, "not connected yet");
             return;
         };
         for v in self.views.iter_mut() {
             v.marked.clear();
         }
-        let actions = Actions::new(
-            (*session).clone(),
-            Gate {
-                read_only: self.read_only,
-                dry_run: false,
-            },
-        );
-        let opts = ExecOptions {
-            wait: true,
-            timeout: Duration::from_secs(self.config.lifecycle.wait_timeout_secs),
-            poll: Duration::from_secs(self.config.lifecycle.poll_interval_secs.max(1)),
-        };
-        let state_dir = self.dirs.state.clone();
-        let starting = matches!(pending.verb, Verb::Start | Verb::Resume);
+        let opts = ops::exec_options(&ctx, true, None);
         for (plan, target) in pending.plans.into_iter().zip(pending.targets) {
             // Show the transition at once, before the first answer.
             for a in plan.actions() {
@@ -315,36 +295,14 @@ impl App {
                     },
                 );
             }
-            let (actions, state_dir) = (actions.clone(), state_dir.clone());
+            let (ctx, inv) = (ctx.clone(), self.inventory.clone());
             let Some(tx) = self.sender() else { return };
-            // A Spark cluster that started runs its post-start commands.
-            let post_start = (starting
-                && matches!(target, Target::Spark { .. })
-                && !self.config.spark.post_start_commands.is_empty())
-            .then(|| {
-                (
-                    self.config.clone(),
-                    self.dirs.clone(),
-                    self.inventory.clone(),
-                    (*session).clone(),
-                    target.to_string(),
-                )
-            });
             tokio::spawn(async move {
                 let progress_tx = tx.clone();
                 let progress = move |p: Progress| {
                     let _ = progress_tx.send(Msg::LifecycleProgress(p));
                 };
-                let mut report = execute(&actions, &plan, &opts, &state_dir, &progress).await;
-                if let Some((config, dirs, inv, session, label)) = post_start
-                    && report.ok()
-                {
-                    let (steps, _) = crate::cli::lifecycle::post_start_steps(
-                        &session, &config, &dirs, &inv, &target, &label,
-                    )
-                    .await;
-                    report.steps.extend(steps);
-                }
+                let report = ops::run(&ctx, &inv, &target, &plan, &opts, &progress).await;
                 let _ = tx.send(Msg::LifecycleDone(Arc::new(report)));
             });
         }
@@ -449,17 +407,10 @@ impl App {
     }
 
     fn run_relaunch(&mut self, bp: crate::model::EmrBlueprint) {
-        let Some(session) = self.session.clone() else {
+        let Some(actions) = self.actions() else {
             self.notify(Level::Warning, "not connected yet");
             return;
         };
-        let actions = Actions::new(
-            (*session).clone(),
-            Gate {
-                read_only: self.read_only,
-                dry_run: false,
-            },
-        );
         self.notify(Level::Info, format!("relaunching {}…", bp.name));
         self.spawn(async move {
             Msg::Outcome(match actions.relaunch_emr(&bp).await {

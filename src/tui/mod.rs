@@ -6,9 +6,11 @@ pub mod app;
 pub mod command;
 pub mod costs;
 pub mod lifecycle;
+pub mod picker;
 pub mod s3;
 pub mod screens;
 pub mod theme;
+pub mod transfers;
 pub mod tunnels;
 pub mod ui;
 
@@ -18,8 +20,8 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::cloud::SessionOptions;
 use crate::config::{Config, Dirs};
+use crate::ops::connect::Connection;
 use app::{App, Msg};
 use theme::Theme;
 
@@ -27,10 +29,8 @@ use theme::Theme;
 pub struct Launch {
     pub config: Config,
     pub dirs: Dirs,
-    pub session: SessionOptions,
-    /// Read-only mode: the flag, or the config for this profile.
-    pub read_only: bool,
-    /// --read-only was given.
+    pub connection: Connection,
+    /// --read-only was given (it holds whatever profile is picked).
     pub read_only_flag: bool,
 }
 
@@ -102,12 +102,14 @@ pub fn mfa_prompt(tx: mpsc::UnboundedSender<Msg>) -> crate::creds::provider::Mfa
 pub async fn run(launch: Launch) -> anyhow::Result<()> {
     let theme = Theme::load(&launch.config.general.theme, &launch.dirs.user_themes())?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut session = launch.session;
-    if let Some(keyring) = session.keyring.as_mut() {
+    let mut connection = launch.connection;
+    if let Some(keyring) = connection.keyring.as_mut() {
         keyring.mfa_prompt = Some(mfa_prompt(tx.clone()));
     }
-    let mut app = App::new(launch.config, launch.dirs, theme, session, Some(tx));
-    app.read_only = launch.read_only;
+    let profile = crate::cloud::profile_name(&connection.opts);
+    let read_only = crate::ops::connect::read_only(launch.read_only_flag, &launch.config, &profile);
+    let mut app = App::new(launch.config, launch.dirs, theme, connection, Some(tx));
+    app.read_only = read_only;
     app.read_only_flag = launch.read_only_flag;
     log_panics();
     let mut terminal = ratatui::try_init()?;

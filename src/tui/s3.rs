@@ -1,17 +1,15 @@
 //! S3 in the TUI: a bucket as a file browser (listings paged lazily, so a
-//! prefix with 100,000 objects opens at once), and transfers that run in the
-//! background with their progress as values, shown in the Transfers view.
+//! prefix with 100,000 objects opens at once), the download and upload keys
+//! (transfers themselves are in `transfers`), and deleting objects.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::app::{App, Level, Msg, ViewKind};
 use crate::model::ObjectEntry;
-use crate::render::{Cell, Row, Tone};
-use crate::transfer::plan::{self, S3Uri};
-use crate::transfer::{Progress, TransferOptions};
+use crate::ops::transfer::copy::CopyRequest;
+use crate::ops::transfer::plan::{self, S3Uri};
+use crate::render::Row;
 
 /// Keys per listing page.
 const PAGE: i32 = 1000;
@@ -29,110 +27,6 @@ pub struct Browser {
     /// Answers for an older bucket/prefix are dropped.
     pub generation: u64,
 }
-
-/// What a transfer moves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Job {
-    Upload { path: PathBuf, to: S3Uri },
-    Download { from: S3Uri, to: PathBuf },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobState {
-    Running,
-    Done(String),
-    Failed(String),
-    Cancelled,
-}
-
-pub struct Transfer {
-    pub id: u32,
-    pub job: Job,
-    pub progress: Arc<Progress>,
-    pub state: JobState,
-    pub started: Instant,
-    pub finished: Option<Instant>,
-}
-
-impl Transfer {
-    pub fn label(&self) -> String {
-        match &self.job {
-            Job::Upload { path, to } => format!("{} → {to}", path.display()),
-            Job::Download { from, to } => format!("{from} → {}", to.display()),
-        }
-    }
-}
-
-/// A text bar for a table cell: `████░░░░ 45%`.
-pub fn bar(done: u64, total: u64, width: usize) -> String {
-    let ratio = if total == 0 {
-        1.0
-    } else {
-        (done as f64 / total as f64).clamp(0.0, 1.0)
-    };
-    let filled = (ratio * width as f64).round() as usize;
-    format!(
-        "{}{} {:>3.0}%",
-        "█".repeat(filled),
-        "░".repeat(width - filled),
-        ratio * 100.0
-    )
-}
-
-pub fn transfer_row(t: &Transfer) -> Row {
-    let total = t.progress.total.load(Ordering::SeqCst);
-    let done = t.progress.done.load(Ordering::SeqCst) + t.progress.resumed.load(Ordering::SeqCst);
-    let elapsed = t
-        .finished
-        .unwrap_or_else(Instant::now)
-        .saturating_duration_since(t.started)
-        .as_secs_f64()
-        .max(0.001);
-    let rate = t.progress.done.load(Ordering::SeqCst) as f64 / elapsed;
-    let eta = if rate > 0.0 && t.state == JobState::Running {
-        format!("{:.0}s", total.saturating_sub(done) as f64 / rate)
-    } else {
-        "-".into()
-    };
-    let (state, tone) = match &t.state {
-        JobState::Running => ("running".to_string(), Tone::Transitioning),
-        JobState::Done(what) => (what.clone(), Tone::Running),
-        JobState::Failed(why) => (format!("failed: {why}"), Tone::Terminated),
-        JobState::Cancelled => ("cancelled".into(), Tone::Stopped),
-    };
-    Row {
-        id: t.id.to_string(),
-        cells: vec![
-            Cell::text(t.label()),
-            Cell::text(bar(done, total, 10)),
-            Cell::number(
-                format!(
-                    "{} / {}",
-                    bytesize::ByteSize(done),
-                    bytesize::ByteSize(total)
-                ),
-                i64::try_from(done).unwrap_or(0),
-            ),
-            Cell::number(
-                format!("{}/s", bytesize::ByteSize(rate as u64)),
-                rate as i64,
-            ),
-            Cell::text(eta),
-            Cell::text(state),
-        ],
-        tone,
-    }
-}
-
-#[rustfmt::skip]
-pub const TRANSFER_COLUMNS: &[crate::render::Column] = &[
-    crate::render::Column { title: "TRANSFER", width: 34, priority: 0 },
-    crate::render::Column { title: "PROGRESS", width: 15, priority: 1 },
-    crate::render::Column { title: "BYTES", width: 21, priority: 2 },
-    crate::render::Column { title: "RATE", width: 11, priority: 3 },
-    crate::render::Column { title: "ETA", width: 5, priority: 4 },
-    crate::render::Column { title: "STATE", width: 20, priority: 1 },
-];
 
 impl App {
     /// Opens `bucket` at `prefix` in the Objects view.
@@ -164,8 +58,10 @@ impl App {
         );
         let Some(tx) = self.sender() else { return };
         tokio::spawn(async move {
-            let client = crate::cli::s3::client_for_bucket(&session, &bucket).await;
-            let result = crate::cloud::s3::list_page(&client, &bucket, &prefix, token, PAGE).await;
+            let result = match session.bucket(&bucket).await {
+                Ok(b) => b.list_page(&prefix, token, PAGE).await,
+                Err(e) => Err(e),
+            };
             let _ = tx.send(Msg::Objects { generation, result });
         });
     }
@@ -246,80 +142,14 @@ impl App {
         format!("s3://{}/{}", self.browser.bucket, self.browser.prefix)
     }
 
-    fn transfer_options(&self) -> TransferOptions {
-        let t = &self.config.transfer;
-        TransferOptions {
-            multipart_threshold: t.multipart_threshold.as_u64(),
-            part_size: t.part_size.as_u64(),
-            concurrency: t.concurrency.max(1),
-        }
-    }
-
-    /// Starts a transfer in the background.
-    pub fn start_transfer(&mut self, job: Job) {
-        let Some(session) = self.session.clone() else {
-            return self.notify(Level::Warning, "not connected yet");
-        };
-        let Some(tx) = self.sender() else { return };
-        self.transfer_seq += 1;
-        let id = self.transfer_seq;
-        let progress = Arc::new(Progress::default());
-        let opts = self.transfer_options();
-        let journal = self.dirs.state.join("uploads");
-        let (job2, progress2) = (job.clone(), progress.clone());
-        tokio::spawn(async move {
-            let result = run_job(&session, &job2, &opts, &journal, &progress2).await;
-            let _ = tx.send(Msg::TransferDone { id, result });
-        });
-        self.transfers.push(Transfer {
-            id,
-            job,
-            progress,
-            state: JobState::Running,
-            started: Instant::now(),
-            finished: None,
-        });
-        self.notify(Level::Info, "transfer started (Transfers view: 6)");
-    }
-
-    pub fn on_transfer_done(&mut self, id: u32, result: Result<String, String>) {
-        let Some(t) = self.transfers.iter_mut().find(|t| t.id == id) else {
-            return;
-        };
-        t.finished = Some(Instant::now());
-        t.state = match result {
-            Ok(what) => JobState::Done(what),
-            Err(_) if t.progress.cancelled.load(Ordering::SeqCst) => JobState::Cancelled,
-            Err(why) => JobState::Failed(why),
-        };
-        let label = t.label();
-        match &t.state {
-            JobState::Failed(why) => {
-                let why = why.clone();
-                self.notify(Level::Error, format!("{label}: {why}"));
-            }
-            JobState::Done(_) => {
-                self.notify(Level::Info, format!("{label}: done"));
-                // Show the new objects if the browser is on that prefix.
-                if self.view == ViewKind::Objects {
-                    let (b, p) = (self.browser.bucket.clone(), self.browser.prefix.clone());
-                    self.browse(&b, &p);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Download of the selected object or folder into the download directory.
+    /// Download of the selected object or folder into the download
+    /// directory: a folder lands in a folder of its name there.
     pub fn download_selected(&mut self) {
         let Some(row) = self.selected_row() else {
             return;
         };
-        let dir = PathBuf::from(&self.config.transfer.download_dir);
-        let from = S3Uri {
-            bucket: self.browser.bucket.clone(),
-            key: row.id.clone(),
-        };
+        let dir = PathBuf::from(shellexpand_home(&self.config.transfer.download_dir));
+        let folder = row.id.ends_with('/');
         let name = row
             .id
             .trim_end_matches('/')
@@ -327,10 +157,20 @@ impl App {
             .next()
             .unwrap_or(&row.id)
             .to_string();
-        match plan::local_path(&dir, "", &name) {
-            Ok(to) => self.start_transfer(Job::Download { from, to }),
-            Err(e) => self.notify(Level::Warning, e),
-        }
+        let dest = if folder {
+            match plan::local_path(&dir, "", &name) {
+                Ok(p) => p.display().to_string(),
+                Err(e) => return self.notify(Level::Warning, e),
+            }
+        } else {
+            format!("{}/", dir.display())
+        };
+        self.start_transfer(CopyRequest {
+            sources: vec![format!("s3://{}/{}", self.browser.bucket, row.id)],
+            dest,
+            recursive: folder,
+            skip_identical: false,
+        });
     }
 
     /// `:upload PATH`: a file or folder into the prefix being browsed.
@@ -352,128 +192,39 @@ impl App {
             bucket: self.browser.bucket.clone(),
             key: self.browser.prefix.clone(),
         };
-        self.start_transfer(Job::Upload { path, to });
+        self.upload_into(&path, &to);
     }
 
-    pub fn cancel_transfer(&mut self, id: u32) {
-        if let Some(t) = self
-            .transfers
-            .iter()
-            .find(|t| t.id == id && t.state == JobState::Running)
-        {
-            t.progress.cancel();
-            self.notify(
-                Level::Info,
-                "cancelling: an unfinished multipart upload is aborted on S3",
-            );
+    /// Uploads `path` into the prefix `to`: a file by its name, a folder as
+    /// a folder of its name (`d` into `p/` gives `p/d/…`), spelled as the
+    /// copy `skiff cp d s3://b/p/d/ --recursive` would be.
+    pub fn upload_into(&mut self, path: &std::path::Path, to: &S3Uri) {
+        let mut prefix = to.key.clone();
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
         }
-    }
-
-    pub fn retry_transfer(&mut self, id: u32) {
-        if let Some(t) = self
-            .transfers
-            .iter()
-            .find(|t| t.id == id && matches!(t.state, JobState::Failed(_) | JobState::Cancelled))
-        {
-            let job = t.job.clone();
-            self.start_transfer(job);
-        }
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let folder = path.is_dir();
+        let dest = if folder {
+            format!("s3://{}/{prefix}{name}/", to.bucket)
+        } else {
+            format!("s3://{}/{prefix}", to.bucket)
+        };
+        self.start_transfer(CopyRequest {
+            sources: vec![path.display().to_string()],
+            dest,
+            recursive: folder,
+            skip_identical: false,
+        });
     }
 }
 
-fn shellexpand_home(path: &str) -> String {
+pub(super) fn shellexpand_home(path: &str) -> String {
     match (path.strip_prefix("~/"), directories::BaseDirs::new()) {
         (Some(rest), Some(b)) => b.home_dir().join(rest).display().to_string(),
         _ => path.to_string(),
-    }
-}
-
-/// Runs one job: a file or a folder, up or down.
-async fn run_job(
-    session: &crate::cloud::Session,
-    job: &Job,
-    opts: &TransferOptions,
-    journal: &std::path::Path,
-    progress: &Arc<Progress>,
-) -> Result<String, String> {
-    match job {
-        Job::Upload { path, to } => {
-            let s3 = crate::cli::s3::client_for_bucket(session, &to.bucket).await;
-            let base = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let files: Vec<(PathBuf, String)> = if path.is_dir() {
-                let prefix = format!("{}{base}", to.key);
-                crate::cli::s3::walk(path)
-                    .map_err(|e| e.to_string())?
-                    .into_iter()
-                    .filter_map(|f| plan::key_for(&prefix, path, &f).map(|k| (f, k)))
-                    .collect()
-            } else {
-                vec![(path.clone(), format!("{}{base}", to.key))]
-            };
-            let n = files.len();
-            let sized = crate::transfer::with_sizes(files);
-            let results = crate::transfer::by_size(sized, opts, |(file, key)| {
-                let s3 = &s3;
-                async move {
-                    crate::transfer::upload_file(
-                        s3, &file, &to.bucket, &key, opts, journal, progress,
-                    )
-                    .await
-                }
-            })
-            .await;
-            if let Some(e) = results.into_iter().find_map(Result::err) {
-                return Err(e.to_string());
-            }
-            Ok(format!(
-                "uploaded {n} file{}",
-                if n == 1 { "" } else { "s" }
-            ))
-        }
-        Job::Download { from, to } => {
-            let s3 = crate::cli::s3::client_for_bucket(session, &from.bucket).await;
-            if from.key.ends_with('/') {
-                let keys = crate::cloud::s3::list_all(&s3, &from.bucket, &from.key)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let n = keys.len();
-                // Every destination is checked before anything is written.
-                let planned = keys
-                    .into_iter()
-                    .map(|(key, size)| Ok(((plan::local_path(to, &from.key, &key)?, key), size)))
-                    .collect::<Result<Vec<_>, String>>()?;
-                let results = crate::transfer::by_size(planned, opts, |(dest, key)| {
-                    let s3 = &s3;
-                    async move {
-                        crate::transfer::download_object(
-                            s3,
-                            &from.bucket,
-                            &key,
-                            &dest,
-                            opts,
-                            progress,
-                        )
-                        .await
-                    }
-                })
-                .await;
-                if let Some(e) = results.into_iter().find_map(Result::err) {
-                    return Err(e.to_string());
-                }
-                Ok(format!(
-                    "downloaded {n} file{}",
-                    if n == 1 { "" } else { "s" }
-                ))
-            } else {
-                crate::transfer::download_object(&s3, &from.bucket, &from.key, to, opts, progress)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok("downloaded".into())
-            }
-        }
     }
 }
 
@@ -484,7 +235,7 @@ pub async fn settle(
     limit: Duration,
 ) -> bool {
     let deadline = Instant::now() + limit;
-    while app.transfers.iter().any(|t| t.state == JobState::Running) || app.browser.loading {
+    while app.transfers_busy() || app.browser.loading {
         if Instant::now() > deadline {
             return false;
         }
@@ -519,8 +270,8 @@ impl App {
                 "folders are not deleted whole: open the folder and mark its objects (space)",
             );
         }
-        if self.read_only {
-            return self.notify(Level::Warning, "read-only mode: deleting is disabled");
+        if let Some(e) = self.gate().refusal("s3", "", "delete objects") {
+            return self.notify(Level::Warning, e.message);
         }
         self.pending_delete = Some((self.browser.bucket.clone(), keys));
         self.mode = super::app::Mode::ConfirmDelete;
@@ -552,197 +303,26 @@ impl App {
         if !yes {
             return self.notify(Level::Info, "nothing was deleted");
         }
-        let Some(session) = self.session.clone() else {
+        let Some(actions) = self.actions() else {
             return;
         };
-        let actions = crate::cloud::actions::Actions::new(
-            (*session).clone(),
-            crate::cloud::actions::Gate {
-                read_only: self.read_only,
-                dry_run: false,
-            },
-        );
         self.views_for(ViewKind::Objects).marked.clear();
         let Some(tx) = self.sender() else { return };
         tokio::spawn(async move {
-            let client = crate::cli::s3::client_for_bucket(&session, &bucket).await;
-            let result = match actions.delete_objects(&client, &bucket, &keys).await {
-                Ok((n, refused)) if refused.is_empty() => Ok(format!(
-                    "deleted {n} object{} from s3://{bucket}",
-                    if n == 1 { "" } else { "s" }
+            let result = match crate::ops::objects::delete_keys(&actions, &bucket, &keys).await {
+                Ok(d) if d.refused.is_empty() => Ok(format!(
+                    "deleted {} object{} from s3://{bucket}",
+                    d.deleted,
+                    if d.deleted == 1 { "" } else { "s" }
                 )),
-                Ok((n, refused)) => Err(format!("deleted {n}; refused: {}", refused.join("; "))),
+                Ok(d) => Err(format!(
+                    "deleted {}; refused: {}",
+                    d.deleted,
+                    d.refused.join("; ")
+                )),
                 Err(e) => Err(e.to_string()),
             };
             let _ = tx.send(Msg::Outcome(result));
         });
-    }
-}
-
-/// The local file browser that picks what to upload.
-#[derive(Debug, Clone, Default)]
-pub struct FilePicker {
-    pub dir: PathBuf,
-    /// (name, is a folder), folders first.
-    pub entries: Vec<(String, bool)>,
-    pub cursor: usize,
-    pub chosen: std::collections::BTreeSet<PathBuf>,
-    /// Where the upload goes; `e` edits it.
-    pub dest: String,
-    pub editing_dest: bool,
-    pub error: Option<String>,
-}
-
-impl FilePicker {
-    pub fn open(dir: PathBuf, dest: String) -> Self {
-        let mut p = Self {
-            dir,
-            dest,
-            ..Self::default()
-        };
-        p.load();
-        p
-    }
-
-    fn load(&mut self) {
-        self.cursor = 0;
-        match std::fs::read_dir(&self.dir) {
-            Ok(rd) => {
-                let mut entries: Vec<(String, bool)> = rd
-                    .flatten()
-                    .map(|e| {
-                        (
-                            e.file_name().to_string_lossy().into_owned(),
-                            e.path().is_dir(),
-                        )
-                    })
-                    .filter(|(n, _)| !n.starts_with('.'))
-                    .collect();
-                entries.sort_by(|a, b| {
-                    b.1.cmp(&a.1)
-                        .then(a.0.to_lowercase().cmp(&b.0.to_lowercase()))
-                });
-                self.entries = entries;
-                self.error = None;
-            }
-            Err(e) => {
-                self.entries.clear();
-                self.error = Some(format!("{}: {e}", self.dir.display()));
-            }
-        }
-    }
-
-    pub fn current(&self) -> Option<PathBuf> {
-        self.entries.get(self.cursor).map(|(n, _)| self.dir.join(n))
-    }
-
-    /// Lines for the popup.
-    pub fn lines(&self) -> Vec<String> {
-        let mut out = vec![format!("{}/", self.dir.display())];
-        if let Some(e) = &self.error {
-            out.push(format!("  {e}"));
-        }
-        for (n, (name, folder)) in self.entries.iter().enumerate() {
-            let mark = if self.chosen.contains(&self.dir.join(name)) {
-                "[x]"
-            } else {
-                "[ ]"
-            };
-            let cursor = if n == self.cursor { "›" } else { " " };
-            out.push(format!(
-                "{cursor}{mark} {name}{}",
-                if *folder { "/" } else { "" }
-            ));
-        }
-        out
-    }
-}
-
-impl App {
-    /// `U` in a bucket: the local file browser, starting in transfer.upload_dir.
-    pub fn open_file_picker(&mut self) {
-        let start = PathBuf::from(shellexpand_home(&self.config.transfer.upload_dir));
-        let start = std::fs::canonicalize(&start).unwrap_or(start);
-        let dest = format!("s3://{}/{}", self.browser.bucket, self.browser.prefix);
-        self.file_picker = Some(FilePicker::open(start, dest));
-        self.mode = super::app::Mode::FilePicker;
-    }
-
-    pub fn on_file_picker_key(&mut self, key: crossterm::event::KeyEvent) {
-        use crossterm::event::KeyCode;
-        let Some(p) = &mut self.file_picker else {
-            return;
-        };
-        if p.editing_dest {
-            match key.code {
-                KeyCode::Enter | KeyCode::Esc => p.editing_dest = false,
-                KeyCode::Backspace => {
-                    p.dest.pop();
-                }
-                KeyCode::Char(c) => p.dest.push(c),
-                _ => {}
-            }
-            return;
-        }
-        match key.code {
-            KeyCode::Esc => {
-                self.file_picker = None;
-                self.mode = super::app::Mode::Normal;
-            }
-            KeyCode::Up | KeyCode::Char('k') => p.cursor = p.cursor.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => {
-                p.cursor = (p.cursor + 1).min(p.entries.len().saturating_sub(1))
-            }
-            KeyCode::Left | KeyCode::Backspace => {
-                if let Some(parent) = p.dir.parent() {
-                    p.dir = parent.to_path_buf();
-                    p.load();
-                }
-            }
-            KeyCode::Right | KeyCode::Enter => {
-                if let Some((name, true)) = p.entries.get(p.cursor).cloned() {
-                    p.dir = p.dir.join(name);
-                    p.load();
-                }
-            }
-            KeyCode::Char(' ') => {
-                if let Some(path) = p.current() {
-                    if !p.chosen.remove(&path) {
-                        p.chosen.insert(path);
-                    }
-                    p.cursor = (p.cursor + 1).min(p.entries.len().saturating_sub(1));
-                }
-            }
-            KeyCode::Char('e') => p.editing_dest = true,
-            KeyCode::Char('u') => {
-                let p = self.file_picker.take().unwrap_or_default();
-                self.mode = super::app::Mode::Normal;
-                let Some(to) = S3Uri::parse(&p.dest) else {
-                    return self.notify(
-                        Level::Warning,
-                        format!("`{}` is not s3://bucket/prefix/", p.dest),
-                    );
-                };
-                if let Err(e) = plan::check_bucket_name(&to.bucket) {
-                    return self.notify(Level::Warning, e);
-                }
-                let mut to = to;
-                if !to.key.is_empty() && !to.key.ends_with('/') {
-                    to.key.push('/');
-                }
-                let chosen: Vec<PathBuf> = if p.chosen.is_empty() {
-                    p.current().into_iter().collect()
-                } else {
-                    p.chosen.into_iter().collect()
-                };
-                for path in chosen {
-                    self.start_transfer(Job::Upload {
-                        path,
-                        to: to.clone(),
-                    });
-                }
-            }
-            _ => {}
-        }
     }
 }

@@ -10,8 +10,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::app::{App, Level, Mode, ViewKind};
 use crate::lifecycle::Target;
-use crate::tunnel::spec::{self, Forward};
-use crate::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelTarget};
+use crate::ops::tunnel::spec::{self, Forward};
+use crate::ops::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelTarget};
 
 /// A tunnel owned by the TUI.
 pub struct OwnedTunnel {
@@ -96,7 +96,12 @@ impl App {
                 0
             })
             .map_or(row.id.clone(), |c| c.text.clone());
-        match crate::cli::tunnel::tunnel_target(&self.inventory, &target, &label, &self.config) {
+        match crate::ops::tunnel::target::tunnel_target(
+            &self.inventory,
+            &target,
+            &label,
+            &self.config,
+        ) {
             Ok((tt, defaults)) => {
                 let presets = self
                     .config
@@ -272,7 +277,7 @@ impl App {
                     .map(|f| f.url.clone())
                     .unwrap_or_default();
                 match action {
-                    Action::OpenUrl => match crate::cli::tunnel::open_browser(&url) {
+                    Action::OpenUrl => match crate::ops::tunnel::target::open_browser(&url) {
                         Ok(()) => self.notify(Level::Info, format!("opened {url}")),
                         Err(e) => self.notify(Level::Warning, e),
                     },

@@ -15,6 +15,52 @@ pub struct Sandbox {
     pub seeded: Seeded,
 }
 
+/// SDK clients of the tests' own, for fixtures skiff has no command for
+/// and for checking what skiff did: built from the session's endpoint with
+/// the sandbox's keys, outside skiff's session and its gate.
+pub trait Sdk {
+    fn sdk_config(&self, region: &str) -> aws_types::SdkConfig;
+
+    fn ec2_client(&self, region: &str) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk_config(region))
+    }
+
+    fn emr_client(&self, region: &str) -> aws_sdk_emr::Client {
+        aws_sdk_emr::Client::new(&self.sdk_config(region))
+    }
+
+    fn s3_client(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config(region))
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    fn cloudwatch_client(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.sdk_config(region))
+    }
+}
+
+impl Sdk for Session {
+    fn sdk_config(&self, region: &str) -> aws_types::SdkConfig {
+        let (id, secret) = skiff::sandbox::SANDBOX_KEYS;
+        aws_types::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_types::region::Region::new(region.to_string()))
+            .endpoint_url(
+                self.endpoint_url
+                    .clone()
+                    .expect("tests use an emulator endpoint"),
+            )
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::from_keys(id, secret, None),
+                ),
+            )
+            .build()
+    }
+}
+
 pub fn moto() -> MotoServer {
     MotoServer::start().unwrap_or_else(|e| panic!("the tests need moto_server: {e}"))
 }
@@ -86,7 +132,7 @@ pub fn tui_app(
         config,
         dirs,
         skiff::tui::theme::Theme::dark(),
-        skiff::sandbox::sandbox_options(endpoint),
+        skiff::ops::connect::Connection::plain(skiff::sandbox::sandbox_options(endpoint)),
         Some(tx),
     );
     app.connect();

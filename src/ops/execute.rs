@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use serde::Serialize;
 
-use super::actions::{Actions, Done};
+use crate::cloud::CloudError;
+use crate::cloud::actions::{Actions, Done};
 use crate::lifecycle::{Ec2Op, NodeAction, Plan, Verb, Work};
 use crate::model::InstanceState;
 use crate::store::paused as state;
@@ -78,6 +79,8 @@ pub struct Report {
     pub already: Vec<String>,
     /// Phases not run because an earlier one failed (e.g. workers when the master did not start).
     pub skipped: Vec<String>,
+    /// Files with the output of commands run on the way (post-start).
+    pub logs: Vec<std::path::PathBuf>,
 }
 
 impl Report {
@@ -86,7 +89,7 @@ impl Report {
     }
 }
 
-fn node_result(a: &NodeAction, outcome: Result<Done, super::CloudError>) -> StepResult {
+fn node_result(a: &NodeAction, outcome: Result<Done, CloudError>) -> StepResult {
     let op = match a.op {
         Ec2Op::Start => "start",
         Ec2Op::Stop => "stop",
@@ -182,6 +185,7 @@ pub async fn execute(
         late: Vec::new(),
         already: plan.already.clone(),
         skipped: Vec::new(),
+        logs: Vec::new(),
     };
     let deadline = Instant::now() + opts.timeout;
     match &plan.work {

@@ -1,13 +1,18 @@
 //! SSH tunnels that stay up: a supervised OpenSSH client per host, with every
 //! forward of that host in one process, bound to 127.0.0.1 only, probed for
 //! health, reconnected with jittered backoff after re-reading the host's
-//! address from AWS.
+//! address from AWS. A session against an emulator on this machine never
+//! dials an address that is not on this machine.
 
 pub mod hostkeys;
 pub mod probe;
 pub mod registry;
 pub mod remote;
 pub mod spec;
+pub mod status;
+pub mod target;
+
+pub use status::{ForwardStatus, TunnelState, TunnelStatus, TunnelTarget};
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -21,17 +26,6 @@ use tokio::sync::watch;
 use crate::cloud::Session;
 use crate::model::{Instance, InstanceState};
 use spec::{Endpoint, FatalKind, Forward, SshExit, TunnelProblem};
-
-/// The instance a tunnel reaches (an instance, a Spark master, an EMR master).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TunnelTarget {
-    /// What the user asked for, for display (`rnd`, `ds-workbench`).
-    pub label: String,
-    pub instance_id: String,
-    pub region: String,
-    /// EMR masters log in as `hadoop`.
-    pub emr: bool,
-}
 
 /// Settings that do not change between attempts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,78 +62,6 @@ impl TunnelSettings {
             probe_interval: Duration::from_secs(t.probe_interval_secs.max(1)),
         }
     }
-}
-
-/// Where a tunnel is in its life.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum TunnelState {
-    Connecting,
-    Up,
-    Retrying {
-        attempt: u32,
-        next_try_in_secs: u64,
-        last_error: String,
-    },
-    TargetStopped {
-        state: String,
-    },
-    Failed {
-        why: String,
-    },
-    Closed,
-}
-
-impl TunnelState {
-    pub fn label(&self) -> String {
-        match self {
-            Self::Connecting => "connecting".into(),
-            Self::Up => "up".into(),
-            Self::Retrying {
-                attempt,
-                next_try_in_secs,
-                ..
-            } => format!("retrying #{attempt} in {next_try_in_secs}s"),
-            Self::TargetStopped { state } => format!("target {state}"),
-            Self::Failed { .. } => "failed".into(),
-            Self::Closed => "closed".into(),
-        }
-    }
-}
-
-/// One forward as it is now.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ForwardStatus {
-    pub name: String,
-    pub remote: u16,
-    /// The local port in use (may differ from the one asked for).
-    pub local: u16,
-    pub asked_local: u16,
-    pub url: String,
-    /// Answered the last HTTP probe.
-    pub http_ok: bool,
-}
-
-/// Everything a view needs to show a tunnel.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TunnelStatus {
-    pub target: TunnelTarget,
-    pub host: String,
-    pub user: String,
-    pub state: TunnelState,
-    pub forwards: Vec<ForwardStatus>,
-    /// Reconnections so far.
-    pub restarts: u32,
-    pub ssh_pid: Option<u32>,
-    /// A host key recorded with the user's agreement, to show them.
-    pub accepted_fingerprint: Option<String>,
-    #[serde(skip)]
-    pub up_since: Option<Instant>,
-    /// Was up at least once (so the next time up is a reconnection).
-    #[serde(skip)]
-    pub was_up: bool,
-    #[serde(skip)]
-    pub created: Instant,
 }
 
 /// A running tunnel: its status, and how to stop or restart it.
@@ -254,6 +176,9 @@ pub(crate) async fn resolve(
             )
         }
     };
+    if session.is_local_emulator() && !crate::cloud::is_loopback_host(&host) {
+        return Err(Attempt::Fatal(off_machine(&target.label, &host)));
+    }
     let image = match (
         &settings.user,
         instance.tags.get("skiff:ssh-user"),
@@ -298,6 +223,15 @@ pub(crate) async fn resolve(
         },
         instance,
     ))
+}
+
+/// Why skiff does not dial `host` for a session against a local emulator:
+/// the emulator's instances claim made-up public addresses, and dialling
+/// them would send traffic off this machine to whoever owns them.
+pub fn off_machine(label: &str, host: &str) -> String {
+    format!(
+        "{label} is an emulated instance with the made-up address {host}: skiff does not dial addresses off this machine for a local emulator; tag the instance skiff:ssh-host=127.0.0.1:PORT to reach an SSH server on this machine"
+    )
 }
 
 #[cfg(unix)]

@@ -3,6 +3,8 @@
 //! directory, checked against the local file at the end; downloads through a
 //! temporary file with parallel ranged reads.
 
+pub mod copy;
+pub mod expand;
 pub mod plan;
 
 use std::collections::BTreeMap;
@@ -10,15 +12,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use aws_sdk_s3::Client;
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::cloud::CloudError;
+use crate::cloud::actions::Actions;
+use crate::cloud::s3::S3Bucket;
 
 /// Runs `f` on every item of a folder transfer, given with its size: small
 /// items (up to the multipart threshold, one request each) up to
@@ -46,18 +47,6 @@ where
         out.push(f(item).await);
     }
     out
-}
-
-/// Local files with their sizes, for `by_size` (an unreadable file counts as
-/// small; its upload then reports why).
-pub fn with_sizes(files: Vec<(PathBuf, String)>) -> Vec<((PathBuf, String), u64)> {
-    files
-        .into_iter()
-        .map(|(f, k)| {
-            let size = std::fs::metadata(&f).map_or(0, |m| m.len());
-            ((f, k), size)
-        })
-        .collect()
 }
 
 /// Bytes of a download gathered before one write to disk.
@@ -125,21 +114,6 @@ fn local(path: &Path) -> impl FnOnce(std::io::Error) -> TransferError + '_ {
         path: path.to_path_buf(),
         source,
     }
-}
-
-fn s3err<E>(
-    what: &str,
-    e: &aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> TransferError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let mut err = CloudError::from_sdk("s3", "", e);
-    err.message = format!("{what}: {}", err.message);
-    TransferError::Cloud(err)
 }
 
 /// What an upload did.
@@ -212,11 +186,11 @@ impl BufferPool {
     }
 
     /// A request body that returns its buffer here when the SDK drops it.
-    fn body(&self, buf: Vec<u8>) -> ByteStream {
-        ByteStream::from(bytes::Bytes::from_owner(Pooled {
+    fn body(&self, buf: Vec<u8>) -> bytes::Bytes {
+        bytes::Bytes::from_owner(Pooled {
             buf,
             pool: self.clone(),
-        }))
+        })
     }
 }
 
@@ -288,28 +262,23 @@ async fn write_chunks(
     .map_err(local(path))
 }
 
-fn unquote(etag: Option<&str>) -> String {
-    etag.unwrap_or_default().trim_matches('"').to_string()
-}
-
 /// Whether `key` already holds exactly this file (size and ETag).
 pub async fn same_object(
-    s3: &Client,
-    bucket: &str,
+    bucket: &S3Bucket,
     key: &str,
     file: &Path,
     opts: &TransferOptions,
 ) -> bool {
-    let Ok(head) = s3.head_object().bucket(bucket).key(key).send().await else {
+    let Ok(Some(head)) = bucket.head(key).await else {
         return false;
     };
     let Ok(meta) = tokio::fs::metadata(file).await else {
         return false;
     };
-    if head.content_length().and_then(|l| u64::try_from(l).ok()) != Some(meta.len()) {
+    if head.size != meta.len() {
         return false;
     }
-    let remote = unquote(head.e_tag());
+    let remote = head.etag;
     let size = meta.len();
     let Some((_, count)) = remote.split_once('-') else {
         // A single PUT: the ETag is the file's MD5.
@@ -348,9 +317,9 @@ pub async fn same_object(
 /// run (per the journal in `journal_dir`) are not sent again. On cancel the
 /// multipart upload is aborted, leaving nothing behind on S3.
 pub async fn upload_file(
-    s3: &Client,
+    actions: &Actions,
+    bucket: &S3Bucket,
     file: &Path,
-    bucket: &str,
     key: &str,
     opts: &TransferOptions,
     journal_dir: &Path,
@@ -370,26 +339,16 @@ pub async fn upload_file(
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs());
     progress.total.fetch_add(size, Ordering::SeqCst);
-    let uri = format!("s3://{bucket}/{key}");
+    let uri = bucket.uri(key);
     if size <= opts.multipart_threshold {
         if progress.is_cancelled() {
             return Err(TransferError::Cancelled(uri));
         }
         let (bytes, digest) = read_part(file, 0, size, Vec::new()).await?;
-        s3.put_object()
-            .bucket(bucket)
-            .key(key)
-            .checksum_algorithm(ChecksumAlgorithm::Crc32)
-            .body(ByteStream::from(bytes))
-            // The CRC32 covers the body; a SHA-256 of it as well only costs CPU.
-            .customize()
-            .disable_payload_signing()
-            .send()
-            .await
-            .map_err(|e| s3err(&format!("PutObject {uri}"), &e))?;
+        actions.put_object(bucket, key, bytes.into()).await?;
         progress.done.fetch_add(size, Ordering::SeqCst);
         let etag = plan::etag(&[digest], false);
-        verify(s3, bucket, key, size, &etag).await?;
+        verify(bucket, key, size, &etag).await?;
         return Ok(Uploaded {
             key: key.into(),
             size,
@@ -401,7 +360,7 @@ pub async fn upload_file(
         });
     }
 
-    let jpath = journal_path(journal_dir, bucket, key, file, size, mtime);
+    let jpath = journal_path(journal_dir, &bucket.name, key, file, size, mtime);
     let mut journal: Journal = std::fs::read(&jpath)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -412,42 +371,21 @@ pub async fn upload_file(
     // the whole file catches anything amiss. ListParts would say the same,
     // but emulators answer it in ways the SDK cannot read.
     if !journal.upload_id.is_empty() {
-        let still_there = s3
-            .list_multipart_uploads()
-            .bucket(bucket)
-            .prefix(key)
-            .send()
-            .await
-            .map(|out| {
-                out.uploads().iter().any(|u| {
-                    u.upload_id() == Some(journal.upload_id.as_str()) && u.key() == Some(key)
-                })
-            });
-        match still_there {
+        match bucket.has_upload(key, &journal.upload_id).await {
             Ok(true) => {}
             Ok(false) => journal = Journal::default(),
             Err(e) => {
-                tracing::warn!(
-                    "cannot resume {uri}: ListMultipartUploads failed ({}); starting over",
-                    CloudError::from_sdk("s3", "", &e)
-                );
+                tracing::warn!("cannot resume {uri}: {e}; starting over");
                 journal = Journal::default();
             }
         }
     }
     if journal.upload_id.is_empty() {
-        let created = s3
-            .create_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .checksum_algorithm(ChecksumAlgorithm::Crc32)
-            .send()
-            .await
-            .map_err(|e| s3err(&format!("CreateMultipartUpload {uri}"), &e))?;
+        let upload_id = actions.create_multipart_upload(bucket, key).await?;
         journal = Journal {
-            bucket: bucket.into(),
+            bucket: bucket.name.clone(),
             key: key.into(),
-            upload_id: created.upload_id().unwrap_or_default().to_string(),
+            upload_id,
             part_size: plan::part_size(size, opts.part_size),
             parts: BTreeMap::new(),
         };
@@ -489,23 +427,13 @@ pub async fn upload_file(
                 }
                 let (bytes, digest) = read_part(file, off, len, pool.take()).await?;
                 let digest = hex::encode(digest);
-                let out = s3
-                    .upload_part()
-                    .bucket(bucket)
-                    .key(key)
-                    .upload_id(&upload_id)
-                    .part_number(n)
-                    .checksum_algorithm(ChecksumAlgorithm::Crc32)
-                    .body(pool.body(bytes))
-                    .customize()
-                    .disable_payload_signing()
-                    .send()
-                    .await
-                    .map_err(|e| s3err(&format!("UploadPart {n} of {uri}"), &e))?;
+                let etag = actions
+                    .upload_part(bucket, key, &upload_id, n, pool.body(bytes))
+                    .await?;
                 progress.done.fetch_add(len, Ordering::SeqCst);
                 sent.fetch_add(len, Ordering::SeqCst);
                 let mut j = journal.lock().await;
-                j.parts.insert(n, (unquote(out.e_tag()), digest));
+                j.parts.insert(n, (etag, digest));
                 write_journal(&jpath, &j).map_err(local(&jpath))?;
                 Ok(())
             }
@@ -516,40 +444,22 @@ pub async fn upload_file(
     if let Err(e) = result {
         if matches!(e, TransferError::Cancelled(_)) {
             // Discarded by the user: abort, so no parts stay (and cost) on S3.
-            let _ = s3
-                .abort_multipart_upload()
-                .bucket(bucket)
-                .key(key)
-                .upload_id(&upload_id)
-                .send()
+            let _ = actions
+                .abort_multipart_upload(bucket, key, &upload_id)
                 .await;
             let _ = std::fs::remove_file(&jpath);
         }
         return Err(e);
     }
     let j = journal.lock().await.clone();
-    let completed: Vec<CompletedPart> = j
+    let completed: Vec<(i32, String)> = j
         .parts
         .iter()
-        .map(|(n, (etag, _))| {
-            CompletedPart::builder()
-                .part_number(*n)
-                .e_tag(format!("\"{etag}\""))
-                .build()
-        })
+        .map(|(n, (etag, _))| (*n, etag.clone()))
         .collect();
-    s3.complete_multipart_upload()
-        .bucket(bucket)
-        .key(key)
-        .upload_id(&upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(completed))
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| s3err(&format!("CompleteMultipartUpload {uri}"), &e))?;
+    actions
+        .complete_multipart_upload(bucket, key, &upload_id, &completed)
+        .await?;
     let digests: Vec<[u8; 16]> = j
         .parts
         .values()
@@ -561,7 +471,7 @@ pub async fn upload_file(
         .collect();
     let etag = plan::etag(&digests, true);
     let _ = std::fs::remove_file(&jpath);
-    verify(s3, bucket, key, size, &etag).await?;
+    verify(bucket, key, size, &etag).await?;
     Ok(Uploaded {
         key: key.into(),
         size,
@@ -573,32 +483,21 @@ pub async fn upload_file(
     })
 }
 
-/// An object's size and ETag (HeadObject).
-async fn head(s3: &Client, bucket: &str, key: &str) -> Result<(u64, String), TransferError> {
-    let out = s3
-        .head_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| s3err(&format!("HeadObject s3://{bucket}/{key}"), &e))?;
-    let size = out
-        .content_length()
-        .and_then(|l| u64::try_from(l).ok())
-        .unwrap_or(0);
-    Ok((size, unquote(out.e_tag())))
+/// An object's size and ETag (HeadObject); a missing object is an error.
+async fn head(bucket: &S3Bucket, key: &str) -> Result<(u64, String), TransferError> {
+    match bucket.head(key).await? {
+        Some(h) => Ok((h.size, h.etag)),
+        None => Err(TransferError::Refused(format!(
+            "{}: no such object",
+            bucket.uri(key)
+        ))),
+    }
 }
 
 /// The object must have the local file's size and ETag.
-async fn verify(
-    s3: &Client,
-    bucket: &str,
-    key: &str,
-    size: u64,
-    etag: &str,
-) -> Result<(), TransferError> {
-    let uri = format!("s3://{bucket}/{key}");
-    let (remote_size, remote) = head(s3, bucket, key).await?;
+async fn verify(bucket: &S3Bucket, key: &str, size: u64, etag: &str) -> Result<(), TransferError> {
+    let uri = bucket.uri(key);
+    let (remote_size, remote) = head(bucket, key).await?;
     if remote_size != size {
         return Err(TransferError::Verification {
             uri,
@@ -617,15 +516,14 @@ async fn verify(
 /// Downloads `bucket`/`key` to `dest` through a temporary file renamed when
 /// complete; large objects in parallel ranges.
 pub async fn download_object(
-    s3: &Client,
-    bucket: &str,
+    bucket: &S3Bucket,
     key: &str,
     dest: &Path,
     opts: &TransferOptions,
     progress: &Arc<Progress>,
 ) -> Result<u64, TransferError> {
-    let uri = format!("s3://{bucket}/{key}");
-    let (size, etag) = head(s3, bucket, key).await?;
+    let uri = bucket.uri(key);
+    let (size, etag) = head(bucket, key).await?;
     progress.total.fetch_add(size, Ordering::SeqCst);
     if let Some(dir) = dest.parent() {
         tokio::fs::create_dir_all(dir).await.map_err(local(dir))?;
@@ -652,24 +550,13 @@ pub async fn download_object(
                 if progress.is_cancelled() {
                     return Err(TransferError::Cancelled(uri));
                 }
-                let mut body = s3
-                    .get_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .set_range((!whole).then(|| format!("bytes={off}-{}", off + len - 1)))
-                    .send()
-                    .await
-                    .map_err(|e| s3err(&format!("GetObject {uri}"), &e))?
-                    .body;
+                let mut body = bucket.get(key, (!whole).then_some((off, len))).await?;
                 // Chunks go to disk as they arrive, a few MiB at a time, so
                 // a range is never held whole in memory.
                 let mut md5 = check_md5.then(Md5::new);
                 let (mut at, mut batch, mut batched) = (off, Vec::new(), 0usize);
                 loop {
-                    let chunk = body
-                        .try_next()
-                        .await
-                        .map_err(|e| TransferError::Refused(format!("reading {uri}: {e}")))?;
+                    let chunk = body.next_chunk().await?;
                     let done = chunk.is_none();
                     if let Some(c) = chunk {
                         if let Some(h) = md5.as_mut() {

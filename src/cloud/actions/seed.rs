@@ -1,5 +1,7 @@
-//! Seeds an emulated account with a realistic R&D setup. Used by the sandbox
-//! (`skiff sandbox`) and by the integration tests, so both see the same world.
+//! Seeds an emulated account with a realistic R&D setup: writes, so they go
+//! through the gate, and only into an emulator on this machine. Used by the
+//! sandbox (`skiff sandbox`) and by the integration tests, so both see the
+//! same world.
 //!
 //! us-east-1: the data-science workbench (JupyterHub + RStudio), a
 //! flintrock-style Spark cluster `rnd` (master + 3 workers), a stopped
@@ -8,36 +10,12 @@
 //! cluster tagged with skiff's own tags (`nightly`) and a notebooks bucket.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use aws_sdk_ec2::types as ec2;
 use aws_sdk_emr::types as emr;
 
-use crate::cloud::{CloudError, Session, SessionOptions};
-
-/// The regions the sandbox seeds and lists.
-pub const SANDBOX_REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
-/// Dummy keys: moto needs signed requests but checks nothing.
-pub const SANDBOX_KEYS: (&str, &str) = ("skiff-sandbox", "skiff-sandbox-secret");
-
-/// Session options for a local emulator at `endpoint`.
-pub fn sandbox_options(endpoint: &str) -> SessionOptions {
-    SessionOptions {
-        profile: Some("sandbox".to_string()),
-        regions: SANDBOX_REGIONS.iter().map(|r| r.to_string()).collect(),
-        all_regions: false,
-        endpoint_url: Some(endpoint.to_string()),
-        connect_timeout: Duration::from_secs(2),
-        // moto loads a service's backend on its first request: seconds on
-        // its own, far more when parallel tests share two cores. A refused
-        // connection still fails at once.
-        attempt_timeout: Duration::from_secs(30),
-        operation_timeout: Duration::from_secs(60),
-        max_attempts: 1,
-        static_credentials: Some((SANDBOX_KEYS.0.to_string(), SANDBOX_KEYS.1.to_string())),
-        keyring: None,
-    }
-}
+use super::Actions;
+use crate::cloud::{CloudError, Session};
 
 /// What the seed created, for tests to compare against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -490,11 +468,25 @@ async fn seed_buckets(session: &Session, seeded: &mut Seeded) -> Result<(), Clou
     Ok(())
 }
 
-/// Creates the sample R&D account. Call once on a fresh emulator.
-pub async fn seed_sample_account(session: &Session) -> Result<Seeded, CloudError> {
-    let mut seeded = Seeded::default();
-    seed_us_east_1(session, &mut seeded).await?;
-    seed_eu_west_1(session, &mut seeded).await?;
-    seed_buckets(session, &mut seeded).await?;
-    Ok(seeded)
+impl Actions {
+    /// Creates the sample R&D account. Call once on a fresh emulator: the
+    /// gate must allow writes, and the endpoint must be an emulator on this
+    /// machine (nothing is ever seeded into a real account).
+    pub async fn seed_sample_account(&self) -> Result<Seeded, CloudError> {
+        let session = &self.session;
+        self.gate
+            .check("seed", session.home_region(), "create the sample account")?;
+        if !session.is_local_emulator() {
+            return Err(CloudError::new(
+                "seed",
+                session.home_region(),
+                "the sample account is only created in a local emulator (an endpoint on 127.0.0.1)",
+            ));
+        }
+        let mut seeded = Seeded::default();
+        seed_us_east_1(session, &mut seeded).await?;
+        seed_eu_west_1(session, &mut seeded).await?;
+        seed_buckets(session, &mut seeded).await?;
+        Ok(seeded)
+    }
 }

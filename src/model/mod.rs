@@ -4,6 +4,10 @@
 //! TUI, the CLI and the pure logic work with. They serialize to the `--json`
 //! shapes documented in the README.
 
+mod inventory;
+
+pub use inventory::Inventory;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -59,6 +63,11 @@ pub struct Volume {
     pub volume_type: Option<String>,
 }
 
+/// The tag EMR puts on every EC2 instance of a cluster: the cluster's id.
+pub const EMR_CLUSTER_TAG: &str = "aws:elasticmapreduce:job-flow-id";
+/// The tag EMR puts on every EC2 instance of a cluster: MASTER, CORE or TASK.
+pub const EMR_ROLE_TAG: &str = "aws:elasticmapreduce:instance-group-role";
+
 /// An EC2 instance, with what a user needs to recognise, reach and price it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Instance {
@@ -99,6 +108,16 @@ impl Instance {
             return None;
         }
         self.launch_time.map(|t| now.signed_duration_since(t))
+    }
+
+    /// The EMR cluster this instance is a node of, if any.
+    pub fn emr_cluster(&self) -> Option<&str> {
+        self.tags.get(EMR_CLUSTER_TAG).map(String::as_str)
+    }
+
+    /// MASTER, CORE or TASK, for an EMR node.
+    pub fn emr_role(&self) -> Option<&str> {
+        self.tags.get(EMR_ROLE_TAG).map(String::as_str)
     }
 
     pub fn total_volume_gib(&self) -> i64 {
