@@ -9,15 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::command::{self, Command};
 use super::theme::Theme;
 use crate::cloud::actions::{Actions, Gate};
 use crate::cloud::inventory::{self, InventoryOptions, SliceData, SliceKey, Wanted};
 use crate::cloud::{CloudError, Session};
-use crate::config::{Action, Config, Dirs, KeyName, KeySpec, StartView};
+use crate::config::{Config, Dirs, StartView};
 use crate::model::Inventory;
 use crate::ops::connect::{Connection, Context};
 use crate::render::{self, Row};
@@ -222,7 +220,7 @@ pub struct ViewState {
 impl ViewState {
     /// Which of `rows` is selected: the row the user chose (found by id, so a
     /// refresh or re-sort does not move it), else the first row.
-    fn selection_in(&self, rows: &[Row]) -> Option<usize> {
+    pub(super) fn selection_in(&self, rows: &[Row]) -> Option<usize> {
         if rows.is_empty() {
             return None;
         }
@@ -245,17 +243,17 @@ pub struct App {
     pub config: Config,
     pub dirs: Dirs,
     pub theme: Theme,
-    connection: Connection,
-    inventory_opts: InventoryOptions,
+    pub(super) connection: Connection,
+    pub(super) inventory_opts: InventoryOptions,
     pub session: Option<Arc<Session>>,
     pub account: Option<String>,
     pub(super) generation: u64,
-    slices: BTreeMap<SliceKey, SliceData>,
+    pub(super) slices: BTreeMap<SliceKey, SliceData>,
     pub inventory: Inventory,
     pub loading: BTreeSet<SliceKey>,
     pub connecting: bool,
     pub last_refresh: Option<DateTime<Utc>>,
-    next_refresh: Option<Instant>,
+    pub(super) next_refresh: Option<Instant>,
     pub view: ViewKind,
     pub views: [ViewState; ViewKind::COUNT],
     pub browser: super::s3::Browser,
@@ -281,7 +279,7 @@ pub struct App {
     pub page_rows: usize,
     /// Width of the table, set while drawing: it decides the visible columns.
     pub table_width: u16,
-    tx: Option<UnboundedSender<Msg>>,
+    pub(super) tx: Option<UnboundedSender<Msg>>,
     pub quit: bool,
     /// Read-only mode: lifecycle keys explain instead of acting.
     pub read_only: bool,
@@ -294,7 +292,7 @@ pub struct App {
     pub prices: crate::cost::Prices,
     pub journal: crate::cost::Journal,
     pub costs: Option<crate::cost::CostReport>,
-    costs_at: Option<Instant>,
+    pub(super) costs_at: Option<Instant>,
     /// The Costs view's grouping.
     pub breakdown: render::costs::Breakdown,
     /// Current spot prices of the spot instances seen (applied to `prices`).
@@ -312,9 +310,9 @@ pub struct App {
     /// An MFA code being asked for: the device serial and where the code goes.
     pub mfa_prompt: Option<(String, tokio::sync::oneshot::Sender<String>)>,
     /// Instances already reminded about (once per run of skiff).
-    reminded: std::collections::HashSet<String>,
+    pub(super) reminded: std::collections::HashSet<String>,
     /// When the app started, until the first complete inventory is logged.
-    started: Option<Instant>,
+    pub(super) started: Option<Instant>,
 }
 
 impl App {
@@ -486,7 +484,7 @@ impl App {
         self.view_state_mut()
     }
 
-    fn view_state_mut(&mut self) -> &mut ViewState {
+    pub(super) fn view_state_mut(&mut self) -> &mut ViewState {
         &mut self.views[self.view.index()]
     }
 
@@ -520,236 +518,6 @@ impl App {
             NOTIFICATION_SECS
         };
         (n.at.elapsed() < Duration::from_secs(secs)).then_some(n)
-    }
-
-    // ---- rows -------------------------------------------------------------
-
-    /// Every row of a view, before filter and sort.
-    pub fn all_rows(&self, view: ViewKind) -> Vec<Row> {
-        let now = self.clock.now();
-        let inv = &self.inventory;
-        match view {
-            ViewKind::Instances => inv
-                .instances
-                .iter()
-                .map(|i| {
-                    let cost = self.costs.as_ref().and_then(|c| c.item(&i.id));
-                    render::instances::row(i, now, cost, self.remind_after_secs())
-                })
-                .collect(),
-            ViewKind::Clusters => {
-                let costs = self.costs.as_ref();
-                let mut rows: Vec<Row> = inv
-                    .spark_clusters
-                    .iter()
-                    .map(|c| render::clusters::spark_row(c, &inv.instances, costs))
-                    .collect();
-                rows.extend(
-                    inv.emr_clusters
-                        .iter()
-                        .map(|c| render::clusters::emr_row(c, costs)),
-                );
-                rows
-            }
-            ViewKind::Buckets => inv.buckets.iter().map(render::buckets::row).collect(),
-            ViewKind::Objects => self.object_rows(),
-            ViewKind::Transfers => self
-                .transfers
-                .iter()
-                .map(super::transfers::transfer_row)
-                .collect(),
-            ViewKind::Tunnels => {
-                let now = Instant::now();
-                self.tunnels
-                    .list
-                    .iter()
-                    .map(|t| render::tunnels::row(&t.id, &t.tunnel.current(), now))
-                    .collect()
-            }
-            ViewKind::Costs if self.breakdown == render::costs::Breakdown::Storage => {
-                render::costs::storage_rows(&self.storage)
-            }
-            ViewKind::Costs => match &self.costs {
-                Some(report) => {
-                    let names = inv
-                        .emr_clusters
-                        .iter()
-                        .map(|c| (c.id.clone(), c.name.clone()))
-                        .collect();
-                    render::costs::rows(
-                        report,
-                        self.breakdown,
-                        &self.config.costs.tag_key,
-                        &names,
-                        self.remind_after_secs(),
-                    )
-                }
-                None => Vec::new(),
-            },
-        }
-    }
-
-    /// Rows of a view as shown: with transitions in progress overlaid.
-    fn shown_rows(&self, view: ViewKind) -> Vec<Row> {
-        let mut rows = self.all_rows(view);
-        self.overlay_transitions(view, &mut rows);
-        rows
-    }
-
-    /// The rows of the current view, filtered and sorted as the user asked.
-    /// The current view's columns (the Costs view's storage breakdown has
-    /// its own).
-    pub fn columns(&self) -> &'static [render::Column] {
-        if self.view == ViewKind::Costs && self.breakdown == render::costs::Breakdown::Storage {
-            render::costs::STORAGE_COLUMNS
-        } else {
-            self.view.columns()
-        }
-    }
-
-    pub fn rows(&self) -> Vec<Row> {
-        let state = self.view_state();
-        let visible = render::visible_columns(self.columns(), self.table_width);
-        let mut rows: Vec<Row> = self
-            .shown_rows(self.view)
-            .into_iter()
-            .filter(|r| render::filter_accepts(&state.filter, r, &visible))
-            .collect();
-        if let Some((col, desc)) = state.sort {
-            render::sort_rows(&mut rows, col, desc);
-        }
-        rows
-    }
-
-    /// Re-finds the selected row by id after the rows changed.
-    pub fn sync_selection(&mut self, rows: &[Row]) {
-        let state = self.view_state_mut();
-        let index = state.selection_in(rows);
-        state.table.select(index);
-        state.selected_id = index.and_then(|i| rows.get(i)).map(|r| r.id.clone());
-    }
-
-    fn move_selection(&mut self, delta: isize) {
-        let rows = self.rows();
-        self.sync_selection(&rows);
-        if rows.is_empty() {
-            return;
-        }
-        let state = self.view_state_mut();
-        let current = state.table.selected().unwrap_or(0);
-        let last = rows.len() - 1;
-        let next = if delta < 0 {
-            current.saturating_sub(delta.unsigned_abs())
-        } else {
-            current.saturating_add(delta.unsigned_abs()).min(last)
-        };
-        state.table.select(Some(next));
-        state.selected_id = rows.get(next).map(|r| r.id.clone());
-        state.moved = true;
-    }
-
-    pub fn selected_row(&self) -> Option<Row> {
-        let mut rows = self.rows();
-        let index = self.view_state().selection_in(&rows)?;
-        Some(rows.swap_remove(index))
-    }
-
-    /// Detail lines of the selected item, with the popup's title.
-    pub fn selected_details(&self) -> Option<(String, Vec<render::details::Line>)> {
-        let row = self.selected_row()?;
-        let inv = &self.inventory;
-        match self.view {
-            ViewKind::Instances => {
-                let i = inv.instances.iter().find(|i| i.id == row.id)?;
-                Some((
-                    format!("{} ({})", i.display_name(), i.id),
-                    render::details::instance(i, self.clock.now()),
-                ))
-            }
-            ViewKind::Clusters => {
-                if let Some(c) = inv
-                    .spark_clusters
-                    .iter()
-                    .find(|c| render::clusters::spark_row_id(c) == row.id)
-                {
-                    return Some((
-                        format!("Spark cluster {}", c.name),
-                        render::details::spark(c, &inv.instances),
-                    ));
-                }
-                let c = inv
-                    .emr_clusters
-                    .iter()
-                    .find(|c| format!("emr:{}", c.id) == row.id)?;
-                Some((
-                    format!("EMR cluster {} ({})", c.name, c.id),
-                    render::details::emr(c),
-                ))
-            }
-            ViewKind::Buckets => {
-                let b = inv.buckets.iter().find(|b| b.name == row.id)?;
-                Some((format!("Bucket {}", b.name), render::details::bucket(b)))
-            }
-            ViewKind::Objects => {
-                let e = self.browser.entries.iter().find(|e| e.key == row.id)?;
-                let uri = format!("s3://{}/{}", self.browser.bucket, e.key);
-                let lines = vec![
-                    ("Key".to_string(), e.key.clone()),
-                    (
-                        "Size".to_string(),
-                        format!("{} ({} bytes)", bytesize::ByteSize(e.size), e.size),
-                    ),
-                    (
-                        "Modified".to_string(),
-                        e.last_modified
-                            .map_or("-".into(), render::format::timestamp),
-                    ),
-                    (
-                        "Storage class".to_string(),
-                        e.storage_class.clone().unwrap_or_else(|| "-".into()),
-                    ),
-                    ("URI".to_string(), uri.clone()),
-                    (
-                        "Spark (s3a)".to_string(),
-                        uri.replacen("s3://", "s3a://", 1),
-                    ),
-                ];
-                Some((format!("Object {}", e.key), lines))
-            }
-            ViewKind::Transfers => {
-                let t = self.transfers.iter().find(|t| t.id.to_string() == row.id)?;
-                use super::transfers::JobState;
-                let state = match &t.state {
-                    JobState::Planning => "planning".to_string(),
-                    JobState::Asking => "waiting for an answer".to_string(),
-                    JobState::Running => "running".to_string(),
-                    JobState::Done(w) => w.clone(),
-                    JobState::Failed(w) => format!("failed: {w}"),
-                    JobState::Cancelled => "cancelled".into(),
-                };
-                Some((
-                    "Transfer".to_string(),
-                    vec![
-                        ("What".to_string(), t.label()),
-                        ("State".to_string(), state),
-                    ],
-                ))
-            }
-            ViewKind::Tunnels => {
-                let t = self.tunnels.get(&row.id)?.tunnel.current();
-                Some((
-                    format!("Tunnel to {}", t.target.label),
-                    render::tunnels::details(&t),
-                ))
-            }
-            ViewKind::Costs => {
-                let i = inv.instances.iter().find(|i| i.id == row.id)?;
-                Some((
-                    format!("{} ({})", i.display_name(), i.id),
-                    render::details::instance(i, self.clock.now()),
-                ))
-            }
-        }
     }
 
     /// Seconds of running after which an instance is flagged (None: never).
@@ -848,7 +616,7 @@ impl App {
         }
     }
 
-    fn schedule_next_refresh(&mut self) {
+    pub(super) fn schedule_next_refresh(&mut self) {
         let secs = self.config.general.refresh_interval_secs;
         self.next_refresh = (secs > 0).then(|| Instant::now() + Duration::from_secs(secs));
     }
@@ -968,441 +736,4 @@ impl App {
             self.refresh();
         }
     }
-
-    // ---- keys -------------------------------------------------------------
-
-    pub fn on_key(&mut self, key: KeyEvent) {
-        let spec = key_spec(&key);
-        let action = spec.and_then(|s| self.config.keys.action_for(&s));
-        // A ctrl- quit key works everywhere, even while typing.
-        if action == Some(Action::Quit) && spec.is_some_and(|s| s.ctrl) {
-            self.quit = true;
-            return;
-        }
-        match self.mode {
-            Mode::Filter | Mode::Command => self.on_input_key(key),
-            Mode::Confirm => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => self.confirm_pending(),
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.cancel_pending()
-                }
-                _ => {}
-            },
-            Mode::MfaCode => match key.code {
-                KeyCode::Enter => {
-                    if let Some((_, reply)) = self.mfa_prompt.take() {
-                        let _ = reply.send(std::mem::take(&mut self.input));
-                    }
-                    self.mode = Mode::Normal;
-                }
-                KeyCode::Esc => {
-                    // Dropping the reply tells the provider no code was given.
-                    self.mfa_prompt = None;
-                    self.input.clear();
-                    self.mode = Mode::Normal;
-                    self.notify(Level::Warning, "no MFA code given: calls with this profile fail until you switch profile (ctrl-p)");
-                }
-                KeyCode::Backspace => {
-                    self.input.pop();
-                }
-                KeyCode::Char(c) if c.is_ascii_digit() && self.input.len() < 8 => {
-                    self.input.push(c)
-                }
-                _ => {}
-            },
-            Mode::TunnelDialog => self.on_tunnel_dialog_key(key),
-            Mode::HostKey => self.on_hostkey_key(key),
-            Mode::FilePicker => self.on_file_picker_key(key),
-            Mode::Overwrite => self.on_overwrite_key(key),
-            Mode::ConfirmDelete => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => self.confirm_delete(true),
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.confirm_delete(false)
-                }
-                _ => {}
-            },
-            Mode::TypeConfirm => match key.code {
-                KeyCode::Enter => self.confirm_pending(),
-                KeyCode::Esc => self.cancel_pending(),
-                KeyCode::Backspace => {
-                    self.input.pop();
-                }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    self.input.push(c)
-                }
-                _ => {}
-            },
-            Mode::Help | Mode::Details => match action {
-                Some(Action::Back | Action::Help | Action::Details) => {
-                    self.mode = Mode::Normal;
-                }
-                Some(Action::Quit) => self.quit = true,
-                Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
-                Some(Action::Down) => self.scroll = self.scroll.saturating_add(1),
-                Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(10),
-                Some(Action::PageDown) => self.scroll = self.scroll.saturating_add(10),
-                Some(Action::Top) => self.scroll = 0,
-                _ => {}
-            },
-            Mode::Normal => {
-                if let Some(action) = action {
-                    self.on_action(action);
-                }
-            }
-        }
-    }
-
-    fn on_action(&mut self, action: Action) {
-        if self.on_s3_action(action)
-            || self.on_tunnel_action(action)
-            || self.on_lifecycle_key(action)
-        {
-            return;
-        }
-        match action {
-            Action::Quit => self.quit = true,
-            Action::Help => {
-                self.mode = Mode::Help;
-                self.scroll = 0;
-            }
-            Action::Command => {
-                self.mode = Mode::Command;
-                self.input.clear();
-                self.completions.clear();
-            }
-            Action::Filter => {
-                self.mode = Mode::Filter;
-                self.input = self.view_state().filter.clone();
-            }
-            Action::Back => {
-                if !self.view_state().filter.is_empty() {
-                    self.view_state_mut().filter.clear();
-                }
-            }
-            Action::Refresh => {
-                self.refresh();
-                self.notify(Level::Info, "refreshing…");
-            }
-            Action::Details => {
-                if self.selected_details().is_some() {
-                    self.mode = Mode::Details;
-                    self.scroll = 0;
-                }
-            }
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            Action::PageUp => {
-                self.move_selection(-isize::try_from(self.page_rows.max(1)).unwrap_or(1))
-            }
-            Action::PageDown => {
-                self.move_selection(isize::try_from(self.page_rows.max(1)).unwrap_or(1))
-            }
-            Action::Top => self.move_selection(isize::MIN / 2),
-            Action::Bottom => self.move_selection(isize::MAX / 2),
-            Action::SortNext => {
-                let n = self.columns().len();
-                let state = self.view_state_mut();
-                state.sort = match state.sort {
-                    None => Some((0, false)),
-                    Some((c, _)) if c + 1 < n => Some((c + 1, false)),
-                    Some(_) => None,
-                };
-            }
-            Action::SortReverse => {
-                let state = self.view_state_mut();
-                state.sort = Some(match state.sort {
-                    Some((c, desc)) => (c, !desc),
-                    None => (0, true),
-                });
-            }
-            Action::NextView => {
-                self.switch_view(ViewKind::ALL[(self.view.index() + 1) % ViewKind::ALL.len()])
-            }
-            Action::PreviousView => {
-                let n = ViewKind::ALL.len();
-                self.switch_view(ViewKind::ALL[(self.view.index() + n - 1) % n]);
-            }
-            Action::Costs => self.switch_view(ViewKind::Costs),
-            Action::Tunnels => self.switch_view(ViewKind::Tunnels),
-            Action::Transfers => self.switch_view(ViewKind::Transfers),
-            Action::PickProfile | Action::PickRegion => {
-                let word = if action == Action::PickProfile {
-                    "profile "
-                } else {
-                    "region "
-                };
-                self.mode = Mode::Command;
-                self.input = word.to_string();
-                let regions = self
-                    .session
-                    .as_ref()
-                    .map(|s| s.regions.clone())
-                    .unwrap_or_default();
-                let themes = Theme::names(&self.dirs.user_themes());
-                let profiles = self.profiles();
-                self.completions = command::complete(&self.input, &regions, &themes, &profiles).1;
-            }
-            Action::Download | Action::Upload | Action::DeleteObjects => {}
-            Action::Tunnel | Action::OpenUrl | Action::CopyUrl | Action::RestartTunnel => {}
-            Action::Breakdown => {
-                self.breakdown = self.breakdown.next();
-                if self.view != ViewKind::Costs {
-                    self.switch_view(ViewKind::Costs);
-                }
-            }
-            Action::Instances => self.switch_view(ViewKind::Instances),
-            Action::Clusters => self.switch_view(ViewKind::Clusters),
-            Action::Buckets => self.switch_view(ViewKind::Buckets),
-            Action::Mark
-            | Action::Start
-            | Action::Stop
-            | Action::Pause
-            | Action::Resume
-            | Action::Reboot
-            | Action::Terminate => {}
-        }
-    }
-
-    /// Profiles to pick from: ~/.aws/config and credentials, and the keyring.
-    pub fn profiles(&self) -> Vec<String> {
-        let mut names = crate::creds::config_profiles();
-        for p in
-            crate::creds::read_index(&self.dirs.state.join("keyring-profiles.json")).into_keys()
-        {
-            if !names.contains(&p) {
-                names.push(p);
-            }
-        }
-        names
-    }
-
-    /// The state of any view (not only the current one).
-    pub(super) fn views_for(&mut self, view: ViewKind) -> &mut ViewState {
-        &mut self.views[view.index()]
-    }
-
-    /// S3 keys: Enter and Esc in the browser, download, upload, copy URI,
-    /// cancel and retry of transfers. True if handled.
-    fn on_s3_action(&mut self, action: Action) -> bool {
-        match (self.view, action) {
-            (ViewKind::Buckets, Action::Details) => {
-                if let Some(row) = self.selected_row() {
-                    self.browse(&row.id, "");
-                }
-                true
-            }
-            (ViewKind::Objects, Action::Details) => self.enter_object(),
-            (ViewKind::Objects, Action::Back) if self.view_state().filter.is_empty() => {
-                self.leave_objects();
-                true
-            }
-            (ViewKind::Objects, Action::DeleteObjects) => {
-                self.ask_delete_objects();
-                true
-            }
-            (ViewKind::Objects, Action::Download) => {
-                self.download_selected();
-                true
-            }
-            (ViewKind::Objects, Action::Upload) => {
-                self.open_file_picker();
-                true
-            }
-            (ViewKind::Buckets, Action::Upload) => {
-                self.notify(
-                    Level::Info,
-                    "open a bucket first (enter), then U picks files to upload into it",
-                );
-                true
-            }
-            (ViewKind::Objects, Action::CopyUrl) => {
-                if let Some(row) = self.selected_row() {
-                    let uri = format!("s3://{}/{}", self.browser.bucket, row.id);
-                    super::tunnels::copy_osc52(&uri);
-                    self.notify(
-                        Level::Info,
-                        format!(
-                            "copied {uri} (Spark: {})",
-                            uri.replacen("s3://", "s3a://", 1)
-                        ),
-                    );
-                }
-                true
-            }
-            (ViewKind::Transfers, Action::Stop) => {
-                if let Some(id) = self.selected_row().and_then(|r| r.id.parse().ok()) {
-                    self.cancel_transfer(id);
-                }
-                true
-            }
-            (ViewKind::Transfers, Action::RestartTunnel) => {
-                if let Some(id) = self.selected_row().and_then(|r| r.id.parse().ok()) {
-                    self.retry_transfer(id);
-                }
-                true
-            }
-            _ => false,
-        }
-    }
-
-    pub(super) fn switch_view(&mut self, view: ViewKind) {
-        self.view = view;
-        self.mode = Mode::Normal;
-    }
-
-    fn on_input_key(&mut self, key: KeyEvent) {
-        match key.code {
-            KeyCode::Esc => {
-                if self.mode == Mode::Filter {
-                    self.view_state_mut().filter.clear();
-                }
-                self.mode = Mode::Normal;
-                self.completions.clear();
-            }
-            KeyCode::Enter => {
-                let line = std::mem::take(&mut self.input);
-                self.completions.clear();
-                if self.mode == Mode::Command {
-                    self.mode = Mode::Normal;
-                    self.run_command(&line);
-                } else {
-                    self.mode = Mode::Normal;
-                }
-            }
-            KeyCode::Backspace => {
-                self.input.pop();
-                self.after_input_change();
-            }
-            KeyCode::Tab if self.mode == Mode::Command => {
-                let regions = self
-                    .session
-                    .as_ref()
-                    .map(|s| s.regions.clone())
-                    .unwrap_or_default();
-                let themes = Theme::names(&self.dirs.user_themes());
-                let profiles = self.profiles();
-                let (completed, candidates) =
-                    command::complete(&self.input, &regions, &themes, &profiles);
-                if let Some(line) = completed {
-                    self.input = line;
-                }
-                self.completions = candidates;
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.input.push(c);
-                self.after_input_change();
-            }
-            _ => {}
-        }
-    }
-
-    fn after_input_change(&mut self) {
-        if self.mode == Mode::Filter {
-            let filter = self.input.clone();
-            self.view_state_mut().filter = filter;
-        } else {
-            self.completions.clear();
-        }
-    }
-
-    pub fn run_command(&mut self, line: &str) {
-        match command::parse(line) {
-            Err(e) => self.notify(Level::Warning, e),
-            Ok(Command::Quit) => self.quit = true,
-            Ok(Command::Help) => {
-                self.mode = Mode::Help;
-                self.scroll = 0;
-            }
-            Ok(Command::Refresh) => self.refresh(),
-            Ok(Command::View(v)) => self.switch_view(v),
-            Ok(Command::Theme(name)) => match Theme::load(&name, &self.dirs.user_themes()) {
-                Ok(theme) => {
-                    self.theme = theme;
-                    self.notify(Level::Info, format!("theme {name}"));
-                }
-                Err(e) => self.notify(Level::Error, e.to_string()),
-            },
-            Ok(Command::Regions(names)) => {
-                self.connection.opts.regions = names.clone();
-                self.connection.opts.all_regions = false;
-                self.switch_session(format!("regions: {}", names.join(", ")));
-            }
-            Ok(Command::AllRegions) => {
-                self.connection.opts.all_regions = true;
-                self.switch_session("all enabled regions".to_string());
-            }
-            Ok(Command::Upload(path)) => self.upload_path(&path),
-            Ok(Command::MakeBucket(name)) => self.make_bucket(name),
-            Ok(Command::Profile(name)) => {
-                if !self.profiles().contains(&name) {
-                    return self.notify(
-                        Level::Warning,
-                        format!(
-                            "no profile `{name}` in ~/.aws/config or the keyring (tab lists them)"
-                        ),
-                    );
-                }
-                self.read_only =
-                    crate::ops::connect::read_only(self.read_only_flag, &self.config, &name);
-                self.connection.opts.profile = Some(name.clone());
-                self.account = None;
-                self.switch_session(format!("profile {name}"));
-            }
-        }
-    }
-
-    /// `:mb NAME`: checked before any call, refused in read-only mode.
-    fn make_bucket(&mut self, name: String) {
-        if let Err(e) = crate::ops::transfer::plan::check_bucket_name(&name) {
-            return self.notify(Level::Warning, e);
-        }
-        let Some(actions) = self.actions() else {
-            return;
-        };
-        self.spawn(async move {
-            Msg::Outcome(
-                crate::ops::objects::make_bucket(&actions, &name)
-                    .await
-                    .map(|(_, region)| format!("made s3://{name} in {region}")),
-            )
-        });
-    }
-
-    /// Drops everything from the old session and starts over: nothing old
-    /// and new is ever mixed on screen.
-    fn switch_session(&mut self, what: String) {
-        self.slices.clear();
-        self.inventory = Inventory::default();
-        self.last_refresh = None;
-        self.notify(Level::Info, format!("switching to {what}"));
-        self.connect();
-    }
-}
-
-/// A terminal key event in the keymap's terms.
-pub fn key_spec(key: &KeyEvent) -> Option<KeySpec> {
-    let name = match key.code {
-        KeyCode::Char(c) => KeyName::Char(c),
-        KeyCode::Enter => KeyName::Enter,
-        KeyCode::Esc => KeyName::Esc,
-        KeyCode::Tab => KeyName::Tab,
-        KeyCode::BackTab => KeyName::BackTab,
-        KeyCode::Backspace => KeyName::Backspace,
-        KeyCode::Delete => KeyName::Delete,
-        KeyCode::Up => KeyName::Up,
-        KeyCode::Down => KeyName::Down,
-        KeyCode::Left => KeyName::Left,
-        KeyCode::Right => KeyName::Right,
-        KeyCode::PageUp => KeyName::PageUp,
-        KeyCode::PageDown => KeyName::PageDown,
-        KeyCode::Home => KeyName::Home,
-        KeyCode::End => KeyName::End,
-        KeyCode::F(n) => KeyName::F(n),
-        _ => return None,
-    };
-    Some(KeySpec {
-        key: name,
-        ctrl: key.modifiers.contains(KeyModifiers::CONTROL),
-        alt: key.modifiers.contains(KeyModifiers::ALT),
-    })
 }

@@ -5,8 +5,10 @@
 pub mod app;
 pub mod command;
 pub mod costs;
+pub mod keys;
 pub mod lifecycle;
 pub mod picker;
+pub mod rows;
 pub mod s3;
 pub mod screens;
 pub mod theme;
