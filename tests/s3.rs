@@ -550,7 +550,7 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     let many = app
         .rows()
         .iter()
-        .position(|r| r.id == "many/")
+        .position(|r| r.key == skiff::render::RowKey::Folder("many/".into()))
         .expect("many/");
     for _ in 0..many {
         key(&mut app, KeyCode::Down);

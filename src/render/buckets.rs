@@ -12,7 +12,7 @@ pub const COLUMNS: &[Column] = &[
 
 pub fn row(b: &Bucket) -> Row {
     Row {
-        id: b.name.clone(),
+        key: super::RowKey::Bucket(b.name.clone()),
         cells: vec![
             Cell::text(&b.name),
             Cell::text(b.region.as_deref().unwrap_or("unknown")),

@@ -1,8 +1,9 @@
 //! The Clusters view: Spark clusters on EC2 and EMR clusters side by side.
 
 use super::instances::money_cell;
-use super::{Cell, Column, Row, Tone};
+use super::{Cell, Column, Row, RowKey, Tone};
 use crate::cost::{Amount, CostReport};
+use crate::lifecycle::Target;
 use crate::model::{ClusterState, EmrCluster, EmrState, Instance, SparkCluster};
 
 /// The summed $/hour and since-start of the given nodes.
@@ -65,9 +66,12 @@ fn emr_tone(state: EmrState) -> Tone {
     }
 }
 
-/// The row id of a Spark cluster (names are unique per region only).
-pub fn spark_row_id(c: &SparkCluster) -> String {
-    format!("spark:{}:{}", c.region, c.name)
+/// The row key of a Spark cluster (names are unique per region only).
+pub fn spark_row_key(c: &SparkCluster) -> RowKey {
+    RowKey::Resource(Target::Spark {
+        region: c.region.clone(),
+        name: c.name.clone(),
+    })
 }
 
 /// `master` is the master's name (or id), looked up among `instances`; the
@@ -87,7 +91,7 @@ pub fn spark_row(c: &SparkCluster, instances: &[Instance], costs: Option<&CostRe
             .map_or(id, Instance::display_name)
     });
     Row {
-        id: spark_row_id(c),
+        key: spark_row_key(c),
         cells: vec![
             Cell::text("spark"),
             Cell::text(&c.name),
@@ -125,7 +129,10 @@ pub fn emr_row(c: &EmrCluster, costs: Option<&CostReport>) -> Row {
         None => c.applications.join(","),
     };
     Row {
-        id: format!("emr:{}", c.id),
+        key: RowKey::Resource(Target::Emr {
+            region: c.region.clone(),
+            id: c.id.clone(),
+        }),
         cells: vec![
             Cell::text("emr"),
             Cell::text(&c.name),

@@ -83,7 +83,7 @@ pub fn storage_rows(storage: &[crate::cost::StorageCost]) -> Vec<Row> {
                 (None, None) => s.region.clone(),
             };
             Row {
-                id: format!("bucket:{}", s.bucket),
+                key: super::RowKey::Storage(s.bucket.clone()),
                 cells: vec![
                     Cell::text(&s.bucket),
                     size,
@@ -127,7 +127,7 @@ pub fn rows(
                     i.price_source.clone()
                 };
                 Row {
-                    id: i.id.clone(),
+                    key: super::RowKey::instance(&i.id),
                     cells: vec![
                         Cell::text(&i.name),
                         Cell::text(i.state.as_str()),
@@ -161,7 +161,7 @@ pub fn rows(
             groups
                 .into_iter()
                 .map(|g| Row {
-                    id: format!("group:{}", g.key),
+                    key: super::RowKey::Group(g.key.clone()),
                     cells: vec![
                         Cell::text(&g.key),
                         Cell::number(

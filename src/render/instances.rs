@@ -54,7 +54,7 @@ pub fn row(
     let overdue =
         matches!((uptime, remind_after_secs), (Some(d), Some(limit)) if d.num_seconds() > limit);
     Row {
-        id: i.id.clone(),
+        key: super::RowKey::instance(&i.id),
         cells: vec![
             Cell::text(i.display_name()),
             Cell::text(&i.id),

@@ -15,6 +15,8 @@ pub mod tunnels;
 
 use std::cmp::Ordering;
 
+use crate::lifecycle::Target;
+
 /// A column of a resource table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
@@ -74,11 +76,62 @@ impl Cell {
     }
 }
 
-/// A rendered row: a stable id (for keeping the selection across refreshes),
-/// the cells in column order, and its tone.
+/// What a row stands for: a typed key, never a string parsed back. Rows of
+/// instances and clusters carry the lifecycle target itself.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RowKey {
+    /// An instance, a Spark cluster or an EMR cluster.
+    Resource(Target),
+    Bucket(String),
+    /// An object of the bucket being browsed, by its full key.
+    Object(String),
+    /// A folder (common prefix) of the bucket being browsed, ending in `/`.
+    Folder(String),
+    /// A group of the Costs view (by cluster or tag).
+    Group(String),
+    /// A bucket's line in the Costs view's storage breakdown.
+    Storage(String),
+    /// A tunnel of the Tunnels view.
+    Tunnel(String),
+    /// A transfer of the Transfers view.
+    Transfer(u32),
+}
+
+impl RowKey {
+    pub fn instance(id: &str) -> Self {
+        Self::Resource(Target::Instance { id: id.to_string() })
+    }
+
+    /// The lifecycle target the row stands for, if any.
+    pub fn target(&self) -> Option<&Target> {
+        match self {
+            Self::Resource(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The instance id of an instance row.
+    pub fn instance_id(&self) -> Option<&str> {
+        match self {
+            Self::Resource(Target::Instance { id }) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The key of an object or folder row.
+    pub fn object_key(&self) -> Option<&str> {
+        match self {
+            Self::Object(k) | Self::Folder(k) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+/// A rendered row: a stable key (for keeping the selection across
+/// refreshes), the cells in column order, and its tone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
-    pub id: String,
+    pub key: RowKey,
     pub cells: Vec<Cell>,
     pub tone: Tone,
 }
@@ -146,7 +199,7 @@ mod tests {
 
     fn row(cells: &[&str]) -> Row {
         Row {
-            id: cells.join("|"),
+            key: RowKey::Group(cells.join("|")),
             cells: cells.iter().map(|c| Cell::text(*c)).collect(),
             tone: Tone::Normal,
         }
@@ -180,26 +233,27 @@ mod tests {
     fn numbers_sort_numerically_and_text_ignores_case() {
         let mut rows = vec![
             Row {
-                id: "a".into(),
+                key: RowKey::Group("a".into()),
                 cells: vec![Cell::number("10 GiB", 10)],
                 tone: Tone::Normal,
             },
             Row {
-                id: "b".into(),
+                key: RowKey::Group("b".into()),
                 cells: vec![Cell::number("9 GiB", 9)],
                 tone: Tone::Normal,
             },
             Row {
-                id: "c".into(),
+                key: RowKey::Group("c".into()),
                 cells: vec![Cell::text("-")],
                 tone: Tone::Normal,
             },
         ];
         sort_rows(&mut rows, 0, false);
-        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["b", "a", "c"]);
+        let ids: Vec<RowKey> = rows.iter().map(|r| r.key.clone()).collect();
+        let group = |s: &str| RowKey::Group(s.into());
+        assert_eq!(ids, [group("b"), group("a"), group("c")]);
         sort_rows(&mut rows, 0, true);
-        assert_eq!(rows[0].id, "c");
+        assert_eq!(rows[0].key, group("c"));
         let mut rows = vec![row(&["beta"]), row(&["Alpha"]), row(&["alpha2"])];
         sort_rows(&mut rows, 0, false);
         assert_eq!(rows[0].cells[0].text, "Alpha");

@@ -15,7 +15,11 @@ pub const COLUMNS: &[Column] = &[
 pub fn row(e: &ObjectEntry, prefix: &str) -> Row {
     let name = e.key.strip_prefix(prefix).unwrap_or(&e.key);
     Row {
-        id: e.key.clone(),
+        key: if e.folder {
+            super::RowKey::Folder(e.key.clone())
+        } else {
+            super::RowKey::Object(e.key.clone())
+        },
         cells: vec![
             // Folders sort before files by name: a leading space-free marker
             // is not needed, the renderer lists them first.

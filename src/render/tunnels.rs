@@ -42,7 +42,7 @@ pub fn row(id: &str, s: &TunnelStatus, now: Instant) -> Row {
         .collect();
     let age = now.saturating_duration_since(s.created);
     Row {
-        id: id.to_string(),
+        key: super::RowKey::Tunnel(id.to_string()),
         cells: vec![
             Cell::text(&s.target.label),
             Cell::text(s.state.label()),

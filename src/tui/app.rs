@@ -18,7 +18,7 @@ use crate::cloud::{CloudError, Session};
 use crate::config::{Config, Dirs, StartView};
 use crate::model::Inventory;
 use crate::ops::connect::{Connection, Context};
-use crate::render::{self, Row};
+use crate::render::{self, Row, RowKey};
 
 /// The views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -205,13 +205,13 @@ pub enum Msg {
 #[derive(Debug, Clone, Default)]
 pub struct ViewState {
     pub table: ratatui::widgets::TableState,
-    /// The selected row's id, so a refresh does not move the selection.
-    pub selected_id: Option<String>,
+    /// The selected row's key, so a refresh does not move the selection.
+    pub selected: Option<RowKey>,
     /// The user moved the selection; until then it stays on the first row
     /// while data arrives.
     pub moved: bool,
-    /// Row ids marked with the mark key: actions apply to all of them.
-    pub marked: BTreeSet<String>,
+    /// Rows marked with the mark key: actions apply to all of them.
+    pub marked: BTreeSet<RowKey>,
     /// Column index and descending flag.
     pub sort: Option<(usize, bool)>,
     pub filter: String,
@@ -228,9 +228,9 @@ impl ViewState {
             return Some(0);
         }
         let by_id = self
-            .selected_id
+            .selected
             .as_ref()
-            .and_then(|id| rows.iter().position(|r| &r.id == id));
+            .and_then(|key| rows.iter().position(|r| &r.key == key));
         // The chosen row went away (filtered out, terminated): stay near it.
         Some(by_id.unwrap_or_else(|| self.table.selected().unwrap_or(0).min(rows.len() - 1)))
     }

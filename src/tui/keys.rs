@@ -8,6 +8,7 @@ use super::command::{self, Command};
 use super::theme::Theme;
 use crate::config::{Action, KeyName, KeySpec};
 use crate::model::Inventory;
+use crate::render::RowKey;
 
 impl App {
     // ---- keys -------------------------------------------------------------
@@ -227,8 +228,8 @@ impl App {
     pub(super) fn on_s3_action(&mut self, action: Action) -> bool {
         match (self.view, action) {
             (ViewKind::Buckets, Action::Details) => {
-                if let Some(row) = self.selected_row() {
-                    self.browse(&row.id, "");
+                if let Some(RowKey::Bucket(name)) = self.selected_row().map(|r| r.key) {
+                    self.browse(&name, "");
                 }
                 true
             }
@@ -257,8 +258,11 @@ impl App {
                 true
             }
             (ViewKind::Objects, Action::CopyUrl) => {
-                if let Some(row) = self.selected_row() {
-                    let uri = format!("s3://{}/{}", self.browser.bucket, row.id);
+                if let Some(key) = self
+                    .selected_row()
+                    .and_then(|r| r.key.object_key().map(str::to_string))
+                {
+                    let uri = format!("s3://{}/{key}", self.browser.bucket);
                     super::tunnels::copy_osc52(&uri);
                     self.notify(
                         Level::Info,
@@ -271,13 +275,13 @@ impl App {
                 true
             }
             (ViewKind::Transfers, Action::Stop) => {
-                if let Some(id) = self.selected_row().and_then(|r| r.id.parse().ok()) {
+                if let Some(RowKey::Transfer(id)) = self.selected_row().map(|r| r.key) {
                     self.cancel_transfer(id);
                 }
                 true
             }
             (ViewKind::Transfers, Action::RestartTunnel) => {
-                if let Some(id) = self.selected_row().and_then(|r| r.id.parse().ok()) {
+                if let Some(RowKey::Transfer(id)) = self.selected_row().map(|r| r.key) {
                     self.retry_transfer(id);
                 }
                 true

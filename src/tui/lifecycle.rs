@@ -12,7 +12,7 @@ use crate::lifecycle::{Plan, Target, Verb, Work};
 use crate::model::InstanceState;
 use crate::ops::execute::{Progress, Report};
 use crate::ops::lifecycle as ops;
-use crate::render::{Cell, Row, Tone};
+use crate::render::{Cell, Row, RowKey, Tone};
 
 /// An action waiting for the user's yes (or typed name).
 #[derive(Debug, Clone)]
@@ -62,35 +62,6 @@ fn verb_for(action: Action) -> Option<Verb> {
     })
 }
 
-/// The lifecycle target a row stands for.
-fn target_of(view: ViewKind, row_id: &str) -> Option<Target> {
-    match view {
-        ViewKind::Instances => Some(Target::Instance {
-            id: row_id.to_string(),
-        }),
-        ViewKind::Clusters => {
-            if let Some(id) = row_id.strip_prefix("emr:") {
-                return Some(Target::Emr {
-                    region: String::new(),
-                    id: id.to_string(),
-                });
-            }
-            let rest = row_id.strip_prefix("spark:")?;
-            let (region, name) = rest.split_once(':')?;
-            Some(Target::Spark {
-                region: region.to_string(),
-                name: name.to_string(),
-            })
-        }
-        ViewKind::Buckets => None,
-        // Per-resource rows of the Costs view are instances; groups are not targets.
-        ViewKind::Costs => (!row_id.starts_with("group:")).then(|| Target::Instance {
-            id: row_id.to_string(),
-        }),
-        ViewKind::Tunnels | ViewKind::Transfers | ViewKind::Objects => None,
-    }
-}
-
 impl App {
     /// Handles a lifecycle key (true if `action` was one).
     pub fn on_lifecycle_key(&mut self, action: Action) -> bool {
@@ -112,23 +83,12 @@ impl App {
             );
             return true;
         }
-        let ids: Vec<String> = if self.view_state().marked.is_empty() {
-            self.selected_row().map(|r| vec![r.id]).unwrap_or_default()
+        let keys: Vec<RowKey> = if self.view_state().marked.is_empty() {
+            self.selected_row().map(|r| vec![r.key]).unwrap_or_default()
         } else {
             self.view_state().marked.iter().cloned().collect()
         };
-        let mut targets: Vec<Target> = ids
-            .iter()
-            .filter_map(|id| target_of(self.view, id))
-            .collect();
-        // EMR targets need their region, which the row id does not carry.
-        for t in &mut targets {
-            if let Target::Emr { region, id } = t
-                && let Some(c) = self.inventory.emr_clusters.iter().find(|c| &c.id == id)
-            {
-                *region = c.region.clone();
-            }
-        }
+        let targets: Vec<Target> = keys.iter().filter_map(|k| k.target().cloned()).collect();
         if targets.is_empty() {
             self.notify(Level::Warning, "nothing selected");
             return true;
@@ -162,8 +122,8 @@ impl App {
         }
         if let Some(row) = self.selected_row() {
             let marked = &mut self.views_mut().marked;
-            if !marked.remove(&row.id) {
-                marked.insert(row.id);
+            if !marked.remove(&row.key) {
+                marked.insert(row.key);
             }
         }
         self.on_key(crossterm::event::KeyEvent::from(
@@ -508,12 +468,10 @@ impl App {
         let state_col = view.columns().iter().position(|c| c.title == "STATE");
         let Some(col) = state_col else { return };
         for row in rows {
-            let t = match view {
-                ViewKind::Instances | ViewKind::Costs => self.transitions.get(&row.id),
-                ViewKind::Clusters => self.cluster_transition(&row.id),
-                ViewKind::Buckets | ViewKind::Tunnels | ViewKind::Transfers | ViewKind::Objects => {
-                    None
-                }
+            let t = match row.key.target() {
+                Some(Target::Instance { id }) => self.transitions.get(id),
+                Some(Target::Spark { region, name }) => self.cluster_transition(region, name),
+                _ => None,
             };
             if let Some(t) = t {
                 let secs = t.since.elapsed().as_secs();
@@ -532,15 +490,8 @@ impl App {
         }
     }
 
-    fn cluster_transition(&self, row_id: &str) -> Option<&Transition> {
-        let Target::Spark { region, name } = target_of(ViewKind::Clusters, row_id)? else {
-            return None;
-        };
-        let c = self
-            .inventory
-            .spark_clusters
-            .iter()
-            .find(|c| c.region == region && c.name == name)?;
+    pub(super) fn cluster_transition(&self, region: &str, name: &str) -> Option<&Transition> {
+        let c = self.inventory.spark_cluster(region, name)?;
         c.master
             .iter()
             .chain(&c.workers)

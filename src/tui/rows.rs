@@ -5,7 +5,8 @@
 use std::time::Instant;
 
 use super::app::{App, ViewKind};
-use crate::render::{self, Row};
+use crate::lifecycle::Target;
+use crate::render::{self, Row, RowKey};
 
 impl App {
     // ---- rows -------------------------------------------------------------
@@ -112,7 +113,7 @@ impl App {
         let state = self.view_state_mut();
         let index = state.selection_in(rows);
         state.table.select(index);
-        state.selected_id = index.and_then(|i| rows.get(i)).map(|r| r.id.clone());
+        state.selected = index.and_then(|i| rows.get(i)).map(|r| r.key.clone());
     }
 
     pub(super) fn move_selection(&mut self, delta: isize) {
@@ -130,7 +131,7 @@ impl App {
             current.saturating_add(delta.unsigned_abs()).min(last)
         };
         state.table.select(Some(next));
-        state.selected_id = rows.get(next).map(|r| r.id.clone());
+        state.selected = rows.get(next).map(|r| r.key.clone());
         state.moved = true;
     }
 
@@ -144,40 +145,34 @@ impl App {
     pub fn selected_details(&self) -> Option<(String, Vec<render::details::Line>)> {
         let row = self.selected_row()?;
         let inv = &self.inventory;
-        match self.view {
-            ViewKind::Instances => {
-                let i = inv.instances.iter().find(|i| i.id == row.id)?;
+        match &row.key {
+            RowKey::Resource(Target::Instance { id }) => {
+                let i = inv.instance(id)?;
                 Some((
                     format!("{} ({})", i.display_name(), i.id),
                     render::details::instance(i, self.clock.now()),
                 ))
             }
-            ViewKind::Clusters => {
-                if let Some(c) = inv
-                    .spark_clusters
-                    .iter()
-                    .find(|c| render::clusters::spark_row_id(c) == row.id)
-                {
-                    return Some((
-                        format!("Spark cluster {}", c.name),
-                        render::details::spark(c, &inv.instances),
-                    ));
-                }
-                let c = inv
-                    .emr_clusters
-                    .iter()
-                    .find(|c| format!("emr:{}", c.id) == row.id)?;
+            RowKey::Resource(Target::Spark { region, name }) => {
+                let c = inv.spark_cluster(region, name)?;
+                Some((
+                    format!("Spark cluster {}", c.name),
+                    render::details::spark(c, &inv.instances),
+                ))
+            }
+            RowKey::Resource(Target::Emr { id, .. }) => {
+                let c = inv.emr_cluster(id)?;
                 Some((
                     format!("EMR cluster {} ({})", c.name, c.id),
                     render::details::emr(c),
                 ))
             }
-            ViewKind::Buckets => {
-                let b = inv.buckets.iter().find(|b| b.name == row.id)?;
+            RowKey::Bucket(name) => {
+                let b = inv.buckets.iter().find(|b| &b.name == name)?;
                 Some((format!("Bucket {}", b.name), render::details::bucket(b)))
             }
-            ViewKind::Objects => {
-                let e = self.browser.entries.iter().find(|e| e.key == row.id)?;
+            RowKey::Object(key) | RowKey::Folder(key) => {
+                let e = self.browser.entries.iter().find(|e| &e.key == key)?;
                 let uri = format!("s3://{}/{}", self.browser.bucket, e.key);
                 let lines = vec![
                     ("Key".to_string(), e.key.clone()),
@@ -202,8 +197,8 @@ impl App {
                 ];
                 Some((format!("Object {}", e.key), lines))
             }
-            ViewKind::Transfers => {
-                let t = self.transfers.iter().find(|t| t.id.to_string() == row.id)?;
+            RowKey::Transfer(n) => {
+                let t = self.transfers.iter().find(|t| t.id == *n)?;
                 use super::transfers::JobState;
                 let state = match &t.state {
                     JobState::Planning => "planning".to_string(),
@@ -221,20 +216,14 @@ impl App {
                     ],
                 ))
             }
-            ViewKind::Tunnels => {
-                let t = self.tunnels.get(&row.id)?.tunnel.current();
+            RowKey::Tunnel(id) => {
+                let t = self.tunnels.get(id)?.tunnel.current();
                 Some((
                     format!("Tunnel to {}", t.target.label),
                     render::tunnels::details(&t),
                 ))
             }
-            ViewKind::Costs => {
-                let i = inv.instances.iter().find(|i| i.id == row.id)?;
-                Some((
-                    format!("{} ({})", i.display_name(), i.id),
-                    render::details::instance(i, self.clock.now()),
-                ))
-            }
+            RowKey::Group(_) | RowKey::Storage(_) => None,
         }
     }
 }

@@ -9,7 +9,7 @@ use super::app::{App, Level, Msg, ViewKind};
 use crate::model::ObjectEntry;
 use crate::ops::transfer::copy::CopyRequest;
 use crate::ops::transfer::plan::{self, S3Uri};
-use crate::render::Row;
+use crate::render::{Row, RowKey};
 
 /// Keys per listing page.
 const PAGE: i32 = 1000;
@@ -115,9 +115,9 @@ impl App {
         let Some(row) = self.selected_row() else {
             return false;
         };
-        if row.id.ends_with('/') {
+        if let RowKey::Folder(prefix) = row.key {
             let bucket = self.browser.bucket.clone();
-            self.browse(&bucket, &row.id);
+            self.browse(&bucket, &prefix);
             return true;
         }
         false
@@ -148,14 +148,17 @@ impl App {
         let Some(row) = self.selected_row() else {
             return;
         };
+        let (key, folder) = match row.key {
+            RowKey::Object(k) => (k, false),
+            RowKey::Folder(k) => (k, true),
+            _ => return,
+        };
         let dir = PathBuf::from(shellexpand_home(&self.config.transfer.download_dir));
-        let folder = row.id.ends_with('/');
-        let name = row
-            .id
+        let name = key
             .trim_end_matches('/')
             .rsplit('/')
             .next()
-            .unwrap_or(&row.id)
+            .unwrap_or(&key)
             .to_string();
         let dest = if folder {
             match plan::local_path(&dir, "", &name) {
@@ -166,7 +169,7 @@ impl App {
             format!("{}/", dir.display())
         };
         self.start_transfer(CopyRequest {
-            sources: vec![format!("s3://{}/{}", self.browser.bucket, row.id)],
+            sources: vec![format!("s3://{}/{key}", self.browser.bucket)],
             dest,
             recursive: folder,
             skip_identical: false,
@@ -250,21 +253,25 @@ impl App {
     /// Delete key in a bucket: asks, naming the objects (folders are refused:
     /// open them and mark what should go).
     pub fn ask_delete_objects(&mut self) {
-        let marked: Vec<String> = self
+        let marked: Vec<RowKey> = self
             .views_for(ViewKind::Objects)
             .marked
             .iter()
             .cloned()
             .collect();
-        let keys: Vec<String> = if marked.is_empty() {
-            self.selected_row().map(|r| vec![r.id]).unwrap_or_default()
+        let rows: Vec<RowKey> = if marked.is_empty() {
+            self.selected_row().map(|r| vec![r.key]).unwrap_or_default()
         } else {
             marked
         };
-        if keys.is_empty() {
+        if rows.is_empty() {
             return;
         }
-        if keys.iter().any(|k| k.ends_with('/')) {
+        let keys: Vec<String> = rows
+            .iter()
+            .filter_map(|k| k.object_key().map(str::to_string))
+            .collect();
+        if rows.iter().any(|k| matches!(k, RowKey::Folder(_))) {
             return self.notify(
                 Level::Warning,
                 "folders are not deleted whole: open the folder and mark its objects (space)",

@@ -134,7 +134,7 @@ pub fn transfer_row(t: &Transfer) -> Row {
         JobState::Cancelled => ("cancelled".into(), Tone::Stopped),
     };
     Row {
-        id: t.id.to_string(),
+        key: crate::render::RowKey::Transfer(t.id),
         cells: vec![
             Cell::text(t.label()),
             Cell::text(bar(done, total, 10)),

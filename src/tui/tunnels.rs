@@ -9,7 +9,6 @@ use base64::Engine;
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::app::{App, Level, Mode, ViewKind};
-use crate::lifecycle::Target;
 use crate::ops::tunnel::spec::{self, Forward};
 use crate::ops::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelTarget};
 
@@ -54,33 +53,7 @@ impl App {
         let Some(row) = self.selected_row() else {
             return;
         };
-        let target = match self.view {
-            ViewKind::Instances | ViewKind::Costs => Some(Target::Instance { id: row.id.clone() }),
-            ViewKind::Clusters => {
-                if let Some(id) = row.id.strip_prefix("emr:") {
-                    let region = self
-                        .inventory
-                        .emr_clusters
-                        .iter()
-                        .find(|c| c.id == id)
-                        .map(|c| c.region.clone())
-                        .unwrap_or_default();
-                    Some(Target::Emr {
-                        region,
-                        id: id.to_string(),
-                    })
-                } else {
-                    row.id
-                        .strip_prefix("spark:")
-                        .and_then(|r| r.split_once(':'))
-                        .map(|(region, name)| Target::Spark {
-                            region: region.to_string(),
-                            name: name.to_string(),
-                        })
-                }
-            }
-            _ => None,
-        };
+        let target = row.key.target().cloned();
         let Some(target) = target else {
             self.notify(
                 Level::Warning,
@@ -95,7 +68,7 @@ impl App {
             } else {
                 0
             })
-            .map_or(row.id.clone(), |c| c.text.clone());
+            .map_or_else(|| target.to_string(), |c| c.text.clone());
         match crate::ops::tunnel::target::tunnel_target(
             &self.inventory,
             &target,
@@ -251,7 +224,10 @@ impl App {
             return None;
         }
         let row = self.selected_row()?;
-        self.tunnels.get(&row.id)
+        match &row.key {
+            crate::render::RowKey::Tunnel(id) => self.tunnels.get(id),
+            _ => None,
+        }
     }
 
     /// Tunnels-view keys: open, copy, restart, close.

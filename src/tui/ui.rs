@@ -306,7 +306,7 @@ fn draw_table(frame: &mut Frame, app: &mut App, area: Rect) {
     let table_rows: Vec<TableRow> = rows
         .iter()
         .map(|r| {
-            let is_marked = marked.contains(&r.id);
+            let is_marked = marked.contains(&r.key);
             let cells = visible.iter().enumerate().map(|(n, &i)| {
                 let text = r.cells.get(i).map_or("", |c| c.text.as_str());
                 if n == 0 && is_marked {
