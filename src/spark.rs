@@ -32,8 +32,13 @@ enum Role {
     Worker,
 }
 
-/// Which cluster (if any) an instance belongs to, and in what role.
+/// Which cluster (if any) an instance belongs to, and in what role. An EMR
+/// node is EMR's, whatever its security groups are called (EMR's own
+/// `ElasticMapReduce-master` would otherwise read as a spark-ec2 master).
 fn membership(instance: &Instance, tags: &ClusterTags) -> Option<(String, SparkConvention, Role)> {
+    if instance.emr_cluster().is_some() {
+        return None;
+    }
     let role_of = |value: Option<&String>| match value {
         Some(v) if v.eq_ignore_ascii_case("master") => Role::Master,
         _ => Role::Worker,

@@ -77,7 +77,8 @@ pub struct InventoryOptions {
 }
 
 /// The slices to fetch for `session`'s regions. Spark clusters are grouped
-/// from instances, so clusters need the EC2 slices too.
+/// from instances, so clusters need the EC2 slices too; instances need the
+/// EMR slices to name their EMR cluster.
 pub fn slice_keys(session: &Session, wanted: Wanted) -> Vec<SliceKey> {
     let mut keys = Vec::new();
     for region in &session.regions {
@@ -87,7 +88,9 @@ pub fn slice_keys(session: &Session, wanted: Wanted) -> Vec<SliceKey> {
                 region: Some(region.clone()),
             });
         }
-        if wanted.clusters {
+        // EMR clusters for the Clusters view, and to name the cluster each
+        // EMR node of the Instances view belongs to.
+        if wanted.clusters || wanted.instances {
             keys.push(SliceKey {
                 service: Service::Emr,
                 region: Some(region.clone()),

@@ -254,6 +254,7 @@ pub fn plan(
             let instance = inv
                 .instance(id)
                 .ok_or_else(|| refuse(format!("{label} is no longer listed")))?;
+            emr_node_refusal(inv, instance, verb)?;
             let (action, already) = node_step(instance, verb)?;
             let phases = vec![Phase {
                 label: "instance",
@@ -290,6 +291,37 @@ pub fn plan(
             emr_plan(label, cluster, verb, opts, saved)
         }
     }
+}
+
+/// An EMR node is part of its cluster: EMR runs it, HDFS keeps blocks on
+/// it, and stopping or terminating it alone breaks the cluster. Such verbs
+/// are refused with the cluster's name and the verb that acts on the whole.
+fn emr_node_refusal(inv: &Inventory, i: &Instance, verb: Verb) -> Result<(), Refusal> {
+    let Some(cluster_id) = i.emr_cluster() else {
+        return Ok(());
+    };
+    let name = inv
+        .emr_cluster(cluster_id)
+        .map_or(cluster_id, |c| c.name.as_str());
+    let who = format!(
+        "{} ({}) is a{} node of EMR cluster {name} ({cluster_id})",
+        i.display_name(),
+        i.id,
+        i.emr_role().map(|r| format!(" {r}")).unwrap_or_default()
+    );
+    let instead = match verb {
+        Verb::Stop | Verb::Pause => format!(
+            "{who}: stopping one node breaks HDFS and the cluster; pause the cluster instead (`skiff pause {name}`, or p on it in the Clusters view)"
+        ),
+        Verb::Terminate => format!(
+            "{who}: EMR would replace it or the cluster would fail; terminate the cluster instead (`skiff terminate {name} --confirm {name}`, or T on it in the Clusters view)"
+        ),
+        Verb::Reboot => format!(
+            "{who}: EMR watches its nodes and replaces unhealthy ones itself; a reboot from outside can fail running steps and HDFS, so skiff does not offer it (pause and resume the cluster, `skiff pause {name}`, to shrink and grow it)"
+        ),
+        Verb::Start | Verb::Resume => return Ok(()),
+    };
+    Err(refuse(instead))
 }
 
 /// The EC2 call for one node, or a note that it is already as wanted.

@@ -14,7 +14,8 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Puts listed parts together and groups Spark clusters by convention.
+    /// Puts listed parts together, groups Spark clusters by convention, and
+    /// names each EMR node's cluster (by the tag EMR puts on it).
     pub fn new(
         mut instances: Vec<Instance>,
         emr_clusters: Vec<EmrCluster>,
@@ -22,6 +23,15 @@ impl Inventory {
         tags: &ClusterTags,
     ) -> Self {
         let spark_clusters = group_spark_clusters(&mut instances, tags);
+        for i in &mut instances {
+            if let Some(id) = i.emr_cluster() {
+                let name = emr_clusters
+                    .iter()
+                    .find(|c| c.id == id)
+                    .map_or_else(|| id.to_string(), |c| c.name.clone());
+                i.cluster = Some(name);
+            }
+        }
         Self {
             instances,
             spark_clusters,

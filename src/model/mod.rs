@@ -89,7 +89,8 @@ pub struct Instance {
     pub security_groups: Vec<String>,
     pub volumes: Vec<Volume>,
     pub tags: BTreeMap<String, String>,
-    /// The Spark cluster this instance belongs to, filled in by grouping.
+    /// The cluster this instance is a node of: a Spark cluster (filled in by
+    /// grouping) or an EMR cluster (by name, from the tag EMR puts on it).
     pub cluster: Option<String>,
 }
 

@@ -57,7 +57,17 @@ pub fn instance(i: &Instance, now: DateTime<Utc>) -> Vec<Line> {
                 "not configured"
             },
         ),
-        line("Spark cluster", opt(i.cluster.as_deref())),
+        match i.emr_cluster() {
+            Some(id) => line(
+                "EMR cluster",
+                format!(
+                    "{} ({id}), {} node: stop, pause and terminate it with the cluster",
+                    i.cluster.as_deref().unwrap_or(id),
+                    i.emr_role().unwrap_or("a")
+                ),
+            ),
+            None => line("Spark cluster", opt(i.cluster.as_deref())),
+        },
         line(
             "Security groups",
             if i.security_groups.is_empty() {

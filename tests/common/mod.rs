@@ -161,3 +161,167 @@ pub async fn pump_until(
         }
     }
 }
+
+/// What a run of the binary printed and returned.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `skiff ARGS` against `endpoint` with `home` as its home, nothing of
+/// the developer's AWS setup, and no standard input.
+pub fn run_skiff(endpoint: &str, home: &std::path::Path, args: &[&str]) -> Run {
+    let out = assert_cmd::Command::cargo_bin("skiff")
+        .expect("binary")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(cli_env(endpoint, home))
+        .args(args)
+        .output()
+        .expect("run skiff");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// moto's own record of the requests it received (its recorder API): an
+/// independent account of what skiff sent.
+pub struct Recorder {
+    base: String,
+}
+
+/// One request as moto recorded it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub url: String,
+    /// S3, EC2, EMR, … (from the signature's credential scope).
+    pub service: String,
+    /// The operation: the query protocol's Action, the JSON protocol's
+    /// X-Amz-Target, or (S3) the method and path.
+    pub operation: String,
+}
+
+impl Recorded {
+    /// Whether the request changes something: every operation but Describe*,
+    /// List*, Get*, Head* (and S3's GET and HEAD).
+    pub fn mutates(&self) -> bool {
+        if self.service == "s3" {
+            return !matches!(self.method.as_str(), "GET" | "HEAD");
+        }
+        let op = self.operation.rsplit('.').next().unwrap_or(&self.operation);
+        !["Describe", "List", "Get", "Head"]
+            .iter()
+            .any(|p| op.starts_with(p))
+    }
+}
+
+impl Recorder {
+    pub fn start(endpoint: &str) -> Self {
+        let r = Self {
+            base: endpoint.trim_end_matches('/').to_string(),
+        };
+        r.post("/moto-api/recorder/reset-recording");
+        r.post("/moto-api/recorder/start-recording");
+        r
+    }
+
+    /// A plain HTTP/1.0 request to moto's own API; the body of the answer.
+    fn http(&self, method: &str, path: &str) -> String {
+        use std::io::{Read, Write};
+        let addr = self
+            .base
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .expect("host:port")
+            .to_string();
+        let mut conn = std::net::TcpStream::connect(&addr).expect("moto");
+        write!(
+            conn,
+            "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n"
+        )
+        .expect("request");
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).expect("answer");
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(head.contains(" 200 "), "moto {method} {path}: {head}");
+        body.to_string()
+    }
+
+    fn post(&self, path: &str) {
+        self.http("POST", path);
+    }
+
+    /// Every request since `start`.
+    pub fn requests(&self) -> Vec<Recorded> {
+        use base64::Engine;
+        self.http("GET", "/moto-api/recorder/download-recording")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("recorded json");
+                let header = |name: &str| {
+                    v["headers"]
+                        .as_object()
+                        .and_then(|h| {
+                            h.iter()
+                                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                                .and_then(|(_, v)| v.as_str())
+                        })
+                        .unwrap_or("")
+                        .to_string()
+                };
+                let auth = header("Authorization");
+                let service = auth
+                    .split("Credential=")
+                    .nth(1)
+                    .and_then(|c| c.split('/').nth(3))
+                    .unwrap_or("")
+                    .to_string();
+                let body = match (v["body"].as_str(), v["body_encoded"].as_bool()) {
+                    (Some(b), Some(true)) => String::from_utf8_lossy(
+                        &base64::engine::general_purpose::STANDARD
+                            .decode(b)
+                            .unwrap_or_default(),
+                    )
+                    .into_owned(),
+                    (Some(b), _) => b.to_string(),
+                    _ => String::new(),
+                };
+                let method = v["method"].as_str().unwrap_or("").to_string();
+                let url = v["url"].as_str().unwrap_or("").to_string();
+                let target = header("X-Amz-Target");
+                let operation = if !target.is_empty() {
+                    target
+                } else if let Some(action) = body
+                    .split('&')
+                    .chain(url.split(['?', '&']))
+                    .find_map(|kv| kv.strip_prefix("Action="))
+                {
+                    action.to_string()
+                } else {
+                    format!("{method} {url}")
+                };
+                Recorded {
+                    method,
+                    url,
+                    service,
+                    operation,
+                }
+            })
+            .filter(|r| !r.url.contains("/moto-api/"))
+            .collect()
+    }
+
+    /// The requests that changed something.
+    pub fn mutations(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(Recorded::mutates)
+            .collect()
+    }
+}

@@ -260,3 +260,47 @@ fn terminate_confirmation_must_name_the_target() {
     assert!(confirmation_matches(&inv, &rnd, "rnd"));
     assert!(!confirmation_matches(&inv, &rnd, "RND"));
 }
+
+#[test]
+fn an_emr_node_is_refused_with_its_cluster_and_the_verb_to_use() {
+    let mut inv = demo::inventory();
+    let cluster = inv.emr_clusters[0].clone();
+    let mut node = inv.instances[0].clone();
+    node.id = "i-emrcore1".into();
+    node.name = None;
+    node.state = InstanceState::Running;
+    node.tags
+        .insert(crate::model::EMR_CLUSTER_TAG.into(), cluster.id.clone());
+    node.tags
+        .insert(crate::model::EMR_ROLE_TAG.into(), "CORE".into());
+    inv.instances.push(node);
+    let target = Target::Instance {
+        id: "i-emrcore1".into(),
+    };
+    for (verb, words) in [
+        (
+            Verb::Stop,
+            format!("pause the cluster instead (`skiff pause {}`", cluster.name),
+        ),
+        (Verb::Pause, format!("`skiff pause {}`", cluster.name)),
+        (
+            Verb::Terminate,
+            format!("`skiff terminate {0} --confirm {0}`", cluster.name),
+        ),
+        (Verb::Reboot, "does not offer it".to_string()),
+    ] {
+        let err = plan(&inv, &target, verb, &OPTS, None).expect_err("an EMR node");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("a CORE node of EMR cluster {}", cluster.name)),
+            "{verb}: {text}"
+        );
+        assert!(text.contains(&words), "{verb}: {text}");
+    }
+    // Starting a node that was stopped by accident stays possible.
+    let mut stopped = inv.clone();
+    if let Some(i) = stopped.instances.iter_mut().find(|i| i.id == "i-emrcore1") {
+        i.state = InstanceState::Stopped;
+    }
+    assert!(plan(&stopped, &target, Verb::Start, &OPTS, None).is_ok());
+}
