@@ -44,6 +44,12 @@ pub enum ResolveError {
         query: String,
         suggestions: Vec<String>,
     },
+    /// Only terminated things carry the name: they are reached by id.
+    #[error("`{query}` names only terminated things ({}); give the id to act on one", terminated.join(", "))]
+    Terminated {
+        query: String,
+        terminated: Vec<String>,
+    },
 }
 
 fn suggestion_text(suggestions: &[String]) -> String {
@@ -113,10 +119,20 @@ pub fn resolve(inv: &Inventory, query: &str) -> Result<Target, ResolveError> {
     }
     match found.len() {
         1 => Ok(found.remove(0).0),
-        0 => Err(ResolveError::Unknown {
-            query: query.to_string(),
-            suggestions: suggestions(inv, query),
-        }),
+        0 => {
+            let terminated = terminated_named(inv, query);
+            if terminated.is_empty() {
+                Err(ResolveError::Unknown {
+                    query: query.to_string(),
+                    suggestions: suggestions(inv, query),
+                })
+            } else {
+                Err(ResolveError::Terminated {
+                    query: query.to_string(),
+                    terminated,
+                })
+            }
+        }
         _ => Err(ResolveError::Ambiguous {
             query: query.to_string(),
             candidates: found.into_iter().map(|(_, d)| d).collect(),
@@ -124,17 +140,42 @@ pub fn resolve(inv: &Inventory, query: &str) -> Result<Target, ResolveError> {
     }
 }
 
-/// Up to three known names close to `query`.
+/// Terminated instances and EMR clusters called `query`, described.
+fn terminated_named(inv: &Inventory, query: &str) -> Vec<String> {
+    let mut out: Vec<String> = inv
+        .instances
+        .iter()
+        .filter(|i| i.state == InstanceState::Terminated && i.name.as_deref() == Some(query))
+        .map(|i| format!("instance {}, terminated", i.id))
+        .collect();
+    out.extend(
+        inv.emr_clusters
+            .iter()
+            .filter(|c| !c.state.is_active() && c.name == query)
+            .map(|c| format!("EMR cluster {}, {}", c.id, c.state.as_str())),
+    );
+    out
+}
+
+/// Up to three known names close to `query` (of things a name can reach:
+/// not the terminated ones, which only their id reaches).
 fn suggestions(inv: &Inventory, query: &str) -> Vec<String> {
     let mut names: Vec<&str> = Vec::new();
-    names.extend(inv.instances.iter().filter_map(|i| i.name.as_deref()));
+    names.extend(
+        inv.instances
+            .iter()
+            .filter(|i| i.state != InstanceState::Terminated)
+            .filter_map(|i| i.name.as_deref()),
+    );
     names.extend(inv.instances.iter().map(|i| i.id.as_str()));
     names.extend(inv.spark_clusters.iter().map(|c| c.name.as_str()));
     names.extend(
         inv.emr_clusters
             .iter()
-            .flat_map(|c| [c.name.as_str(), c.id.as_str()]),
+            .filter(|c| c.state.is_active())
+            .map(|c| c.name.as_str()),
     );
+    names.extend(inv.emr_clusters.iter().map(|c| c.id.as_str()));
     names.sort_unstable();
     names.dedup();
     let query_lower = query.to_lowercase();
@@ -247,5 +288,22 @@ mod tests {
         assert!(err.to_string().contains("rnd-master"), "{err}");
         let err = resolve(&inv, "zzzzzz").expect_err("unknown");
         assert_eq!(err.to_string(), "nothing is called `zzzzzz`");
+    }
+
+    #[test]
+    fn a_name_only_terminated_things_carry_says_so_and_suggests_no_dead_name() {
+        let mut inv = demo::inventory();
+        for c in &mut inv.emr_clusters {
+            c.state = EmrState::Terminated;
+        }
+        let name = inv.emr_clusters[0].name.clone();
+        let err = resolve(&inv, &name).expect_err("terminated");
+        let text = err.to_string();
+        assert!(text.contains("names only terminated things"), "{text}");
+        assert!(text.contains(&inv.emr_clusters[0].id), "{text}");
+        assert!(
+            !suggestions(&inv, &name).contains(&name),
+            "no dead suggestion"
+        );
     }
 }
