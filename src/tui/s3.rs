@@ -44,6 +44,16 @@ impl App {
         self.fetch_page();
     }
 
+    /// Lists the folder being browsed again (after a change), keeping the
+    /// filter, the marks and the selected key.
+    pub fn reload_objects(&mut self) {
+        let b = &mut self.browser;
+        b.generation += 1;
+        b.entries.clear();
+        b.next_token = None;
+        self.fetch_page();
+    }
+
     fn fetch_page(&mut self) {
         let Some(session) = self.session.clone() else {
             return;

@@ -351,11 +351,15 @@ impl App {
                 self.notify(Level::Error, format!("{label}: {why}"));
             }
             JobState::Done(_) => {
+                let into_browsed = t
+                    .request
+                    .dest
+                    .starts_with(&format!("s3://{}/", self.browser.bucket));
                 self.notify(Level::Info, format!("{label}: done"));
-                // Show the new objects if the browser is on that prefix.
-                if self.view == ViewKind::Objects {
-                    let (b, p) = (self.browser.bucket.clone(), self.browser.prefix.clone());
-                    self.browse(&b, &p);
+                // New objects in the bucket being browsed: list it again,
+                // keeping the filter and the selection.
+                if self.view == ViewKind::Objects && into_browsed {
+                    self.reload_objects();
                 }
             }
             _ => {}

@@ -101,6 +101,18 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
             ]));
             popup(frame, app, area, "Delete objects".to_string(), lines);
         }
+        Mode::Overwrite => {
+            if let Some(q) = &app.overwrite {
+                let left = q.clashes.len() - q.answers.len();
+                let lines: Vec<Line<'static>> = q.lines().into_iter().map(Line::from).collect();
+                let title = format!(
+                    "Download: {left} local file{} exist{}",
+                    if left == 1 { "" } else { "s" },
+                    if left == 1 { "s" } else { "" }
+                );
+                popup(frame, app, area, title, lines);
+            }
+        }
         _ => {}
     }
 }
