@@ -106,11 +106,12 @@ fn the_pure_layer_knows_no_aws_terminal_or_faces() {
         "render",
         &[],
         &[
+            "ops::tunnel::{",
             "ops::tunnel::Tunnel",
             "ops::tunnel::registry",
             "ops::execute",
         ],
-        "render reaches into the tunnel supervisor or execution",
+        "render reaches into the tunnel supervisor or execution (it renders ops::tunnel::status values)",
     );
 }
 

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::{Cell, Column, Row, Tone, format};
-use crate::ops::tunnel::{TunnelState, TunnelStatus};
+use crate::ops::tunnel::status::{TunnelState, TunnelStatus};
 
 #[rustfmt::skip]
 pub const COLUMNS: &[Column] = &[
