@@ -95,6 +95,7 @@ pub async fn run_commands(
             output,
         });
     }
-    std::fs::write(&log, text).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    crate::store::write_atomic(&log, text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
     Ok((results, log))
 }
