@@ -303,10 +303,12 @@ fn emr_node_refusal(inv: &Inventory, i: &Instance, verb: Verb) -> Result<(), Ref
     let name = inv
         .emr_cluster(cluster_id)
         .map_or(cluster_id, |c| c.name.as_str());
+    let node = match &i.name {
+        Some(n) => format!("{n} ({})", i.id),
+        None => i.id.clone(),
+    };
     let who = format!(
-        "{} ({}) is a{} node of EMR cluster {name} ({cluster_id})",
-        i.display_name(),
-        i.id,
+        "{node} is a{} node of EMR cluster {name} ({cluster_id})",
         i.emr_role().map(|r| format!(" {r}")).unwrap_or_default()
     );
     let instead = match verb {
