@@ -311,13 +311,13 @@ async fn an_mfa_profile_asks_for_its_code_in_the_tui_once_and_gets_session_crede
         serial: asked,
         reply,
     });
-    assert_eq!(app.mode, Mode::MfaCode);
+    assert_eq!(app.mode(), Mode::MfaCode);
     for c in "12x3456".chars() {
         app.on_key(KeyEvent::from(KeyCode::Char(c)));
     }
-    assert_eq!(app.input, "123456", "digits only");
+    assert_eq!(app.input_text(), "123456", "digits only");
     app.on_key(KeyEvent::from(KeyCode::Enter));
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     let creds = first.await.expect("task").expect("session credentials");
     assert!(creds.session_token().is_some(), "STS session credentials");
     assert_ne!(creds.access_key_id(), KEY_ID, "not the long-term key");

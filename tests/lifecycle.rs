@@ -634,7 +634,7 @@ async fn the_tui_stops_and_starts_a_cluster_after_confirmation() {
     app.on_key(KeyEvent::from(KeyCode::Enter));
     assert_eq!(app.view, ViewKind::Clusters);
     keys(&mut app, "x");
-    assert_eq!(app.mode, Mode::Confirm);
+    assert_eq!(app.mode(), Mode::Confirm);
     keys(&mut app, "y");
     pump(&mut app, &mut rx, true).await;
     let now = states(&sb.session).await;
@@ -648,8 +648,13 @@ async fn the_tui_stops_and_starts_a_cluster_after_confirmation() {
         "the row followed the cluster to its new state"
     );
 
+    // Start asks too, saying what the cluster will add per hour (4 ×
+    // m5.xlarge at $0.192).
     keys(&mut app, "u");
-    assert_eq!(app.mode, Mode::Normal, "start does not ask");
+    assert_eq!(app.mode(), Mode::Confirm, "start asks first");
+    let lines = app.pending().expect("pending").lines.join("\n");
+    assert!(lines.contains("Adds $0.7680/hour once running"), "{lines}");
+    keys(&mut app, "y");
     pump(&mut app, &mut rx, true).await;
     let now = states(&sb.session).await;
     assert!(
@@ -809,10 +814,10 @@ async fn start_on_a_terminated_emr_cluster_in_the_tui_relaunches_it_after_asking
     keys(&mut app, "u");
     // The configuration is read first; then the dialog says what it creates.
     common::pump_until(&mut app, &mut rx, 20, "relaunch dialog", |app| {
-        app.mode == Mode::Confirm
+        app.mode() == Mode::Confirm
     })
     .await;
-    let pending = app.pending.as_ref().expect("pending");
+    let pending = app.pending().expect("pending");
     assert_eq!(pending.word(), "relaunch");
     let text = pending.lines.join("\n");
     assert!(text.contains("Relaunch EMR cluster analytics"), "{text}");
@@ -826,7 +831,7 @@ async fn start_on_a_terminated_emr_cluster_in_the_tui_relaunches_it_after_asking
     // Yes: a new cluster with the same name.
     keys(&mut app, "u");
     common::pump_until(&mut app, &mut rx, 20, "relaunch dialog", |app| {
-        app.mode == Mode::Confirm
+        app.mode() == Mode::Confirm
     })
     .await;
     keys(&mut app, "y");

@@ -147,7 +147,7 @@ async fn the_tui_in_read_only_mode_sends_no_mutating_request() {
     settle(&mut app, &mut rx).await;
     assert_eq!(app.view, ViewKind::Objects);
     key(&mut app, KeyCode::Char('U'));
-    if app.mode == Mode::FilePicker {
+    if app.mode() == Mode::FilePicker {
         key(&mut app, KeyCode::Char(' '));
         key(&mut app, KeyCode::Char(' '));
         key(&mut app, KeyCode::Char('u'));
@@ -167,7 +167,7 @@ async fn the_tui_in_read_only_mode_sends_no_mutating_request() {
     key(&mut app, KeyCode::Enter);
     settle(&mut app, &mut rx).await;
     no_mutations(&recorder, ":mb");
-    let said: Vec<&str> = app.notifications.iter().map(|n| n.text.as_str()).collect();
+    let said: Vec<&str> = app.notes.iter().map(|n| n.text.as_str()).collect();
     assert!(
         said.iter().any(|t| t.contains("read-only mode")),
         "read-only was said: {said:?}"

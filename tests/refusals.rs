@@ -91,9 +91,9 @@ async fn an_emr_node_is_shown_in_its_cluster_and_cannot_be_stopped_alone() {
     app.on_key(KeyEvent::from(KeyCode::Enter));
     assert_eq!(app.rows().len(), 1);
     app.on_key(KeyEvent::from(KeyCode::Char('x')));
-    assert_eq!(app.mode, Mode::Normal, "no question about stopping it");
-    assert!(app.pending.is_none());
-    let said = &app.notifications.last().expect("a notification").text;
+    assert_eq!(app.mode(), Mode::Normal, "no question about stopping it");
+    assert!(app.pending().is_none());
+    let said = &app.notes.last().expect("a notification").text;
     assert!(
         said.contains("CORE node of EMR cluster analytics") && said.contains("pause the cluster"),
         "{said}"

@@ -534,7 +534,7 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter); // open the bucket
     assert_eq!(app.view, ViewKind::Objects);
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     let names: Vec<String> = app.rows().iter().map(|r| r.cells[0].text.clone()).collect();
     assert!(
         names.contains(&"raw/".to_string())
@@ -556,15 +556,25 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
         key(&mut app, KeyCode::Down);
     }
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.breadcrumb(), "s3://rnd-datasets/many/");
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
-    assert_eq!(app.browser.entries.len(), 1000, "one page first");
+    assert_eq!(app.pages.objects.breadcrumb(), "s3://rnd-datasets/many/");
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert_eq!(
+        app.pages.objects.browser.entries.len(),
+        1000,
+        "one page first"
+    );
     for _ in 0..3 {
         key(&mut app, KeyCode::End);
         app.on_tick();
-        assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+        assert!(
+            skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await
+        );
     }
-    assert_eq!(app.browser.entries.len(), 2500, "all pages after scrolling");
+    assert_eq!(
+        app.pages.objects.browser.entries.len(),
+        2500,
+        "all pages after scrolling"
+    );
 
     // Upload a folder here, then download one of its files.
     let src = home.path().join("up/run 42");
@@ -572,18 +582,23 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     std::fs::write(src.join("result.csv"), "a,b\n1,2\n").expect("file");
     std::fs::write(home.path().join("up/other.txt"), "not chosen").expect("file");
     key(&mut app, KeyCode::Char('U'));
-    assert_eq!(app.mode, Mode::FilePicker);
-    let picker = app.file_picker.clone().expect("picker");
+    assert_eq!(app.mode(), Mode::FilePicker);
+    // The folder is listed off the UI thread.
+    common::pump_until(&mut app, &mut rx, 10, "the folder listed", |a| {
+        a.file_picker().is_some_and(|p| !p.loading)
+    })
+    .await;
+    let picker = app.file_picker().cloned().expect("picker");
     assert_eq!(picker.dest, "s3://rnd-datasets/many/");
     assert_eq!(
-        picker.entries[0],
-        ("run 42".to_string(), true),
+        (picker.entries[0].name.as_str(), picker.entries[0].folder),
+        ("run 42", true),
         "folders first"
     );
     key(&mut app, KeyCode::Char(' ')); // choose `run 42`
     key(&mut app, KeyCode::Char('u'));
-    assert_eq!(app.mode, Mode::Normal);
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert_eq!(app.mode(), Mode::Normal);
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     let body = s3
         .get_object()
         .bucket("rnd-datasets")
@@ -602,12 +617,12 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     );
 
     key(&mut app, KeyCode::Esc); // up to the bucket root
-    assert_eq!(app.breadcrumb(), "s3://rnd-datasets/");
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert_eq!(app.pages.objects.breadcrumb(), "s3://rnd-datasets/");
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     typed(&mut app, "/README");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('D'));
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     let got = std::fs::read(home.path().join("downloads/README.md")).expect("downloaded");
     assert_eq!(got.len(), 900);
 
@@ -644,13 +659,18 @@ async fn deleting_objects_in_the_tui_names_them_first() {
     })
     .await;
     app.browse("rnd-datasets", "processed/");
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     let key = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::from(code));
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Delete);
-    assert_eq!(app.mode, Mode::ConfirmDelete);
-    let lines = app.delete_lines();
+    assert_eq!(app.mode(), Mode::ConfirmDelete);
+    let lines = match app.popups.last() {
+        Some(skiff::tui::popups::Popup::Delete { bucket, keys }) => {
+            skiff::tui::popups::prompts::delete_lines(bucket, keys)
+        }
+        _ => panic!("no delete question"),
+    };
     assert_eq!(lines[0], "Delete 2 objects from s3://rnd-datasets/ ?");
     assert!(
         lines.contains(&"  processed/features.parquet".to_string())
@@ -670,7 +690,7 @@ async fn deleting_objects_in_the_tui_names_them_first() {
 
     app.read_only = true;
     key(&mut app, KeyCode::Delete);
-    assert_eq!(app.mode, Mode::Normal, "read-only refuses before asking");
+    assert_eq!(app.mode(), Mode::Normal, "read-only refuses before asking");
     app.read_only = false;
 
     key(&mut app, KeyCode::Delete);

@@ -79,10 +79,10 @@ async fn costs_view_and_its_breakdowns() {
 async fn detail_popup_and_help() {
     let mut a = app(ViewKind::Instances).await;
     a.on_key(key(KeyCode::Enter));
-    assert_eq!(a.mode, Mode::Details);
+    assert_eq!(a.mode(), Mode::Details);
     insta::assert_snapshot!("details_80x24", screen(&mut a, 80, 24));
     a.on_key(key(KeyCode::Esc));
-    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.mode(), Mode::Normal);
 
     let mut a = app(ViewKind::Clusters).await;
     typed(&mut a, "j");
@@ -91,7 +91,7 @@ async fn detail_popup_and_help() {
 
     let mut a = app(ViewKind::Instances).await;
     typed(&mut a, "?");
-    assert_eq!(a.mode, Mode::Help);
+    assert_eq!(a.mode(), Mode::Help);
     let text = screen(&mut a, 120, 40);
     // Generated from the keymap: every bound action is listed with its keys
     // (the popup scrolls, so the lines themselves are checked).
@@ -117,7 +117,7 @@ async fn filter_keeps_matching_rows_and_bang_inverts() {
     assert_eq!(text.matches("rnd-").count(), 4, "{text}");
     assert!(!text.contains("ds-workbench"), "{text}");
     a.on_key(key(KeyCode::Enter));
-    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.mode(), Mode::Normal);
     assert_eq!(a.rows().len(), 4);
 
     typed(&mut a, "/");
@@ -157,7 +157,7 @@ async fn sort_cycles_columns_and_reverses() {
     let reversed = names(&a);
     assert_eq!(reversed.first(), sorted.last());
     typed(&mut a, "s"); // NAME → ID
-    assert_eq!(a.view_state().sort, Some((1, false)));
+    assert_eq!(a.table().sort, Some((1, false)));
 }
 
 #[tokio::test]
@@ -169,10 +169,10 @@ async fn commands_switch_views_and_themes_and_report_mistakes() {
 
     typed(&mut a, ":th");
     a.on_key(key(KeyCode::Tab));
-    assert_eq!(a.input, "theme ");
+    assert_eq!(a.input_text(), "theme ");
     typed(&mut a, "mo");
     a.on_key(key(KeyCode::Tab));
-    assert_eq!(a.input, "theme mono");
+    assert_eq!(a.input_text(), "theme mono");
     a.on_key(key(KeyCode::Enter));
     assert_eq!(a.theme.name, "mono");
 
@@ -192,21 +192,19 @@ async fn commands_switch_views_and_themes_and_report_mistakes() {
 async fn tiny_and_changing_sizes_never_panic() {
     for view in ViewKind::ALL {
         let mut a = app(view).await;
-        for mode in [
-            Mode::Normal,
-            Mode::Help,
-            Mode::Details,
-            Mode::Filter,
-            Mode::Command,
-        ] {
-            a.mode = mode;
+        // Normal, then each of: help, details, filter, command (as keys open them).
+        for opener in [None, Some('?'), Some('d'), Some('/'), Some(':')] {
+            if let Some(c) = opener {
+                typed(&mut a, &c.to_string());
+            }
             for w in [1, 2, 5, 10, 19, 20, 21, 40] {
                 for h in [1, 2, 3, 4, 5, 6, 10] {
                     render(&mut a, w, h).expect("render");
                 }
             }
+            a.on_key(key(KeyCode::Esc));
         }
-        a.mode = Mode::Normal;
+        assert_eq!(a.mode(), Mode::Normal);
         let small = screen(&mut a, 20, 5);
         assert_eq!(small.lines().count(), 5);
         // A resize back to full size shows everything again.
@@ -306,7 +304,7 @@ async fn remapped_keys_work_and_show_in_help() {
     typed(&mut a, "q");
     assert!(!a.quit, "q is no longer bound");
     a.on_key(key(KeyCode::F(1)));
-    assert_eq!(a.mode, Mode::Help);
+    assert_eq!(a.mode(), Mode::Help);
     assert!(screen(&mut a, 120, 40).contains("f1"));
     a.on_key(key(KeyCode::Esc));
     typed(&mut a, "x");
@@ -319,8 +317,8 @@ async fn stop_asks_first_and_no_cancels_without_change() {
     typed(&mut a, "/rnd");
     a.on_key(key(KeyCode::Enter));
     typed(&mut a, "x");
-    assert_eq!(a.mode, Mode::Confirm);
-    let pending = a.pending.as_ref().expect("pending");
+    assert_eq!(a.mode(), Mode::Confirm);
+    let pending = a.pending().expect("pending");
     assert!(
         pending.lines[0].starts_with("Stop Spark cluster rnd"),
         "{:?}",
@@ -333,8 +331,8 @@ async fn stop_asks_first_and_no_cancels_without_change() {
     assert!(text.contains("Saves $0.7880/hour"), "{text}");
     insta::assert_snapshot!("confirm_stop_100x30", text);
     typed(&mut a, "n");
-    assert_eq!(a.mode, Mode::Normal);
-    assert!(a.pending.is_none());
+    assert_eq!(a.mode(), Mode::Normal);
+    assert!(a.pending().is_none());
     assert!(a.transitions.is_empty(), "nothing was started");
 }
 
@@ -344,8 +342,8 @@ async fn pause_without_hibernation_offers_stop_and_read_only_explains() {
     typed(&mut a, "/eu-etl");
     a.on_key(key(KeyCode::Enter));
     typed(&mut a, "p");
-    assert_eq!(a.mode, Mode::Confirm);
-    let pending = a.pending.as_ref().expect("pending");
+    assert_eq!(a.mode(), Mode::Confirm);
+    let pending = a.pending().expect("pending");
     assert_eq!(pending.verb, skiff::lifecycle::Verb::Stop);
     assert!(
         pending.lines[0].contains("cannot be paused")
@@ -357,7 +355,7 @@ async fn pause_without_hibernation_offers_stop_and_read_only_explains() {
 
     a.read_only = true;
     typed(&mut a, "x");
-    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.mode(), Mode::Normal);
     let n = a.current_notification().expect("explained");
     assert!(
         n.text.starts_with("read-only mode: stop is disabled"),
@@ -373,11 +371,11 @@ async fn terminate_needs_the_name_typed() {
     typed(&mut a, "/gpu");
     a.on_key(key(KeyCode::Enter));
     typed(&mut a, "T");
-    assert_eq!(a.mode, Mode::TypeConfirm);
+    assert_eq!(a.mode(), Mode::TypeConfirm);
     typed(&mut a, "gpu");
     assert!(screen(&mut a, 100, 30).contains("Type the name to confirm: gpu"));
     a.on_key(key(KeyCode::Enter));
-    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.mode(), Mode::Normal);
     assert!(
         a.current_notification()
             .expect("said")
@@ -389,7 +387,7 @@ async fn terminate_needs_the_name_typed() {
     // Two marked rows cannot be terminated with one name.
     a.on_key(key(KeyCode::Esc));
     typed(&mut a, "  T");
-    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.mode(), Mode::Normal);
     assert!(
         a.current_notification()
             .expect("said")
@@ -423,15 +421,15 @@ fn profile_picker_lists_keyring_profiles_and_switching_drops_old_data() {
     assert!(a.profiles().contains(&"lab-keys".to_string()));
 
     a.on_key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
-    assert_eq!((a.mode, a.input.as_str()), (Mode::Command, "profile "));
+    assert_eq!((a.mode(), a.input_text()), (Mode::Command, "profile "));
     assert!(
-        a.completions.contains(&"lab-keys".to_string()),
+        a.completions().contains(&"lab-keys".to_string()),
         "{:?}",
-        a.completions
+        a.completions()
     );
     typed(&mut a, "lab");
     a.on_key(key(KeyCode::Tab));
-    assert_eq!(a.input, "profile lab-keys");
+    assert_eq!(a.input_text(), "profile lab-keys");
     a.on_key(key(KeyCode::Enter));
     assert!(
         a.inventory.instances.is_empty(),

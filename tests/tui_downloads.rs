@@ -47,13 +47,13 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
     })
     .await;
     app.browse("rnd-datasets", "");
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     select(&mut app, "README");
 
     // Keep both: the download gets a new name, the local file is untouched.
     app.on_key(KeyEvent::from(KeyCode::Char('D')));
     until(&mut app, &mut rx, "the question", |a| {
-        a.mode == Mode::Overwrite
+        a.mode() == Mode::Overwrite
     })
     .await;
     for (w, h) in [(80, 24), (120, 40)] {
@@ -66,7 +66,7 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
         );
     }
     app.on_key(KeyEvent::from(KeyCode::Char('k')));
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my own edits");
     assert_eq!(
         std::fs::read(downloads.join("README (1).md"))
@@ -78,32 +78,32 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
     // Skip: nothing is written.
     app.on_key(KeyEvent::from(KeyCode::Char('D')));
     until(&mut app, &mut rx, "the question", |a| {
-        a.mode == Mode::Overwrite
+        a.mode() == Mode::Overwrite
     })
     .await;
     app.on_key(KeyEvent::from(KeyCode::Char('s')));
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my own edits");
     assert!(!downloads.join("README (2).md").exists());
 
     // Esc: the download is cancelled before anything is written.
     app.on_key(KeyEvent::from(KeyCode::Char('D')));
     until(&mut app, &mut rx, "the question", |a| {
-        a.mode == Mode::Overwrite
+        a.mode() == Mode::Overwrite
     })
     .await;
     app.on_key(KeyEvent::from(KeyCode::Esc));
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my own edits");
 
     // Overwrite, when that is the answer.
     app.on_key(KeyEvent::from(KeyCode::Char('D')));
     until(&mut app, &mut rx, "the question", |a| {
-        a.mode == Mode::Overwrite
+        a.mode() == Mode::Overwrite
     })
     .await;
     app.on_key(KeyEvent::from(KeyCode::Char('o')));
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     assert_eq!(std::fs::read(&mine).unwrap().len(), README);
 
     // A folder with two files already here: one answer for all of them.
@@ -116,10 +116,10 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
     select(&mut app, "processed");
     app.on_key(KeyEvent::from(KeyCode::Char('D')));
     until(&mut app, &mut rx, "the question", |a| {
-        a.mode == Mode::Overwrite
+        a.mode() == Mode::Overwrite
     })
     .await;
-    let q = app.overwrite.as_ref().expect("question");
+    let q = app.overwrite().expect("question");
     assert_eq!(q.clashes.len(), 2);
     assert!(
         q.lines()
@@ -129,8 +129,8 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
         q.lines()
     );
     app.on_key(KeyEvent::from(KeyCode::Char('S')));
-    assert_eq!(app.mode, Mode::Normal, "one answer for all");
-    assert!(skiff::tui::s3::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert_eq!(app.mode(), Mode::Normal, "one answer for all");
+    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     for f in ["features.parquet", "labels.parquet"] {
         assert_eq!(
             std::fs::read_to_string(local.join(f)).unwrap(),

@@ -499,10 +499,10 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     }
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.mode, Mode::TunnelDialog);
+    assert_eq!(app.mode(), Mode::TunnelDialog);
     // Presets are sorted: emr-jupyterhub, jupyter, livy, rstudio, spark-ui; an
     // instance has jupyter and rstudio ticked. Untick them, add our port.
-    let dialog = app.tunnel_dialog.clone().expect("dialog");
+    let dialog = app.tunnel_dialog().cloned().expect("dialog");
     let ticked: Vec<&str> = dialog
         .presets
         .iter()
@@ -512,8 +512,7 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     assert_eq!(ticked, ["jupyter", "rstudio"]);
     for _ in 0..4 {
         let on = app
-            .tunnel_dialog
-            .as_ref()
+            .tunnel_dialog()
             .map(|d| d.presets[d.cursor].2)
             .unwrap_or(false);
         if on {
@@ -527,13 +526,13 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     }
     key(&mut app, KeyCode::Char('a'));
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.mode, Mode::Normal);
-    assert_eq!(app.tunnels.list.len(), 1);
+    assert_eq!(app.mode(), Mode::Normal);
+    assert_eq!(app.pages.tunnels.list.len(), 1);
 
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         app.on_tick();
-        let s = app.tunnels.list[0].tunnel.current();
+        let s = app.pages.tunnels.list[0].tunnel.current();
         if s.state == TunnelState::Up && s.forwards.iter().all(|f| f.http_ok) {
             assert_eq!(s.forwards.len(), 1, "only the typed port: {:?}", s.forwards);
             break;

@@ -21,6 +21,7 @@ pub enum Action {
     Back,
     Refresh,
     Details,
+    Messages,
     Up,
     Down,
     PageUp,
@@ -67,6 +68,7 @@ impl Action {
             Self::Back => "back: close popup, clear filter",
             Self::Refresh => "refresh now",
             Self::Details => "details of the selected row",
+            Self::Messages => "the notifications so far (:messages)",
             Self::Up => "move up",
             Self::Down => "move down",
             Self::PageUp => "page up",
@@ -105,21 +107,6 @@ impl Action {
             Self::Reboot => "reboot, asks first",
             Self::Terminate => "terminate, asks for the name to be typed",
         }
-    }
-
-    /// A short label for the footer, for the actions worth showing there.
-    pub fn footer_label(self) -> Option<&'static str> {
-        Some(match self {
-            Self::Help => "help",
-            Self::Filter => "filter",
-            Self::Details => "details",
-            Self::SortNext => "sort",
-            Self::Refresh => "refresh",
-            Self::Start => "start",
-            Self::Stop => "stop",
-            Self::Quit => "quit",
-            _ => return None,
-        })
     }
 }
 

@@ -116,6 +116,7 @@ pub struct General {
     pub theme: String,
     pub start_view: StartView,
     pub read_only: bool,
+    pub mouse: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

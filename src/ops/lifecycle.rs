@@ -329,6 +329,125 @@ pub fn relaunch_source<'a>(
     Ok(source)
 }
 
+/// What a plan changes per hour: what it adds (start, resume: compute and
+/// EMR fee of the nodes it starts or the EMR instances it brings back) or
+/// saves (stop, pause: compute, EMR fee and IPv4 of the nodes it stops;
+/// terminate: all they cost; an EMR pause: the instances it removes).
+pub fn hourly_change(
+    inv: &Inventory,
+    plans: &[Plan],
+    prices: &crate::cost::Prices,
+    costs: Option<&crate::cost::CostReport>,
+) -> crate::cost::Amount {
+    let mut total = crate::cost::Amount {
+        known_usd: 0.0,
+        unknown: Vec::new(),
+    };
+    let mut add = |part: Result<f64, String>, times: f64| match part {
+        Ok(v) => total.known_usd += v * times,
+        Err(why) => {
+            if !total.unknown.contains(&why) {
+                total.unknown.push(why)
+            }
+        }
+    };
+    for p in plans {
+        match &p.work {
+            Work::EmrResize {
+                region,
+                resizes,
+                cluster_id,
+                ..
+            } => {
+                let cluster = inv.emr_cluster(cluster_id);
+                for r in resizes {
+                    let ty = cluster
+                        .and_then(|c| c.instance_groups.iter().find(|g| g.id == r.group_id))
+                        .map(|g| g.instance_type.clone())
+                        .unwrap_or_default();
+                    let rate = prices
+                        .on_demand(region, &ty)
+                        .map(|r| r.usd_per_hour)
+                        .and_then(|r| Ok(r + prices.emr_fee(region, &ty)?));
+                    add(rate, f64::from((r.from - r.to).abs()));
+                }
+            }
+            Work::EmrTerminate { cluster_id, .. } => {
+                for i in inv
+                    .instances
+                    .iter()
+                    .filter(|i| i.emr_cluster() == Some(cluster_id))
+                {
+                    match costs.and_then(|c| c.item(&i.id)) {
+                        Some(c) => {
+                            add(Ok(c.hourly.known_usd), 1.0);
+                            for u in &c.hourly.unknown {
+                                add(Err(u.clone()), 1.0);
+                            }
+                        }
+                        None => add(Err(format!("no cost known for {}", i.id)), 1.0),
+                    }
+                }
+            }
+            Work::Ec2 { .. } => {
+                for a in p.actions() {
+                    let starting = matches!(a.op, Ec2Op::Start);
+                    match (
+                        starting,
+                        inv.instance(&a.id),
+                        costs.and_then(|c| c.item(&a.id)),
+                    ) {
+                        (true, Some(i), _) => {
+                            let r = crate::cost::compute::rates(i, prices);
+                            add(r.compute, 1.0);
+                            add(r.emr_fee, 1.0);
+                        }
+                        (false, _, Some(c)) => {
+                            let part = if p.verb == Verb::Terminate {
+                                &c.hourly
+                            } else {
+                                &c.stop_saves_hourly
+                            };
+                            add(Ok(part.known_usd), 1.0);
+                            for u in &part.unknown {
+                                add(Err(u.clone()), 1.0);
+                            }
+                        }
+                        _ => add(Err(format!("no cost known for {}", a.id)), 1.0),
+                    }
+                }
+            }
+        }
+    }
+    total
+}
+
+/// The line a confirmation (or the CLI's summary) says about the money.
+pub fn hourly_line(verb: Verb, plans: &[Plan], change: &crate::cost::Amount) -> String {
+    let amount = crate::cost::show(change);
+    let emr = plans
+        .iter()
+        .any(|p| matches!(p.work, Work::EmrResize { .. }));
+    match verb {
+        Verb::Start | Verb::Resume if emr => format!(
+            "Adds {amount}/hour once running (instances and EMR fees of the nodes brought back)."
+        ),
+        Verb::Start | Verb::Resume => format!(
+            "Adds {amount}/hour once running (compute and EMR fees; a public IPv4 address adds $0.0050/hour)."
+        ),
+        Verb::Reboot => "Costs the same per hour: a reboot keeps the instance running.".into(),
+        Verb::Terminate => format!(
+            "Saves {amount}/hour. Volumes without DeleteOnTermination are kept (and billed)."
+        ),
+        _ if emr => {
+            format!("Saves {amount}/hour (instances and EMR fees of the removed nodes).")
+        }
+        _ => format!(
+            "Saves {amount}/hour. EBS volumes (and Elastic IPs) keep costing while stopped."
+        ),
+    }
+}
+
 /// Parses `90m`, `2h`, `3600s` or `off` into an EMR idle timeout.
 pub fn parse_idle(text: &str) -> Result<Option<Duration>, String> {
     if matches!(text, "off" | "none" | "0") {

@@ -11,6 +11,7 @@ pub mod details;
 pub mod format;
 pub mod instances;
 pub mod objects;
+pub mod transfers;
 pub mod tunnels;
 
 use std::cmp::Ordering;
@@ -193,6 +194,66 @@ pub fn visible_columns(columns: &[Column], width: u16) -> Vec<usize> {
     chosen
 }
 
+/// The width each visible column gets: every column chosen by
+/// [`visible_columns`] at least its own width, and the room left over given
+/// to the columns whose cells are wider than that (in order of importance,
+/// each up to its widest cell), so wide terminals show what narrow ones cut.
+pub fn fit_columns(columns: &[Column], width: u16, rows: &[Row]) -> Vec<(usize, u16)> {
+    let visible = visible_columns(columns, width);
+    let mut fitted: Vec<(usize, u16)> = visible.iter().map(|&i| (i, columns[i].width)).collect();
+    let used: u32 = fitted.iter().map(|(_, w)| u32::from(*w)).sum::<u32>()
+        + u32::try_from(fitted.len().saturating_sub(1)).unwrap_or(0);
+    let mut spare = u32::from(width).saturating_sub(used);
+    let widest = |i: usize| -> u16 {
+        let cells = rows
+            .iter()
+            .filter_map(|r| r.cells.get(i))
+            .map(|c| c.text.chars().count());
+        let title = columns[i].title.chars().count() + 1;
+        u16::try_from(cells.chain([title]).max().unwrap_or(0)).unwrap_or(u16::MAX)
+    };
+    let mut order: Vec<usize> = (0..fitted.len()).collect();
+    order.sort_by_key(|&n| (columns[fitted[n].0].priority, fitted[n].0));
+    for n in order {
+        if spare == 0 {
+            break;
+        }
+        let (i, w) = fitted[n];
+        let want = u32::from(widest(i).saturating_sub(w));
+        let give = want.min(spare);
+        fitted[n].1 = w.saturating_add(u16::try_from(give).unwrap_or(u16::MAX));
+        spare -= give;
+    }
+    fitted
+}
+
+/// `text` cut to `width` characters, the cut marked with `…`.
+pub fn ellipsize(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = text.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}
+
+/// `text` cut to `width` characters from the left (for paths, whose end
+/// matters most), the cut marked with `…`.
+pub fn ellipsize_left(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let tail: String = text.chars().skip(n - (width - 1)).collect();
+    format!("…{tail}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,5 +344,53 @@ mod tests {
             vec![0],
             "the first column always shows"
         );
+    }
+
+    #[test]
+    fn wide_terminals_give_spare_room_to_the_columns_that_need_it() {
+        let cols = [
+            Column {
+                title: "NAME",
+                width: 8,
+                priority: 0,
+            },
+            Column {
+                title: "DNS",
+                width: 10,
+                priority: 2,
+            },
+            Column {
+                title: "STATE",
+                width: 7,
+                priority: 1,
+            },
+        ];
+        let r = |a: &str, b: &str, c: &str| Row {
+            key: RowKey::Group(a.into()),
+            cells: vec![Cell::text(a), Cell::text(b), Cell::text(c)],
+            tone: Tone::Normal,
+        };
+        let rows = [r("rnd", "ec2-54-1-2-3.compute-1.amazonaws.com", "running")];
+        // Narrow: declared widths only, the least important dropped first.
+        assert_eq!(fit_columns(&cols, 17, &rows), vec![(0, 8), (2, 7)]);
+        // Wide: the DNS column grows to its content, nothing else needs room.
+        let wide = fit_columns(&cols, 120, &rows);
+        assert_eq!(wide, vec![(0, 8), (1, 36), (2, 7)]);
+        // In between: what is spare, and no more.
+        let mid = fit_columns(&cols, 40, &rows);
+        let total: u16 = mid.iter().map(|(_, w)| w).sum::<u16>() + 2;
+        assert_eq!(total, 40, "{mid:?}");
+    }
+
+    #[test]
+    fn cut_text_is_marked() {
+        assert_eq!(ellipsize("i-0123456789abcdef0", 10), "i-0123456…");
+        assert_eq!(ellipsize("short", 10), "short");
+        assert_eq!(ellipsize("ab", 1), "…");
+        assert_eq!(
+            ellipsize_left("s3://rnd-datasets/raw/2026/", 12),
+            "…s/raw/2026/"
+        );
+        assert_eq!(ellipsize_left("s3://b/", 12), "s3://b/");
     }
 }

@@ -1,98 +1,37 @@
-//! The TUI's state and its reactions to keys and messages.
-//!
-//! Key handlers never await the network: they spawn the call, and the answer
-//! comes back as a [`Msg`] tagged with the session generation that asked, so
-//! an answer from before a region or profile switch is dropped.
+//! The app: the shared data (session, inventory, costs), the pages, the
+//! popup stack and the footer's input line — and the router between them.
+//! Keys go to the top popup, else the input line, else global actions, else
+//! the current page; messages from background tasks (tagged with the session
+//! generation that asked, so a stale answer is dropped) go where they
+//! belong. Key handlers never await the network: they spawn, and the answer
+//! comes back as a [`Msg`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::input::InputLine;
+use super::layout::Layout;
+use super::lifecycle::Transition;
+use super::popups::Popup;
+use super::popups::confirm::Pending;
 use super::theme::Theme;
 use crate::cloud::actions::{Actions, Gate};
-use crate::cloud::inventory::{self, InventoryOptions, SliceData, SliceKey, Wanted};
+use crate::cloud::inventory::{InventoryOptions, SliceData, SliceKey};
 use crate::cloud::{CloudError, Session};
 use crate::config::{Config, Dirs, StartView};
 use crate::model::Inventory;
 use crate::ops::connect::{Connection, Context};
-use crate::render::{self, Row, RowKey};
+use crate::render::Row;
 
-/// The views.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ViewKind {
-    Instances,
-    Clusters,
-    Buckets,
-    Costs,
-    Tunnels,
-    Transfers,
-    /// A bucket opened as a file browser (reached from Buckets, not a tab).
-    Objects,
-}
+pub use super::notify::{Level, Notification};
+pub use super::pages::{Pages, ViewKind};
+pub use super::table::Table;
 
-impl ViewKind {
-    /// The views with a tab (and a number key), in order.
-    pub const ALL: [Self; 6] = [
-        Self::Instances,
-        Self::Clusters,
-        Self::Buckets,
-        Self::Costs,
-        Self::Tunnels,
-        Self::Transfers,
-    ];
-    /// Every view, for per-view state.
-    pub const COUNT: usize = 7;
-    pub const EVERY: [Self; Self::COUNT] = [
-        Self::Instances,
-        Self::Clusters,
-        Self::Buckets,
-        Self::Costs,
-        Self::Tunnels,
-        Self::Transfers,
-        Self::Objects,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Instances => "Instances",
-            Self::Clusters => "Clusters",
-            Self::Buckets => "Buckets",
-            Self::Costs => "Costs",
-            Self::Tunnels => "Tunnels",
-            Self::Transfers => "Transfers",
-            Self::Objects => "Objects",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        match self {
-            Self::Instances => 0,
-            Self::Clusters => 1,
-            Self::Buckets => 2,
-            Self::Costs => 3,
-            Self::Tunnels => 4,
-            Self::Transfers => 5,
-            Self::Objects => 6,
-        }
-    }
-
-    pub fn columns(self) -> &'static [render::Column] {
-        match self {
-            Self::Instances => render::instances::COLUMNS,
-            Self::Clusters => render::clusters::COLUMNS,
-            Self::Buckets => render::buckets::COLUMNS,
-            Self::Costs => render::costs::COLUMNS,
-            Self::Tunnels => render::tunnels::COLUMNS,
-            Self::Transfers => super::transfers::TRANSFER_COLUMNS,
-            Self::Objects => render::objects::COLUMNS,
-        }
-    }
-}
-
-/// What has the keyboard.
+/// What has the keyboard, derived from the popup on top and the input line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Normal,
@@ -100,6 +39,7 @@ pub enum Mode {
     Command,
     Help,
     Details,
+    Messages,
     /// A yes/no question about a pending lifecycle action.
     Confirm,
     /// Terminate: the target's name must be typed.
@@ -116,23 +56,6 @@ pub enum Mode {
     MfaCode,
     /// A download meets local files: overwrite, keep both or skip?
     Overwrite,
-}
-
-/// How serious a notification is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warning,
-    Error,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notification {
-    pub level: Level,
-    pub text: String,
-    pub at: Instant,
-    /// How many times this same text arrived in a row.
-    pub repeats: u32,
 }
 
 /// Where "now" comes from: the system, or a fixed instant for snapshots.
@@ -184,6 +107,8 @@ pub enum Msg {
         id: u32,
         result: Result<String, String>,
     },
+    /// Objects were deleted (or not): the folder is listed again.
+    Deleted(Result<String, String>),
     /// A one-off action finished (e.g. a bucket was made): tell the user.
     Outcome(Result<String, String>),
     /// The credentials provider needs an MFA code for this device serial;
@@ -199,45 +124,17 @@ pub enum Msg {
         generation: u64,
         extra: super::costs::Extra,
     },
+    /// A folder of the upload picker, listed off the UI thread.
+    DirListed {
+        generation: u64,
+        result: Result<Vec<super::popups::picker::Entry>, String>,
+    },
+    /// Who a tunnel dialog's target logs in as, where, with which key.
+    TunnelPreview {
+        instance_id: String,
+        result: Result<crate::ops::tunnel::Preview, String>,
+    },
 }
-
-/// Selection, sort and filter of one view.
-#[derive(Debug, Clone, Default)]
-pub struct ViewState {
-    pub table: ratatui::widgets::TableState,
-    /// The selected row's key, so a refresh does not move the selection.
-    pub selected: Option<RowKey>,
-    /// The user moved the selection; until then it stays on the first row
-    /// while data arrives.
-    pub moved: bool,
-    /// Rows marked with the mark key: actions apply to all of them.
-    pub marked: BTreeSet<RowKey>,
-    /// Column index and descending flag.
-    pub sort: Option<(usize, bool)>,
-    pub filter: String,
-}
-
-impl ViewState {
-    /// Which of `rows` is selected: the row the user chose (found by id, so a
-    /// refresh or re-sort does not move it), else the first row.
-    pub(super) fn selection_in(&self, rows: &[Row]) -> Option<usize> {
-        if rows.is_empty() {
-            return None;
-        }
-        if !self.moved {
-            return Some(0);
-        }
-        let by_id = self
-            .selected
-            .as_ref()
-            .and_then(|key| rows.iter().position(|r| &r.key == key));
-        // The chosen row went away (filtered out, terminated): stay near it.
-        Some(by_id.unwrap_or_else(|| self.table.selected().unwrap_or(0).min(rows.len() - 1)))
-    }
-}
-
-const NOTIFICATION_SECS: u64 = 8;
-const ERROR_NOTIFICATION_SECS: u64 = 20;
 
 pub struct App {
     pub config: Config,
@@ -255,48 +152,32 @@ pub struct App {
     pub last_refresh: Option<DateTime<Utc>>,
     pub(super) next_refresh: Option<Instant>,
     pub view: ViewKind,
-    pub views: [ViewState; ViewKind::COUNT],
-    pub browser: super::s3::Browser,
-    pub transfers: Vec<super::transfers::Transfer>,
-    pub transfer_seq: u32,
-    pub tunnels: super::tunnels::Tunnels,
-    pub tunnel_dialog: Option<super::tunnels::TunnelDialog>,
-    /// (tunnel row id, the refusal with the fingerprint) to ask about.
-    pub hostkey_prompt: Option<(String, String)>,
-    /// (bucket, keys) waiting for the user's yes.
-    pub pending_delete: Option<(String, Vec<String>)>,
-    pub file_picker: Option<super::picker::FilePicker>,
-    /// The overwrite question of a download that meets local files.
-    pub overwrite: Option<super::transfers::OverwriteQuestion>,
-    pub mode: Mode,
-    pub input: String,
-    pub completions: Vec<String>,
-    pub scroll: u16,
-    pub notifications: Vec<Notification>,
+    pub pages: Pages,
+    /// The popup stack: the last one is on top.
+    pub popups: Vec<Popup>,
+    /// The footer's filter or command line, while one is being typed.
+    pub input: Option<InputLine>,
+    pub notes: super::notify::Notifications,
     pub spinner: usize,
     pub clock: Clock,
-    /// Rows that fit in the table body, set while drawing (for paging).
-    pub page_rows: usize,
-    /// Width of the table, set while drawing: it decides the visible columns.
-    pub table_width: u16,
+    /// Where things are on screen, from the last layout pass.
+    pub layout: Layout,
     pub(super) tx: Option<UnboundedSender<Msg>>,
     pub quit: bool,
     /// Read-only mode: lifecycle keys explain instead of acting.
     pub read_only: bool,
     /// --read-only was given (it holds whatever profile is picked).
     pub read_only_flag: bool,
-    /// A lifecycle action waiting for confirmation.
-    pub pending: Option<super::lifecycle::Pending>,
     /// Instance id → its transition in progress (or recent failure).
-    pub transitions: std::collections::HashMap<String, super::lifecycle::Transition>,
+    pub transitions: HashMap<String, Transition>,
     pub prices: crate::cost::Prices,
     pub journal: crate::cost::Journal,
     pub costs: Option<crate::cost::CostReport>,
     pub(super) costs_at: Option<Instant>,
-    /// The Costs view's grouping.
-    pub breakdown: render::costs::Breakdown,
+    /// Bumped whenever the data rows are made from changes.
+    pub(super) version: u64,
     /// Current spot prices of the spot instances seen (applied to `prices`).
-    pub(super) spot: std::collections::BTreeMap<(String, String, String), f64>,
+    pub(super) spot: BTreeMap<(String, String, String), f64>,
     pub(super) spot_at: Option<Instant>,
     /// S3 storage per bucket, and when the sizes were asked for.
     pub storage: Vec<crate::cost::StorageCost>,
@@ -307,12 +188,12 @@ pub struct App {
     pub(super) billed_asked: bool,
     /// The automatic price refresh ran (or was not needed) this session.
     pub(super) prices_checked: bool,
-    /// An MFA code being asked for: the device serial and where the code goes.
-    pub mfa_prompt: Option<(String, tokio::sync::oneshot::Sender<String>)>,
     /// Instances already reminded about (once per run of skiff).
     pub(super) reminded: std::collections::HashSet<String>,
     /// When the app started, until the first complete inventory is logged.
     pub(super) started: Option<Instant>,
+    /// The last click: when, where (for double clicks).
+    pub(super) last_click: Option<(Instant, u16, u16)>,
 }
 
 impl App {
@@ -349,38 +230,24 @@ impl App {
             last_refresh: None,
             next_refresh: None,
             view,
-            // Sorted by name until the user picks another column.
-            // Sorted by name until the user picks another column; a bucket
-            // keeps S3's order (folders first, then keys).
-            views: std::array::from_fn(|i| ViewState {
-                sort: Some(ViewKind::EVERY[i])
-                    .filter(|v| *v != ViewKind::Objects)
-                    .and_then(|v| v.columns().iter().position(|c| c.title == "NAME"))
-                    .map(|col| (col, false)),
-                ..ViewState::default()
-            }),
-            mode: Mode::Normal,
-            input: String::new(),
-            completions: Vec::new(),
-            scroll: 0,
-            notifications: Vec::new(),
+            pages: Pages::default(),
+            popups: Vec::new(),
+            input: None,
+            notes: Default::default(),
             spinner: 0,
             clock: Clock::System,
-            page_rows: 10,
-            table_width: 120,
+            layout: Layout::default(),
             tx,
             quit: false,
             read_only: false,
             read_only_flag: false,
-            pending: None,
-            transitions: Default::default(),
-            started: Some(Instant::now()),
+            transitions: HashMap::new(),
             prices,
             journal,
             costs: None,
             costs_at: None,
-            breakdown: render::costs::Breakdown::default(),
-            spot: Default::default(),
+            version: 0,
+            spot: BTreeMap::new(),
             spot_at: None,
             storage: Vec::new(),
             bucket_sizes: Vec::new(),
@@ -388,26 +255,16 @@ impl App {
             billed: None,
             billed_asked: false,
             prices_checked: false,
-            mfa_prompt: None,
             reminded: Default::default(),
-            tunnels: Default::default(),
-            browser: Default::default(),
-            transfers: Vec::new(),
-            transfer_seq: 0,
-            tunnel_dialog: None,
-            hostkey_prompt: None,
-            pending_delete: None,
-            file_picker: None,
-            overwrite: None,
+            started: Some(Instant::now()),
+            last_click: None,
         };
         if let Some(e) = journal_error {
-            app.notify(
-                Level::Warning,
-                format!(
-                    "cannot read the cost journal in {}: {e}",
-                    app.dirs.state.display()
-                ),
+            let text = format!(
+                "cannot read the cost journal in {}: {e}",
+                app.dirs.state.display()
             );
+            app.notify(Level::Warning, text);
         }
         app
     }
@@ -427,13 +284,7 @@ impl App {
             state: "~/.local/state/skiff".into(),
             cache: "~/.cache/skiff".into(),
         };
-        let mut app = Self::new(
-            config,
-            dirs,
-            theme,
-            Connection::plain(Default::default()),
-            None,
-        );
+        let mut app = Self::new(config, dirs, theme, Connection::default(), None);
         app.inventory = inventory;
         app.session = Some(Arc::new(session));
         app.account = Some(account.to_string());
@@ -441,7 +292,36 @@ impl App {
         app.last_refresh = Some(now);
         app.journal = crate::cost::Journal::in_memory();
         app.recompute_costs();
+        app.sync();
         app
+    }
+
+    /// What has the keyboard.
+    pub fn mode(&self) -> Mode {
+        if let Some(p) = self.popups.last() {
+            return p.mode();
+        }
+        match &self.input {
+            Some(i) if i.kind == super::input::InputKind::Filter => Mode::Filter,
+            Some(_) => Mode::Command,
+            None => Mode::Normal,
+        }
+    }
+
+    /// What is being typed: in the popup on top (an MFA code, a name to
+    /// confirm), else in the input line ("" when nothing is).
+    pub fn input_text(&self) -> &str {
+        match self.popups.last() {
+            Some(Popup::Mfa { code, .. }) => code,
+            Some(Popup::Confirm(c)) => c.typed.as_deref().unwrap_or(""),
+            _ => self.input.as_ref().map_or("", |i| i.text.as_str()),
+        }
+    }
+
+    pub fn completions(&self) -> &[String] {
+        self.input
+            .as_ref()
+            .map_or(&[], |i| i.completions.as_slice())
     }
 
     pub fn busy(&self) -> bool {
@@ -472,52 +352,89 @@ impl App {
         })
     }
 
-    pub fn view_state(&self) -> &ViewState {
-        &self.views[self.view.index()]
+    // ---- popups -----------------------------------------------------------
+
+    pub fn open(&mut self, popup: Popup) {
+        self.input = None;
+        self.popups.push(popup);
     }
 
-    pub(super) fn sender(&self) -> Option<UnboundedSender<Msg>> {
-        self.tx.clone()
-    }
-
-    pub(super) fn views_mut(&mut self) -> &mut ViewState {
-        self.view_state_mut()
-    }
-
-    pub(super) fn view_state_mut(&mut self) -> &mut ViewState {
-        &mut self.views[self.view.index()]
-    }
-
-    pub fn notify(&mut self, level: Level, text: impl Into<String>) {
-        let text = text.into();
-        tracing::info!(?level, "{text}");
-        if let Some(last) = self.notifications.last_mut()
-            && last.text == text
-        {
-            last.repeats += 1;
-            last.at = Instant::now();
-            return;
-        }
-        self.notifications.push(Notification {
-            level,
-            text,
-            at: Instant::now(),
-            repeats: 1,
-        });
-        if self.notifications.len() > 50 {
-            self.notifications.remove(0);
+    /// The lifecycle action the top popup asks about.
+    pub fn pending(&self) -> Option<&Pending> {
+        match self.popups.last()? {
+            Popup::Confirm(c) => Some(&c.pending),
+            _ => None,
         }
     }
 
-    /// The notification to show now, if a recent one is still on screen.
-    pub fn current_notification(&self) -> Option<&Notification> {
-        let n = self.notifications.last()?;
-        let secs = if n.level == Level::Error {
-            ERROR_NOTIFICATION_SECS
-        } else {
-            NOTIFICATION_SECS
+    pub fn file_picker(&self) -> Option<&super::popups::picker::FilePicker> {
+        self.popups.iter().rev().find_map(|p| match p {
+            Popup::FilePicker(f) => Some(f),
+            _ => None,
+        })
+    }
+
+    pub fn tunnel_dialog(&self) -> Option<&super::popups::tunnel::TunnelDialog> {
+        match self.popups.last()? {
+            Popup::Tunnel(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn overwrite(&self) -> Option<&super::popups::prompts::OverwriteQuestion> {
+        match self.popups.last()? {
+            Popup::Overwrite(q) => Some(q),
+            _ => None,
+        }
+    }
+
+    // ---- rows -------------------------------------------------------------
+
+    /// The current page's table.
+    pub fn table(&self) -> &Table {
+        self.pages.table(self.view)
+    }
+
+    /// The current page's rows as shown (filtered and sorted).
+    pub fn rows(&self) -> &[Row] {
+        self.table().rows()
+    }
+
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.table().selected()
+    }
+
+    pub fn columns(&self) -> &'static [crate::render::Column] {
+        self.pages.columns(self.view)
+    }
+
+    /// Brings the current page's rows up to date with the data (cheap when
+    /// nothing changed): called after every key, message and tick.
+    pub fn sync(&mut self) {
+        let src = super::pages::Source {
+            inventory: &self.inventory,
+            costs: self.costs.as_ref(),
+            storage: &self.storage,
+            transitions: &self.transitions,
+            now: self.clock.now(),
+            remind_after_secs: self.remind_after_secs(),
+            tag_key: &self.config.costs.tag_key,
         };
-        (n.at.elapsed() < Duration::from_secs(secs)).then_some(n)
+        let width = self.layout.table_width;
+        self.pages.refresh(self.view, self.version, width, &src);
+    }
+
+    /// Something rows are made from changed.
+    pub(super) fn touch(&mut self) {
+        self.version += 1;
+    }
+
+    pub fn switch_view(&mut self, view: ViewKind) {
+        self.view = view;
+        self.input = None;
+        self.sync();
+        let h = self.layout.table_rows;
+        self.pages.table_mut(view).set_height(h);
     }
 
     /// Seconds of running after which an instance is flagged (None: never).
@@ -526,37 +443,18 @@ impl App {
         (hours > 0).then(|| i64::from(hours) * 3600)
     }
 
-    /// Recomputes every cost from the inventory, journal and prices.
-    pub fn recompute_costs(&mut self) {
-        let now = self.clock.now();
-        let report =
-            crate::cost::report(&self.inventory.instances, &self.journal, &self.prices, now);
-        if let Some(limit) = self.remind_after_secs() {
-            let overdue: Vec<(String, String, String)> = report
-                .items
-                .iter()
-                .filter(|c| {
-                    c.running_secs.is_some_and(|s| s > limit) && !self.reminded.contains(&c.id)
-                })
-                .map(|c| {
-                    (
-                        c.id.clone(),
-                        c.name.clone(),
-                        crate::cost::show(&c.stop_saves_hourly),
-                    )
-                })
-                .collect();
-            for (id, name, saves) in overdue {
-                let hours = self.config.reminders.running_hours;
-                self.notify(
-                    Level::Warning,
-                    format!("{name} has run over {hours} h: stopping it saves {saves}/h"),
-                );
-                self.reminded.insert(id);
-            }
-        }
-        self.costs = Some(report);
-        self.costs_at = Some(Instant::now());
+    // ---- notifications ------------------------------------------------------
+
+    pub fn notify(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        tracing::info!(?level, "{text}");
+        let when = self.clock.now();
+        self.notes.push(level, text, when);
+    }
+
+    /// The notification to show now, if a recent one is still on screen.
+    pub fn current_notification(&self) -> Option<&Notification> {
+        self.notes.current()
     }
 
     // ---- background work --------------------------------------------------
@@ -572,155 +470,19 @@ impl App {
         }
     }
 
-    /// Connects a new session (at start, and after a region switch).
-    pub fn connect(&mut self) {
-        self.generation += 1;
-        self.session = None;
-        self.connecting = true;
-        self.loading.clear();
-        let generation = self.generation;
-        let connection = self.connection.clone();
-        self.spawn(async move {
-            let result = connection.connect().await.map(Arc::new);
-            Msg::Connected { generation, result }
-        });
+    pub(super) fn sender(&self) -> Option<UnboundedSender<Msg>> {
+        self.tx.clone()
     }
 
-    /// Fetches every slice not already in flight.
-    pub fn refresh(&mut self) {
-        let Some(session) = self.session.clone() else {
-            if !self.connecting {
-                self.connect();
-            }
-            return;
-        };
-        self.schedule_next_refresh();
-        let now = self.clock.now();
-        for key in inventory::slice_keys(&session, Wanted::ALL) {
-            if !self.loading.insert(key.clone()) {
-                continue;
-            }
-            let (session, opts, generation) = (
-                session.clone(),
-                self.inventory_opts.clone(),
-                self.generation,
-            );
-            self.spawn(async move {
-                let result = inventory::fetch_slice(&session, &key, &opts, now).await;
-                Msg::Slice {
-                    generation,
-                    key,
-                    result,
-                }
-            });
-        }
-    }
-
-    pub(super) fn schedule_next_refresh(&mut self) {
-        let secs = self.config.general.refresh_interval_secs;
-        self.next_refresh = (secs > 0).then(|| Instant::now() + Duration::from_secs(secs));
-    }
-
-    pub fn on_msg(&mut self, msg: Msg) {
-        match msg {
-            Msg::Connected { generation, result } if generation == self.generation => {
-                self.connecting = false;
-                match result {
-                    Ok(session) => {
-                        self.session = Some(session.clone());
-                        let generation = self.generation;
-                        self.spawn(async move {
-                            Msg::Account {
-                                generation,
-                                result: session.account_id().await,
-                            }
-                        });
-                        self.refresh();
-                    }
-                    Err(e) => {
-                        self.notify(Level::Error, format!("cannot connect: {e}"));
-                        self.schedule_next_refresh();
-                    }
-                }
-            }
-            Msg::Account { generation, result } if generation == self.generation => match result {
-                Ok(account) => self.account = Some(account),
-                Err(e) => self.notify(Level::Warning, format!("account id unknown: {e}")),
-            },
-            Msg::Slice {
-                generation,
-                key,
-                result,
-            } if generation == self.generation => {
-                self.loading.remove(&key);
-                match result {
-                    Ok(data) => {
-                        let is_ec2 = key.service == crate::cloud::inventory::Service::Ec2;
-                        self.slices.insert(key, data);
-                        self.inventory =
-                            inventory::assemble(&self.slices, &self.inventory_opts.cluster_tags);
-                        self.settle_transitions();
-                        if is_ec2
-                            && let Err(e) = self
-                                .journal
-                                .observe(&self.inventory.instances, self.clock.now())
-                        {
-                            self.notify(
-                                Level::Warning,
-                                format!(
-                                    "cannot write the cost journal in {}: {e}",
-                                    self.dirs.state.display()
-                                ),
-                            );
-                        }
-                        self.recompute_costs();
-                    }
-                    // The slice's previous data stays on screen.
-                    Err(e) => self.notify(Level::Error, e.to_string()),
-                }
-                if self.loading.is_empty() {
-                    self.last_refresh = Some(self.clock.now());
-                    if let Some(started) = self.started.take() {
-                        tracing::info!(
-                            "first full inventory after {} ms: {} instances, {} clusters, {} buckets",
-                            started.elapsed().as_millis(),
-                            self.inventory.instances.len(),
-                            self.inventory.spark_clusters.len() + self.inventory.emr_clusters.len(),
-                            self.inventory.buckets.len()
-                        );
-                    }
-                    self.fetch_extras();
-                }
-            }
-            Msg::RelaunchPlan(result) => self.on_relaunch_plan(result),
-            Msg::MfaPrompt { serial, reply } => {
-                self.mfa_prompt = Some((serial, reply));
-                self.input.clear();
-                self.mode = Mode::MfaCode;
-            }
-            Msg::Extra { generation, extra } if generation == self.generation => {
-                self.on_extra(extra);
-            }
-            Msg::LifecycleProgress(p) => self.on_lifecycle_progress(p),
-            Msg::Objects { generation, result } => self.on_objects(generation, result),
-            Msg::TransferPlanned { id, result } => self.on_transfer_planned(id, result),
-            Msg::TransferDone { id, result } => self.on_transfer_done(id, result),
-            Msg::Outcome(Ok(what)) => {
-                self.notify(Level::Info, what);
-                self.refresh();
-            }
-            Msg::Outcome(Err(why)) => self.notify(Level::Error, why),
-            Msg::LifecycleDone(report) => self.on_lifecycle_done(&report),
-            stale => tracing::debug!("dropped a stale answer: {stale:?}"),
-        }
-    }
-
-    /// Called on every tick: spinner and background refresh.
+    /// Called on every tick: spinner, transitions, tunnels, paging, live
+    /// costs, the background refresh.
     pub fn on_tick(&mut self) {
         self.spinner = self.spinner.wrapping_add(1);
         self.settle_transitions();
         self.watch_tunnels();
         self.prefetch_objects();
+        self.pages.transfers.tick();
+        self.pages.tunnels.tick();
         // Costs tick live: today's figure grows every second.
         if self
             .costs_at
@@ -735,5 +497,6 @@ impl App {
         {
             self.refresh();
         }
+        self.sync();
     }
 }

@@ -16,6 +16,8 @@ pub enum Command {
     MakeBucket(String),
     /// Switch to another AWS profile.
     Profile(String),
+    /// The notification history.
+    Messages,
 }
 
 /// Command words with what they take, for completion and help.
@@ -29,6 +31,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("refresh", ""),
     ("upload", "PATH (into the bucket folder open)"),
     ("mb", "NAME (make a bucket)"),
+    ("messages", "(the notifications so far)"),
     ("help", ""),
     ("quit", ""),
     ("q", ""),
@@ -102,6 +105,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "buckets" | "bucket" | "b" | "s3" => no_args(Command::View(ViewKind::Buckets)),
         "refresh" | "r" => no_args(Command::Refresh),
         "help" | "h" => no_args(Command::Help),
+        "messages" | "messages!" | "msg" | "log" => no_args(Command::Messages),
         "q" | "quit" | "q!" | "exit" => no_args(Command::Quit),
         "profile" => match rest.as_slice() {
             [name] => Ok(Command::Profile((*name).to_string())),
@@ -170,11 +174,15 @@ pub fn complete(
     themes: &[String],
     profiles: &[String],
 ) -> (Option<String>, Vec<String>) {
-    let (head, last) = match line.rfind(char::is_whitespace) {
+    let first_word = line.split_whitespace().next().unwrap_or("");
+    // Region lists are comma-separated: complete the name after the last
+    // comma too (`:region eu-west-1,us-e` → `…,us-east-`).
+    let cut =
+        |c: char| c.is_whitespace() || (c == ',' && matches!(first_word, "region" | "regions"));
+    let (head, last) = match line.rfind(cut) {
         Some(i) => (&line[..=i], &line[i + 1..]),
         None => ("", line),
     };
-    let first_word = line.split_whitespace().next().unwrap_or("");
     let pool: Vec<String> = if head.is_empty() {
         COMMANDS.iter().map(|(c, _)| c.to_string()).collect()
     } else {
@@ -194,6 +202,9 @@ pub fn complete(
     let mut candidates: Vec<String> = pool.into_iter().filter(|c| c.starts_with(last)).collect();
     candidates.sort();
     candidates.dedup();
+    // A name already in the list is not offered again.
+    let listed: Vec<&str> = head.split([',', ' ']).collect();
+    candidates.retain(|c| !listed.contains(&c.as_str()) || c == last);
     let completed = match candidates.as_slice() {
         [] => None,
         [only] => Some(format!(
@@ -279,5 +290,16 @@ mod tests {
                 .as_deref(),
             Some("profile research")
         );
+    }
+
+    #[test]
+    fn region_lists_complete_after_the_comma() {
+        let (line, _) = complete("region eu-west-1,us-e", &[], &[], &[]);
+        assert_eq!(line.as_deref(), Some("region eu-west-1,us-east-"));
+        let (line, _) = complete("region eu-west-1,us-east-2", &[], &[], &[]);
+        assert_eq!(line.as_deref(), Some("region eu-west-1,us-east-2"));
+        let (_, offered) = complete("region eu-west-1,eu-w", &[], &[], &[]);
+        assert!(!offered.contains(&"eu-west-1".to_string()), "{offered:?}");
+        assert_eq!(parse("messages"), Ok(Command::Messages));
     }
 }

@@ -1,169 +1,157 @@
-//! Keys: what each key does in each mode, the `:` commands, and the
-//! translation of terminal key events into the keymap's terms.
+//! Keys: where each key goes (the top popup, the input line, the global
+//! actions, the current page), the `:` commands, and terminal key events in
+//! the keymap's terms — including Esc and a character that arrive together
+//! and reach us as one Alt key.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::app::{App, Level, Mode, Msg, ViewKind, ViewState};
+use super::app::{App, Level, ViewKind};
 use super::command::{self, Command};
+use super::input::{InputKind, InputLine};
+use super::popups::text::TextPopup;
+use super::popups::{Popup, Reply};
 use super::theme::Theme;
 use crate::config::{Action, KeyName, KeySpec};
-use crate::model::Inventory;
 use crate::render::RowKey;
 
 impl App {
-    // ---- keys -------------------------------------------------------------
-
     pub fn on_key(&mut self, key: KeyEvent) {
+        self.handle_key(key);
+        self.sync();
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) {
         let spec = key_spec(&key);
         let action = spec.and_then(|s| self.config.keys.action_for(&s));
+        // Esc followed at once by a character (a burst over SSH, a paste)
+        // reaches us as Alt and that character: unless a binding claims
+        // Alt-char, it is the two keys it was.
+        if let (KeyCode::Char(c), true, None) =
+            (key.code, key.modifiers.contains(KeyModifiers::ALT), action)
+        {
+            self.handle_key(KeyEvent::from(KeyCode::Esc));
+            self.handle_key(KeyEvent::new(
+                KeyCode::Char(c),
+                key.modifiers - KeyModifiers::ALT,
+            ));
+            return;
+        }
         // A ctrl- quit key works everywhere, even while typing.
         if action == Some(Action::Quit) && spec.is_some_and(|s| s.ctrl) {
             self.quit = true;
             return;
         }
-        match self.mode {
-            Mode::Filter | Mode::Command => self.on_input_key(key),
-            Mode::Confirm => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => self.confirm_pending(),
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.cancel_pending()
-                }
-                _ => {}
-            },
-            Mode::MfaCode => match key.code {
-                KeyCode::Enter => {
-                    if let Some((_, reply)) = self.mfa_prompt.take() {
-                        let _ = reply.send(std::mem::take(&mut self.input));
-                    }
-                    self.mode = Mode::Normal;
-                }
-                KeyCode::Esc => {
-                    // Dropping the reply tells the provider no code was given.
-                    self.mfa_prompt = None;
-                    self.input.clear();
-                    self.mode = Mode::Normal;
-                    self.notify(Level::Warning, "no MFA code given: calls with this profile fail until you switch profile (ctrl-p)");
-                }
-                KeyCode::Backspace => {
-                    self.input.pop();
-                }
-                KeyCode::Char(c) if c.is_ascii_digit() && self.input.len() < 8 => {
-                    self.input.push(c)
-                }
-                _ => {}
-            },
-            Mode::TunnelDialog => self.on_tunnel_dialog_key(key),
-            Mode::HostKey => self.on_hostkey_key(key),
-            Mode::FilePicker => self.on_file_picker_key(key),
-            Mode::Overwrite => self.on_overwrite_key(key),
-            Mode::ConfirmDelete => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => self.confirm_delete(true),
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.confirm_delete(false)
-                }
-                _ => {}
-            },
-            Mode::TypeConfirm => match key.code {
-                KeyCode::Enter => self.confirm_pending(),
-                KeyCode::Esc => self.cancel_pending(),
-                KeyCode::Backspace => {
-                    self.input.pop();
-                }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    self.input.push(c)
-                }
-                _ => {}
-            },
-            Mode::Help | Mode::Details => match action {
-                Some(Action::Back | Action::Help | Action::Details) => {
-                    self.mode = Mode::Normal;
-                }
-                Some(Action::Quit) => self.quit = true,
-                Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
-                Some(Action::Down) => self.scroll = self.scroll.saturating_add(1),
-                Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(10),
-                Some(Action::PageDown) => self.scroll = self.scroll.saturating_add(10),
-                Some(Action::Top) => self.scroll = 0,
-                _ => {}
-            },
-            Mode::Normal => {
-                if let Some(action) = action {
-                    self.on_action(action);
-                }
-            }
+        if let Some(top) = self.popups.last_mut() {
+            let reply = top.on_key(key, action);
+            return self.on_reply(reply);
+        }
+        if self.input.is_some() {
+            return self.on_input_key(key);
+        }
+        if let Some(action) = action {
+            self.on_action(action);
         }
     }
 
+    /// Carries out what a popup decided.
+    pub(super) fn on_reply(&mut self, reply: Reply) {
+        let close = !matches!(reply, Reply::Keep | Reply::Warn(_) | Reply::ListDir { .. });
+        let popped = if close { self.popups.pop() } else { None };
+        drop(popped);
+        match reply {
+            Reply::Keep | Reply::Close => {}
+            Reply::Closed(level, text) => self.notify(level, text),
+            Reply::Warn(text) => self.notify(Level::Warning, text),
+            Reply::Quit => self.quit = true,
+            Reply::Run(pending) => self.confirmed(pending),
+            Reply::OpenTunnel {
+                target,
+                forwards,
+                accept,
+            } => self.start_tunnel(target, forwards, accept),
+            Reply::AcceptHostKey(id) => self.accept_host_key(&id),
+            Reply::Delete { bucket, keys } => self.delete_objects(bucket, keys),
+            Reply::Upload { paths, to } => {
+                for path in paths {
+                    self.upload_into(&path, &to);
+                }
+            }
+            Reply::ListDir { dir, generation } => self.spawn(async move {
+                let result =
+                    tokio::task::spawn_blocking(move || super::popups::picker::list_dir(&dir))
+                        .await
+                        .unwrap_or_else(|e| Err(format!("listing failed: {e}")));
+                super::app::Msg::DirListed { generation, result }
+            }),
+            Reply::Overwrite(q) => self.on_overwrite_answered(q),
+        }
+    }
+
+    /// An action in Normal mode: the current page first, then lifecycle,
+    /// then what every page shares.
     pub(super) fn on_action(&mut self, action: Action) {
-        if self.on_s3_action(action)
-            || self.on_tunnel_action(action)
-            || self.on_lifecycle_key(action)
-        {
+        let handled = match self.view {
+            ViewKind::Objects => self.on_objects_action(action),
+            ViewKind::Transfers => self.on_transfers_action(action),
+            ViewKind::Tunnels => self.on_tunnels_action(action),
+            ViewKind::Buckets if action == Action::Details => {
+                if let Some(RowKey::Bucket(name)) = self.selected_row().map(|r| r.key.clone()) {
+                    self.browse(&name, "");
+                }
+                true
+            }
+            _ => false,
+        };
+        if handled || self.on_lifecycle_key(action) {
             return;
         }
+        let rows = isize::try_from(self.layout.table_rows.max(1)).unwrap_or(1);
         match action {
             Action::Quit => self.quit = true,
             Action::Help => {
-                self.mode = Mode::Help;
-                self.scroll = 0;
+                let lines = super::ui::help_lines(self);
+                self.open(Popup::Help(TextPopup::new("Help — esc closes", lines)));
             }
-            Action::Command => {
-                self.mode = Mode::Command;
-                self.input.clear();
-                self.completions.clear();
-            }
+            Action::Messages => self.open_messages(),
+            Action::Command => self.input = Some(InputLine::command("")),
             Action::Filter => {
-                self.mode = Mode::Filter;
-                self.input = self.view_state().filter.clone();
+                self.input = Some(InputLine::filter(self.table().filter.clone()));
             }
             Action::Back => {
-                if !self.view_state().filter.is_empty() {
-                    self.view_state_mut().filter.clear();
+                let table = self.pages.table_mut(self.view);
+                if !table.filter.is_empty() {
+                    table.filter.clear();
+                } else if !table.marked.is_empty() {
+                    table.marked.clear();
+                    self.touch();
                 }
+                self.notes.dismiss();
             }
             Action::Refresh => {
                 self.refresh();
                 self.notify(Level::Info, "refreshing…");
             }
-            Action::Details => {
-                if self.selected_details().is_some() {
-                    self.mode = Mode::Details;
-                    self.scroll = 0;
-                }
-            }
+            Action::Details => self.open_details(),
             Action::Up => self.move_selection(-1),
             Action::Down => self.move_selection(1),
-            Action::PageUp => {
-                self.move_selection(-isize::try_from(self.page_rows.max(1)).unwrap_or(1))
-            }
-            Action::PageDown => {
-                self.move_selection(isize::try_from(self.page_rows.max(1)).unwrap_or(1))
-            }
+            Action::PageUp => self.move_selection(-rows),
+            Action::PageDown => self.move_selection(rows),
             Action::Top => self.move_selection(isize::MIN / 2),
             Action::Bottom => self.move_selection(isize::MAX / 2),
-            Action::SortNext => {
-                let n = self.columns().len();
-                let state = self.view_state_mut();
-                state.sort = match state.sort {
-                    None => Some((0, false)),
-                    Some((c, _)) if c + 1 < n => Some((c + 1, false)),
-                    Some(_) => None,
-                };
-            }
-            Action::SortReverse => {
-                let state = self.view_state_mut();
-                state.sort = Some(match state.sort {
-                    Some((c, desc)) => (c, !desc),
-                    None => (0, true),
-                });
-            }
-            Action::NextView => {
-                self.switch_view(ViewKind::ALL[(self.view.index() + 1) % ViewKind::ALL.len()])
-            }
-            Action::PreviousView => {
+            Action::SortNext | Action::SortReverse => self.sort(action),
+            Action::NextView | Action::PreviousView => {
                 let n = ViewKind::ALL.len();
-                self.switch_view(ViewKind::ALL[(self.view.index() + n - 1) % n]);
+                let i = self.view.tab().index();
+                let next = if action == Action::NextView {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.switch_view(ViewKind::ALL[next]);
             }
+            Action::Instances => self.switch_view(ViewKind::Instances),
+            Action::Clusters => self.switch_view(ViewKind::Clusters),
+            Action::Buckets => self.switch_view(ViewKind::Buckets),
             Action::Costs => self.switch_view(ViewKind::Costs),
             Action::Tunnels => self.switch_view(ViewKind::Tunnels),
             Action::Transfers => self.switch_view(ViewKind::Transfers),
@@ -173,28 +161,22 @@ impl App {
                 } else {
                     "region "
                 };
-                self.mode = Mode::Command;
-                self.input = word.to_string();
-                let regions = self
-                    .session
-                    .as_ref()
-                    .map(|s| s.regions.clone())
-                    .unwrap_or_default();
-                let themes = Theme::names(&self.dirs.user_themes());
-                let profiles = self.profiles();
-                self.completions = command::complete(&self.input, &regions, &themes, &profiles).1;
+                let mut line = InputLine::command(word);
+                line.completions = self.complete(word).1;
+                self.input = Some(line);
             }
-            Action::Download | Action::Upload | Action::DeleteObjects => {}
-            Action::Tunnel | Action::OpenUrl | Action::CopyUrl | Action::RestartTunnel => {}
+            Action::Tunnel => self.open_tunnel_dialog(),
             Action::Breakdown => {
-                self.breakdown = self.breakdown.next();
+                self.pages.costs.next_breakdown();
                 if self.view != ViewKind::Costs {
                     self.switch_view(ViewKind::Costs);
                 }
             }
-            Action::Instances => self.switch_view(ViewKind::Instances),
-            Action::Clusters => self.switch_view(ViewKind::Clusters),
-            Action::Buckets => self.switch_view(ViewKind::Buckets),
+            Action::Download | Action::Upload | Action::DeleteObjects => self.notify(
+                Level::Info,
+                "open a bucket first (Buckets view, enter): these keys work inside it",
+            ),
+            Action::OpenUrl | Action::CopyUrl | Action::RestartTunnel => {}
             Action::Mark
             | Action::Start
             | Action::Stop
@@ -205,148 +187,141 @@ impl App {
         }
     }
 
-    /// Profiles to pick from: ~/.aws/config and credentials, and the keyring.
-    pub fn profiles(&self) -> Vec<String> {
-        let mut names = crate::creds::config_profiles();
-        for p in
-            crate::creds::read_index(&self.dirs.state.join("keyring-profiles.json")).into_keys()
-        {
-            if !names.contains(&p) {
-                names.push(p);
-            }
+    pub(super) fn move_selection(&mut self, delta: isize) {
+        self.pages.table_mut(self.view).move_by(delta);
+    }
+
+    fn sort(&mut self, action: Action) {
+        let (columns, width) = (self.columns(), self.layout.table_width);
+        let table = self.pages.table_mut(self.view);
+        if action == Action::SortNext {
+            table.next_sort(columns, width);
+        } else {
+            table.reverse_sort();
         }
-        names
+        let said = match table.sort {
+            Some((c, desc)) => format!(
+                "sorted by {} {}",
+                columns[c].title,
+                if desc { "descending" } else { "ascending" }
+            ),
+            None => "in listing order".to_string(),
+        };
+        self.notify(Level::Info, said);
     }
 
-    /// The state of any view (not only the current one).
-    pub(super) fn views_for(&mut self, view: ViewKind) -> &mut ViewState {
-        &mut self.views[view.index()]
-    }
-
-    /// S3 keys: Enter and Esc in the browser, download, upload, copy URI,
-    /// cancel and retry of transfers. True if handled.
-    pub(super) fn on_s3_action(&mut self, action: Action) -> bool {
-        match (self.view, action) {
-            (ViewKind::Buckets, Action::Details) => {
-                if let Some(RowKey::Bucket(name)) = self.selected_row().map(|r| r.key) {
-                    self.browse(&name, "");
-                }
-                true
-            }
-            (ViewKind::Objects, Action::Details) => self.enter_object(),
-            (ViewKind::Objects, Action::Back) if self.view_state().filter.is_empty() => {
-                self.leave_objects();
-                true
-            }
-            (ViewKind::Objects, Action::DeleteObjects) => {
-                self.ask_delete_objects();
-                true
-            }
-            (ViewKind::Objects, Action::Download) => {
-                self.download_selected();
-                true
-            }
-            (ViewKind::Objects, Action::Upload) => {
-                self.open_file_picker();
-                true
-            }
-            (ViewKind::Buckets, Action::Upload) => {
-                self.notify(
-                    Level::Info,
-                    "open a bucket first (enter), then U picks files to upload into it",
-                );
-                true
-            }
-            (ViewKind::Objects, Action::CopyUrl) => {
-                if let Some(key) = self
-                    .selected_row()
-                    .and_then(|r| r.key.object_key().map(str::to_string))
-                {
-                    let uri = format!("s3://{}/{key}", self.browser.bucket);
-                    super::tunnels::copy_osc52(&uri);
-                    self.notify(
-                        Level::Info,
-                        format!(
-                            "copied {uri} (Spark: {})",
-                            uri.replacen("s3://", "s3a://", 1)
-                        ),
-                    );
-                }
-                true
-            }
-            (ViewKind::Transfers, Action::Stop) => {
-                if let Some(RowKey::Transfer(id)) = self.selected_row().map(|r| r.key) {
-                    self.cancel_transfer(id);
-                }
-                true
-            }
-            (ViewKind::Transfers, Action::RestartTunnel) => {
-                if let Some(RowKey::Transfer(id)) = self.selected_row().map(|r| r.key) {
-                    self.retry_transfer(id);
-                }
-                true
-            }
-            _ => false,
+    fn open_messages(&mut self) {
+        use ratatui::text::{Line, Span};
+        let t = &self.theme;
+        let mut lines: Vec<Line<'static>> = self
+            .notes
+            .iter()
+            .map(|n| {
+                let style = match n.level {
+                    Level::Info => t.info(),
+                    Level::Warning => t.warning(),
+                    Level::Error => t.error(),
+                };
+                let repeats = if n.repeats > 1 {
+                    format!(" (×{})", n.repeats)
+                } else {
+                    String::new()
+                };
+                Line::from(vec![
+                    Span::styled(format!("{} ", n.when.format("%H:%M:%S")), t.dim()),
+                    Span::styled(format!("{}{repeats}", n.text), style),
+                ])
+            })
+            .collect();
+        if lines.is_empty() {
+            lines.push(Line::from(Span::styled("Nothing was said yet.", t.dim())));
         }
+        let title = format!("Messages ({}) — esc closes", self.notes.len());
+        self.open(Popup::Messages(TextPopup::new(title, lines).at_end()));
     }
 
-    pub(super) fn switch_view(&mut self, view: ViewKind) {
-        self.view = view;
-        self.mode = Mode::Normal;
+    /// Enter on a row: its details (every field and tag).
+    pub(super) fn open_details(&mut self) {
+        use ratatui::text::{Line, Span};
+        let Some((title, fields)) = self.selected_details() else {
+            return;
+        };
+        let label_width = fields
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(24);
+        let t = &self.theme;
+        let lines: Vec<Line<'static>> = fields
+            .into_iter()
+            .map(|(label, value)| {
+                if label.is_empty() {
+                    Line::from(Span::styled(value, t.title()))
+                } else {
+                    Line::from(vec![
+                        Span::styled(format!("{label:<label_width$} "), t.label()),
+                        Span::raw(value),
+                    ])
+                }
+            })
+            .collect();
+        self.open(Popup::Details(TextPopup::new(title, lines)));
     }
 
-    pub(super) fn on_input_key(&mut self, key: KeyEvent) {
+    fn complete(&self, line: &str) -> (Option<String>, Vec<String>) {
+        let regions = self
+            .session
+            .as_ref()
+            .map(|s| s.regions.clone())
+            .unwrap_or_default();
+        let themes = Theme::names(&self.dirs.user_themes());
+        command::complete(line, &regions, &themes, &self.profiles())
+    }
+
+    fn on_input_key(&mut self, key: KeyEvent) {
+        let Some(line) = self.input.as_mut() else {
+            return;
+        };
+        let kind = line.kind;
         match key.code {
             KeyCode::Esc => {
-                if self.mode == Mode::Filter {
-                    self.view_state_mut().filter.clear();
+                if kind == InputKind::Filter {
+                    self.pages.table_mut(self.view).filter.clear();
                 }
-                self.mode = Mode::Normal;
-                self.completions.clear();
+                self.input = None;
             }
             KeyCode::Enter => {
-                let line = std::mem::take(&mut self.input);
-                self.completions.clear();
-                if self.mode == Mode::Command {
-                    self.mode = Mode::Normal;
-                    self.run_command(&line);
-                } else {
-                    self.mode = Mode::Normal;
+                let text = std::mem::take(&mut line.text);
+                self.input = None;
+                if kind == InputKind::Command {
+                    self.run_command(&text);
                 }
             }
             KeyCode::Backspace => {
-                self.input.pop();
-                self.after_input_change();
+                line.text.pop();
+                line.completions.clear();
             }
-            KeyCode::Tab if self.mode == Mode::Command => {
-                let regions = self
-                    .session
-                    .as_ref()
-                    .map(|s| s.regions.clone())
-                    .unwrap_or_default();
-                let themes = Theme::names(&self.dirs.user_themes());
-                let profiles = self.profiles();
-                let (completed, candidates) =
-                    command::complete(&self.input, &regions, &themes, &profiles);
-                if let Some(line) = completed {
-                    self.input = line;
+            KeyCode::Tab if kind == InputKind::Command => {
+                let text = line.text.clone();
+                let (completed, candidates) = self.complete(&text);
+                if let Some(line) = self.input.as_mut() {
+                    if let Some(c) = completed {
+                        line.text = c;
+                    }
+                    line.completions = candidates;
                 }
-                self.completions = candidates;
             }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.input.push(c);
-                self.after_input_change();
+                line.text.push(c);
+                line.completions.clear();
             }
             _ => {}
         }
-    }
-
-    pub(super) fn after_input_change(&mut self) {
-        if self.mode == Mode::Filter {
-            let filter = self.input.clone();
-            self.view_state_mut().filter = filter;
-        } else {
-            self.completions.clear();
+        if kind == InputKind::Filter
+            && let Some(text) = self.input.as_ref().map(|l| l.text.clone())
+        {
+            self.pages.table_mut(self.view).filter = text;
         }
     }
 
@@ -354,10 +329,8 @@ impl App {
         match command::parse(line) {
             Err(e) => self.notify(Level::Warning, e),
             Ok(Command::Quit) => self.quit = true,
-            Ok(Command::Help) => {
-                self.mode = Mode::Help;
-                self.scroll = 0;
-            }
+            Ok(Command::Help) => self.on_action(Action::Help),
+            Ok(Command::Messages) => self.open_messages(),
             Ok(Command::Refresh) => self.refresh(),
             Ok(Command::View(v)) => self.switch_view(v),
             Ok(Command::Theme(name)) => match Theme::load(&name, &self.dirs.user_themes()) {
@@ -396,8 +369,21 @@ impl App {
         }
     }
 
+    /// Profiles to pick from: ~/.aws/config and credentials, and the keyring.
+    pub fn profiles(&self) -> Vec<String> {
+        let mut names = crate::creds::config_profiles();
+        for p in
+            crate::creds::read_index(&self.dirs.state.join("keyring-profiles.json")).into_keys()
+        {
+            if !names.contains(&p) {
+                names.push(p);
+            }
+        }
+        names
+    }
+
     /// `:mb NAME`: checked before any call, refused in read-only mode.
-    pub(super) fn make_bucket(&mut self, name: String) {
+    fn make_bucket(&mut self, name: String) {
         if let Err(e) = crate::ops::transfer::plan::check_bucket_name(&name) {
             return self.notify(Level::Warning, e);
         }
@@ -405,22 +391,12 @@ impl App {
             return;
         };
         self.spawn(async move {
-            Msg::Outcome(
+            super::app::Msg::Outcome(
                 crate::ops::objects::make_bucket(&actions, &name)
                     .await
                     .map(|(_, region)| format!("made s3://{name} in {region}")),
             )
         });
-    }
-
-    /// Drops everything from the old session and starts over: nothing old
-    /// and new is ever mixed on screen.
-    pub(super) fn switch_session(&mut self, what: String) {
-        self.slices.clear();
-        self.inventory = Inventory::default();
-        self.last_refresh = None;
-        self.notify(Level::Info, format!("switching to {what}"));
-        self.connect();
     }
 }
 

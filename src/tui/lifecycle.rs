@@ -6,36 +6,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::app::{App, Level, Mode, Msg, ViewKind};
+use super::app::{App, Level, Msg, ViewKind};
+use super::popups::Popup;
+use super::popups::confirm::{ConfirmPopup, Pending};
 use crate::config::Action;
-use crate::lifecycle::{Plan, Target, Verb, Work};
+use crate::lifecycle::{Target, Verb};
 use crate::model::InstanceState;
 use crate::ops::execute::{Progress, Report};
 use crate::ops::lifecycle as ops;
-use crate::render::{Cell, Row, RowKey, Tone};
-
-/// An action waiting for the user's yes (or typed name).
-#[derive(Debug, Clone)]
-pub struct Pending {
-    pub verb: Verb,
-    pub targets: Vec<Target>,
-    pub plans: Vec<Plan>,
-    /// What the dialog says.
-    pub lines: Vec<String>,
-    /// A terminated EMR cluster to create again (start on such a cluster).
-    pub relaunch: Option<Box<crate::model::EmrBlueprint>>,
-}
-
-impl Pending {
-    /// The word on the confirm key.
-    pub fn word(&self) -> String {
-        if self.relaunch.is_some() {
-            "relaunch".into()
-        } else {
-            self.verb.to_string()
-        }
-    }
-}
+use crate::render::RowKey;
 
 /// A node on its way to a new state, as shown in its row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,18 +55,17 @@ impl App {
             self.notify(Level::Warning, format!("read-only mode: {verb} is disabled (started with --read-only or read_only = true)"));
             return true;
         }
-        if self.view == ViewKind::Buckets {
+        if !matches!(
+            self.view,
+            ViewKind::Instances | ViewKind::Clusters | ViewKind::Costs
+        ) {
             self.notify(
                 Level::Warning,
-                "buckets have no lifecycle: open the Instances or Clusters view",
+                "only instances and clusters have a lifecycle: open the Instances or Clusters view",
             );
             return true;
         }
-        let keys: Vec<RowKey> = if self.view_state().marked.is_empty() {
-            self.selected_row().map(|r| vec![r.key]).unwrap_or_default()
-        } else {
-            self.view_state().marked.iter().cloned().collect()
-        };
+        let keys: Vec<RowKey> = self.table().chosen();
         let targets: Vec<Target> = keys.iter().filter_map(|k| k.target().cloned()).collect();
         if targets.is_empty() {
             self.notify(Level::Warning, "nothing selected");
@@ -117,18 +95,15 @@ impl App {
     }
 
     fn toggle_mark(&mut self) {
-        if self.view == ViewKind::Buckets {
+        if matches!(
+            self.view,
+            ViewKind::Buckets | ViewKind::Tunnels | ViewKind::Transfers
+        ) {
             return;
         }
-        if let Some(row) = self.selected_row() {
-            let marked = &mut self.views_mut().marked;
-            if !marked.remove(&row.key) {
-                marked.insert(row.key);
-            }
-        }
-        self.on_key(crossterm::event::KeyEvent::from(
-            crossterm::event::KeyCode::Down,
-        ));
+        self.pages.table_mut(self.view).toggle_mark();
+        self.move_selection(1);
+        self.touch();
     }
 
     /// Plans the verb on every target and asks, runs, or explains.
@@ -152,8 +127,10 @@ impl App {
                     .trim_end_matches(" (use `stop` instead)")
                     .to_string();
                 self.prepare(Verb::Stop, targets);
-                if let Some(p) = &mut self.pending {
-                    p.lines.insert(0, format!("{reason} — stop instead?"));
+                if let Some(Popup::Confirm(c)) = self.popups.last_mut() {
+                    c.pending
+                        .lines
+                        .insert(0, format!("{reason} — stop instead?"));
                 }
                 return;
             }
@@ -165,7 +142,7 @@ impl App {
             self.notify(Level::Warning, format!("{r}{more}"));
             return;
         }
-        if plans.iter().all(Plan::is_noop) {
+        if plans.iter().all(crate::lifecycle::Plan::is_noop) {
             let notes: Vec<String> = plans.iter().flat_map(|p| p.already.clone()).collect();
             self.notify(Level::Info, format!("nothing to do: {}", notes.join("; ")));
             return;
@@ -175,45 +152,30 @@ impl App {
             lines.push(format!("{} {}", capitalised(verb), p.target));
             lines.extend(p.describe().into_iter().map(|l| format!("  {l}")));
         }
+        let change = ops::hourly_change(&self.inventory, &plans, &self.prices, self.costs.as_ref());
         lines.push(String::new());
-        lines.push(self.savings_line(verb, &plans));
-        let pending = Pending {
+        lines.push(ops::hourly_line(verb, &plans, &change));
+        // Every verb asks: start and resume too, saying what they add.
+        self.open(Popup::Confirm(ConfirmPopup::new(Pending {
             verb,
             targets,
             plans,
             lines,
             relaunch: None,
-        };
-        match verb {
-            Verb::Start | Verb::Resume => self.run_pending(pending),
-            Verb::Terminate => {
-                self.pending = Some(pending);
-                self.input.clear();
-                self.mode = Mode::TypeConfirm;
-            }
-            Verb::Stop | Verb::Pause | Verb::Reboot => {
-                self.pending = Some(pending);
-                self.mode = Mode::Confirm;
-            }
-        }
+            typed: String::new(),
+        })));
     }
 
     /// The user said yes (or typed the name): run it.
-    pub fn confirm_pending(&mut self) {
-        let Some(pending) = self.pending.take() else {
-            self.mode = Mode::Normal;
-            return;
-        };
-        self.mode = Mode::Normal;
+    pub(super) fn confirmed(&mut self, pending: Pending) {
         if let Some(bp) = pending.relaunch {
             self.run_relaunch(*bp);
             return;
         }
         if pending.verb == Verb::Terminate {
-            let typed = std::mem::take(&mut self.input);
             let checked = match (pending.targets.as_slice(), pending.plans.as_slice()) {
                 ([target], [plan]) => {
-                    ops::check_confirmation(&self.inventory, target, plan, &typed)
+                    ops::check_confirmation(&self.inventory, target, plan, &pending.typed)
                 }
                 _ => Err("terminate one thing at a time".to_string()),
             };
@@ -225,21 +187,13 @@ impl App {
         self.run_pending(pending);
     }
 
-    pub fn cancel_pending(&mut self) {
-        if self.pending.take().is_some() {
-            self.notify(Level::Info, "cancelled: nothing was changed");
-        }
-        self.input.clear();
-        self.mode = Mode::Normal;
-    }
-
     fn run_pending(&mut self, pending: Pending) {
         let Some(ctx) = self.context() else {
             self.notify(Level::Warning, "not connected yet");
             return;
         };
-        for v in self.views.iter_mut() {
-            v.marked.clear();
+        for view in [ViewKind::Instances, ViewKind::Clusters, ViewKind::Costs] {
+            self.pages.table_mut(view).marked.clear();
         }
         let opts = ops::exec_options(&ctx, true, None);
         for (plan, target) in pending.plans.into_iter().zip(pending.targets) {
@@ -266,6 +220,7 @@ impl App {
                 let _ = tx.send(Msg::LifecycleDone(Arc::new(report)));
             });
         }
+        self.touch();
         self.notify(
             Level::Info,
             format!("{}: started", capitalised(pending.verb)),
@@ -356,14 +311,14 @@ impl App {
             "Costs {}/h once running (instances + EMR fee, EBS not counted)",
             crate::cost::show(&hourly)
         ));
-        self.pending = Some(Pending {
+        self.open(Popup::Confirm(ConfirmPopup::new(Pending {
             verb: Verb::Start,
             targets: Vec::new(),
             plans: Vec::new(),
             lines,
             relaunch: Some(bp),
-        });
-        self.mode = Mode::Confirm;
+            typed: String::new(),
+        })));
     }
 
     fn run_relaunch(&mut self, bp: crate::model::EmrBlueprint) {
@@ -400,6 +355,7 @@ impl App {
             {
                 t.label = format!("{} failed", step.action);
                 t.failed = true;
+                self.version += 1;
                 t.since = Instant::now();
             }
         }
@@ -445,6 +401,7 @@ impl App {
 
     /// Drops transitions whose node reached its target, and old failures.
     pub fn settle_transitions(&mut self) {
+        let before = self.transitions.len();
         let states: HashMap<&str, InstanceState> = self
             .inventory
             .instances
@@ -458,129 +415,14 @@ impl App {
             t.target
                 .is_none_or(|target| states.get(id.as_str()) != Some(&target))
         });
-    }
-
-    /// Rewrites the STATE cell of rows with a node in transition.
-    pub fn overlay_transitions(&self, view: ViewKind, rows: &mut [Row]) {
-        if self.transitions.is_empty() {
-            return;
+        // Rows show transitions with their elapsed seconds: keep them fresh.
+        if before > 0 {
+            self.touch();
         }
-        let state_col = view.columns().iter().position(|c| c.title == "STATE");
-        let Some(col) = state_col else { return };
-        for row in rows {
-            let t = match row.key.target() {
-                Some(Target::Instance { id }) => self.transitions.get(id),
-                Some(Target::Spark { region, name }) => self.cluster_transition(region, name),
-                _ => None,
-            };
-            if let Some(t) = t {
-                let secs = t.since.elapsed().as_secs();
-                let text = if t.failed {
-                    format!("✗ {}", t.label)
-                } else {
-                    format!("{}… {secs}s", t.label)
-                };
-                row.cells[col] = Cell::text(text);
-                row.tone = if t.failed {
-                    Tone::Terminated
-                } else {
-                    Tone::Transitioning
-                };
-            }
-        }
-    }
-
-    pub(super) fn cluster_transition(&self, region: &str, name: &str) -> Option<&Transition> {
-        let c = self.inventory.spark_cluster(region, name)?;
-        c.master
-            .iter()
-            .chain(&c.workers)
-            .filter_map(|id| self.transitions.get(id))
-            .min_by_key(|t| t.since)
     }
 }
 
 fn capitalised(verb: Verb) -> String {
     let s = verb.as_str();
     s[..1].to_uppercase() + &s[1..]
-}
-
-impl App {
-    /// What the planned work saves per hour, from the current costs: the
-    /// compute (and EMR fee and IPv4) of the nodes it stops; for an EMR
-    /// pause, the instances it removes.
-    fn savings_line(&self, verb: Verb, plans: &[Plan]) -> String {
-        use crate::cost::{Amount, show};
-        if !matches!(verb, Verb::Stop | Verb::Pause | Verb::Terminate) {
-            return String::new();
-        }
-        let mut saves = Amount {
-            known_usd: 0.0,
-            unknown: Vec::new(),
-        };
-        for p in plans {
-            match &p.work {
-                Work::EmrResize {
-                    region,
-                    resizes,
-                    cluster_id,
-                    ..
-                } => {
-                    let cluster = self
-                        .inventory
-                        .emr_clusters
-                        .iter()
-                        .find(|c| &c.id == cluster_id);
-                    for r in resizes {
-                        let ty = cluster
-                            .and_then(|c| c.instance_groups.iter().find(|g| g.id == r.group_id))
-                            .map(|g| g.instance_type.clone())
-                            .unwrap_or_default();
-                        let removed = f64::from((r.from - r.to).max(0));
-                        match (
-                            self.prices.on_demand(region, &ty),
-                            self.prices.emr_fee(region, &ty),
-                        ) {
-                            (Ok(rate), Ok(fee)) => {
-                                saves.known_usd += removed * (rate.usd_per_hour + fee)
-                            }
-                            (Err(e), _) | (_, Err(e)) => saves.unknown.push(e),
-                        }
-                    }
-                }
-                _ => {
-                    for a in p.actions() {
-                        match self.costs.as_ref().and_then(|c| c.item(&a.id)) {
-                            Some(c) if verb == Verb::Terminate => {
-                                saves.known_usd += c.hourly.known_usd;
-                                saves.unknown.extend(c.hourly.unknown.iter().cloned());
-                            }
-                            Some(c) => {
-                                saves.known_usd += c.stop_saves_hourly.known_usd;
-                                saves
-                                    .unknown
-                                    .extend(c.stop_saves_hourly.unknown.iter().cloned());
-                            }
-                            None => saves.unknown.push(format!("no cost known for {}", a.id)),
-                        }
-                    }
-                }
-            }
-        }
-        let amount = show(&saves);
-        match verb {
-            Verb::Terminate => format!(
-                "Saves {amount}/hour. Volumes without DeleteOnTermination are kept (and billed)."
-            ),
-            _ if plans
-                .iter()
-                .any(|p| matches!(p.work, Work::EmrResize { .. })) =>
-            {
-                format!("Saves {amount}/hour (instances and EMR fees of the removed nodes).")
-            }
-            _ => format!(
-                "Saves {amount}/hour. EBS volumes (and Elastic IPs) keep costing while stopped."
-            ),
-        }
-    }
 }

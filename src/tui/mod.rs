@@ -1,25 +1,32 @@
 //! The terminal UI: one owner of the terminal, one `select!` loop over
-//! terminal events, background-task messages and a tick. Messages are drained,
-//! then the screen is drawn once, and only if something changed.
+//! terminal events, background-task messages and a tick. Messages are
+//! drained, then the screen is laid out and drawn once, and only if
+//! something changed.
 
 pub mod app;
+pub mod background;
 pub mod command;
 pub mod costs;
+pub mod input;
 pub mod keys;
+pub mod layout;
 pub mod lifecycle;
-pub mod picker;
+pub mod mouse;
+pub mod notify;
+pub mod pages;
+pub mod popups;
 pub mod rows;
-pub mod s3;
 pub mod screens;
+pub mod table;
 pub mod theme;
-pub mod transfers;
-pub mod tunnels;
 pub mod ui;
 
 use std::time::Duration;
 
-use crossterm::event::{Event, EventStream, KeyEventKind};
-use futures::StreamExt;
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind};
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use crate::config::{Config, Dirs};
@@ -50,40 +57,27 @@ fn log_panics() {
 
 /// SIGTERM and SIGHUP (terminal closed) end the TUI like `q` does, so the
 /// terminal is restored and owned children (the sandbox's moto) are stopped.
-struct StopSignals {
+async fn stop_signal() {
     #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    hup: tokio::signal::unix::Signal,
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut term), Ok(mut hup)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
 }
 
-impl StopSignals {
-    fn new() -> std::io::Result<Self> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(Self {
-                term: signal(SignalKind::terminate())?,
-                hup: signal(SignalKind::hangup())?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Self {})
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.hup.recv() => {}
-        }
-        #[cfg(not(unix))]
-        std::future::pending::<()>().await
-    }
-}
-
-/// Runs the TUI until the user quits. The terminal is restored on every exit
-/// path, a panic included (ratatui's hook restores it, then chains the old one).
 /// Asks for MFA codes in a dialog: the provider's question becomes a message,
 /// the code comes back when the user presses enter (nothing on esc, or after
 /// five minutes).
@@ -101,6 +95,8 @@ pub fn mfa_prompt(tx: mpsc::UnboundedSender<Msg>) -> crate::creds::provider::Mfa
     })
 }
 
+/// Runs the TUI until the user quits. The terminal is restored on every exit
+/// path, a panic included (ratatui's hook restores it, then chains the old one).
 pub async fn run(launch: Launch) -> anyhow::Result<()> {
     let theme = Theme::load(&launch.config.general.theme, &launch.dirs.user_themes())?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -110,62 +106,104 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     }
     let profile = crate::cloud::profile_name(&connection.opts);
     let read_only = crate::ops::connect::read_only(launch.read_only_flag, &launch.config, &profile);
+    let mouse = launch.config.general.mouse;
     let mut app = App::new(launch.config, launch.dirs, theme, connection, Some(tx));
     app.read_only = read_only;
     app.read_only_flag = launch.read_only_flag;
     log_panics();
     let mut terminal = ratatui::try_init()?;
-    let result = async {
-        app.connect();
-        let mut events = EventStream::new();
-        let mut stop = StopSignals::new()?;
-        let mut tick = tokio::time::interval(TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut dirty = true;
-        let mut last_draw = std::time::Instant::now();
-        while !app.quit {
-            if dirty {
-                terminal.draw(|f| ui::draw(f, &mut app))?;
-                dirty = false;
-                last_draw = std::time::Instant::now();
-            }
-            tokio::select! {
-                event = events.next() => match event {
-                    Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
-                        app.on_key(key);
-                        dirty = true;
-                    }
-                    Some(Ok(Event::Resize(_, _))) => dirty = true,
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => return Err(anyhow::Error::from(e).context("reading the terminal")),
-                    None => break,
-                },
-                Some(msg) = rx.recv() => {
-                    app.on_msg(msg);
-                    while let Ok(msg) = rx.try_recv() {
-                        app.on_msg(msg);
-                    }
-                    dirty = true;
-                }
-                _ = stop.recv() => {
-                    tracing::info!("quitting on a signal");
-                    app.quit = true;
-                }
-                _ = tick.tick() => {
-                    app.on_tick();
-                    // The spinner moves while loading; clocks and notification
-                    // expiry need a redraw about once a second.
-                    if app.busy() || last_draw.elapsed() >= Duration::from_secs(1) {
-                        dirty = true;
-                    }
-                }
-            }
-        }
-        Ok(())
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     }
+    app.connect();
+    let result = run_loop(
+        &mut app,
+        &mut terminal,
+        EventStream::new(),
+        &mut rx,
+        stop_signal(),
+    )
     .await;
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    }
     // No ssh process outlives skiff.
     app.close_tunnels().await;
     ratatui::restore();
     result
+}
+
+/// The loop itself, over any terminal and any stream of terminal events
+/// (the tests drive it with a test backend and a burst of events).
+pub async fn run_loop<B, E>(
+    app: &mut App,
+    terminal: &mut Terminal<B>,
+    mut events: E,
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    E: Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    tokio::pin!(stop);
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut last_draw = std::time::Instant::now();
+    while !app.quit {
+        if dirty {
+            let size = terminal.size()?;
+            app.lay_out(size.width, size.height);
+            terminal.draw(|f| ui::draw(f, app))?;
+            dirty = false;
+            last_draw = std::time::Instant::now();
+        }
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                    app.on_key(key);
+                    dirty = true;
+                }
+                Some(Ok(Event::Mouse(m))) => {
+                    app.on_mouse(m);
+                    dirty = true;
+                }
+                // A paste is the keys it holds (bracketed paste is off; this
+                // is for terminals that send it anyway).
+                Some(Ok(Event::Paste(text))) => {
+                    for c in text.chars() {
+                        let code = if c == '\n' || c == '\r' { KeyCode::Enter } else { KeyCode::Char(c) };
+                        app.on_key(KeyEvent::from(code));
+                    }
+                    dirty = true;
+                }
+                Some(Ok(Event::Resize(_, _))) => dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(anyhow::Error::from(e).context("reading the terminal")),
+                None => break,
+            },
+            Some(msg) = rx.recv() => {
+                app.on_msg(msg);
+                while let Ok(msg) = rx.try_recv() {
+                    app.on_msg(msg);
+                }
+                dirty = true;
+            }
+            () = &mut stop => {
+                tracing::info!("quitting on a signal");
+                app.quit = true;
+            }
+            _ = tick.tick() => {
+                app.on_tick();
+                // The spinner moves while loading; clocks and notification
+                // expiry need a redraw about once a second.
+                if app.busy() || app.transfers_busy() || last_draw.elapsed() >= Duration::from_secs(1) {
+                    dirty = true;
+                }
+            }
+        }
+    }
+    Ok(())
 }

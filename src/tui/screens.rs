@@ -39,13 +39,14 @@ pub fn demo_app(config: &Config, theme: Theme, session: Session, view: ViewKind)
         "123456789012",
         demo::now(),
     );
-    app.view = view;
+    app.switch_view(view);
     app
 }
 
 /// Draws `app` into a `width`×`height` buffer.
 pub fn render(app: &mut App, width: u16, height: u16) -> anyhow::Result<Buffer> {
     let mut terminal = Terminal::new(TestBackend::new(width, height))?;
+    app.lay_out(width, height);
     terminal.draw(|f| ui::draw(f, app))?;
     Ok(terminal.backend().buffer().clone())
 }
@@ -155,13 +156,15 @@ pub fn render_all(config: &Config, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     for (name, view, mode, theme) in shots {
         let theme = Theme::builtin(theme).unwrap_or_else(Theme::dark);
         let mut app = demo_app(config, theme, session.clone(), view);
-        if mode == Mode::Details {
-            app.run_command("instances");
-            app.on_key(crossterm::event::KeyEvent::from(
-                crossterm::event::KeyCode::Down,
-            ));
+        let key = |code| crossterm::event::KeyEvent::from(code);
+        match mode {
+            Mode::Details => {
+                app.on_key(key(crossterm::event::KeyCode::Down));
+                app.on_key(key(crossterm::event::KeyCode::Enter));
+            }
+            Mode::Help => app.on_key(key(crossterm::event::KeyCode::Char('?'))),
+            _ => {}
         }
-        app.mode = mode;
         let buffer = render(&mut app, 100, 30)?;
         let path = out.join(format!("{name}.svg"));
         std::fs::write(&path, svg(&buffer))?;

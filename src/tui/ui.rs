@@ -1,167 +1,50 @@
-//! Drawing: header, view tabs, the resource table, the footer and popups.
-//! Reads the app, never changes what it shows (only scroll/selection clamps).
+//! Drawing: header, tabs, the current page's table, the footer, and the
+//! popups (each draws itself). Reads the app and its layout; never changes
+//! them (the layout pass, `App::prepare`, runs before).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row as TableRow, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row as TableRow, Table, Wrap};
 
-use super::app::{App, Level, Mode, ViewKind};
+use super::app::{App, Level, ViewKind};
 use super::command::COMMANDS;
-use crate::config::Action;
-use crate::render;
+use super::input::InputKind;
+use crate::render::{self, ellipsize, ellipsize_left};
 
 const SPINNER: [&str; 8] = ["⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"];
 
-pub fn draw(frame: &mut Frame, app: &mut App) {
+pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     frame.render_widget(Block::default().style(app.theme.base()), area);
     if area.width == 0 || area.height == 0 {
         return;
     }
-    let [header, tabs, body, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    draw_header(frame, app, header);
-    draw_tabs(frame, app, tabs);
-    let body = if app.mode == Mode::Command && !app.completions.is_empty() && body.height > 1 {
-        let [table, completions] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);
-        let text = format!(" {}", app.completions.join("  "));
-        frame.render_widget(Paragraph::new(text).style(app.theme.dim()), completions);
-        table
-    } else {
-        body
-    };
-    // The Transfers view ends with a gauge of all bytes together.
-    let body = if app.view == ViewKind::Transfers && !app.transfers.is_empty() && body.height > 2 {
-        let [table, gauge] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);
-        draw_total_gauge(frame, app, gauge);
-        table
-    } else {
-        body
-    };
-    // The Costs view starts with the burn rate over today's hours.
-    let body = match (&app.costs, app.view) {
-        (Some(report), ViewKind::Costs) if body.height > 8 && !report.burn_by_hour.is_empty() => {
-            let [chart, table] =
-                Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(body);
-            draw_burn_chart(frame, app, report, chart);
-            table
-        }
-        _ => body,
-    };
-    draw_table(frame, app, body);
-    draw_footer(frame, app, footer);
-    match app.mode {
-        Mode::Help => draw_help(frame, app, area),
-        Mode::Details => draw_details(frame, app, area),
-        Mode::Confirm | Mode::TypeConfirm => draw_confirm(frame, app, area),
-        Mode::TunnelDialog => draw_tunnel_dialog(frame, app, area),
-        Mode::HostKey => draw_hostkey(frame, app, area),
-        Mode::MfaCode => draw_mfa(frame, app, area),
-        Mode::FilePicker => {
-            if let Some(p) = &app.file_picker {
-                let t = &app.theme;
-                let mut lines: Vec<Line<'static>> = p.lines().into_iter().map(Line::from).collect();
-                lines.push(Line::from(""));
-                let dest_style = if p.editing_dest { t.input() } else { t.label() };
-                lines.push(Line::from(vec![
-                    Span::raw("to "),
-                    Span::styled(
-                        format!("{}{}", p.dest, if p.editing_dest { "▏" } else { "" }),
-                        dest_style,
-                    ),
-                ]));
-                lines.push(Line::from(Span::styled("space choose · enter/→ open folder · ←/backspace up · e edit destination · u upload · esc cancel", t.dim())));
-                popup(
-                    frame,
-                    app,
-                    area,
-                    format!("Upload ({} chosen)", p.chosen.len()),
-                    lines,
-                );
-            }
-        }
-        Mode::ConfirmDelete => {
-            let t = &app.theme;
-            let mut lines: Vec<Line<'static>> =
-                app.delete_lines().into_iter().map(Line::from).collect();
-            lines.push(Line::from(""));
-            lines.push(Line::from(vec![
-                Span::styled("y", t.key()),
-                Span::raw(" delete  "),
-                Span::styled("n", t.key()),
-                Span::raw(" keep them"),
-            ]));
-            popup(frame, app, area, "Delete objects".to_string(), lines);
-        }
-        Mode::Overwrite => {
-            if let Some(q) = &app.overwrite {
-                let left = q.clashes.len() - q.answers.len();
-                let lines: Vec<Line<'static>> = q.lines().into_iter().map(Line::from).collect();
-                let title = format!(
-                    "Download: {left} local file{} exist{}",
-                    if left == 1 { "" } else { "s" },
-                    if left == 1 { "s" } else { "" }
-                );
-                popup(frame, app, area, title, lines);
-            }
-        }
-        _ => {}
+    let l = &app.layout;
+    frame.render_widget(Paragraph::new(header_line(app, l.header.width)), l.header);
+    frame.render_widget(Paragraph::new(tabs_line(app, l.tabs.width).0), l.tabs);
+    if let Some(c) = l.completions {
+        let text = format!(" {}", app.completions().join("  "));
+        frame.render_widget(Paragraph::new(text).style(app.theme.dim()), c);
+    }
+    if let (Some(chart), Some(report)) = (l.chart, &app.costs) {
+        draw_burn_chart(frame, app, report, chart);
+    }
+    if let Some(g) = l.gauge {
+        draw_total_gauge(frame, app, g);
+    }
+    draw_table(frame, app, l.table);
+    draw_footer(frame, app, l.footer);
+    for p in &app.popups {
+        p.draw(frame, area, &app.theme);
     }
 }
 
-fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
+/// The header: skiff, read-only, profile, account, regions, endpoint on
+/// the left; burn rate, today, month and the refresh at the right. The
+/// right side is placed first; left fields that do not fit are cut with `…`
+/// or left out, never drawn over it.
+fn header_line(app: &App, width: u16) -> Line<'static> {
     let t = &app.theme;
-    let mut spans = vec![Span::styled(
-        " skiff ",
-        t.header().add_modifier(ratatui::style::Modifier::BOLD),
-    )];
-    if app.read_only {
-        let badge = t.warning().add_modifier(ratatui::style::Modifier::REVERSED);
-        spans.push(Span::styled(" READ-ONLY ", badge));
-    }
-    // Labels only where there is room; narrow terminals get the values alone.
-    let labelled = area.width >= 120;
-    let mut field = |label: &str, value: String| {
-        if labelled {
-            spans.push(Span::styled(format!(" {label} "), t.header_label()));
-        } else {
-            spans.push(Span::styled(" │ ", t.header_label()));
-        }
-        spans.push(Span::styled(value, t.header()));
-    };
-    let session = app.session.as_deref();
-    field(
-        "profile",
-        session.map_or_else(|| "…".into(), |s| s.profile.clone()),
-    );
-    field("account", app.account.clone().unwrap_or_else(|| "…".into()));
-    field(
-        "region",
-        session.map_or_else(
-            || "…".into(),
-            |s| {
-                if s.regions.len() > 3 {
-                    format!("{} regions", s.regions.len())
-                } else {
-                    s.regions.join(",")
-                }
-            },
-        ),
-    );
-    if let Some(url) = session.and_then(|s| s.endpoint_url.clone()) {
-        field("endpoint", url);
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header()), area);
-    // The refresh status is drawn last, at the right, so it stays visible
-    // when the fields are too long for the terminal.
     let status = if app.busy() {
         format!(" {} loading ", SPINNER[app.spinner % SPINNER.len()])
     } else {
@@ -170,74 +53,87 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             |t| format!(" ⟳ {} ", t.format("%H:%M:%S")),
         )
     };
-    let mut right_spans = cost_summary(app);
-    right_spans.push(Span::styled(status, t.header_label()));
-    let line = Line::from(right_spans);
-    let width = u16::try_from(line.width())
-        .unwrap_or(u16::MAX)
-        .min(area.width);
-    let right = Rect::new(area.right() - width, area.y, width, 1);
-    frame.render_widget(Paragraph::new(line).style(t.header()), right);
-}
-
-fn count(app: &App, view: ViewKind) -> usize {
-    let inv = &app.inventory;
-    match view {
-        ViewKind::Instances => inv.instances.len(),
-        ViewKind::Clusters => inv.spark_clusters.len() + inv.emr_clusters.len(),
-        ViewKind::Buckets => inv.buckets.len(),
-        ViewKind::Costs => inv.instances.len(),
-        ViewKind::Tunnels => app.tunnels.list.len(),
-        ViewKind::Transfers => app.transfers.len(),
-        ViewKind::Objects => app.browser.entries.len(),
+    let mut right = cost_summary(app);
+    right.push(Span::styled(status, t.header_label()));
+    let mut right_width: usize = right.iter().map(Span::width).sum();
+    // Very narrow: the right side gives way from its end.
+    while right_width + 8 > usize::from(width) && !right.is_empty() {
+        right.pop();
+        right_width = right.iter().map(Span::width).sum();
     }
-}
-
-fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
-    let t = &app.theme;
-    let mut spans = Vec::new();
-    // Narrow terminals get short titles, leaving room for the costs.
-    let short = area.width < 110;
-    for (i, view) in ViewKind::ALL.into_iter().enumerate() {
-        let title = if short {
-            &view.title()[..4]
+    let room = usize::from(width).saturating_sub(right_width + 1);
+    let mut left: Vec<Span<'static>> = Vec::new();
+    let mut used = 0usize;
+    let mut push = |spans: Vec<Span<'static>>, cut_last: bool| -> bool {
+        let w: usize = spans.iter().map(Span::width).sum();
+        if used + w <= room {
+            used += w;
+            left.extend(spans);
+            return true;
+        }
+        // The value is cut with a mark, if enough of it would show.
+        let fixed: usize = spans[..spans.len() - 1].iter().map(Span::width).sum();
+        let free = room.saturating_sub(used + fixed);
+        if cut_last && free >= 4 {
+            let last = spans.last().map(|s| (s.content.to_string(), s.style));
+            left.extend(spans[..spans.len() - 1].iter().cloned());
+            if let Some((text, style)) = last {
+                left.push(Span::styled(ellipsize(&text, free), style));
+            }
+            used = room;
+        }
+        false
+    };
+    push(
+        vec![Span::styled(
+            " skiff ",
+            t.header().add_modifier(ratatui::style::Modifier::BOLD),
+        )],
+        false,
+    );
+    if app.read_only {
+        let badge = t.warning().add_modifier(ratatui::style::Modifier::REVERSED);
+        push(vec![Span::styled(" READ-ONLY ", badge)], false);
+    }
+    let labelled = width >= 120;
+    let session = app.session.as_deref();
+    let mut fields = vec![
+        (
+            "profile",
+            session.map_or_else(|| "…".into(), |s| s.profile.clone()),
+        ),
+        ("account", app.account.clone().unwrap_or_else(|| "…".into())),
+        (
+            "region",
+            session.map_or_else(
+                || "…".into(),
+                |s| {
+                    if s.regions.len() > 3 {
+                        format!("{} regions", s.regions.len())
+                    } else {
+                        s.regions.join(",")
+                    }
+                },
+            ),
+        ),
+    ];
+    if let Some(url) = session.and_then(|s| s.endpoint_url.clone()) {
+        fields.push(("endpoint", url));
+    }
+    for (label, value) in fields {
+        let sep = if labelled {
+            Span::styled(format!(" {label} "), t.header_label())
         } else {
-            view.title()
+            Span::styled(" │ ", t.header())
         };
-        let text = if view == ViewKind::Costs {
-            format!(" {} {title} ", i + 1)
-        } else {
-            format!(" {} {title} ({}) ", i + 1, count(app, view))
-        };
-        // A bucket being browsed belongs to the Buckets tab.
-        let active =
-            view == app.view || (view == ViewKind::Buckets && app.view == ViewKind::Objects);
-        spans.push(Span::styled(text, t.tab(active)));
-        spans.push(Span::raw(if short { "" } else { " " }));
+        if !push(vec![sep, Span::styled(value, t.header())], true) {
+            break;
+        }
     }
-    let state = app.view_state();
-    if !state.filter.is_empty() && app.mode != Mode::Filter {
-        spans.push(Span::styled(
-            format!(" filter:{} ", state.filter),
-            t.warning(),
-        ));
-    }
-    if app.view == ViewKind::Costs {
-        let label = app.breakdown.label(&app.config.costs.tag_key);
-        spans.push(Span::styled(format!(" {label} "), t.dim()));
-    }
-    if app.view == ViewKind::Objects {
-        let more = if app.browser.next_token.is_some() {
-            " (more…)"
-        } else {
-            ""
-        };
-        spans.push(Span::styled(
-            format!(" {}{more} ", app.breadcrumb()),
-            t.title(),
-        ));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let gap = usize::from(width).saturating_sub(used + right_width);
+    left.push(Span::styled(" ".repeat(gap), t.header()));
+    left.extend(right);
+    Line::from(left)
 }
 
 /// Burn rate, today and the projected month, for the right of the header,
@@ -276,21 +172,147 @@ fn cost_summary(app: &App) -> Vec<Span<'static>> {
     ]
 }
 
-fn draw_table(frame: &mut Frame, app: &mut App, area: Rect) {
+/// How many rows a tab counts: `shown/all` while a filter hides some.
+fn count(app: &App, view: ViewKind) -> String {
+    let table = app.pages.table(view);
+    let (shown, all) = if table.total() > 0 || view == app.view {
+        (table.rows().len(), table.total())
+    } else {
+        let inv = &app.inventory;
+        let n = match view {
+            ViewKind::Instances => inv.instances.len(),
+            ViewKind::Clusters => inv.spark_clusters.len() + inv.emr_clusters.len(),
+            ViewKind::Buckets => inv.buckets.len(),
+            ViewKind::Tunnels => app.pages.tunnels.list.len(),
+            ViewKind::Transfers => app.pages.transfers.list.len(),
+            ViewKind::Costs | ViewKind::Objects => 0,
+        };
+        (n, n)
+    };
+    if !table.filter.is_empty() && shown != all {
+        format!("{shown}/{all}")
+    } else {
+        all.to_string()
+    }
+}
+
+/// What the current page says beside the tabs: the bucket path, the
+/// breakdown, the filter, the sort when its column is hidden.
+fn status_text(app: &App) -> String {
+    let table = app.table();
+    let mut parts = Vec::new();
+    if app.view == ViewKind::Objects {
+        let more = if app.pages.objects.browser.next_token.is_some() {
+            " (more…)"
+        } else {
+            ""
+        };
+        parts.push(format!("{}{more}", app.pages.objects.breadcrumb()));
+    }
+    if app.view == ViewKind::Costs {
+        parts.push(app.pages.costs.breakdown.label(&app.config.costs.tag_key));
+    }
+    if !table.filter.is_empty() && app.input.is_none() {
+        parts.push(format!("filter:{}", table.filter));
+    }
+    if let Some((col, desc)) = table.sort {
+        let columns = app.columns();
+        let visible = render::visible_columns(columns, app.layout.table_width);
+        if !visible.contains(&col)
+            && let Some(c) = columns.get(col)
+        {
+            parts.push(format!(
+                "sorted by {}{}",
+                c.title,
+                if desc { '↓' } else { '↑' }
+            ));
+        }
+    }
+    parts.join(" · ")
+}
+
+/// The tabs line and where each tab is (for clicks). Tabs shorten (full
+/// titles, four letters, the number alone but for the current one) so the
+/// page's status beside them fits; a status still too long is cut from its
+/// start, keeping the end of a path.
+pub fn tabs_line(app: &App, width: u16) -> (Line<'static>, Vec<(u16, u16, ViewKind)>) {
+    let t = &app.theme;
+    let status = status_text(app);
+    let status_w = if status.is_empty() {
+        0
+    } else {
+        status.chars().count() + 2
+    };
+    // 0: titles and counts; 1: short titles and counts; 2: short titles,
+    // the count on the current tab only; 3: numbers, but the current tab.
+    let tab_text = |view: ViewKind, i: usize, style: u8| -> String {
+        let n = i + 1;
+        let current = view == app.view.tab();
+        let counted = view != ViewKind::Costs && (style < 2 || (style == 2 && current));
+        let title = if style == 0 {
+            view.title()
+        } else {
+            &view.title()[..4]
+        };
+        match style {
+            3 if !current => format!(" {n} "),
+            _ if counted => format!(" {n} {title} ({}) ", count(app, view)),
+            _ => format!(" {n} {title} "),
+        }
+    };
+    let width_of = |style: u8| -> usize {
+        ViewKind::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, v)| tab_text(*v, i, style).chars().count() + usize::from(style == 0))
+            .sum()
+    };
+    let style = (0u8..=3)
+        .find(|&s| width_of(s) + status_w <= usize::from(width))
+        .unwrap_or(3);
+    let mut spans = Vec::new();
+    let mut hits = Vec::new();
+    let mut x = 0u16;
+    for (i, view) in ViewKind::ALL.into_iter().enumerate() {
+        let text = tab_text(view, i, style);
+        let w = u16::try_from(text.chars().count()).unwrap_or(0);
+        hits.push((x, x.saturating_add(w), view));
+        x = x.saturating_add(w);
+        spans.push(Span::styled(text, t.tab(view == app.view.tab())));
+        if style == 0 {
+            spans.push(Span::raw(" "));
+            x = x.saturating_add(1);
+        }
+    }
+    if !status.is_empty() {
+        let room = usize::from(width.saturating_sub(x)).saturating_sub(2);
+        let style = if app.view == ViewKind::Objects {
+            t.title()
+        } else {
+            t.warning()
+        };
+        spans.push(Span::styled(
+            format!(" {} ", ellipsize_left(&status, room)),
+            style,
+        ));
+    }
+    (Line::from(spans), hits)
+}
+
+fn draw_table(frame: &mut Frame, app: &App, area: ratatui::layout::Rect) {
     if area.height == 0 {
         return;
     }
-    app.table_width = area.width;
-    let rows = app.rows();
-    app.sync_selection(&rows);
-    app.page_rows = usize::from(area.height.saturating_sub(1)).max(1);
-    let columns = app.columns();
-    let visible = render::visible_columns(columns, area.width);
-    let sort = app.view_state().sort;
     let t = &app.theme;
-    let header = TableRow::new(visible.iter().map(|&i| {
+    let table = app.table();
+    let columns = app.columns();
+    let (start, height) = (table.offset(), usize::from(area.height.saturating_sub(1)));
+    let rows = table.rows();
+    let shown = &rows[start.min(rows.len())..(start + height).min(rows.len())];
+    let fitted = render::fit_columns(columns, area.width, shown);
+    let header = TableRow::new(fitted.iter().map(|&(i, _)| {
         let mut title = columns[i].title.to_string();
-        if let Some((col, desc)) = sort
+        if let Some((col, desc)) = table.sort
             && col == i
         {
             title.push(if desc { '↓' } else { '↑' });
@@ -298,73 +320,64 @@ fn draw_table(frame: &mut Frame, app: &mut App, area: Rect) {
         title
     }))
     .style(t.column_header());
+    let widths: Vec<ratatui::layout::Constraint> = fitted
+        .iter()
+        .map(|&(_, w)| ratatui::layout::Constraint::Length(w))
+        .collect();
     if rows.is_empty() {
-        let message = empty_message(app);
-        let [head, rest] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+        let [head, rest] = ratatui::layout::Layout::vertical([
+            ratatui::layout::Constraint::Length(1),
+            ratatui::layout::Constraint::Min(0),
+        ])
+        .areas(area);
         frame.render_widget(
-            Table::new(Vec::<TableRow>::new(), widths(columns, &visible)).header(header),
+            Table::new(Vec::<TableRow>::new(), widths).header(header),
             head,
         );
         frame.render_widget(
-            Paragraph::new(message)
+            Paragraph::new(empty_message(app))
                 .style(t.dim())
                 .wrap(Wrap { trim: true }),
             rest,
         );
         return;
     }
-    let marked = &app.view_state().marked;
-    let table_rows: Vec<TableRow> = rows
+    let cursor = table.cursor();
+    let body: Vec<TableRow> = shown
         .iter()
-        .map(|r| {
-            let is_marked = marked.contains(&r.key);
-            let cells = visible.iter().enumerate().map(|(n, &i)| {
+        .enumerate()
+        .map(|(n, r)| {
+            let marked = table.marked.contains(&r.key);
+            let cells = fitted.iter().enumerate().map(|(k, &(i, w))| {
                 let text = r.cells.get(i).map_or("", |c| c.text.as_str());
-                if n == 0 && is_marked {
+                let text = if k == 0 && marked {
                     format!("● {text}")
                 } else {
                     text.to_string()
-                }
+                };
+                ellipsize(&text, usize::from(w))
             });
-            let style = t.tone(r.tone);
-            let style = if is_marked {
-                style.add_modifier(ratatui::style::Modifier::BOLD)
+            let style = if cursor == Some(start + n) {
+                t.tone(r.tone).patch(t.selected())
             } else {
-                style
+                t.tone(r.tone)
             };
             TableRow::new(cells).style(style)
         })
         .collect();
-    let table = Table::new(table_rows, widths(columns, &visible))
-        .header(header)
-        .column_spacing(1)
-        .row_highlight_style(t.selected());
-    let state = &mut app.views[app.view.index()].table;
-    frame.render_stateful_widget(table, area, state);
-}
-
-fn widths(columns: &[render::Column], visible: &[usize]) -> Vec<Constraint> {
-    let last = visible.len().saturating_sub(1);
-    visible
-        .iter()
-        .enumerate()
-        .map(|(n, &i)| {
-            if n == last {
-                Constraint::Min(columns[i].width)
-            } else {
-                Constraint::Length(columns[i].width)
-            }
-        })
-        .collect()
+    frame.render_widget(
+        Table::new(body, widths).header(header).column_spacing(1),
+        area,
+    );
 }
 
 fn empty_message(app: &App) -> String {
-    let filter = &app.view_state().filter;
-    if !filter.is_empty() && count(app, app.view) > 0 {
+    let table = app.table();
+    if !table.filter.is_empty() && table.total() > 0 {
         return format!(
-            " No {} match the filter `{filter}` (esc clears it).",
-            app.view.title().to_lowercase()
+            " No {} match the filter `{}` (esc clears it).",
+            app.view.title().to_lowercase(),
+            table.filter
         );
     }
     if app.busy() {
@@ -375,10 +388,10 @@ fn empty_message(app: &App) -> String {
         .as_ref()
         .map_or_else(String::new, |s| s.regions.join(", "));
     match app.view {
-        ViewKind::Objects if app.browser.loading => " Loading…".to_string(),
+        ViewKind::Objects if app.pages.objects.browser.loading => " Loading…".to_string(),
         ViewKind::Objects => format!(
             " {} is empty. U uploads into it; esc goes up.",
-            app.breadcrumb()
+            app.pages.objects.breadcrumb()
         ),
         ViewKind::Transfers => {
             " No transfers yet: open a bucket (3, enter), then D downloads, U uploads.".to_string()
@@ -389,31 +402,22 @@ fn empty_message(app: &App) -> String {
     }
 }
 
-fn key_hint<'a>(app: &App, action: Action, label: &'a str) -> Vec<Span<'a>> {
-    let keys = app.config.keys.keys_for(action);
-    match keys.first() {
-        Some(k) => vec![
-            Span::styled(k.to_string(), app.theme.key()),
-            Span::raw(format!(" {label}  ")),
-        ],
-        None => vec![],
-    }
-}
-
-fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
+/// The footer: the input line, a notification (wrapped when long), or the
+/// keys of this page as the keymap binds them.
+fn draw_footer(frame: &mut Frame, app: &App, area: ratatui::layout::Rect) {
     let t = &app.theme;
-    let line = match app.mode {
-        Mode::Filter => Line::from(vec![
+    let line = match &app.input {
+        Some(i) if i.kind == InputKind::Filter => Line::from(vec![
             Span::styled("/", t.key()),
-            Span::styled(format!("{}▏", app.input), t.input()),
+            Span::styled(format!("{}▏", i.text), t.input()),
             Span::styled("  enter keep · esc clear · !text inverts", t.dim()),
         ]),
-        Mode::Command => Line::from(vec![
+        Some(i) => Line::from(vec![
             Span::styled(":", t.key()),
-            Span::styled(format!("{}▏", app.input), t.input()),
+            Span::styled(format!("{}▏", i.text), t.input()),
             Span::styled("  tab complete · enter run · esc cancel", t.dim()),
         ]),
-        _ => match app.current_notification() {
+        None => match app.current_notification() {
             Some(n) => {
                 let style = match n.level {
                     Level::Info => t.info(),
@@ -429,106 +433,26 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
             }
             None => {
                 let mut spans = vec![Span::raw(" ")];
-                for (action, _) in app.config.keys.entries() {
-                    if let Some(label) = action.footer_label() {
-                        spans.extend(key_hint(app, action, label));
+                for (action, label) in app.pages.hints(app.view) {
+                    if let Some(k) = app.config.keys.keys_for(action).first() {
+                        spans.push(Span::styled(k.to_string(), t.key()));
+                        spans.push(Span::raw(format!(" {label}  ")));
                     }
                 }
                 Line::from(spans)
             }
         },
     };
-    frame.render_widget(Paragraph::new(line), area);
-}
-
-/// A rectangle of at most `w`×`h` centred in `area`, never larger than it.
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
-fn popup(
-    frame: &mut Frame,
-    app: &App,
-    area: Rect,
-    title: String,
-    lines: Vec<Line<'static>>,
-) -> u16 {
-    let width = area.width.saturating_sub(4).clamp(area.width.min(20), 100);
-    // Long lines wrap: count the rows they will take at this width.
-    let inner_width = usize::from(width.saturating_sub(2)).max(1);
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(inner_width).max(1))
-        .sum();
-    let rows = u16::try_from(rows).unwrap_or(u16::MAX);
-    let wanted = rows.saturating_add(2);
-    let rect = centered(
-        area,
-        width,
-        wanted.min(area.height.saturating_sub(2).max(3)),
-    );
-    let inner_height = rect.height.saturating_sub(2);
-    let max_scroll = rows.saturating_sub(inner_height);
-    let scroll = app.scroll.min(max_scroll);
-    let more = if max_scroll > 0 {
-        format!(" {}/{} ", scroll, max_scroll)
-    } else {
-        String::new()
-    };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(app.theme.border())
-        .title(Span::styled(format!(" {title} "), app.theme.title()))
-        .title_bottom(Line::from(Span::styled(more, app.theme.dim())).right_aligned());
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .style(app.theme.base())
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        rect,
-    );
-    max_scroll
-}
-
-fn draw_details(frame: &mut Frame, app: &mut App, area: Rect) {
-    let Some((title, fields)) = app.selected_details() else {
-        app.mode = Mode::Normal;
-        return;
-    };
-    let label_width = fields
-        .iter()
-        .map(|(l, _)| l.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(24);
-    let lines: Vec<Line<'static>> = fields
-        .into_iter()
-        .map(|(label, value)| {
-            if label.is_empty() {
-                Line::from(Span::styled(value, app.theme.title()))
-            } else {
-                Line::from(vec![
-                    Span::styled(format!("{label:<label_width$} "), app.theme.label()),
-                    Span::raw(value),
-                ])
-            }
-        })
-        .collect();
-    let max = popup(frame, app, area, title, lines);
-    app.scroll = app.scroll.min(max);
+    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }
 
 /// Today's burn rate per UTC hour, as a sparkline with its peak and now.
-fn draw_burn_chart(frame: &mut Frame, app: &App, report: &crate::cost::CostReport, area: Rect) {
+fn draw_burn_chart(
+    frame: &mut Frame,
+    app: &App,
+    report: &crate::cost::CostReport,
+    area: ratatui::layout::Rect,
+) {
     let cents: Vec<u64> = report
         .burn_by_hour
         .iter()
@@ -555,20 +479,18 @@ fn draw_burn_chart(frame: &mut Frame, app: &App, report: &crate::cost::CostRepor
             Block::default()
                 .borders(Borders::TOP)
                 .border_style(app.theme.border())
-                .title(Span::styled(title, app.theme.dim())),
+                .title(Span::styled(
+                    ellipsize(&title, usize::from(area.width)),
+                    app.theme.dim(),
+                )),
         )
         .data(&cents)
         .style(app.theme.info());
     frame.render_widget(spark, area);
 }
 
-fn draw_total_gauge(frame: &mut Frame, app: &App, area: Rect) {
-    use std::sync::atomic::Ordering;
-    let (mut done, mut total) = (0u64, 0u64);
-    for t in &app.transfers {
-        total += t.progress.total.load(Ordering::SeqCst);
-        done += t.progress.done.load(Ordering::SeqCst) + t.progress.resumed.load(Ordering::SeqCst);
-    }
+fn draw_total_gauge(frame: &mut Frame, app: &App, area: ratatui::layout::Rect) {
+    let (done, total) = app.pages.transfers.totals();
     let ratio = if total == 0 {
         1.0
     } else {
@@ -583,110 +505,6 @@ fn draw_total_gauge(frame: &mut Frame, app: &App, area: Rect) {
             bytesize::ByteSize(total)
         ));
     frame.render_widget(gauge, area);
-}
-
-fn draw_tunnel_dialog(frame: &mut Frame, app: &mut App, area: Rect) {
-    let Some(d) = &app.tunnel_dialog else { return };
-    let t = &app.theme;
-    let mut lines: Vec<Line<'static>> = vec![Line::from(format!(
-        "Forward ports of {} ({}) to localhost:",
-        d.target.label, d.target.instance_id
-    ))];
-    for (n, (name, port, on)) in d.presets.iter().enumerate() {
-        let mark = if *on { "[x]" } else { "[ ]" };
-        let style = if n == d.cursor {
-            t.selected()
-        } else {
-            t.base()
-        };
-        lines.push(Line::from(Span::styled(
-            format!(" {mark} {name:<16} {port}"),
-            style,
-        )));
-    }
-    lines.push(Line::from(vec![
-        Span::styled("More ports (REMOTE[:LOCAL] …): ", t.label()),
-        Span::styled(format!("{}▏", d.extra), t.input()),
-    ]));
-    let accept = if d.accept_new_host_key { "[x]" } else { "[ ]" };
-    lines.push(Line::from(format!(
-        " {accept} accept the host key if the host is new (a)"
-    )));
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "↑↓ move · space choose · digits add ports · enter open · esc cancel",
-        t.dim(),
-    )));
-    popup(frame, app, area, "Tunnel".to_string(), lines);
-}
-
-fn draw_hostkey(frame: &mut Frame, app: &mut App, area: Rect) {
-    let Some((_, why)) = &app.hostkey_prompt else {
-        return;
-    };
-    let t = &app.theme;
-    let lines = vec![
-        Line::from(why.clone()),
-        Line::from(""),
-        Line::from(vec![
-            Span::styled("y", t.key()),
-            Span::raw(" accept and connect  "),
-            Span::styled("n", t.key()),
-            Span::raw(" leave it"),
-        ]),
-    ];
-    popup(frame, app, area, "New host key".to_string(), lines);
-}
-
-fn draw_mfa(frame: &mut Frame, app: &mut App, area: Rect) {
-    let Some((serial, _)) = &app.mfa_prompt else {
-        return;
-    };
-    let t = &app.theme;
-    let lines = vec![
-        Line::from(format!("The profile's keys need a code from {serial}.")),
-        Line::from(""),
-        Line::from(vec![
-            Span::styled("Code: ", t.label()),
-            Span::styled(format!("{}▏", app.input), t.input()),
-        ]),
-        Line::from(""),
-        Line::from(Span::styled("enter send · esc cancel", t.dim())),
-    ];
-    popup(frame, app, area, "MFA code".to_string(), lines);
-}
-
-fn draw_confirm(frame: &mut Frame, app: &mut App, area: Rect) {
-    let Some(pending) = &app.pending else {
-        return;
-    };
-    let t = &app.theme;
-    let mut lines: Vec<Line<'static>> = pending
-        .lines
-        .iter()
-        .map(|l| Line::from(l.clone()))
-        .collect();
-    lines.push(Line::from(""));
-    let title = if app.mode == Mode::TypeConfirm {
-        lines.push(Line::from(vec![
-            Span::styled("Type the name to confirm: ", t.warning()),
-            Span::styled(format!("{}▏", app.input), t.input()),
-        ]));
-        lines.push(Line::from(Span::styled(
-            "enter terminate · esc cancel",
-            t.dim(),
-        )));
-        "Terminate — this cannot be undone".to_string()
-    } else {
-        lines.push(Line::from(vec![
-            Span::styled("y", t.key()),
-            Span::raw(format!(" {}  ", pending.word())),
-            Span::styled("n", t.key()),
-            Span::raw(" cancel"),
-        ]));
-        format!("{} — are you sure?", pending.word())
-    };
-    popup(frame, app, area, title, lines);
 }
 
 /// The help lines: generated from the keymap, so they never drift from it.
@@ -712,6 +530,10 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
+        "Mouse: click a tab or a row, the wheel scrolls, a double click opens.",
+        t.dim(),
+    )));
+    lines.push(Line::from(Span::styled(
         format!(
             "Times are UTC. Logs: {}",
             app.dirs.state.join("skiff.log").display()
@@ -719,12 +541,6 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         t.dim(),
     )));
     lines
-}
-
-fn draw_help(frame: &mut Frame, app: &mut App, area: Rect) {
-    let lines = help_lines(app);
-    let max = popup(frame, app, area, "Help — esc closes".to_string(), lines);
-    app.scroll = app.scroll.min(max);
 }
 
 /// The whole screen as plain text lines (tests and screenshots use it).

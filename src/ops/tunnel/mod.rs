@@ -141,6 +141,41 @@ impl Tunnel {
     }
 }
 
+/// Who a tunnel to a target logs in as, where, with which key — what the
+/// TUI's dialog shows before anything connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    pub user: String,
+    pub host: String,
+    pub port: u16,
+    pub key: PathBuf,
+    /// The host key is recorded in skiff's known_hosts already.
+    pub known: bool,
+}
+
+/// Resolves `target` as a connection would (reading the instance from AWS),
+/// without connecting: the user, address and key, or why there are none.
+pub async fn preview(
+    session: &Session,
+    target: &TunnelTarget,
+    settings: &TunnelSettings,
+) -> Result<Preview, String> {
+    match resolve(session, target, settings).await {
+        Ok((e, _)) => Ok(Preview {
+            known: hostkeys::is_known(&settings.known_hosts, &e.host_key_alias),
+            user: e.user,
+            host: e.host,
+            port: e.port,
+            key: e.key,
+        }),
+        Err(Attempt::Fatal(why) | Attempt::Transient(why)) => Err(why),
+        Err(Attempt::Stopped(state)) => Err(format!(
+            "{} is {state}: start it first (u on its row)",
+            target.label
+        )),
+    }
+}
+
 /// A problem from resolving or connecting: worth a retry, or not.
 pub(crate) enum Attempt {
     Transient(String),

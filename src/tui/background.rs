@@ -1,0 +1,243 @@
+//! Background work and its answers: connecting, the inventory slices (one
+//! task each, so a slow or failing region never holds the others up), the
+//! costs recomputed from them, and every message routed where it belongs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::app::{App, Level, Msg};
+use super::popups::Popup;
+use crate::cloud::inventory::{self, Wanted};
+use crate::model::Inventory;
+
+impl App {
+    /// Connects a new session (at start, and after a profile or region
+    /// switch).
+    pub fn connect(&mut self) {
+        self.generation += 1;
+        self.session = None;
+        self.connecting = true;
+        self.loading.clear();
+        let generation = self.generation;
+        let connection = self.connection.clone();
+        self.spawn(async move {
+            let result = connection.connect().await.map(Arc::new);
+            Msg::Connected { generation, result }
+        });
+    }
+
+    /// Fetches every slice not already in flight.
+    pub fn refresh(&mut self) {
+        let Some(session) = self.session.clone() else {
+            if !self.connecting {
+                self.connect();
+            }
+            return;
+        };
+        self.schedule_next_refresh();
+        let now = self.clock.now();
+        for key in inventory::slice_keys(&session, Wanted::ALL) {
+            if !self.loading.insert(key.clone()) {
+                continue;
+            }
+            let (session, opts, generation) = (
+                session.clone(),
+                self.inventory_opts.clone(),
+                self.generation,
+            );
+            self.spawn(async move {
+                let result = inventory::fetch_slice(&session, &key, &opts, now).await;
+                Msg::Slice {
+                    generation,
+                    key,
+                    result,
+                }
+            });
+        }
+    }
+
+    pub(super) fn schedule_next_refresh(&mut self) {
+        let secs = self.config.general.refresh_interval_secs;
+        self.next_refresh = (secs > 0).then(|| Instant::now() + Duration::from_secs(secs));
+    }
+
+    /// Drops everything from the old session and starts over: nothing old
+    /// and new is ever mixed on screen, and answers still on their way for
+    /// the old one (slices, a bucket's pages) are dropped when they arrive.
+    pub(super) fn switch_session(&mut self, what: String) {
+        self.slices.clear();
+        self.inventory = Inventory::default();
+        self.costs = None;
+        self.last_refresh = None;
+        self.pages.objects.forget();
+        if self.view == super::app::ViewKind::Objects {
+            self.view = super::app::ViewKind::Buckets;
+        }
+        self.touch();
+        self.notify(Level::Info, format!("switching to {what}"));
+        self.connect();
+    }
+
+    /// Recomputes every cost from the inventory, journal and prices.
+    pub fn recompute_costs(&mut self) {
+        let now = self.clock.now();
+        let report =
+            crate::cost::report(&self.inventory.instances, &self.journal, &self.prices, now);
+        if let Some(limit) = self.remind_after_secs() {
+            let overdue: Vec<(String, String, String)> = report
+                .items
+                .iter()
+                .filter(|c| {
+                    c.running_secs.is_some_and(|s| s > limit) && !self.reminded.contains(&c.id)
+                })
+                .map(|c| {
+                    (
+                        c.id.clone(),
+                        c.name.clone(),
+                        crate::cost::show(&c.stop_saves_hourly),
+                    )
+                })
+                .collect();
+            for (id, name, saves) in overdue {
+                let hours = self.config.reminders.running_hours;
+                self.notify(
+                    Level::Warning,
+                    format!("{name} has run over {hours} h: stopping it saves {saves}/h"),
+                );
+                self.reminded.insert(id);
+            }
+        }
+        self.costs = Some(report);
+        self.costs_at = Some(Instant::now());
+        self.touch();
+    }
+
+    pub fn on_msg(&mut self, msg: Msg) {
+        self.route(msg);
+        self.sync();
+    }
+
+    fn route(&mut self, msg: Msg) {
+        match msg {
+            Msg::Connected { generation, result } if generation == self.generation => {
+                self.connecting = false;
+                match result {
+                    Ok(session) => {
+                        self.session = Some(session.clone());
+                        let generation = self.generation;
+                        self.spawn(async move {
+                            Msg::Account {
+                                generation,
+                                result: session.account_id().await,
+                            }
+                        });
+                        self.refresh();
+                    }
+                    Err(e) => {
+                        self.notify(Level::Error, format!("cannot connect: {e}"));
+                        self.schedule_next_refresh();
+                    }
+                }
+            }
+            Msg::Account { generation, result } if generation == self.generation => match result {
+                Ok(account) => self.account = Some(account),
+                Err(e) => self.notify(Level::Warning, format!("account id unknown: {e}")),
+            },
+            Msg::Slice {
+                generation,
+                key,
+                result,
+            } if generation == self.generation => self.on_slice(key, result),
+            Msg::RelaunchPlan(result) => self.on_relaunch_plan(result),
+            Msg::MfaPrompt { serial, reply } => self.open(Popup::Mfa {
+                serial,
+                reply: Some(reply),
+                code: String::new(),
+            }),
+            Msg::Extra { generation, extra } if generation == self.generation => {
+                self.on_extra(extra);
+                self.touch();
+            }
+            Msg::LifecycleProgress(p) => self.on_lifecycle_progress(p),
+            Msg::Objects { generation, result } => self.on_objects(generation, result),
+            Msg::TransferPlanned { id, result } => self.on_transfer_planned(id, result),
+            Msg::TransferDone { id, result } => self.on_transfer_done(id, result),
+            Msg::Deleted(result) => {
+                match result {
+                    Ok(what) => self.notify(Level::Info, what),
+                    Err(why) => self.notify(Level::Error, why),
+                }
+                self.reload_objects();
+            }
+            Msg::Outcome(Ok(what)) => {
+                self.notify(Level::Info, what);
+                self.refresh();
+            }
+            Msg::Outcome(Err(why)) => self.notify(Level::Error, why),
+            Msg::LifecycleDone(report) => self.on_lifecycle_done(&report),
+            Msg::DirListed { generation, result } => {
+                for p in &mut self.popups {
+                    if let Popup::FilePicker(f) = p {
+                        f.listed(generation, result);
+                        break;
+                    }
+                }
+            }
+            Msg::TunnelPreview {
+                instance_id,
+                result,
+            } => {
+                if let Some(Popup::Tunnel(d)) = self.popups.last_mut()
+                    && d.target.instance_id == instance_id
+                {
+                    d.preview = Some(result);
+                }
+            }
+            stale => tracing::debug!("dropped a stale answer: {stale:?}"),
+        }
+    }
+
+    fn on_slice(
+        &mut self,
+        key: inventory::SliceKey,
+        result: Result<inventory::SliceData, crate::cloud::CloudError>,
+    ) {
+        self.loading.remove(&key);
+        match result {
+            Ok(data) => {
+                let is_ec2 = key.service == inventory::Service::Ec2;
+                self.slices.insert(key, data);
+                self.inventory =
+                    inventory::assemble(&self.slices, &self.inventory_opts.cluster_tags);
+                self.settle_transitions();
+                if is_ec2
+                    && let Err(e) = self
+                        .journal
+                        .observe(&self.inventory.instances, self.clock.now())
+                {
+                    let text = format!(
+                        "cannot write the cost journal in {}: {e}",
+                        self.dirs.state.display()
+                    );
+                    self.notify(Level::Warning, text);
+                }
+                self.recompute_costs();
+            }
+            // The slice's previous data stays on screen.
+            Err(e) => self.notify(Level::Error, e.to_string()),
+        }
+        if self.loading.is_empty() {
+            self.last_refresh = Some(self.clock.now());
+            if let Some(started) = self.started.take() {
+                tracing::info!(
+                    "first full inventory after {} ms: {} instances, {} clusters, {} buckets",
+                    started.elapsed().as_millis(),
+                    self.inventory.instances.len(),
+                    self.inventory.spark_clusters.len() + self.inventory.emr_clusters.len(),
+                    self.inventory.buckets.len()
+                );
+            }
+            self.fetch_extras();
+        }
+    }
+}

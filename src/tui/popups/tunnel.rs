@@ -1,0 +1,144 @@
+//! The tunnel dialog: which presets and ports to forward from a target, and
+//! who it will log in as, where, with which key (read from AWS as the
+//! dialog opens, so a problem shows before enter).
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::{Reply, draw_box, hint};
+use crate::ops::tunnel::spec;
+use crate::ops::tunnel::{Preview, TunnelTarget};
+use crate::tui::theme::Theme;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelDialog {
+    pub target: TunnelTarget,
+    /// Preset name, remote port, chosen.
+    pub presets: Vec<(String, u16, bool)>,
+    pub cursor: usize,
+    /// Free-form `REMOTE[:LOCAL]` ports, space separated.
+    pub extra: String,
+    pub accept_new_host_key: bool,
+    /// The configured presets, to turn names into forwards.
+    pub all_presets: std::collections::BTreeMap<String, u16>,
+    /// User, address and key (None while they are being read).
+    pub preview: Option<Result<Preview, String>>,
+}
+
+impl TunnelDialog {
+    pub fn on_key(&mut self, key: KeyEvent) -> Reply {
+        match key.code {
+            KeyCode::Esc => return Reply::Close,
+            KeyCode::Up => self.cursor = self.cursor.saturating_sub(1),
+            KeyCode::Down => {
+                self.cursor = (self.cursor + 1).min(self.presets.len().saturating_sub(1))
+            }
+            KeyCode::Char(' ') if self.extra.is_empty() || self.extra.ends_with(' ') => {
+                if let Some(p) = self.presets.get_mut(self.cursor) {
+                    p.2 = !p.2;
+                }
+            }
+            KeyCode::Char('a') => self.accept_new_host_key = !self.accept_new_host_key,
+            KeyCode::Char(c) if c.is_ascii_digit() || c == ':' || c == ' ' => self.extra.push(c),
+            KeyCode::Backspace => {
+                self.extra.pop();
+            }
+            KeyCode::Enter => return self.submit(),
+            _ => {}
+        }
+        Reply::Keep
+    }
+
+    fn submit(&self) -> Reply {
+        let mut forwards = Vec::new();
+        for (name, _, _) in self.presets.iter().filter(|p| p.2) {
+            match spec::preset_forward(&self.all_presets, name) {
+                Ok(f) => forwards.push(f),
+                Err(e) => return Reply::Warn(e),
+            }
+        }
+        for p in self.extra.split_whitespace() {
+            match spec::parse_port(p) {
+                Ok(f) => forwards.push(f),
+                Err(e) => return Reply::Warn(e),
+            }
+        }
+        if forwards.is_empty() {
+            return Reply::Warn("nothing to forward: choose a preset or type a port".into());
+        }
+        Reply::OpenTunnel {
+            target: self.target.clone(),
+            forwards,
+            accept: self.accept_new_host_key,
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let mut lines: Vec<Line<'static>> = vec![Line::from(format!(
+            "Forward ports of {} ({}) to localhost:",
+            self.target.label, self.target.instance_id
+        ))];
+        for (n, (name, port, on)) in self.presets.iter().enumerate() {
+            let mark = if *on { "[x]" } else { "[ ]" };
+            let style = if n == self.cursor {
+                theme.selected()
+            } else {
+                theme.base()
+            };
+            lines.push(Line::from(Span::styled(
+                format!(" {mark} {name:<16} {port}"),
+                style,
+            )));
+        }
+        lines.push(Line::from(vec![
+            Span::styled("More ports (REMOTE[:LOCAL] …): ", theme.label()),
+            Span::styled(format!("{}▏", self.extra), theme.input()),
+        ]));
+        let accept = if self.accept_new_host_key {
+            "[x]"
+        } else {
+            "[ ]"
+        };
+        lines.push(Line::from(format!(
+            " {accept} accept the host key if the host is new (a)"
+        )));
+        lines.push(Line::from(""));
+        match &self.preview {
+            None => lines.push(Line::from(Span::styled(
+                "reading the instance's address, user and key from AWS…",
+                theme.dim(),
+            ))),
+            Some(Ok(p)) => {
+                lines.push(Line::from(vec![
+                    Span::styled("as ", theme.label()),
+                    Span::raw(format!("{}@{}:{}", p.user, p.host, p.port)),
+                ]));
+                lines.push(Line::from(vec![
+                    Span::styled("key ", theme.label()),
+                    Span::raw(p.key.display().to_string()),
+                ]));
+                if !p.known {
+                    lines.push(Line::from(Span::styled(
+                        "its host key is not recorded yet: a asks to accept it",
+                        theme.warning(),
+                    )));
+                }
+            }
+            Some(Err(why)) => lines.push(Line::from(Span::styled(why.clone(), theme.warning()))),
+        }
+        lines.push(Line::from(""));
+        lines.push(hint(
+            theme,
+            &[
+                ("↑↓", "move"),
+                ("space", "choose"),
+                ("digits", "add ports"),
+                ("enter", "open"),
+                ("esc", "cancel"),
+            ],
+        ));
+        draw_box(frame, area, theme, "Tunnel", lines, 0);
+    }
+}
