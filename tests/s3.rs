@@ -718,4 +718,16 @@ async fn deleting_objects_in_the_tui_names_them_first() {
             .is_ok(),
         "only what was named"
     );
+    // The listing follows: the deleted object is gone from it at once.
+    common::pump_until(&mut app, &mut rx, 10, "the folder listed again", |a| {
+        !a.pages.objects.browser.loading
+            && !a
+                .pages
+                .objects
+                .browser
+                .entries
+                .iter()
+                .any(|e| e.key == "processed/labels.parquet")
+    })
+    .await;
 }

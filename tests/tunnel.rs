@@ -500,6 +500,18 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('t'));
     assert_eq!(app.mode(), Mode::TunnelDialog);
+    // The dialog says who it will log in as, where, with which key.
+    common::pump_until(&mut app, &mut rx, 10, "the preview", |a| {
+        a.tunnel_dialog().is_some_and(|d| d.preview.is_some())
+    })
+    .await;
+    let text = skiff::tui::ui::buffer_text(
+        &skiff::tui::screens::render(&mut app, 120, 40).expect("render"),
+    );
+    assert!(
+        text.contains(&format!("@127.0.0.1:{}", sshd.port)) && text.contains("rnd-key.pem"),
+        "{text}"
+    );
     // Presets are sorted: emr-jupyterhub, jupyter, livy, rstudio, spark-ui; an
     // instance has jupyter and rstudio ticked. Untick them, add our port.
     let dialog = app.tunnel_dialog().cloned().expect("dialog");

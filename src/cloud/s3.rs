@@ -72,6 +72,16 @@ impl Session {
         }
     }
 
+    /// `name` in `region`, when the region is known already (no call).
+    pub fn bucket_in(&self, name: &str, region: &str) -> S3Bucket {
+        self.remember_bucket_region(name, region);
+        S3Bucket {
+            name: name.to_string(),
+            region: region.to_string(),
+            client: self.s3(region),
+        }
+    }
+
     /// `name` reached in its own region. The region is looked up once per
     /// session (GetBucketLocation, else the region HeadBucket names); when
     /// neither answers, the error says why.

@@ -54,10 +54,12 @@ fn header_line(app: &App, width: u16) -> Line<'static> {
         )
     };
     let mut right = cost_summary(app);
-    right.push(Span::styled(status, t.header_label()));
+    right.push(Span::styled(status, t.header()));
     let mut right_width: usize = right.iter().map(Span::width).sum();
-    // Very narrow: the right side gives way from its end.
-    while right_width + 8 > usize::from(width) && !right.is_empty() {
+    // Very narrow: the right side gives way from its end, before skiff's
+    // name and the read-only badge do.
+    let must = 8 + if app.read_only { 11 } else { 0 };
+    while right_width + must > usize::from(width) && !right.is_empty() {
         right.pop();
         right_width = right.iter().map(Span::width).sum();
     }

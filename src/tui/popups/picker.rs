@@ -358,7 +358,7 @@ impl FilePicker {
                 ("enter", "open"),
                 ("←", "up"),
                 ("/", "go to"),
-                ("e", "destination"),
+                ("e", "dest"),
                 ("u", "upload"),
                 ("esc", "cancel"),
             ],

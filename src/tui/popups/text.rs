@@ -44,7 +44,7 @@ impl TextPopup {
             Some(Action::PageUp) => self.scroll_by(-10),
             Some(Action::PageDown) => self.scroll_by(10),
             Some(Action::Top) => self.scroll = 0,
-            Some(Action::Bottom) => self.scroll = self.max,
+            Some(Action::Bottom) => self.scroll = u16::MAX,
             _ => {}
         }
         Reply::Keep

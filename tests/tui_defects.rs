@@ -1,0 +1,321 @@
+//! What a new user tripped over in the TUI, each tried the same way: most on
+//! the fixed demo data, the key bursts and the mouse through the real event
+//! loop (`tui::run_loop` with a test terminal and a stream of events).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use skiff::config::Config;
+use skiff::tui::app::{App, Level, Mode, Msg, ViewKind};
+use skiff::tui::screens::{demo_app, demo_session, render};
+use skiff::tui::theme::Theme;
+use skiff::tui::ui::buffer_text;
+
+async fn app(view: ViewKind) -> App {
+    app_with(Config::defaults(), Theme::dark(), view).await
+}
+
+async fn app_with(config: Config, theme: Theme, view: ViewKind) -> App {
+    demo_app(&config, theme, demo_session().await.expect("session"), view)
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    buffer_text(&render(app, w, h).expect("render"))
+}
+
+fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::from(code))
+}
+
+/// Runs the real loop over `events` (then a quit) on a `w`×`h` test
+/// terminal; the screen at the end.
+async fn run(app: &mut App, events: Vec<Event>, w: u16, h: u16) -> String {
+    app.quit = false;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    let (_tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+    let mut all: Vec<std::io::Result<Event>> = events.into_iter().map(Ok).collect();
+    all.push(Ok(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    ))));
+    let stream = futures::stream::iter(all).chain(futures::stream::pending());
+    skiff::tui::run_loop(
+        app,
+        &mut terminal,
+        Box::pin(stream),
+        &mut rx,
+        std::future::pending(),
+    )
+    .await
+    .expect("loop");
+    buffer_text(terminal.backend().buffer())
+}
+
+use futures::StreamExt;
+
+#[tokio::test]
+async fn esc_and_a_command_in_one_burst_are_two_keys_not_alt_and_letters() {
+    let mut a = app(ViewKind::Instances).await;
+    // A terminal that gets ESC and ':' together reports Alt-':'.
+    let mut events = vec![Event::Key(KeyEvent::new(
+        KeyCode::Char(':'),
+        KeyModifiers::ALT,
+    ))];
+    events.extend("clusters".chars().map(|c| key(KeyCode::Char(c))));
+    events.push(key(KeyCode::Enter));
+    run(&mut a, events, 80, 24).await;
+    assert_eq!(a.view, ViewKind::Clusters, "the command ran");
+    assert!(a.popups.is_empty(), "no dialog was opened");
+    assert!(a.transitions.is_empty(), "nothing was started");
+    assert!(a.pages.tunnels.list.is_empty(), "no tunnel was opened");
+}
+
+#[tokio::test]
+async fn the_mouse_clicks_tabs_and_rows_scrolls_and_double_click_opens() {
+    let mut a = app(ViewKind::Instances).await;
+    let click = |x, y| {
+        Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Row 3 is the first data row (header, tabs, column titles above).
+    run(&mut a, vec![click(5, 5)], 120, 40).await;
+    assert_eq!(a.table().cursor(), Some(2), "a click selects the row");
+    let tab = a
+        .layout
+        .tab_hits
+        .iter()
+        .find(|t| t.2 == ViewKind::Buckets)
+        .unwrap()
+        .0;
+    run(&mut a, vec![click(tab + 1, 1)], 120, 40).await;
+    assert_eq!(a.view, ViewKind::Buckets, "a click opens the tab");
+    run(&mut a, vec![click(4, 1)], 120, 40).await;
+    assert_eq!(a.view, ViewKind::Instances);
+    let wheel = Event::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: 5,
+        row: 6,
+        modifiers: KeyModifiers::NONE,
+    });
+    run(&mut a, vec![wheel.clone(), wheel], 80, 10).await;
+    assert!(a.table().offset() > 0, "the wheel scrolls");
+    let text = run(&mut a, vec![click(5, 3), click(5, 3)], 120, 40).await;
+    assert!(
+        text.contains("Instance id"),
+        "a double click opened the details:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn start_and_resume_ask_with_what_they_add() {
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "/gpu");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    for k in ["u", "P"] {
+        typed(&mut a, k);
+        assert_eq!(a.mode(), Mode::Confirm, "{k} asks");
+        let lines = a.pending().unwrap().lines.join("\n");
+        assert!(lines.contains("Adds $0.5260/hour"), "{lines}");
+        typed(&mut a, "n");
+        assert!(a.transitions.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn the_header_never_draws_over_its_right_side_and_marks_what_it_cuts() {
+    let mut a = app(ViewKind::Instances).await;
+    a.read_only = true;
+    for w in [60u16, 80, 100, 120, 160] {
+        let text = screen(&mut a, w, 24);
+        let header = text.lines().next().unwrap();
+        if w >= 80 {
+            assert!(header.contains("⟳ 10:00:00"), "{w}: {header}");
+        }
+        assert!(header.contains("/h today $"), "{w}: {header}");
+        assert!(header.contains("READ-ONLY"), "{w}: {header}");
+        // The account is whole, cut with …, or left out — never `1` or `123456789`.
+        let whole = header.contains("123456789012");
+        assert!(
+            whole || !header.contains("1234") || header.contains('…'),
+            "{w}: {header}"
+        );
+        assert!(
+            !header.contains(" endpoint  ") && !header.ends_with("endpoint"),
+            "{w}: {header}"
+        );
+    }
+    // Mono: bold only on skiff's own name at 80 columns (no labels there).
+    let mut m = app_with(
+        Config::defaults(),
+        Theme::builtin("mono").unwrap(),
+        ViewKind::Instances,
+    )
+    .await;
+    let buf = render(&mut m, 80, 24).unwrap();
+    let bold: Vec<u16> = (0..80)
+        .filter(|&x| {
+            buf[(x, 0)]
+                .modifier
+                .contains(ratatui::style::Modifier::BOLD)
+        })
+        .collect();
+    assert_eq!(
+        bold,
+        (0..7).collect::<Vec<u16>>(),
+        "bold cells of the header"
+    );
+}
+
+#[tokio::test]
+async fn at_80_columns_what_matters_is_not_cut() {
+    // The filter and the Costs breakdown beside the tabs.
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "/!rnd");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    let tabs = screen(&mut a, 80, 24).lines().nth(1).unwrap().to_string();
+    assert!(tabs.contains("filter:!rnd"), "{tabs}");
+    assert!(
+        tabs.contains("(8/12)"),
+        "the count says what the filter hides: {tabs}"
+    );
+    let mut c = app(ViewKind::Costs).await;
+    let tabs = screen(&mut c, 80, 24).lines().nth(1).unwrap().to_string();
+    assert!(tabs.contains("by resource"), "{tabs}");
+    // A long notification wraps instead of losing its remedy.
+    let mut a = app(ViewKind::Clusters).await;
+    typed(&mut a, "/analytics");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    typed(&mut a, "T");
+    let text = screen(&mut a, 80, 24);
+    assert!(
+        text.contains("protect j-2DEMO0ANALYTICS off"),
+        "the remedy is on screen:\n{text}"
+    );
+    // Cut cells are marked.
+    let mut a = app(ViewKind::Instances).await;
+    a.inventory.instances[0].name = Some("a-very-long-instance-name-for-the-column".into());
+    a.recompute_costs();
+    let text = screen(&mut a, 80, 24);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("a-very-long-"))
+        .expect("the row");
+    assert!(
+        line.contains('…') && !line.contains("for-the-column"),
+        "cut, and marked: {line}"
+    );
+}
+
+#[tokio::test]
+async fn sorting_by_a_hidden_column_says_so_and_s_cycles_what_is_visible() {
+    let mut a = app(ViewKind::Instances).await;
+    screen(&mut a, 80, 24);
+    for _ in 0..20 {
+        typed(&mut a, "s");
+        if let Some((c, _)) = a.table().sort {
+            let visible = skiff::render::visible_columns(a.columns(), 80);
+            assert!(visible.contains(&c), "s sorted by hidden column {c}");
+        }
+    }
+    // Hidden after a resize: the tabs line says what the rows are sorted by.
+    screen(&mut a, 160, 40);
+    let last = skiff::render::visible_columns(a.columns(), 158)
+        .last()
+        .copied()
+        .unwrap();
+    while a.table().sort.map(|s| s.0) != Some(last) {
+        typed(&mut a, "s");
+    }
+    let tabs = screen(&mut a, 80, 24).lines().nth(1).unwrap().to_string();
+    assert!(tabs.contains("sorted by"), "{tabs}");
+}
+
+#[tokio::test]
+async fn each_page_names_its_own_keys_as_bound() {
+    let config = Config::from_user_text(std::path::Path::new("k.toml"), "[keys]\nstop = [\"X\"]\n")
+        .expect("config");
+    let mut a = app_with(config, Theme::dark(), ViewKind::Instances).await;
+    let footer = |a: &mut App| screen(a, 100, 24).lines().last().unwrap().to_string();
+    assert!(footer(&mut a).contains("X stop"), "{}", footer(&mut a));
+    typed(&mut a, "6");
+    let f = footer(&mut a);
+    assert!(
+        f.contains("X cancel") && f.contains("R retry") && !f.contains("start"),
+        "{f}"
+    );
+    typed(&mut a, "5");
+    let f = footer(&mut a);
+    assert!(f.contains("o open") && f.contains("X close"), "{f}");
+}
+
+#[tokio::test]
+async fn esc_clears_marks_and_a_grown_terminal_shows_the_first_rows() {
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "  ");
+    assert_eq!(a.table().marked.len(), 2);
+    a.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(a.table().marked.is_empty(), "esc clears marks");
+    typed(&mut a, "g");
+    screen(&mut a, 30, 8);
+    for _ in 0..6 {
+        typed(&mut a, "j");
+    }
+    screen(&mut a, 30, 8);
+    typed(&mut a, "kkkkkk");
+    let text = screen(&mut a, 80, 24);
+    assert!(
+        text.lines().nth(3).unwrap().starts_with("ds-workbench"),
+        "the first row is back:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_switch_of_region_drops_a_bucket_page_still_on_its_way() {
+    let mut a = app(ViewKind::Buckets).await;
+    a.browse("rnd-datasets", "");
+    let asked = a.pages.objects.browser.generation;
+    a.run_command("region eu-west-1");
+    a.on_msg(Msg::Objects {
+        generation: asked,
+        result: Ok((
+            vec![skiff::model::ObjectEntry {
+                key: "from-the-old-session.csv".into(),
+                folder: false,
+                size: 1,
+                last_modified: None,
+                storage_class: None,
+            }],
+            None,
+        )),
+    });
+    assert!(
+        a.pages.objects.browser.entries.is_empty(),
+        "a stale page is dropped"
+    );
+}
+
+#[tokio::test]
+async fn a_notification_that_scrolled_away_can_be_read_again() {
+    let mut a = app(ViewKind::Instances).await;
+    a.notify(Level::Error, "the first thing that went wrong");
+    for n in 0..5 {
+        a.notify(Level::Info, format!("later {n}"));
+    }
+    a.run_command("messages");
+    let text = screen(&mut a, 100, 30);
+    assert!(text.contains("the first thing that went wrong"), "{text}");
+}

@@ -1,0 +1,259 @@
+//! Every popup, rendered at 80x24 and 120x40 from fixed demo data: help,
+//! details, messages, the lifecycle questions (stop, start with what it
+//! adds, terminate with the typed name), the tunnel dialog, a new host key,
+//! delete, the file picker in a long folder, an MFA code, and the overwrite
+//! question. Each must show its whole question and the keys that answer it.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use crossterm::event::{KeyCode, KeyEvent};
+use skiff::config::Config;
+use skiff::ops::transfer::copy::{CopyPlan, Direction};
+use skiff::ops::transfer::expand::CopyItem;
+use skiff::tui::app::{App, Mode, ViewKind};
+use skiff::tui::popups::Popup;
+use skiff::tui::popups::picker::{Entry, FilePicker};
+use skiff::tui::popups::prompts::OverwriteQuestion;
+use skiff::tui::screens::{demo_app, demo_session, render};
+use skiff::tui::theme::Theme;
+use skiff::tui::ui::buffer_text;
+
+async fn app(view: ViewKind) -> App {
+    demo_app(
+        &Config::defaults(),
+        Theme::dark(),
+        demo_session().await.expect("session"),
+        view,
+    )
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+}
+
+fn both_sizes(name: &str, app: &mut App, must_show: &[&str]) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let text = buffer_text(&render(app, w, h).expect("render"));
+        for words in must_show {
+            assert!(
+                text.contains(words),
+                "{name} {w}x{h} lacks `{words}`:\n{text}"
+            );
+        }
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+    }
+}
+
+#[tokio::test]
+async fn help_details_and_messages() {
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "?");
+    both_sizes("popup_help", &mut a, &["Help — esc closes", "quit"]);
+    // End shows the last lines (the log file is named last).
+    a.on_key(KeyEvent::from(KeyCode::End));
+    let text = buffer_text(&render(&mut a, 80, 24).expect("render"));
+    assert!(
+        text.contains("Logs: ~/.local/state/skiff/skiff.log"),
+        "{text}"
+    );
+    a.on_key(KeyEvent::from(KeyCode::Esc));
+
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    assert_eq!(a.mode(), Mode::Details);
+    both_sizes("popup_details", &mut a, &["Instance id"]);
+    a.on_key(KeyEvent::from(KeyCode::Char('G')));
+    let text = buffer_text(&render(&mut a, 80, 24).expect("render"));
+    assert!(
+        text.contains("Name "),
+        "the last lines are the tags: {text}"
+    );
+    a.on_key(KeyEvent::from(KeyCode::Esc));
+
+    a.notify(
+        skiff::tui::app::Level::Error,
+        "an old error that scrolled away",
+    );
+    a.notify(skiff::tui::app::Level::Info, "something newer");
+    typed(&mut a, "m");
+    assert_eq!(a.mode(), Mode::Messages);
+    both_sizes(
+        "popup_messages",
+        &mut a,
+        &["an old error that scrolled away", "something newer"],
+    );
+}
+
+#[tokio::test]
+async fn lifecycle_questions_say_what_they_save_or_add() {
+    let mut a = app(ViewKind::Clusters).await;
+    typed(&mut a, "/rnd");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    typed(&mut a, "x");
+    both_sizes(
+        "popup_stop",
+        &mut a,
+        &["stop — are you sure?", "Saves $0.7880/hour", "y stop"],
+    );
+    typed(&mut a, "n");
+
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "/gpu");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    typed(&mut a, "u");
+    assert_eq!(a.mode(), Mode::Confirm, "start asks");
+    // A g4dn.xlarge in us-east-1.
+    both_sizes(
+        "popup_start",
+        &mut a,
+        &["start — are you sure?", "Adds $0.5260/hour", "y start"],
+    );
+    typed(&mut a, "n");
+
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "/gpu");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    typed(&mut a, "Tgpu-scr");
+    assert_eq!(a.mode(), Mode::TypeConfirm);
+    both_sizes(
+        "popup_terminate",
+        &mut a,
+        &[
+            "Terminate — this cannot be undone",
+            "Type the name to confirm: gpu-scr",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn tunnel_host_key_delete_and_mfa() {
+    let mut a = app(ViewKind::Instances).await;
+    typed(&mut a, "t");
+    assert_eq!(a.mode(), Mode::TunnelDialog);
+    both_sizes(
+        "popup_tunnel",
+        &mut a,
+        &[
+            "Forward ports of ds-workbench",
+            "reading the instance's address",
+            "enter open",
+        ],
+    );
+    a.on_key(KeyEvent::from(KeyCode::Esc));
+
+    a.open(Popup::HostKey {
+        tunnel: "i-1#1".into(),
+        why: "the host 127.0.0.1 is seen for the first time; its key is SHA256:abcdef".into(),
+    });
+    both_sizes(
+        "popup_hostkey",
+        &mut a,
+        &["New host key", "SHA256:abcdef", "y accept and connect"],
+    );
+    a.on_key(KeyEvent::from(KeyCode::Esc));
+
+    a.open(Popup::Delete {
+        bucket: "rnd-datasets".into(),
+        keys: (0..15).map(|n| format!("raw/part-{n:03}.csv")).collect(),
+    });
+    both_sizes(
+        "popup_delete",
+        &mut a,
+        &[
+            "Delete 15 objects from s3://rnd-datasets/ ?",
+            "… and 3 more",
+            "y delete",
+        ],
+    );
+    a.on_key(KeyEvent::from(KeyCode::Esc));
+
+    a.open(Popup::Mfa {
+        serial: "arn:aws:iam::123456789012:mfa/me".into(),
+        reply: None,
+        code: String::new(),
+    });
+    typed(&mut a, "1234");
+    both_sizes("popup_mfa", &mut a, &["MFA code", "Code: 1234"]);
+}
+
+#[tokio::test]
+async fn the_file_picker_in_a_long_folder_keeps_its_cursor_destination_and_keys_on_screen() {
+    let mut a = app(ViewKind::Buckets).await;
+    let mut picker = FilePicker::new("/home/me/data".into(), "s3://rnd-datasets/raw/".into());
+    let entries: Vec<Entry> = (0..23)
+        .map(|n| Entry {
+            name: if n < 4 {
+                format!("run-{n:02}")
+            } else {
+                format!("events-{n:02}.parquet")
+            },
+            folder: n < 4,
+            size: (n >= 4).then_some(1_500_000 * n),
+        })
+        .collect();
+    let generation = match picker.go("/home/me/data".into(), None) {
+        skiff::tui::popups::Reply::ListDir { generation, .. } => generation,
+        _ => panic!("a listing is asked for"),
+    };
+    picker.listed(generation, Ok(entries));
+    a.open(Popup::FilePicker(picker));
+    for _ in 0..22 {
+        a.on_key(KeyEvent::from(KeyCode::Down));
+    }
+    both_sizes(
+        "popup_picker_end",
+        &mut a,
+        &[
+            "›[ ] events-22.parquet",
+            "to s3://rnd-datasets/raw/",
+            "esc cancel",
+            "31.5 MiB",
+        ],
+    );
+    let text = buffer_text(&render(&mut a, 80, 24).expect("render"));
+    assert!(
+        text.contains(" 23/23 "),
+        "where the cursor is, when not all fit: {text}"
+    );
+    a.on_key(KeyEvent::from(KeyCode::Home));
+    let text = buffer_text(&render(&mut a, 80, 24).expect("render"));
+    assert!(
+        text.contains("›[ ] run-00/") && text.contains("/home/me/data/"),
+        "{text}"
+    );
+    assert!(!text.contains("/home/me/data//"), "one slash: {text}");
+}
+
+#[tokio::test]
+async fn the_overwrite_question() {
+    let mut a = app(ViewKind::Buckets).await;
+    let session = a.session.as_deref().expect("session").clone();
+    let plan = CopyPlan {
+        direction: Direction::Download,
+        bucket: session.bucket_in("rnd-datasets", "us-east-1"),
+        items: ["README.md", "notes.txt"]
+            .iter()
+            .map(|n| CopyItem {
+                local: format!("/home/me/downloads/{n}").into(),
+                key: (*n).to_string(),
+                size: 900,
+            })
+            .collect(),
+        skipped: Vec::new(),
+    };
+    a.open(Popup::Overwrite(OverwriteQuestion::new(
+        1,
+        plan,
+        vec![0, 1],
+    )));
+    both_sizes(
+        "popup_overwrite",
+        &mut a,
+        &[
+            "/home/me/downloads/README.md exists already.",
+            "k keep both",
+            "O K S: the same for this and the 1 other existing file",
+        ],
+    );
+}
