@@ -173,6 +173,11 @@ fn config_error(text: &str) -> String {
         err.contains(&path.display().to_string()),
         "names the file: {err}"
     );
+    assert_eq!(
+        err.matches(&path.display().to_string()).count(),
+        1,
+        "said once: {err}"
+    );
     err
 }
 
@@ -208,6 +213,7 @@ fn a_missing_config_file_is_named() {
         err.contains("cannot read config file /nonexistent/skiff.toml"),
         "{err}"
     );
+    assert_eq!(err.matches("No such file").count(), 1, "said once: {err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -240,4 +246,45 @@ async fn a_valid_config_sets_regions_and_spark_tags() {
     // Only eu-west-1, grouped by the Project tag: both `nightly` nodes are Project=etl.
     assert!(names.contains(&"etl"), "{names:?}");
     assert!(!names.contains(&"rnd"), "{names:?}");
+}
+
+#[test]
+fn cp_help_names_sources_and_destination_once() {
+    let home = tempfile::tempdir().expect("home");
+    let out = skiff("http://127.0.0.1:9", home.path())
+        .args(["cp", "--help"])
+        .output()
+        .expect("run");
+    let help = String::from_utf8(out.stdout).expect("utf8");
+    assert!(
+        help.contains("Usage: skiff cp [OPTIONS] <SRC>... <DST>"),
+        "{help}"
+    );
+    assert!(!help.contains("DST> <SRC"), "{help}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_that_goes_away_ends_skiff_quietly() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let bin = assert_cmd::cargo::cargo_bin("skiff");
+    // `true` exits without reading: every line skiff writes meets a closed pipe.
+    let script = format!(
+        "set -o pipefail; '{}' --region us-east-1 cost | true; echo \"exit ${{PIPESTATUS[0]}}\"",
+        bin.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .envs(common::cli_env(&sb.moto.endpoint(), home.path()))
+        .output()
+        .expect("bash");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("exit 0"), "{stdout}{stderr}");
 }

@@ -157,6 +157,26 @@ async fn stop_and_start_rnd_with_wait_orders_master_and_workers() {
         assert_eq!(now[n], InstanceState::Running, "{n}");
     }
 
+    // Without --json: the last line says what happened and what it saves.
+    let run = skiff(&e, home.path(), &["stop", "rnd", "--wait"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("Stopped Spark cluster rnd (us-east-1): 4 of 4 nodes stopped in ")
+            && last.contains("; saves $"),
+        "{}",
+        run.stdout
+    );
+    let run = skiff(&e, home.path(), &["start", "rnd", "--wait"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("Started Spark cluster rnd (us-east-1): 4 of 4 nodes running in ")
+            && last.contains("; adds $0.7680/hour"),
+        "{}",
+        run.stdout
+    );
+
     // Again: nothing to do, and it says so.
     let run = skiff(&e, home.path(), &["start", "rnd"]);
     assert_eq!(run.code, 0);

@@ -203,9 +203,10 @@ pub enum CredsCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "skiff cp [OPTIONS] <SRC>... <DST>")]
 pub struct CpArgs {
     /// Sources, then the destination; exactly one side is s3://bucket/key-or-prefix.
-    #[arg(required = true, num_args = 2.., value_name = "SRC... DST")]
+    #[arg(required = true, num_args = 2.., value_name = "PATH")]
     pub paths: Vec<String>,
     /// Copy folders (upload) or prefixes (download) with everything below them.
     #[arg(long, short = 'r')]

@@ -366,9 +366,9 @@ pub async fn run(
     if args.json {
         let mut doc = json_document(&report, &by, &emr_names);
         extras.add_json(&mut doc);
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        out!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        print!("{}{}", text(&report, &by, &emr_names), extras.text());
+        out_part!("{}{}", text(&report, &by, &emr_names), extras.text());
     }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS

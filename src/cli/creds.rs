@@ -71,12 +71,12 @@ pub async fn run(config: &Config, dirs: &Dirs, cmd: &CredsCommand) -> anyhow::Re
                     },
                 )
                 .await?;
-            println!(
+            out!(
                 "stored the key {id} of profile {profile} in the {}",
                 keyring.kind.label()
             );
             if config_profiles().iter().any(|p| p == profile) {
-                println!(
+                out!(
                     "note: ~/.aws/config (or credentials) also defines `{profile}`; that one wins"
                 );
             }
@@ -90,12 +90,12 @@ pub async fn run(config: &Config, dirs: &Dirs, cmd: &CredsCommand) -> anyhow::Re
                     .iter()
                     .map(|(p, e)| json!({ "profile": p, "access_key_id": e.access_key_id, "mfa_serial": e.mfa_serial, "store": e.store, "shadowed_by_aws_config": shadowed.contains(p) }))
                     .collect();
-                println!(
+                out!(
                     "{}",
                     serde_json::to_string_pretty(&json!({ "profiles": list }))?
                 );
             } else if index.is_empty() {
-                println!("no profiles in the keyring (skiff creds add PROFILE)");
+                out!("no profiles in the keyring (skiff creds add PROFILE)");
             } else {
                 for (p, e) in &index {
                     let mfa = e
@@ -108,7 +108,7 @@ pub async fn run(config: &Config, dirs: &Dirs, cmd: &CredsCommand) -> anyhow::Re
                     } else {
                         ""
                     };
-                    println!(
+                    out!(
                         "{p:<20} {}  {}{mfa}{note}",
                         e.access_key_id,
                         e.store.label()
@@ -120,7 +120,7 @@ pub async fn run(config: &Config, dirs: &Dirs, cmd: &CredsCommand) -> anyhow::Re
         CredsCommand::Rm { profile } => {
             let keyring = open(config, dirs).await?;
             if keyring.delete(profile).await? {
-                println!(
+                out!(
                     "removed the key of {profile} from the {}",
                     keyring.kind.label()
                 );

@@ -22,15 +22,15 @@ fn print_progress(p: Progress) {
         Progress::Step(s) => {
             let mark = if s.ok { "✓" } else { "✗" };
             match s.action.strip_prefix("post-start: ") {
-                Some(cmd) => println!("  {mark} master$ {cmd}: {}", s.detail),
+                Some(cmd) => out!("  {mark} master$ {cmd}: {}", s.detail),
                 None if s.action == "post-start" => {
-                    println!("  {mark} post-start commands: {}", s.detail)
+                    out!("  {mark} post-start commands: {}", s.detail)
                 }
-                None => println!("  {mark} {} ({}) {}: {}", s.name, s.id, s.action, s.detail),
+                None => out!("  {mark} {} ({}) {}: {}", s.name, s.id, s.action, s.detail),
             }
         }
         Progress::Waiting { ids, state } => {
-            println!(
+            out!(
                 "  … waiting for {} node{} to be {state}",
                 ids.len(),
                 if ids.len() == 1 { "" } else { "s" }
@@ -41,17 +41,17 @@ fn print_progress(p: Progress) {
 
 fn print_report_tail(r: &Report) {
     for a in &r.already {
-        println!("  · {a}");
+        out!("  · {a}");
     }
     for s in &r.skipped {
-        println!("  ✗ {s}");
+        out!("  ✗ {s}");
     }
     for (id, name, state) in &r.late {
         let seen = state.map_or_else(|| "unknown".to_string(), |s| s.to_string());
-        println!("  ✗ {name} ({id}) is late: still {seen} when the timeout passed");
+        out!("  ✗ {name} ({id}) is late: still {seen} when the timeout passed");
     }
     for log in &r.logs {
-        println!("  output kept in {}", log.display());
+        out!("  output kept in {}", log.display());
     }
 }
 
@@ -105,7 +105,7 @@ pub async fn run_verb(
             })
             .collect();
         let doc = json!({ "ok": !failed && !late, "verb": verb, "read_only": ctx.gate.read_only, "results": results });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        out!("{}", serde_json::to_string_pretty(&doc)?);
     }
     Ok(if failed {
         ExitCode::from(EXIT_FAILED)
@@ -134,21 +134,28 @@ async fn run_one(
     };
     if !run.json {
         let mode = if run.dry_run { " (dry run)" } else { "" };
-        println!("{} {}{mode}", capitalised(verb), plan.target);
+        out!("{} {}{mode}", capitalised(verb), plan.target);
         if run.dry_run {
             for line in plan.describe() {
-                println!("  plan: {line}");
+                out!("  plan: {line}");
             }
         }
     }
     let progress: &(dyn Fn(Progress) + Send + Sync) =
         if run.json { &|_| {} } else { &print_progress };
     let opts = ops::exec_options(ctx, run.wait, run.timeout);
+    let change = ops::hourly_change_now(ctx, inv, std::slice::from_ref(&plan));
+    let started = std::time::Instant::now();
     let report = ops::run(ctx, inv, &target, &plan, &opts, progress).await;
     if !run.json {
         print_report_tail(&report);
-        if plan.is_noop() {
-            println!("  nothing to do");
+        if !run.dry_run {
+            out!(
+                "{}",
+                ops::summary(&plan, &report, started.elapsed(), &change)
+            );
+        } else if plan.is_noop() {
+            out!("  nothing to do");
         }
     }
     Outcome::Report(report)
@@ -192,7 +199,7 @@ pub async fn protect(ctx: &Context, args: &ProtectArgs) -> anyhow::Result<ExitCo
     let mut failed = false;
     for (id, result) in ops::protect(ctx, &inv, &target, on).await {
         match result {
-            Ok(_) => println!("  ✓ {id}: termination protection {word}"),
+            Ok(_) => out!("  ✓ {id}: termination protection {word}"),
             Err(e) => {
                 failed = true;
                 eprintln!("skiff: {id}: {}", e.message);
@@ -214,25 +221,28 @@ pub async fn relaunch(ctx: &Context, args: &super::args::RelaunchArgs) -> anyhow
         .map_err(anyhow::Error::msg)?;
     let blueprint = crate::cloud::emr::blueprint(&ctx.session, &source.region, &source.id).await?;
     if !args.json {
-        println!(
+        out!(
             "Relaunch EMR cluster {} ({}){}",
             blueprint.name,
             blueprint.source_id,
             if args.dry_run { " (dry run)" } else { "" }
         );
-        println!(
+        out!(
             "  release {}, applications {}",
             blueprint.release.as_deref().unwrap_or("?"),
             blueprint.applications.join(", ")
         );
         for g in &blueprint.groups {
-            println!(
+            out!(
                 "  {} group: {} × {} ({})",
-                g.role, g.count, g.instance_type, g.market
+                g.role,
+                g.count,
+                g.instance_type,
+                g.market
             );
         }
         for b in &blueprint.bootstrap_actions {
-            println!(
+            out!(
                 "  bootstrap action {}: {} {}",
                 b.name,
                 b.path,
@@ -242,16 +252,16 @@ pub async fn relaunch(ctx: &Context, args: &super::args::RelaunchArgs) -> anyhow
     }
     let new_id = ctx.actions().relaunch_emr(&blueprint).await?;
     if args.json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(
                 &json!({ "blueprint": blueprint, "new_cluster_id": new_id, "dry_run": args.dry_run })
             )?
         );
     } else if let Some(id) = &new_id {
-        println!("  ✓ created {id}");
+        out!("  ✓ created {id}");
     } else {
-        println!("  nothing created (dry run)");
+        out!("  nothing created (dry run)");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -276,11 +286,11 @@ pub async fn idle_timeout(
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     match idle {
-        Some(d) => println!(
+        Some(d) => out!(
             "  ✓ {id} terminates itself after {} idle",
             humantime::format_duration(d)
         ),
-        None => println!("  ✓ {id} no longer terminates itself when idle"),
+        None => out!("  ✓ {id} no longer terminates itself when idle"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,24 @@
 //! The command line: every daily task without the TUI, with `--json` output
 //! and meaningful exit codes. `anyhow` lives here and in `main`, not deeper.
 
+/// `println!`, but a reader that went away (`skiff cost | head -1`) ends
+/// skiff quietly instead of a panic about a broken pipe.
+macro_rules! out {
+    () => {
+        $crate::cli::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` with the same care (no newline; flushed, for live lines).
+macro_rules! out_part {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!($($arg)*))
+    };
+}
+
 pub mod args;
 pub mod cost;
 pub mod creds;
@@ -20,6 +38,19 @@ use crate::lifecycle::Verb;
 use crate::ops::connect::{Choices, Connection, Context, session_options};
 use crate::sandbox::{MotoServer, sandbox_options, seed_sample_account};
 use args::{Cli, Command, GlobalArgs, LsArgs, SandboxArgs, VerbArgs};
+
+/// Writes to standard output; when the reader is gone, exits with 0 (what
+/// was asked for was read), as pipelines expect.
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        tracing::warn!("cannot write to standard output: {e}");
+    }
+}
 
 /// The user's choices from the global flags.
 pub fn choices(global: &GlobalArgs) -> Choices {
@@ -168,7 +199,7 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
         Some(Command::RenderScreens { out }) => {
             let written = crate::tui::screens::render_all(&config, &out)?;
             for path in written {
-                println!("{}", path.display());
+                out!("{}", path.display());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -219,12 +250,12 @@ async fn ls(
         anyhow::bail!(ls::failure_line(&errors).unwrap_or_default());
     }
     if args.json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&ls::json_document(&inv, wanted))?
         );
     } else {
-        print!("{}", ls::text_tables(&inv, wanted, now));
+        out_part!("{}", ls::text_tables(&inv, wanted, now));
     }
     match ls::failure_line(&errors) {
         // Partial: what could be listed is printed, the rest is named, exit 2.
@@ -263,9 +294,9 @@ async fn sandbox(
     );
     if args.no_tui {
         let (id, secret) = crate::sandbox::SANDBOX_KEYS;
-        println!("export AWS_ENDPOINT_URL={}", moto.endpoint());
-        println!("export AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret}");
-        println!("# then: skiff --region us-east-1 --region eu-west-1 ls");
+        out!("export AWS_ENDPOINT_URL={}", moto.endpoint());
+        out!("export AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret}");
+        out!("# then: skiff --region us-east-1 --region eu-west-1 ls");
         eprintln!("skiff sandbox: running until Ctrl-C");
         wait_for_shutdown().await;
     } else {

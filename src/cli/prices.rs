@@ -14,7 +14,7 @@ pub async fn refresh(session: &Session, dirs: &Dirs) -> anyhow::Result<ExitCode>
     let mut failed = false;
     for o in &outcomes {
         match &o.result {
-            Ok(p) => println!(
+            Ok(p) => out!(
                 "{}: {} instance types, {} EBS volume types{}",
                 o.region,
                 p.ec2.len(),
@@ -32,7 +32,7 @@ pub async fn refresh(session: &Session, dirs: &Dirs) -> anyhow::Result<ExitCode>
         }
     }
     match saved {
-        Ok(path) => println!("saved to {}", path.display()),
+        Ok(path) => out!("saved to {}", path.display()),
         Err(e) => {
             eprintln!("skiff: {e}");
             failed = true;
@@ -47,25 +47,25 @@ pub async fn refresh(session: &Session, dirs: &Dirs) -> anyhow::Result<ExitCode>
 
 pub fn status(config: &Config, dirs: &Dirs) -> anyhow::Result<ExitCode> {
     let table = Prices::embedded();
-    println!(
+    out!(
         "embedded table of {} ({})",
         table.table_date(),
         table.table_source()
     );
     let path = PriceCache::path(&dirs.cache);
     match PriceCache::load(&dirs.cache) {
-        Ok(None) => println!(
+        Ok(None) => out!(
             "no Pricing API cache yet ({}); run `skiff prices refresh`",
             path.display()
         ),
         Ok(Some(c)) => {
-            println!(
+            out!(
                 "Pricing API cache {} (wins over the table):",
                 path.display()
             );
             let now = chrono::Utc::now();
             for (region, at) in &c.fetched {
-                println!(
+                out!(
                     "  {region}: {} instance types, {} EBS volume types, fetched {} ({} days ago)",
                     c.ec2.get(region).map_or(0, std::collections::BTreeMap::len),
                     c.ebs.get(region).map_or(0, std::collections::BTreeMap::len),
@@ -74,11 +74,11 @@ pub fn status(config: &Config, dirs: &Dirs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        Err(e) => println!("price cache unreadable, ignored: {e}"),
+        Err(e) => out!("price cache unreadable, ignored: {e}"),
     }
     match config.costs.prices_max_age_days {
-        0 => println!("automatic refresh: off ([costs] prices_max_age_days = 0)"),
-        n => println!("automatic refresh: when older than {n} days"),
+        0 => out!("automatic refresh: off ([costs] prices_max_age_days = 0)"),
+        n => out!("automatic refresh: when older than {n} days"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -144,24 +144,24 @@ fn report(
             "bytes_resumed": progress.resumed.load(Ordering::SeqCst),
             "files": files,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        out!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         for r in results {
             match r {
-                FileResult::Up(u) if u.skipped => println!("skipped {} (identical on S3)", u.key),
+                FileResult::Up(u) if u.skipped => out!("skipped {} (identical on S3)", u.key),
                 FileResult::Up(u) => {
                     let resumed = if u.resumed > 0 {
                         format!(", resumed {} already sent", bytesize::ByteSize(u.resumed))
                     } else {
                         String::new()
                     };
-                    println!(
+                    out!(
                         "uploaded {} ({}{resumed})",
                         u.key,
                         bytesize::ByteSize(u.size)
                     );
                 }
-                FileResult::Down { path, size, .. } => println!(
+                FileResult::Down { path, size, .. } => out!(
                     "downloaded {} ({})",
                     path.display(),
                     bytesize::ByteSize(*size)
@@ -202,7 +202,7 @@ pub async fn ls(session: &Session, uri: &S3Uri, json: bool) -> anyhow::Result<Ex
             .iter()
             .map(|o| json!({ "key": o.key, "size": o.size, "last_modified": o.last_modified, "storage_class": class(&o.storage_class) }))
             .collect();
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(
                 &json!({ "bucket": uri.bucket, "prefix": prefix, "folders": level.folders, "objects": objs })
@@ -210,7 +210,7 @@ pub async fn ls(session: &Session, uri: &S3Uri, json: bool) -> anyhow::Result<Ex
         );
     } else {
         for f in &level.folders {
-            println!(
+            out!(
                 "{:>12}  {:16}  {}",
                 "DIR",
                 "",
@@ -221,7 +221,7 @@ pub async fn ls(session: &Session, uri: &S3Uri, json: bool) -> anyhow::Result<Ex
             let when = o
                 .last_modified
                 .map_or_else(|| "-".into(), crate::render::format::timestamp);
-            println!(
+            out!(
                 "{:>12}  {when:16}  {}  {}",
                 bytesize::ByteSize(o.size).to_string(),
                 o.key.strip_prefix(&prefix).unwrap_or(&o.key),
@@ -259,7 +259,7 @@ pub async fn rm(ctx: &Context, args: &RmArgs) -> anyhow::Result<ExitCode> {
                     "deleted": done.deleted,
                     "refused": done.refused,
                 });
-                println!("{}", serde_json::to_string_pretty(&doc)?);
+                out!("{}", serde_json::to_string_pretty(&doc)?);
             } else {
                 let word = if done.dry_run {
                     "(dry run) delete"
@@ -267,10 +267,10 @@ pub async fn rm(ctx: &Context, args: &RmArgs) -> anyhow::Result<ExitCode> {
                     "delete"
                 };
                 for k in &removal.keys {
-                    println!("{word}: {}", bucket.uri(k));
+                    out!("{word}: {}", bucket.uri(k));
                 }
                 if removal.keys.is_empty() {
-                    println!("nothing below {} to delete", req.uri);
+                    out!("nothing below {} to delete", req.uri);
                 }
                 for r in &done.refused {
                     eprintln!("skiff: refused: {r}");
@@ -293,6 +293,6 @@ pub async fn mb(ctx: &Context, args: &MbArgs) -> anyhow::Result<ExitCode> {
     let (_, region) = objects::make_bucket(&ctx.actions(), &uri.bucket)
         .await
         .map_err(anyhow::Error::msg)?;
-    println!("made s3://{} in {region}", uri.bucket);
+    out!("made s3://{} in {region}", uri.bucket);
     Ok(ExitCode::SUCCESS)
 }

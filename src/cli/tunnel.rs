@@ -78,7 +78,7 @@ async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, I
         if let Some(fp) = &s.accepted_fingerprint
             && !printed_state.contains("accepted")
         {
-            println!("accepted the host key of {}: {fp}", s.host);
+            out!("accepted the host key of {}: {fp}", s.host);
             printed_state.push_str("accepted");
         }
         let label = match &s.state {
@@ -96,9 +96,9 @@ async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, I
         };
         if !printed_state.ends_with(&label) {
             if tty {
-                println!();
+                out!();
             }
-            println!("{} → {}@{}: {label}", s.target.label, s.user, s.host);
+            out!("{} → {}@{}: {label}", s.target.label, s.user, s.host);
             printed_state.push_str(&label);
         }
         if s.state == TunnelState::Up {
@@ -114,7 +114,7 @@ async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, I
                 } else {
                     String::new()
                 };
-                println!("  {:<15} {}{moved}", f.name, f.url);
+                out!("  {:<15} {}{moved}", f.name, f.url);
                 announced.push(f.local);
                 if open && !opened {
                     opened = true;
@@ -138,7 +138,7 @@ async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, I
             _ = tick.tick() => {
                 if let (Some((id, since)), true) = (&live, tty) {
                     let cost = live_cost(ctx, id).await;
-                    print!("\r  up {} · {cost}   ", crate::render::format::duration(chrono::Duration::from_std(since.elapsed()).unwrap_or_default()));
+                    out_part!("\r  up {} · {cost}   ", crate::render::format::duration(chrono::Duration::from_std(since.elapsed()).unwrap_or_default()));
                     use std::io::Write;
                     let _ = std::io::stdout().flush();
                 }
@@ -150,9 +150,9 @@ async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, I
         let _ = std::fs::remove_file(path);
     }
     if tty {
-        println!();
+        out!();
     }
-    println!("tunnels closed");
+    out!("tunnels closed");
     ok
 }
 
@@ -299,7 +299,7 @@ pub async fn down(ctx: &Context, args: &DownArgs) -> anyhow::Result<ExitCode> {
         {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        println!(
+        out!(
             "closed the tunnels of process {} ({})",
             h.pid,
             h.urls.join(", ")
@@ -320,7 +320,7 @@ pub async fn down(ctx: &Context, args: &DownArgs) -> anyhow::Result<ExitCode> {
     )
     .await?;
     if let Some(d) = ran {
-        println!(
+        out!(
             "{} ran for {} this session",
             args.target,
             crate::render::format::duration(d)

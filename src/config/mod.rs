@@ -202,12 +202,14 @@ impl Dirs {
 /// Failure to load the configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read config file {path}: {source}")]
+    // The cause is in the message, not a `source`: an error chain printed
+    // in full would say it twice.
+    #[error("cannot read config file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] ConfigError),
 }
 
@@ -247,7 +249,7 @@ impl Config {
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
                 Ok((Self::defaults(), None))
             }
-            Err(source) => Err(LoadError::Read { path, source }),
+            Err(error) => Err(LoadError::Read { path, error }),
         }
     }
 }

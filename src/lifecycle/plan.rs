@@ -39,6 +39,20 @@ impl Verb {
     }
 }
 
+impl Verb {
+    /// The verb done: `stopped`, `started`, …
+    pub fn participle(self) -> &'static str {
+        match self {
+            Self::Start => "started",
+            Self::Stop => "stopped",
+            Self::Pause => "paused",
+            Self::Resume => "resumed",
+            Self::Reboot => "rebooted",
+            Self::Terminate => "terminated",
+        }
+    }
+}
+
 impl fmt::Display for Verb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -346,8 +360,8 @@ fn node_step(i: &Instance, verb: Verb) -> Result<(Option<NodeAction>, Option<Str
         return match verb {
             Verb::Terminate => already("terminated"),
             _ => Err(refuse(format!(
-                "{who} is terminated; it cannot be {}ed",
-                verb.as_str().trim_end_matches('e')
+                "{who} is terminated; it cannot be {}",
+                verb.participle()
             ))),
         };
     }

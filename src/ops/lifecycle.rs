@@ -448,6 +448,89 @@ pub fn hourly_line(verb: Verb, plans: &[Plan], change: &crate::cost::Amount) -> 
     }
 }
 
+/// [`hourly_change`] with the prices and costs as they are now (the price
+/// table and cache, the journal of runs).
+pub fn hourly_change_now(ctx: &Context, inv: &Inventory, plans: &[Plan]) -> crate::cost::Amount {
+    let prices = crate::cost::Prices::load(&ctx.dirs.cache);
+    let journal = crate::cost::Journal::open(&ctx.dirs.state).unwrap_or_default();
+    let costs = crate::cost::report(&inv.instances, &journal, &prices, chrono::Utc::now());
+    hourly_change(inv, plans, &prices, Some(&costs))
+}
+
+/// The last line of a lifecycle command: what reached which state, how
+/// long it took, and what it saves or adds per hour.
+pub fn summary(
+    plan: &Plan,
+    report: &Report,
+    took: Duration,
+    change: &crate::cost::Amount,
+) -> String {
+    let secs = took.as_secs();
+    let money = crate::cost::show(change);
+    let per_hour = match plan.verb {
+        Verb::Start | Verb::Resume => format!("adds {money}/hour"),
+        Verb::Reboot => "costs the same per hour".to_string(),
+        _ => format!("saves {money}/hour"),
+    };
+    let capital = |s: &str| s[..1].to_uppercase() + &s[1..];
+    let nodes = |n: usize| format!("{n} node{}", if n == 1 { "" } else { "s" });
+    let work: Vec<&StepResult> = report
+        .steps
+        .iter()
+        .filter(|s| !s.action.starts_with("post-start"))
+        .collect();
+    let failed: Vec<&&StepResult> = work.iter().filter(|s| !s.ok).collect();
+    if plan.is_noop() {
+        return format!("{}: nothing to do", plan.target);
+    }
+    if !failed.is_empty() || !report.late.is_empty() || !report.skipped.is_empty() {
+        let mut parts = Vec::new();
+        let done = work.len() - failed.len() - report.late.len().min(work.len() - failed.len());
+        parts.push(format!("{done} of {} done", nodes(work.len())));
+        if !failed.is_empty() {
+            let names: Vec<&str> = failed.iter().map(|s| s.name.as_str()).collect();
+            parts.push(format!("failed: {}", names.join(", ")));
+        }
+        if !report.late.is_empty() {
+            parts.push(format!("{} late", nodes(report.late.len())));
+        }
+        if !report.skipped.is_empty() {
+            parts.push(format!("{} not tried", report.skipped.len()));
+        }
+        return format!(
+            "{} {}: {} after {secs} s; running it again finishes the job",
+            capital(plan.verb.as_str()),
+            plan.target,
+            parts.join(", ")
+        );
+    }
+    let reached: Vec<&&StepResult> = work.iter().filter(|s| s.state.is_some()).collect();
+    match (&plan.work, reached.first().and_then(|s| s.state)) {
+        (Work::Ec2 { .. }, Some(state)) => format!(
+            "{} {}: {} of {} {state} in {secs} s; {per_hour}",
+            capital(plan.verb.participle()),
+            plan.target,
+            reached.len(),
+            nodes(work.len()),
+        ),
+        (Work::Ec2 { .. }, None) => format!(
+            "{} {}: {} {} (not waited for: --wait waits); {per_hour} once done",
+            capital(plan.verb.as_str()),
+            plan.target,
+            nodes(work.len()),
+            plan.actions()
+                .first()
+                .map_or("changing", |a| a.op.progressive())
+        ),
+        _ => format!(
+            "{} {}: {} asked of EMR in {secs} s; {per_hour} once EMR has done it",
+            capital(plan.verb.participle()),
+            plan.target,
+            work.len()
+        ),
+    }
+}
+
 /// Parses `90m`, `2h`, `3600s` or `off` into an EMR idle timeout.
 pub fn parse_idle(text: &str) -> Result<Option<Duration>, String> {
     if matches!(text, "off" | "none" | "0") {

@@ -14,10 +14,10 @@ pub enum MotoError {
          (it creates .venv with moto[server]) or set SKIFF_MOTO_SERVER to its path"
     )]
     NotFound { tried: String },
-    #[error("cannot start {path}: {source}")]
+    #[error("cannot start {path}: {error}")]
     Spawn {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("moto_server exited before it was ready: {log}")]
     Exited { log: String },
@@ -92,9 +92,9 @@ impl MotoServer {
         let port = free_port()?;
         let log =
             std::env::temp_dir().join(format!("skiff-moto-{}-{port}.log", std::process::id()));
-        let log_file = std::fs::File::create(&log).map_err(|source| MotoError::Spawn {
+        let log_file = std::fs::File::create(&log).map_err(|error| MotoError::Spawn {
             path: log.clone(),
-            source,
+            error,
         })?;
         let mut child = Command::new(path)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -102,9 +102,9 @@ impl MotoServer {
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
-            .map_err(|source| MotoError::Spawn {
+            .map_err(|error| MotoError::Spawn {
                 path: path.to_path_buf(),
-                source,
+                error,
             })?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let started = Instant::now();

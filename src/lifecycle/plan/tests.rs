@@ -304,3 +304,21 @@ fn an_emr_node_is_refused_with_its_cluster_and_the_verb_to_use() {
     }
     assert!(plan(&stopped, &target, Verb::Start, &OPTS, None).is_ok());
 }
+
+#[test]
+fn a_terminated_instance_says_what_it_cannot_be_in_proper_words() {
+    let mut inv = demo::inventory();
+    inv.instances[0].state = InstanceState::Terminated;
+    let target = Target::Instance {
+        id: inv.instances[0].id.clone(),
+    };
+    for (verb, word) in [
+        (Verb::Stop, "cannot be stopped"),
+        (Verb::Start, "cannot be started"),
+        (Verb::Pause, "cannot be paused"),
+        (Verb::Reboot, "cannot be rebooted"),
+    ] {
+        let err = plan(&inv, &target, verb, &OPTS, None).expect_err("terminated");
+        assert!(err.to_string().contains(word), "{verb}: {err}");
+    }
+}

@@ -94,12 +94,12 @@ impl Progress {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Local {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Cloud(#[from] CloudError),
     #[error("cancelled: {0}")]
     Cancelled(String),
@@ -110,9 +110,9 @@ pub enum TransferError {
 }
 
 fn local(path: &Path) -> impl FnOnce(std::io::Error) -> TransferError + '_ {
-    move |source| TransferError::Local {
+    move |error| TransferError::Local {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
