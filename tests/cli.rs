@@ -288,3 +288,44 @@ async fn a_reader_that_goes_away_ends_skiff_quietly() {
     );
     assert!(stdout.contains("exit 0"), "{stdout}{stderr}");
 }
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_command_definitions() {
+    let home = tempfile::tempdir().expect("home");
+    let run = |args: &[&str]| {
+        let out = skiff("http://127.0.0.1:9", home.path())
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf8")
+    };
+    let bash = run(&["completions", "bash"]);
+    assert!(
+        bash.contains("_skiff()") && bash.contains("terminate"),
+        "bash"
+    );
+    let zsh = run(&["completions", "zsh"]);
+    assert!(zsh.starts_with("#compdef skiff"), "zsh");
+    let fish = run(&["completions", "fish"]);
+    assert!(fish.contains("complete -c skiff"), "fish");
+    let man = run(&["man"]);
+    assert!(
+        man.contains(".TH skiff") && man.contains("terminate"),
+        "man"
+    );
+    // The generated bash script is valid bash.
+    let check = std::process::Command::new("bash")
+        .args(["-n", "-c", &bash])
+        .output()
+        .expect("bash");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

@@ -82,6 +82,13 @@ pub enum Command {
     Mb(MbArgs),
     /// Start a local AWS emulator with a sample R&D account and open the UI on it.
     Sandbox(SandboxArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    Completions {
+        /// The shell, e.g. bash: `skiff completions bash > ~/.local/share/bash-completion/completions/skiff`.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `skiff man | man -l -`.
+    Man,
     /// Render each main view from fixed demo data to SVG files (for screenshots/).
     #[command(hide = true)]
     RenderScreens {

@@ -196,6 +196,20 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             lifecycle::protect(&connect(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Sandbox(args)) => sandbox(config, dirs, &args, cli.global.read_only).await,
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "skiff", &mut buf);
+            out_part!("{}", String::from_utf8_lossy(&buf));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            out_part!("{}", String::from_utf8_lossy(&buf));
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::RenderScreens { out }) => {
             let written = crate::tui::screens::render_all(&config, &out)?;
             for path in written {
