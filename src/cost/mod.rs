@@ -26,11 +26,14 @@ pub struct CostReport {
     /// The average burn ($/hour, known parts) of each UTC hour of today so
     /// far; the last entry is the hour in progress.
     pub burn_by_hour: Vec<f64>,
+    /// Instance id → its place in `items` (rows look costs up by id).
+    #[serde(skip)]
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl CostReport {
     pub fn item(&self, id: &str) -> Option<&InstanceCost> {
-        self.items.iter().find(|c| c.id == id)
+        self.items.get(*self.index.get(id)?)
     }
 }
 
@@ -68,11 +71,17 @@ pub fn report(
         })
         .collect();
     let totals = compute::totals(&items, now);
+    let index = items
+        .iter()
+        .enumerate()
+        .map(|(n, c)| (c.id.clone(), n))
+        .collect();
     CostReport {
         at: now,
         items,
         totals,
         burn_by_hour,
+        index,
     }
 }
 

@@ -162,6 +162,49 @@ pub fn filter_accepts(filter: &str, row: &Row, columns: &[usize]) -> bool {
     row.matches(&needle.to_lowercase(), columns) != invert
 }
 
+/// What a cell sorts by, computed once per row: numbers before text, text
+/// without case (the order of [`Cell::compare`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SortKey {
+    Number(i64),
+    Text(String),
+    Missing,
+}
+
+impl SortKey {
+    pub fn of(cell: Option<&Cell>) -> Self {
+        match cell {
+            Some(Cell {
+                number: Some(n), ..
+            }) => Self::Number(*n),
+            Some(c) => Self::Text(c.text.to_lowercase()),
+            None => Self::Missing,
+        }
+    }
+}
+
+/// The text a filter looks in: the cells of `columns`, lower-cased, with a
+/// separator no typed filter holds (so a match never spans two cells).
+pub fn filter_text(row: &Row, columns: &[usize]) -> String {
+    let mut out = String::new();
+    for &i in columns {
+        if let Some(c) = row.cells.get(i) {
+            out.push_str(&c.text.to_lowercase());
+            out.push('\u{1f}');
+        }
+    }
+    out
+}
+
+/// Whether `filter` keeps a row whose [`filter_text`] is `text`.
+pub fn filter_keeps(filter: &str, text: &str) -> bool {
+    let (invert, needle) = match filter.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, filter),
+    };
+    needle.is_empty() || text.contains(&needle.to_lowercase()) != invert
+}
+
 /// Sorts rows by a column; ties keep the renderer's order (stable sort).
 pub fn sort_rows(rows: &mut [Row], column: usize, descending: bool) {
     rows.sort_by(|a, b| {
@@ -198,7 +241,7 @@ pub fn visible_columns(columns: &[Column], width: u16) -> Vec<usize> {
 /// [`visible_columns`] at least its own width, and the room left over given
 /// to the columns whose cells are wider than that (in order of importance,
 /// each up to its widest cell), so wide terminals show what narrow ones cut.
-pub fn fit_columns(columns: &[Column], width: u16, rows: &[Row]) -> Vec<(usize, u16)> {
+pub fn fit_columns(columns: &[Column], width: u16, rows: &[&Row]) -> Vec<(usize, u16)> {
     let visible = visible_columns(columns, width);
     let mut fitted: Vec<(usize, u16)> = visible.iter().map(|&i| (i, columns[i].width)).collect();
     let used: u32 = fitted.iter().map(|(_, w)| u32::from(*w)).sum::<u32>()
@@ -370,7 +413,8 @@ mod tests {
             cells: vec![Cell::text(a), Cell::text(b), Cell::text(c)],
             tone: Tone::Normal,
         };
-        let rows = [r("rnd", "ec2-54-1-2-3.compute-1.amazonaws.com", "running")];
+        let row = r("rnd", "ec2-54-1-2-3.compute-1.amazonaws.com", "running");
+        let rows = [&row];
         // Narrow: declared widths only, the least important dropped first.
         assert_eq!(fit_columns(&cols, 17, &rows), vec![(0, 8), (2, 7)]);
         // Wide: the DNS column grows to its content, nothing else needs room.

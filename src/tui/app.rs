@@ -396,7 +396,7 @@ impl App {
     }
 
     /// The current page's rows as shown (filtered and sorted).
-    pub fn rows(&self) -> &[Row] {
+    pub fn rows(&self) -> Vec<&Row> {
         self.table().rows()
     }
 

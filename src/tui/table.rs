@@ -33,11 +33,20 @@ pub struct Table {
     /// The user moved the selection; until then it stays on the first row
     /// while data arrives.
     moved: bool,
+    /// Every row, as made from the page's data, and the version it is of.
+    source: Vec<Row>,
+    source_version: Option<u64>,
+    /// Each row's filter text for the visible columns, made when a filter
+    /// is typed (and kept while only the filter changes).
+    lowered: Vec<String>,
+    lowered_for: Option<Vec<usize>>,
+    /// The shown rows: indices into `source`, filtered and sorted.
+    shown: Vec<usize>,
     key: Option<CacheKey>,
-    shown: Vec<Row>,
-    total: usize,
-    /// Times the rows were rebuilt (the benchmark and tests read it).
+    /// Times the rows were made from the data (the benchmark and tests read it).
     pub rebuilds: u64,
+    /// Times they were filtered and sorted again.
+    pub reorders: u64,
 }
 
 impl Table {
@@ -48,9 +57,11 @@ impl Table {
         }
     }
 
-    /// Brings the shown rows up to date: `source` is called (and the rows
-    /// filtered over the visible columns and sorted) only when something
-    /// they depend on changed. Then the selection is found again by key.
+    /// Brings the shown rows up to date: `source` is called only when the
+    /// data changed (a new `version`); filtering (over the visible columns)
+    /// and sorting run only when the filter, the sort or the visible
+    /// columns changed, on text and sort keys made once per row. Then the
+    /// selection is found again by key.
     pub fn refresh(
         &mut self,
         version: u64,
@@ -58,33 +69,56 @@ impl Table {
         width: u16,
         source: impl FnOnce() -> Vec<Row>,
     ) {
+        let visible = render::visible_columns(columns, width);
+        if self.source_version != Some(version) {
+            self.source = source();
+            self.source_version = Some(version);
+            self.lowered_for = None;
+            self.key = None;
+            self.rebuilds += 1;
+        }
         let key = CacheKey {
             version,
             filter: self.filter.clone(),
             sort: self.sort,
-            visible: render::visible_columns(columns, width),
+            visible,
         };
         if self.key.as_ref() == Some(&key) {
             return;
         }
-        let all = source();
-        self.total = all.len();
-        let mut rows: Vec<Row> = all
-            .into_iter()
-            .filter(|r| render::filter_accepts(&self.filter, r, &key.visible))
-            .collect();
-        if let Some((col, desc)) = self.sort {
-            render::sort_rows(&mut rows, col, desc);
+        let mut shown: Vec<usize> = (0..self.source.len()).collect();
+        if !self.filter.is_empty() {
+            if self.lowered_for.as_ref() != Some(&key.visible) {
+                self.lowered = self
+                    .source
+                    .iter()
+                    .map(|r| render::filter_text(r, &key.visible))
+                    .collect();
+                self.lowered_for = Some(key.visible.clone());
+            }
+            shown.retain(|&i| render::filter_keeps(&self.filter, &self.lowered[i]));
         }
-        self.shown = rows;
+        if let Some((col, desc)) = self.sort {
+            let mut keyed: Vec<(render::SortKey, usize)> = shown
+                .iter()
+                .map(|&i| (render::SortKey::of(self.source[i].cells.get(col)), i))
+                .collect();
+            keyed.sort_by(|a, b| {
+                let ord = a.0.cmp(&b.0);
+                if desc { ord.reverse() } else { ord }
+            });
+            shown = keyed.into_iter().map(|(_, i)| i).collect();
+        }
+        self.shown = shown;
         self.key = Some(key);
-        self.rebuilds += 1;
+        self.reorders += 1;
         self.reselect();
     }
 
-    /// Forget the cached rows (the next refresh rebuilds them).
+    /// Forget the cached rows (the next refresh makes them again).
     pub fn invalidate(&mut self) {
         self.key = None;
+        self.source_version = None;
     }
 
     fn reselect(&mut self) {
@@ -98,25 +132,44 @@ impl Table {
             .selected
             .as_ref()
             .filter(|_| self.moved)
-            .and_then(|k| self.shown.iter().position(|r| &r.key == k));
+            .and_then(|k| self.shown.iter().position(|&i| &self.source[i].key == k));
         // The chosen row went away (filtered out, terminated): stay near it.
         self.cursor = found.unwrap_or(if self.moved { self.cursor.min(last) } else { 0 });
-        self.selected = Some(self.shown[self.cursor].key.clone());
+        self.selected = Some(self.source[self.shown[self.cursor]].key.clone());
         self.clamp_offset();
     }
 
     /// The rows as shown: filtered and sorted.
-    pub fn rows(&self) -> &[Row] {
-        &self.shown
+    pub fn rows(&self) -> Vec<&Row> {
+        self.shown.iter().map(|&i| &self.source[i]).collect()
+    }
+
+    /// How many rows are shown.
+    pub fn len(&self) -> usize {
+        self.shown.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.shown.is_empty()
+    }
+
+    /// The shown rows from `start`, at most `n` of them (what is on screen).
+    pub fn window(&self, start: usize, n: usize) -> Vec<&Row> {
+        self.shown
+            .iter()
+            .skip(start)
+            .take(n)
+            .map(|&i| &self.source[i])
+            .collect()
     }
 
     /// Rows before the filter.
     pub fn total(&self) -> usize {
-        self.total
+        self.source.len()
     }
 
     pub fn selected(&self) -> Option<&Row> {
-        self.shown.get(self.cursor)
+        self.shown.get(self.cursor).map(|&i| &self.source[i])
     }
 
     pub fn cursor(&self) -> Option<usize> {
@@ -167,9 +220,9 @@ impl Table {
     }
 
     pub fn select_index(&mut self, index: usize) {
-        if let Some(row) = self.shown.get(index) {
+        if let Some(&i) = self.shown.get(index) {
             self.cursor = index;
-            self.selected = Some(row.key.clone());
+            self.selected = Some(self.source[i].key.clone());
             self.moved = true;
             self.clamp_offset();
         }
@@ -188,7 +241,7 @@ impl Table {
         let inside = self.cursor.clamp(self.offset, self.offset + h - 1);
         if inside != self.cursor && !self.shown.is_empty() {
             self.cursor = inside.min(self.shown.len() - 1);
-            self.selected = Some(self.shown[self.cursor].key.clone());
+            self.selected = Some(self.source[self.shown[self.cursor]].key.clone());
             self.moved = true;
         }
     }
@@ -291,15 +344,19 @@ mod tests {
         for _ in 0..3 {
             t.refresh(1, COLS, 80, || rows(10));
         }
-        assert_eq!(t.rebuilds, 1, "same data, filter, sort and width");
-        t.filter = "r00".into();
-        t.refresh(1, COLS, 80, || rows(10));
-        assert_eq!((t.rebuilds, t.rows().len(), t.total()), (2, 10, 10));
-        t.refresh(2, COLS, 80, || rows(20));
-        assert_eq!((t.rebuilds, t.rows().len()), (3, 10));
-        t.refresh(2, COLS, 20, || rows(20));
         assert_eq!(
-            t.rebuilds, 4,
+            (t.rebuilds, t.reorders),
+            (1, 1),
+            "same data, filter, sort and width"
+        );
+        t.filter = "r00".into();
+        t.refresh(1, COLS, 80, || panic!("a new filter needs no new rows"));
+        assert_eq!((t.rebuilds, t.reorders, t.len(), t.total()), (1, 2, 10, 10));
+        t.refresh(2, COLS, 80, || rows(20));
+        assert_eq!((t.rebuilds, t.reorders, t.len()), (2, 3, 10));
+        t.refresh(2, COLS, 20, || panic!("other columns need no new rows"));
+        assert_eq!(
+            t.reorders, 4,
             "other visible columns: the filter may match otherwise"
         );
     }

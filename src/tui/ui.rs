@@ -309,9 +309,8 @@ fn draw_table(frame: &mut Frame, app: &App, area: ratatui::layout::Rect) {
     let table = app.table();
     let columns = app.columns();
     let (start, height) = (table.offset(), usize::from(area.height.saturating_sub(1)));
-    let rows = table.rows();
-    let shown = &rows[start.min(rows.len())..(start + height).min(rows.len())];
-    let fitted = render::fit_columns(columns, area.width, shown);
+    let shown = table.window(start, height);
+    let fitted = render::fit_columns(columns, area.width, &shown);
     let header = TableRow::new(fitted.iter().map(|&(i, _)| {
         let mut title = columns[i].title.to_string();
         if let Some((col, desc)) = table.sort
@@ -326,7 +325,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: ratatui::layout::Rect) {
         .iter()
         .map(|&(_, w)| ratatui::layout::Constraint::Length(w))
         .collect();
-    if rows.is_empty() {
+    if table.is_empty() {
         let [head, rest] = ratatui::layout::Layout::vertical([
             ratatui::layout::Constraint::Length(1),
             ratatui::layout::Constraint::Min(0),
