@@ -433,7 +433,7 @@ pub fn hourly_line(verb: Verb, plans: &[Plan], change: &crate::cost::Amount) -> 
             "Adds {amount}/hour once running (instances and EMR fees of the nodes brought back)."
         ),
         Verb::Start | Verb::Resume => format!(
-            "Adds {amount}/hour once running (compute and EMR fees; a public IPv4 address adds $0.0050/hour)."
+            "Adds {amount}/hour once running (the instance rates; a public IPv4 address adds $0.0050/hour; EBS is billed either way)."
         ),
         Verb::Reboot => "Costs the same per hour: a reboot keeps the instance running.".into(),
         Verb::Terminate => format!(

@@ -96,8 +96,12 @@ impl MotoServer {
             path: log.clone(),
             error,
         })?;
+        // moto's request recorder (used by the tests) writes here, not into
+        // whatever directory skiff was started from.
+        let recording = log.with_extension("recording");
         let mut child = Command::new(path)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_RECORDER_FILEPATH", &recording)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)
@@ -147,6 +151,7 @@ impl MotoServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
+        let _ = std::fs::remove_file(self.log.with_extension("recording"));
     }
 }
 

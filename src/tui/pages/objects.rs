@@ -26,7 +26,7 @@ pub const HINTS: &[(Action, &str)] = &[
     (Action::Back, "up"),
     (Action::Download, "download"),
     (Action::Upload, "upload"),
-    (Action::DeleteObjects, "delete"),
+    (Action::DeleteObjects, "remove"),
     (Action::CopyUrl, "copy URI"),
     (Action::Mark, "mark"),
     (Action::Filter, "filter"),
