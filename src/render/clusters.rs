@@ -4,7 +4,7 @@ use super::instances::money_cell;
 use super::{Cell, Column, Row, RowKey, Tone};
 use crate::cost::{Amount, CostReport};
 use crate::lifecycle::Target;
-use crate::model::{ClusterState, EmrCluster, EmrState, Instance, SparkCluster};
+use crate::model::{ClusterState, EMR_CLUSTER_TAG, EmrCluster, EmrState, Instance, SparkCluster};
 
 /// The summed $/hour and since-start of the given nodes.
 fn node_costs(costs: Option<&CostReport>, ids: &[&str]) -> (Option<Amount>, Option<Amount>) {
@@ -112,13 +112,14 @@ pub fn spark_row(c: &SparkCluster, instances: &[Instance], costs: Option<&CostRe
 }
 
 /// The cost cells sum the EC2 nodes EMR tagged with the cluster's id (their
-/// EMR fee included).
+/// EMR fee included). Matched by the tag, not the cluster column, which shows
+/// the cluster's name (names need not be unique).
 pub fn emr_row(c: &EmrCluster, costs: Option<&CostReport>) -> Row {
     let ids: Vec<&str> = costs
         .map(|r| {
             r.items
                 .iter()
-                .filter(|i| i.cluster.as_deref() == Some(c.id.as_str()))
+                .filter(|i| i.tags.get(EMR_CLUSTER_TAG).map(String::as_str) == Some(c.id.as_str()))
                 .map(|i| i.id.as_str())
                 .collect()
         })
@@ -195,5 +196,27 @@ mod tests {
             r.cells[7].text
         );
         assert_eq!(r.tone, Tone::Running);
+    }
+
+    /// Regression: once the inventory named each EMR node's cluster (for the
+    /// CLUSTER column), the EMR row matched no cost item and showed `-`.
+    #[test]
+    fn emr_row_sums_its_nodes_costs() {
+        use crate::cost::{Prices, journal::Journal, report};
+        use crate::model::Inventory;
+        let demo = demo::inventory();
+        let emr = demo.emr_clusters.clone();
+        let mut node = demo.instances[0].clone();
+        node.tags.insert(EMR_CLUSTER_TAG.into(), emr[0].id.clone());
+        let inv = Inventory::new(vec![node], emr, vec![], &Default::default());
+        assert_eq!(inv.instances[0].cluster.as_deref(), Some("analytics"));
+        let costs = report(
+            &inv.instances,
+            &Journal::default(),
+            &Prices::embedded(),
+            demo::now(),
+        );
+        let r = emr_row(&inv.emr_clusters[0], Some(&costs));
+        assert!(r.cells[8].text.contains("$0.0488"), "{:?}", r.cells[8].text);
     }
 }
