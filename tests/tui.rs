@@ -11,17 +11,12 @@ use skiff::cloud::inventory::{Service, SliceData, SliceKey};
 use skiff::config::Config;
 use skiff::demo;
 use skiff::tui::app::{App, Level, Mode, Msg, ViewKind};
-use skiff::tui::screens::{demo_app, demo_session, render};
+use skiff::tui::screens::{demo_app, demo_default, demo_session, render};
 use skiff::tui::theme::Theme;
 use skiff::tui::ui::buffer_text;
 
 async fn app(view: ViewKind) -> App {
-    demo_app(
-        &Config::defaults(),
-        Theme::dark(),
-        demo_session().await.expect("session"),
-        view,
-    )
+    demo_default(view).await.expect("session")
 }
 
 fn key(code: KeyCode) -> KeyEvent {

@@ -7,24 +7,17 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use crossterm::event::{KeyCode, KeyEvent};
-use skiff::config::Config;
 use skiff::ops::transfer::copy::{CopyPlan, Direction};
 use skiff::ops::transfer::expand::CopyItem;
 use skiff::tui::app::{App, Mode, ViewKind};
 use skiff::tui::popups::Popup;
 use skiff::tui::popups::picker::{Entry, FilePicker};
 use skiff::tui::popups::prompts::OverwriteQuestion;
-use skiff::tui::screens::{demo_app, demo_session, render};
-use skiff::tui::theme::Theme;
+use skiff::tui::screens::{demo_default, render};
 use skiff::tui::ui::buffer_text;
 
 async fn app(view: ViewKind) -> App {
-    demo_app(
-        &Config::defaults(),
-        Theme::dark(),
-        demo_session().await.expect("session"),
-        view,
-    )
+    demo_default(view).await.expect("session")
 }
 
 fn typed(app: &mut App, text: &str) {

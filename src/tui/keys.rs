@@ -217,16 +217,8 @@ impl App {
             .notes
             .iter()
             .map(|n| {
-                let style = match n.level {
-                    Level::Info => t.info(),
-                    Level::Warning => t.warning(),
-                    Level::Error => t.error(),
-                };
-                let repeats = if n.repeats > 1 {
-                    format!(" (×{})", n.repeats)
-                } else {
-                    String::new()
-                };
+                let style = t.level(n.level);
+                let repeats = n.repeats_suffix();
                 Line::from(vec![
                     Span::styled(format!("{} ", n.when.format("%H:%M:%S")), t.dim()),
                     Span::styled(format!("{}{repeats}", n.text), style),

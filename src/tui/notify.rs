@@ -24,6 +24,17 @@ pub struct Notification {
     pub repeats: u32,
 }
 
+impl Notification {
+    /// ` (×3)` when the same text arrived three times in a row.
+    pub fn repeats_suffix(&self) -> String {
+        if self.repeats > 1 {
+            format!(" (×{})", self.repeats)
+        } else {
+            String::new()
+        }
+    }
+}
+
 const SHOWN_SECS: u64 = 8;
 const ERROR_SHOWN_SECS: u64 = 20;
 const KEPT: usize = 200;

@@ -43,6 +43,16 @@ pub fn demo_app(config: &Config, theme: Theme, session: Session, view: ViewKind)
     app
 }
 
+/// [`demo_app`] with the default config and the dark theme.
+pub async fn demo_default(view: ViewKind) -> anyhow::Result<App> {
+    Ok(demo_app(
+        &Config::defaults(),
+        Theme::dark(),
+        demo_session().await?,
+        view,
+    ))
+}
+
 /// Draws `app` into a `width`×`height` buffer.
 pub fn render(app: &mut App, width: u16, height: u16) -> anyhow::Result<Buffer> {
     let mut terminal = Terminal::new(TestBackend::new(width, height))?;

@@ -195,6 +195,15 @@ impl Theme {
     pub fn error(&self) -> Style {
         self.error.style()
     }
+    /// The style of a notification of this level.
+    pub fn level(&self, level: super::notify::Level) -> Style {
+        use super::notify::Level;
+        match level {
+            Level::Info => self.info(),
+            Level::Warning => self.warning(),
+            Level::Error => self.error(),
+        }
+    }
     pub fn input(&self) -> Style {
         self.input.style()
     }

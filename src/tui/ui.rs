@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row as TableRow, Table, Wrap};
 
-use super::app::{App, Level, ViewKind};
+use super::app::{App, ViewKind};
 use super::command::COMMANDS;
 use super::input::InputKind;
 use crate::render::{self, ellipsize, ellipsize_left};
@@ -420,16 +420,8 @@ fn draw_footer(frame: &mut Frame, app: &App, area: ratatui::layout::Rect) {
         ]),
         None => match app.current_notification() {
             Some(n) => {
-                let style = match n.level {
-                    Level::Info => t.info(),
-                    Level::Warning => t.warning(),
-                    Level::Error => t.error(),
-                };
-                let repeats = if n.repeats > 1 {
-                    format!(" (×{})", n.repeats)
-                } else {
-                    String::new()
-                };
+                let style = t.level(n.level);
+                let repeats = n.repeats_suffix();
                 Line::from(Span::styled(format!(" {}{repeats} ", n.text), style))
             }
             None => {
