@@ -18,6 +18,22 @@ pub fn now() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// The demo's prices: the embedded table and the spot price of the EMR
+/// cluster's TASK group (m5.large in us-east-1a).
+pub fn prices() -> crate::cost::Prices {
+    crate::cost::Prices::embedded().with_spot(
+        [(
+            (
+                "us-east-1".to_string(),
+                "us-east-1a".to_string(),
+                "m5.large".to_string(),
+            ),
+            crate::cost::Money::new(352, 4),
+        )]
+        .into(),
+    )
+}
+
 fn at(hour: u32, minute: u32) -> Option<DateTime<Utc>> {
     Utc.with_ymd_and_hms(2026, 11, 21, hour, minute, 0).single()
 }
@@ -60,6 +76,7 @@ fn instance(s: &Spec) -> Instance {
         private_ip: Some(format!("172.31.{}.{}", 16 + s.n, 40 + s.n)),
         key_name: Some("rnd-key".into()),
         launch_time: s.started.and_then(|(h, m)| at(h, m)),
+        state_changed: None,
         spot: false,
         hibernation_configured: s.tags.iter().any(|(k, _)| *k == "flintrock-name")
             || s.name == "ds-workbench",
@@ -265,6 +282,9 @@ pub fn inventory() -> Inventory {
             group("ig-DEMOTASK", "TASK", "m5.large", 2, "SPOT"),
         ],
         created: at(6, 50),
+        ready: at(6, 58),
+        ended: None,
+        availability_zone: Some("us-east-1a".into()),
         termination_protected: true,
         tags: [("Project".to_string(), "research".to_string())].into(),
     }];

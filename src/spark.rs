@@ -170,6 +170,7 @@ mod tests {
             private_ip: None,
             key_name: None,
             launch_time: None,
+            state_changed: None,
             spot: false,
             hibernation_configured: false,
             image_id: None,

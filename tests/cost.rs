@@ -66,8 +66,11 @@ fn cost_json(endpoint: &str, home: &std::path::Path) -> Value {
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
-/// Expected $/hour per instance id, from the SDK: compute + EMR fee while
-/// running, IPv4 while it holds a public address, EBS always.
+/// Expected $/hour per cost item, from the SDK: an instance's compute while
+/// running, IPv4 while it holds a public address, EBS always; an EMR node's
+/// IPv4 and EBS, its compute and EMR fee in its instance group (running
+/// count × (EC2 rate + EMR fee), spot from the spot price history). Items are
+/// (run part, EBS part) by id (an instance id, or `cluster/group`).
 async fn expected(session: &skiff::cloud::Session) -> HashMap<String, (f64, f64)> {
     let mut out = HashMap::new();
     for region in ["us-east-1", "eu-west-1"] {
@@ -91,10 +94,11 @@ async fn expected(session: &skiff::cloud::Session) -> HashMap<String, (f64, f64)
                 .tags()
                 .iter()
                 .any(|t| t.key() == Some("aws:elasticmapreduce:job-flow-id"));
-            let mut compute = 0.0;
-            if running {
-                compute = list_price(region, &ty) + if emr { emr_fee(&ty) } else { 0.0 };
-            }
+            let compute = if running && !emr {
+                list_price(region, &ty)
+            } else {
+                0.0
+            };
             let ipv4 = if i.public_ip_address().is_some_and(|a| !a.is_empty()) {
                 0.005
             } else {
@@ -103,6 +107,59 @@ async fn expected(session: &skiff::cloud::Session) -> HashMap<String, (f64, f64)
             out.insert(
                 id.clone(),
                 (compute + ipv4, ebs.get(&id).copied().unwrap_or(0.0)),
+            );
+        }
+    }
+    // EMR (the emulator answers for us-east-1 whatever the region).
+    let emr = session.emr_client("us-east-1");
+    let ec2 = session.ec2_client("us-east-1");
+    for c in emr
+        .list_clusters()
+        .send()
+        .await
+        .expect("clusters")
+        .clusters()
+    {
+        let id = c.id().expect("id");
+        let described = emr
+            .describe_cluster()
+            .cluster_id(id)
+            .send()
+            .await
+            .expect("cluster");
+        let az = described
+            .cluster()
+            .and_then(|c| c.ec2_instance_attributes())
+            .and_then(|a| a.ec2_availability_zone())
+            .map(str::to_string);
+        let groups = emr
+            .list_instance_groups()
+            .cluster_id(id)
+            .send()
+            .await
+            .expect("groups");
+        for g in groups.instance_groups() {
+            let ty = g.instance_type().expect("type");
+            let running = f64::from(g.running_instance_count().unwrap_or(0));
+            let ec2_rate = if g.market().map(|m| m.as_str()) == Some("SPOT") {
+                let history = ec2
+                    .describe_spot_price_history()
+                    .instance_types(ty.into())
+                    .availability_zone(az.clone().expect("the cluster's zone"))
+                    .send()
+                    .await
+                    .expect("spot history");
+                history.spot_price_history()[0]
+                    .spot_price()
+                    .expect("price")
+                    .parse::<f64>()
+                    .expect("number")
+            } else {
+                list_price("us-east-1", ty)
+            };
+            out.insert(
+                format!("{id}/{}", g.id().expect("group id")),
+                (running * (ec2_rate + emr_fee(ty)), 0.0),
             );
         }
     }
@@ -186,7 +243,7 @@ async fn the_burn_rate_is_the_sum_of_list_prices_and_a_stop_removes_exactly_comp
             assert!(want[id].1 > 0.0);
         }
     }
-    // The journal kept the run: today's cost did not go back to zero.
+    // The ledger kept the run: today's cost did not go back to zero.
     let today = after["items"]
         .as_array()
         .expect("items")
@@ -309,7 +366,9 @@ async fn refreshed_prices_win_over_the_table_and_a_failed_region_keeps_nothing_w
     );
     assert!(!ok, "a failed region makes the exit code non-zero");
     assert!(
-        stdout.contains("us-east-1: 3 instance types, 2 EBS volume types"),
+        stdout.contains(
+            "us-east-1: 3 instance types, 2 EBS volume types, 2 EMR fees, S3 Standard $0.0241/GB-month"
+        ),
         "{stdout}"
     );
     assert!(stderr.contains("eu-west-1"), "{stderr}");
@@ -372,7 +431,11 @@ async fn refreshed_prices_win_over_the_table_and_a_failed_region_keeps_nothing_w
             let ty = i.instance_type().expect("type").as_str();
             let (before, _, state) = &table[id];
             let (after, source, _) = &cached[id];
-            if region == "us-east-1" && state == "running" {
+            let emr_node = i
+                .tags()
+                .iter()
+                .any(|t| t.key() == Some("aws:elasticmapreduce:job-flow-id"));
+            if region == "us-east-1" && state == "running" && !emr_node {
                 let delta = fetched(ty) - list_price(region, ty);
                 assert!(
                     close(after - before, delta),
@@ -388,6 +451,29 @@ async fn refreshed_prices_win_over_the_table_and_a_failed_region_keeps_nothing_w
     assert!(
         changed >= 5,
         "running us-east-1 instances repriced: {changed}"
+    );
+    // The EMR groups: the fetched on-demand rate and the fetched EMR fee
+    // (MASTER 1 and CORE 2 × m5.xlarge: 0.2468 + 0.0555), the TASK group's
+    // spot price with the fetched fee for m5.large (0.0277).
+    let groups: Vec<(&String, &(f64, String, String))> = cached
+        .iter()
+        .filter(|(id, _)| id.starts_with("j-"))
+        .collect();
+    assert_eq!(groups.len(), 3, "{groups:?}");
+    let on_demand: f64 = groups
+        .iter()
+        .filter(|(_, (_, source, _))| !source.starts_with("spot"))
+        .map(|(_, (h, _, _))| h)
+        .sum();
+    assert!(close(on_demand, 3.0 * (0.2468 + 0.0555)), "{groups:?}");
+    let task = groups
+        .iter()
+        .find(|(_, (_, source, _))| source.starts_with("spot"))
+        .expect("the spot TASK group");
+    let table_task = &table[task.0.as_str()];
+    assert!(
+        close(task.1.0 - table_task.0, 2.0 * (0.0277 - 0.024)),
+        "{task:?} vs {table_task:?}"
     );
 
     // Automatic refresh: with prices_max_age_days set, `skiff cost` fills an
@@ -667,7 +753,7 @@ async fn a_spot_instance_is_priced_from_the_spot_price_history_in_the_cli_and_th
     let tui = app.costs.as_ref().and_then(|c| c.item(&id)).expect("item");
     assert!(
         close(
-            tui.hourly.known_usd,
+            tui.hourly.known.to_f64(),
             item["hourly_usd"].as_f64().expect("hourly")
         ),
         "TUI and CLI agree on the spot instance's $/h"

@@ -237,9 +237,14 @@ fn slice_key() -> SliceKey {
 
 #[test]
 fn a_failed_slice_keeps_its_data_and_stale_answers_are_dropped() {
+    let home = tempfile::tempdir().expect("home");
     let mut a = App::new(
         Config::defaults(),
-        skiff::config::Dirs::discover(),
+        skiff::config::Dirs {
+            config: home.path().join("config"),
+            state: home.path().join("state"),
+            cache: home.path().join("cache"),
+        },
         Theme::dark(),
         Default::default(),
         None,
@@ -248,6 +253,7 @@ fn a_failed_slice_keeps_its_data_and_stale_answers_are_dropped() {
     a.on_msg(Msg::Slice {
         generation: 0,
         key: slice_key(),
+        at: demo::now(),
         result: Ok(SliceData::Instances(instances.clone())),
     });
     assert_eq!(a.inventory.instances.len(), instances.len());
@@ -256,6 +262,7 @@ fn a_failed_slice_keeps_its_data_and_stale_answers_are_dropped() {
     a.on_msg(Msg::Slice {
         generation: 0,
         key: slice_key(),
+        at: demo::now(),
         result: Err(CloudError::new(
             "ec2",
             "us-east-1",
@@ -274,6 +281,7 @@ fn a_failed_slice_keeps_its_data_and_stale_answers_are_dropped() {
     a.on_msg(Msg::Slice {
         generation: 7,
         key: slice_key(),
+        at: demo::now(),
         result: Ok(SliceData::Instances(vec![])),
     });
     assert_eq!(

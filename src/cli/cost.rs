@@ -9,7 +9,7 @@ use crate::cloud::Session;
 use crate::cloud::billing::{self, Billed};
 use crate::cloud::inventory::{Wanted, fetch_all};
 use crate::config::{Config, Dirs};
-use crate::cost::{self, Amount, CostReport, Group, Journal, Prices, show};
+use crate::cost::{self, Amount, CostReport, Group, Money, show};
 
 /// How to group the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,36 +34,28 @@ impl By {
     }
 }
 
-fn money(a: &Amount) -> Value {
-    a.value()
-        .map_or(Value::Null, |v| json!((v * 1e6).round() / 1e6))
+/// Dollars as a JSON number, to a micro-dollar.
+fn number(m: Money) -> Value {
+    json!(m.rounded(6).to_f64())
 }
 
-/// Groups for `by` (None for per-resource). EMR clusters are named by
-/// `emr_names` (id → name) where known.
-pub fn groups(
-    report: &CostReport,
-    by: &By,
-    emr_names: &std::collections::HashMap<String, String>,
-) -> Option<Vec<Group>> {
+/// A complete amount as a number; null when part of it is unknown.
+fn money(a: &Amount) -> Value {
+    a.value().map_or(Value::Null, number)
+}
+
+/// Groups for `by` (None for per-resource). An EMR cluster's groups and
+/// nodes go under its name.
+pub fn groups(report: &CostReport, by: &By) -> Option<Vec<Group>> {
     match by {
         By::Resource => None,
-        By::Cluster => Some(cost::group_by(&report.items, |i| {
-            i.cluster.clone().map(|c| match emr_names.get(&c) {
-                Some(name) => format!("{name} ({c})"),
-                None => c,
-            })
-        })),
+        By::Cluster => Some(cost::group_by(&report.items, |i| i.cluster.clone())),
         By::Tag(key) => Some(cost::group_by(&report.items, |i| i.tags.get(key).cloned())),
     }
 }
 
 /// The `--json` document.
-pub fn json_document(
-    report: &CostReport,
-    by: &By,
-    emr_names: &std::collections::HashMap<String, String>,
-) -> Value {
+pub fn json_document(report: &CostReport, by: &By) -> Value {
     let t = &report.totals;
     let mut unknown: Vec<&String> = t
         .burn_rate
@@ -79,7 +71,7 @@ pub fn json_document(
         .map(|i| {
             json!({
                 "id": i.id, "name": i.name, "kind": i.kind, "state": i.state, "region": i.region,
-                "cluster": i.cluster,
+                "cluster": i.cluster, "emr_cluster": i.emr_cluster,
                 "hourly_usd": money(&i.hourly),
                 "since_start_usd": i.since_start.as_ref().map_or(Value::Null, money),
                 "today_usd": money(&i.today),
@@ -91,15 +83,16 @@ pub fn json_document(
         .collect();
     let mut doc = json!({
         "at": report.at,
-        "burn_rate_usd_per_hour": (t.burn_rate.known_usd * 1e6).round() / 1e6,
-        "today_usd": (t.today.known_usd * 1e6).round() / 1e6,
-        "month_to_date_usd": (t.month_to_date.known_usd * 1e6).round() / 1e6,
-        "projected_month_usd": (t.projected_month.known_usd * 1e6).round() / 1e6,
+        "as_of": report.as_of,
+        "burn_rate_usd_per_hour": number(t.burn_rate.known),
+        "today_usd": number(t.today.known),
+        "month_to_date_usd": number(t.month_to_date.known),
+        "projected_month_usd": number(t.projected_month.known),
         "complete": t.burn_rate.is_complete() && t.month_to_date.is_complete(),
         "unknown": unknown,
         "items": items,
     });
-    if let Some(groups) = groups(report, by, emr_names) {
+    if let Some(groups) = groups(report, by) {
         doc["groups"] = groups
             .iter()
             .map(|g| {
@@ -114,11 +107,7 @@ pub fn json_document(
 }
 
 /// The readable report.
-pub fn text(
-    report: &CostReport,
-    by: &By,
-    emr_names: &std::collections::HashMap<String, String>,
-) -> String {
+pub fn text(report: &CostReport, by: &By) -> String {
     let t = &report.totals;
     let mut out = format!(
         "Burn rate {}/h · today {} · month to date {} · projected month {}\n",
@@ -143,7 +132,7 @@ pub fn text(
     }
     out.push('\n');
     let mut rows: Vec<Vec<String>> = Vec::new();
-    match groups(report, by, emr_names) {
+    match groups(report, by) {
         None => {
             rows.push(
                 [
@@ -162,8 +151,9 @@ pub fn text(
             let mut items: Vec<_> = report.items.iter().collect();
             items.sort_by(|a, b| {
                 b.hourly
-                    .known_usd
-                    .total_cmp(&a.hourly.known_usd)
+                    .known
+                    .cmp(&a.hourly.known)
+                    .then(b.today.known.cmp(&a.today.known))
                     .then(a.name.cmp(&b.name))
             });
             for i in items {
@@ -247,7 +237,7 @@ impl Extras {
         doc["billed_month_to_date"] = match &self.billed {
             None => Value::Null,
             Some(Ok(b)) => json!({
-                "usd": (b.usd * 1e6).round() / 1e6, "estimated": b.estimated,
+                "usd": number(b.usd), "estimated": b.estimated,
                 "fetched_at": b.fetched_at, "note": BILLED_NOTE,
             }),
             Some(Err(e)) => json!({ "error": e }),
@@ -258,11 +248,7 @@ impl Extras {
     pub fn text(&self) -> String {
         let mut out = String::new();
         if !self.storage.is_empty() {
-            let total: Amount = self.storage.iter().fold(Amount::default(), |mut a, s| {
-                a.known_usd += s.monthly.known_usd;
-                a.unknown.extend(s.monthly.unknown.iter().cloned());
-                a
-            });
+            let total: Amount = self.storage.iter().map(|s| s.monthly.clone()).sum();
             out.push_str(&format!(
                 "\nS3 STANDARD STORAGE (CloudWatch BucketSizeBytes)  {}/month\n",
                 show(&total)
@@ -282,7 +268,7 @@ impl Extras {
             None => {}
             Some(Ok(b)) => out.push_str(&format!(
                 "\nBilled month to date {}{} — {BILLED_NOTE}; fetched {}\n",
-                cost::usd(b.usd),
+                b.usd,
                 if b.estimated { " (estimated)" } else { "" },
                 b.fetched_at.format("%Y-%m-%d %H:%M UTC")
             )),
@@ -335,11 +321,12 @@ pub async fn run(
     for e in &errors {
         eprintln!("skiff: warning: could not list {e}");
     }
-    let mut journal = Journal::open(&dirs.state)?;
-    journal.observe(&inv.instances, now)?;
-    let prices = Prices::load(&dirs.cache)
-        .with_spot(crate::cloud::ec2::spot_prices_for(session, &inv.instances).await);
-    let report = cost::report(&inv.instances, &journal, &prices, now);
+    let listed = crate::ops::costs::listed(&session.regions, wanted, &errors);
+    let (report, prices, warnings) =
+        crate::ops::costs::report_listing(session, dirs, &inv, &listed, now).await;
+    for w in warnings {
+        eprintln!("skiff: warning: {w}");
+    }
     let mut extras = Extras::default();
     if config.costs.bucket_storage {
         let mut sizes = Vec::new();
@@ -358,17 +345,12 @@ pub async fn run(
                 .map_err(|e| e.to_string()),
         );
     }
-    let emr_names = inv
-        .emr_clusters
-        .iter()
-        .map(|c| (c.id.clone(), c.name.clone()))
-        .collect();
     if args.json {
-        let mut doc = json_document(&report, &by, &emr_names);
+        let mut doc = json_document(&report, &by);
         extras.add_json(&mut doc);
         out!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        out_part!("{}{}", text(&report, &by, &emr_names), extras.text());
+        out_part!("{}{}", text(&report, &by), extras.text());
     }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS
@@ -383,13 +365,7 @@ mod tests {
     use crate::demo;
 
     fn demo_report() -> CostReport {
-        let inv = demo::inventory();
-        cost::report(
-            &inv.instances,
-            &Journal::in_memory(),
-            &Prices::embedded(),
-            demo::now(),
-        )
+        cost::report_now(&demo::inventory(), &demo::prices(), demo::now())
     }
 
     #[test]
@@ -402,8 +378,7 @@ mod tests {
 
     #[test]
     fn json_has_the_documented_fields_and_marks_unknown_prices() {
-        let names = Default::default();
-        let doc = json_document(&demo_report(), &By::Resource, &names);
+        let doc = json_document(&demo_report(), &By::Resource);
         for k in [
             "burn_rate_usd_per_hour",
             "today_usd",
@@ -429,7 +404,7 @@ mod tests {
         // The demo's legacy nodes are m4.large, which the table does not price;
         // they are stopped, so only their (known) EBS costs now.
         assert_eq!(doc["complete"], true, "{}", doc["unknown"]);
-        let groups = json_document(&demo_report(), &By::Cluster, &names)["groups"].clone();
+        let groups = json_document(&demo_report(), &By::Cluster)["groups"].clone();
         assert!(
             groups
                 .as_array()
@@ -441,11 +416,7 @@ mod tests {
 
     #[test]
     fn text_report_leads_with_the_burn_rate() {
-        let text = text(
-            &demo_report(),
-            &By::Tag("Project".into()),
-            &Default::default(),
-        );
+        let text = text(&demo_report(), &By::Tag("Project".into()));
         assert!(text.starts_with("Burn rate $"), "{text}");
         assert!(text.contains("TAG Project"), "{text}");
         assert!(text.contains("research"), "{text}");

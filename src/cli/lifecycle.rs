@@ -232,15 +232,22 @@ pub async fn relaunch(ctx: &Context, args: &super::args::RelaunchArgs) -> anyhow
             blueprint.release.as_deref().unwrap_or("?"),
             blueprint.applications.join(", ")
         );
-        for g in &blueprint.groups {
+        let prices = crate::cost::Prices::load(&ctx.dirs.cache);
+        let (each, hourly) = ops::relaunch_hourly(&blueprint, &prices);
+        for (g, rate) in blueprint.groups.iter().zip(&each) {
             out!(
-                "  {} group: {} × {} ({})",
+                "  {} group: {} × {} ({}), {}/h each",
                 g.role,
                 g.count,
                 g.instance_type,
-                g.market
+                g.market,
+                crate::cost::show(rate)
             );
         }
+        out!(
+            "  adds {}/h once running (instances and EMR fees; EBS not counted)",
+            crate::cost::show(&hourly)
+        );
         for b in &blueprint.bootstrap_actions {
             out!(
                 "  bootstrap action {}: {} {}",

@@ -141,15 +141,12 @@ fn table(title: &str, columns: &[Column], rows: &[Row], out: &mut String) {
 }
 
 /// The readable tables, one per asked-for kind.
-pub fn text_tables(inv: &Inventory, what: Wanted, now: chrono::DateTime<chrono::Utc>) -> String {
-    // Rates from the embedded table; since-start from LaunchTime (ls writes
-    // no journal, so earlier runs are not known here — `skiff cost` has them).
-    let costs = crate::cost::report(
-        &inv.instances,
-        &crate::cost::Journal::in_memory(),
-        &crate::cost::Prices::embedded(),
-        now,
-    );
+pub fn text_tables(
+    inv: &Inventory,
+    what: Wanted,
+    now: chrono::DateTime<chrono::Utc>,
+    costs: &crate::cost::CostReport,
+) -> String {
     let mut out = String::new();
     if what.instances {
         let rows: Vec<Row> = inv
@@ -166,12 +163,12 @@ pub fn text_tables(inv: &Inventory, what: Wanted, now: chrono::DateTime<chrono::
         let mut rows: Vec<Row> = inv
             .spark_clusters
             .iter()
-            .map(|c| render::clusters::spark_row(c, &inv.instances, Some(&costs)))
+            .map(|c| render::clusters::spark_row(c, &inv.instances, Some(costs)))
             .collect();
         rows.extend(
             inv.emr_clusters
                 .iter()
-                .map(|c| render::clusters::emr_row(c, Some(&costs))),
+                .map(|c| render::clusters::emr_row(c, Some(costs))),
         );
         table("Clusters", render::clusters::COLUMNS, &rows, &mut out);
     }
@@ -257,7 +254,8 @@ mod tests {
     #[test]
     fn text_tables_have_a_header_and_a_line_per_item() {
         let inv = demo::inventory();
-        let text = text_tables(&inv, Wanted::ALL, demo::now());
+        let costs = crate::cost::report_now(&inv, &crate::cost::Prices::embedded(), demo::now());
+        let text = text_tables(&inv, Wanted::ALL, demo::now(), &costs);
         assert!(text.contains("Instances (12)\nNAME"));
         assert!(text.contains("Buckets (3)\nNAME"));
         assert_eq!(

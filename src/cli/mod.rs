@@ -263,13 +263,23 @@ async fn ls(
     if !errors.is_empty() && errors.len() == total {
         anyhow::bail!(ls::failure_line(&errors).unwrap_or_default());
     }
+    // What was seen is evidence for the cost ledger; the $/H and SINCE
+    // START columns come from it, as in `skiff cost` and the TUI.
+    let listed = crate::ops::costs::listed(&session.regions, wanted, &errors);
+    let prices = crate::cost::Prices::load(&ctx.dirs.cache);
+    let (mut ledger, _) = crate::ops::costs::open_ledger(&ctx.dirs);
+    if let Err(e) = crate::ops::costs::observe(&mut ledger, &inv, &prices, &listed, now, &ctx.dirs)
+    {
+        tracing::warn!("{e}");
+    }
     if args.json {
         out!(
             "{}",
             serde_json::to_string_pretty(&ls::json_document(&inv, wanted))?
         );
     } else {
-        out_part!("{}", ls::text_tables(&inv, wanted, now));
+        let costs = crate::cost::report(ledger.book(), Some(&session.regions), now);
+        out_part!("{}", ls::text_tables(&inv, wanted, now, &costs));
     }
     match ls::failure_line(&errors) {
         // Partial: what could be listed is printed, the rest is named, exit 2.

@@ -15,10 +15,14 @@ pub async fn refresh(session: &Session, dirs: &Dirs) -> anyhow::Result<ExitCode>
     for o in &outcomes {
         match &o.result {
             Ok(p) => out!(
-                "{}: {} instance types, {} EBS volume types{}",
+                "{}: {} instance types, {} EBS volume types, {} EMR fees, S3 Standard {}{}",
                 o.region,
-                p.ec2.len(),
-                p.ebs.len(),
+                p.table.ec2.len(),
+                p.table.ebs.len(),
+                p.table.emr_fee.len(),
+                p.table
+                    .s3_standard
+                    .map_or_else(|| "not found".to_string(), |m| format!("{m}/GB-month")),
                 if p.unreadable > 0 {
                     format!(" ({} unreadable entries skipped)", p.unreadable)
                 } else {

@@ -158,31 +158,19 @@ async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, I
 
 /// Cost so far of the target's current run, for the live line.
 async fn live_cost(ctx: &Context, instance_id: &str) -> String {
-    let inv = inventory(ctx).await;
-    let journal = crate::cost::Journal::open(&ctx.dirs.state).unwrap_or_default();
-    let report = crate::cost::report(
-        &inv.instances,
-        &journal,
-        &crate::cost::Prices::embedded(),
-        chrono::Utc::now(),
-    );
-    match report
-        .item(instance_id)
-        .and_then(|c| c.since_start.as_ref())
-    {
-        Some(a) => format!(
-            "{} so far, {}/h",
-            crate::cost::show(a),
-            crate::cost::show(
-                &report
-                    .item(instance_id)
-                    .map(|c| c.hourly.clone())
-                    .unwrap_or(crate::cost::Amount {
-                        known_usd: 0.0,
-                        unknown: vec![]
-                    })
-            )
-        ),
+    // Listing records the sighting in the ledger; the figures come from it.
+    let _ = inventory(ctx).await;
+    let (ledger, _) = crate::ops::costs::open_ledger(&ctx.dirs);
+    let report = crate::cost::report(ledger.book(), None, chrono::Utc::now());
+    match report.item(instance_id) {
+        Some(c) => match &c.since_start {
+            Some(a) => format!(
+                "{} so far, {}/h",
+                crate::cost::show(a),
+                crate::cost::show(&c.hourly)
+            ),
+            None => format!("not running, {}/h", crate::cost::show(&c.hourly)),
+        },
         None => "cost unknown".into(),
     }
 }

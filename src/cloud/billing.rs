@@ -84,7 +84,7 @@ pub async fn bucket_sizes(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Billed {
     pub month_start: NaiveDate,
-    pub usd: f64,
+    pub usd: crate::cost::Money,
     pub estimated: bool,
     pub fetched_at: DateTime<Utc>,
 }
@@ -121,15 +121,15 @@ pub async fn month_to_date(session: &Session, now: DateTime<Utc>) -> Result<Bill
         .send()
         .await
         .map_err(|e| CloudError::from_sdk("ce", "us-east-1", &e))?;
-    let mut usd = 0.0;
+    let mut usd = crate::cost::Money::ZERO;
     let mut estimated = false;
     for r in out.results_by_time() {
         estimated |= r.estimated();
         if let Some(m) = r.total().and_then(|t| t.get("UnblendedCost")) {
             usd += m
                 .amount()
-                .and_then(|a| a.parse::<f64>().ok())
-                .unwrap_or(0.0);
+                .and_then(crate::cost::Money::parse)
+                .unwrap_or_default();
         }
     }
     Ok(Billed {

@@ -87,6 +87,20 @@ fn non_empty(s: Option<&str>) -> Option<String> {
     s.filter(|s| !s.is_empty()).map(str::to_string)
 }
 
+/// The time in a StateTransitionReason: AWS writes "User initiated
+/// (2026-12-01 10:00:00 GMT)", the emulator "… UTC)".
+pub fn transition_time(reason: &str) -> Option<DateTime<Utc>> {
+    let inner = reason.rsplit_once('(')?.1.split_once(')')?.0;
+    let stamp = inner
+        .trim()
+        .trim_end_matches("GMT")
+        .trim_end_matches("UTC")
+        .trim();
+    chrono::NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
 fn instance_from_sdk(
     i: ec2::Instance,
     region: &str,
@@ -132,6 +146,7 @@ fn instance_from_sdk(
         private_ip: non_empty(i.private_ip_address()),
         key_name: non_empty(i.key_name()),
         launch_time: i.launch_time().and_then(to_utc),
+        state_changed: i.state_transition_reason().and_then(transition_time),
         spot: matches!(
             i.instance_lifecycle(),
             Some(ec2::InstanceLifecycleType::Spot)
@@ -153,19 +168,32 @@ fn instance_from_sdk(
     }
 }
 
-/// Current spot prices (Linux) of the spot instances among `instances`,
+/// Current spot prices (Linux) of the spot instances and EMR spot groups,
 /// keyed by (region, availability zone, type). A failed lookup leaves the
 /// price unknown rather than failing the caller.
 pub async fn spot_prices_for(
     session: &Session,
-    instances: &[Instance],
-) -> std::collections::BTreeMap<(String, String, String), f64> {
+    inv: &crate::model::Inventory,
+) -> crate::cost::prices::SpotPrices {
     let mut wanted: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for i in instances.iter().filter(|i| i.spot) {
+    for i in inv.instances.iter().filter(|i| i.spot) {
         wanted
             .entry(i.region.clone())
             .or_default()
             .push(i.instance_type.clone());
+    }
+    // EMR's spot instance groups, priced by running count.
+    for c in &inv.emr_clusters {
+        for g in c
+            .instance_groups
+            .iter()
+            .filter(|g| g.market.eq_ignore_ascii_case("SPOT"))
+        {
+            wanted
+                .entry(c.region.clone())
+                .or_default()
+                .push(g.instance_type.clone());
+        }
     }
     let mut out = std::collections::BTreeMap::new();
     for (region, mut types) in wanted {
@@ -193,7 +221,7 @@ pub async fn spot_prices_for(
             else {
                 continue;
             };
-            if let Ok(price) = price.parse::<f64>() {
+            if let Some(price) = crate::cost::Money::parse(price) {
                 out.entry((region.clone(), az.to_string(), ty.as_str().to_string()))
                     .or_insert(price);
             }
@@ -253,4 +281,27 @@ pub async fn image_name(session: &Session, region: &str, image_id: &str) -> Opti
         .first()
         .and_then(|i| i.name())
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transition_times_as_aws_and_the_emulator_write_them() {
+        let want: DateTime<Utc> = "2026-12-01T10:00:00Z".parse().expect("time");
+        assert_eq!(
+            transition_time("User initiated (2026-12-01 10:00:00 GMT)"),
+            Some(want)
+        );
+        assert_eq!(
+            transition_time("User initiated (2026-12-01 10:00:00 UTC)"),
+            Some(want)
+        );
+        assert_eq!(transition_time(""), None);
+        assert_eq!(
+            transition_time("Server.SpotInstanceTermination: Spot instance termination"),
+            None
+        );
+    }
 }

@@ -183,6 +183,19 @@ fn cluster_from_sdk(
             .and_then(|s| s.timeline())
             .and_then(|t| t.creation_date_time())
             .and_then(to_utc),
+        ready: status
+            .and_then(|s| s.timeline())
+            .and_then(|t| t.ready_date_time())
+            .and_then(to_utc),
+        ended: status
+            .and_then(|s| s.timeline())
+            .and_then(|t| t.end_date_time())
+            .and_then(to_utc),
+        availability_zone: c
+            .ec2_instance_attributes()
+            .and_then(|a| a.ec2_availability_zone())
+            .filter(|z| !z.is_empty())
+            .map(str::to_string),
         termination_protected: c.termination_protected().unwrap_or(false),
         tags: c
             .tags()

@@ -1,20 +1,16 @@
-//! The AWS Pricing API (GetProducts): current Linux on-demand instance rates
-//! and EBS volume prices of a region, for `skiff prices refresh`.
-
-use std::collections::BTreeMap;
+//! The AWS Pricing API (GetProducts): current Linux on-demand instance
+//! rates, EBS volume prices, EMR fees and S3 Standard storage of a region,
+//! for `skiff prices refresh`.
 
 use aws_sdk_pricing::types::{Filter, FilterType};
 
 use super::CloudError;
-use crate::cost::cache::{Product, parse_product};
+use crate::cost::cache::{RegionTable, parse_product};
 
 /// What one region's fetch found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RegionPrices {
-    /// Instance type → $/hour.
-    pub ec2: BTreeMap<String, f64>,
-    /// Volume type → $/GB-month.
-    pub ebs: BTreeMap<String, f64>,
+    pub table: RegionTable,
     /// Price-list entries read, and those that could not be read.
     pub entries: usize,
     pub unreadable: usize,
@@ -55,16 +51,42 @@ pub fn volume_filters(region: &str) -> Result<Vec<Filter>, CloudError> {
         .collect()
 }
 
-/// All pages of AmazonEC2 products matching `filters`, read into `out`.
+/// The EMR fee of every instance type (ElasticMapReduce, software EMR).
+pub fn emr_filters(region: &str) -> Result<Vec<Filter>, CloudError> {
+    [
+        ("regionCode", region),
+        ("productFamily", "Elastic Map Reduce Instance"),
+        ("softwareType", "EMR"),
+    ]
+    .into_iter()
+    .map(|(f, v)| term(f, v))
+    .collect()
+}
+
+/// S3 Standard storage (AmazonS3, General Purpose, Standard).
+pub fn s3_filters(region: &str) -> Result<Vec<Filter>, CloudError> {
+    [
+        ("regionCode", region),
+        ("productFamily", "Storage"),
+        ("storageClass", "General Purpose"),
+        ("volumeType", "Standard"),
+    ]
+    .into_iter()
+    .map(|(f, v)| term(f, v))
+    .collect()
+}
+
+/// All pages of `service` products matching `filters`, read into `out`.
 async fn products(
     client: &aws_sdk_pricing::Client,
     region: &str,
+    service: &str,
     filters: Vec<Filter>,
     out: &mut RegionPrices,
 ) -> Result<(), CloudError> {
     let mut pages = client
         .get_products()
-        .service_code("AmazonEC2")
+        .service_code(service)
         .set_filters(Some(filters))
         .format_version("aws_v1")
         .max_results(100)
@@ -78,20 +100,7 @@ async fn products(
         for doc in page.price_list() {
             out.entries += 1;
             match parse_product(doc) {
-                Ok(Some(Product::Instance {
-                    instance_type,
-                    usd_per_hour,
-                    ..
-                })) => {
-                    out.ec2.insert(instance_type, usd_per_hour);
-                }
-                Ok(Some(Product::Volume {
-                    volume_type,
-                    usd_per_gb_month,
-                    ..
-                })) => {
-                    out.ebs.insert(volume_type, usd_per_gb_month);
-                }
+                Ok(Some(p)) => out.table.add(p),
                 Ok(None) => {}
                 Err(e) => {
                     out.unreadable += 1;
@@ -103,18 +112,41 @@ async fn products(
     Ok(())
 }
 
-/// Current instance and EBS prices of `region`.
+/// Current instance, EBS, EMR and S3 prices of `region`.
 async fn fetch_region(
     client: &aws_sdk_pricing::Client,
     region: &str,
 ) -> Result<RegionPrices, CloudError> {
     let mut out = RegionPrices::default();
-    products(client, region, instance_filters(region)?, &mut out).await?;
-    products(client, region, volume_filters(region)?, &mut out).await?;
+    products(
+        client,
+        region,
+        "AmazonEC2",
+        instance_filters(region)?,
+        &mut out,
+    )
+    .await?;
+    products(
+        client,
+        region,
+        "AmazonEC2",
+        volume_filters(region)?,
+        &mut out,
+    )
+    .await?;
+    products(
+        client,
+        region,
+        "ElasticMapReduce",
+        emr_filters(region)?,
+        &mut out,
+    )
+    .await?;
+    products(client, region, "AmazonS3", s3_filters(region)?, &mut out).await?;
     Ok(out)
 }
 
-/// Current instance and EBS prices of each of `regions`, in order.
+/// Current prices of each of `regions`, in order.
 pub async fn fetch_regions(
     session: &super::Session,
     regions: &[String],

@@ -91,8 +91,8 @@ pub struct Costs {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
-    pub daily_usd: f64,
-    pub monthly_usd: f64,
+    pub daily_usd: crate::cost::Money,
+    pub monthly_usd: crate::cost::Money,
     pub warn_percent: u32,
 }
 

@@ -1,35 +1,21 @@
-//! Cost arithmetic (pure): per second with AWS's 60 s minimum per run;
-//! compute and the EMR fee while running; EBS all the time; a public IPv4
-//! address while the instance holds one. Today is the UTC day, the month the
-//! UTC calendar month.
+//! From listings to the ledger and from the ledger to figures (pure): the
+//! rates of each instance and EMR instance group, what a listing says about
+//! each ([`sightings`]), and what a resource costs per hour, since its start,
+//! today (UTC) and this month (UTC).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::ledger::{Bound, Evidence, Kind, Resource, Sighting, Window};
+use super::money::{Amount, Money};
 use super::prices::{PriceSource, Prices};
-use crate::model::{Instance, InstanceState};
+use crate::model::{EmrCluster, EmrState, Instance, InstanceState, Inventory};
 
-/// AWS bills at least this much of every run (Linux, per-second billing).
-pub const MINIMUM_BILLED_SECS: i64 = 60;
-
-/// The tag EMR puts on its nodes (their EMR fee is added).
+/// The tag EMR puts on its nodes.
 pub use crate::model::EMR_CLUSTER_TAG as EMR_NODE_TAG;
-
-/// A period of running, from a start to a stop (None: still running).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Run {
-    pub start: DateTime<Utc>,
-    pub end: Option<DateTime<Utc>>,
-}
-
-/// A window of time, [from, to).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-}
 
 impl Window {
     /// The UTC day `now` is in.
@@ -61,87 +47,19 @@ impl Window {
             .unwrap_or(now);
         Self { from, to }
     }
-
-    fn overlap_secs(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> f64 {
-        let s = start.max(self.from);
-        let e = end.min(self.to);
-        if e <= s {
-            0.0
-        } else {
-            (e - s).num_milliseconds() as f64 / 1000.0
-        }
-    }
-}
-
-/// Seconds of `run` billed inside `window`. A run is billed at least 60 s
-/// from its start, even if it is stopped sooner or has only just begun.
-pub fn billed_secs(run: &Run, window: &Window, now: DateTime<Utc>) -> f64 {
-    let end = run.end.unwrap_or(now).max(run.start);
-    let billed_end = end.max(run.start + Duration::seconds(MINIMUM_BILLED_SECS));
-    window.overlap_secs(run.start, billed_end)
-}
-
-/// An amount that may be unknown, with the reasons.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Amount {
-    /// The sum of the known parts.
-    pub known_usd: f64,
-    /// Why some part is unknown (empty: the amount is complete).
-    pub unknown: Vec<String>,
-}
-
-impl Amount {
-    fn zero() -> Self {
-        Self {
-            known_usd: 0.0,
-            unknown: Vec::new(),
-        }
-    }
-
-    fn add(&mut self, part: Result<f64, String>, times: f64) {
-        if times == 0.0 {
-            return;
-        }
-        match part {
-            Ok(v) => self.known_usd += v * times,
-            Err(why) => {
-                if !self.unknown.contains(&why) {
-                    self.unknown.push(why);
-                }
-            }
-        }
-    }
-
-    pub fn is_complete(&self) -> bool {
-        self.unknown.is_empty()
-    }
-
-    /// The amount, or None when part of it is unknown.
-    pub fn value(&self) -> Option<f64> {
-        self.is_complete().then_some(self.known_usd)
-    }
-
-    fn merge(&mut self, other: &Self) {
-        self.known_usd += other.known_usd;
-        for u in &other.unknown {
-            if !self.unknown.contains(u) {
-                self.unknown.push(u.clone());
-            }
-        }
-    }
 }
 
 /// The hourly rates that apply to one instance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rates {
-    pub compute: Result<f64, String>,
+    pub compute: Result<Money, String>,
     pub compute_source: Option<PriceSource>,
     /// Zero for instances that are not EMR nodes.
-    pub emr_fee: Result<f64, String>,
+    pub emr_fee: Result<Money, String>,
     /// EBS of all attached volumes, per hour.
-    pub ebs: Result<f64, String>,
+    pub ebs: Result<Money, String>,
     /// A public IPv4 address, per hour (zero without one).
-    pub ipv4: f64,
+    pub ipv4: Money,
 }
 
 pub fn is_emr_node(i: &Instance) -> bool {
@@ -154,13 +72,13 @@ pub fn rates(i: &Instance, prices: &Prices) -> Rates {
     let emr_fee = if is_emr_node(i) {
         prices.emr_fee(&i.region, &i.instance_type)
     } else {
-        Ok(0.0)
+        Ok(Money::ZERO)
     };
-    let mut ebs_month = Ok(0.0);
+    let mut ebs_month = Ok(Money::ZERO);
     for v in &i.volumes {
         let kind = v.volume_type.as_deref().unwrap_or("gp2");
         ebs_month = match (ebs_month, prices.ebs_gb_month(&i.region, kind)) {
-            (Ok(sum), Ok(p)) => Ok(sum + p * f64::from(v.size_gib)),
+            (Ok(sum), Ok(p)) => Ok(sum + p.times(Decimal::from(v.size_gib))),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
     }
@@ -168,185 +86,208 @@ pub fn rates(i: &Instance, prices: &Prices) -> Rates {
         compute_source: compute.as_ref().ok().map(|r| r.source),
         compute: compute.map(|r| r.usd_per_hour),
         emr_fee,
-        ebs: ebs_month.map(|m| m / prices.hours_per_month()),
+        ebs: ebs_month.map(|m| m.div_round(prices.hours_per_month())),
         ipv4: if i.public_ip.is_some() {
             prices.ipv4_hourly()
         } else {
-            0.0
+            Money::ZERO
         },
     }
 }
 
-/// What one instance costs.
+/// What one running instance adds per hour: compute, the EMR fee, IPv4.
+pub fn run_rate(r: &Rates) -> Amount {
+    let mut a = Amount::known(r.ipv4);
+    a.add(r.compute.clone());
+    a.add(r.emr_fee.clone());
+    a
+}
+
+/// What a listing says about each instance and EMR instance group. An EMR
+/// node's compute and EMR fee are billed in its group (so that pausing a
+/// group changes $/hour at once); the node itself carries its IPv4 and EBS.
+pub fn sightings(inv: &Inventory, prices: &Prices) -> Vec<Sighting> {
+    let mut out: Vec<Sighting> = inv
+        .instances
+        .iter()
+        .map(|i| instance_sighting(i, prices))
+        .collect();
+    for c in &inv.emr_clusters {
+        out.extend(group_sightings(c, prices));
+    }
+    out
+}
+
+fn instance_sighting(i: &Instance, prices: &Prices) -> Sighting {
+    let r = rates(i, prices);
+    let emr = i.emr_cluster().map(str::to_string);
+    let (unit, source) = if emr.is_some() {
+        (
+            Amount::known(r.ipv4),
+            "in its EMR instance group".to_string(),
+        )
+    } else {
+        let source = match (r.compute_source, i.state) {
+            (Some(s), _) => s.label().to_string(),
+            (None, InstanceState::Running) => "unknown".to_string(),
+            (None, _) => "unknown (not running)".to_string(),
+        };
+        (run_rate(&r), source)
+    };
+    let mut storage = Amount::of(r.ebs.clone());
+    // An Elastic IP stays attached (and billed) while stopped.
+    if i.state != InstanceState::Running {
+        storage.add(Ok(r.ipv4));
+    }
+    Sighting {
+        key: i.id.clone(),
+        kind: Kind::Instance,
+        name: i.display_name().to_string(),
+        region: i.region.clone(),
+        cluster: i.cluster.clone(),
+        emr_cluster: emr,
+        tags: i.tags.clone(),
+        state: i.state.as_str().to_string(),
+        count: u32::from(i.state == InstanceState::Running),
+        unit,
+        source,
+        storage,
+        exists: i.state != InstanceState::Terminated,
+        started: i.launch_time.map(|t| Bound::new(t, Evidence::LaunchTime)),
+        stopped: i.state_changed.map(|t| Bound::new(t, Evidence::Reason)),
+    }
+}
+
+/// The hourly rate of one node of an EMR group: EC2 (spot where the group
+/// is) plus the EMR fee.
+pub fn group_unit(c: &EmrCluster, ty: &str, market: &str, prices: &Prices) -> (Amount, String) {
+    let spot = market.eq_ignore_ascii_case("SPOT");
+    let ec2 = prices.instance_rate(&c.region, c.availability_zone.as_deref(), ty, spot);
+    let source = ec2
+        .as_ref()
+        .map_or("unknown", |r| r.source.label())
+        .to_string();
+    let mut a = Amount::zero();
+    a.add(ec2.map(|r| r.usd_per_hour));
+    a.add(prices.emr_fee(&c.region, ty));
+    (a, format!("{source} + EMR fee"))
+}
+
+fn group_sightings<'a>(
+    c: &'a EmrCluster,
+    prices: &'a Prices,
+) -> impl Iterator<Item = Sighting> + 'a {
+    let ended = matches!(
+        c.state,
+        EmrState::Terminated | EmrState::TerminatedWithErrors
+    );
+    c.instance_groups.iter().map(move |g| {
+        let (unit, source) = group_unit(c, &g.instance_type, &g.market, prices);
+        let running = if ended {
+            0
+        } else {
+            u32::try_from(g.running).unwrap_or(0)
+        };
+        Sighting {
+            key: format!("{}/{}", c.id, g.id),
+            kind: Kind::EmrGroup,
+            name: format!("{} {} {}", c.name, g.role, g.instance_type),
+            region: c.region.clone(),
+            cluster: Some(c.name.clone()),
+            emr_cluster: Some(c.id.clone()),
+            tags: c.tags.clone(),
+            state: if ended {
+                "terminated".to_string()
+            } else {
+                format!("{running} running")
+            },
+            count: running,
+            unit,
+            source,
+            storage: Amount::zero(),
+            exists: !ended,
+            started: c
+                .ready
+                .or(c.created)
+                .map(|t| Bound::new(t, Evidence::Timeline)),
+            stopped: c.ended.map(|t| Bound::new(t, Evidence::Timeline)),
+        }
+    })
+}
+
+/// What one resource costs, as reported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InstanceCost {
+    /// The instance id, or `cluster-id/group-id` for an EMR instance group.
     pub id: String,
     pub name: String,
     pub kind: &'static str,
-    pub state: InstanceState,
+    pub state: String,
     pub region: String,
-    /// The Spark cluster, or the EMR cluster id for EMR nodes.
+    /// The Spark or EMR cluster's name.
     pub cluster: Option<String>,
+    /// The EMR cluster id (EMR nodes and groups).
+    pub emr_cluster: Option<String>,
     #[serde(skip)]
     pub tags: BTreeMap<String, String>,
-    /// What it costs per hour right now.
+    /// What it costs per hour now.
     pub hourly: Amount,
-    /// What stopping it would save per hour (compute, EMR fee, IPv4).
+    /// What stopping it would save per hour (what runs).
     pub stop_saves_hourly: Amount,
-    /// Since its current run began (running instances only).
+    /// The hourly rate of one running unit (an instance; a node of a group).
+    pub unit_hourly: Amount,
+    /// Since its current run began (while it runs).
     pub since_start: Option<Amount>,
     pub today: Amount,
     pub month_to_date: Amount,
     pub price_source: String,
-    /// How long it has been running (running instances only), in seconds.
+    /// How long the current run has been seen running, in seconds.
     pub running_secs: Option<i64>,
 }
 
-/// Everything needed to cost one instance.
-pub struct CostInput<'a> {
-    pub instance: &'a Instance,
-    /// Its runs, oldest first (from the journal and its LaunchTime).
-    pub runs: &'a [Run],
-    /// Since when it (and its volumes) existed, as far as skiff knows.
-    pub exists_since: DateTime<Utc>,
-}
-
-pub(crate) fn run_cost(runs: &[Run], window: &Window, now: DateTime<Utc>, rates: &Rates) -> Amount {
-    let mut a = Amount::zero();
-    let secs: f64 = runs.iter().map(|r| billed_secs(r, window, now)).sum();
-    let hours = secs / 3600.0;
-    a.add(rates.compute.clone(), hours);
-    a.add(rates.emr_fee.clone(), hours);
-    a.add(Ok(rates.ipv4), hours);
-    a
-}
-
-pub(crate) fn storage_cost(
-    exists_since: DateTime<Utc>,
-    window: &Window,
-    now: DateTime<Utc>,
-    rates: &Rates,
-) -> Amount {
-    let mut a = Amount::zero();
-    let hours = window.overlap_secs(exists_since, now) / 3600.0;
-    a.add(rates.ebs.clone(), hours);
-    a
-}
-
-/// What a bucket's Standard storage costs: per month at its last reported
-/// size, and per hour of that.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StorageCost {
-    pub bucket: String,
-    pub region: String,
-    pub bytes: Option<u64>,
-    pub at: Option<DateTime<Utc>>,
-    pub monthly: Amount,
-    pub hourly: Amount,
-}
-
-/// Bytes in the GB that S3 bills by (2^30).
-const S3_GB: f64 = 1_073_741_824.0;
-
-/// S3 Standard storage cost of each bucket (CloudWatch size × the region's
-/// $/GB-month). A bucket without a reported size is unknown, not free.
-pub fn storage_costs(sizes: &[crate::model::BucketSize], prices: &Prices) -> Vec<StorageCost> {
-    sizes
-        .iter()
-        .map(|s| {
-            let amount = |usd: f64| Amount {
-                known_usd: usd,
-                unknown: Vec::new(),
-            };
-            let unknown = |why: String| Amount {
-                known_usd: 0.0,
-                unknown: vec![why],
-            };
-            #[allow(clippy::cast_precision_loss)] // bytes well below 2^53
-            let (monthly, hourly) = match (s.bytes, prices.s3_standard_gb_month(&s.region)) {
-                (Some(0), _) => (amount(0.0), amount(0.0)),
-                (Some(bytes), Ok(rate)) => {
-                    let month = bytes as f64 / S3_GB * rate;
-                    (amount(month), amount(month / prices.hours_per_month()))
-                }
-                (Some(_), Err(why)) => (unknown(why.clone()), unknown(why)),
-                (None, _) => {
-                    let why = format!(
-                        "no BucketSizeBytes for {} in CloudWatch yet (S3 reports sizes once a day)",
-                        s.bucket
-                    );
-                    (unknown(why.clone()), unknown(why))
-                }
-            };
-            StorageCost {
-                bucket: s.bucket.clone(),
-                region: s.region.clone(),
-                bytes: s.bytes,
-                at: s.at,
-                monthly,
-                hourly,
-            }
-        })
-        .collect()
-}
-
-/// The cost of one instance at `now`.
-pub fn instance_cost(input: &CostInput<'_>, prices: &Prices, now: DateTime<Utc>) -> InstanceCost {
-    let i = input.instance;
-    let rates = rates(i, prices);
-    let running = i.state == InstanceState::Running;
-    let mut hourly = Amount::zero();
-    let mut stop_saves = Amount::zero();
-    if running {
-        for part in [rates.compute.clone(), rates.emr_fee.clone(), Ok(rates.ipv4)] {
-            hourly.add(part.clone(), 1.0);
-            stop_saves.add(part, 1.0);
-        }
-    } else if i.state != InstanceState::Terminated {
-        // An Elastic IP stays attached (and billed) while stopped.
-        hourly.add(Ok(rates.ipv4), 1.0);
+impl InstanceCost {
+    /// Whether it is billed as running now.
+    pub fn is_running(&self) -> bool {
+        self.running_secs.is_some()
     }
-    if i.state != InstanceState::Terminated {
-        hourly.add(rates.ebs.clone(), 1.0);
+
+    /// Terminated, or gone from the listings (kept until the month ends).
+    pub fn is_gone(&self) -> bool {
+        matches!(self.state.as_str(), "terminated" | "gone")
     }
-    let current = input.runs.last().filter(|r| running && r.end.is_none());
-    let since_start = current.map(|run| {
-        let window = Window {
-            from: run.start,
+}
+
+/// The figures of one ledger resource at `now`.
+pub fn resource_cost(key: &str, r: &Resource, now: DateTime<Utc>) -> InstanceCost {
+    let run = r.open_run();
+    let since_start = run.map(|span| {
+        let w = Window {
+            from: span.start.at,
             to: DateTime::<Utc>::MAX_UTC,
         };
-        let mut a = run_cost(std::slice::from_ref(run), &window, now, &rates);
-        a.merge(&storage_cost(run.start, &window, now, &rates));
+        let mut a = span.cost(&w, true);
+        for s in &r.storage {
+            a.merge(&s.cost(&w, false));
+        }
         a
     });
-    let period = |window: Window| {
-        let mut a = run_cost(input.runs, &window, now, &rates);
-        a.merge(&storage_cost(input.exists_since, &window, now, &rates));
-        a
-    };
-    let source = match (running, rates.compute_source) {
-        (_, Some(s)) => s.label().to_string(),
-        (true, None) => "unknown".to_string(),
-        (false, None) => "unknown (not running)".to_string(),
-    };
     InstanceCost {
-        id: i.id.clone(),
-        name: i.display_name().to_string(),
-        kind: "instance",
-        state: i.state,
-        region: i.region.clone(),
-        cluster: i
-            .cluster
-            .clone()
-            .or_else(|| i.tags.get(EMR_NODE_TAG).cloned()),
-        tags: i.tags.clone(),
-        hourly,
-        stop_saves_hourly: stop_saves,
+        id: key.to_string(),
+        name: r.name.clone(),
+        kind: r.kind.as_str(),
+        state: r.state.clone(),
+        region: r.region.clone(),
+        cluster: r.cluster.clone(),
+        emr_cluster: r.emr_cluster.clone(),
+        tags: r.tags.clone(),
+        hourly: r.hourly(),
+        stop_saves_hourly: r.run_rate(),
+        unit_hourly: r.unit.clone(),
         since_start,
-        today: period(Window::day(now)),
-        month_to_date: period(Window::month(now)),
-        price_source: source,
-        running_secs: current.map(|r| (now - r.start).num_seconds()),
+        today: r.cost(&Window::day(now)),
+        month_to_date: r.cost(&Window::month(now)),
+        price_source: r.source.clone(),
+        running_secs: run.map(|s| (s.extent() - s.start.at).num_seconds()),
     }
 }
 
@@ -361,23 +302,12 @@ pub struct Totals {
 }
 
 pub fn totals(items: &[InstanceCost], now: DateTime<Utc>) -> Totals {
-    let mut burn = Amount::zero();
-    let mut today = Amount::zero();
-    let mut month = Amount::zero();
-    for item in items {
-        burn.merge(&item.hourly);
-        today.merge(&item.today);
-        month.merge(&item.month_to_date);
-    }
-    let hours_left = (Window::month(now).to - now).num_milliseconds() as f64 / 3_600_000.0;
+    let burn: Amount = items.iter().map(|i| i.hourly.clone()).sum();
+    let today: Amount = items.iter().map(|i| i.today.clone()).sum();
+    let month: Amount = items.iter().map(|i| i.month_to_date.clone()).sum();
+    let left_ms = (Window::month(now).to - now).num_milliseconds();
     let mut projected = month.clone();
-    projected.known_usd += burn.known_usd * hours_left;
-    projected.unknown.extend(
-        burn.unknown
-            .iter()
-            .filter(|u| !month.unknown.contains(u))
-            .cloned(),
-    );
+    projected.merge(&burn.over_ms(left_ms));
     Totals {
         burn_rate: burn,
         today,
@@ -395,6 +325,9 @@ pub struct Group {
     pub today: Amount,
     pub month_to_date: Amount,
     pub members: Vec<String>,
+    /// How many of the members are instances (an EMR cluster's groups are
+    /// members too).
+    pub nodes: usize,
 }
 
 /// Sums items by a key (cluster name, tag value); items without one group
@@ -413,6 +346,7 @@ pub fn group_by(
             today: Amount::zero(),
             month_to_date: Amount::zero(),
             members: Vec::new(),
+            nodes: 0,
         });
         g.hourly.merge(&item.hourly);
         if let Some(s) = &item.since_start {
@@ -421,44 +355,63 @@ pub fn group_by(
         g.today.merge(&item.today);
         g.month_to_date.merge(&item.month_to_date);
         g.members.push(item.id.clone());
+        g.nodes += usize::from(item.kind == "instance");
     }
     let mut out: Vec<Group> = groups.into_values().collect();
-    out.sort_by(|a, b| {
-        b.hourly
-            .known_usd
-            .total_cmp(&a.hourly.known_usd)
-            .then(a.key.cmp(&b.key))
-    });
+    out.sort_by(|a, b| b.hourly.known.cmp(&a.hourly.known).then(a.key.cmp(&b.key)));
     out
 }
 
-/// Formats dollars for a table: `$0.0416`, `$1.23`, `$1,234`.
-pub fn usd(v: f64) -> String {
-    if v.abs() < 1.0 && v != 0.0 {
-        format!("${v:.4}")
-    } else if v.abs() < 1000.0 {
-        format!("${v:.2}")
-    } else {
-        let whole = v.round() as i64;
-        let digits = whole.abs().to_string();
-        let mut out = String::new();
-        for (n, c) in digits.chars().enumerate() {
-            if n > 0 && (digits.len() - n).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        format!("{}${out}", if whole < 0 { "-" } else { "" })
-    }
+/// What a bucket's Standard storage costs: per month at its last reported
+/// size, and per hour of that.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorageCost {
+    pub bucket: String,
+    pub region: String,
+    pub bytes: Option<u64>,
+    pub at: Option<DateTime<Utc>>,
+    pub monthly: Amount,
+    pub hourly: Amount,
 }
 
-/// An amount for display: `$1.23`, `≥ $1.23` when part is unknown, `?` when nothing is known.
-pub fn show(a: &Amount) -> String {
-    match (a.is_complete(), a.known_usd) {
-        (true, v) => usd(v),
-        (false, v) if v > 0.0 => format!("≥{}", usd(v)),
-        (false, _) => "?".to_string(),
-    }
+/// Bytes in the GB that S3 bills by (2^30).
+const S3_GB: i64 = 1_073_741_824;
+
+/// S3 Standard storage cost of each bucket (CloudWatch size × the region's
+/// $/GB-month). A bucket without a reported size is unknown, not free.
+pub fn storage_costs(sizes: &[crate::model::BucketSize], prices: &Prices) -> Vec<StorageCost> {
+    sizes
+        .iter()
+        .map(|s| {
+            let (monthly, hourly) = match (s.bytes, prices.s3_standard_gb_month(&s.region)) {
+                (Some(0), _) => (Amount::zero(), Amount::zero()),
+                (Some(bytes), Ok(rate)) => {
+                    let gb = Decimal::from(bytes) / Decimal::from(S3_GB);
+                    let month = rate.times(gb);
+                    (
+                        Amount::known(month),
+                        Amount::known(month.div_round(prices.hours_per_month())),
+                    )
+                }
+                (Some(_), Err(why)) => (Amount::unknown(why.clone()), Amount::unknown(why)),
+                (None, _) => {
+                    let why = format!(
+                        "no BucketSizeBytes for {} in CloudWatch yet (S3 reports sizes once a day)",
+                        s.bucket
+                    );
+                    (Amount::unknown(why.clone()), Amount::unknown(why))
+                }
+            };
+            StorageCost {
+                bucket: s.bucket.clone(),
+                region: s.region.clone(),
+                bytes: s.bytes,
+                at: s.at,
+                monthly,
+                hourly,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,32 +1,37 @@
-//! Costs: prices, the journal of state changes, and the arithmetic that
+//! Costs: prices, the ledger of billed intervals, and the arithmetic that
 //! turns them into burn rate, cost since start, today and this month.
 
 pub mod cache;
 pub mod compute;
-pub mod journal;
+pub mod ledger;
+pub mod ledger_file;
+pub mod money;
 pub mod prices;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use compute::{
-    Amount, Group, InstanceCost, StorageCost, Totals, group_by, show, storage_costs, usd,
-};
-pub use journal::Journal;
+pub use compute::{Group, InstanceCost, StorageCost, Totals, group_by, storage_costs};
+pub use ledger::{Book, Did, Kind, Window};
+pub use ledger_file::Ledger;
+pub use money::{Amount, Money, show, usd};
 pub use prices::Prices;
 
-use crate::model::Instance;
+use crate::model::Inventory;
 
-/// Every instance's cost, and the totals.
+/// Every resource's cost, and the totals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CostReport {
     pub at: DateTime<Utc>,
+    /// The latest evidence the figures rest on (the last listing or action).
+    pub as_of: Option<DateTime<Utc>>,
     pub items: Vec<InstanceCost>,
     pub totals: Totals,
-    /// The average burn ($/hour, known parts) of each UTC hour of today so
-    /// far; the last entry is the hour in progress.
-    pub burn_by_hour: Vec<f64>,
-    /// Instance id → its place in `items` (rows look costs up by id).
+    /// The average burn ($/hour) of each UTC hour of today, over the part
+    /// of it that has passed (up to `as_of`); the last is the hour in
+    /// progress.
+    pub burn_by_hour: Vec<Money>,
+    /// Id → its place in `items` (rows look costs up by id).
     #[serde(skip)]
     index: std::collections::HashMap<String, usize>,
 }
@@ -35,39 +40,56 @@ impl CostReport {
     pub fn item(&self, id: &str) -> Option<&InstanceCost> {
         self.items.get(*self.index.get(id)?)
     }
+
+    /// The items of an EMR cluster: its groups and its nodes.
+    pub fn emr_items<'a>(&'a self, cluster_id: &'a str) -> impl Iterator<Item = &'a InstanceCost> {
+        self.items
+            .iter()
+            .filter(move |i| i.emr_cluster.as_deref() == Some(cluster_id))
+    }
 }
 
-/// Costs every instance at `now`.
-pub fn report(
-    instances: &[Instance],
-    journal: &Journal,
-    prices: &Prices,
-    now: DateTime<Utc>,
-) -> CostReport {
-    let day = compute::Window::day(now);
-    let hours = usize::try_from((now - day.from).num_hours()).unwrap_or(0) + 1;
-    let mut burn_by_hour = vec![0.0; hours];
-    let items: Vec<InstanceCost> = instances
+/// The figures of every resource in `book` (of `regions`, when given) at
+/// `now`: what still runs, and what ran or was terminated this month.
+pub fn report(book: &Book, regions: Option<&[String]>, now: DateTime<Utc>) -> CostReport {
+    let in_scope = |r: &ledger::Resource| regions.is_none_or(|rs| rs.contains(&r.region));
+    let items: Vec<InstanceCost> = book
+        .resources
         .iter()
-        .map(|i| {
-            let runs = journal.runs(i, now);
-            let since = journal.exists_since(i, now);
-            let rates = compute::rates(i, prices);
-            for (h, burn) in burn_by_hour.iter_mut().enumerate() {
-                let from = day.from + chrono::Duration::hours(i64::try_from(h).unwrap_or(0));
-                let to = (from + chrono::Duration::hours(1)).min(now);
-                let w = compute::Window { from, to };
-                let spent = compute::run_cost(&runs, &w, now, &rates).known_usd
-                    + compute::storage_cost(since, &w, now, &rates).known_usd;
-                let elapsed_h = (to - from).num_seconds().max(1) as f64 / 3600.0;
-                *burn += spent / elapsed_h;
-            }
-            let input = compute::CostInput {
-                instance: i,
-                runs: &runs,
-                exists_since: since,
+        .filter(|(_, r)| in_scope(r))
+        .map(|(k, r)| compute::resource_cost(k, r, now))
+        .collect();
+    let as_of = book
+        .resources
+        .values()
+        .filter(|r| in_scope(r))
+        .filter_map(|r| r.last_seen)
+        .max()
+        .map(|t| t.min(now));
+    let day = Window::day(now);
+    let until = as_of.unwrap_or(now).max(day.from);
+    let hours = usize::try_from((until - day.from).num_hours()).unwrap_or(0) + 1;
+    let burn_by_hour = (0..hours)
+        .map(|h| {
+            let from = day.from + chrono::Duration::hours(i64::try_from(h).unwrap_or(0));
+            let w = Window {
+                from,
+                to: (from + chrono::Duration::hours(1)).min(until),
             };
-            compute::instance_cost(&input, prices, now)
+            let spent: Money = book
+                .resources
+                .values()
+                .filter(|r| in_scope(r))
+                .map(|r| r.cost(&w).known)
+                .sum();
+            let elapsed_ms = (w.to - w.from).num_milliseconds();
+            if elapsed_ms <= 0 {
+                Money::ZERO
+            } else {
+                spent
+                    .times(rust_decimal::Decimal::from(3_600_000))
+                    .div_round(rust_decimal::Decimal::from(elapsed_ms))
+            }
         })
         .collect();
     let totals = compute::totals(&items, now);
@@ -78,11 +100,20 @@ pub fn report(
         .collect();
     CostReport {
         at: now,
+        as_of,
         items,
         totals,
         burn_by_hour,
         index,
     }
+}
+
+/// The report of one listing seen at `now` with nothing before it (what a
+/// fresh ledger knows): for `skiff ls`, demos and tests.
+pub fn report_now(inv: &Inventory, prices: &Prices, now: DateTime<Utc>) -> CostReport {
+    let mut book = Book::default();
+    book.observe(&compute::sightings(inv, prices), &[], now);
+    report(&book, None, now)
 }
 
 /// How close spending is to a budget.
@@ -97,12 +128,14 @@ pub enum BudgetLevel {
 }
 
 /// The level of `spent` against `budget` (a budget of 0 or less is none).
-pub fn budget_level(spent: f64, budget: f64, warn_percent: u32) -> BudgetLevel {
-    if budget <= 0.0 {
+pub fn budget_level(spent: Money, budget: Money, warn_percent: u32) -> BudgetLevel {
+    if budget <= Money::ZERO {
         BudgetLevel::Fine
     } else if spent > budget {
         BudgetLevel::Over
-    } else if spent >= budget * f64::from(warn_percent) / 100.0 {
+    } else if spent.decimal() * rust_decimal::Decimal::from(100)
+        >= budget.decimal() * rust_decimal::Decimal::from(warn_percent)
+    {
         BudgetLevel::Warning
     } else {
         BudgetLevel::Fine
@@ -116,12 +149,7 @@ mod tests {
     #[test]
     fn burn_by_hour_follows_the_runs() {
         let inv = crate::demo::inventory();
-        let r = report(
-            &inv.instances,
-            &Journal::in_memory(),
-            &Prices::embedded(),
-            crate::demo::now(),
-        );
+        let r = report_now(&inv, &Prices::embedded(), crate::demo::now());
         // 10:00 UTC: hours 0..=10.
         assert_eq!(r.burn_by_hour.len(), 11);
         // eu-etl started at 02:00, the rnd cluster near 07:30: later hours burn more.
@@ -135,33 +163,51 @@ mod tests {
             "{:?}",
             r.burn_by_hour
         );
-        // 09:00-10:00, every running instance ran the whole hour: their rates.
-        // (Stopped ones have no journal here, so their past is unknown.)
-        let running: f64 = r
+        // 09:00-10:00: what runs now ran the whole hour (nightly-driver,
+        // pending, launched at 09:59), volumes counted from what is known.
+        let running: Money = r
             .items
             .iter()
-            .filter(|i| i.state == crate::model::InstanceState::Running)
-            .map(|i| i.hourly.known_usd)
+            .filter(|i| i.is_running())
+            .map(|i| i.stop_saves_hourly.known)
             .sum();
-        assert!(
-            (r.burn_by_hour[9] - running).abs() < 1e-3,
-            "{:?} vs {running}",
-            r.burn_by_hour
-        );
+        assert!(running <= r.burn_by_hour[9], "{:?}", r.burn_by_hour);
+        assert!(r.burn_by_hour[9] <= r.totals.burn_rate.known);
+    }
+
+    #[test]
+    fn the_hour_in_progress_is_averaged_over_the_time_that_passed() {
+        let inv = crate::demo::inventory();
+        let prices = Prices::embedded();
+        let now = crate::demo::now() + chrono::Duration::minutes(30);
+        let mut book = Book::default();
+        let seen = compute::sightings(&inv, &prices);
+        book.observe(&seen, &[], now - chrono::Duration::hours(1));
+        book.observe(&seen, &[], now);
+        let r = report(&book, None, now);
+        // 10:00-10:30 of hour 10: everything running burns its full rate.
+        let burn = r.totals.burn_rate.known;
+        let last = *r.burn_by_hour.last().expect("hours");
+        assert!(burn - last <= Money::new(1, 9), "{last} vs {burn}");
     }
 
     #[test]
     fn budget_levels_at_the_edges() {
+        let m = |s: &str| Money::parse(s).expect(s);
         let cases = [
-            (0.0, 10.0, BudgetLevel::Fine),
-            (7.99, 10.0, BudgetLevel::Fine),
-            (8.0, 10.0, BudgetLevel::Warning),
-            (10.0, 10.0, BudgetLevel::Warning),
-            (10.01, 10.0, BudgetLevel::Over),
-            (1e9, 0.0, BudgetLevel::Fine),
+            ("0", "10", BudgetLevel::Fine),
+            ("7.99", "10", BudgetLevel::Fine),
+            ("8", "10", BudgetLevel::Warning),
+            ("10", "10", BudgetLevel::Warning),
+            ("10.01", "10", BudgetLevel::Over),
+            ("1000000000", "0", BudgetLevel::Fine),
         ];
         for (spent, budget, want) in cases {
-            assert_eq!(budget_level(spent, budget, 80), want, "{spent} of {budget}");
+            assert_eq!(
+                budget_level(m(spent), m(budget), 80),
+                want,
+                "{spent} of {budget}"
+            );
         }
     }
 }

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+use super::money::Money;
 
 /// The embedded price table, with its source and date written in it.
 pub const EMBEDDED_PRICES: &str = include_str!("../../config/prices.toml");
@@ -14,21 +17,21 @@ pub const EMBEDDED_PRICES: &str = include_str!("../../config/prices.toml");
 struct PriceFile {
     source: String,
     date: String,
-    hours_per_month: f64,
-    sizes: BTreeMap<String, f64>,
+    hours_per_month: Decimal,
+    sizes: BTreeMap<String, Decimal>,
     metal_as: BTreeMap<String, String>,
-    ec2: BTreeMap<String, BTreeMap<String, f64>>,
-    ec2_exact: BTreeMap<String, BTreeMap<String, f64>>,
-    emr_fee: BTreeMap<String, BTreeMap<String, f64>>,
-    ebs: BTreeMap<String, BTreeMap<String, f64>>,
+    ec2: BTreeMap<String, BTreeMap<String, Money>>,
+    ec2_exact: BTreeMap<String, BTreeMap<String, Money>>,
+    emr_fee: BTreeMap<String, BTreeMap<String, Money>>,
+    ebs: BTreeMap<String, BTreeMap<String, Money>>,
     ipv4: Ipv4,
-    s3_standard: BTreeMap<String, f64>,
+    s3_standard: BTreeMap<String, Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Ipv4 {
-    hourly: f64,
+    hourly: Money,
 }
 
 /// Where a price came from.
@@ -59,7 +62,7 @@ impl PriceSource {
 /// An hourly price and where it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Rate {
-    pub usd_per_hour: f64,
+    pub usd_per_hour: Money,
     pub source: PriceSource,
 }
 
@@ -71,12 +74,19 @@ pub type Unknown = String;
 pub struct Prices {
     file: PriceFile,
     /// (region, instance type) → $/hour from the Pricing API cache.
-    fetched: BTreeMap<(String, String), f64>,
+    fetched: BTreeMap<(String, String), Money>,
     /// (region, volume type) → $/GB-month from the Pricing API cache.
-    fetched_ebs: BTreeMap<(String, String), f64>,
+    fetched_ebs: BTreeMap<(String, String), Money>,
+    /// (region, instance type) → EMR fee $/hour from the Pricing API cache.
+    fetched_emr: BTreeMap<(String, String), Money>,
+    /// Region → S3 Standard $/GB-month from the Pricing API cache.
+    fetched_s3: BTreeMap<String, Money>,
     /// (region, availability zone, instance type) → current spot $/hour.
-    spot: BTreeMap<(String, String, String), f64>,
+    spot: BTreeMap<(String, String, String), Money>,
 }
+
+/// (region, availability zone, instance type) → spot $/hour.
+pub type SpotPrices = BTreeMap<(String, String, String), Money>;
 
 fn split_type(instance_type: &str) -> Option<(&str, &str)> {
     instance_type.split_once('.')
@@ -91,6 +101,8 @@ impl Prices {
             file,
             fetched: BTreeMap::new(),
             fetched_ebs: BTreeMap::new(),
+            fetched_emr: BTreeMap::new(),
+            fetched_s3: BTreeMap::new(),
             spot: BTreeMap::new(),
         }
     }
@@ -110,7 +122,7 @@ impl Prices {
 
     /// Adds the prices of a Pricing API cache (they win over the table).
     pub fn with_cache(mut self, cache: &super::cache::PriceCache) -> Self {
-        let flat = |m: &BTreeMap<String, BTreeMap<String, f64>>| {
+        let flat = |m: &BTreeMap<String, BTreeMap<String, Money>>| {
             m.iter()
                 .flat_map(|(region, prices)| {
                     prices
@@ -121,6 +133,9 @@ impl Prices {
         };
         self.fetched.extend(flat(&cache.ec2));
         self.fetched_ebs.extend(flat(&cache.ebs));
+        self.fetched_emr.extend(flat(&cache.emr_fee));
+        self.fetched_s3
+            .extend(cache.s3_standard.iter().map(|(r, p)| (r.clone(), *p)));
         self
     }
 
@@ -132,17 +147,17 @@ impl Prices {
         &self.file.source
     }
 
-    pub fn hours_per_month(&self) -> f64 {
+    pub fn hours_per_month(&self) -> Decimal {
         self.file.hours_per_month
     }
 
     /// Adds current spot prices.
-    pub fn with_spot(mut self, spot: BTreeMap<(String, String, String), f64>) -> Self {
+    pub fn with_spot(mut self, spot: SpotPrices) -> Self {
         self.spot = spot;
         self
     }
 
-    fn size_factor(&self, family: &str, size: &str) -> Option<f64> {
+    fn size_factor(&self, family: &str, size: &str) -> Option<Decimal> {
         if size == "metal" {
             let as_size = self.file.metal_as.get(family)?;
             return self.file.sizes.get(as_size).copied();
@@ -192,7 +207,7 @@ impl Prices {
             PriceSource::EmbeddedDerived
         };
         Ok(Rate {
-            usd_per_hour: large * factor,
+            usd_per_hour: large.times(factor),
             source,
         })
     }
@@ -230,9 +245,18 @@ impl Prices {
     }
 
     /// The EMR fee per hour for an EMR node of `instance_type`.
-    pub fn emr_fee(&self, region: &str, instance_type: &str) -> Result<f64, Unknown> {
-        let unknown =
-            || format!("no EMR fee for {instance_type} in {region} in the embedded table");
+    pub fn emr_fee(&self, region: &str, instance_type: &str) -> Result<Money, Unknown> {
+        if let Some(&p) = self
+            .fetched_emr
+            .get(&(region.to_string(), instance_type.to_string()))
+        {
+            return Ok(p);
+        }
+        let unknown = || {
+            format!(
+                "no EMR fee for {instance_type} in {region} in the embedded table (`skiff prices refresh` fetches it)"
+            )
+        };
         let (family, size) = split_type(instance_type).ok_or_else(unknown)?;
         let xlarge = self
             .file
@@ -241,11 +265,11 @@ impl Prices {
             .and_then(|m| m.get(family))
             .ok_or_else(unknown)?;
         let factor = self.size_factor(family, size).ok_or_else(unknown)?;
-        Ok(xlarge * factor / 2.0)
+        Ok(xlarge.times(factor).div_round(Decimal::TWO))
     }
 
     /// EBS $/GB-month of a volume type.
-    pub fn ebs_gb_month(&self, region: &str, volume_type: &str) -> Result<f64, Unknown> {
+    pub fn ebs_gb_month(&self, region: &str, volume_type: &str) -> Result<Money, Unknown> {
         if let Some(&p) = self
             .fetched_ebs
             .get(&(region.to_string(), volume_type.to_string()))
@@ -261,12 +285,15 @@ impl Prices {
     }
 
     /// A public IPv4 address, $/hour.
-    pub fn ipv4_hourly(&self) -> f64 {
+    pub fn ipv4_hourly(&self) -> Money {
         self.file.ipv4.hourly
     }
 
     /// S3 Standard $/GB-month.
-    pub fn s3_standard_gb_month(&self, region: &str) -> Result<f64, Unknown> {
+    pub fn s3_standard_gb_month(&self, region: &str) -> Result<Money, Unknown> {
+        if let Some(&p) = self.fetched_s3.get(region) {
+            return Ok(p);
+        }
         self.file
             .s3_standard
             .get(region)
@@ -279,8 +306,8 @@ impl Prices {
 mod tests {
     use super::*;
 
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() < 1e-9
+    fn close(a: Money, b: f64) -> bool {
+        a == Money::from_f64(b).expect("number")
     }
 
     #[test]
@@ -375,8 +402,12 @@ mod tests {
         cache.set_region(
             "us-east-1",
             chrono::Utc::now(),
-            [("m5.large".to_string(), 0.1)].into(),
-            [("gp3".to_string(), 0.07)].into(),
+            &super::super::cache::RegionTable {
+                ec2: [("m5.large".to_string(), Money::new(1, 1))].into(),
+                ebs: [("gp3".to_string(), Money::new(7, 2))].into(),
+                emr_fee: [("m5.xlarge".to_string(), Money::new(5, 2))].into(),
+                s3_standard: Some(Money::new(2, 2)),
+            },
         );
         let p = Prices::embedded().with_cache(&cache).with_spot(
             [(
@@ -385,7 +416,7 @@ mod tests {
                     "us-east-1a".to_string(),
                     "m5.large".to_string(),
                 ),
-                0.03,
+                Money::new(3, 2),
             )]
             .into(),
         );
@@ -406,6 +437,35 @@ mod tests {
             .expect("spot");
         assert!(close(spot.usd_per_hour, 0.03));
         assert_eq!(spot.source, PriceSource::Spot);
+        assert!(close(
+            p.emr_fee("us-east-1", "m5.xlarge").expect("fee"),
+            0.05
+        ));
+        assert!(close(
+            p.emr_fee("us-east-1", "m5.large").expect("table"),
+            0.024
+        ));
+        assert!(close(
+            p.s3_standard_gb_month("us-east-1").expect("s3"),
+            0.02
+        ));
+    }
+
+    #[test]
+    fn every_region_of_the_table_prices_ebs_and_s3() {
+        let p = Prices::embedded();
+        let regions: Vec<&String> = p.file.ec2.keys().chain(p.file.ec2_exact.keys()).collect();
+        assert!(regions.len() >= 9);
+        for r in regions {
+            assert!(p.s3_standard_gb_month(r).is_ok(), "S3 Standard in {r}");
+            for v in super::super::cache::EBS_VOLUME_TYPES {
+                assert!(p.ebs_gb_month(r, v).is_ok(), "EBS {v} in {r}");
+            }
+        }
+        // EMR fees: only where two sources agree; elsewhere unknown, and
+        // the reason names the refresh that fetches them.
+        let why = p.emr_fee("eu-west-1", "m5.xlarge").expect_err("left out");
+        assert!(why.contains("skiff prices refresh"), "{why}");
     }
 
     #[test]

@@ -83,6 +83,10 @@ pub struct Instance {
     pub private_ip: Option<String>,
     pub key_name: Option<String>,
     pub launch_time: Option<DateTime<Utc>>,
+    /// When it last stopped or was terminated, from StateTransitionReason
+    /// ("User initiated (2026-12-01 10:00:00 GMT)"); None when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_changed: Option<DateTime<Utc>>,
     pub spot: bool,
     pub hibernation_configured: bool,
     pub image_id: Option<String>,
@@ -260,6 +264,12 @@ pub struct EmrCluster {
     pub master_public_dns: Option<String>,
     pub instance_groups: Vec<EmrInstanceGroup>,
     pub created: Option<DateTime<Utc>>,
+    /// When its nodes were up (Timeline.ReadyDateTime).
+    pub ready: Option<DateTime<Utc>>,
+    /// When it ended (Timeline.EndDateTime).
+    pub ended: Option<DateTime<Utc>>,
+    /// Where its nodes run (Ec2InstanceAttributes), for spot prices.
+    pub availability_zone: Option<String>,
     pub termination_protected: bool,
     pub tags: BTreeMap<String, String>,
 }

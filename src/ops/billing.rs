@@ -53,7 +53,7 @@ mod tests {
         assert_eq!(cached(&dir, at), None);
         let b = Billed {
             month_start: month_start(at),
-            usd: 12.5,
+            usd: crate::cost::Money::new(125, 1),
             estimated: true,
             fetched_at: at,
         };

@@ -171,19 +171,23 @@ impl Context {
     }
 
     /// Instances and clusters of the session's regions (buckets left out);
-    /// what could not be listed comes back beside it.
+    /// what could not be listed comes back beside it. What was seen goes
+    /// into the cost ledger (evidence of what ran when).
     pub async fn inventory(&self) -> (Inventory, Vec<CloudError>) {
         let wanted = Wanted {
             instances: true,
             clusters: true,
             buckets: false,
         };
-        inventory::fetch_all(
-            &self.session,
-            wanted,
-            &self.inventory_options(),
-            chrono::Utc::now(),
-        )
-        .await
+        let at = chrono::Utc::now();
+        let (inv, errors) =
+            inventory::fetch_all(&self.session, wanted, &self.inventory_options(), at).await;
+        let listed = super::costs::listed(&self.session.regions, wanted, &errors);
+        let prices = crate::cost::Prices::load(&self.dirs.cache);
+        let (mut ledger, _) = super::costs::open_ledger(&self.dirs);
+        if let Err(e) = super::costs::observe(&mut ledger, &inv, &prices, &listed, at, &self.dirs) {
+            tracing::warn!("{e}");
+        }
+        (inv, errors)
     }
 }

@@ -5,11 +5,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use serde::Serialize;
 
 use crate::cloud::CloudError;
 use crate::cloud::actions::{Actions, Done};
+use crate::cost::Did;
 use crate::lifecycle::{Ec2Op, NodeAction, Plan, Verb, Work};
 use crate::model::InstanceState;
 use crate::store::paused as state;
@@ -113,7 +115,21 @@ fn node_result(a: &NodeAction, outcome: Result<Done, CloudError>) -> StepResult 
     }
 }
 
-async fn run_node(actions: &Actions, a: &NodeAction) -> StepResult {
+/// A change skiff made, for the cost ledger: what, and when.
+type Change = (String, Did, DateTime<Utc>);
+
+/// What a sent call tells the ledger: a stop or terminate counts from when
+/// it was sent, a start from when AWS said yes (never a second too many).
+fn change(key: &str, what: Did, sent: DateTime<Utc>, answered: DateTime<Utc>) -> Change {
+    let at = match what {
+        Did::Count(n) if n > 0 => answered,
+        _ => sent,
+    };
+    (key.to_string(), what, at)
+}
+
+async fn run_node(actions: &Actions, a: &NodeAction) -> (StepResult, Option<Change>) {
+    let sent = Utc::now();
     let outcome = match a.op {
         Ec2Op::Start => actions.start_instance(&a.region, &a.id).await,
         Ec2Op::Stop => actions.stop_instance(&a.region, &a.id, false).await,
@@ -121,7 +137,32 @@ async fn run_node(actions: &Actions, a: &NodeAction) -> StepResult {
         Ec2Op::Reboot => actions.reboot_instance(&a.region, &a.id).await,
         Ec2Op::Terminate => actions.terminate_instance(&a.region, &a.id).await,
     };
-    node_result(a, outcome)
+    let what = match a.op {
+        Ec2Op::Start => Some(Did::Count(1)),
+        Ec2Op::Stop | Ec2Op::Hibernate => Some(Did::Count(0)),
+        Ec2Op::Terminate => Some(Did::Terminated),
+        Ec2Op::Reboot => None,
+    };
+    let made = match (&outcome, what) {
+        (Ok(Done::Sent), Some(what)) => Some(change(&a.id, what, sent, Utc::now())),
+        _ => None,
+    };
+    (node_result(a, outcome), made)
+}
+
+/// Tells the cost ledger in `state_dir` what was done (a ledger that cannot
+/// be written is logged: the action itself succeeded).
+fn record(state_dir: &Path, changes: &[Change]) {
+    if changes.is_empty() {
+        return;
+    }
+    let written = crate::cost::Ledger::open(state_dir).and_then(|(mut l, _)| l.did(changes));
+    if let Err(e) = written {
+        tracing::warn!(
+            "cannot record in the cost ledger in {}: {e}",
+            state_dir.display()
+        );
+    }
 }
 
 /// Polls until every node reached its op's target state, or the deadline.
@@ -192,7 +233,15 @@ pub async fn execute(
         Work::Ec2 { phases } => {
             let active: Vec<_> = phases.iter().filter(|p| !p.actions.is_empty()).collect();
             for (n, phase) in active.iter().enumerate() {
-                let results = join_all(phase.actions.iter().map(|a| run_node(actions, a))).await;
+                let (results, changes): (Vec<_>, Vec<_>) =
+                    join_all(phase.actions.iter().map(|a| run_node(actions, a)))
+                        .await
+                        .into_iter()
+                        .unzip();
+                record(
+                    state_dir,
+                    &changes.into_iter().flatten().collect::<Vec<_>>(),
+                );
                 for r in &results {
                     progress(Progress::Step(r.clone()));
                 }
@@ -265,9 +314,15 @@ pub async fn execute(
                 return report;
             }
             for r in resizes {
+                let sent = Utc::now();
                 let outcome = actions
                     .resize_group(region, cluster_id, &r.group_id, r.to)
                     .await;
+                if let Ok(Done::Sent) = outcome {
+                    let what = Did::Count(u32::try_from(r.to).unwrap_or(0));
+                    let key = format!("{cluster_id}/{}", r.group_id);
+                    record(state_dir, &[change(&key, what, sent, Utc::now())]);
+                }
                 let (ok, detail) = match outcome {
                     Ok(Done::Sent) => (true, format!("{} → {} instances", r.from, r.to)),
                     Ok(_) => (
@@ -303,7 +358,15 @@ pub async fn execute(
         }
         Work::EmrTerminate { cluster_id, region } => {
             if plan.already.is_empty() {
+                let sent = Utc::now();
                 let outcome = actions.terminate_emr(region, cluster_id).await;
+                if let Ok(Done::Sent) = outcome {
+                    // Every instance group of the cluster stops billing.
+                    record(
+                        state_dir,
+                        &[change(cluster_id, Did::Count(0), sent, Utc::now())],
+                    );
+                }
                 let (ok, detail) = match outcome {
                     Ok(Done::Sent) => (true, "terminating".to_string()),
                     Ok(_) => (true, "not sent (dry run)".to_string()),

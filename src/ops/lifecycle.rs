@@ -330,65 +330,61 @@ pub fn relaunch_source<'a>(
 }
 
 /// What a plan changes per hour: what it adds (start, resume: compute and
-/// EMR fee of the nodes it starts or the EMR instances it brings back) or
-/// saves (stop, pause: compute, EMR fee and IPv4 of the nodes it stops;
-/// terminate: all they cost; an EMR pause: the instances it removes).
+/// EMR fee of the nodes it starts, or of the EMR nodes it brings back) or
+/// saves (stop, pause: what the nodes it stops run up; terminate: all they
+/// cost; an EMR pause: the nodes it removes).
 pub fn hourly_change(
     inv: &Inventory,
     plans: &[Plan],
     prices: &crate::cost::Prices,
     costs: Option<&crate::cost::CostReport>,
 ) -> crate::cost::Amount {
-    let mut total = crate::cost::Amount {
-        known_usd: 0.0,
-        unknown: Vec::new(),
-    };
-    let mut add = |part: Result<f64, String>, times: f64| match part {
-        Ok(v) => total.known_usd += v * times,
-        Err(why) => {
-            if !total.unknown.contains(&why) {
-                total.unknown.push(why)
-            }
-        }
-    };
+    use crate::cost::Amount;
+    let mut total = Amount::zero();
+    let unknown = |what: &str| Err(format!("no cost known for {what}"));
     for p in plans {
         match &p.work {
             Work::EmrResize {
-                region,
                 resizes,
                 cluster_id,
                 ..
             } => {
                 let cluster = inv.emr_cluster(cluster_id);
                 for r in resizes {
-                    let ty = cluster
-                        .and_then(|c| c.instance_groups.iter().find(|g| g.id == r.group_id))
-                        .map(|g| g.instance_type.clone())
-                        .unwrap_or_default();
-                    let rate = prices
-                        .on_demand(region, &ty)
-                        .map(|r| r.usd_per_hour)
-                        .and_then(|r| Ok(r + prices.emr_fee(region, &ty)?));
-                    add(rate, f64::from((r.from - r.to).abs()));
-                }
-            }
-            Work::EmrTerminate { cluster_id, .. } => {
-                for i in inv
-                    .instances
-                    .iter()
-                    .filter(|i| i.emr_cluster() == Some(cluster_id))
-                {
-                    match costs.and_then(|c| c.item(&i.id)) {
-                        Some(c) => {
-                            add(Ok(c.hourly.known_usd), 1.0);
-                            for u in &c.hourly.unknown {
-                                add(Err(u.clone()), 1.0);
-                            }
+                    let n = i64::from((r.from - r.to).abs());
+                    let key = format!("{cluster_id}/{}", r.group_id);
+                    let group = cluster.and_then(|c| {
+                        let g = c.instance_groups.iter().find(|g| g.id == r.group_id)?;
+                        Some((c, g))
+                    });
+                    // The rate the ledger saw (spot included), else the table's.
+                    let seen = costs
+                        .and_then(|c| c.item(&key))
+                        .map(|i| i.unit_hourly.clone())
+                        .filter(|u| u.is_complete());
+                    match (seen, group) {
+                        (Some(unit), _) => total.merge(&unit.times(n)),
+                        (None, Some((c, g))) => {
+                            let (unit, _) = crate::cost::compute::group_unit(
+                                c,
+                                &g.instance_type,
+                                &g.market,
+                                prices,
+                            );
+                            total.merge(&unit.times(n));
                         }
-                        None => add(Err(format!("no cost known for {}", i.id)), 1.0),
+                        (None, None) => total.add(unknown(&r.group_id)),
                     }
                 }
             }
+            Work::EmrTerminate { cluster_id, .. } => match costs {
+                Some(c) if c.emr_items(cluster_id).next().is_some() => {
+                    for item in c.emr_items(cluster_id) {
+                        total.merge(&item.hourly);
+                    }
+                }
+                _ => total.add(unknown(cluster_id)),
+            },
             Work::Ec2 { .. } => {
                 for a in p.actions() {
                     let starting = matches!(a.op, Ec2Op::Start);
@@ -399,27 +395,58 @@ pub fn hourly_change(
                     ) {
                         (true, Some(i), _) => {
                             let r = crate::cost::compute::rates(i, prices);
-                            add(r.compute, 1.0);
-                            add(r.emr_fee, 1.0);
+                            total.add(r.compute);
+                            total.add(r.emr_fee);
                         }
-                        (false, _, Some(c)) => {
-                            let part = if p.verb == Verb::Terminate {
-                                &c.hourly
-                            } else {
-                                &c.stop_saves_hourly
-                            };
-                            add(Ok(part.known_usd), 1.0);
-                            for u in &part.unknown {
-                                add(Err(u.clone()), 1.0);
-                            }
-                        }
-                        _ => add(Err(format!("no cost known for {}", a.id)), 1.0),
+                        (false, _, Some(c)) => total.merge(if p.verb == Verb::Terminate {
+                            &c.hourly
+                        } else {
+                            &c.stop_saves_hourly
+                        }),
+                        _ => total.add(unknown(&a.id)),
                     }
                 }
             }
         }
     }
     total
+}
+
+/// What a relaunched EMR cluster adds per hour once running: each group's
+/// rate per node (EC2 on demand and the EMR fee; a spot group's price is
+/// the market's, so unknown) and the whole, EBS not counted.
+pub fn relaunch_hourly(
+    bp: &crate::model::EmrBlueprint,
+    prices: &crate::cost::Prices,
+) -> (Vec<crate::cost::Amount>, crate::cost::Amount) {
+    use crate::cost::Amount;
+    let each: Vec<Amount> = bp
+        .groups
+        .iter()
+        .map(|g| {
+            if g.market.eq_ignore_ascii_case("spot") {
+                return Amount::unknown(format!(
+                    "{} group is spot: its price is set by the market",
+                    g.role
+                ));
+            }
+            let mut a = Amount::zero();
+            a.add(
+                prices
+                    .on_demand(&bp.region, &g.instance_type)
+                    .map(|r| r.usd_per_hour),
+            );
+            a.add(prices.emr_fee(&bp.region, &g.instance_type));
+            a
+        })
+        .collect();
+    let total = bp
+        .groups
+        .iter()
+        .zip(&each)
+        .map(|(g, a)| a.times(i64::from(g.count)))
+        .sum();
+    (each, total)
 }
 
 /// The line a confirmation (or the CLI's summary) says about the money.
@@ -449,11 +476,11 @@ pub fn hourly_line(verb: Verb, plans: &[Plan], change: &crate::cost::Amount) -> 
 }
 
 /// [`hourly_change`] with the prices and costs as they are now (the price
-/// table and cache, the journal of runs).
+/// table and cache, the cost ledger).
 pub fn hourly_change_now(ctx: &Context, inv: &Inventory, plans: &[Plan]) -> crate::cost::Amount {
     let prices = crate::cost::Prices::load(&ctx.dirs.cache);
-    let journal = crate::cost::Journal::open(&ctx.dirs.state).unwrap_or_default();
-    let costs = crate::cost::report(&inv.instances, &journal, &prices, chrono::Utc::now());
+    let (ledger, _) = super::costs::open_ledger(&ctx.dirs);
+    let costs = crate::cost::report(ledger.book(), None, chrono::Utc::now());
     hourly_change(inv, plans, &prices, Some(&costs))
 }
 

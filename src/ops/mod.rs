@@ -9,6 +9,7 @@
 
 pub mod billing;
 pub mod connect;
+pub mod costs;
 pub mod execute;
 pub mod lifecycle;
 pub mod objects;

@@ -32,7 +32,7 @@ pub async fn refresh_cache(
     let mut outcomes = Vec::new();
     for (region, result) in regions.iter().zip(fetched) {
         let result = result.and_then(|p| {
-            if p.ec2.is_empty() {
+            if p.table.ec2.is_empty() {
                 Err(CloudError::new(
                     "pricing",
                     region,
@@ -47,7 +47,7 @@ pub async fn refresh_cache(
             }
         });
         if let Ok(p) = &result {
-            cache.set_region(region, now, p.ec2.clone(), p.ebs.clone());
+            cache.set_region(region, now, &p.table);
         }
         outcomes.push(Refreshed {
             region: region.clone(),

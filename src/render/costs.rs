@@ -1,11 +1,8 @@
 //! The Costs view: what each resource, cluster or tag value costs.
 
-use std::collections::HashMap;
-
 use super::instances::money_cell;
 use super::{Cell, Column, Row, Tone, format};
 use crate::cost::{CostReport, group_by, show};
-use crate::model::InstanceState;
 
 /// How the Costs view groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -98,20 +95,30 @@ pub fn storage_rows(storage: &[crate::cost::StorageCost]) -> Vec<Row> {
         .collect()
 }
 
+/// The tone of a cost item: running, stopped, or gone (terminated ones stay
+/// until the month is over: what they cost this month is still spent).
+fn item_tone(i: &crate::cost::InstanceCost) -> Tone {
+    if i.is_gone() {
+        Tone::Terminated
+    } else if i.is_running() {
+        Tone::Running
+    } else {
+        Tone::Stopped
+    }
+}
+
 /// Rows of the Costs view. `remind_after_secs` flags long runs with what
-/// stopping would save; `emr_names` names EMR clusters by id.
+/// stopping would save.
 pub fn rows(
     report: &CostReport,
     by: Breakdown,
     tag_key: &str,
-    emr_names: &HashMap<String, String>,
     remind_after_secs: Option<i64>,
 ) -> Vec<Row> {
     match by {
         Breakdown::Resource => report
             .items
             .iter()
-            .filter(|i| i.state != InstanceState::Terminated)
             .map(|i| {
                 let overdue =
                     matches!((i.running_secs, remind_after_secs), (Some(s), Some(l)) if s > l);
@@ -130,7 +137,7 @@ pub fn rows(
                     key: super::RowKey::instance(&i.id),
                     cells: vec![
                         Cell::text(&i.name),
-                        Cell::text(i.state.as_str()),
+                        Cell::text(&i.state),
                         money_cell(Some(&i.hourly)),
                         money_cell(i.since_start.as_ref()),
                         money_cell(Some(&i.today)),
@@ -140,7 +147,7 @@ pub fn rows(
                     tone: if overdue {
                         Tone::Transitioning
                     } else {
-                        super::instances::tone(i.state)
+                        item_tone(i)
                     },
                 }
             })
@@ -150,10 +157,10 @@ pub fn rows(
         Breakdown::Cluster | Breakdown::Tag => {
             let groups = if by == Breakdown::Cluster {
                 group_by(&report.items, |i| {
-                    i.cluster.clone().map(|c| match emr_names.get(&c) {
-                        Some(name) => format!("{name} (EMR)"),
-                        None => c,
-                    })
+                    let emr = i.emr_cluster.is_some();
+                    i.cluster
+                        .clone()
+                        .map(|c| if emr { format!("{c} (EMR)") } else { c })
                 })
             } else {
                 group_by(&report.items, |i| i.tags.get(tag_key).cloned())
@@ -165,12 +172,8 @@ pub fn rows(
                     cells: vec![
                         Cell::text(&g.key),
                         Cell::number(
-                            format!(
-                                "{} node{}",
-                                g.members.len(),
-                                if g.members.len() == 1 { "" } else { "s" }
-                            ),
-                            i64::try_from(g.members.len()).unwrap_or(0),
+                            format!("{} node{}", g.nodes, if g.nodes == 1 { "" } else { "s" }),
+                            i64::try_from(g.nodes).unwrap_or(0),
                         ),
                         money_cell(Some(&g.hourly)),
                         money_cell(Some(&g.since_start)),
@@ -192,25 +195,14 @@ pub fn rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cost::{Journal, Prices, report};
+    use crate::cost::{Prices, report_now};
     use crate::demo;
 
     #[test]
     fn breakdowns_group_and_flag_long_runs() {
         let inv = demo::inventory();
-        let r = report(
-            &inv.instances,
-            &Journal::in_memory(),
-            &Prices::embedded(),
-            demo::now(),
-        );
-        let by_resource = rows(
-            &r,
-            Breakdown::Resource,
-            "Project",
-            &HashMap::new(),
-            Some(4 * 3600),
-        );
+        let r = report_now(&inv, &Prices::embedded(), demo::now());
+        let by_resource = rows(&r, Breakdown::Resource, "Project", Some(4 * 3600));
         let etl = by_resource
             .iter()
             .find(|row| row.cells[0].text == "eu-etl")
@@ -222,7 +214,7 @@ mod tests {
             "{}",
             etl.cells[6].text
         );
-        let by_tag = rows(&r, Breakdown::Tag, "Project", &HashMap::new(), None);
+        let by_tag = rows(&r, Breakdown::Tag, "Project", None);
         let keys: Vec<&str> = by_tag
             .iter()
             .map(|row| row.cells[0].text.as_str())
@@ -231,7 +223,7 @@ mod tests {
             keys.contains(&"research") && keys.contains(&"etl"),
             "{keys:?}"
         );
-        let by_cluster = rows(&r, Breakdown::Cluster, "Project", &HashMap::new(), None);
+        let by_cluster = rows(&r, Breakdown::Cluster, "Project", None);
         let rnd = by_cluster
             .iter()
             .find(|row| row.cells[0].text == "rnd")

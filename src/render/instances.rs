@@ -9,7 +9,7 @@ use crate::model::{Instance, InstanceState};
 /// A money cell: sorts by the known amount; `-` when there is none.
 pub fn money_cell(a: Option<&crate::cost::Amount>) -> Cell {
     match a {
-        Some(a) => Cell::number(show(a), (a.known_usd * 1e6) as i64),
+        Some(a) => Cell::number(show(a), a.known.micros()),
         None => Cell::text("-"),
     }
 }
@@ -74,8 +74,18 @@ pub fn row(
             Cell::opt(i.cluster.as_deref()),
             Cell::text(if i.spot { "spot" } else { "od" }),
             Cell::opt(i.key_name.as_deref()),
-            money_cell(cost.map(|c| &c.hourly)),
-            money_cell(cost.and_then(|c| c.since_start.as_ref())),
+            // An EMR node's compute and EMR fee are billed in its group
+            // (the Clusters and Costs views show them).
+            match cost {
+                Some(c) if c.emr_cluster.is_some() => {
+                    Cell::number("in EMR", c.hourly.known.micros())
+                }
+                _ => money_cell(cost.map(|c| &c.hourly)),
+            },
+            match cost {
+                Some(c) if c.emr_cluster.is_some() => Cell::text("-"),
+                _ => money_cell(cost.and_then(|c| c.since_start.as_ref())),
+            },
         ],
         tone: tone(i.state),
     }
@@ -125,18 +135,13 @@ mod tests {
 #[cfg(test)]
 mod cost_tests {
     use super::*;
-    use crate::cost::{Journal, Prices, report};
+    use crate::cost::{Prices, report_now};
     use crate::demo;
 
     #[test]
     fn cost_cells_and_reminders() {
         let inv = demo::inventory();
-        let costs = report(
-            &inv.instances,
-            &Journal::in_memory(),
-            &Prices::embedded(),
-            demo::now(),
-        );
+        let costs = report_now(&inv, &Prices::embedded(), demo::now());
         let ds = inv
             .instances
             .iter()

@@ -88,6 +88,8 @@ pub enum Msg {
     Slice {
         generation: u64,
         key: SliceKey,
+        /// When it was asked for.
+        at: DateTime<Utc>,
         result: Result<SliceData, CloudError>,
     },
     /// A lifecycle step happened (not tied to a generation: the change is real).
@@ -171,13 +173,18 @@ pub struct App {
     /// Instance id → its transition in progress (or recent failure).
     pub transitions: HashMap<String, Transition>,
     pub prices: crate::cost::Prices,
-    pub journal: crate::cost::Journal,
+    /// The cost ledger (shared with the CLI through the state directory).
+    pub ledger: crate::cost::Ledger,
+    /// When each slice was asked for (what it shows was seen then).
+    pub(super) slice_times: BTreeMap<SliceKey, DateTime<Utc>>,
+    /// A ledger write failed this session (said once).
+    pub(super) ledger_warned: bool,
     pub costs: Option<crate::cost::CostReport>,
     pub(super) costs_at: Option<Instant>,
     /// Bumped whenever the data rows are made from changes.
     pub(super) version: u64,
     /// Current spot prices of the spot instances seen (applied to `prices`).
-    pub(super) spot: BTreeMap<(String, String, String), f64>,
+    pub(super) spot: crate::cost::prices::SpotPrices,
     pub(super) spot_at: Option<Instant>,
     /// S3 storage per bucket, and when the sizes were asked for.
     pub storage: Vec<crate::cost::StorageCost>,
@@ -210,10 +217,7 @@ impl App {
             StartView::Buckets => ViewKind::Buckets,
         };
         let prices = crate::cost::Prices::load(&dirs.cache);
-        let (journal, journal_error) = match crate::cost::Journal::open(&dirs.state) {
-            Ok(j) => (j, None),
-            Err(e) => (crate::cost::Journal::in_memory(), Some(e)),
-        };
+        let (ledger, ledger_note) = crate::ops::costs::open_ledger(&dirs);
         let mut app = Self {
             inventory_opts: crate::ops::connect::inventory_options(&config),
             config,
@@ -243,7 +247,9 @@ impl App {
             read_only_flag: false,
             transitions: HashMap::new(),
             prices,
-            journal,
+            ledger,
+            slice_times: BTreeMap::new(),
+            ledger_warned: false,
             costs: None,
             costs_at: None,
             version: 0,
@@ -259,12 +265,8 @@ impl App {
             started: Some(Instant::now()),
             last_click: None,
         };
-        if let Some(e) = journal_error {
-            let text = format!(
-                "cannot read the cost journal in {}: {e}",
-                app.dirs.state.display()
-            );
-            app.notify(Level::Warning, text);
+        if let Some(note) = ledger_note {
+            app.notify(Level::Warning, note);
         }
         app
     }
@@ -290,7 +292,10 @@ impl App {
         app.account = Some(account.to_string());
         app.clock = Clock::Fixed(now);
         app.last_refresh = Some(now);
-        app.journal = crate::cost::Journal::in_memory();
+        app.prices = crate::demo::prices();
+        app.ledger = crate::cost::Ledger::in_memory();
+        let seen = crate::cost::compute::sightings(&app.inventory, &app.prices);
+        let _ = app.ledger.observe(&seen, &[], now);
         app.recompute_costs();
         app.sync();
         app
@@ -483,10 +488,11 @@ impl App {
         self.prefetch_objects();
         self.pages.transfers.tick();
         self.pages.tunnels.tick();
-        // Costs tick live: today's figure grows every second.
+        // Costs change with what is seen (each listing) and with the UTC
+        // day; a minute is soon enough for the day to roll over.
         if self
             .costs_at
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(60))
             && !self.inventory.instances.is_empty()
         {
             self.recompute_costs();

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
 use super::app::{App, Level, Msg};
 use super::popups::Popup;
 use crate::cloud::inventory::{self, Wanted};
@@ -48,6 +50,7 @@ impl App {
             self.spawn(async move {
                 let result = inventory::fetch_slice(&session, &key, &opts, now).await;
                 Msg::Slice {
+                    at: now,
                     generation,
                     key,
                     result,
@@ -66,6 +69,7 @@ impl App {
     /// the old one (slices, a bucket's pages) are dropped when they arrive.
     pub(super) fn switch_session(&mut self, what: String) {
         self.slices.clear();
+        self.slice_times.clear();
         self.inventory = Inventory::default();
         self.costs = None;
         self.last_refresh = None;
@@ -78,11 +82,47 @@ impl App {
         self.connect();
     }
 
-    /// Recomputes every cost from the inventory, journal and prices.
+    /// Puts what one slice shows into the cost ledger, as seen at `at`
+    /// (the other slices were seen at their own times).
+    pub(super) fn observe_slice(&mut self, key: &inventory::SliceKey, at: DateTime<Utc>) {
+        let Some((kind, region)) = crate::ops::costs::listed_slices([key]).pop() else {
+            return;
+        };
+        let seen: Vec<_> = crate::cost::compute::sightings(&self.inventory, &self.prices)
+            .into_iter()
+            .filter(|s| s.kind == kind && s.region == region)
+            .collect();
+        let listed = [(kind, region)];
+        if let Err(e) = self.ledger.observe(&seen, &listed, at)
+            && !self.ledger_warned
+        {
+            self.ledger_warned = true;
+            let text = format!(
+                "cannot write the cost ledger in {}: {e} (costs are kept for this session only)",
+                self.dirs.state.display()
+            );
+            self.notify(Level::Warning, text);
+        }
+    }
+
+    /// Every slice again, at the time it was seen: prices learned since
+    /// (spot) fill in what was unknown.
+    pub(super) fn observe_again(&mut self) {
+        let seen: Vec<_> = self
+            .slice_times
+            .iter()
+            .map(|(k, at)| (k.clone(), *at))
+            .collect();
+        for (key, at) in seen {
+            self.observe_slice(&key, at);
+        }
+    }
+
+    /// The figures of the session's regions from the ledger.
     pub fn recompute_costs(&mut self) {
         let now = self.clock.now();
-        let report =
-            crate::cost::report(&self.inventory.instances, &self.journal, &self.prices, now);
+        let regions = self.session.as_ref().map(|s| s.regions.clone());
+        let report = crate::cost::report(self.ledger.book(), regions.as_deref(), now);
         if let Some(limit) = self.remind_after_secs() {
             let overdue: Vec<(String, String, String)> = report
                 .items
@@ -146,8 +186,9 @@ impl App {
             Msg::Slice {
                 generation,
                 key,
+                at,
                 result,
-            } if generation == self.generation => self.on_slice(key, result),
+            } if generation == self.generation => self.on_slice(key, at, result),
             Msg::RelaunchPlan(result) => self.on_relaunch_plan(result),
             Msg::MfaPrompt { serial, reply } => self.open(Popup::Mfa {
                 serial,
@@ -200,27 +241,18 @@ impl App {
     fn on_slice(
         &mut self,
         key: inventory::SliceKey,
+        at: DateTime<Utc>,
         result: Result<inventory::SliceData, crate::cloud::CloudError>,
     ) {
         self.loading.remove(&key);
         match result {
             Ok(data) => {
-                let is_ec2 = key.service == inventory::Service::Ec2;
-                self.slices.insert(key, data);
+                self.slices.insert(key.clone(), data);
+                self.slice_times.insert(key.clone(), at);
                 self.inventory =
                     inventory::assemble(&self.slices, &self.inventory_opts.cluster_tags);
                 self.settle_transitions();
-                if is_ec2
-                    && let Err(e) = self
-                        .journal
-                        .observe(&self.inventory.instances, self.clock.now())
-                {
-                    let text = format!(
-                        "cannot write the cost journal in {}: {e}",
-                        self.dirs.state.display()
-                    );
-                    self.notify(Level::Warning, text);
-                }
+                self.observe_slice(&key, at);
                 self.recompute_costs();
             }
             // The slice's previous data stays on screen.

@@ -3,7 +3,6 @@
 //! bucket sizes (CloudWatch, at most hourly), Cost Explorer's month to date
 //! (opt-in, cached 12 h), and the automatic price refresh (opt-in).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::app::{App, Level, Msg};
@@ -18,7 +17,7 @@ const STORAGE_EVERY: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Debug)]
 pub enum Extra {
-    Spot(BTreeMap<(String, String, String), f64>),
+    Spot(crate::cost::prices::SpotPrices),
     Sizes(Vec<Result<BucketSize, CloudError>>),
     Billed(Result<Billed, CloudError>),
     Prices(Option<(Vec<Refreshed>, Result<std::path::PathBuf, String>)>),
@@ -51,11 +50,18 @@ impl App {
                 });
             }
         }
-        if self.inventory.instances.iter().any(|i| i.spot) && due(self.spot_at, SPOT_EVERY) {
+        let spot_groups = self.inventory.emr_clusters.iter().any(|c| {
+            c.instance_groups
+                .iter()
+                .any(|g| g.market.eq_ignore_ascii_case("SPOT"))
+        });
+        if (spot_groups || self.inventory.instances.iter().any(|i| i.spot))
+            && due(self.spot_at, SPOT_EVERY)
+        {
             self.spot_at = Some(Instant::now());
-            let (s, instances) = (session.clone(), self.inventory.instances.clone());
+            let (s, inv) = (session.clone(), self.inventory.clone());
             self.spawn(async move {
-                let extra = Extra::Spot(crate::cloud::ec2::spot_prices_for(&s, &instances).await);
+                let extra = Extra::Spot(crate::cloud::ec2::spot_prices_for(&s, &inv).await);
                 Msg::Extra { generation, extra }
             });
         }
@@ -139,6 +145,7 @@ impl App {
     fn reload_prices(&mut self) {
         self.prices = crate::cost::Prices::load(&self.dirs.cache).with_spot(self.spot.clone());
         self.storage = crate::cost::storage_costs(&self.bucket_sizes, &self.prices);
+        self.observe_again();
         self.recompute_costs();
     }
 }

@@ -269,39 +269,23 @@ impl App {
                 bp.applications.join(", ")
             ),
         ];
-        let mut hourly = crate::cost::Amount::default();
-        let mut groups: Vec<&crate::model::EmrGroupSpec> = bp.groups.iter().collect();
-        groups.sort_by_key(|g| match g.role.as_str() {
+        let (each, hourly) = ops::relaunch_hourly(&bp, &self.prices);
+        let mut groups: Vec<(&crate::model::EmrGroupSpec, &crate::cost::Amount)> =
+            bp.groups.iter().zip(&each).collect();
+        groups.sort_by_key(|(g, _)| match g.role.as_str() {
             "MASTER" => 0,
             "CORE" => 1,
             _ => 2,
         });
-        for g in groups {
-            let rate = if g.market.eq_ignore_ascii_case("spot") {
-                Err(format!(
-                    "{} group is spot: its price is set by the market",
-                    g.role
-                ))
-            } else {
-                self.prices
-                    .on_demand(&bp.region, &g.instance_type)
-                    .map(|r| r.usd_per_hour)
-                    .and_then(|r| Ok(r + self.prices.emr_fee(&bp.region, &g.instance_type)?))
-            };
-            let each = rate
-                .as_ref()
-                .map_or("?".to_string(), |r| crate::cost::usd(*r));
+        for (g, rate) in groups {
             lines.push(format!(
-                "  {} {} × {} ({}) {each}/h each",
+                "  {} {} × {} ({}) {}/h each",
                 g.role,
                 g.count,
                 g.instance_type,
-                g.market.to_lowercase()
+                g.market.to_lowercase(),
+                crate::cost::show(rate)
             ));
-            match rate {
-                Ok(r) => hourly.known_usd += r * f64::from(g.count),
-                Err(why) => hourly.unknown.push(why),
-            }
         }
         for b in &bp.bootstrap_actions {
             lines.push(format!("  bootstrap {}: {}", b.name, b.path));

@@ -152,12 +152,8 @@ fn cost_summary(app: &App) -> Vec<Span<'static>> {
         BudgetLevel::Warning => app.theme.warning(),
         BudgetLevel::Over => app.theme.error(),
     };
-    let today_level = budget_level(totals.today.known_usd, b.daily_usd, b.warn_percent);
-    let month_level = budget_level(
-        totals.projected_month.known_usd,
-        b.monthly_usd,
-        b.warn_percent,
-    );
+    let today_level = budget_level(totals.today.known, b.daily_usd, b.warn_percent);
+    let month_level = budget_level(totals.projected_month.known, b.monthly_usd, b.warn_percent);
     vec![
         Span::styled(
             format!(" {}/h ", show(&totals.burn_rate)),
@@ -439,32 +435,37 @@ fn draw_footer(frame: &mut Frame, app: &App, area: ratatui::layout::Rect) {
     frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }
 
-/// Today's burn rate per UTC hour, as a sparkline with its peak and now.
+/// Today's burn per UTC hour (each bar the average over the part of the
+/// hour that has passed), with the highest hour and the burn rate now.
 fn draw_burn_chart(
     frame: &mut Frame,
     app: &App,
     report: &crate::cost::CostReport,
     area: ratatui::layout::Rect,
 ) {
-    let cents: Vec<u64> = report
+    let tenths_of_cents: Vec<u64> = report
         .burn_by_hour
         .iter()
-        .map(|b| (b * 100.0).round().max(0.0) as u64)
+        .map(|b| u64::try_from(b.micros() / 1000).unwrap_or(0))
         .collect();
-    let peak = report.burn_by_hour.iter().copied().fold(0.0_f64, f64::max);
+    let (peak_hour, peak) = report
+        .burn_by_hour
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by_key(|(_, b)| *b)
+        .unwrap_or_default();
     let billed = match &app.billed {
         Some(Ok(b)) => format!(
             "· billed MTD {}{} (Cost Explorer, ≤1 day late) ",
-            crate::cost::usd(b.usd),
+            b.usd,
             if b.estimated { " est." } else { "" }
         ),
         Some(Err(_)) => "· billed MTD unknown (Cost Explorer failed) ".into(),
         None => String::new(),
     };
     let title = format!(
-        " burn today (UTC hours 0–{}): peak {}/h, now {}/h {billed}",
-        cents.len().saturating_sub(1),
-        crate::cost::usd(peak),
+        " burn today, average per UTC hour: highest {peak}/h ({peak_hour:02}:00), now {}/h {billed}",
         crate::cost::show(&report.totals.burn_rate)
     );
     let spark = ratatui::widgets::Sparkline::default()
@@ -477,7 +478,7 @@ fn draw_burn_chart(
                     app.theme.dim(),
                 )),
         )
-        .data(&cents)
+        .data(&tenths_of_cents)
         .style(app.theme.info());
     frame.render_widget(spark, area);
 }

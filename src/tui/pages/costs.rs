@@ -44,17 +44,5 @@ pub fn rows(src: &Source<'_>, breakdown: Breakdown) -> Vec<Row> {
     let Some(report) = src.costs else {
         return Vec::new();
     };
-    let names = src
-        .inventory
-        .emr_clusters
-        .iter()
-        .map(|c| (c.id.clone(), c.name.clone()))
-        .collect();
-    render::costs::rows(
-        report,
-        breakdown,
-        src.tag_key,
-        &names,
-        src.remind_after_secs,
-    )
+    render::costs::rows(report, breakdown, src.tag_key, src.remind_after_secs)
 }
