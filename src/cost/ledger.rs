@@ -70,6 +70,11 @@ pub struct Segment {
     pub from: DateTime<Utc>,
     pub count: u32,
     pub unit: Amount,
+    /// The rate was guessed when skiff started it (the last one known, from
+    /// before it ran): the first sighting of it running may raise it (a
+    /// public IPv4 address it got at start).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisional: bool,
 }
 
 impl Segment {
@@ -239,6 +244,10 @@ pub struct Resource {
     pub count: u32,
     pub storage_rate: Amount,
     pub last_seen: Option<DateTime<Utc>>,
+    /// When skiff last changed it: a listing stamped no later than that is
+    /// older news.
+    #[serde(default)]
+    pub last_did: Option<DateTime<Utc>>,
     /// The latest time it was known not to run.
     pub off: Option<DateTime<Utc>>,
     /// Terminated or no longer listed: nothing opens again.
@@ -262,6 +271,7 @@ impl Resource {
             count: 0,
             storage_rate: Amount::zero(),
             last_seen: None,
+            last_did: None,
             off: None,
             gone: false,
         }
@@ -338,6 +348,14 @@ fn extend(span: &mut Span, at: DateTime<Utc>, count: u32, unit: &Amount) {
     let Some(last) = span.segments.last_mut() else {
         return;
     };
+    if last.provisional && last.count == count {
+        last.provisional = false;
+        if unit.known >= last.unit.known {
+            last.unit = unit.clone();
+            span.seen = at;
+            return;
+        }
+    }
     if last.count == count && &last.unit == unit {
         span.seen = at;
         return;
@@ -356,6 +374,7 @@ fn extend(span: &mut Span, at: DateTime<Utc>, count: u32, unit: &Amount) {
         from: at,
         count,
         unit: unit.clone(),
+        provisional: false,
     };
     if next.rate().known < last.rate().known {
         // The change happened somewhere in (seen, at]: bill the lower rate.
@@ -422,6 +441,7 @@ impl Book {
                     .iter()
                     .any(|(k, reg)| *k == r.kind && *reg == r.region)
                 && r.last_seen.is_none_or(|t| t <= at)
+                && r.last_did.is_none_or(|t| t < at)
             {
                 vanish(r, at);
             }
@@ -505,6 +525,7 @@ fn did(r: &mut Resource, what: Did, at: DateTime<Utc>) {
                         from: at,
                         count: n,
                         unit,
+                        provisional: true,
                     },
                 ),
             }
@@ -539,10 +560,11 @@ fn did(r: &mut Resource, what: Did, at: DateTime<Utc>) {
         Did::Terminated => 0,
     };
     r.last_seen = r.last_seen.max(Some(at));
+    r.last_did = r.last_did.max(Some(at));
 }
 
 fn apply(r: &mut Resource, s: &Sighting, at: DateTime<Utc>) {
-    if r.last_seen.is_some_and(|t| t > at) {
+    if r.last_seen.is_some_and(|t| t > at) || r.last_did.is_some_and(|t| t >= at) {
         return;
     }
     r.name.clone_from(&s.name);
@@ -580,6 +602,7 @@ fn apply(r: &mut Resource, s: &Sighting, at: DateTime<Utc>) {
                         from: start.at,
                         count: 1,
                         unit: rate.clone(),
+                        provisional: false,
                     };
                     open(&mut r.storage, None, start, seg);
                     if let Some(span) = r.storage.last_mut() {
@@ -612,6 +635,9 @@ fn apply(r: &mut Resource, s: &Sighting, at: DateTime<Utc>) {
                 open_run(r, s, at, &unit);
             }
             Some(span) => extend(span, at, s.count, &unit),
+            // Seen off at this very time (by a listing stamped the same, or
+            // skiff's own stop): a second answer cannot start a new run then.
+            None if r.off.is_some_and(|off| off >= at) => {}
             None => open_run(r, s, at, &unit),
         }
     } else {
@@ -638,6 +664,7 @@ fn open_run(r: &mut Resource, s: &Sighting, at: DateTime<Utc>, unit: &Amount) {
         from: start.at,
         count: s.count,
         unit: unit.clone(),
+        provisional: false,
     };
     open(&mut r.runs, r.off, start, seg);
     if let Some(span) = r.runs.last_mut() {

@@ -263,3 +263,19 @@ fn skiff_s_own_actions_bound_runs_exactly() {
     assert!(!b.resources.contains_key("i-404"));
     b.check().expect("invariants");
 }
+
+#[test]
+fn a_start_by_skiff_takes_the_rate_it_is_first_seen_running_at() {
+    // Stopped, it had no public address: the rate known then lacks IPv4.
+    let mut b = Book::default();
+    b.observe(&[seen(0, Some(t(8, 0, 0)), None)], &[], t(9, 0, 0));
+    b.did("i-1", Did::Count(1), t(9, 0, 10));
+    let before = secs_today(&b);
+    let mut with_ip = seen(1, Some(t(8, 0, 0)), None);
+    with_ip.unit = Amount::known(dollars("7.2"));
+    b.observe(&[with_ip], &[], t(9, 0, 20));
+    // The whole run, its first minute included, at the rate seen running.
+    assert_eq!(secs_today(&b), n(120));
+    assert!(secs_today(&b) >= before);
+    b.check().expect("invariants");
+}
