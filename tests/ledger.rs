@@ -301,9 +301,8 @@ fn recompute(spans: &[Span], w: &Window, minimum: bool) -> (i128, usize) {
             0
         }
     };
-    let micro = |m: &Amount, count: u32| -> i128 {
-        i128::from(m.known.micros()) * i128::from(count)
-    };
+    let micro =
+        |m: &Amount, count: u32| -> i128 { i128::from(m.known.micros()) * i128::from(count) };
     let (mut sum, mut pieces) = (0i128, 0usize);
     for span in spans {
         let end = span.end.map_or(span.seen, |b| b.at).max(span.start.at);

@@ -271,7 +271,14 @@ async fn every_verb_on_an_instance_and_a_cluster() {
         RND.iter().all(|n| now[*n] == InstanceState::Stopped),
         "{now:?}"
     );
-    ok(&["resume", "rnd", "--wait"]);
+    let run = ok(&["resume", "rnd", "--wait"]);
+    // What it adds is said before anything runs: rnd's 4 m5.xlarge.
+    let (head, _) = run.stdout.split_once("  ✓").unwrap_or((&run.stdout, ""));
+    assert!(
+        head.contains("Adds $0.7680/hour once running"),
+        "{}",
+        run.stdout
+    );
     let now = states(&sb.session).await;
     assert!(
         RND.iter().all(|n| now[*n] == InstanceState::Running),
@@ -338,6 +345,37 @@ async fn every_verb_on_an_instance_and_a_cluster() {
     }
 }
 
+/// `skiff cost --json`: the burn, today, and each EMR group's $/hour by
+/// role (its items are named "CLUSTER ROLE TYPE").
+fn emr_costs(endpoint: &str, home: &Path, cluster: &str) -> (f64, f64, BTreeMap<String, f64>) {
+    let run = skiff(endpoint, home, &["cost", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    let groups = doc["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["kind"] == "emr-group" && i["emr_cluster"] == cluster)
+        .map(|i| {
+            let role = i["name"]
+                .as_str()
+                .expect("name")
+                .split(' ')
+                .nth(1)
+                .expect("role");
+            (
+                role.to_string(),
+                i["hourly_usd"].as_f64().unwrap_or(f64::NAN),
+            )
+        })
+        .collect();
+    (
+        doc["burn_rate_usd_per_hour"].as_f64().expect("burn"),
+        doc["today_usd"].as_f64().expect("today"),
+        groups,
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn emr_pause_and_resume_round_trip_the_group_counts() {
     let sb = common::seeded().await;
@@ -358,12 +396,28 @@ async fn emr_pause_and_resume_round_trip_the_group_counts() {
         run.stderr
     );
 
+    let (burn, today, groups) = emr_costs(&e, home.path(), &id);
+    // m5.xlarge 0.192 + EMR fee 0.048 a node (the table, by hand here).
+    assert!((groups["MASTER"] - 0.24).abs() < 1e-9, "{groups:?}");
+    assert!((groups["CORE"] - 0.48).abs() < 1e-9, "{groups:?}");
+    let task = groups["TASK"];
+
     let run = skiff(&e, home.path(), &["pause", "analytics"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(
         group_counts(&sb.session, &id).await,
         BTreeMap::from([("CORE".into(), 1), ("MASTER".into(), 1), ("TASK".into(), 0)])
     );
+    // The emulator keeps the removed nodes' instances running; the groups'
+    // running counts are what EMR bills, and $/hour follows them at once.
+    let (paused_burn, paused_today, paused) = emr_costs(&e, home.path(), &id);
+    assert!((paused["CORE"] - 0.24).abs() < 1e-9, "{paused:?}");
+    assert_eq!(paused["TASK"], 0.0, "{paused:?}");
+    assert!(
+        (burn - paused_burn - (0.24 + task)).abs() < 1e-6,
+        "{burn} → {paused_burn}, TASK was {task}"
+    );
+    assert!(paused_today >= today, "today went down on a pause");
     assert!(
         home.path()
             .join("state/emr-paused")
@@ -376,6 +430,12 @@ async fn emr_pause_and_resume_round_trip_the_group_counts() {
     let run = skiff(&e, home.path(), &["resume", "analytics"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(group_counts(&sb.session, &id).await, before);
+    let (resumed_burn, resumed_today, _) = emr_costs(&e, home.path(), &id);
+    assert!(
+        (resumed_burn - burn).abs() < 1e-6,
+        "{burn} vs {resumed_burn}"
+    );
+    assert!(resumed_today >= paused_today);
     assert!(
         !home
             .path()
@@ -422,6 +482,10 @@ async fn emr_pause_and_resume_round_trip_the_group_counts() {
         .as_str()
         .to_string();
     assert!(state.starts_with("TERMINAT"), "{state}");
+    // Its groups stop billing, and what they cost today stays.
+    let (_, gone_today, gone) = emr_costs(&e, home.path(), &id);
+    assert!(gone.values().all(|h| *h == 0.0), "{gone:?}");
+    assert!(gone_today >= resumed_today);
 }
 
 #[tokio::test(flavor = "multi_thread")]

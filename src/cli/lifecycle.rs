@@ -132,6 +132,7 @@ async fn run_one(
         Ok(p) => p,
         Err(e) => return Outcome::Error(e),
     };
+    let change = ops::hourly_change_now(ctx, inv, std::slice::from_ref(&plan));
     if !run.json {
         let mode = if run.dry_run { " (dry run)" } else { "" };
         out!("{} {}{mode}", capitalised(verb), plan.target);
@@ -140,11 +141,17 @@ async fn run_one(
                 out!("  plan: {line}");
             }
         }
+        // What it will cost, said before it runs.
+        if matches!(verb, Verb::Start | Verb::Resume) && !plan.is_noop() {
+            out!(
+                "  {}",
+                ops::hourly_line(verb, std::slice::from_ref(&plan), &change)
+            );
+        }
     }
     let progress: &(dyn Fn(Progress) + Send + Sync) =
         if run.json { &|_| {} } else { &print_progress };
     let opts = ops::exec_options(ctx, run.wait, run.timeout);
-    let change = ops::hourly_change_now(ctx, inv, std::slice::from_ref(&plan));
     let started = std::time::Instant::now();
     let report = ops::run(ctx, inv, &target, &plan, &opts, progress).await;
     if !run.json {
