@@ -135,7 +135,7 @@ impl World {
                     region: "us-east-1".into(),
                     cluster: None,
                     emr_cluster: None,
-                    tags: BTreeMap::new(),
+                    tags: Default::default(),
                     state: if t.terminated.is_some() {
                         "terminated"
                     } else if running {

@@ -146,7 +146,7 @@ fn instance_sighting(i: &Instance, prices: &Prices) -> Sighting {
         region: i.region.clone(),
         cluster: i.cluster.clone(),
         emr_cluster: emr,
-        tags: i.tags.clone(),
+        tags: std::sync::Arc::new(i.tags.clone()),
         state: i.state.as_str().to_string(),
         count: u32::from(i.state == InstanceState::Running),
         unit,
@@ -195,7 +195,7 @@ fn group_sightings<'a>(
             region: c.region.clone(),
             cluster: Some(c.name.clone()),
             emr_cluster: Some(c.id.clone()),
-            tags: c.tags.clone(),
+            tags: std::sync::Arc::new(c.tags.clone()),
             state: if ended {
                 "terminated".to_string()
             } else {
@@ -229,7 +229,7 @@ pub struct InstanceCost {
     /// The EMR cluster id (EMR nodes and groups).
     pub emr_cluster: Option<String>,
     #[serde(skip)]
-    pub tags: BTreeMap<String, String>,
+    pub tags: super::ledger::Tags,
     /// What it costs per hour now.
     pub hourly: Amount,
     /// What stopping it would save per hour (what runs).

@@ -25,7 +25,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::money::Amount;
+use super::money::{Amount, Money};
+
+/// A resource's tags, shared between the ledger and the figures made from it.
+pub type Tags = std::sync::Arc<BTreeMap<String, String>>;
 
 /// AWS bills at least this much of every run (Linux, per-second billing).
 pub const MINIMUM_BILLED_SECS: i64 = 60;
@@ -139,29 +142,66 @@ impl Span {
     fn rate(&self) -> Amount {
         self.segments.last().map(Segment::rate).unwrap_or_default()
     }
-    /// What it costs inside `w`. With `minimum` (a run), its first 60
-    /// seconds are billed whatever happens in them, at its first rate —
-    /// AWS's per-start minimum — and the rest second by second.
-    pub fn cost(&self, w: &Window, minimum: bool) -> Amount {
+    /// Its billed pieces, each [from, to) at a rate: with `minimum` (a
+    /// run), its first 60 seconds whatever happens in them, at its first
+    /// rate — AWS's per-start minimum — then second by second.
+    fn for_each_piece(
+        &self,
+        minimum: bool,
+        mut f: impl FnMut(DateTime<Utc>, DateTime<Utc>, &Amount),
+    ) {
         let extent = self.extent();
-        let mut a = Amount::zero();
-        let mut from_floor = self.start.at;
+        let mut floor = self.start.at;
         if minimum && let Some(first) = self.segments.first() {
-            from_floor = self.start.at + Duration::seconds(MINIMUM_BILLED_SECS);
-            a.merge(
-                &first
-                    .rate()
-                    .over_ms(w.overlap_ms(self.start.at, from_floor)),
-            );
+            floor = self.start.at + Duration::seconds(MINIMUM_BILLED_SECS);
+            f(self.start.at, floor, &first.rate());
         }
         for (n, seg) in self.segments.iter().enumerate() {
             let to = self.segments.get(n + 1).map_or(extent, |s| s.from);
-            a.merge(
-                &seg.rate()
-                    .over_ms(w.overlap_ms(seg.from.max(from_floor), to)),
-            );
+            let from = seg.from.max(floor);
+            if to > from {
+                f(from, to, &seg.rate());
+            }
         }
+    }
+
+    /// What it costs inside `w` (see [`Span::for_each_piece`]).
+    pub fn cost(&self, w: &Window, minimum: bool) -> Amount {
+        let mut a = Amount::zero();
+        self.for_each_piece(minimum, |from, to, rate| {
+            a.merge(&rate.over_ms(w.overlap_ms(from, to)));
+        });
         a
+    }
+
+    /// Adds its known cost in each hour of `hours` (hour 0 from `from`, up
+    /// to `until`) to `out`: one pass, however many hours.
+    fn add_by_hour(
+        &self,
+        minimum: bool,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        out: &mut [Money],
+    ) {
+        let hour = Duration::hours(1);
+        self.for_each_piece(minimum, |s, e, rate| {
+            let (s, e) = (s.max(from), e.min(until));
+            if e <= s || rate.known.is_zero() {
+                return;
+            }
+            let first = usize::try_from((s - from).num_hours()).unwrap_or(0);
+            for (h, slot) in out.iter_mut().enumerate().skip(first) {
+                let start = from + hour * i32::try_from(h).unwrap_or(i32::MAX);
+                if start >= e {
+                    break;
+                }
+                let w = Window {
+                    from: start,
+                    to: start + hour,
+                };
+                *slot += rate.known.over_ms(w.overlap_ms(s, e));
+            }
+        });
     }
 }
 
@@ -195,7 +235,7 @@ pub struct Sighting {
     pub cluster: Option<String>,
     /// The EMR cluster id, for EMR nodes and groups.
     pub emr_cluster: Option<String>,
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     pub state: String,
     /// Units billed as running now (an instance: 1 or 0; a group: its
     /// running nodes).
@@ -232,7 +272,7 @@ pub struct Resource {
     #[serde(default)]
     pub emr_cluster: Option<String>,
     #[serde(default)]
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     pub state: String,
     /// Runs (billed with the 60 s minimum each).
     pub runs: Vec<Span>,
@@ -297,6 +337,16 @@ impl Resource {
             a.merge(&s.cost(w, false));
         }
         a
+    }
+
+    /// Adds its known cost in each hour from `from` (up to `until`) to `out`.
+    pub fn add_by_hour(&self, from: DateTime<Utc>, until: DateTime<Utc>, out: &mut [Money]) {
+        for s in &self.runs {
+            s.add_by_hour(true, from, until, out);
+        }
+        for s in &self.storage {
+            s.add_by_hour(false, from, until, out);
+        }
     }
 
     /// What it costs per hour now: its running units and its storage.
@@ -570,7 +620,9 @@ fn apply(r: &mut Resource, s: &Sighting, at: DateTime<Utc>) {
     r.name.clone_from(&s.name);
     r.cluster.clone_from(&s.cluster);
     r.emr_cluster.clone_from(&s.emr_cluster);
-    r.tags.clone_from(&s.tags);
+    if r.tags != s.tags {
+        r.tags = s.tags.clone();
+    }
     r.state.clone_from(&s.state);
     // A price that cannot be looked up now does not erase one known before.
     if s.unit.is_complete() || !r.unit.is_complete() {

@@ -69,20 +69,17 @@ pub fn report(book: &Book, regions: Option<&[String]>, now: DateTime<Utc>) -> Co
     let day = Window::day(now);
     let until = as_of.unwrap_or(now).max(day.from);
     let hours = usize::try_from((until - day.from).num_hours()).unwrap_or(0) + 1;
-    let burn_by_hour = (0..hours)
-        .map(|h| {
+    let mut spent = vec![Money::ZERO; hours];
+    for r in book.resources.values().filter(|r| in_scope(r)) {
+        r.add_by_hour(day.from, until, &mut spent);
+    }
+    let burn_by_hour = spent
+        .into_iter()
+        .enumerate()
+        .map(|(h, spent)| {
             let from = day.from + chrono::Duration::hours(i64::try_from(h).unwrap_or(0));
-            let w = Window {
-                from,
-                to: (from + chrono::Duration::hours(1)).min(until),
-            };
-            let spent: Money = book
-                .resources
-                .values()
-                .filter(|r| in_scope(r))
-                .map(|r| r.cost(&w).known)
-                .sum();
-            let elapsed_ms = (w.to - w.from).num_milliseconds();
+            let to = (from + chrono::Duration::hours(1)).min(until);
+            let elapsed_ms = (to - from).num_milliseconds();
             if elapsed_ms <= 0 {
                 Money::ZERO
             } else {

@@ -51,6 +51,34 @@ impl Money {
     /// What `self` per hour comes to over `ms` milliseconds, rounded to a
     /// pico-dollar (the one rounding of a billed interval).
     pub fn over_ms(self, ms: i64) -> Self {
+        // In integers where they fit (every price list rate does): the
+        // mantissa × ms, scaled to pico-dollars, divided by ms per hour,
+        // rounded half to even — what Decimal would do, many times faster.
+        let (m, scale) = (self.0.mantissa(), self.0.scale());
+        let exact = if scale <= PLACES {
+            10i128
+                .checked_pow(PLACES - scale)
+                .and_then(|up| m.checked_mul(i128::from(ms))?.checked_mul(up))
+                .map(|num| (num, i128::from(MS_PER_HOUR)))
+        } else {
+            10i128.checked_pow(scale - PLACES).and_then(|down| {
+                Some((
+                    m.checked_mul(i128::from(ms))?,
+                    down.checked_mul(i128::from(MS_PER_HOUR))?,
+                ))
+            })
+        };
+        if let Some((num, den)) = exact {
+            let (q, r) = (num.div_euclid(den), num.rem_euclid(den));
+            let q = match (2 * r).cmp(&den) {
+                std::cmp::Ordering::Greater => q + 1,
+                std::cmp::Ordering::Equal if q % 2 != 0 => q + 1,
+                _ => q,
+            };
+            if let Ok(d) = Decimal::try_from_i128_with_scale(q, PLACES) {
+                return Self(d);
+            }
+        }
         Self((self.0 * Decimal::from(ms) / Decimal::from(MS_PER_HOUR)).round_dp(PLACES))
     }
 
@@ -312,6 +340,27 @@ mod tests {
         assert_eq!(Money::from_f64(f64::NAN), None);
         assert_eq!(Money::new(416, 4), m("0.0416"));
         assert_eq!(Money::new(-5, 1), m("-0.5"));
+    }
+
+    #[test]
+    fn the_integer_path_rounds_as_decimal_does() {
+        let slow = |m: Money, ms: i64| {
+            Money((m.0 * Decimal::from(ms) / Decimal::from(MS_PER_HOUR)).round_dp(PLACES))
+        };
+        for rate in [
+            "0.0416",
+            "3.6",
+            "0.000876712328767",
+            "7.2480",
+            "0.00001",
+            "-0.5",
+            "0.1234567890123456789",
+        ] {
+            for ms in [0, 1, 7, 999, 60_000, 1_234_567, 2_678_400_000] {
+                let r = m(rate);
+                assert_eq!(r.over_ms(ms), slow(r, ms), "{rate} over {ms} ms");
+            }
+        }
     }
 
     #[test]

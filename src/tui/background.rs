@@ -120,6 +120,9 @@ impl App {
 
     /// The figures of the session's regions from the ledger.
     pub fn recompute_costs(&mut self) {
+        // The old figures go first: two reports of 10,000 items at once
+        // would double the memory at its peak.
+        self.costs = None;
         let now = self.clock.now();
         let regions = self.session.as_ref().map(|s| s.regions.clone());
         let report = crate::cost::report(self.ledger.book(), regions.as_deref(), now);

@@ -24,7 +24,7 @@ fn seen(count: u32, started: Option<DateTime<Utc>>, stopped: Option<DateTime<Utc
         region: "us-east-1".into(),
         cluster: None,
         emr_cluster: None,
-        tags: BTreeMap::new(),
+        tags: Default::default(),
         state: if count > 0 { "running" } else { "stopped" }.into(),
         count,
         unit: Amount::known(dollars("3.6")),
