@@ -16,8 +16,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
