@@ -4,6 +4,7 @@
 
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod faults;
 pub mod sshd;
 
 use skiff::cloud::Session;
