@@ -348,3 +348,87 @@ async fn an_mfa_profile_asks_for_its_code_in_the_tui_once_and_gets_session_crede
 
     let _ = skiff(&e, home.path(), &["creds", "rm", &profile], None);
 }
+
+/// An instance metadata service that refuses everything with HTTP 403, as
+/// some containers' do. Answers until the test ends.
+async fn refusing_metadata_service() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                let _ = conn
+                    .write_all(
+                        b"HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\nConnection: close\r\n\r\nForbidden",
+                    )
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_keyring_is_asked_when_instance_metadata_refuses() {
+    let (moto, _session) = common::empty().await;
+    let home = tempfile::tempdir().expect("home");
+    let e = moto.endpoint();
+    let profile = format!("kr-imds-{}", std::process::id());
+    let add = skiff(
+        &e,
+        home.path(),
+        &["creds", "add", &profile, "--stdin"],
+        Some(&format!("{KEY_ID}\n{}\n", secret())),
+    );
+    assert!(add.status.success(), "{}", text(&add));
+    let imds = refusing_metadata_service().await;
+    let config = home.path().join("skiff.toml");
+    let run = |profile: &str| {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("skiff"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SKIFF_HOME", home.path())
+            .env("SKIFF_CONFIG", &config)
+            .env("AWS_ENDPOINT_URL", &e)
+            // Instance metadata on: it answers 403 to everything.
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds)
+            .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                home.path().join("aws-credentials"),
+            )
+            .args([
+                "--profile",
+                profile,
+                "--region",
+                "us-east-1",
+                "ls",
+                "buckets",
+                "--json",
+            ]);
+        cmd.output().expect("run")
+    };
+    let out = run(&profile);
+    assert!(
+        out.status.success(),
+        "the keyring's key was used although the metadata service refused: {}",
+        text(&out)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"buckets\""));
+    // A profile the keyring does not hold either: the standard chain's own
+    // answer is what the user reads.
+    let none = run("kr-imds-nobody");
+    assert!(!none.status.success());
+    assert!(
+        text(&none).contains("no usable AWS credentials"),
+        "{}",
+        text(&none)
+    );
+    let rm = skiff(&e, home.path(), &["creds", "rm", &profile], None);
+    assert!(rm.status.success());
+}

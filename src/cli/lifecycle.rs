@@ -36,6 +36,7 @@ fn print_progress(p: Progress) {
                 if ids.len() == 1 { "" } else { "s" }
             );
         }
+        Progress::Seen { id, name, state } => out!("  · {name} ({id}) is {state}"),
     }
 }
 

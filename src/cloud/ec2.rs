@@ -10,26 +10,61 @@ use crate::model::{Instance, InstanceState, Volume};
 
 const SERVICE: &str = "ec2";
 
+/// Instances (and volumes) asked for per page: big accounts show their
+/// first rows while the rest is still coming, and no one answer is huge.
+pub const PAGE_SIZE: i32 = 500;
+
 /// Every instance in `region` (all pages), with attached volumes filled in.
 pub async fn list_instances(session: &Session, region: &str) -> Result<Vec<Instance>, CloudError> {
+    list_instances_paged(session, region, &mut |_| {}).await
+}
+
+/// [`list_instances`], handing each page of instances to `on_page` as it
+/// arrives (their volumes are filled in only in the final list, once every
+/// page of volumes is in too). Each page has its own time limit.
+pub async fn list_instances_paged(
+    session: &Session,
+    region: &str,
+    on_page: &mut (dyn FnMut(Vec<Instance>) + Send),
+) -> Result<Vec<Instance>, CloudError> {
     let client = session.ec2(region);
+    let no_volumes = HashMap::new();
     let (instances, volumes) = futures::try_join!(
         async {
             let mut out = Vec::new();
-            let mut pages = client.describe_instances().into_paginator().send();
+            let mut pages = client
+                .describe_instances()
+                .into_paginator()
+                .page_size(PAGE_SIZE)
+                .send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
-                for reservation in page.reservations.unwrap_or_default() {
-                    out.extend(reservation.instances.unwrap_or_default());
-                }
+                let page = page.map_err(|e| session.page_error(SERVICE, region, &e))?;
+                let listed: Vec<ec2::Instance> = page
+                    .reservations
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flat_map(|r| r.instances.unwrap_or_default())
+                    .collect();
+                on_page(
+                    listed
+                        .iter()
+                        .cloned()
+                        .map(|i| instance_from_sdk(i, region, &no_volumes))
+                        .collect(),
+                );
+                out.extend(listed);
             }
             Ok::<_, CloudError>(out)
         },
         async {
             let mut out = Vec::new();
-            let mut pages = client.describe_volumes().into_paginator().send();
+            let mut pages = client
+                .describe_volumes()
+                .into_paginator()
+                .page_size(PAGE_SIZE)
+                .send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+                let page = page.map_err(|e| session.page_error(SERVICE, region, &e))?;
                 out.extend(page.volumes.unwrap_or_default());
             }
             Ok::<_, CloudError>(out)

@@ -6,6 +6,9 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+/// The code of a call that took longer than its time limit.
+pub const SLOW: &str = "Slow";
+
 /// A failed AWS call: which service and region, and what went wrong in words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{service}{}{region}: {message}", if region.is_empty() { "" } else { " " })]
@@ -24,6 +27,16 @@ impl CloudError {
             region: region.to_string(),
             code: None,
             message: message.into(),
+        }
+    }
+
+    /// A page of a listing that did not come in time, said as such.
+    pub fn slow_page(service: &'static str, region: &str, secs: u64) -> Self {
+        Self {
+            service,
+            region: region.to_string(),
+            code: Some(SLOW.into()),
+            message: format!("AWS is answering slowly (no page for {secs} s)"),
         }
     }
 
@@ -96,15 +109,28 @@ where
             };
             (code, message)
         }
+        // The connection was made (a connect that times out is a dispatch
+        // failure): AWS, or the network on the way, is slow.
         SdkError::TimeoutError(_) => (
-            None,
-            "timed out waiting for AWS (is the endpoint reachable?)".to_string(),
+            Some(SLOW.into()),
+            "AWS is answering slowly (no answer within the time limit)".to_string(),
         ),
         SdkError::DispatchFailure(f) => {
             let why = f.as_connector_error().map_or_else(
                 || "request could not be sent".to_string(),
                 |c| root_cause(c),
             );
+            if f.as_connector_error()
+                .is_some_and(|c| super::network::is_tls_refusal(c))
+            {
+                return (
+                    Some("Certificate".into()),
+                    format!(
+                        "the endpoint's certificate was refused: {why} (behind a proxy that \
+                         inspects TLS, point AWS_CA_BUNDLE at its CA bundle)"
+                    ),
+                );
+            }
             let kind = match f.as_connector_error() {
                 Some(c) if c.is_timeout() => "connection timed out",
                 Some(c) if c.is_io() => "cannot connect",

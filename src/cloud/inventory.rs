@@ -53,6 +53,21 @@ pub enum SliceData {
     Buckets(Vec<Bucket>),
 }
 
+impl SliceData {
+    /// How many things it holds.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Instances(l) => l.len(),
+            Self::Emr(l) => l.len(),
+            Self::Buckets(l) => l.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Which services to fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Wanted {
@@ -113,14 +128,29 @@ pub async fn fetch_slice(
     opts: &InventoryOptions,
     now: DateTime<Utc>,
 ) -> Result<SliceData, CloudError> {
+    fetch_slice_paged(session, key, opts, now, &mut |_| {}).await
+}
+
+/// [`fetch_slice`], handing what each page of a long listing holds to
+/// `on_page` as it arrives (instances without their volumes yet), so a big
+/// account's first rows show while the rest is on its way.
+pub async fn fetch_slice_paged(
+    session: &Session,
+    key: &SliceKey,
+    opts: &InventoryOptions,
+    now: DateTime<Utc>,
+    on_page: &mut (dyn FnMut(SliceData) + Send),
+) -> Result<SliceData, CloudError> {
     let region = key
         .region
         .as_deref()
         .unwrap_or_else(|| session.home_region());
     match key.service {
-        Service::Ec2 => ec2::list_instances(session, region)
-            .await
-            .map(SliceData::Instances),
+        Service::Ec2 => ec2::list_instances_paged(session, region, &mut |page| {
+            on_page(SliceData::Instances(page));
+        })
+        .await
+        .map(SliceData::Instances),
         Service::Emr => emr::list_clusters(session, region, opts.emr_terminated_days, now)
             .await
             .map(SliceData::Emr),
@@ -147,13 +177,16 @@ pub async fn fetch_all(
             Err(e) => errors.push(e),
         }
     }
-    (assemble(&slices, &opts.cluster_tags), errors)
+    (assemble(slices.values(), &opts.cluster_tags), errors)
 }
 
-/// The inventory made of the slices fetched so far.
-pub fn assemble(slices: &BTreeMap<SliceKey, SliceData>, tags: &ClusterTags) -> Inventory {
+/// The inventory made of the slices (or pages) fetched so far.
+pub fn assemble<'a>(
+    slices: impl IntoIterator<Item = &'a SliceData>,
+    tags: &ClusterTags,
+) -> Inventory {
     let (mut instances, mut emr, mut buckets) = (Vec::new(), Vec::new(), Vec::new());
-    for data in slices.values() {
+    for data in slices {
         match data {
             SliceData::Instances(list) => instances.extend(list.iter().cloned()),
             SliceData::Emr(list) => emr.extend(list.iter().cloned()),

@@ -2,6 +2,7 @@
 //! plain domain types of [`crate::model`] and [`CloudError`]s in words.
 
 mod error;
+mod network;
 mod session;
 
 pub mod actions;

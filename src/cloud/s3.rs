@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 
 use super::ec2::to_utc;
+use super::session::Use;
 use super::{CloudError, Session};
 use crate::model::{Bucket, ObjectEntry};
 
@@ -79,6 +80,7 @@ impl Session {
             name: name.to_string(),
             region: region.to_string(),
             client: self.s3(region),
+            writer: self.s3_for(region, Use::Write),
         }
     }
 
@@ -123,6 +125,7 @@ impl Session {
         Ok(S3Bucket {
             name: name.to_string(),
             client: self.s3(&region),
+            writer: self.s3_for(&region, Use::Write),
             region,
         })
     }
@@ -133,7 +136,10 @@ impl Session {
 pub struct S3Bucket {
     pub name: String,
     pub region: String,
+    /// Reads: retried more, cut answers too.
     pub(super) client: aws_sdk_s3::Client,
+    /// Writes (see `network`).
+    pub(super) writer: aws_sdk_s3::Client,
 }
 
 /// What HeadObject says about an object.
@@ -243,11 +249,14 @@ impl S3Bucket {
         }
     }
 
-    /// GetObject of the whole object, or of `len` bytes at `offset`.
+    /// GetObject of the whole object, or of `len` bytes at `offset`; with
+    /// `etag`, only while the object still has that ETag (else the error's
+    /// code is `PreconditionFailed`): pieces of two versions are never mixed.
     pub async fn get(
         &self,
         key: &str,
         range: Option<(u64, u64)>,
+        etag: Option<&str>,
     ) -> Result<ObjectBody, CloudError> {
         let uri = self.uri(key);
         let out = self
@@ -256,6 +265,7 @@ impl S3Bucket {
             .bucket(&self.name)
             .key(key)
             .set_range(range.map(|(off, len)| format!("bytes={off}-{}", off + len - 1)))
+            .set_if_match(etag.map(|e| format!("\"{e}\"")))
             .send()
             .await
             .map_err(|e| self.err(&format!("GetObject {uri}"), &e))?;
@@ -350,6 +360,19 @@ impl S3Bucket {
 
     /// Whether S3 still has the multipart upload `upload_id` of `key`.
     pub async fn has_upload(&self, key: &str, upload_id: &str) -> Result<bool, CloudError> {
+        Ok(self
+            .uploads(key)
+            .await?
+            .iter()
+            .any(|(id, _)| id == upload_id))
+    }
+
+    /// The unfinished multipart uploads of exactly `key`: id and when each
+    /// was begun.
+    pub async fn uploads(
+        &self,
+        key: &str,
+    ) -> Result<Vec<(String, Option<DateTime<Utc>>)>, CloudError> {
         let out = self
             .client
             .list_multipart_uploads()
@@ -361,6 +384,8 @@ impl S3Bucket {
         Ok(out
             .uploads()
             .iter()
-            .any(|u| u.upload_id() == Some(upload_id) && u.key() == Some(key)))
+            .filter(|u| u.key() == Some(key))
+            .filter_map(|u| Some((u.upload_id()?.to_string(), u.initiated().and_then(to_utc))))
+            .collect())
     }
 }

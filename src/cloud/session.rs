@@ -10,6 +10,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::ProvideCredentials;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -28,7 +29,11 @@ pub struct SessionOptions {
     pub connect_timeout: Duration,
     pub attempt_timeout: Duration,
     pub operation_timeout: Duration,
+    /// Attempts per call that changes something (1 = no retries).
     pub max_attempts: u32,
+    /// Attempts per read (listings, describes, downloads): safe to repeat,
+    /// so also repeated when an answer was cut half-way.
+    pub read_attempts: u32,
     /// Fixed credentials (sandbox and tests only): (access key id, secret).
     pub static_credentials: Option<(String, String)>,
 }
@@ -62,6 +67,10 @@ pub struct Session {
     /// Bucket → region, looked up once per session (S3 does not redirect
     /// the SDK to a bucket's region).
     pub(super) bucket_regions: Arc<Mutex<HashMap<String, String>>>,
+    read_retries: RetryConfig,
+    write_retries: RetryConfig,
+    /// How long one call (one page) may take, retries included.
+    pub(in crate::cloud) operation_timeout: Duration,
 }
 
 /// The profile `opts` names: the option, else AWS_PROFILE, else `default`.
@@ -94,6 +103,79 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// What a client is for: reads are retried more, and also when an answer
+/// was cut (see `network`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::cloud) enum Use {
+    Read,
+    Write,
+}
+
+/// A service's config builder from the session, for `region`, with the
+/// retries of reads or of writes.
+macro_rules! conf {
+    ($session:expr, $sdk:ident, $region:expr, Read) => {
+        $sdk::config::Builder::from(&$session.sdk)
+            .region(Region::new($region.to_string()))
+            .retry_config($session.read_retries.clone())
+            .retry_classifier(super::network::CutAnswers)
+            .retry_classifier(super::network::RefusedCertificates)
+    };
+    ($session:expr, $sdk:ident, $region:expr, Write) => {
+        $sdk::config::Builder::from(&$session.sdk)
+            .region(Region::new($region.to_string()))
+            .retry_config($session.write_retries.clone())
+            .retry_classifier(super::network::RefusedCertificates)
+    };
+}
+
+fn write_retries(opts: &SessionOptions) -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(opts.max_attempts.max(1))
+}
+
+fn read_retries(opts: &SessionOptions) -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(opts.read_attempts.max(opts.max_attempts).max(1))
+}
+
+/// The standard chain, then skiff's keyring whenever the chain produced no
+/// credentials — also when it stopped at an error (instance metadata that
+/// answers 403 in a container ends the SDK's own chain there).
+#[derive(Debug)]
+struct ThenKeyring {
+    standard: aws_config::default_provider::credentials::DefaultCredentialsChain,
+    fallback: Fallback,
+}
+
+impl aws_credential_types::provider::ProvideCredentials for ThenKeyring {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        use aws_credential_types::provider::error::CredentialsError;
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            let first = match self.standard.provide_credentials().await {
+                Ok(c) => return Ok(c),
+                Err(e) => e,
+            };
+            match self.fallback.provider.provide_credentials().await {
+                Ok(c) => {
+                    tracing::debug!(
+                        "credentials from {} (the standard chain said: {first})",
+                        self.fallback.name
+                    );
+                    Ok(c)
+                }
+                // Nothing kept there either: what the standard chain said is
+                // the useful answer.
+                Err(CredentialsError::CredentialsNotLoaded(_)) => Err(first),
+                Err(e) => Err(e),
+            }
+        })
+    }
+}
+
 impl Session {
     /// Loads credentials and settings and resolves the region list.
     ///
@@ -116,7 +198,12 @@ impl Session {
                     .operation_timeout(opts.operation_timeout)
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(opts.max_attempts.max(1)));
+            .retry_config(write_retries(opts));
+        if let Some(client) =
+            super::network::client_from_env().map_err(|why| CloudError::new("aws", "", why))?
+        {
+            loader = loader.http_client(client);
+        }
         if let Some(profile) = &opts.profile {
             loader = loader.profile_name(profile);
         }
@@ -138,12 +225,10 @@ impl Session {
             if let Some(first) = opts.regions.first() {
                 standard = standard.region(Region::new(first.clone()));
             }
-            let chain = aws_config::meta::credentials::CredentialsProviderChain::first_try(
-                "standard",
-                standard.build().await,
-            )
-            .or_else(fallback.name, fallback.provider.clone());
-            loader = loader.credentials_provider(chain);
+            loader = loader.credentials_provider(ThenKeyring {
+                standard: standard.build().await,
+                fallback: fallback.clone(),
+            });
         }
         let sdk = loader.load().await;
         // An MFA code is asked for now, outside any AWS call, whose time
@@ -151,11 +236,9 @@ impl Session {
         // then cached in the provider.
         if fallback.as_ref().is_some_and(|f| f.resolve_at_connect)
             && let Some(provider) = sdk.credentials_provider()
+            && let Err(e) = provider.provide_credentials().await
         {
-            use aws_credential_types::provider::ProvideCredentials;
-            if let Err(e) = provider.provide_credentials().await {
-                tracing::debug!("credentials not resolved at connect: {e}");
-            }
+            tracing::debug!("credentials not resolved at connect: {e}");
         }
         let profile = profile_name(opts);
         let home_region = sdk
@@ -171,6 +254,9 @@ impl Session {
             },
             endpoint_url: opts.endpoint_url.clone(),
             bucket_regions: Arc::default(),
+            read_retries: read_retries(opts),
+            write_retries: write_retries(opts),
+            operation_timeout: opts.operation_timeout,
         };
         if opts.all_regions {
             session.regions = session.enabled_regions().await?;
@@ -190,34 +276,41 @@ impl Session {
     }
 
     pub(in crate::cloud) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let conf = aws_sdk_ec2::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_ec2::Client::from_conf(conf)
+        aws_sdk_ec2::Client::from_conf(conf!(self, aws_sdk_ec2, region, Read).build())
+    }
+
+    /// EC2 for calls that change something (see `network` for why writes
+    /// are retried differently).
+    pub(in crate::cloud) fn ec2_writer(&self, region: &str) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::from_conf(conf!(self, aws_sdk_ec2, region, Write).build())
     }
 
     pub(in crate::cloud) fn emr(&self, region: &str) -> aws_sdk_emr::Client {
-        let conf = aws_sdk_emr::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_emr::Client::from_conf(conf)
+        aws_sdk_emr::Client::from_conf(conf!(self, aws_sdk_emr, region, Read).build())
+    }
+
+    pub(in crate::cloud) fn emr_writer(&self, region: &str) -> aws_sdk_emr::Client {
+        aws_sdk_emr::Client::from_conf(conf!(self, aws_sdk_emr, region, Write).build())
     }
 
     /// An S3 client; path-style addressing when the endpoint is overridden,
     /// since local emulators do not serve bucket subdomains.
     pub(in crate::cloud) fn s3(&self, region: &str) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .force_path_style(self.endpoint_url.is_some())
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
+        self.s3_for(region, Use::Read)
+    }
+
+    pub(in crate::cloud) fn s3_for(&self, region: &str, use_: Use) -> aws_sdk_s3::Client {
+        let conf = match use_ {
+            Use::Read => conf!(self, aws_sdk_s3, region, Read),
+            Use::Write => conf!(self, aws_sdk_s3, region, Write),
+        };
+        aws_sdk_s3::Client::from_conf(conf.force_path_style(self.endpoint_url.is_some()).build())
     }
 
     /// The Pricing API; it answers in us-east-1 only (for every region's
     /// prices). `AWS_ENDPOINT_URL_PRICING` points it elsewhere.
     pub(in crate::cloud) fn pricing(&self) -> aws_sdk_pricing::Client {
-        let mut conf =
-            aws_sdk_pricing::config::Builder::from(&self.sdk).region(Region::new("us-east-1"));
+        let mut conf = conf!(self, aws_sdk_pricing, "us-east-1", Read);
         // The SDK's own order (service endpoint over the global one) also when
         // skiff was given the global endpoint explicitly: emulators such as
         // moto have no Pricing API, so it may live elsewhere.
@@ -231,25 +324,41 @@ impl Session {
     }
 
     pub(in crate::cloud) fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
-        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_cloudwatch::Client::from_conf(conf)
+        aws_sdk_cloudwatch::Client::from_conf(conf!(self, aws_sdk_cloudwatch, region, Read).build())
     }
 
     /// Cost Explorer (us-east-1, for the whole account).
     pub(in crate::cloud) fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {
-        let conf = aws_sdk_costexplorer::config::Builder::from(&self.sdk)
-            .region(Region::new("us-east-1"))
-            .build();
-        aws_sdk_costexplorer::Client::from_conf(conf)
+        aws_sdk_costexplorer::Client::from_conf(
+            conf!(self, aws_sdk_costexplorer, "us-east-1", Read).build(),
+        )
     }
 
     pub(in crate::cloud) fn sts(&self) -> aws_sdk_sts::Client {
-        let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
-            .region(Region::new(self.home_region().to_string()))
-            .build();
-        aws_sdk_sts::Client::from_conf(conf)
+        let region = self.home_region().to_string();
+        aws_sdk_sts::Client::from_conf(conf!(self, aws_sdk_sts, region, Read).build())
+    }
+
+    /// A listing page's error in words: one that did not come within the
+    /// time limit says so (the endpoint answered, slowly).
+    pub(in crate::cloud) fn page_error<E>(
+        &self,
+        service: &'static str,
+        region: &str,
+        e: &aws_smithy_runtime_api::client::result::SdkError<
+            E,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >,
+    ) -> CloudError
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let err = CloudError::from_sdk(service, region, e);
+        if err.code.as_deref() == Some(super::error::SLOW) {
+            CloudError::slow_page(service, region, self.operation_timeout.as_secs())
+        } else {
+            err
+        }
     }
 
     /// The account id of the credentials in use (STS GetCallerIdentity).

@@ -137,6 +137,7 @@ pub struct Aws {
     pub attempt_timeout_secs: u64,
     pub operation_timeout_secs: u64,
     pub max_attempts: u32,
+    pub read_attempts: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -80,6 +80,18 @@ impl Ec2Op {
         }
     }
 
+    /// Whether an instance seen in `state` shows this call took effect (a
+    /// reboot leaves no trace).
+    pub fn underway(self, state: InstanceState) -> bool {
+        use InstanceState as S;
+        match self {
+            Self::Start => matches!(state, S::Pending | S::Running),
+            Self::Stop | Self::Hibernate => matches!(state, S::Stopping | S::Stopped),
+            Self::Terminate => matches!(state, S::ShuttingDown | S::Terminated),
+            Self::Reboot => false,
+        }
+    }
+
     pub fn progressive(self) -> &'static str {
         match self {
             Self::Start => "starting",

@@ -48,6 +48,7 @@ pub fn session_options(choices: &Choices, config: &Config) -> SessionOptions {
         attempt_timeout: Duration::from_secs(config.aws.attempt_timeout_secs),
         operation_timeout: Duration::from_secs(config.aws.operation_timeout_secs),
         max_attempts: config.aws.max_attempts,
+        read_attempts: config.aws.read_attempts,
         static_credentials: None,
     }
 }

@@ -66,6 +66,12 @@ pub enum Progress {
         ids: Vec<String>,
         state: InstanceState,
     },
+    /// While waiting, a node was seen in a new state (pending, stopping, …).
+    Seen {
+        id: String,
+        name: String,
+        state: InstanceState,
+    },
 }
 
 /// The outcome of a plan.
@@ -137,6 +143,24 @@ async fn run_node(actions: &Actions, a: &NodeAction) -> (StepResult, Option<Chan
         Ec2Op::Reboot => actions.reboot_instance(&a.region, &a.id).await,
         Ec2Op::Terminate => actions.terminate_instance(&a.region, &a.id).await,
     };
+    // No answer came (the connection broke after the call went out): what
+    // AWS now says of the instance decides, not a blind second call.
+    let mut answer_lost = None;
+    let outcome = match outcome {
+        Err(e) if e.code.is_none() && !actions.gate().dry_run => {
+            match actions
+                .instance_states(&a.region, std::slice::from_ref(&a.id))
+                .await
+            {
+                Ok(states) if states.get(&a.id).is_some_and(|s| a.op.underway(*s)) => {
+                    answer_lost = states.get(&a.id).copied();
+                    Ok(Done::Sent)
+                }
+                _ => Err(e),
+            }
+        }
+        other => other,
+    };
     let what = match a.op {
         Ec2Op::Start => Some(Did::Count(1)),
         Ec2Op::Stop | Ec2Op::Hibernate => Some(Did::Count(0)),
@@ -147,7 +171,15 @@ async fn run_node(actions: &Actions, a: &NodeAction) -> (StepResult, Option<Chan
         (Ok(Done::Sent), Some(what)) => Some(change(&a.id, what, sent, Utc::now())),
         _ => None,
     };
-    (node_result(a, outcome), made)
+    let mut result = node_result(a, outcome);
+    if let Some(state) = answer_lost {
+        result.detail = format!(
+            "{} (AWS's answer was lost; the instance is {})",
+            result.detail,
+            state.as_str()
+        );
+    }
+    (result, made)
 }
 
 /// Tells the cost ledger in `state_dir` what was done (a ledger that cannot
@@ -194,7 +226,15 @@ async fn wait_for(
                 .collect();
             // A failed poll is not fatal: the next one may work.
             if let Ok(states) = actions.instance_states(region, &ids).await {
-                seen.extend(states);
+                for (id, state) in states {
+                    if seen.insert(id.clone(), state) != Some(state) {
+                        let name = pending
+                            .iter()
+                            .find(|a| a.id == id)
+                            .map_or_else(String::new, |a| a.name.clone());
+                        progress(Progress::Seen { id, name, state });
+                    }
+                }
             }
         }
         pending.retain(|a| seen.get(&a.id) != Some(&a.op.target_state()));

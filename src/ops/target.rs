@@ -58,7 +58,7 @@ async fn elsewhere(ctx: &Context, query: &str) -> Option<(String, String)> {
                         slices.insert(key, data);
                     }
                 }
-                let inv = inventory::assemble(&slices, &opts.cluster_tags);
+                let inv = inventory::assemble(slices.values(), &opts.cluster_tags);
                 resolve(&inv, query)
                     .ok()
                     .map(|t| (region, t.describe(&inv)))

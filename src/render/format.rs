@@ -49,3 +49,32 @@ mod tests {
         }
     }
 }
+
+/// A count with thousands separated by commas: 2,000.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod thousands_tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        for (n, want) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (2500, "2,500"),
+            (1234567, "1,234,567"),
+        ] {
+            assert_eq!(super::thousands(n), want);
+        }
+    }
+}

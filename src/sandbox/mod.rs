@@ -29,6 +29,7 @@ pub fn sandbox_options(endpoint: &str) -> SessionOptions {
         attempt_timeout: Duration::from_secs(30),
         operation_timeout: Duration::from_secs(60),
         max_attempts: 1,
+        read_attempts: 1,
         static_credentials: Some((SANDBOX_KEYS.0.to_string(), SANDBOX_KEYS.1.to_string())),
     }
 }

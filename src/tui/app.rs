@@ -92,6 +92,13 @@ pub enum Msg {
         at: DateTime<Utc>,
         result: Result<SliceData, CloudError>,
     },
+    /// A page of a slice still being listed (shown until the slice is in,
+    /// where nothing of it was shown before).
+    SlicePage {
+        generation: u64,
+        key: SliceKey,
+        page: SliceData,
+    },
     /// A lifecycle step happened (not tied to a generation: the change is real).
     LifecycleProgress(crate::ops::execute::Progress),
     LifecycleDone(Arc<crate::ops::execute::Report>),
@@ -150,6 +157,9 @@ pub struct App {
     pub(super) slices: BTreeMap<SliceKey, SliceData>,
     pub inventory: Inventory,
     pub loading: BTreeSet<SliceKey>,
+    /// Pages of slices still being listed for the first time, shown until
+    /// the whole slice is in.
+    pub(super) partial: BTreeMap<SliceKey, Vec<SliceData>>,
     pub connecting: bool,
     pub last_refresh: Option<DateTime<Utc>>,
     pub(super) next_refresh: Option<Instant>,
@@ -230,6 +240,7 @@ impl App {
             slices: BTreeMap::new(),
             inventory: Inventory::default(),
             loading: BTreeSet::new(),
+            partial: BTreeMap::new(),
             connecting: false,
             last_refresh: None,
             next_refresh: None,

@@ -20,6 +20,7 @@ impl App {
         self.session = None;
         self.connecting = true;
         self.loading.clear();
+        self.partial.clear();
         let generation = self.generation;
         let connection = self.connection.clone();
         self.spawn(async move {
@@ -47,8 +48,22 @@ impl App {
                 self.inventory_opts.clone(),
                 self.generation,
             );
+            // Pages go to the screen as they arrive, so a big account shows
+            // its first rows long before the last page is in.
+            let pages = self.sender();
+            let page_key = key.clone();
             self.spawn(async move {
-                let result = inventory::fetch_slice(&session, &key, &opts, now).await;
+                let mut on_page = |page| {
+                    if let Some(tx) = &pages {
+                        let _ = tx.send(Msg::SlicePage {
+                            generation,
+                            key: page_key.clone(),
+                            page,
+                        });
+                    }
+                };
+                let result =
+                    inventory::fetch_slice_paged(&session, &key, &opts, now, &mut on_page).await;
                 Msg::Slice {
                     at: now,
                     generation,
@@ -69,6 +84,7 @@ impl App {
     /// the old one (slices, a bucket's pages) are dropped when they arrive.
     pub(super) fn switch_session(&mut self, what: String) {
         self.slices.clear();
+        self.partial.clear();
         self.slice_times.clear();
         self.inventory = Inventory::default();
         self.costs = None;
@@ -192,6 +208,11 @@ impl App {
                 at,
                 result,
             } if generation == self.generation => self.on_slice(key, at, result),
+            Msg::SlicePage {
+                generation,
+                key,
+                page,
+            } if generation == self.generation => self.on_slice_page(key, page),
             Msg::RelaunchPlan(result) => self.on_relaunch_plan(result),
             Msg::MfaPrompt { serial, reply } => self.open(Popup::Mfa {
                 serial,
@@ -241,6 +262,42 @@ impl App {
         }
     }
 
+    /// A page of a slice on its way: shown only where the slice has no
+    /// data yet (a refresh keeps the last full listing until the new one is
+    /// in, rather than showing a shrunk one).
+    fn on_slice_page(&mut self, key: inventory::SliceKey, page: inventory::SliceData) {
+        if self.slices.contains_key(&key) || !self.loading.contains(&key) {
+            return;
+        }
+        self.partial.entry(key).or_default().push(page);
+        self.assemble();
+        self.touch();
+    }
+
+    /// The inventory from the slices in, and the pages of those still
+    /// coming for the first time.
+    fn assemble(&mut self) {
+        let mut parts: Vec<&inventory::SliceData> = self.slices.values().collect();
+        for (key, pages) in &self.partial {
+            if !self.slices.contains_key(key) {
+                parts.extend(pages);
+            }
+        }
+        self.inventory = inventory::assemble(parts, &self.inventory_opts.cluster_tags);
+    }
+
+    /// How many rows of slices still being listed for the first time are
+    /// on screen (the header says "loading N of …").
+    pub fn rows_arriving(&self) -> Option<usize> {
+        let n: usize = self
+            .partial
+            .values()
+            .flatten()
+            .map(inventory::SliceData::len)
+            .sum();
+        (n > 0).then_some(n)
+    }
+
     fn on_slice(
         &mut self,
         key: inventory::SliceKey,
@@ -248,12 +305,12 @@ impl App {
         result: Result<inventory::SliceData, crate::cloud::CloudError>,
     ) {
         self.loading.remove(&key);
+        self.partial.remove(&key);
         match result {
             Ok(data) => {
                 self.slices.insert(key.clone(), data);
                 self.slice_times.insert(key.clone(), at);
-                self.inventory =
-                    inventory::assemble(&self.slices, &self.inventory_opts.cluster_tags);
+                self.assemble();
                 self.settle_transitions();
                 self.observe_slice(&key, at);
                 self.recompute_costs();

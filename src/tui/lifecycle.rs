@@ -324,6 +324,15 @@ impl App {
     }
 
     pub fn on_lifecycle_progress(&mut self, p: Progress) {
+        // The row says what AWS says while it waits: pending, then running.
+        if let Progress::Seen { id, state, .. } = &p
+            && let Some(t) = self.transitions.get_mut(id)
+            && !t.failed
+        {
+            t.label = state.as_str().to_string();
+            self.version += 1;
+            self.touch();
+        }
         if let Progress::Step(step) = p {
             if !step.ok {
                 self.notify(

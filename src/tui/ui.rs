@@ -45,7 +45,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
 /// or left out, never drawn over it.
 fn header_line(app: &App, width: u16) -> Line<'static> {
     let t = &app.theme;
-    let status = if app.busy() {
+    let status = if let Some(n) = app.rows_arriving() {
+        format!(
+            " {} loading {} of … ",
+            SPINNER[app.spinner % SPINNER.len()],
+            crate::render::format::thousands(n)
+        )
+    } else if app.busy() {
         format!(" {} loading ", SPINNER[app.spinner % SPINNER.len()])
     } else {
         app.last_refresh.map_or_else(

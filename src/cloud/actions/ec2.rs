@@ -15,7 +15,7 @@ impl Actions {
         self.gate.check("ec2", region, &format!("start {id}"))?;
         let r = self
             .session
-            .ec2(region)
+            .ec2_writer(region)
             .start_instances()
             .instance_ids(id)
             .dry_run(self.gate.dry_run)
@@ -35,7 +35,7 @@ impl Actions {
         self.gate.check("ec2", region, &format!("{what} {id}"))?;
         let r = self
             .session
-            .ec2(region)
+            .ec2_writer(region)
             .stop_instances()
             .instance_ids(id)
             .hibernate(hibernate)
@@ -49,7 +49,7 @@ impl Actions {
         self.gate.check("ec2", region, &format!("reboot {id}"))?;
         let r = self
             .session
-            .ec2(region)
+            .ec2_writer(region)
             .reboot_instances()
             .instance_ids(id)
             .dry_run(self.gate.dry_run)
@@ -74,7 +74,7 @@ impl Actions {
         }
         let r = self
             .session
-            .ec2(region)
+            .ec2_writer(region)
             .terminate_instances()
             .instance_ids(id)
             .dry_run(self.gate.dry_run)
@@ -114,7 +114,7 @@ impl Actions {
         )?;
         let r = self
             .session
-            .ec2(region)
+            .ec2_writer(region)
             .modify_instance_attribute()
             .instance_id(id)
             .disable_api_termination(ec2::AttributeBooleanValue::builder().value(on).build())

@@ -33,7 +33,7 @@ impl Actions {
             return Ok(Done::NotSent);
         }
         self.session
-            .emr(region)
+            .emr_writer(region)
             .modify_instance_groups()
             .cluster_id(cluster_id)
             .instance_groups(
@@ -55,7 +55,7 @@ impl Actions {
             return Ok(Done::NotSent);
         }
         self.session
-            .emr(region)
+            .emr_writer(region)
             .terminate_job_flows()
             .job_flow_ids(cluster_id)
             .send()
@@ -80,7 +80,7 @@ impl Actions {
             return Ok(Done::NotSent);
         }
         self.session
-            .emr(region)
+            .emr_writer(region)
             .set_termination_protection()
             .job_flow_ids(cluster_id)
             .termination_protected(on)
@@ -109,7 +109,7 @@ impl Actions {
         if self.gate.dry_run {
             return Ok(Done::NotSent);
         }
-        let client = self.session.emr(region);
+        let client = self.session.emr_writer(region);
         match idle {
             Some(d) => {
                 let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
@@ -176,7 +176,7 @@ impl Actions {
             .build();
         let out = self
             .session
-            .emr(region)
+            .emr_writer(region)
             .run_job_flow()
             .name(&bp.name)
             .set_release_label(bp.release.clone())

@@ -33,7 +33,11 @@ impl Actions {
         if self.gate.dry_run {
             return Ok(Done::NotSent);
         }
-        let mut req = self.session.s3(region).create_bucket().bucket(name);
+        let mut req = self
+            .session
+            .s3_for(region, crate::cloud::session::Use::Write)
+            .create_bucket()
+            .bucket(name);
         if region != "us-east-1" {
             req = req.create_bucket_configuration(
                 CreateBucketConfiguration::builder()
@@ -78,7 +82,7 @@ impl Actions {
                     CloudError::new("s3", &bucket.region, format!("bad delete request: {e}"))
                 })?;
             let out = bucket
-                .client
+                .writer
                 .delete_objects()
                 .bucket(&bucket.name)
                 .delete(delete)
@@ -120,7 +124,7 @@ impl Actions {
     ) -> Result<(), CloudError> {
         self.check_upload(bucket, key)?;
         bucket
-            .client
+            .writer
             .put_object()
             .bucket(&bucket.name)
             .key(key)
@@ -142,7 +146,7 @@ impl Actions {
     ) -> Result<String, CloudError> {
         self.check_upload(bucket, key)?;
         let out = bucket
-            .client
+            .writer
             .create_multipart_upload()
             .bucket(&bucket.name)
             .key(key)
@@ -164,7 +168,7 @@ impl Actions {
     ) -> Result<String, CloudError> {
         self.check_upload(bucket, key)?;
         let out = bucket
-            .client
+            .writer
             .upload_part()
             .bucket(&bucket.name)
             .key(key)
@@ -199,7 +203,7 @@ impl Actions {
             })
             .collect();
         bucket
-            .client
+            .writer
             .complete_multipart_upload()
             .bucket(&bucket.name)
             .key(key)
@@ -228,7 +232,7 @@ impl Actions {
             &format!("abort the upload of {}", bucket.uri(key)),
         )?;
         bucket
-            .client
+            .writer
             .abort_multipart_upload()
             .bucket(&bucket.name)
             .key(key)

@@ -322,3 +322,23 @@ fn a_terminated_instance_says_what_it_cannot_be_in_proper_words() {
         assert!(err.to_string().contains(word), "{verb}: {err}");
     }
 }
+
+#[test]
+fn a_lost_answer_is_judged_by_the_state_seen_after_it() {
+    use InstanceState as S;
+    let all = [
+        S::Pending,
+        S::Running,
+        S::Stopping,
+        S::Stopped,
+        S::ShuttingDown,
+        S::Terminated,
+        S::Unknown,
+    ];
+    let took = |op: Ec2Op| -> Vec<S> { all.iter().copied().filter(|s| op.underway(*s)).collect() };
+    assert_eq!(took(Ec2Op::Start), vec![S::Pending, S::Running]);
+    assert_eq!(took(Ec2Op::Stop), vec![S::Stopping, S::Stopped]);
+    assert_eq!(took(Ec2Op::Hibernate), vec![S::Stopping, S::Stopped]);
+    assert_eq!(took(Ec2Op::Terminate), vec![S::ShuttingDown, S::Terminated]);
+    assert!(took(Ec2Op::Reboot).is_empty(), "a reboot leaves no trace");
+}

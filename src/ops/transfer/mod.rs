@@ -4,8 +4,11 @@
 //! temporary file with parallel ranged reads.
 
 pub mod copy;
+mod download;
 pub mod expand;
 pub mod plan;
+
+pub use download::download_object;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +16,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
-use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
@@ -48,9 +50,6 @@ where
     }
     out
 }
-
-/// Bytes of a download gathered before one write to disk.
-const WRITE_BATCH: usize = 4 << 20;
 
 /// How to transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,29 +238,6 @@ async fn read_part(
     .map_err(local(path))
 }
 
-/// Writes `chunks` back to back at `offset` (blocking pool); returns the
-/// offset after them.
-async fn write_chunks(
-    file: &Arc<std::fs::File>,
-    path: &Path,
-    offset: u64,
-    chunks: Vec<bytes::Bytes>,
-) -> Result<u64, TransferError> {
-    use std::os::unix::fs::FileExt;
-    let file = file.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut at = offset;
-        for c in &chunks {
-            file.write_all_at(c, at)?;
-            at += c.len() as u64;
-        }
-        Ok(at)
-    })
-    .await
-    .map_err(|e| TransferError::Refused(format!("writing {}: {e}", path.display())))?
-    .map_err(local(path))
-}
-
 /// Whether `key` already holds exactly this file (size and ETag).
 pub async fn same_object(
     bucket: &S3Bucket,
@@ -380,7 +356,12 @@ pub async fn upload_file(
             }
         }
     }
+    // When this run began its upload: an answer to CreateMultipartUpload
+    // that was lost (and asked again) leaves an upload begun after it that
+    // nobody will finish.
+    let mut began = None;
     if journal.upload_id.is_empty() {
+        began = Some(chrono::Utc::now());
         let upload_id = actions.create_multipart_upload(bucket, key).await?;
         journal = Journal {
             bucket: bucket.name.clone(),
@@ -457,9 +438,6 @@ pub async fn upload_file(
         .iter()
         .map(|(n, (etag, _))| (*n, etag.clone()))
         .collect();
-    actions
-        .complete_multipart_upload(bucket, key, &upload_id, &completed)
-        .await?;
     let digests: Vec<[u8; 16]> = j
         .parts
         .values()
@@ -470,7 +448,23 @@ pub async fn upload_file(
         })
         .collect();
     let etag = plan::etag(&digests, true);
+    if let Err(e) = actions
+        .complete_multipart_upload(bucket, key, &upload_id, &completed)
+        .await
+    {
+        // Its answer may have been lost after S3 did it (asked again, S3
+        // then says NoSuchUpload): the object decides, not the error.
+        match bucket.head(key).await {
+            Ok(Some(h)) if h.size == size && h.etag == etag => {
+                tracing::info!("{uri}: completed, though its answer was lost ({e})");
+            }
+            _ => return Err(e.into()),
+        }
+    }
     let _ = std::fs::remove_file(&jpath);
+    if let Some(began) = began {
+        abort_orphans(actions, bucket, key, &upload_id, began).await;
+    }
     verify(bucket, key, size, &etag).await?;
     Ok(Uploaded {
         key: key.into(),
@@ -481,6 +475,34 @@ pub async fn upload_file(
         etag,
         skipped: false,
     })
+}
+
+/// Aborts the uploads of `key` begun since `began` other than `ours`: made
+/// by a CreateMultipartUpload whose answer was lost and which was asked
+/// again, they would hold parts (and cost) until someone aborted them. A
+/// minute's slack covers clocks that disagree.
+async fn abort_orphans(
+    actions: &Actions,
+    bucket: &S3Bucket,
+    key: &str,
+    ours: &str,
+    began: chrono::DateTime<chrono::Utc>,
+) {
+    let since = began - chrono::Duration::seconds(60);
+    let Ok(uploads) = bucket.uploads(key).await else {
+        return;
+    };
+    for (id, initiated) in uploads {
+        if id != ours && initiated.is_some_and(|t| t >= since) {
+            match actions.abort_multipart_upload(bucket, key, &id).await {
+                Ok(()) => tracing::info!(
+                    "{}: aborted an upload a lost answer left: {id}",
+                    bucket.uri(key)
+                ),
+                Err(e) => tracing::warn!("{}: cannot abort upload {id}: {e}", bucket.uri(key)),
+            }
+        }
+    }
 }
 
 /// An object's size and ETag (HeadObject); a missing object is an error.
@@ -511,102 +533,6 @@ async fn verify(bucket: &S3Bucket, key: &str, size: u64, etag: &str) -> Result<(
         });
     }
     Ok(())
-}
-
-/// Downloads `bucket`/`key` to `dest` through a temporary file renamed when
-/// complete; large objects in parallel ranges.
-pub async fn download_object(
-    bucket: &S3Bucket,
-    key: &str,
-    dest: &Path,
-    opts: &TransferOptions,
-    progress: &Arc<Progress>,
-) -> Result<u64, TransferError> {
-    let uri = bucket.uri(key);
-    let (size, etag) = head(bucket, key).await?;
-    progress.total.fetch_add(size, Ordering::SeqCst);
-    if let Some(dir) = dest.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(local(dir))?;
-    }
-    let tmp = dest.with_file_name(format!(
-        ".{}.skiff-part",
-        dest.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-    ));
-    let file = std::fs::File::create(&tmp)
-        .and_then(|f| f.set_len(size).map(|()| f))
-        .map_err(local(&tmp))?;
-    let file = Arc::new(file);
-    let ranges = plan::parts(size, plan::part_size(size, opts.part_size));
-    // A single-part object's ETag is its MD5: check it. (A multipart ETag
-    // depends on part sizes we cannot know, so there is nothing to compare.)
-    let check_md5 = ranges.len() <= 1 && !etag.contains('-');
-    // One range covering the object: a plain GET (no Range header).
-    let whole = ranges.len() == 1;
-    let fetched: Result<Vec<Option<[u8; 16]>>, TransferError> = stream::iter(ranges)
-        .map(|(off, len)| {
-            let (file, tmp, uri) = (file.clone(), tmp.clone(), uri.clone());
-            async move {
-                if progress.is_cancelled() {
-                    return Err(TransferError::Cancelled(uri));
-                }
-                let mut body = bucket.get(key, (!whole).then_some((off, len))).await?;
-                // Chunks go to disk as they arrive, a few MiB at a time, so
-                // a range is never held whole in memory.
-                let mut md5 = check_md5.then(Md5::new);
-                let (mut at, mut batch, mut batched) = (off, Vec::new(), 0usize);
-                loop {
-                    let chunk = body.next_chunk().await?;
-                    let done = chunk.is_none();
-                    if let Some(c) = chunk {
-                        if let Some(h) = md5.as_mut() {
-                            h.update(&c);
-                        }
-                        batched += c.len();
-                        batch.push(c);
-                    }
-                    if batched >= WRITE_BATCH || (done && batched > 0) {
-                        let next =
-                            write_chunks(&file, &tmp, at, std::mem::take(&mut batch)).await?;
-                        progress.done.fetch_add(next - at, Ordering::SeqCst);
-                        (at, batched) = (next, 0);
-                    }
-                    if done {
-                        break;
-                    }
-                }
-                if at != off + len {
-                    return Err(TransferError::Refused(format!(
-                        "reading {uri}: the server sent {} of {len} bytes at offset {off}",
-                        at - off
-                    )));
-                }
-                Ok(md5.map(|h| h.finalize().into()))
-            }
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .try_collect()
-        .await;
-    drop(file);
-    let digests: Vec<[u8; 16]> = match fetched {
-        Ok(d) => d.into_iter().flatten().collect(),
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
-        }
-    };
-    if check_md5 {
-        let got = plan::etag(&digests, false);
-        if got != etag {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(TransferError::Verification {
-                uri,
-                why: format!("downloaded MD5 {got}, ETag {etag}"),
-            });
-        }
-    }
-    tokio::fs::rename(&tmp, dest).await.map_err(local(dest))?;
-    Ok(size)
 }
 
 #[cfg(test)]
