@@ -24,6 +24,8 @@ struct PriceFile {
     ec2_exact: BTreeMap<String, BTreeMap<String, Money>>,
     emr_fee: BTreeMap<String, BTreeMap<String, Money>>,
     ebs: BTreeMap<String, BTreeMap<String, Money>>,
+    /// Region → EBS snapshot (standard tier) $/GB-month.
+    ebs_snapshot: BTreeMap<String, Money>,
     ipv4: Ipv4,
     s3_standard: BTreeMap<String, Money>,
 }
@@ -284,6 +286,15 @@ impl Prices {
             .ok_or_else(|| format!("no EBS {volume_type} price for {region} in the embedded table"))
     }
 
+    /// EBS snapshot storage (standard tier) $/GB-month.
+    pub fn snapshot_gb_month(&self, region: &str) -> Result<Money, Unknown> {
+        self.file
+            .ebs_snapshot
+            .get(region)
+            .copied()
+            .ok_or_else(|| format!("no EBS snapshot price for {region} in the embedded table"))
+    }
+
     /// A public IPv4 address, $/hour.
     pub fn ipv4_hourly(&self) -> Money {
         self.file.ipv4.hourly
@@ -308,6 +319,23 @@ mod tests {
 
     fn close(a: Money, b: f64) -> bool {
         a == Money::from_f64(b).expect("number")
+    }
+
+    #[test]
+    fn every_region_with_ebs_prices_has_a_snapshot_price() {
+        let p = Prices::embedded();
+        for region in p.file.ebs.keys() {
+            let s = p.snapshot_gb_month(region).expect("snapshot price");
+            assert!(
+                s > Money::ZERO && s < Money::from_f64(0.1).expect("n"),
+                "{region}: {s:?}"
+            );
+        }
+        assert!(close(p.snapshot_gb_month("us-east-1").expect("us"), 0.05));
+        assert!(
+            p.snapshot_gb_month("mars-north-1").is_err(),
+            "unknown, never $0"
+        );
     }
 
     #[test]
