@@ -7,6 +7,7 @@ pub mod config;
 pub mod cost;
 pub mod creds;
 pub mod demo;
+pub mod guard;
 pub mod lifecycle;
 pub mod model;
 pub mod ops;

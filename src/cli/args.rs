@@ -60,6 +60,12 @@ pub enum Command {
     Relaunch(RelaunchArgs),
     /// Set an EMR cluster's auto-termination idle timeout (e.g. 1h), or `off`.
     IdleTimeout(IdleTimeoutArgs),
+    /// Guards that work while skiff is closed: idle auto-stop alarms and
+    /// start/stop schedules, set up in AWS itself.
+    #[command(subcommand)]
+    Guard(GuardCommand),
+    /// What costs money while nothing runs, and removing it.
+    Leftovers(LeftoversArgs),
     /// What is burning money: burn rate, today, month to date, projection.
     Cost(CostArgs),
     /// The prices costs are computed with: fetch current ones, or show their age.
@@ -175,6 +181,116 @@ pub struct DownArgs {
     /// Seconds to wait for the target to stop.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuardCommand {
+    /// Stop an instance (or every node of a Spark cluster) after it idled:
+    /// a CloudWatch alarm per node with the EC2 stop action.
+    Idle(GuardIdleArgs),
+    /// Start and/or stop on a timetable: EventBridge Scheduler schedules
+    /// that call EC2 directly.
+    Schedule(GuardScheduleArgs),
+    /// Every alarm and schedule skiff made: target, nodes, rule, state, next run.
+    Ls {
+        /// One JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a target's guards (both kinds unless one is named).
+    Off(GuardOffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GuardIdleArgs {
+    /// Instance id or Name tag, Spark cluster name (EMR: only with --terminate).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// How long the CPU must stay low, e.g. 45m, 2h (5m to 24h; rounded up to 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub after: String,
+    /// The CPU % under which a node counts as idle.
+    #[arg(long, value_name = "PERCENT", default_value_t = crate::guard::DEFAULT_CPU_BELOW)]
+    pub cpu_below: f64,
+    /// EMR clusters cannot be stopped: terminate the cluster when idle
+    /// instead (EMR's auto-termination idle timeout).
+    #[arg(long)]
+    pub terminate: bool,
+    /// Say what would be made; make nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GuardScheduleArgs {
+    /// Instance id or Name tag, Spark cluster name.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// When to stop: "DAYS HH:MM", e.g. "mon-fri 20:00", "daily 19:30", "sat,sun 12:00".
+    #[arg(long, value_name = "DAYS HH:MM")]
+    pub stop: Option<String>,
+    /// When to start: "DAYS HH:MM", e.g. "mon-fri 08:30".
+    #[arg(long, value_name = "DAYS HH:MM")]
+    pub start: Option<String>,
+    /// IANA time zone of the times, e.g. Europe/London (default: this machine's).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Hibernate instead of stopping (every node must have been launched with hibernation).
+    #[arg(long)]
+    pub pause: bool,
+    /// A role EventBridge Scheduler assumes (default: skiff's own, made with your consent).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// Create skiff's role without asking (its policies are printed first).
+    #[arg(long)]
+    pub yes: bool,
+    /// Say what would be made; make nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GuardOffArgs {
+    /// Instance id or Name tag, Spark cluster name.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Only the idle alarms.
+    #[arg(long, conflicts_with = "schedule")]
+    pub idle: bool,
+    /// Only the schedules.
+    #[arg(long)]
+    pub schedule: bool,
+    /// Say what would be removed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LeftoversArgs {
+    #[command(subcommand)]
+    pub command: Option<LeftoversCommand>,
+    /// One JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LeftoversCommand {
+    /// Remove one leftover: delete a volume or snapshot, release an address,
+    /// abort an unfinished upload.
+    Rm {
+        /// Its id as `skiff leftovers` lists it.
+        id: String,
+        /// The same id, typed again: nothing is removed without it.
+        #[arg(long, value_name = "ID", required = true)]
+        confirm: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,8 @@ macro_rules! out_part {
 pub mod args;
 pub mod cost;
 pub mod creds;
+pub mod guard;
+pub mod leftovers;
 pub mod lifecycle;
 pub mod ls;
 pub mod prices;
@@ -174,6 +176,10 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
         Some(Command::Cp(a)) => s3::cp(&connect(&cli.global, config, dirs).await?, &a).await,
         Some(Command::Rm(a)) => s3::rm(&connect(&cli.global, config, dirs).await?, &a).await,
         Some(Command::Mb(a)) => s3::mb(&connect(&cli.global, config, dirs).await?, &a).await,
+        Some(Command::Guard(c)) => guard::run(&connect(&cli.global, config, dirs).await?, &c).await,
+        Some(Command::Leftovers(a)) => {
+            leftovers::run(&connect(&cli.global, config, dirs).await?, &a).await
+        }
         Some(Command::Cost(args)) => {
             let ctx = connect(&cli.global, config, dirs).await?;
             cost::run(&ctx.session, &ctx.config, &ctx.dirs, &args).await

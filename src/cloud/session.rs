@@ -327,6 +327,30 @@ impl Session {
         aws_sdk_cloudwatch::Client::from_conf(conf!(self, aws_sdk_cloudwatch, region, Read).build())
     }
 
+    pub(in crate::cloud) fn cloudwatch_writer(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::from_conf(
+            conf!(self, aws_sdk_cloudwatch, region, Write).build(),
+        )
+    }
+
+    /// EventBridge Scheduler (guard schedules).
+    pub(in crate::cloud) fn scheduler(&self, region: &str) -> aws_sdk_scheduler::Client {
+        aws_sdk_scheduler::Client::from_conf(conf!(self, aws_sdk_scheduler, region, Read).build())
+    }
+
+    pub(in crate::cloud) fn scheduler_writer(&self, region: &str) -> aws_sdk_scheduler::Client {
+        aws_sdk_scheduler::Client::from_conf(conf!(self, aws_sdk_scheduler, region, Write).build())
+    }
+
+    /// IAM (global; its endpoint is in us-east-1).
+    pub(in crate::cloud) fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::from_conf(conf!(self, aws_sdk_iam, "us-east-1", Read).build())
+    }
+
+    pub(in crate::cloud) fn iam_writer(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::from_conf(conf!(self, aws_sdk_iam, "us-east-1", Write).build())
+    }
+
     /// Cost Explorer (us-east-1, for the whole account).
     pub(in crate::cloud) fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {
         aws_sdk_costexplorer::Client::from_conf(

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod compute;
 pub mod ledger;
 pub mod ledger_file;
+pub mod leftovers;
 pub mod money;
 pub mod prices;
 

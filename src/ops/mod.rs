@@ -11,6 +11,8 @@ pub mod billing;
 pub mod connect;
 pub mod costs;
 pub mod execute;
+pub mod guard;
+pub mod leftovers;
 pub mod lifecycle;
 pub mod objects;
 pub mod prices;

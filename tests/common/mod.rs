@@ -326,3 +326,43 @@ impl Recorder {
             .collect()
     }
 }
+
+/// The AWS CLI (from the project's virtualenv) against `endpoint`: an
+/// independent client to check what skiff did. Its JSON answer; fails the
+/// test when the command fails.
+pub fn aws_json(endpoint: &str, region: &str, args: &[&str]) -> serde_json::Value {
+    let (ok, stdout, stderr) = aws(endpoint, region, args);
+    assert!(ok, "aws {}: {stderr}", args.join(" "));
+    if stdout.trim().is_empty() {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("aws {}: {e}: {stdout}", args.join(" ")))
+}
+
+/// The AWS CLI's (success, stdout, stderr).
+pub fn aws(endpoint: &str, region: &str, args: &[&str]) -> (bool, String, String) {
+    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aws");
+    let out = std::process::Command::new(&bin)
+        .args([
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            region,
+            "--output",
+            "json",
+        ])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "y")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap_or_else(|e| panic!("the AWS CLI ({}) is needed: {e}", bin.display()));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

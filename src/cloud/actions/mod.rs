@@ -12,6 +12,8 @@
 
 mod ec2;
 mod emr;
+mod guards;
+mod leftovers;
 mod s3;
 pub mod seed;
 

@@ -1,0 +1,365 @@
+//! `skiff leftovers` and the Leftovers view: what still costs money when
+//! nothing runs, gathered across the session's regions and every bucket,
+//! priced a month at a time, and removed one at a time through the gate.
+
+use chrono::Utc;
+use futures::future::join_all;
+use serde::Serialize;
+
+use super::connect::Context;
+use crate::cloud::actions::Done;
+use crate::cloud::leftovers as cloud;
+use crate::cloud::{CloudError, Session};
+use crate::cost::leftovers::{self as price, Kind, Leftover};
+use crate::cost::{Amount, Prices, show};
+use crate::model::{InstanceState, Inventory};
+
+/// Everything found, and what could not be looked at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub items: Vec<Leftover>,
+    pub monthly: Amount,
+    pub errors: Vec<String>,
+}
+
+/// One leftover as JSON shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub kind: Kind,
+    pub id: String,
+    pub region: String,
+    /// None when a price is unknown.
+    pub monthly_usd: Option<f64>,
+    pub detail: String,
+}
+
+impl Found {
+    /// The document `skiff leftovers --json` prints.
+    pub fn json(&self) -> serde_json::Value {
+        let rows: Vec<Row> = self
+            .items
+            .iter()
+            .map(|i| Row {
+                kind: i.kind,
+                id: i.id.clone(),
+                region: i.region.clone(),
+                monthly_usd: i.monthly.value().map(|m| m.to_f64()),
+                detail: i.detail.clone(),
+            })
+            .collect();
+        serde_json::json!({
+            "leftovers": rows,
+            "monthly_usd": self.monthly.known.to_f64(),
+            "complete": self.monthly.is_complete(),
+        })
+    }
+}
+
+/// Everything of one region: volumes, snapshots, images, addresses, the
+/// stopped instances' disks and the idle running ones.
+async fn region(
+    session: &Session,
+    region: &str,
+    account: &str,
+    inv: &Inventory,
+    prices: &Prices,
+) -> (Vec<Leftover>, Vec<String>) {
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
+    let mut note = |e: CloudError| errors.push(e.to_string());
+    let (volumes, snapshots, images, addresses) = futures::join!(
+        cloud::loose_volumes(session, region),
+        cloud::own_snapshots(session, region, account),
+        cloud::own_images(session, region, account),
+        cloud::loose_addresses(session, region),
+    );
+    for v in volumes.unwrap_or_else(|e| {
+        note(e);
+        Vec::new()
+    }) {
+        out.push(Leftover {
+            kind: Kind::Volume,
+            id: v.id.clone(),
+            region: region.to_string(),
+            monthly: price::volume_monthly(prices, region, v.size_gib, &v.volume_type),
+            at_most: false,
+            detail: format!(
+                "{} GiB {} attached to nothing{}",
+                v.size_gib,
+                v.volume_type,
+                v.name.map(|n| format!(" ({n})")).unwrap_or_default()
+            ),
+            object: None,
+        });
+    }
+    let images = images.unwrap_or_else(|e| {
+        note(e);
+        Vec::new()
+    });
+    let snapshots = snapshots.unwrap_or_else(|e| {
+        note(e);
+        Vec::new()
+    });
+    // A snapshot behind an image is counted with its image, once.
+    for img in &images {
+        let gib: i64 = snapshots
+            .iter()
+            .filter(|s| img.snapshot_ids.contains(&s.id))
+            .map(|s| s.volume_size_gib)
+            .sum();
+        out.push(Leftover {
+            kind: Kind::Image,
+            id: img.id.clone(),
+            region: region.to_string(),
+            monthly: price::snapshot_monthly(prices, region, gib),
+            at_most: true,
+            detail: format!(
+                "image {} and its {} snapshot{} ({gib} GiB at most)",
+                img.name,
+                img.snapshot_ids.len(),
+                if img.snapshot_ids.len() == 1 { "" } else { "s" }
+            ),
+            object: None,
+        });
+    }
+    for s in snapshots
+        .iter()
+        .filter(|s| !images.iter().any(|i| i.snapshot_ids.contains(&s.id)))
+    {
+        out.push(Leftover {
+            kind: Kind::Snapshot,
+            id: s.id.clone(),
+            region: region.to_string(),
+            monthly: price::snapshot_monthly(prices, region, s.volume_size_gib),
+            at_most: true,
+            detail: format!(
+                "snapshot of a {} GiB volume (at most that much stored){}",
+                s.volume_size_gib,
+                if s.description.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", s.description)
+                }
+            ),
+            object: None,
+        });
+    }
+    for a in addresses.unwrap_or_else(|e| {
+        note(e);
+        Vec::new()
+    }) {
+        out.push(Leftover {
+            kind: Kind::Address,
+            id: a.allocation_id.clone(),
+            region: region.to_string(),
+            monthly: price::address_monthly(prices),
+            at_most: false,
+            detail: format!("Elastic IP {} associated with nothing", a.public_ip),
+            object: None,
+        });
+    }
+    // Instances: what a stopped one's disks cost; a running one that idled
+    // for a day.
+    let now = Utc::now();
+    let running: Vec<_> = inv
+        .instances
+        .iter()
+        .filter(|i| {
+            i.region == region && i.state == InstanceState::Running && i.emr_cluster().is_none()
+        })
+        .collect();
+    let peaks = join_all(
+        running
+            .iter()
+            .map(|i| cloud::cpu_peaks(session, region, &i.id, now)),
+    )
+    .await;
+    for (i, peaks) in running.iter().zip(peaks) {
+        match peaks {
+            Ok(p) if price::is_idle(&p) => out.push(Leftover {
+                kind: Kind::IdleInstance,
+                id: i.id.clone(),
+                region: region.to_string(),
+                monthly: price::running_monthly(prices, region, &i.instance_type),
+                at_most: false,
+                detail: format!(
+                    "{} ({}) runs with its CPU never above {:.1}% in the last 24 h: stop it (skiff stop {}) or guard it (skiff guard idle {} --after 1h)",
+                    i.display_name(),
+                    i.instance_type,
+                    p.iter().copied().fold(0.0, f64::max),
+                    i.display_name(),
+                    i.display_name()
+                ),
+                object: None,
+            }),
+            Ok(_) => {}
+            Err(e) => note(e),
+        }
+    }
+    for i in inv.instances.iter().filter(|i| {
+        i.region == region && i.state == InstanceState::Stopped && !i.volumes.is_empty()
+    }) {
+        let mut monthly = Amount::zero();
+        for v in &i.volumes {
+            monthly.merge(&price::volume_monthly(
+                prices,
+                region,
+                v.size_gib.into(),
+                v.volume_type.as_deref().unwrap_or("gp2"),
+            ));
+        }
+        out.push(Leftover {
+            kind: Kind::StoppedInstance,
+            id: i.id.clone(),
+            region: region.to_string(),
+            monthly,
+            at_most: false,
+            detail: format!(
+                "{} is stopped; its {} GiB of disks are still billed (terminate it if it is not needed: skiff terminate {} --confirm {})",
+                i.display_name(),
+                i.total_volume_gib(),
+                i.display_name(),
+                i.display_name()
+            ),
+            object: None,
+        });
+    }
+    (out, errors)
+}
+
+/// Every leftover of the session's regions and of every bucket.
+pub async fn find(ctx: &Context) -> Found {
+    let session = &ctx.session;
+    let prices = Prices::load(&ctx.dirs.cache);
+    let (inv, inv_errors) = ctx.inventory().await;
+    let mut errors: Vec<String> = inv_errors.iter().map(ToString::to_string).collect();
+    let account = match session.account_id().await {
+        Ok(a) => a,
+        Err(e) => {
+            errors.push(format!("{e} (snapshots and images need the account id)"));
+            String::new()
+        }
+    };
+    let regions = join_all(
+        session
+            .regions
+            .iter()
+            .map(|r| region(session, r, &account, &inv, &prices)),
+    )
+    .await;
+    let mut items = Vec::new();
+    for (found, errs) in regions {
+        items.extend(found);
+        errors.extend(errs);
+    }
+    match crate::cloud::s3::list_buckets(session).await {
+        Ok(buckets) => {
+            let buckets: Vec<(String, String)> = buckets
+                .into_iter()
+                .map(|b| {
+                    let r = b
+                        .region
+                        .unwrap_or_else(|| session.home_region().to_string());
+                    (b.name, r)
+                })
+                .collect();
+            let uploads = join_all(
+                buckets
+                    .iter()
+                    .map(|(name, region)| cloud::open_uploads(session, name, region)),
+            )
+            .await;
+            for ((_, bucket_region), ups) in buckets.iter().zip(uploads) {
+                match ups {
+                    Ok(ups) => items.extend(ups.into_iter().map(|u| {
+                        let age = u
+                            .initiated
+                            .map(|t| format!(" on {}", crate::render::format::date(t)))
+                            .unwrap_or_default();
+                        Leftover {
+                            kind: Kind::MultipartUpload,
+                            id: u.upload_id.clone(),
+                            region: bucket_region.clone(),
+                            monthly: price::upload_monthly(&prices, bucket_region, u.stored),
+                            at_most: false,
+                            detail: format!(
+                                "unfinished upload of s3://{}/{} begun{age}{}",
+                                u.bucket,
+                                u.key,
+                                u.stored
+                                    .map(|n| format!(
+                                        ", {} of parts stored",
+                                        bytesize::ByteSize(n).display().iec()
+                                    ))
+                                    .unwrap_or_default()
+                            ),
+                            object: Some((u.bucket, u.key)),
+                        }
+                    })),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+        }
+        Err(e) => errors.push(e.to_string()),
+    }
+    items.sort_by(|a, b| {
+        b.monthly
+            .known
+            .cmp(&a.monthly.known)
+            .then(a.kind.cmp(&b.kind))
+            .then(a.id.cmp(&b.id))
+    });
+    let monthly = price::total(&items);
+    Found {
+        items,
+        monthly,
+        errors,
+    }
+}
+
+/// Removes the leftover `id` (as listed now): deletes a volume or a
+/// snapshot, releases an address, aborts an upload. What happened, in words.
+pub async fn remove(ctx: &Context, found: &Found, id: &str) -> Result<String, String> {
+    let Some(item) = found.items.iter().find(|i| i.id == id) else {
+        return Err(format!(
+            "{id} is not among the leftovers (run skiff leftovers to see them)"
+        ));
+    };
+    let Some(verb) = item.kind.removal() else {
+        return Err(format!(
+            "{id} is a {}: skiff leftovers does not remove those ({})",
+            item.kind.as_str().replace('_', " "),
+            item.detail
+        ));
+    };
+    let actions = ctx.actions();
+    let done = match item.kind {
+        Kind::Volume => actions.delete_volume(&item.region, id).await,
+        Kind::Snapshot => actions.delete_snapshot(&item.region, id).await,
+        Kind::Address => actions.release_address(&item.region, id).await,
+        Kind::MultipartUpload => {
+            let Some((bucket, key)) = &item.object else {
+                return Err(format!("{id}: its bucket and key are not known"));
+            };
+            let b = ctx.session.bucket_in(bucket, &item.region);
+            actions
+                .abort_multipart_upload(&b, key, id)
+                .await
+                .map(|()| Done::Sent)
+        }
+        _ => return Err(format!("{id} cannot be removed here")),
+    }
+    .map_err(|e| e.to_string())?;
+    let past = match verb {
+        "delete" => "deleted",
+        "release" => "released",
+        _ => "aborted",
+    };
+    Ok(match done {
+        Done::Sent => format!(
+            "{past} {} {id}: saves {}/month",
+            item.kind.as_str().replace('_', " "),
+            show(&item.monthly)
+        ),
+        _ => format!("dry run: {id} would be {past}"),
+    })
+}
