@@ -27,7 +27,11 @@ fn offending(text: &str, needles: &[&str]) -> Vec<String> {
             let t = l.trim_start();
             !t.starts_with("//")
         })
-        .filter(|l| needles.iter().any(|n| l.contains(n)))
+        // A getter named like a verb (an SDK output's `create_time()`) reads.
+        .filter(|l| {
+            let l = l.replace(".create_time(", ".created_at(");
+            needles.iter().any(|n| l.contains(n))
+        })
         .map(|l| l.trim().to_string())
         .collect()
 }
@@ -134,6 +138,14 @@ fn the_sdk_is_reached_through_cloud_only() {
         "pricing",
         "cloudwatch",
         "cost_explorer",
+        "scheduler",
+        "iam",
+        "ec2_writer",
+        "emr_writer",
+        "s3_for",
+        "cloudwatch_writer",
+        "scheduler_writer",
+        "iam_writer",
     ] {
         assert!(
             !session.contains(&format!("    pub fn {client}(")),

@@ -250,3 +250,98 @@ async fn the_overwrite_question() {
         ],
     );
 }
+
+#[tokio::test]
+async fn the_guard_dialog_the_role_question_and_a_leftover_removal() {
+    use skiff::tui::popups::guard::GuardDialog;
+    let mut a = app(ViewKind::Clusters).await;
+    // rnd: the Spark cluster, sorted last by name.
+    typed(&mut a, "/rnd");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    typed(&mut a, "a");
+    assert_eq!(a.mode(), Mode::GuardDialog, "a opens the guard dialog");
+    both_sizes(
+        "popup_guard",
+        &mut a,
+        &[
+            "Spark cluster rnd",
+            "Stop when idle",
+            "45m",
+            "time zone",
+            "UTC",
+            "esc",
+        ],
+    );
+    // Bad input is said and loses nothing.
+    a.on_key(KeyEvent::from(KeyCode::Down));
+    for _ in 0.."mon-fri 20:00".len() {
+        a.on_key(KeyEvent::from(KeyCode::Backspace));
+    }
+    typed(&mut a, "someday 20:00");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    assert_eq!(a.mode(), Mode::GuardDialog, "still open");
+    let Some(Popup::Guard(d)) = a.popups.last() else {
+        panic!("the dialog")
+    };
+    assert_eq!(d.fields[1], "someday 20:00", "what was typed is kept");
+    assert!(
+        a.current_notification()
+            .is_some_and(|n| n.text.contains("not a set of days")),
+        "the reason is shown"
+    );
+    a.on_key(KeyEvent::from(KeyCode::Esc));
+    assert_eq!(a.mode(), Mode::Normal);
+
+    // The role question shows both policies before anything is made.
+    let guarded = {
+        let Some(Popup::Guard(d)) = ({
+            typed(&mut a, "a");
+            a.popups.pop()
+        }) else {
+            panic!("the dialog")
+        };
+        let d: Box<GuardDialog> = d;
+        d.guarded.clone()
+    };
+    a.open(Popup::RoleQuestion(Box::new(
+        skiff::tui::guards::RoleQuestion {
+            request: skiff::tui::guards::GuardRequest {
+                guarded,
+                what: skiff::tui::guards::GuardWhat::Clear,
+            },
+            docs: skiff::ops::guard::RoleDocuments {
+                trust: skiff::guard::trust_policy("123456789012"),
+                permission: skiff::guard::permission_policy(
+                    "123456789012",
+                    &[("us-east-1".into(), "i-0d3m0000000a11ce2".into())],
+                ),
+            },
+        },
+    )));
+    both_sizes(
+        "popup_role",
+        &mut a,
+        &["skiff-scheduler", "Trust policy", "scheduler.amazonaws.com"],
+    );
+    typed(&mut a, "n");
+    assert_eq!(a.mode(), Mode::Normal);
+
+    a.open(Popup::RemoveLeftover {
+        id: "vol-0abc".into(),
+        lines: vec![
+            "delete volume vol-0abc (us-east-1): 100 GiB gp3 attached to nothing".into(),
+            "It costs $8.00/month. This cannot be undone.".into(),
+            "Type its id to confirm:".into(),
+        ],
+        typed: String::new(),
+    });
+    typed(&mut a, "vol-0ab");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    assert_eq!(a.mode(), Mode::RemoveLeftover, "a wrong id removes nothing");
+    typed(&mut a, "c");
+    both_sizes(
+        "popup_remove",
+        &mut a,
+        &["vol-0abc", "$8.00/month", "enter"],
+    );
+}

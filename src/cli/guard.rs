@@ -241,7 +241,26 @@ async fn ls(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         "STATE",
         "NEXT RUN"
     );
+    // One line per rule: a cluster's idle alarms (one per node) together.
+    let mut lines: Vec<(&ops::GuardInfo, usize, Vec<&str>)> = Vec::new();
     for g in &guards {
+        match lines.iter_mut().find(|(l, _, _)| {
+            l.kind == g.kind
+                && l.target == g.target
+                && l.region == g.region
+                && l.rule == g.rule
+                && g.kind == "idle"
+        }) {
+            Some((_, nodes, states)) => {
+                *nodes += g.instance_ids.len();
+                if !states.contains(&g.state.as_str()) {
+                    states.push(&g.state);
+                }
+            }
+            None => lines.push((g, g.instance_ids.len(), vec![g.state.as_str()])),
+        }
+    }
+    for (g, nodes, states) in lines {
         let next = match (&g.next_run, &g.timezone) {
             (Some(t), Some(z)) => schedule::zone(z).map_or_else(
                 |_| t.format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -254,8 +273,8 @@ async fn ls(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
             g.target,
             g.kind,
             g.rule,
-            g.instance_ids.len(),
-            g.state,
+            nodes,
+            states.join(","),
             next,
             g.region
         );

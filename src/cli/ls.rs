@@ -146,13 +146,17 @@ pub fn text_tables(
     what: Wanted,
     now: chrono::DateTime<chrono::Utc>,
     costs: &crate::cost::CostReport,
+    guards: &std::collections::HashMap<String, String>,
 ) -> String {
     let mut out = String::new();
     if what.instances {
         let rows: Vec<Row> = inv
             .instances
             .iter()
-            .map(|i| render::instances::row(i, now, costs.item(&i.id), None))
+            .map(|i| {
+                let g = crate::ops::guard::cell_of(guards, [&i.id]);
+                render::instances::row(i, now, costs.item(&i.id), None, &g)
+            })
             .collect();
         table("Instances", render::instances::COLUMNS, &rows, &mut out);
     }
@@ -163,12 +167,15 @@ pub fn text_tables(
         let mut rows: Vec<Row> = inv
             .spark_clusters
             .iter()
-            .map(|c| render::clusters::spark_row(c, &inv.instances, Some(costs)))
+            .map(|c| {
+                let g = crate::ops::guard::cell_of(guards, c.master.iter().chain(&c.workers));
+                render::clusters::spark_row(c, &inv.instances, Some(costs), &g)
+            })
             .collect();
         rows.extend(
             inv.emr_clusters
                 .iter()
-                .map(|c| render::clusters::emr_row(c, Some(costs))),
+                .map(|c| render::clusters::emr_row(c, Some(costs), "")),
         );
         table("Clusters", render::clusters::COLUMNS, &rows, &mut out);
     }
@@ -255,7 +262,7 @@ mod tests {
     fn text_tables_have_a_header_and_a_line_per_item() {
         let inv = demo::inventory();
         let costs = crate::cost::report_now(&inv, &crate::cost::Prices::embedded(), demo::now());
-        let text = text_tables(&inv, Wanted::ALL, demo::now(), &costs);
+        let text = text_tables(&inv, Wanted::ALL, demo::now(), &costs, &Default::default());
         assert!(text.contains("Instances (12)\nNAME"));
         assert!(text.contains("Buckets (3)\nNAME"));
         assert_eq!(

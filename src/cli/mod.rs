@@ -285,7 +285,20 @@ async fn ls(
         );
     } else {
         let costs = crate::cost::report(ledger.book(), Some(&session.regions), now);
-        out_part!("{}", ls::text_tables(&inv, wanted, now, &costs));
+        // Guards are shown where they can be read; a lookup that fails
+        // leaves the column empty (and the log says why).
+        let guards = if wanted.instances || wanted.clusters {
+            match crate::ops::guard::list_in(session, now).await {
+                Ok(g) => crate::ops::guard::text_by_instance(&g),
+                Err(e) => {
+                    tracing::warn!("guards not listed: {e}");
+                    Default::default()
+                }
+            }
+        } else {
+            Default::default()
+        };
+        out_part!("{}", ls::text_tables(&inv, wanted, now, &costs, &guards));
     }
     match ls::failure_line(&errors) {
         // Partial: what could be listed is printed, the rest is named, exit 2.

@@ -38,6 +38,7 @@ pub enum Action {
     Costs,
     Tunnels,
     Transfers,
+    Leftovers,
     PickProfile,
     PickRegion,
     Download,
@@ -55,6 +56,8 @@ pub enum Action {
     Resume,
     Reboot,
     Terminate,
+    Guard,
+    Remove,
 }
 
 impl Action {
@@ -87,6 +90,9 @@ impl Action {
             Self::PickProfile => "switch AWS profile (:profile, tab lists them)",
             Self::PickRegion => "switch region(s) (:region, tab lists them; :region all)",
             Self::Transfers => "Transfers view: progress, x cancels, R retries",
+            Self::Leftovers => {
+                "Leftovers view: what costs money while nothing runs (volumes, snapshots, addresses, uploads)"
+            }
             Self::Download => "in a bucket: download the selection",
             Self::Upload => "in a bucket: upload a file or folder (:upload PATH)",
             Self::DeleteObjects => {
@@ -106,6 +112,10 @@ impl Action {
             Self::Resume => "resume: start; EMR: restore the instance counts",
             Self::Reboot => "reboot, asks first",
             Self::Terminate => "terminate, asks for the name to be typed",
+            Self::Guard => {
+                "guards of the selected instance or cluster: stop when idle, start and stop on a schedule (they work while skiff is closed)"
+            }
+            Self::Remove => "Leftovers: remove the selected one (asks for its id to be typed)",
         }
     }
 }

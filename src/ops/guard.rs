@@ -583,6 +583,31 @@ pub fn by_instance(guards: &[GuardInfo]) -> std::collections::HashMap<String, Ve
     map
 }
 
+/// What each instance's GUARD cell says.
+pub fn text_by_instance(guards: &[GuardInfo]) -> std::collections::HashMap<String, String> {
+    by_instance(guards)
+        .into_iter()
+        .map(|(id, gs)| (id, summary(gs)))
+        .collect()
+}
+
+/// The GUARD cell of a row of these instances (one, or a cluster's
+/// nodes): every guard of any of them, once.
+pub fn cell_of<'a>(
+    text: &std::collections::HashMap<String, String>,
+    ids: impl IntoIterator<Item = &'a String>,
+) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for id in ids {
+        for p in text.get(id).map_or("", String::as_str).split(" · ") {
+            if !p.is_empty() && !parts.contains(&p) {
+                parts.push(p);
+            }
+        }
+    }
+    parts.join(" · ")
+}
+
 /// A short summary of guards for a table cell: "idle 45m · stop 20:00 mon-fri".
 pub fn summary<'a>(guards: impl IntoIterator<Item = &'a GuardInfo>) -> String {
     let mut parts: Vec<String> = Vec::new();

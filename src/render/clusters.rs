@@ -37,6 +37,7 @@ pub const COLUMNS: &[Column] = &[
     Column { title: "DETAIL", width: 22, priority: 6 },
     Column { title: "$/H", width: 8, priority: 2 },
     Column { title: "SINCE START", width: 11, priority: 7 },
+    Column { title: "GUARD", width: 14, priority: 4 },
 ];
 
 fn spark_tone(state: ClusterState) -> Tone {
@@ -67,7 +68,12 @@ pub fn spark_row_key(c: &SparkCluster) -> RowKey {
 
 /// `master` is the master's name (or id), looked up among `instances`; the
 /// cost cells sum the nodes.
-pub fn spark_row(c: &SparkCluster, instances: &[Instance], costs: Option<&CostReport>) -> Row {
+pub fn spark_row(
+    c: &SparkCluster,
+    instances: &[Instance],
+    costs: Option<&CostReport>,
+    guard: &str,
+) -> Row {
     let ids: Vec<&str> = c
         .master
         .iter()
@@ -97,6 +103,7 @@ pub fn spark_row(c: &SparkCluster, instances: &[Instance], costs: Option<&CostRe
             Cell::text(c.convention.as_str()),
             money_cell(hourly.as_ref()),
             money_cell(since.as_ref()),
+            super::instances::guard_cell(guard),
         ],
         tone: spark_tone(c.state),
     }
@@ -104,7 +111,7 @@ pub fn spark_row(c: &SparkCluster, instances: &[Instance], costs: Option<&CostRe
 
 /// The cost cells sum the cluster's instance groups (running count × EC2
 /// rate and EMR fee) and what its nodes cost themselves (IPv4, EBS).
-pub fn emr_row(c: &EmrCluster, costs: Option<&CostReport>) -> Row {
+pub fn emr_row(c: &EmrCluster, costs: Option<&CostReport>, guard: &str) -> Row {
     let (hourly, since) = match costs {
         Some(r) => sums(r.emr_items(&c.id)),
         None => (None, None),
@@ -129,6 +136,7 @@ pub fn emr_row(c: &EmrCluster, costs: Option<&CostReport>) -> Row {
             Cell::text(detail),
             money_cell(hourly.as_ref()),
             money_cell(since.as_ref()),
+            super::instances::guard_cell(guard),
         ],
         tone: emr_tone(c.state),
     }
@@ -147,7 +155,7 @@ mod tests {
             .iter()
             .find(|c| c.name == "rnd")
             .expect("rnd");
-        let r = spark_row(rnd, &inv.instances, None);
+        let r = spark_row(rnd, &inv.instances, None, "");
         let text: Vec<&str> = r.cells.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(
             text,
@@ -161,6 +169,7 @@ mod tests {
                 "rnd-master",
                 "flintrock",
                 "-",
+                "-",
                 "-"
             ]
         );
@@ -170,7 +179,7 @@ mod tests {
     #[test]
     fn emr_row_shows_state_release_and_running_nodes() {
         let inv = demo::inventory();
-        let r = emr_row(&inv.emr_clusters[0], None);
+        let r = emr_row(&inv.emr_clusters[0], None, "");
         assert_eq!(r.cells[0].text, "emr");
         assert_eq!(r.cells[3].text, "WAITING");
         assert_eq!(r.cells[5].number, Some(5));
@@ -195,7 +204,7 @@ mod tests {
         let inv = Inventory::new(vec![node], emr, vec![], &Default::default());
         assert_eq!(inv.instances[0].cluster.as_deref(), Some("analytics"));
         let costs = report_now(&inv, &Prices::embedded(), demo::now());
-        let r = emr_row(&inv.emr_clusters[0], Some(&costs));
+        let r = emr_row(&inv.emr_clusters[0], Some(&costs), "");
         // MASTER 1 + CORE 2 m5.xlarge at 0.192 + 0.048; TASK spot unknown;
         // the node's IPv4 0.005 and EBS.
         assert!(

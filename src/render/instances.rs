@@ -30,7 +30,14 @@ pub const COLUMNS: &[Column] = &[
     Column { title: "KEY", width: 10, priority: 10 },
     Column { title: "$/H", width: 8, priority: 2 },
     Column { title: "SINCE START", width: 11, priority: 6 },
+    Column { title: "GUARD", width: 14, priority: 4 },
 ];
+
+/// The GUARD cell: what stops it while skiff is closed ("idle 45m · stop
+/// 20:00 mon-fri"); empty text for none.
+pub fn guard_cell(guard: &str) -> Cell {
+    Cell::text(if guard.is_empty() { "-" } else { guard })
+}
 
 pub fn tone(state: InstanceState) -> Tone {
     match state {
@@ -43,12 +50,14 @@ pub fn tone(state: InstanceState) -> Tone {
 }
 
 /// `cost` adds the $/H and SINCE START cells; `remind_after_secs` marks an
-/// instance running longer than that with `!` on its uptime.
+/// instance running longer than that with `!` on its uptime; `guard` is
+/// what guards it (see [`guard_cell`]).
 pub fn row(
     i: &Instance,
     now: DateTime<Utc>,
     cost: Option<&InstanceCost>,
     remind_after_secs: Option<i64>,
+    guard: &str,
 ) -> Row {
     let uptime = i.uptime(now);
     let overdue =
@@ -86,6 +95,7 @@ pub fn row(
                 Some(c) if c.emr_cluster.is_some() => Cell::text("-"),
                 _ => money_cell(cost.and_then(|c| c.since_start.as_ref())),
             },
+            guard_cell(guard),
         ],
         tone: tone(i.state),
     }
@@ -105,7 +115,7 @@ mod tests {
             .iter()
             .find(|i| i.name.as_deref() == Some("rnd-master"))
             .expect("demo master");
-        let r = row(master, now, None, None);
+        let r = row(master, now, None, None, "");
         assert_eq!(r.cells.len(), COLUMNS.len());
         let text: Vec<&str> = r.cells.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(text[0], "rnd-master");
@@ -118,7 +128,7 @@ mod tests {
             .iter()
             .find(|i| i.state == InstanceState::Stopped)
             .expect("a stopped one");
-        let r = row(stopped, now, None, None);
+        let r = row(stopped, now, None, None, "");
         assert_eq!(r.cells[8].text, "-", "no uptime while stopped");
         assert_eq!(r.cells[6].text, "-", "no public IP while stopped");
         assert_eq!(r.tone, Tone::Stopped);
@@ -128,7 +138,7 @@ mod tests {
     fn unnamed_instance_shows_its_id() {
         let mut i = demo::inventory().instances[0].clone();
         i.name = None;
-        assert_eq!(row(&i, demo::now(), None, None).cells[0].text, i.id);
+        assert_eq!(row(&i, demo::now(), None, None, "").cells[0].text, i.id);
     }
 }
 
@@ -147,7 +157,7 @@ mod cost_tests {
             .iter()
             .find(|i| i.display_name() == "ds-workbench")
             .expect("ds");
-        let r = row(ds, demo::now(), costs.item(&ds.id), Some(3600));
+        let r = row(ds, demo::now(), costs.item(&ds.id), Some(3600), "");
         assert_eq!(r.cells[12].text, "$0.0488", "t3.medium + 20 GiB gp3 + IPv4");
         assert!(r.cells[13].text.starts_with('$'));
         assert_eq!(
@@ -155,7 +165,7 @@ mod cost_tests {
             "running longer than the reminder"
         );
         assert_eq!(
-            row(ds, demo::now(), None, Some(86_400)).cells[8].text,
+            row(ds, demo::now(), None, Some(86_400), "").cells[8].text,
             "2h 15m"
         );
     }

@@ -10,6 +10,7 @@ pub mod costs;
 pub mod details;
 pub mod format;
 pub mod instances;
+pub mod leftovers;
 pub mod objects;
 pub mod transfers;
 pub mod tunnels;
@@ -96,6 +97,8 @@ pub enum RowKey {
     Tunnel(String),
     /// A transfer of the Transfers view.
     Transfer(u32),
+    /// A leftover of the Leftovers view, by its id.
+    Leftover(String),
 }
 
 impl RowKey {

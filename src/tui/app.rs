@@ -56,6 +56,12 @@ pub enum Mode {
     MfaCode,
     /// A download meets local files: overwrite, keep both or skip?
     Overwrite,
+    /// Setting or clearing the guards of an instance or cluster.
+    GuardDialog,
+    /// Create skiff's IAM role for the scheduler?
+    RoleQuestion,
+    /// Remove a leftover: its id must be typed.
+    RemoveLeftover,
 }
 
 /// Where "now" comes from: the system, or a fixed instant for snapshots.
@@ -138,6 +144,22 @@ pub enum Msg {
         generation: u64,
         result: Result<Vec<super::popups::picker::Entry>, String>,
     },
+    /// skiff's guards, listed beside the inventory.
+    Guards {
+        generation: u64,
+        result: Result<Vec<crate::ops::guard::GuardInfo>, String>,
+    },
+    /// A guard was set or cleared (or not, and why).
+    GuardDone(Result<String, String>),
+    /// A schedule needs skiff's IAM role: its policies, to ask first.
+    GuardNeedsRole(Box<super::guards::RoleQuestion>),
+    /// What costs money while nothing runs.
+    Leftovers {
+        generation: u64,
+        found: Box<crate::ops::leftovers::Found>,
+    },
+    /// A leftover was removed (or not, and why).
+    LeftoverRemoved(Result<String, String>),
     /// Who a tunnel dialog's target logs in as, where, with which key.
     TunnelPreview {
         instance_id: String,
@@ -211,6 +233,13 @@ pub struct App {
     pub(super) started: Option<Instant>,
     /// The last click: when, where (for double clicks).
     pub(super) last_click: Option<(Instant, u16, u16)>,
+    /// The guards skiff made (alarms, schedules), fetched beside the
+    /// inventory; and per instance id, what its GUARD cell says.
+    pub guards: Vec<crate::ops::guard::GuardInfo>,
+    pub(super) guard_text: HashMap<String, String>,
+    pub(super) guards_at: Option<Instant>,
+    /// The zone guard schedules are written in by default (fixed in demos).
+    pub local_zone: chrono_tz::Tz,
 }
 
 impl App {
@@ -275,6 +304,10 @@ impl App {
             reminded: Default::default(),
             started: Some(Instant::now()),
             last_click: None,
+            guards: Vec::new(),
+            guard_text: HashMap::new(),
+            guards_at: None,
+            local_zone: crate::guard::schedule::local_zone(),
         };
         if let Some(note) = ledger_note {
             app.notify(Level::Warning, note);
@@ -302,6 +335,7 @@ impl App {
         app.session = Some(Arc::new(session));
         app.account = Some(account.to_string());
         app.clock = Clock::Fixed(now);
+        app.local_zone = chrono_tz::Tz::UTC;
         app.last_refresh = Some(now);
         app.prices = crate::demo::prices();
         app.ledger = crate::cost::Ledger::in_memory();
@@ -435,6 +469,7 @@ impl App {
             now: self.clock.now(),
             remind_after_secs: self.remind_after_secs(),
             tag_key: &self.config.costs.tag_key,
+            guards: &self.guard_text,
         };
         let width = self.layout.table_width;
         self.pages.refresh(self.view, self.version, width, &src);
@@ -447,6 +482,9 @@ impl App {
 
     pub fn switch_view(&mut self, view: ViewKind) {
         self.view = view;
+        if view == ViewKind::Leftovers && !self.pages.leftovers.asked() {
+            self.load_leftovers();
+        }
         self.input = None;
         self.sync();
         let h = self.layout.table_rows;

@@ -214,6 +214,19 @@ impl App {
                 page,
             } if generation == self.generation => self.on_slice_page(key, page),
             Msg::RelaunchPlan(result) => self.on_relaunch_plan(result),
+            Msg::Guards { generation, result } if generation == self.generation => {
+                self.on_guards(result);
+            }
+            Msg::GuardDone(result) => self.on_guard_done(result),
+            Msg::GuardNeedsRole(q) => self.open(Popup::RoleQuestion(q)),
+            Msg::Leftovers { generation, found } => self.on_leftovers(generation, *found),
+            Msg::LeftoverRemoved(result) => {
+                match result {
+                    Ok(what) => self.notify(Level::Info, what),
+                    Err(why) => self.notify(Level::Error, why),
+                }
+                self.load_leftovers();
+            }
             Msg::MfaPrompt { serial, reply } => self.open(Popup::Mfa {
                 serial,
                 reply: Some(reply),

@@ -33,6 +33,7 @@ impl App {
         let Some(session) = self.session.clone() else {
             return;
         };
+        self.fetch_guards(false);
         let (generation, now) = (self.generation, self.clock.now());
         if !self.prices_checked {
             self.prices_checked = true;

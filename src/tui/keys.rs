@@ -84,6 +84,9 @@ impl App {
                 super::app::Msg::DirListed { generation, result }
             }),
             Reply::Overwrite(q) => self.on_overwrite_answered(q),
+            Reply::Guard(request) => self.run_guard(*request, false),
+            Reply::GuardWithRole(request) => self.run_guard(*request, true),
+            Reply::RemoveLeftover(id) => self.remove_leftover(id),
         }
     }
 
@@ -94,6 +97,7 @@ impl App {
             ViewKind::Objects => self.on_objects_action(action),
             ViewKind::Transfers => self.on_transfers_action(action),
             ViewKind::Tunnels => self.on_tunnels_action(action),
+            ViewKind::Leftovers => self.on_leftovers_action(action),
             ViewKind::Buckets if action == Action::Details => {
                 if let Some(RowKey::Bucket(name)) = self.selected_row().map(|r| r.key.clone()) {
                     self.browse(&name, "");
@@ -155,6 +159,12 @@ impl App {
             Action::Costs => self.switch_view(ViewKind::Costs),
             Action::Tunnels => self.switch_view(ViewKind::Tunnels),
             Action::Transfers => self.switch_view(ViewKind::Transfers),
+            Action::Leftovers => self.switch_view(ViewKind::Leftovers),
+            Action::Guard => self.open_guard_dialog(),
+            Action::Remove => self.notify(
+                Level::Info,
+                "open the Leftovers view (7): delete removes what is selected there",
+            ),
             Action::PickProfile | Action::PickRegion => {
                 let word = if action == Action::PickProfile {
                     "profile "

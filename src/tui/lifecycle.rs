@@ -97,7 +97,7 @@ impl App {
     fn toggle_mark(&mut self) {
         if matches!(
             self.view,
-            ViewKind::Buckets | ViewKind::Tunnels | ViewKind::Transfers
+            ViewKind::Buckets | ViewKind::Tunnels | ViewKind::Transfers | ViewKind::Leftovers
         ) {
             return;
         }

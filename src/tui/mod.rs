@@ -7,6 +7,7 @@ pub mod app;
 pub mod background;
 pub mod command;
 pub mod costs;
+pub mod guards;
 pub mod input;
 pub mod keys;
 pub mod layout;

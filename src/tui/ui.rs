@@ -189,6 +189,7 @@ fn count(app: &App, view: ViewKind) -> String {
             ViewKind::Buckets => inv.buckets.len(),
             ViewKind::Tunnels => app.pages.tunnels.list.len(),
             ViewKind::Transfers => app.pages.transfers.list.len(),
+            ViewKind::Leftovers => app.pages.leftovers.len(),
             ViewKind::Costs | ViewKind::Objects => 0,
         };
         (n, n)
@@ -252,7 +253,13 @@ pub fn tabs_line(app: &App, width: u16) -> (Line<'static>, Vec<(u16, u16, ViewKi
     let tab_text = |view: ViewKind, i: usize, style: u8| -> String {
         let n = i + 1;
         let current = view == app.view.tab();
-        let counted = view != ViewKind::Costs && (style < 2 || (style == 2 && current));
+        // Costs has no count; Leftovers none until they were looked for.
+        let countable = match view {
+            ViewKind::Costs => false,
+            ViewKind::Leftovers => app.pages.leftovers.found.is_some(),
+            _ => true,
+        };
+        let counted = countable && (style < 2 || (style == 2 && current));
         let title = if style == 0 {
             view.title()
         } else {
@@ -400,6 +407,7 @@ fn empty_message(app: &App) -> String {
             " No transfers yet: open a bucket (3, enter), then D downloads, U uploads.".to_string()
         }
         ViewKind::Tunnels => " No tunnels: select an instance or cluster and press t.".to_string(),
+        ViewKind::Leftovers => app.pages.leftovers.empty_text(),
         ViewKind::Buckets => " No buckets in this account.".to_string(),
         v => format!(" No {} in {regions}.", v.title().to_lowercase()),
     }

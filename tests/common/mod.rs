@@ -210,7 +210,8 @@ impl Recorded {
     /// Whether the request changes something: every operation but Describe*,
     /// List*, Get*, Head* (and S3's GET and HEAD).
     pub fn mutates(&self) -> bool {
-        if self.service == "s3" {
+        // REST services (S3, EventBridge Scheduler): a GET or HEAD reads.
+        if self.service == "s3" || matches!(self.method.as_str(), "GET" | "HEAD") {
             return !matches!(self.method.as_str(), "GET" | "HEAD");
         }
         let op = self.operation.rsplit('.').next().unwrap_or(&self.operation);

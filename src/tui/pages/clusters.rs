@@ -20,12 +20,15 @@ pub fn rows(src: &Source<'_>) -> Vec<Row> {
     let mut rows: Vec<Row> = inv
         .spark_clusters
         .iter()
-        .map(|c| render::clusters::spark_row(c, &inv.instances, src.costs))
+        .map(|c| {
+            let guard = src.guard_of(c.master.iter().chain(&c.workers));
+            render::clusters::spark_row(c, &inv.instances, src.costs, &guard)
+        })
         .collect();
     rows.extend(
         inv.emr_clusters
             .iter()
-            .map(|c| render::clusters::emr_row(c, src.costs)),
+            .map(|c| render::clusters::emr_row(c, src.costs, "")),
     );
     rows
 }

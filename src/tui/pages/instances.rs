@@ -21,7 +21,8 @@ pub fn rows(src: &Source<'_>) -> Vec<Row> {
         .iter()
         .map(|i| {
             let cost = src.costs.and_then(|c| c.item(&i.id));
-            render::instances::row(i, src.now, cost, src.remind_after_secs)
+            let guard = src.guard_of([&i.id]);
+            render::instances::row(i, src.now, cost, src.remind_after_secs, &guard)
         })
         .collect()
 }

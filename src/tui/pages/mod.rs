@@ -9,6 +9,7 @@ pub mod buckets;
 pub mod clusters;
 pub mod costs;
 pub mod instances;
+pub mod leftovers;
 pub mod objects;
 pub mod transfers;
 pub mod tunnels;
@@ -33,19 +34,21 @@ pub enum ViewKind {
     Costs,
     Tunnels,
     Transfers,
+    Leftovers,
     /// A bucket opened as a file browser (reached from Buckets, not a tab).
     Objects,
 }
 
 impl ViewKind {
     /// The views with a tab (and a number key), in order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Instances,
         Self::Clusters,
         Self::Buckets,
         Self::Costs,
         Self::Tunnels,
         Self::Transfers,
+        Self::Leftovers,
     ];
 
     pub fn title(self) -> &'static str {
@@ -56,6 +59,7 @@ impl ViewKind {
             Self::Costs => "Costs",
             Self::Tunnels => "Tunnels",
             Self::Transfers => "Transfers",
+            Self::Leftovers => "Leftovers",
             Self::Objects => "Objects",
         }
     }
@@ -68,7 +72,8 @@ impl ViewKind {
             Self::Costs => 3,
             Self::Tunnels => 4,
             Self::Transfers => 5,
-            Self::Objects => 6,
+            Self::Leftovers => 6,
+            Self::Objects => 7,
         }
     }
 
@@ -91,6 +96,15 @@ pub struct Source<'a> {
     pub now: DateTime<Utc>,
     pub remind_after_secs: Option<i64>,
     pub tag_key: &'a str,
+    /// Instance id → what guards it ("idle 45m · stop 20:00 mon-fri").
+    pub guards: &'a HashMap<String, String>,
+}
+
+impl Source<'_> {
+    /// The GUARD cell of these instances: every guard of any of them, once.
+    pub fn guard_of<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> String {
+        crate::ops::guard::cell_of(self.guards, ids)
+    }
 }
 
 /// Every page.
@@ -102,6 +116,7 @@ pub struct Pages {
     pub costs: costs::CostsPage,
     pub tunnels: tunnels::TunnelsPage,
     pub transfers: transfers::TransfersPage,
+    pub leftovers: leftovers::LeftoversPage,
 }
 
 impl Default for Pages {
@@ -121,6 +136,7 @@ impl Default for Pages {
             },
             tunnels: tunnels::TunnelsPage::default(),
             transfers: transfers::TransfersPage::default(),
+            leftovers: leftovers::LeftoversPage::default(),
         }
     }
 }
@@ -135,6 +151,7 @@ impl Pages {
             ViewKind::Costs => &self.costs.table,
             ViewKind::Tunnels => &self.tunnels.table,
             ViewKind::Transfers => &self.transfers.table,
+            ViewKind::Leftovers => &self.leftovers.table,
         }
     }
 
@@ -147,6 +164,7 @@ impl Pages {
             ViewKind::Costs => &mut self.costs.table,
             ViewKind::Tunnels => &mut self.tunnels.table,
             ViewKind::Transfers => &mut self.transfers.table,
+            ViewKind::Leftovers => &mut self.leftovers.table,
         }
     }
 
@@ -159,6 +177,7 @@ impl Pages {
             ViewKind::Costs => self.costs.columns(),
             ViewKind::Tunnels => render::tunnels::COLUMNS,
             ViewKind::Transfers => render::transfers::COLUMNS,
+            ViewKind::Leftovers => render::leftovers::COLUMNS,
         }
     }
 
@@ -190,6 +209,7 @@ impl Pages {
             ViewKind::Objects => self.objects.refresh(width),
             ViewKind::Tunnels => self.tunnels.refresh(width),
             ViewKind::Transfers => self.transfers.refresh(width),
+            ViewKind::Leftovers => self.leftovers.refresh(width),
         }
     }
 
@@ -203,6 +223,7 @@ impl Pages {
             ViewKind::Costs => costs::HINTS.to_vec(),
             ViewKind::Tunnels => tunnels::HINTS.to_vec(),
             ViewKind::Transfers => transfers::HINTS.to_vec(),
+            ViewKind::Leftovers => leftovers::HINTS.to_vec(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! can be half-open: a popup's state lives in its variant.
 
 pub mod confirm;
+pub mod guard;
 pub mod picker;
 pub mod prompts;
 pub mod text;
@@ -55,6 +56,16 @@ pub enum Popup {
     },
     /// A download meets local files: overwrite, keep both or skip?
     Overwrite(OverwriteQuestion),
+    /// The guards of an instance or a cluster.
+    Guard(Box<guard::GuardDialog>),
+    /// A schedule needs skiff's IAM role: these policies, create it?
+    RoleQuestion(Box<crate::tui::guards::RoleQuestion>),
+    /// Remove a leftover: its id must be typed.
+    RemoveLeftover {
+        id: String,
+        lines: Vec<String>,
+        typed: String,
+    },
 }
 
 /// What a key in a popup decided.
@@ -90,6 +101,12 @@ pub enum Reply {
         generation: u64,
     },
     Overwrite(OverwriteQuestion),
+    /// Set or clear guards (a schedule may come back asking for the role).
+    Guard(Box<crate::tui::guards::GuardRequest>),
+    /// The same, skiff's role created first (its policies were shown).
+    GuardWithRole(Box<crate::tui::guards::GuardRequest>),
+    /// The leftover's id was typed: remove it.
+    RemoveLeftover(String),
 }
 
 impl Popup {
@@ -107,6 +124,9 @@ impl Popup {
             Self::FilePicker(_) => Mode::FilePicker,
             Self::Mfa { .. } => Mode::MfaCode,
             Self::Overwrite(_) => Mode::Overwrite,
+            Self::Guard(_) => Mode::GuardDialog,
+            Self::RoleQuestion(_) => Mode::RoleQuestion,
+            Self::RemoveLeftover { .. } => Mode::RemoveLeftover,
         }
     }
 
@@ -121,6 +141,9 @@ impl Popup {
             Self::FilePicker(p) => p.on_key(key, action),
             Self::Mfa { reply, code, .. } => prompts::mfa_key(reply, code, key),
             Self::Overwrite(q) => q.on_key(key),
+            Self::Guard(d) => d.on_key(key),
+            Self::RoleQuestion(q) => prompts::role_key(q, key),
+            Self::RemoveLeftover { id, typed, .. } => prompts::remove_key(id, typed, key),
         }
     }
 
@@ -155,6 +178,11 @@ impl Popup {
             Self::FilePicker(p) => p.draw(frame, area, theme),
             Self::Mfa { serial, code, .. } => prompts::draw_mfa(frame, area, theme, serial, code),
             Self::Overwrite(q) => q.draw(frame, area, theme),
+            Self::Guard(d) => d.draw(frame, area, theme),
+            Self::RoleQuestion(q) => prompts::draw_role(frame, area, theme, q),
+            Self::RemoveLeftover { lines, typed, .. } => {
+                prompts::draw_remove(frame, area, theme, lines, typed);
+            }
         }
     }
 }

@@ -209,3 +209,74 @@ impl OverwriteQuestion {
         draw_box(frame, area, theme, &title, lines, 0);
     }
 }
+
+/// Create skiff's scheduler role? `y` creates it and sets the schedule.
+pub fn role_key(q: &crate::tui::guards::RoleQuestion, key: KeyEvent) -> Reply {
+    match key.code {
+        KeyCode::Char('y' | 'Y') => Reply::GuardWithRole(Box::new(q.request.clone())),
+        KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => Reply::Closed(
+            Level::Info,
+            "nothing was scheduled: the role was not created".into(),
+        ),
+        _ => Reply::Keep,
+    }
+}
+
+pub fn draw_role(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    q: &crate::tui::guards::RoleQuestion,
+) {
+    let mut lines = vec![
+        Line::from(format!(
+            "EventBridge Scheduler needs an IAM role to start and stop instances. skiff would create {} with:",
+            crate::guard::ROLE_NAME
+        )),
+        Line::from(""),
+        Line::from(Span::styled(
+            "Trust policy (who may use it):",
+            theme.label(),
+        )),
+    ];
+    lines.extend(q.docs.trust.lines().map(|l| Line::from(l.to_string())));
+    lines.push(Line::from(Span::styled(
+        "Permission policy (what it may do):",
+        theme.label(),
+    )));
+    lines.extend(q.docs.permission.lines().map(|l| Line::from(l.to_string())));
+    lines.push(Line::from(""));
+    lines.push(hint(
+        theme,
+        &[("y", "create it and schedule"), ("n", "leave it")],
+    ));
+    draw_box(frame, area, theme, "Create the scheduler role?", lines, 0);
+}
+
+/// Removing a leftover: the id typed letter by letter, enter checks it.
+pub fn remove_key(id: &str, typed: &mut String, key: KeyEvent) -> Reply {
+    match key.code {
+        KeyCode::Esc => Reply::Closed(Level::Info, "nothing was removed".into()),
+        KeyCode::Enter if typed.trim() == id => Reply::RemoveLeftover(id.to_string()),
+        KeyCode::Enter => Reply::Warn(format!(
+            "`{typed}` is not {id}: type the id exactly (esc cancels)"
+        )),
+        KeyCode::Backspace => {
+            typed.pop();
+            Reply::Keep
+        }
+        KeyCode::Char(c) if typed.len() < 200 => {
+            typed.push(c);
+            Reply::Keep
+        }
+        _ => Reply::Keep,
+    }
+}
+
+pub fn draw_remove(frame: &mut Frame, area: Rect, theme: &Theme, lines: &[String], typed: &str) {
+    let mut out: Vec<Line<'static>> = lines.iter().map(|l| Line::from(l.clone())).collect();
+    out.push(Line::from(Span::styled(format!("{typed}▏"), theme.input())));
+    out.push(Line::from(""));
+    out.push(hint(theme, &[("enter", "remove"), ("esc", "keep it")]));
+    draw_box(frame, area, theme, "Remove a leftover", out, 0);
+}

@@ -1,0 +1,251 @@
+//! The guard dialog: what guards an instance or a Spark cluster now, what
+//! it costs per hour while it runs, and fields to stop it when idle or to
+//! start and stop it on a schedule — or to remove its guards. Input is
+//! checked here; nothing is lost on a bad value.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::{Reply, draw_box, hint};
+use crate::cost::show;
+use crate::guard::{At, DEFAULT_CPU_BELOW, IdleRule, schedule};
+use crate::ops::guard::Guarded;
+use crate::tui::guards::{GuardRequest, GuardWhat};
+use crate::tui::theme::Theme;
+
+const LABELS: [&str; 5] = [
+    "after",
+    "stop at",
+    "start at",
+    "time zone",
+    "pause (hibernate)",
+];
+
+pub struct GuardDialog {
+    pub guarded: Guarded,
+    /// The guards it has now, one line each.
+    pub current: Vec<String>,
+    /// Idle duration, stop, start, time zone.
+    pub fields: [String; 4],
+    pub pause: bool,
+    pub focus: usize,
+    /// "Remove all guards?" is being asked.
+    pub confirm_clear: bool,
+}
+
+impl GuardDialog {
+    /// `tz`: the zone schedules are written in unless changed (the machine's).
+    pub fn new(guarded: Guarded, current: Vec<String>, tz: chrono_tz::Tz) -> Self {
+        Self {
+            guarded,
+            current,
+            fields: [
+                "45m".into(),
+                "mon-fri 20:00".into(),
+                String::new(),
+                tz.name().to_string(),
+            ],
+            pause: false,
+            focus: 0,
+            confirm_clear: false,
+        }
+    }
+
+    fn request(&self, what: GuardWhat) -> Reply {
+        Reply::Guard(Box::new(GuardRequest {
+            guarded: self.guarded.clone(),
+            what,
+        }))
+    }
+
+    fn submit(&self) -> Reply {
+        if self.focus == 0 {
+            let after = match humantime::parse_duration(self.fields[0].trim()) {
+                Ok(d) => d,
+                Err(e) => {
+                    return Reply::Warn(format!(
+                        "idle for {:?}: {e} (e.g. 45m, 2h)",
+                        self.fields[0]
+                    ));
+                }
+            };
+            return match IdleRule::new(after, DEFAULT_CPU_BELOW) {
+                Ok(rule) => self.request(GuardWhat::Idle(rule)),
+                Err(e) => Reply::Warn(e),
+            };
+        }
+        let at = |text: &str, what: &str| -> Result<Option<At>, String> {
+            let t = text.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            At::parse(t).map(Some).map_err(|e| format!("{what}: {e}"))
+        };
+        let (stop, start) = match (
+            at(&self.fields[1], "stop at"),
+            at(&self.fields[2], "start at"),
+        ) {
+            (Ok(s), Ok(t)) => (s, t),
+            (Err(e), _) | (_, Err(e)) => return Reply::Warn(e),
+        };
+        if stop.is_none() && start.is_none() {
+            return Reply::Warn("fill in stop at, start at, or both (e.g. mon-fri 20:00)".into());
+        }
+        let tz = match schedule::zone(self.fields[3].trim()) {
+            Ok(tz) => tz,
+            Err(e) => return Reply::Warn(e),
+        };
+        self.request(GuardWhat::Schedule {
+            start,
+            stop,
+            tz,
+            pause: self.pause,
+        })
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> Reply {
+        if self.confirm_clear {
+            return match key.code {
+                KeyCode::Char('y' | 'Y') => self.request(GuardWhat::Clear),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                    self.confirm_clear = false;
+                    Reply::Keep
+                }
+                _ => Reply::Keep,
+            };
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => Reply::Close,
+            KeyCode::Char('d') if ctrl => {
+                if self.current.is_empty() {
+                    Reply::Warn(format!("{} has no guards to remove", self.guarded.name))
+                } else {
+                    self.confirm_clear = true;
+                    Reply::Keep
+                }
+            }
+            KeyCode::Up | KeyCode::BackTab => {
+                self.focus = (self.focus + LABELS.len() - 1) % LABELS.len();
+                Reply::Keep
+            }
+            KeyCode::Down | KeyCode::Tab => {
+                self.focus = (self.focus + 1) % LABELS.len();
+                Reply::Keep
+            }
+            KeyCode::Enter => self.submit(),
+            KeyCode::Char(' ') if self.focus == 4 => {
+                self.pause = !self.pause;
+                Reply::Keep
+            }
+            KeyCode::Backspace if self.focus < 4 => {
+                self.fields[self.focus].pop();
+                Reply::Keep
+            }
+            KeyCode::Char(c) if self.focus < 4 && !ctrl && self.fields[self.focus].len() < 40 => {
+                self.fields[self.focus].push(c);
+                Reply::Keep
+            }
+            _ => Reply::Keep,
+        }
+    }
+
+    pub fn lines(&self, theme: &Theme) -> Vec<Line<'static>> {
+        let g = &self.guarded;
+        let what = if g.workers.is_empty() {
+            format!("{} ({})", g.name, g.region)
+        } else {
+            format!(
+                "Spark cluster {} ({}, {} nodes)",
+                g.name,
+                g.region,
+                g.instance_ids().len()
+            )
+        };
+        let mut lines = vec![
+            Line::from(format!(
+                "{what} costs {}/h while it runs: every hour a guard keeps it stopped saves that.",
+                show(&g.hourly)
+            )),
+            Line::from(""),
+        ];
+        if self.current.is_empty() {
+            lines.push(Line::from(Span::styled("No guards yet.", theme.dim())));
+        } else {
+            lines.push(Line::from(Span::styled("Guards now:", theme.label())));
+            lines.extend(self.current.iter().map(|c| Line::from(format!("  {c}"))));
+        }
+        lines.push(Line::from(""));
+        if self.confirm_clear {
+            lines.push(Line::from(format!(
+                "Remove every guard of {} (its alarms and schedules)?",
+                g.name
+            )));
+            lines.push(Line::from(""));
+            lines.push(hint(theme, &[("y", "remove them"), ("n", "keep them")]));
+            return lines;
+        }
+        for (n, label) in LABELS.iter().enumerate() {
+            if n == 0 {
+                lines.push(Line::from(Span::styled("Stop when idle", theme.title())));
+            }
+            if n == 1 {
+                lines.push(Line::from(Span::styled("Schedule", theme.title())));
+            }
+            let focus = n == self.focus;
+            let value = if n == 4 {
+                if self.pause {
+                    "[x] hibernate at stop".to_string()
+                } else {
+                    "[ ] stop".to_string()
+                }
+            } else if focus {
+                format!("{}▏", self.fields[n])
+            } else {
+                self.fields[n].clone()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(if focus { "› " } else { "  " }, theme.key()),
+                Span::styled(format!("{label:<19}"), theme.label()),
+                Span::styled(value, if focus { theme.input() } else { theme.base() }),
+            ]));
+            if n == 0 {
+                lines.push(Line::from(Span::styled(
+                    "                     CPU under 5% that long stops a node (not hibernate)",
+                    theme.dim(),
+                )));
+            }
+            if n == 4 {
+                lines.push(Line::from(Span::styled(
+                    "                     days: mon-fri, daily, sat,sun; master first on start",
+                    theme.dim(),
+                )));
+            }
+        }
+        lines.push(Line::from(""));
+        lines.push(hint(
+            theme,
+            &[
+                ("↑↓", "field"),
+                ("enter", "set"),
+                ("space", "pause"),
+                ("ctrl-d", "remove all"),
+                ("esc", "close"),
+            ],
+        ));
+        lines
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        draw_box(
+            frame,
+            area,
+            theme,
+            "Guards — work while skiff is closed",
+            self.lines(theme),
+            0,
+        );
+    }
+}

@@ -1,0 +1,236 @@
+//! Guards and leftovers from the TUI, against moto, checked with the AWS
+//! CLI: the guard dialog sets an idle guard and a schedule (asking for the
+//! role after showing its policies) and clears them; the GUARD column and
+//! the details show them; the Leftovers view lists a loose volume and
+//! removes it once its id is typed; read-only refuses both.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the failure
+
+mod common;
+
+use common::{Sdk, aws, aws_json, pump_until};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use skiff::tui::app::{App, Mode, ViewKind};
+use skiff::tui::screens::render;
+use skiff::tui::ui::buffer_text;
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::from(code));
+}
+
+fn alarm_count(e: &str) -> usize {
+    aws_json(e, "us-east-1", &["cloudwatch", "describe-alarms"])["MetricAlarms"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+fn schedule_names(e: &str) -> Vec<String> {
+    let (ok, out, _) = aws(
+        e,
+        "us-east-1",
+        &["scheduler", "list-schedules", "--group-name", "skiff"],
+    );
+    if !ok {
+        return Vec::new();
+    }
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v["Schedules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn connected(
+    e: &str,
+    home: &std::path::Path,
+) -> (
+    App,
+    tokio::sync::mpsc::UnboundedReceiver<skiff::tui::app::Msg>,
+) {
+    let (mut app, mut rx) = common::tui_app(e, home, skiff::config::Config::defaults());
+    pump_until(&mut app, &mut rx, 60, "the inventory", |a| {
+        !a.busy() && !a.inventory.instances.is_empty()
+    })
+    .await;
+    (app, rx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_guard_dialog_sets_and_clears_guards_and_the_column_shows_them() {
+    let sb = common::seeded().await;
+    let e = sb.moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let (mut app, mut rx) = connected(&e, home.path()).await;
+    key(&mut app, KeyCode::Char('2'));
+    typed(&mut app, "/rnd");
+    key(&mut app, KeyCode::Enter);
+
+    // Idle: enter on the first field.
+    typed(&mut app, "a");
+    assert_eq!(app.mode(), Mode::GuardDialog);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode(), Mode::Normal, "the dialog closed to do it");
+    pump_until(
+        &mut app,
+        &mut rx,
+        30,
+        "the alarms and the guard list",
+        |a| a.guards.len() == 4,
+    )
+    .await;
+    assert_eq!(alarm_count(&e), 4, "one alarm per node");
+    let text = buffer_text(&render(&mut app, 200, 20).expect("render"));
+    let row = text
+        .lines()
+        .find(|l| l.contains("rnd-master"))
+        .unwrap_or_default();
+    assert!(row.contains("idle 45m"), "the GUARD column: {row}\n{text}");
+
+    // A schedule: the stop field, then enter; skiff's role does not exist,
+    // so its policies are shown first.
+    typed(&mut app, "a");
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    pump_until(&mut app, &mut rx, 30, "the role question", |a| {
+        a.mode() == Mode::RoleQuestion
+    })
+    .await;
+    assert!(schedule_names(&e).is_empty(), "nothing before the answer");
+    let text = buffer_text(&render(&mut app, 120, 60).expect("render"));
+    assert!(
+        text.contains("scheduler.amazonaws.com") && text.contains("ec2:StopInstances"),
+        "{text}"
+    );
+    typed(&mut app, "y");
+    pump_until(&mut app, &mut rx, 30, "the schedules", |a| {
+        a.guards.iter().filter(|g| g.kind == "schedule").count() == 2
+    })
+    .await;
+    let mut names = schedule_names(&e);
+    names.sort();
+    assert_eq!(names, ["skiff-stop-rnd-master", "skiff-stop-rnd-workers"]);
+    key(&mut app, KeyCode::Enter);
+    let details = buffer_text(&render(&mut app, 120, 60).expect("render"));
+    assert!(
+        details.contains("stop 20:00 mon-fri (workers)"),
+        "{details}"
+    );
+    key(&mut app, KeyCode::Esc);
+
+    // Clear: ctrl-d asks, y removes everything (and the role with it).
+    typed(&mut app, "a");
+    app.on_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
+    typed(&mut app, "y");
+    pump_until(&mut app, &mut rx, 30, "the guards gone", |a| {
+        a.guards.is_empty()
+    })
+    .await;
+    assert_eq!(alarm_count(&e), 0);
+    assert!(schedule_names(&e).is_empty());
+    assert!(
+        !aws(
+            &e,
+            "us-east-1",
+            &["iam", "get-role", "--role-name", "skiff-scheduler"]
+        )
+        .0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_leftovers_view_removes_a_volume_once_its_id_is_typed() {
+    let sb = common::seeded().await;
+    let e = sb.moto.endpoint();
+    let vol = sb
+        .session
+        .ec2_client("us-east-1")
+        .create_volume()
+        .availability_zone("us-east-1a")
+        .size(100)
+        .volume_type(aws_sdk_ec2::types::VolumeType::Gp3)
+        .send()
+        .await
+        .expect("volume")
+        .volume_id()
+        .unwrap()
+        .to_string();
+    let home = tempfile::tempdir().expect("home");
+    let (mut app, mut rx) = connected(&e, home.path()).await;
+    key(&mut app, KeyCode::Char('7'));
+    assert_eq!(app.view, ViewKind::Leftovers);
+    pump_until(&mut app, &mut rx, 60, "the leftovers", |a| {
+        a.pages.leftovers.found.is_some()
+    })
+    .await;
+    typed(&mut app, &format!("/{vol}"));
+    key(&mut app, KeyCode::Enter);
+    let text = buffer_text(&render(&mut app, 120, 30).expect("render"));
+    assert!(text.contains(&vol) && text.contains("$8.00"), "{text}");
+    key(&mut app, KeyCode::Delete);
+    assert_eq!(app.mode(), Mode::RemoveLeftover);
+    typed(&mut app, "vol-nope");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.mode(),
+        Mode::RemoveLeftover,
+        "a wrong id removes nothing"
+    );
+    for _ in 0.."vol-nope".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, &vol);
+    key(&mut app, KeyCode::Enter);
+    pump_until(
+        &mut app,
+        &mut rx,
+        60,
+        "the volume gone from the list",
+        |a| {
+            a.pages
+                .leftovers
+                .found
+                .as_ref()
+                .is_some_and(|f| f.items.iter().all(|i| i.id != vol))
+                && !a.pages.leftovers.loading
+        },
+    )
+    .await;
+    let vols = aws_json(&e, "us-east-1", &["ec2", "describe-volumes"]);
+    assert!(!vols.to_string().contains(&vol), "deleted in AWS");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_refuses_guards_and_removals_in_the_tui() {
+    let sb = common::seeded().await;
+    let e = sb.moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let (mut app, mut rx) = connected(&e, home.path()).await;
+    app.read_only = true;
+    let recorder = common::Recorder::start(&e);
+    typed(&mut app, "a");
+    assert_eq!(app.mode(), Mode::Normal, "no dialog in read-only mode");
+    assert!(
+        app.current_notification()
+            .is_some_and(|n| n.text.contains("read-only"))
+    );
+    key(&mut app, KeyCode::Char('7'));
+    pump_until(&mut app, &mut rx, 60, "the leftovers", |a| {
+        a.pages.leftovers.found.is_some()
+    })
+    .await;
+    key(&mut app, KeyCode::Delete);
+    assert_eq!(app.mode(), Mode::Normal);
+    assert!(
+        recorder.mutations().is_empty(),
+        "{:?}",
+        recorder.mutations()
+    );
+}
