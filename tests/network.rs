@@ -454,3 +454,43 @@ async fn a_corporate_ca_bundle_and_proxy_are_honoured() {
         "NO_PROXY kept the calls off the proxy"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outage_does_not_use_up_the_retries_of_later_calls() {
+    use skiff::cloud::inventory::{InventoryOptions, Service, SliceKey, fetch_slice};
+    let sb = common::seeded().await;
+    let proxy = FaultProxy::start(&sb.moto.endpoint(), json!({"reset": 1.0}));
+    let opts = skiff::cloud::SessionOptions {
+        read_attempts: 6,
+        max_attempts: 3,
+        initial_backoff: Some(std::time::Duration::from_millis(5)),
+        ..skiff::sandbox::sandbox_options(&proxy.endpoint())
+    };
+    let session = skiff::cloud::Session::connect(&opts)
+        .await
+        .expect("session");
+    let key = SliceKey {
+        service: Service::Ec2,
+        region: Some("us-east-1".into()),
+    };
+    let inv_opts = InventoryOptions {
+        emr_terminated_days: 0,
+        cluster_tags: Default::default(),
+    };
+    let now = chrono::Utc::now();
+    // An outage: 40 listings fail, every one of them retried (200 retries,
+    // twice the SDK's default retry quota).
+    let failed =
+        futures::future::join_all((0..40).map(|_| fetch_slice(&session, &key, &inv_opts, now)))
+            .await;
+    assert!(failed.iter().all(Result::is_err));
+    // The network comes back, but answers are cut: the next listing still
+    // gets all its tries.
+    proxy.configure(json!({"cut": 1.0, "ops": ["DescribeInstances"]}));
+    proxy.reset_stats();
+    let _ = fetch_slice(&session, &key, &inv_opts, now).await;
+    let asked = proxy.stats()["requests"]["DescribeInstances"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(asked, 6, "every read attempt was made after the outage");
+}

@@ -319,3 +319,49 @@ async fn a_notification_that_scrolled_away_can_be_read_again() {
     let text = screen(&mut a, 100, 30);
     assert!(text.contains("the first thing that went wrong"), "{text}");
 }
+
+#[tokio::test]
+async fn the_newest_message_is_reachable_at_any_width() {
+    let mut a = app(ViewKind::Instances).await;
+    for n in 0..40 {
+        a.notify(
+            Level::Info,
+            format!(
+                "ec2 us-east-1: ListObjectsV2 s3://rnd-datasets/processed/features-{n}.parquet: request failed: connection closed before message completed"
+            ),
+        );
+    }
+    a.notify(Level::Warning, "the very newest one");
+    typed(&mut a, "m");
+    assert_eq!(a.mode(), Mode::Messages);
+    for (w, h) in [(30, 8), (40, 12), (80, 24)] {
+        a.on_key(KeyEvent::from(KeyCode::End));
+        let text = screen(&mut a, w, h);
+        assert!(
+            text.contains("newest one"),
+            "{w}x{h}: End reaches the last message:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bucket_that_could_not_be_listed_is_not_called_empty() {
+    let mut a = app(ViewKind::Buckets).await;
+    a.browse("rnd-datasets", "raw/");
+    a.switch_view(ViewKind::Objects);
+    let generation = a.pages.objects.browser.generation;
+    a.on_objects(
+        generation,
+        Err(skiff::cloud::CloudError::new(
+            "s3",
+            "us-east-1",
+            "ListObjectsV2 s3://rnd-datasets/raw/: request failed",
+        )),
+    );
+    let text = screen(&mut a, 100, 20);
+    assert!(!text.contains("is empty"), "{text}");
+    assert!(
+        text.contains("could not be listed") && text.contains("r tries again"),
+        "{text}"
+    );
+}

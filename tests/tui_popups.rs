@@ -345,3 +345,32 @@ async fn the_guard_dialog_the_role_question_and_a_leftover_removal() {
         &["vol-0abc", "$8.00/month", "enter"],
     );
 }
+
+#[tokio::test]
+async fn the_command_line_for_every_node_and_a_shells_new_host_key() {
+    let mut a = app(ViewKind::Clusters).await;
+    typed(&mut a, "/rnd");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    typed(&mut a, "e");
+    assert_eq!(a.mode(), Mode::RunCommand);
+    typed(&mut a, "df -h /");
+    both_sizes(
+        "popup_run",
+        &mut a,
+        &["Run on 4 nodes at once", "rnd-master", "df -h /", "enter"],
+    );
+    a.on_key(KeyEvent::from(KeyCode::Esc));
+    let node = skiff::ops::tunnel::TunnelTarget {
+        label: "rnd-master".into(),
+        instance_id: "i-0d3m0000000a11ce2".into(),
+        region: "us-east-1".into(),
+        emr: false,
+    };
+    a.open(Popup::ShellHostKey {
+        node,
+        why: "rnd-master (127.0.0.1) is seen for the first time; its host key fingerprint is SHA256:abc (ED25519)".into(),
+    });
+    both_sizes("popup_shell_hostkey", &mut a, &["SHA256:abc", "accept"]);
+    typed(&mut a, "n");
+    assert_eq!(a.mode(), Mode::Normal);
+}

@@ -73,6 +73,7 @@ fn settings(sshd: &Sshd, home: &std::path::Path, accept: bool) -> TunnelSettings
         accept_new_host_key: accept,
         retry_max: Duration::from_secs(2),
         probe_interval: Duration::from_millis(500),
+        instance_connect: Default::default(),
     }
 }
 

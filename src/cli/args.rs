@@ -77,6 +77,16 @@ pub enum Command {
     Up(UpArgs),
     /// The evening routine: close skiff's tunnels to the target, stop (or pause) it.
     Down(DownArgs),
+    /// A shell on a node (an instance, a Spark or EMR cluster's master), or a
+    /// command there: skiff ssh TARGET [-- COMMAND...].
+    Ssh(SshArgs),
+    /// A command on every node of a cluster at once, each line prefixed
+    /// with its node: skiff run CLUSTER -- COMMAND...
+    Run(RunArgs),
+    /// Copy a local file to every node of a cluster (or to an instance).
+    Put(PutArgs),
+    /// Copy a file from a node to this machine.
+    Get(GetArgs),
     /// Keep AWS keys in the OS keyring instead of ~/.aws/credentials.
     #[command(subcommand)]
     Creds(CredsCommand),
@@ -181,6 +191,83 @@ pub struct DownArgs {
     /// Seconds to wait for the target to stop.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(override_usage = "skiff ssh [OPTIONS] <TARGET> [-- <COMMAND>...]")]
+pub struct SshArgs {
+    /// Instance id or Name, Spark cluster (its master), EMR cluster (its master).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Another node of the cluster, by name or instance id.
+    #[arg(long, value_name = "NAME|ID")]
+    pub node: Option<String>,
+    /// Record the host key of a host seen for the first time (its fingerprint is printed).
+    #[arg(long)]
+    pub accept_new_host_key: bool,
+    /// The command (after --); none: an interactive shell.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(override_usage = "skiff run [OPTIONS] <TARGET> -- <COMMAND>...")]
+pub struct RunArgs {
+    /// Spark or EMR cluster (or one instance).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Only the workers.
+    #[arg(long, conflicts_with = "master")]
+    pub workers: bool,
+    /// Only the master.
+    #[arg(long)]
+    pub master: bool,
+    #[arg(long)]
+    pub accept_new_host_key: bool,
+    /// Per-node results as one JSON document (output lines still stream to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// The command, after --.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// Spark or EMR cluster, or an instance.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// The local file.
+    #[arg(value_name = "LOCAL")]
+    pub local: std::path::PathBuf,
+    /// Where it goes on each node ({node} is replaced by the node's name).
+    #[arg(value_name = "REMOTE")]
+    pub remote: String,
+    #[arg(long, conflicts_with = "master")]
+    pub workers: bool,
+    #[arg(long)]
+    pub master: bool,
+    #[arg(long)]
+    pub accept_new_host_key: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Instance, or a cluster (its master; --node another node).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// The file on the node.
+    #[arg(value_name = "REMOTE")]
+    pub remote: String,
+    /// Where it goes here (an existing folder keeps its name).
+    #[arg(value_name = "LOCAL")]
+    pub local: std::path::PathBuf,
+    #[arg(long, value_name = "NAME|ID")]
+    pub node: Option<String>,
+    #[arg(long)]
+    pub accept_new_host_key: bool,
 }
 
 #[derive(Debug, Subcommand)]

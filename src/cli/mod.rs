@@ -28,6 +28,7 @@ pub mod lifecycle;
 pub mod ls;
 pub mod prices;
 pub mod s3;
+pub mod shell;
 pub mod tunnel;
 
 use std::process::ExitCode;
@@ -168,6 +169,10 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             tunnel::down(&connect(&cli.global, config, dirs).await?, &a).await
         }
         Some(Command::Creds(c)) => creds::run(&config, &dirs, &c).await,
+        Some(Command::Ssh(a)) => shell::ssh(&connect(&cli.global, config, dirs).await?, &a).await,
+        Some(Command::Run(a)) => shell::run(&connect(&cli.global, config, dirs).await?, &a).await,
+        Some(Command::Put(a)) => shell::put(&connect(&cli.global, config, dirs).await?, &a).await,
+        Some(Command::Get(a)) => shell::get(&connect(&cli.global, config, dirs).await?, &a).await,
         Some(Command::Prices(args::PricesCommand::Refresh)) => {
             let ctx = connect(&cli.global, config, dirs).await?;
             prices::refresh(&ctx.session, &ctx.dirs).await
@@ -335,10 +340,49 @@ async fn sandbox(
         seeded.spark_clusters.len(),
         seeded.buckets.len(),
     );
+    // SSH (and JupyterHub/RStudio stand-ins) on this machine, where OpenSSH's
+    // server is installed: tunnels, shells and `run` then work in the demo.
+    let mut config = config;
+    let hosts = if crate::sandbox::sshd::LocalSshd::available() {
+        match crate::sandbox::hosts::start(&session, &seeded, &dirs.state.join("known_hosts")).await
+        {
+            Ok(h) => {
+                eprintln!(
+                    "skiff sandbox: SSH on {} for {} (tunnels, shells, skiff run); {}",
+                    h.sshd.address(),
+                    crate::sandbox::hosts::ON_SSH.join(", "),
+                    h.web
+                        .iter()
+                        .map(|(n, p)| format!("{n} stand-in on :{p}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                for n in &h.notes {
+                    eprintln!("skiff sandbox: {n}");
+                }
+                config.tunnel.key = h.key().display().to_string();
+                Some(h)
+            }
+            Err(e) => {
+                eprintln!(
+                    "skiff sandbox: no local SSH server ({e}): tunnels and shells say what is missing"
+                );
+                None
+            }
+        }
+    } else {
+        eprintln!(
+            "skiff sandbox: OpenSSH's server is not installed, so tunnels and shells to the sample instances cannot work here (Debian: apt-get install openssh-server)"
+        );
+        None
+    };
     if args.no_tui {
         let (id, secret) = crate::sandbox::SANDBOX_KEYS;
         out!("export AWS_ENDPOINT_URL={}", moto.endpoint());
         out!("export AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret}");
+        if let Some(h) = &hosts {
+            out!("export SKIFF_SSH_DIR={}", h.sshd.ssh_dir.display());
+        }
         out!("# then: skiff --region us-east-1 --region eu-west-1 ls");
         eprintln!("skiff sandbox: running until Ctrl-C");
         wait_for_shutdown().await;
@@ -351,6 +395,7 @@ async fn sandbox(
         })
         .await?;
     }
+    drop(hosts);
     drop(moto);
     Ok(ExitCode::SUCCESS)
 }

@@ -41,6 +41,7 @@ pub fn forwards(
 
 pub fn settings(ctx: &Context, accept_new_host_key: bool) -> TunnelSettings {
     TunnelSettings::from_config(&ctx.config, &ctx.dirs, accept_new_host_key)
+        .with_instance_connect(ctx.actions())
 }
 
 async fn inventory(ctx: &Context) -> Inventory {

@@ -19,6 +19,25 @@ use std::path::Path;
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 
+/// Every client's retry partition: the SDK's standard strategy keeps a
+/// process-wide retry quota (500 tokens, 5 per retry) that an outage drains,
+/// after which calls are retried fewer times than `read_attempts` says,
+/// or not at all, until successes refill it — a TUI left open through a
+/// Wi-Fi drop then fails at the first cut answer. skiff is one user's
+/// client, and every call has its own bounded attempts with backoff, so the
+/// quota is unlimited.
+pub(super) fn retry_partition() -> aws_smithy_runtime::client::retries::RetryPartition {
+    use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
+    static PARTITION: std::sync::OnceLock<RetryPartition> = std::sync::OnceLock::new();
+    PARTITION
+        .get_or_init(|| {
+            RetryPartition::custom("skiff")
+                .token_bucket(TokenBucket::unlimited())
+                .build()
+        })
+        .clone()
+}
+
 /// Retries a read whose answer broke off after its headers ("end of file
 /// before message length reached"): the SDK's own classifiers leave those
 /// alone, since for a write the call may have been carried out.

@@ -34,6 +34,8 @@ pub struct SessionOptions {
     /// Attempts per read (listings, describes, downloads): safe to repeat,
     /// so also repeated when an answer was cut half-way.
     pub read_attempts: u32,
+    /// The first retry's backoff (None: the SDK's, a second); tests shorten it.
+    pub initial_backoff: Option<Duration>,
     /// Fixed credentials (sandbox and tests only): (access key id, secret).
     pub static_credentials: Option<(String, String)>,
 }
@@ -117,6 +119,7 @@ macro_rules! conf {
     ($session:expr, $sdk:ident, $region:expr, Read) => {
         $sdk::config::Builder::from(&$session.sdk)
             .region(Region::new($region.to_string()))
+            .retry_partition(super::network::retry_partition())
             .retry_config($session.read_retries.clone())
             .retry_classifier(super::network::CutAnswers)
             .retry_classifier(super::network::RefusedCertificates)
@@ -124,17 +127,26 @@ macro_rules! conf {
     ($session:expr, $sdk:ident, $region:expr, Write) => {
         $sdk::config::Builder::from(&$session.sdk)
             .region(Region::new($region.to_string()))
+            .retry_partition(super::network::retry_partition())
             .retry_config($session.write_retries.clone())
             .retry_classifier(super::network::RefusedCertificates)
     };
 }
 
+fn retries(opts: &SessionOptions, attempts: u32) -> RetryConfig {
+    let c = RetryConfig::standard().with_max_attempts(attempts.max(1));
+    match opts.initial_backoff {
+        Some(d) => c.with_initial_backoff(d),
+        None => c,
+    }
+}
+
 fn write_retries(opts: &SessionOptions) -> RetryConfig {
-    RetryConfig::standard().with_max_attempts(opts.max_attempts.max(1))
+    retries(opts, opts.max_attempts)
 }
 
 fn read_retries(opts: &SessionOptions) -> RetryConfig {
-    RetryConfig::standard().with_max_attempts(opts.read_attempts.max(opts.max_attempts).max(1))
+    retries(opts, opts.read_attempts.max(opts.max_attempts))
 }
 
 /// The standard chain, then skiff's keyring whenever the chain produced no
@@ -340,6 +352,16 @@ impl Session {
 
     pub(in crate::cloud) fn scheduler_writer(&self, region: &str) -> aws_sdk_scheduler::Client {
         aws_sdk_scheduler::Client::from_conf(conf!(self, aws_sdk_scheduler, region, Write).build())
+    }
+
+    /// EC2 Instance Connect (one-time SSH keys).
+    pub(in crate::cloud) fn instance_connect_writer(
+        &self,
+        region: &str,
+    ) -> aws_sdk_ec2instanceconnect::Client {
+        aws_sdk_ec2instanceconnect::Client::from_conf(
+            conf!(self, aws_sdk_ec2instanceconnect, region, Write).build(),
+        )
     }
 
     /// IAM (global; its endpoint is in us-east-1).

@@ -57,6 +57,8 @@ pub enum Action {
     Reboot,
     Terminate,
     Guard,
+    Shell,
+    RunOnNodes,
     Remove,
 }
 
@@ -116,6 +118,10 @@ impl Action {
                 "guards of the selected instance or cluster: stop when idle, start and stop on a schedule (they work while skiff is closed)"
             }
             Self::Remove => "Leftovers: remove the selected one (asks for its id to be typed)",
+            Self::Shell => {
+                "a shell on the selected instance or cluster master (exit returns to skiff)"
+            }
+            Self::RunOnNodes => "run a command on every node of the selected cluster",
         }
     }
 }

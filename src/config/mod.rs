@@ -32,6 +32,7 @@ pub struct Config {
     pub transfer: Transfer,
     pub credentials: Credentials,
     pub tunnel: Tunnel,
+    pub ssh: Ssh,
     pub profiles: std::collections::BTreeMap<String, ProfileSettings>,
     pub keys: Keymap,
 }
@@ -77,6 +78,13 @@ pub struct Tunnel {
     pub emr_presets: Vec<String>,
     pub retry_max_secs: u64,
     pub probe_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ssh {
+    pub use_instance_connect: bool,
+    pub parallel: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -87,6 +87,9 @@ pub struct Report {
     pub already: Vec<String>,
     /// Phases not run because an earlier one failed (e.g. workers when the master did not start).
     pub skipped: Vec<String>,
+    /// The ids of the nodes `skipped` names.
+    #[serde(skip)]
+    pub skipped_ids: Vec<String>,
     /// Files with the output of commands run on the way (post-start).
     pub logs: Vec<std::path::PathBuf>,
 }
@@ -266,6 +269,7 @@ pub async fn execute(
         late: Vec::new(),
         already: plan.already.clone(),
         skipped: Vec::new(),
+        skipped_ids: Vec::new(),
         logs: Vec::new(),
     };
     let deadline = Instant::now() + opts.timeout;
@@ -323,6 +327,7 @@ pub async fn execute(
                                 "{} ({}) was not started: the {} did not start",
                                 a.name, a.id, phase.label
                             ));
+                            report.skipped_ids.push(a.id.clone());
                         }
                     }
                     break;

@@ -143,6 +143,7 @@ pub async fn run(
             late: Vec::new(),
             already: plan.already.clone(),
             skipped: Vec::new(),
+            skipped_ids: Vec::new(),
             logs: Vec::new(),
         };
     }
@@ -225,7 +226,8 @@ pub async fn post_start_steps(
         Ok((tt, _)) => tt,
         Err(e) => return (vec![step(false, "post-start".into(), e)], None),
     };
-    let settings = super::tunnel::TunnelSettings::from_config(&ctx.config, &ctx.dirs, false);
+    let settings = super::tunnel::TunnelSettings::from_config(&ctx.config, &ctx.dirs, false)
+        .with_instance_connect(ctx.actions());
     let wait = Duration::from_secs(ctx.config.spark.post_start_wait_secs);
     let log_dir = ctx.dirs.state.join("post-start");
     match super::tunnel::remote::run_commands(

@@ -16,6 +16,7 @@ pub mod leftovers;
 pub mod lifecycle;
 pub mod objects;
 pub mod prices;
+pub mod shell;
 pub mod target;
 pub mod transfer;
 pub mod tunnel;

@@ -1,7 +1,9 @@
 //! The local AWS sandbox: a moto server on loopback seeded with a sample R&D
 //! account. Shared by `skiff sandbox` and the integration tests.
 
+pub mod hosts;
 mod moto;
+pub mod sshd;
 
 use std::time::Duration;
 
@@ -30,6 +32,7 @@ pub fn sandbox_options(endpoint: &str) -> SessionOptions {
         operation_timeout: Duration::from_secs(60),
         max_attempts: 1,
         read_attempts: 1,
+        initial_backoff: None,
         static_credentials: Some((SANDBOX_KEYS.0.to_string(), SANDBOX_KEYS.1.to_string())),
     }
 }

@@ -62,6 +62,10 @@ pub enum Mode {
     RoleQuestion,
     /// Remove a leftover: its id must be typed.
     RemoveLeftover,
+    /// A shell's host is seen for the first time: accept its key?
+    ShellHostKey,
+    /// The command to run on every node.
+    RunCommand,
 }
 
 /// Where "now" comes from: the system, or a fixed instant for snapshots.
@@ -153,6 +157,16 @@ pub enum Msg {
     GuardDone(Result<String, String>),
     /// A schedule needs skiff's IAM role: its policies, to ask first.
     GuardNeedsRole(Box<super::guards::RoleQuestion>),
+    /// A shell's connection is ready (or why not).
+    ShellReady {
+        node: crate::ops::tunnel::TunnelTarget,
+        result: Box<Result<crate::ops::shell::Ready, crate::ops::shell::NotReady>>,
+    },
+    /// A command ran on every node.
+    RunDone {
+        command: String,
+        results: Arc<Vec<crate::ops::shell::NodeRun>>,
+    },
     /// What costs money while nothing runs.
     Leftovers {
         generation: u64,
@@ -240,6 +254,8 @@ pub struct App {
     pub(super) guards_at: Option<Instant>,
     /// The zone guard schedules are written in by default (fixed in demos).
     pub local_zone: chrono_tz::Tz,
+    /// A shell ready to be given the terminal (the run loop does it).
+    pub(super) pending_shell: Option<super::shell::ShellHandOver>,
 }
 
 impl App {
@@ -308,6 +324,7 @@ impl App {
             guard_text: HashMap::new(),
             guards_at: None,
             local_zone: crate::guard::schedule::local_zone(),
+            pending_shell: None,
         };
         if let Some(note) = ledger_note {
             app.notify(Level::Warning, note);

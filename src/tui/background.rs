@@ -218,6 +218,8 @@ impl App {
                 self.on_guards(result);
             }
             Msg::GuardDone(result) => self.on_guard_done(result),
+            Msg::ShellReady { node, result } => self.on_shell_ready(node, *result),
+            Msg::RunDone { command, results } => self.on_run_done(&command, &results),
             Msg::GuardNeedsRole(q) => self.open(Popup::RoleQuestion(q)),
             Msg::Leftovers { generation, found } => self.on_leftovers(generation, *found),
             Msg::LeftoverRemoved(result) => {

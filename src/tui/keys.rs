@@ -86,6 +86,8 @@ impl App {
             Reply::Overwrite(q) => self.on_overwrite_answered(q),
             Reply::Guard(request) => self.run_guard(*request, false),
             Reply::GuardWithRole(request) => self.run_guard(*request, true),
+            Reply::ShellAccepting(node) => self.shell_on(node, true),
+            Reply::RunOnNodes(nodes, command) => self.run_on_nodes(nodes, command),
             Reply::RemoveLeftover(id) => self.remove_leftover(id),
         }
     }
@@ -161,6 +163,8 @@ impl App {
             Action::Transfers => self.switch_view(ViewKind::Transfers),
             Action::Leftovers => self.switch_view(ViewKind::Leftovers),
             Action::Guard => self.open_guard_dialog(),
+            Action::Shell => self.open_shell(),
+            Action::RunOnNodes => self.ask_run_on_nodes(),
             Action::Remove => self.notify(
                 Level::Info,
                 "open the Leftovers view (7): delete removes what is selected there",

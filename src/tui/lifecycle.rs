@@ -386,8 +386,17 @@ impl App {
             Level::Error
         };
         self.notify(level, text);
+        // What is done, was never started, or is late shows its real state
+        // from the next listing; only failures keep their mark a while.
         for step in report.steps.iter().filter(|s| s.ok) {
             self.transitions.remove(&step.id);
+        }
+        for id in report
+            .skipped_ids
+            .iter()
+            .chain(report.late.iter().map(|(id, _, _)| id))
+        {
+            self.transitions.remove(id);
         }
         self.refresh();
     }

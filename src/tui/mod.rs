@@ -18,6 +18,7 @@ pub mod pages;
 pub mod popups;
 pub mod rows;
 pub mod screens;
+pub mod shell;
 pub mod table;
 pub mod theme;
 pub mod ui;
@@ -117,14 +118,24 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     }
     app.connect();
-    let result = run_loop(
-        &mut app,
-        &mut terminal,
-        EventStream::new(),
-        &mut rx,
-        stop_signal(),
-    )
-    .await;
+    let result = loop {
+        // A fresh reader of the terminal each time: the old one is dropped
+        // while a shell has the terminal, so it reads none of its keys.
+        let result = run_loop(
+            &mut app,
+            &mut terminal,
+            EventStream::new(),
+            &mut rx,
+            stop_signal(),
+        )
+        .await;
+        let Some(shell) = app.take_shell() else {
+            break result;
+        };
+        hand_over(&mut app, shell, mouse).await;
+        terminal = ratatui::try_init()?;
+        terminal.clear()?;
+    };
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
@@ -132,6 +143,41 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     app.close_tunnels().await;
     ratatui::restore();
     result
+}
+
+/// Gives the terminal to ssh for an interactive shell, and takes it back
+/// when the shell exits: the screen is restored, the keys are ssh's (a
+/// Ctrl-C goes to the remote shell), and the TUI redraws as it was.
+async fn hand_over(app: &mut App, shell: shell::ShellHandOver, mouse: bool) {
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    }
+    ratatui::restore();
+    println!(
+        "skiff: a shell on {} as {}. Exit it to return to skiff.",
+        shell.label, shell.method
+    );
+    // skiff ignores Ctrl-C while ssh has the terminal.
+    let ignore = tokio::spawn(async {
+        loop {
+            if tokio::signal::ctrl_c().await.is_err() {
+                break;
+            }
+        }
+    });
+    let status = tokio::process::Command::new("ssh")
+        .args(&shell.args)
+        .status()
+        .await;
+    ignore.abort();
+    drop(shell.ready);
+    app.shell_ended(
+        &shell.label,
+        status.map(|s| s.code()).map_err(|e| e.to_string()),
+    );
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    }
 }
 
 /// The loop itself, over any terminal and any stream of terminal events
@@ -153,7 +199,8 @@ where
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut last_draw = std::time::Instant::now();
-    while !app.quit {
+    // A shell ready to take the terminal ends this loop (run() hands it over).
+    while !app.quit && !app.shell_waiting() {
         if dirty {
             let size = terminal.size()?;
             app.lay_out(size.width, size.height);

@@ -399,6 +399,16 @@ fn empty_message(app: &App) -> String {
         .map_or_else(String::new, |s| s.regions.join(", "));
     match app.view {
         ViewKind::Objects if app.pages.objects.browser.loading => " Loading…".to_string(),
+        ViewKind::Objects if app.pages.objects.browser.error.is_some() => format!(
+            " {} could not be listed: {} (r tries again; esc goes up)",
+            app.pages.objects.breadcrumb(),
+            app.pages
+                .objects
+                .browser
+                .error
+                .as_deref()
+                .unwrap_or_default()
+        ),
         ViewKind::Objects => format!(
             " {} is empty. U uploads into it; esc goes up.",
             app.pages.objects.breadcrumb()

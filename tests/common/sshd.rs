@@ -2,128 +2,58 @@
 //! and real HTTP servers behind it (Python's http.server).
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-pub struct Sshd {
-    child: Option<Child>,
-    pub port: u16,
-    pub dir: PathBuf,
-    /// Directory to give skiff as ~/.ssh (holds rnd-key.pem, mode 0600).
-    pub ssh_dir: PathBuf,
-}
+/// The server is the sandbox's own (src/sandbox/sshd.rs); a test that cannot
+/// start it fails.
+pub struct Sshd(skiff::sandbox::sshd::LocalSshd);
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-pub fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nothing listens on 127.0.0.1:{port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+impl std::ops::Deref for Sshd {
+    type Target = skiff::sandbox::sshd::LocalSshd;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
-}
-
-pub fn free_port() -> u16 {
-    super::dead_port()
 }
 
 impl Sshd {
     /// Starts sshd; panics (failing the test) if OpenSSH's server is missing.
     pub fn start(dir: &Path) -> Self {
+        Self::start_with(dir, "")
+    }
+
+    pub fn start_with(dir: &Path, extra: &str) -> Self {
         assert!(
-            Path::new("/usr/sbin/sshd").is_file(),
+            skiff::sandbox::sshd::LocalSshd::available(),
             "the tests need OpenSSH's server (Debian: openssh-server); scripts/test installs it"
         );
-        let _ = std::fs::create_dir_all("/run/sshd");
-        let ssh_dir = dir.join("ssh");
-        std::fs::create_dir_all(&ssh_dir).expect("ssh dir");
-        let host_key = dir.join("host_key");
-        run(Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-            .arg(&host_key));
-        let client_key = ssh_dir.join("rnd-key.pem");
-        run(Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-            .arg(&client_key));
-        std::fs::copy(
-            client_key.with_extension("pem.pub"),
-            dir.join("authorized_keys"),
+        Self(
+            skiff::sandbox::sshd::LocalSshd::start_with(dir, extra)
+                .unwrap_or_else(|e| panic!("{e}")),
         )
-        .expect("authorized_keys");
-        let mut sshd = Self {
-            child: None,
-            port: free_port(),
-            dir: dir.to_path_buf(),
-            ssh_dir,
-        };
-        sshd.write_config();
-        sshd.restart();
-        sshd
     }
 
-    fn write_config(&self) {
-        let d = self.dir.display();
-        let cfg = format!(
-            "Port {}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\n\
-             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile none\n\
-             AllowTcpForwarding yes\nPermitRootLogin prohibit-password\nLogLevel ERROR\n",
-            self.port
-        );
-        std::fs::write(self.dir.join("sshd_config"), cfg).expect("config");
-    }
-
-    /// (Re)starts the server on the same port with the same keys.
     pub fn restart(&mut self) {
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(self.dir.join("sshd_config"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(self.dir.join("sshd.log")).expect("log"))
-            .spawn()
-            .expect("start sshd");
-        self.child = Some(child);
-        wait_for_port(self.port);
+        self.0.restart().unwrap_or_else(|e| panic!("{e}"));
     }
 
-    /// Kills the server and every connection it serves (their processes run
-    /// in sessions of their own, so the listener's children are killed too).
     pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("pkill")
-                .args(["-KILL", "-P", &c.id().to_string()])
-                .status();
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.0.kill();
     }
 
-    /// A new host key: the server now looks like a different machine.
     pub fn new_host_key(&mut self) {
-        let host_key = self.dir.join("host_key");
-        let _ = std::fs::remove_file(&host_key);
-        let _ = std::fs::remove_file(host_key.with_extension("pub"));
-        run(Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-            .arg(&host_key));
+        self.0.new_host_key().unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        self.kill();
-    }
+pub fn wait_for_port(port: u16) {
+    skiff::sandbox::sshd::wait_for_port(port, Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+pub fn free_port() -> u16 {
+    super::dead_port()
 }
 
 /// An HTTP server answering with a page that contains `marker`.

@@ -10,6 +10,7 @@
 //! by lifecycle work (states, protection flags) live here too, beside the
 //! writes they serve.
 
+mod connect;
 mod ec2;
 mod emr;
 mod guards;

@@ -469,6 +469,51 @@ async fn seed_buckets(session: &Session, seeded: &mut Seeded) -> Result<(), Clou
 }
 
 impl Actions {
+    /// Points instances of the sandbox at an SSH server on this machine
+    /// (the `skiff:ssh-host` and `skiff:ssh-user` tags), so tunnels and
+    /// shells work in the demo without dialling the emulator's made-up
+    /// addresses. Refused unless the endpoint is an emulator here.
+    pub async fn point_at_local_ssh(
+        &self,
+        region: &str,
+        ids: &[String],
+        host: &str,
+        user: &str,
+    ) -> Result<(), CloudError> {
+        let session = &self.session;
+        self.gate
+            .check("seed", region, "tag the sandbox's instances")?;
+        if !session.is_local_emulator()
+            || !crate::cloud::is_loopback_host(host.split(':').next().unwrap_or(""))
+        {
+            return Err(CloudError::new(
+                "seed",
+                region,
+                "only a local emulator's instances are pointed at a server on this machine",
+            ));
+        }
+        session
+            .ec2(region)
+            .create_tags()
+            .set_resources(Some(ids.to_vec()))
+            .tags(
+                ec2::Tag::builder()
+                    .key("skiff:ssh-host")
+                    .value(host)
+                    .build(),
+            )
+            .tags(
+                ec2::Tag::builder()
+                    .key("skiff:ssh-user")
+                    .value(user)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("CreateTags", region, &e))?;
+        Ok(())
+    }
+
     /// Creates the sample R&D account. Call once on a fresh emulator: the
     /// gate must allow writes, and the endpoint must be an emulator on this
     /// machine (nothing is ever seeded into a real account).

@@ -19,6 +19,30 @@ pub fn is_known(known_hosts: &Path, alias: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether one of `scanned` (lines from [`scan`], `ALIAS TYPE KEY`) is the
+/// key recorded for its alias: the host still shows the key it had.
+pub fn matches(known_hosts: &Path, scanned: &[String]) -> bool {
+    let Ok(text) = std::fs::read_to_string(known_hosts) else {
+        return false;
+    };
+    let recorded: Vec<(&str, &str, &str)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            Some((f.next()?, f.next()?, f.next()?))
+        })
+        .collect();
+    scanned.iter().any(|s| {
+        let mut f = s.split_whitespace();
+        let (Some(alias), Some(kind), Some(key)) = (f.next(), f.next(), f.next()) else {
+            return false;
+        };
+        recorded
+            .iter()
+            .any(|(hosts, k, v)| hosts.split(',').any(|h| h == alias) && *k == kind && *v == key)
+    })
+}
+
 /// The host's public keys (`ssh-keyscan`), as known_hosts lines for `alias`.
 pub async fn scan(host: &str, port: u16, alias: &str) -> Result<Vec<String>, String> {
     let out = Command::new("ssh-keyscan")
@@ -107,5 +131,14 @@ mod tests {
         accept(&kh, &["i-1 ssh-ed25519 AAAA".to_string()]).expect("accept");
         assert!(is_known(&kh, "i-1"));
         assert!(!is_known(&kh, "i-12"));
+        assert!(matches(&kh, &["i-1 ssh-ed25519 AAAA".to_string()]));
+        assert!(
+            !matches(&kh, &["i-1 ssh-ed25519 BBBB".to_string()]),
+            "a changed key"
+        );
+        assert!(
+            !matches(&kh, &["i-2 ssh-ed25519 AAAA".to_string()]),
+            "another host"
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! dials an address that is not on this machine.
 
 pub mod hostkeys;
+pub mod instance_connect;
 pub mod probe;
 pub mod registry;
 pub mod remote;
@@ -25,6 +26,7 @@ use tokio::sync::watch;
 
 use crate::cloud::Session;
 use crate::model::{Instance, InstanceState};
+pub use instance_connect::{InstanceConnect, KeyMethod};
 use spec::{Endpoint, FatalKind, Forward, SshExit, TunnelProblem};
 
 /// Settings that do not change between attempts.
@@ -37,6 +39,9 @@ pub struct TunnelSettings {
     pub accept_new_host_key: bool,
     pub retry_max: Duration,
     pub probe_interval: Duration,
+    /// One-time keys with EC2 Instance Connect (where no key file is found,
+    /// or always).
+    pub instance_connect: InstanceConnect,
 }
 
 impl TunnelSettings {
@@ -60,7 +65,18 @@ impl TunnelSettings {
             accept_new_host_key,
             retry_max: Duration::from_secs(t.retry_max_secs.max(1)),
             probe_interval: Duration::from_secs(t.probe_interval_secs.max(1)),
+            instance_connect: InstanceConnect {
+                always: config.ssh.use_instance_connect,
+                actions: None,
+            },
         }
+    }
+
+    /// The same settings, pushing one-time keys through `actions` (the gate
+    /// decides) where needed.
+    pub fn with_instance_connect(mut self, actions: crate::cloud::actions::Actions) -> Self {
+        self.instance_connect.actions = Some(actions);
+        self
     }
 }
 
@@ -148,7 +164,8 @@ pub struct Preview {
     pub user: String,
     pub host: String,
     pub port: u16,
-    pub key: PathBuf,
+    /// The key file, or how the key will be had (EC2 Instance Connect).
+    pub key: String,
     /// The host key is recorded in skiff's known_hosts already.
     pub known: bool,
 }
@@ -160,14 +177,35 @@ pub async fn preview(
     target: &TunnelTarget,
     settings: &TunnelSettings,
 ) -> Result<Preview, String> {
-    match resolve(session, target, settings).await {
-        Ok((e, _)) => Ok(Preview {
+    // A preview pushes nothing: what a connection would push is said.
+    let would_push = settings.instance_connect.actions.is_some();
+    let mut dry = settings.clone();
+    dry.instance_connect.actions = None;
+    match resolve(session, target, &dry).await {
+        Ok((e, _)) if would_push && settings.instance_connect.always => Ok(Preview {
             known: hostkeys::is_known(&settings.known_hosts, &e.host_key_alias),
             user: e.user,
             host: e.host,
             port: e.port,
-            key: e.key,
+            key: "a one-time key pushed with EC2 Instance Connect".into(),
         }),
+        Ok((e, _)) => Ok(Preview {
+            known: hostkeys::is_known(&settings.known_hosts, &e.host_key_alias),
+            key: e.method.describe(&e.key),
+            user: e.user,
+            host: e.host,
+            port: e.port,
+        }),
+        Err(Attempt::NoKey { located, why }) => match located {
+            Some((user, host, port)) if would_push => Ok(Preview {
+                known: hostkeys::is_known(&settings.known_hosts, &target.instance_id),
+                user,
+                host,
+                port,
+                key: "no key file: a one-time key pushed with EC2 Instance Connect".into(),
+            }),
+            _ => Err(why),
+        },
         Err(Attempt::Fatal(why) | Attempt::Transient(why)) => Err(why),
         Err(Attempt::Stopped(state)) => Err(format!(
             "{} is {state}: start it first (u on its row)",
@@ -180,6 +218,12 @@ pub async fn preview(
 pub(crate) enum Attempt {
     Transient(String),
     Fatal(String),
+    /// No key file, and no one-time key may be pushed: fatal; the user,
+    /// host and port it would have used, for a preview.
+    NoKey {
+        located: Option<(String, String, u16)>,
+        why: String,
+    },
     Stopped(InstanceState),
 }
 
@@ -235,19 +279,36 @@ pub(crate) async fn resolve(
         instance.key_name.as_deref(),
         settings.key.as_deref(),
     );
-    let key = candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| {
-            Attempt::Fatal(
-                TunnelProblem::KeyMissing {
+    let found = candidates.iter().find(|p| p.is_file()).cloned();
+    let ic = &settings.instance_connect;
+    let (key, method) = match (found, &ic.actions) {
+        (Some(key), _) if !ic.always => {
+            check_key_mode(&key).map_err(|p| Attempt::Fatal(p.to_string()))?;
+            (key, KeyMethod::File)
+        }
+        (_, Some(actions)) => {
+            let state = settings
+                .known_hosts
+                .parent()
+                .unwrap_or_else(|| Path::new("."));
+            instance_connect::push_one_time_key(actions, &instance, &user, state)
+                .await
+                .map_err(Attempt::Fatal)?
+        }
+        (Some(key), None) => {
+            check_key_mode(&key).map_err(|p| Attempt::Fatal(p.to_string()))?;
+            (key, KeyMethod::File)
+        }
+        (None, None) => {
+            return Err(Attempt::NoKey {
+                located: Some((user, host, port)),
+                why: TunnelProblem::KeyMissing {
                     tried: candidates.iter().map(|p| p.display().to_string()).collect(),
                 }
                 .to_string(),
-            )
-        })?;
-    check_key_mode(&key).map_err(|p| Attempt::Fatal(p.to_string()))?;
+            });
+        }
+    };
     Ok((
         Endpoint {
             host,
@@ -255,6 +316,7 @@ pub(crate) async fn resolve(
             user,
             key,
             host_key_alias: target.instance_id.clone(),
+            method,
         },
         instance,
     ))
@@ -265,7 +327,7 @@ pub(crate) async fn resolve(
 /// them would send traffic off this machine to whoever owns them.
 pub fn off_machine(label: &str, host: &str) -> String {
     format!(
-        "{label} is an emulated instance with the made-up address {host}: skiff does not dial addresses off this machine for a local emulator; tag the instance skiff:ssh-host=127.0.0.1:PORT to reach an SSH server on this machine"
+        "{label} is an emulated instance with the made-up address {host}: skiff does not dial addresses off this machine for a local emulator. `skiff sandbox` points its sample instances at an SSH server on this machine when OpenSSH's server is installed (Debian: apt-get install openssh-server); or tag the instance skiff:ssh-host=127.0.0.1:PORT"
     )
 }
 
@@ -349,7 +411,7 @@ async fn supervise(
                 attempt = 0;
                 continue;
             }
-            Err(Attempt::Fatal(why)) => {
+            Err(Attempt::Fatal(why) | Attempt::NoKey { why, .. }) => {
                 status.send_modify(|s| s.state = TunnelState::Failed { why });
                 // Nothing will change by itself: wait for restart or stop.
                 loop {

@@ -49,7 +49,7 @@ pub async fn run_commands(
             }
             Err(Attempt::Transient(why)) => return Err(why),
             Err(Attempt::Stopped(state)) => return Err(format!("{} is {state}", target.label)),
-            Err(Attempt::Fatal(why)) => return Err(why),
+            Err(Attempt::Fatal(why) | Attempt::NoKey { why, .. }) => return Err(why),
         }
     };
     if !hostkeys::is_known(&settings.known_hosts, &endpoint.host_key_alias) {
@@ -68,11 +68,11 @@ pub async fn run_commands(
     let mut text = String::new();
     let mut results = Vec::new();
     for command in commands {
-        let mut args = super::spec::ssh_args(&endpoint, &[], &settings.known_hosts);
-        // Not a tunnel: run the command, with no -N.
-        args.retain(|a| a != "-N");
-        args.push("--".into());
-        args.push(command.clone());
+        let args = super::spec::shell_args(
+            &endpoint,
+            &settings.known_hosts,
+            std::slice::from_ref(command),
+        );
         let out = Command::new("ssh")
             .args(&args)
             .stdin(Stdio::null())

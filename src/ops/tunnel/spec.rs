@@ -71,6 +71,8 @@ pub struct Endpoint {
     /// Name the host key is stored under: the instance id, so a new public
     /// IP after a restart is still recognised as the same host.
     pub host_key_alias: String,
+    /// A key file, or a one-time key pushed with EC2 Instance Connect.
+    pub method: super::KeyMethod,
 }
 
 /// `HOST` or `HOST:PORT` (the `skiff:ssh-host` tag's value).
@@ -224,15 +226,20 @@ pub fn classify_stderr(stderr: &str) -> SshExit {
     SshExit::Transient(line)
 }
 
-/// The ssh arguments: one process, every forward bound to 127.0.0.1,
-/// failing fast if a forward cannot be set up, keeping the connection alive,
-/// never prompting, checking the host key strictly against skiff's file.
-pub fn ssh_args(e: &Endpoint, forwards: &[(u16, u16)], known_hosts: &Path) -> Vec<String> {
-    let mut args: Vec<String> = vec![
-        "-N".into(),
-        "-T".into(),
-        "-o".into(),
-        "ExitOnForwardFailure=yes".into(),
+/// The options every connection skiff makes shares (tunnels, shells,
+/// commands, copies), and why:
+/// - `BatchMode=yes`: never a password or passphrase prompt (passphrases
+///   come from ssh-agent), so nothing hangs behind the TUI or in cron;
+/// - `StrictHostKeyChecking=yes` against skiff's own known_hosts
+///   (`UserKnownHostsFile`, the global file off) under `HostKeyAlias` = the
+///   instance id: a new public IP after a start is the same host, a new key
+///   is refused; new hosts are recorded only when the user accepts them;
+/// - `IdentitiesOnly=yes` with `-i`: only the instance's key is offered
+///   (an agent full of keys would exhaust the server's tries);
+/// - `ServerAliveInterval=10`/`CountMax=3`: a dead link is noticed in 30 s;
+/// - `ConnectTimeout=10`: an unreachable host fails instead of hanging.
+fn shared_options(e: &Endpoint, known_hosts: &Path) -> Vec<String> {
+    vec![
         "-o".into(),
         "ServerAliveInterval=10".into(),
         "-o".into(),
@@ -253,15 +260,88 @@ pub fn ssh_args(e: &Endpoint, forwards: &[(u16, u16)], known_hosts: &Path) -> Ve
         "IdentitiesOnly=yes".into(),
         "-i".into(),
         e.key.display().to_string(),
-        "-p".into(),
-        e.port.to_string(),
+    ]
+}
+
+/// The ssh arguments of a tunnel: one process, no command (`-N -T`), every
+/// forward bound to 127.0.0.1, failing fast if a forward cannot be set up
+/// (`ExitOnForwardFailure`), with the [`shared_options`].
+pub fn ssh_args(e: &Endpoint, forwards: &[(u16, u16)], known_hosts: &Path) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "-N".into(),
+        "-T".into(),
+        "-o".into(),
+        "ExitOnForwardFailure=yes".into(),
     ];
+    args.extend(shared_options(e, known_hosts));
+    args.extend(["-p".into(), e.port.to_string()]);
     for (local, remote) in forwards {
         args.push("-L".into());
         args.push(format!("127.0.0.1:{local}:127.0.0.1:{remote}"));
     }
     args.push(format!("{}@{}", e.user, e.host));
     args
+}
+
+/// The ssh arguments of a shell (`-t`: a terminal for an interactive one)
+/// or of `command` (no terminal: its output is read, its exit code kept).
+pub fn shell_args(e: &Endpoint, known_hosts: &Path, command: &[String]) -> Vec<String> {
+    let mut args = shared_options(e, known_hosts);
+    args.extend(["-p".into(), e.port.to_string()]);
+    if command.is_empty() {
+        args.push("-t".into());
+    } else {
+        args.push("-T".into());
+    }
+    args.push(format!("{}@{}", e.user, e.host));
+    if let Some(c) = remote_command(command) {
+        args.push("--".into());
+        args.push(c);
+    }
+    args
+}
+
+/// The command line the remote shell runs: one word as it is (`"ls | wc"`
+/// keeps its pipe), several quoted one by one (ssh would join them with
+/// spaces, and `sh -c 'exit 3'` would lose its quotes).
+pub fn remote_command(words: &[String]) -> Option<String> {
+    match words {
+        [] => None,
+        [one] => Some(one.clone()),
+        many => Some(
+            shlex::try_join(many.iter().map(String::as_str)).unwrap_or_else(|_| many.join(" ")),
+        ),
+    }
+}
+
+/// The scp arguments (SFTP underneath) copying `from` to `to`, each a local
+/// path or `REMOTE` on the host (written `user@host:REMOTE` here).
+pub fn scp_args(e: &Endpoint, known_hosts: &Path, from: Side<'_>, to: Side<'_>) -> Vec<String> {
+    let mut args = shared_options(e, known_hosts);
+    args.extend(["-P".into(), e.port.to_string(), "-q".into(), "-p".into()]);
+    let side = |s: Side<'_>| match s {
+        Side::Local(p) => p.display().to_string(),
+        Side::Remote(r) => format!("{}@{}:{r}", e.user, scp_host(&e.host)),
+    };
+    args.push(side(from));
+    args.push(side(to));
+    args
+}
+
+/// One end of a copy.
+#[derive(Debug, Clone, Copy)]
+pub enum Side<'a> {
+    Local(&'a Path),
+    Remote(&'a str),
+}
+
+/// An IPv6 address in brackets, as scp wants it.
+fn scp_host(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
 }
 
 /// The first port from `wanted` up that `is_free` says is free.
@@ -396,6 +476,7 @@ mod tests {
             user: "ubuntu".into(),
             key: "/k.pem".into(),
             host_key_alias: "i-1".into(),
+            method: crate::ops::tunnel::KeyMethod::File,
         };
         let args = ssh_args(
             &e,
@@ -415,5 +496,28 @@ mod tests {
         }
         assert_eq!(args.last().map(String::as_str), Some("ubuntu@1.2.3.4"));
         assert_eq!(first_free_port(8000, &[8001], |p| p != 8000), Some(8002));
+    }
+}
+
+#[cfg(test)]
+mod command_tests {
+    use super::remote_command;
+
+    #[test]
+    fn words_reach_the_remote_shell_as_typed() {
+        let w = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(remote_command(&[]), None);
+        assert_eq!(
+            remote_command(&w(&["ls -l | wc -l"])).as_deref(),
+            Some("ls -l | wc -l")
+        );
+        assert_eq!(
+            remote_command(&w(&["sh", "-c", "exit 3"])).as_deref(),
+            Some("sh -c 'exit 3'")
+        );
+        assert_eq!(
+            remote_command(&w(&["echo", "hello"])).as_deref(),
+            Some("echo hello")
+        );
     }
 }

@@ -40,6 +40,9 @@ pub struct Browser {
     pub entries: Vec<ObjectEntry>,
     pub next_token: Option<String>,
     pub loading: bool,
+    /// Why the last page could not be listed (the folder is not empty: it
+    /// is unknown).
+    pub error: Option<String>,
     /// Answers for an older bucket, prefix or session are dropped.
     pub generation: u64,
 }
@@ -117,6 +120,7 @@ impl App {
         };
         let b = &mut self.pages.objects.browser;
         b.loading = true;
+        b.error = None;
         let (bucket, prefix, token, generation) = (
             b.bucket.clone(),
             b.prefix.clone(),
@@ -148,7 +152,10 @@ impl App {
                 page.browser.entries.extend(entries);
                 page.browser.next_token = next;
             }
-            Err(e) => self.notify(Level::Error, e.to_string()),
+            Err(e) => {
+                page.browser.error = Some(e.to_string());
+                self.notify(Level::Error, e.to_string());
+            }
         }
     }
 
@@ -243,34 +250,52 @@ impl App {
 
     /// Download of the selected object or folder into the download
     /// directory: a folder lands in a folder of its name there.
+    /// Downloads the marked rows (or the one under the cursor): the objects
+    /// together into the download folder, each folder as a folder of its name.
     pub fn download_selected(&mut self) {
-        let (key, folder) = match self.pages.objects.table.selected().map(|r| r.key.clone()) {
-            Some(RowKey::Object(k)) => (k, false),
-            Some(RowKey::Folder(k)) => (k, true),
-            _ => return,
-        };
+        let chosen = self.pages.objects.table.chosen();
         let dir = PathBuf::from(shellexpand_home(&self.config.transfer.download_dir));
-        let name = key
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or(&key)
-            .to_string();
-        let dest = if folder {
-            match plan::local_path(&dir, "", &name) {
-                Ok(p) => p.display().to_string(),
-                Err(e) => return self.notify(Level::Warning, e),
-            }
-        } else {
-            format!("{}/", dir.display())
-        };
         let bucket = self.pages.objects.browser.bucket.clone();
-        self.start_transfer(CopyRequest {
-            sources: vec![format!("s3://{bucket}/{key}")],
-            dest,
-            recursive: folder,
-            skip_identical: false,
-        });
+        let mut objects = Vec::new();
+        let mut folders = Vec::new();
+        for key in chosen {
+            match key {
+                RowKey::Object(k) => objects.push(format!("s3://{bucket}/{k}")),
+                RowKey::Folder(k) => folders.push(k),
+                _ => {}
+            }
+        }
+        if !objects.is_empty() {
+            self.start_transfer(CopyRequest {
+                sources: objects,
+                dest: format!("{}/", dir.display()),
+                recursive: false,
+                skip_identical: false,
+            });
+        }
+        for key in folders {
+            let name = key
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or(&key)
+                .to_string();
+            let dest = match plan::local_path(&dir, "", &name) {
+                Ok(p) => p.display().to_string(),
+                Err(e) => {
+                    self.notify(Level::Warning, e);
+                    continue;
+                }
+            };
+            self.start_transfer(CopyRequest {
+                sources: vec![format!("s3://{bucket}/{key}")],
+                dest,
+                recursive: true,
+                skip_identical: false,
+            });
+        }
+        self.pages.objects.table.marked.clear();
+        self.touch();
     }
 
     /// `:upload PATH`: a file or folder into the prefix being browsed.

@@ -79,7 +79,9 @@ impl App {
         let Some(session) = self.session.clone() else {
             return self.notify(Level::Warning, "not connected yet");
         };
-        let settings = TunnelSettings::from_config(&self.config, &self.dirs, accept);
+        let actions = crate::cloud::actions::Actions::new((*session).clone(), self.gate());
+        let settings = TunnelSettings::from_config(&self.config, &self.dirs, accept)
+            .with_instance_connect(actions);
         let page = &mut self.pages.tunnels;
         page.next += 1;
         page.version += 1;
@@ -223,7 +225,10 @@ impl App {
             .map(|(name, port)| (name.clone(), *port, defaults.contains(name)))
             .collect();
         if let Some(session) = self.session.clone() {
-            let settings = TunnelSettings::from_config(&self.config, &self.dirs, false);
+            // The preview pushes nothing; it says where a one-time key would be.
+            let actions = crate::cloud::actions::Actions::new((*session).clone(), self.gate());
+            let settings = TunnelSettings::from_config(&self.config, &self.dirs, false)
+                .with_instance_connect(actions);
             let t = tt.clone();
             self.spawn(async move {
                 crate::tui::app::Msg::TunnelPreview {

@@ -66,6 +66,16 @@ pub enum Popup {
         lines: Vec<String>,
         typed: String,
     },
+    /// A shell's host is seen for the first time: accept its key?
+    ShellHostKey {
+        node: crate::ops::tunnel::TunnelTarget,
+        why: String,
+    },
+    /// The command to run on every node of a cluster.
+    RunCommand {
+        nodes: Vec<crate::ops::tunnel::TunnelTarget>,
+        command: String,
+    },
 }
 
 /// What a key in a popup decided.
@@ -107,6 +117,10 @@ pub enum Reply {
     GuardWithRole(Box<crate::tui::guards::GuardRequest>),
     /// The leftover's id was typed: remove it.
     RemoveLeftover(String),
+    /// Open a shell on this node, recording its host key.
+    ShellAccepting(crate::ops::tunnel::TunnelTarget),
+    /// Run this command on these nodes.
+    RunOnNodes(Vec<crate::ops::tunnel::TunnelTarget>, String),
 }
 
 impl Popup {
@@ -127,6 +141,8 @@ impl Popup {
             Self::Guard(_) => Mode::GuardDialog,
             Self::RoleQuestion(_) => Mode::RoleQuestion,
             Self::RemoveLeftover { .. } => Mode::RemoveLeftover,
+            Self::ShellHostKey { .. } => Mode::ShellHostKey,
+            Self::RunCommand { .. } => Mode::RunCommand,
         }
     }
 
@@ -144,6 +160,8 @@ impl Popup {
             Self::Guard(d) => d.on_key(key),
             Self::RoleQuestion(q) => prompts::role_key(q, key),
             Self::RemoveLeftover { id, typed, .. } => prompts::remove_key(id, typed, key),
+            Self::ShellHostKey { node, .. } => prompts::shell_host_key(node, key),
+            Self::RunCommand { nodes, command } => prompts::run_command_key(nodes, command, key),
         }
     }
 
@@ -183,6 +201,10 @@ impl Popup {
             Self::RemoveLeftover { lines, typed, .. } => {
                 prompts::draw_remove(frame, area, theme, lines, typed);
             }
+            Self::ShellHostKey { why, .. } => prompts::draw_host_key(frame, area, theme, why),
+            Self::RunCommand { nodes, command } => {
+                prompts::draw_run_command(frame, area, theme, nodes, command);
+            }
         }
     }
 }
@@ -213,10 +235,12 @@ pub fn box_for(area: Rect, lines: &[Line<'_>]) -> (Rect, u16) {
     (rect, rows)
 }
 
-/// How many rows `lines` take when wrapped at `width`.
+/// How many rows `lines` take when wrapped at `width` — as the paragraph
+/// that draws them wraps (by words), so scrolling reaches the last line.
 pub fn wrapped_rows(lines: &[Line<'_>], width: u16) -> u16 {
-    let width = usize::from(width).max(1);
-    let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let rows = Paragraph::new(lines.to_vec())
+        .wrap(Wrap { trim: false })
+        .line_count(width.max(1));
     u16::try_from(rows).unwrap_or(u16::MAX)
 }
 

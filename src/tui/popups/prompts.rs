@@ -280,3 +280,65 @@ pub fn draw_remove(frame: &mut Frame, area: Rect, theme: &Theme, lines: &[String
     out.push(hint(theme, &[("enter", "remove"), ("esc", "keep it")]));
     draw_box(frame, area, theme, "Remove a leftover", out, 0);
 }
+
+/// A shell's host seen for the first time: `y` records its key and opens
+/// the shell.
+pub fn shell_host_key(node: &crate::ops::tunnel::TunnelTarget, key: KeyEvent) -> Reply {
+    match key.code {
+        KeyCode::Char('y' | 'Y') => Reply::ShellAccepting(node.clone()),
+        KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+            Reply::Closed(Level::Info, "host key not accepted: no shell".into())
+        }
+        _ => Reply::Keep,
+    }
+}
+
+/// The command line for every node: typed, enter runs it.
+pub fn run_command_key(
+    nodes: &[crate::ops::tunnel::TunnelTarget],
+    command: &mut String,
+    key: KeyEvent,
+) -> Reply {
+    match key.code {
+        KeyCode::Esc => Reply::Close,
+        KeyCode::Enter if command.trim().is_empty() => {
+            Reply::Warn("type a command first (esc closes)".into())
+        }
+        KeyCode::Enter => Reply::RunOnNodes(nodes.to_vec(), command.trim().to_string()),
+        KeyCode::Backspace => {
+            command.pop();
+            Reply::Keep
+        }
+        KeyCode::Char(c) if command.len() < 500 => {
+            command.push(c);
+            Reply::Keep
+        }
+        _ => Reply::Keep,
+    }
+}
+
+pub fn draw_run_command(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    nodes: &[crate::ops::tunnel::TunnelTarget],
+    command: &str,
+) {
+    let names: Vec<&str> = nodes.iter().map(|n| n.label.as_str()).collect();
+    let lines = vec![
+        Line::from(format!(
+            "Run on {} node{} at once: {}",
+            nodes.len(),
+            if nodes.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        )),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled("$ ", theme.label()),
+            Span::styled(format!("{command}▏"), theme.input()),
+        ]),
+        Line::from(""),
+        hint(theme, &[("enter", "run"), ("esc", "close")]),
+    ];
+    draw_box(frame, area, theme, "Command on every node", lines, 0);
+}

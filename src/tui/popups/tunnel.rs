@@ -117,7 +117,7 @@ impl TunnelDialog {
                 ]));
                 lines.push(Line::from(vec![
                     Span::styled("key ", theme.label()),
-                    Span::raw(p.key.display().to_string()),
+                    Span::raw(p.key.clone()),
                 ]));
                 if !p.known {
                     lines.push(Line::from(Span::styled(
