@@ -116,10 +116,15 @@ impl LocalSshd {
 
     fn write_config(&self) -> Result<(), String> {
         let d = self.dir.display();
+        // One server stands in for every node of a cluster: `skiff run` on
+        // four nodes scans each one's keys (a connection per key type) at
+        // once. sshd's default MaxStartups (10:30:100) drops 30 % of the
+        // unauthenticated connections beyond ten, so a node's scan came
+        // back empty now and then on a loaded machine.
         let cfg = format!(
             "Port {}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile none\n\
-             AllowTcpForwarding yes\nPermitRootLogin prohibit-password\nLogLevel ERROR\nSubsystem sftp internal-sftp\n{}",
+             AllowTcpForwarding yes\nPermitRootLogin prohibit-password\nLogLevel ERROR\nSubsystem sftp internal-sftp\nMaxStartups 100:30:200\n{}",
             self.port, self.extra
         );
         std::fs::write(self.dir.join("sshd_config"), cfg).map_err(|e| format!("sshd_config: {e}"))
