@@ -1,6 +1,7 @@
 //! skiff: a keyboard-first terminal UI and CLI for a data scientist's own AWS
 //! R&D cloud. See ARCHITECTURE.md for the module map.
 
+pub mod checksum;
 pub mod cli;
 pub mod cloud;
 pub mod config;

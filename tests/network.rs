@@ -494,3 +494,199 @@ async fn an_outage_does_not_use_up_the_retries_of_later_calls() {
         .unwrap_or(0);
     assert_eq!(asked, 6, "every read attempt was made after the outage");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_part_damaged_on_the_way_is_caught_not_stored_silently() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let data = home.path().join("20MiB.bin");
+    let bytes: Vec<u8> = (0..20u32 << 20).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&data, &bytes).expect("write");
+    // One bit of every part's body flips between skiff and the server,
+    // which (moto) checks no checksum: skiff's own check must catch it.
+    let proxy = FaultProxy::start(&sb.moto.endpoint(), json!({"corrupt": {"UploadPart": 1.0}}));
+    let e = proxy.endpoint();
+    let up = skiff(
+        &e,
+        home.path(),
+        &["cp", data.to_str().unwrap(), "s3://rnd-datasets/bad.bin"],
+    );
+    assert_eq!(up.code, 1, "{}\n{}", up.stdout, up.stderr);
+    assert!(up.stderr.contains("verification failed"), "{}", up.stderr);
+    // Caught by the object's full-object CRC64NVME, which the server
+    // computed from what it stored (no MD5 was hashed on the way).
+    assert!(up.stderr.contains("CRC64NVME"), "{}", up.stderr);
+    assert!(injected(&proxy)["corrupt"].as_u64() >= Some(1));
+    // Without the damage the same copy succeeds.
+    proxy.configure(json!({}));
+    let again = skiff(
+        &e,
+        home.path(),
+        &["cp", data.to_str().unwrap(), "s3://rnd-datasets/bad.bin"],
+    );
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_small_file_is_checked_by_its_own_answer_in_one_request() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let data = home.path().join("small.csv");
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 227) as u8).collect();
+    std::fs::write(&data, &bytes).expect("write");
+    let proxy = FaultProxy::start(&sb.moto.endpoint(), json!({"corrupt": {"PutObject": 1.0}}));
+    let e = proxy.endpoint();
+    let dest = "s3://rnd-datasets/small.csv";
+    // A bit flipped on the way: the answer's ETag (the MD5 of what the
+    // server stored) differs from the file's.
+    let up = skiff(&e, home.path(), &["cp", data.to_str().unwrap(), dest]);
+    assert_eq!(up.code, 1, "{}\n{}", up.stdout, up.stderr);
+    assert!(up.stderr.contains("verification failed"), "{}", up.stderr);
+    assert!(up.stderr.contains("ETag"), "{}", up.stderr);
+    // Undamaged: one PutObject, and no HeadObject to check it.
+    proxy.configure(json!({}));
+    proxy.reset_stats();
+    let again = skiff(&e, home.path(), &["cp", data.to_str().unwrap(), dest]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    let requests = proxy.stats()["requests"].clone();
+    assert_eq!(requests["PutObject"].as_u64(), Some(1), "{requests}");
+    assert_eq!(requests["HeadObject"].as_u64(), None, "{requests}");
+    let back = home.path().join("back.csv");
+    let (ok, _, err) = common::aws(
+        &sb.moto.endpoint(),
+        "us-east-1",
+        &["s3", "cp", dest, back.to_str().unwrap()],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read(&back).expect("read"), bytes);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_promised_a_checksum_and_shows_none_is_checked_by_the_file_again() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let data = home.path().join("20MiB.bin");
+    let bytes: Vec<u8> = (0..20u32 << 20).map(|i| (i % 239) as u8).collect();
+    std::fs::write(&data, &bytes).expect("write");
+    let log = home.path().join("state").join("skiff.log");
+    let debug = [("SKIFF_LOG", "skiff=debug")];
+    // The emulator answers CreateMultipartUpload with a full-object
+    // CRC64NVME, so skiff hashes no MD5 while sending; here HeadObject then
+    // shows no checksum. A bit flipped in every part must still be caught.
+    let hide = json!({"HeadObject": ["x-amz-checksum-crc64nvme", "x-amz-checksum-type"]});
+    let proxy = FaultProxy::start(
+        &sb.moto.endpoint(),
+        json!({"strip_headers": hide, "corrupt": {"UploadPart": 1.0}}),
+    );
+    let e = proxy.endpoint();
+    let dest = "s3://rnd-datasets/promised.bin";
+    let up = skiff_env(
+        &e,
+        home.path(),
+        &debug,
+        &["cp", data.to_str().unwrap(), dest],
+    );
+    assert_eq!(up.code, 1, "{}\n{}", up.stdout, up.stderr);
+    assert!(up.stderr.contains("verification failed"), "{}", up.stderr);
+    assert!(
+        up.stderr.contains("ETag"),
+        "checked by the ETag: {}",
+        up.stderr
+    );
+    assert!(count(&injected(&proxy), "strip_headers") >= 1);
+    // Undamaged, the same upload passes that check.
+    proxy.configure(json!({"strip_headers": hide}));
+    let again = skiff_env(
+        &e,
+        home.path(),
+        &debug,
+        &["cp", data.to_str().unwrap(), dest],
+    );
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        text.contains("no CRC64NVME shown; checking the ETag from the file"),
+        "{text}"
+    );
+    let head = common::aws_json(
+        &sb.moto.endpoint(),
+        "us-east-1",
+        &[
+            "s3api",
+            "head-object",
+            "--bucket",
+            "rnd-datasets",
+            "--key",
+            "promised.bin",
+        ],
+    );
+    assert_eq!(
+        head["ContentLength"].as_u64(),
+        Some(bytes.len() as u64),
+        "{head}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_damaged_on_the_way_is_caught_and_nothing_is_kept() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    // Put by the AWS CLI, straight to moto: a small object (one GET) and a
+    // multipart one of 8 MiB parts (ranged GETs), neither made by skiff.
+    let small = home.path().join("small.bin");
+    let large = home.path().join("large.bin");
+    std::fs::write(
+        &small,
+        (0..300_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>(),
+    )
+    .expect("write");
+    std::fs::write(
+        &large,
+        (0..20u32 << 20)
+            .map(|i| (i % 241) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .expect("write");
+    for (file, key) in [(&small, "damage/small.bin"), (&large, "damage/large.bin")] {
+        let (ok, _, err) = common::aws(
+            &sb.moto.endpoint(),
+            "us-east-1",
+            &[
+                "s3",
+                "cp",
+                file.to_str().unwrap(),
+                &format!("s3://rnd-datasets/{key}"),
+            ],
+        );
+        assert!(ok, "{err}");
+    }
+    // One bit of every GetObject answer flips between the server and skiff.
+    let proxy = FaultProxy::start(
+        &sb.moto.endpoint(),
+        json!({"corrupt_answer": {"GetObject": 1.0}}),
+    );
+    let e = proxy.endpoint();
+    let out = home.path().join("out");
+    std::fs::create_dir(&out).expect("dir");
+    for (file, key) in [(&small, "damage/small.bin"), (&large, "damage/large.bin")] {
+        let dest = out.join(file.file_name().unwrap());
+        let uri = format!("s3://rnd-datasets/{key}");
+        let down = skiff(&e, home.path(), &["cp", &uri, dest.to_str().unwrap()]);
+        assert_eq!(down.code, 1, "{key}: {}\n{}", down.stdout, down.stderr);
+        assert!(
+            down.stderr.contains("verification failed"),
+            "{key}: {}",
+            down.stderr
+        );
+        let kept: Vec<_> = std::fs::read_dir(&out).expect("ls").collect();
+        assert!(kept.is_empty(), "{key}: a damaged download left {kept:?}");
+        // Without the damage the same copy brings the same bytes.
+        proxy.configure(json!({}));
+        let again = skiff(&e, home.path(), &["cp", &uri, dest.to_str().unwrap()]);
+        assert_eq!(again.code, 0, "{key}: {}\n{}", again.stdout, again.stderr);
+        assert_eq!(digest(&dest), digest(file), "{key}");
+        std::fs::remove_file(&dest).expect("clean");
+        proxy.configure(json!({"corrupt_answer": {"GetObject": 1.0}}));
+    }
+    assert!(injected(&proxy)["corrupt_answer"].as_u64() >= Some(2));
+}

@@ -115,10 +115,13 @@ async fn round_trips_are_byte_identical_at_the_part_edges() {
             "{len} bytes read back"
         );
         let back = dir.path().join(format!("back{n}"));
+        // With the size a listing gives (one GET for small objects) and
+        // without (HeadObject first), in turn.
         let size = download_object(
             &bucket,
             &key,
             &back,
+            (n % 2 == 0).then_some(len as u64),
             &opts(),
             &Arc::new(Progress::default()),
         )

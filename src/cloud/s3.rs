@@ -149,6 +149,11 @@ pub struct ObjectHead {
     /// Without the quotes.
     pub etag: String,
     pub last_modified: Option<DateTime<Utc>>,
+    /// The whole object's CRC64NVME, where the server keeps one.
+    pub crc64: Option<u64>,
+    /// The ETag is an MD5 of the bytes (of the parts' MD5s when it ends in
+    /// `-N`): not so under KMS or customer-key encryption.
+    pub etag_is_md5: bool,
 }
 
 /// One level of a listing: the folders (common prefixes) and the objects.
@@ -162,6 +167,9 @@ pub struct Level {
 pub struct ObjectBody {
     stream: aws_sdk_s3::primitives::ByteStream,
     uri: String,
+    /// What the answer's headers say (`size` is the length of this answer:
+    /// the range asked for, or the whole object).
+    pub head: ObjectHead,
 }
 
 impl ObjectBody {
@@ -175,6 +183,41 @@ impl ObjectBody {
             )
         })
     }
+}
+
+/// An [`ObjectHead`] from the headers of a HeadObject or GetObject answer
+/// (the two outputs share these fields but no type).
+macro_rules! object_head {
+    ($out:expr) => {{
+        let out = &$out;
+        ObjectHead {
+            size: out
+                .content_length()
+                .and_then(|l| u64::try_from(l).ok())
+                .unwrap_or(0),
+            etag: unquote(out.e_tag()),
+            last_modified: out.last_modified().and_then(to_utc),
+            // Only a full-object CRC describes the bytes as a whole (a
+            // composite one, "…-N", is a CRC of the parts' CRCs).
+            crc64: out
+                .checksum_crc64_nvme()
+                .filter(|_| {
+                    out.checksum_type()
+                        .is_none_or(|t| *t == aws_sdk_s3::types::ChecksumType::FullObject)
+                })
+                .and_then(crate::checksum::parse_crc64_header),
+            // S3 documents the ETag of an object encrypted with a KMS key
+            // or a key of the customer's as not an MD5 of its bytes.
+            etag_is_md5: out.sse_customer_algorithm().is_none()
+                && !out.server_side_encryption().is_some_and(|e| {
+                    matches!(
+                        e,
+                        aws_sdk_s3::types::ServerSideEncryption::AwsKms
+                            | aws_sdk_s3::types::ServerSideEncryption::AwsKmsDsse
+                    )
+                }),
+        }
+    }};
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
@@ -229,17 +272,11 @@ impl S3Bucket {
             .head_object()
             .bucket(&self.name)
             .key(key)
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
             .send()
             .await
         {
-            Ok(out) => Ok(Some(ObjectHead {
-                size: out
-                    .content_length()
-                    .and_then(|l| u64::try_from(l).ok())
-                    .unwrap_or(0),
-                etag: unquote(out.e_tag()),
-                last_modified: out.last_modified().and_then(to_utc),
-            })),
+            Ok(out) => Ok(Some(object_head!(out))),
             Err(e) => {
                 let err = self.err(&format!("HeadObject {}", self.uri(key)), &e);
                 let missing = matches!(err.code.as_deref(), Some("NotFound" | "NoSuchKey" | "404"))
@@ -247,6 +284,29 @@ impl S3Bucket {
                 if missing { Ok(None) } else { Err(err) }
             }
         }
+    }
+
+    /// The size of part `number` of a multipart object, asked of the server
+    /// (HeadObject with partNumber); None when the object was not uploaded
+    /// in parts or the server does not say. (No If-Match: moto compares it
+    /// with the part's ETag. A layout of a newer version is harmless: the
+    /// download's own requests ask for its version and fail.)
+    pub async fn part_length(&self, key: &str, number: i32) -> Result<Option<u64>, CloudError> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.name)
+            .key(key)
+            .part_number(number)
+            .send()
+            .await
+            .map_err(|e| self.err(&format!("HeadObject {} part {number}", self.uri(key)), &e))?;
+        // A server that ignores partNumber answers for the whole object,
+        // without a parts count.
+        Ok(out
+            .parts_count()
+            .and(out.content_length())
+            .and_then(|l| u64::try_from(l).ok()))
     }
 
     /// GetObject of the whole object, or of `len` bytes at `offset`; with
@@ -269,9 +329,11 @@ impl S3Bucket {
             .send()
             .await
             .map_err(|e| self.err(&format!("GetObject {uri}"), &e))?;
+        let head = object_head!(out);
         Ok(ObjectBody {
             stream: out.body,
             uri,
+            head,
         })
     }
 

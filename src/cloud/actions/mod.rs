@@ -24,7 +24,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{CloudError, Session};
 
-pub use s3::Deleted;
+pub use s3::{Deleted, PutAnswer};
 
 /// Whether skiff may change anything, and whether changes are only rehearsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

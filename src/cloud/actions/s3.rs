@@ -1,12 +1,15 @@
 //! S3 writes: making buckets, deleting objects, and the calls of an upload
 //! (PutObject, the multipart upload's create, part, complete and abort).
-//! Request bodies are covered by a CRC32 checksum, so the payload is not
-//! signed as well (a second hash of every byte only costs CPU).
+//! Every body carries the CRC64NVME the transfer engine computed while it
+//! read the file (`x-amz-checksum-crc64nvme`), which S3 checks against what
+//! it received; the SDK then computes no checksum of its own, and the
+//! payload is not signed as well (a second hash of every byte only costs
+//! CPU).
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart,
-    CreateBucketConfiguration, Delete, ObjectIdentifier,
+    BucketLocationConstraint, ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload,
+    CompletedPart, CreateBucketConfiguration, Delete, ObjectIdentifier,
 };
 use bytes::Bytes;
 
@@ -15,6 +18,17 @@ use crate::cloud::CloudError;
 use crate::cloud::s3::{S3Bucket, unquote};
 
 /// What DeleteObjects did.
+/// What a PutObject answer says of the bytes the server stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutAnswer {
+    /// Unquoted; empty when the server gave none.
+    pub etag: String,
+    /// The server answered with the CRC64NVME that was sent: it checked it.
+    pub crc_confirmed: bool,
+    /// The ETag is the MD5 of the bytes (not so under KMS or a customer key).
+    pub etag_is_md5: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Deleted {
     pub deleted: usize,
@@ -115,49 +129,70 @@ impl Actions {
         Ok(())
     }
 
-    /// PutObject of `body`.
+    /// PutObject of `body`, whose CRC64NVME is `crc64`: what the answer says
+    /// of the stored bytes.
     pub async fn put_object(
         &self,
         bucket: &S3Bucket,
         key: &str,
         body: Bytes,
-    ) -> Result<(), CloudError> {
+        crc64: u64,
+    ) -> Result<PutAnswer, CloudError> {
         self.check_upload(bucket, key)?;
-        bucket
+        let sent = crate::checksum::crc64_header(crc64);
+        let out = bucket
             .writer
             .put_object()
             .bucket(&bucket.name)
             .key(key)
-            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .checksum_crc64_nvme(&sent)
             .body(ByteStream::from(body))
             .customize()
             .disable_payload_signing()
             .send()
             .await
             .map_err(|e| bucket.err(&format!("PutObject {}", bucket.uri(key)), &e))?;
-        Ok(())
+        Ok(PutAnswer {
+            etag: unquote(out.e_tag()),
+            crc_confirmed: out.checksum_crc64_nvme() == Some(sent.as_str()),
+            etag_is_md5: out.sse_customer_algorithm().is_none()
+                && !out.server_side_encryption().is_some_and(|e| {
+                    matches!(
+                        e,
+                        aws_sdk_s3::types::ServerSideEncryption::AwsKms
+                            | aws_sdk_s3::types::ServerSideEncryption::AwsKmsDsse
+                    )
+                }),
+        })
     }
 
-    /// CreateMultipartUpload: the new upload's id.
+    /// CreateMultipartUpload asking for a full-object CRC64NVME: the new
+    /// upload's id, and whether the server took it on (S3 says so in its
+    /// answer; a server that does not is checked another way).
     pub async fn create_multipart_upload(
         &self,
         bucket: &S3Bucket,
         key: &str,
-    ) -> Result<String, CloudError> {
+    ) -> Result<(String, bool), CloudError> {
         self.check_upload(bucket, key)?;
         let out = bucket
             .writer
             .create_multipart_upload()
             .bucket(&bucket.name)
             .key(key)
-            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+            .checksum_type(ChecksumType::FullObject)
             .send()
             .await
             .map_err(|e| bucket.err(&format!("CreateMultipartUpload {}", bucket.uri(key)), &e))?;
-        Ok(out.upload_id().unwrap_or_default().to_string())
+        let full_object = out.checksum_algorithm() == Some(&ChecksumAlgorithm::Crc64Nvme)
+            && out.checksum_type() == Some(&ChecksumType::FullObject);
+        Ok((out.upload_id().unwrap_or_default().to_string(), full_object))
     }
 
-    /// UploadPart `number` of `upload_id`: the part's ETag (unquoted).
+    /// UploadPart `number` of `upload_id`, whose CRC64NVME is `crc64`: the
+    /// part's ETag (unquoted), and whether the server answered with the same
+    /// CRC (it computed it from what it received, and they agree).
     pub async fn upload_part(
         &self,
         bucket: &S3Bucket,
@@ -165,8 +200,10 @@ impl Actions {
         upload_id: &str,
         number: i32,
         body: Bytes,
-    ) -> Result<String, CloudError> {
+        crc64: u64,
+    ) -> Result<(String, bool), CloudError> {
         self.check_upload(bucket, key)?;
+        let sent = crate::checksum::crc64_header(crc64);
         let out = bucket
             .writer
             .upload_part()
@@ -174,23 +211,29 @@ impl Actions {
             .key(key)
             .upload_id(upload_id)
             .part_number(number)
-            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .checksum_crc64_nvme(&sent)
             .body(ByteStream::from(body))
             .customize()
             .disable_payload_signing()
             .send()
             .await
             .map_err(|e| bucket.err(&format!("UploadPart {number} of {}", bucket.uri(key)), &e))?;
-        Ok(unquote(out.e_tag()))
+        Ok((
+            unquote(out.e_tag()),
+            out.checksum_crc64_nvme() == Some(sent.as_str()),
+        ))
     }
 
-    /// CompleteMultipartUpload with `parts` (number, unquoted ETag), in order.
+    /// CompleteMultipartUpload with `parts` (number, unquoted ETag), in
+    /// order; with `full_crc64`, the whole object's CRC64NVME, which S3
+    /// checks against what it assembled.
     pub async fn complete_multipart_upload(
         &self,
         bucket: &S3Bucket,
         key: &str,
         upload_id: &str,
         parts: &[(i32, String)],
+        full_crc64: Option<u64>,
     ) -> Result<(), CloudError> {
         self.check_upload(bucket, key)?;
         let completed: Vec<CompletedPart> = parts
@@ -213,6 +256,8 @@ impl Actions {
                     .set_parts(Some(completed))
                     .build(),
             )
+            .set_checksum_crc64_nvme(full_crc64.map(crate::checksum::crc64_header))
+            .set_checksum_type(full_crc64.map(|_| ChecksumType::FullObject))
             .send()
             .await
             .map_err(|e| bucket.err(&format!("CompleteMultipartUpload {}", bucket.uri(key)), &e))?;

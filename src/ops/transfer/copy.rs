@@ -203,7 +203,16 @@ pub async fn run(
         }
         Direction::Download => {
             by_size(sized, opts, |item: &CopyItem| async move {
-                match download_object(bucket, &item.key, &item.local, opts, progress).await {
+                match download_object(
+                    bucket,
+                    &item.key,
+                    &item.local,
+                    Some(item.size),
+                    opts,
+                    progress,
+                )
+                .await
+                {
                     Ok(size) => FileResult::Down {
                         key: item.key.clone(),
                         path: item.local.clone(),

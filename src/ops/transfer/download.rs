@@ -8,8 +8,27 @@ use std::sync::atomic::Ordering;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 
-use super::{Progress, TransferError, TransferOptions, head, local, plan};
-use crate::cloud::s3::S3Bucket;
+/// The checksums of a range, kept as its bytes arrive (only those there is
+/// something to compare with).
+#[derive(Default)]
+struct Hashes {
+    md5: Option<Md5>,
+    crc64: Option<crc_fast::Digest>,
+}
+
+impl Hashes {
+    fn update(&mut self, bytes: &[u8]) {
+        if let Some(h) = self.md5.as_mut() {
+            h.update(bytes);
+        }
+        if let Some(c) = self.crc64.as_mut() {
+            c.update(bytes);
+        }
+    }
+}
+
+use super::{Progress, TransferError, TransferOptions, head, local, md5s_of, plan};
+use crate::cloud::s3::{ObjectHead, S3Bucket};
 
 /// Bytes of a download gathered before one write to disk.
 const WRITE_BATCH: usize = 4 << 20;
@@ -55,6 +74,14 @@ struct Range<'a> {
     whole: bool,
 }
 
+/// Where a range's first answer comes from.
+enum Opening {
+    /// A GET for the range, asking for the version in `Range::etag`.
+    Ask,
+    /// The answer to a plain GET already made.
+    Answered(Box<crate::cloud::s3::ObjectBody>),
+}
+
 impl Range<'_> {
     /// Streams the range to disk a few MiB at a time (never held whole in
     /// memory), digesting it into `md5` as it comes. A broken body is
@@ -64,7 +91,8 @@ impl Range<'_> {
         &self,
         bucket: &S3Bucket,
         key: &str,
-        mut md5: Option<&mut Md5>,
+        mut opening: Opening,
+        hashes: &mut Hashes,
         progress: &Progress,
     ) -> Result<(), TransferError> {
         use backon::BackoffBuilder;
@@ -81,11 +109,13 @@ impl Range<'_> {
         loop {
             tries += 1;
             let range = (!(self.whole && at == self.off)).then_some((at, end - at));
-            let broke = match bucket.get(key, range, Some(self.etag)).await {
+            let answer = match std::mem::replace(&mut opening, Opening::Ask) {
+                Opening::Answered(body) => Ok(*body),
+                Opening::Ask => bucket.get(key, range, Some(self.etag)).await,
+            };
+            let broke = match answer {
                 Ok(mut body) => {
-                    let (reached, broke) = self
-                        .stream(&mut body, at, md5.as_deref_mut(), progress)
-                        .await?;
+                    let (reached, broke) = self.stream(&mut body, at, hashes, progress).await?;
                     at = reached;
                     broke
                 }
@@ -99,6 +129,12 @@ impl Range<'_> {
             };
             match broke {
                 None if at == end => return Ok(()),
+                // Every byte came and then the body failed: the SDK's own
+                // check of the answer's checksum. Asking again for nothing
+                // would not help.
+                Some(why) if at == end => {
+                    return Err(TransferError::Verification { uri, why });
+                }
                 None => {
                     return Err(TransferError::Refused(format!(
                         "reading {uri}: the server sent {} of {} bytes at offset {}",
@@ -129,7 +165,7 @@ impl Range<'_> {
         &self,
         body: &mut crate::cloud::s3::ObjectBody,
         mut at: u64,
-        mut md5: Option<&mut Md5>,
+        hashes: &mut Hashes,
         progress: &Progress,
     ) -> Result<(u64, Option<String>), TransferError> {
         let (mut batch, mut batched) = (Vec::new(), 0usize);
@@ -140,9 +176,7 @@ impl Range<'_> {
             };
             let done = chunk.is_none();
             if let Some(c) = chunk {
-                if let Some(h) = md5.as_deref_mut() {
-                    h.update(&c);
-                }
+                hashes.update(&c);
                 batched += c.len();
                 batch.push(c);
             }
@@ -160,17 +194,137 @@ impl Range<'_> {
     }
 }
 
+/// A range's offset, length, and the MD5 and CRC64NVME of what arrived
+/// (those asked for).
+type Sums = (u64, u64, Option<[u8; 16]>, Option<u64>);
+
+/// What a download's bytes are checked against.
+enum Check {
+    /// The object's full-object CRC64NVME (the ranges' CRCs combined).
+    Crc64(u64),
+    /// The ETag: the MD5 of the bytes, or for a multipart object the MD5 of
+    /// its parts' MD5s. `parts` is the uploader's layout, `assumed` when it
+    /// was inferred from the first part's size (parts of equal size, as
+    /// every common client makes them).
+    Etag {
+        parts: Vec<(u64, u64)>,
+        multipart: bool,
+        assumed: bool,
+    },
+    /// Nothing the server says describes the bytes (a KMS-encrypted object
+    /// without a CRC, a server that will not tell a multipart layout).
+    Nothing,
+}
+
+impl Check {
+    fn describe(&self) -> String {
+        match self {
+            Check::Crc64(c) => format!("CRC64NVME {}", crate::checksum::crc64_header(*c)),
+            Check::Etag {
+                parts,
+                multipart,
+                assumed,
+            } => format!(
+                "the ETag ({} part(s){}{})",
+                parts.len(),
+                if *multipart { ", multipart" } else { "" },
+                if *assumed { ", layout assumed" } else { "" }
+            ),
+            Check::Nothing => "nothing".into(),
+        }
+    }
+}
+
+/// How to check `object` (a multipart one's layout asked of the server).
+async fn check_for(bucket: &S3Bucket, key: &str, object: &ObjectHead) -> Check {
+    if let Some(crc) = object.crc64 {
+        return Check::Crc64(crc);
+    }
+    if !object.etag_is_md5 {
+        return Check::Nothing;
+    }
+    let Some((_, n)) = object.etag.rsplit_once('-') else {
+        return Check::Etag {
+            parts: vec![(0, object.size)],
+            multipart: false,
+            assumed: false,
+        };
+    };
+    let Ok(n) = n.parse::<usize>() else {
+        return Check::Nothing;
+    };
+    match bucket.part_length(key, 1).await {
+        Ok(Some(first)) if first > 0 && plan::parts(object.size, first).len() == n => Check::Etag {
+            parts: plan::parts(object.size, first),
+            multipart: true,
+            assumed: n > 1,
+        },
+        Ok(_) => Check::Nothing,
+        Err(e) => {
+            tracing::debug!("{}: no part layout: {e}", bucket.uri(key));
+            Check::Nothing
+        }
+    }
+}
+
+/// The exact layout of a multipart object: every part's size asked of the
+/// server (used only when the assumed layout did not match).
+async fn asked_layout(
+    bucket: &S3Bucket,
+    key: &str,
+    n: usize,
+    size: u64,
+) -> Option<Vec<(u64, u64)>> {
+    let numbers = 1..=i32::try_from(n).ok()?;
+    let lengths: Vec<Option<u64>> = stream::iter(numbers)
+        .map(|i| async move { bucket.part_length(key, i).await.ok().flatten() })
+        .buffered(8)
+        .collect()
+        .await;
+    let mut out = Vec::with_capacity(n);
+    let mut at = 0;
+    for len in lengths {
+        let len = len?;
+        out.push((at, len));
+        at += len;
+    }
+    (at == size).then_some(out)
+}
+
 /// Downloads `bucket`/`key` to `dest` through a temporary file renamed when
-/// complete; large objects in parallel ranges.
+/// complete; large objects in parallel ranges, checked against what the
+/// server says of the object (see [`Check`]). `listed` is the size a
+/// listing gave, if any: an object it says fits one request is fetched with
+/// one GET whose answer also says what HeadObject would (one round trip per
+/// small file instead of two).
 pub async fn download_object(
     bucket: &S3Bucket,
     key: &str,
     dest: &Path,
+    listed: Option<u64>,
     opts: &TransferOptions,
     progress: &Arc<Progress>,
 ) -> Result<u64, TransferError> {
     let uri = bucket.uri(key);
-    let (size, etag) = head(bucket, key).await?;
+    let mut first = None;
+    let object = match listed {
+        Some(size) if size <= opts.part_size => {
+            let body = bucket.get(key, None, None).await.map_err(|e| {
+                if e.code.as_deref() == Some("NoSuchKey") {
+                    TransferError::Refused(format!("{uri}: no such object"))
+                } else {
+                    e.into()
+                }
+            })?;
+            let object = body.head.clone();
+            first = Some(Box::new(body));
+            object
+        }
+        _ => head(bucket, key).await?,
+    };
+    let (size, etag) = (object.size, object.etag.clone());
+    let check = check_for(bucket, key, &object).await;
+    tracing::debug!("{uri}: checked against {}", check.describe());
     progress.total.fetch_add(size, Ordering::SeqCst);
     if let Some(dir) = dest.parent() {
         tokio::fs::create_dir_all(dir).await.map_err(local(dir))?;
@@ -184,13 +338,19 @@ pub async fn download_object(
         .and_then(|f| f.set_len(size).map(|()| f))
         .map_err(local(&tmp))?;
     let file = Arc::new(file);
-    let ranges = plan::parts(size, plan::part_size(size, opts.part_size));
-    // A single-part object's ETag is its MD5: check it. (A multipart ETag
-    // depends on part sizes we cannot know, so there is nothing to compare.)
-    let check_md5 = ranges.len() <= 1 && !etag.contains('-');
+    // Ranges follow a multipart object's own parts where they are known
+    // (their MD5s are then taken as the bytes arrive); else our part size.
+    let ranges = match (&check, &first) {
+        (Check::Etag { parts, .. }, None) if parts.len() > 1 => parts.clone(),
+        _ => plan::parts(size, plan::part_size(size, opts.part_size)),
+    };
+    let crc_wanted = matches!(check, Check::Crc64(_));
+    let md5_wanted = matches!(&check, Check::Etag { parts, .. } if *parts == ranges);
     // One range covering the object: a plain GET (no Range header).
     let whole = ranges.len() == 1;
-    let fetched: Result<Vec<Option<[u8; 16]>>, TransferError> = stream::iter(ranges)
+    // (An object grown since it was listed is fetched in ranges instead.)
+    let mut first = first.filter(|_| whole);
+    let fetched: Result<Vec<Sums>, TransferError> = stream::iter(ranges)
         .map(|(off, len)| {
             let range = Range {
                 file: file.clone(),
@@ -200,36 +360,102 @@ pub async fn download_object(
                 len,
                 whole,
             };
+            let opening = first.take().map_or(Opening::Ask, Opening::Answered);
             async move {
                 if progress.is_cancelled() {
                     return Err(TransferError::Cancelled(bucket.uri(key)));
                 }
-                let mut md5 = check_md5.then(Md5::new);
-                range.fetch(bucket, key, md5.as_mut(), progress).await?;
-                Ok(md5.map(|h| h.finalize().into()))
+                let mut hashes = Hashes {
+                    md5: md5_wanted.then(Md5::new),
+                    crc64: crc_wanted
+                        .then(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme)),
+                };
+                range
+                    .fetch(bucket, key, opening, &mut hashes, progress)
+                    .await?;
+                Ok((
+                    off,
+                    len,
+                    hashes.md5.map(|h| h.finalize().into()),
+                    hashes.crc64.map(|c| c.finalize()),
+                ))
             }
         })
         .buffer_unordered(opts.concurrency.max(1))
         .try_collect()
         .await;
     drop(file);
-    let digests: Vec<[u8; 16]> = match fetched {
-        Ok(d) => d.into_iter().flatten().collect(),
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
+    let verified = match fetched {
+        Ok(mut sums) => {
+            sums.sort_by_key(|(off, ..)| *off);
+            verify(bucket, key, &tmp, &object, check, &sums).await
         }
+        Err(e) => Err(e),
     };
-    if check_md5 {
-        let got = plan::etag(&digests, false);
-        if got != etag {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(TransferError::Verification {
-                uri,
-                why: format!("downloaded MD5 {got}, ETag {etag}"),
-            });
-        }
+    if let Err(e) = verified {
+        let _ = tokio::fs::remove_file(&tmp).await;
+        return Err(e);
     }
     tokio::fs::rename(&tmp, dest).await.map_err(local(dest))?;
     Ok(size)
+}
+
+/// Compares what arrived (in `tmp`, with the ranges' sums) with `check`.
+async fn verify(
+    bucket: &S3Bucket,
+    key: &str,
+    tmp: &Path,
+    object: &ObjectHead,
+    check: Check,
+    sums: &[Sums],
+) -> Result<(), TransferError> {
+    let uri = bucket.uri(key);
+    let failed = |why: String| TransferError::Verification {
+        uri: uri.clone(),
+        why,
+    };
+    match check {
+        Check::Nothing => Ok(()),
+        Check::Crc64(want) => {
+            let got = crate::checksum::crc64_of_pieces(
+                sums.iter()
+                    .filter_map(|(_, len, _, crc)| Some(((*crc)?, *len))),
+            );
+            if got == want {
+                return Ok(());
+            }
+            Err(failed(format!(
+                "downloaded CRC64NVME {}, the object's {}",
+                crate::checksum::crc64_header(got),
+                crate::checksum::crc64_header(want)
+            )))
+        }
+        Check::Etag {
+            parts,
+            multipart,
+            assumed,
+        } => {
+            let streamed: Vec<[u8; 16]> = sums.iter().filter_map(|(_, _, m, _)| *m).collect();
+            let digests = if streamed.len() == parts.len() {
+                streamed
+            } else {
+                md5s_of(tmp, parts.clone()).await?
+            };
+            let mut got = plan::etag(&digests, multipart);
+            if got != object.etag && assumed {
+                // Parts of unequal sizes: ask each one's and hash again.
+                let asked = asked_layout(bucket, key, parts.len(), object.size).await;
+                if let Some(exact) = asked.filter(|exact| *exact != parts) {
+                    got = plan::etag(&md5s_of(tmp, exact).await?, true);
+                }
+            }
+            if got == object.etag {
+                return Ok(());
+            }
+            Err(failed(format!(
+                "downloaded MD5 {got}, ETag {}",
+                object.etag
+            )))
+        }
+    }
 }

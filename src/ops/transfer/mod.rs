@@ -7,28 +7,31 @@ pub mod copy;
 mod download;
 pub mod expand;
 pub mod plan;
+mod upload;
 
 pub use download::download_object;
+pub use upload::upload_file;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use futures::stream::{self, StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
 
 use crate::cloud::CloudError;
-use crate::cloud::actions::Actions;
-use crate::cloud::s3::S3Bucket;
+use crate::cloud::s3::{ObjectHead, S3Bucket};
+use upload::read_part;
+
+/// Small files in flight at most, however small: each is a connection.
+const MAX_SMALL_IN_FLIGHT: usize = 64;
 
 /// Runs `f` on every item of a folder transfer, given with its size: small
-/// items (up to the multipart threshold, one request each) up to
-/// `concurrency` at a time, large ones one after another since each is
-/// already sent in parallel parts. Either way at most `concurrency` bodies of
-/// at most a part size are in memory. Results keep the items' order within
-/// each group, small ones first.
+/// items (up to the multipart threshold, one request each) together, large
+/// ones one after another since each is already sent in parallel parts.
+/// Small items are latency-bound (a request each), so as many run at once as
+/// fit in the memory that `concurrency` parts would take — `concurrency` of
+/// the largest, up to 64 of tiny ones — never fewer than `concurrency`.
+/// Results keep the items' order within each group, small ones first.
 pub async fn by_size<I, T, Fut>(
     items: Vec<(I, u64)>,
     opts: &TransferOptions,
@@ -40,15 +43,27 @@ where
     let (small, large): (Vec<_>, Vec<_>) = items
         .into_iter()
         .partition(|(_, size)| *size <= opts.multipart_threshold);
+    let in_flight = small_in_flight(small.iter().map(|(_, size)| *size).max(), opts);
     let mut out: Vec<T> = stream::iter(small)
         .map(|(item, _)| f(item))
-        .buffered(opts.concurrency.max(1))
+        .buffered(in_flight)
         .collect()
         .await;
     for (item, _) in large {
         out.push(f(item).await);
     }
     out
+}
+
+/// How many small items (the largest `largest` bytes) run at once: as many
+/// as fit in `concurrency` × part size, between `concurrency` and 64.
+fn small_in_flight(largest: Option<u64>, opts: &TransferOptions) -> usize {
+    let floor = opts.concurrency.max(1);
+    let budget = floor as u64 * opts.part_size;
+    let fit = budget / largest.unwrap_or(1).max(1);
+    usize::try_from(fit)
+        .unwrap_or(usize::MAX)
+        .clamp(floor, MAX_SMALL_IN_FLIGHT.max(floor))
 }
 
 /// How to transfer.
@@ -130,114 +145,6 @@ pub struct Uploaded {
     pub skipped: bool,
 }
 
-/// The resume journal of one multipart upload.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Journal {
-    bucket: String,
-    key: String,
-    upload_id: String,
-    part_size: u64,
-    /// Part number → (ETag, MD5 hex of the part).
-    parts: BTreeMap<i32, (String, String)>,
-}
-
-fn journal_path(
-    dir: &Path,
-    bucket: &str,
-    key: &str,
-    file: &Path,
-    size: u64,
-    mtime: u64,
-) -> PathBuf {
-    let id = hex::encode(plan::md5(
-        format!("{bucket}\n{key}\n{}\n{size}\n{mtime}", file.display()).as_bytes(),
-    ));
-    dir.join(format!("{id}.json"))
-}
-
-fn write_journal(path: &Path, j: &Journal) -> std::io::Result<()> {
-    crate::store::write_json(path, j)
-}
-
-/// Part buffers handed back after each request, so an upload holds at most
-/// `concurrency` of them (memory stays at concurrency × part size) and no
-/// page is allocated and zeroed twice.
-#[derive(Debug, Clone)]
-struct BufferPool {
-    free: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
-    keep: usize,
-}
-
-impl BufferPool {
-    fn new(keep: usize) -> Self {
-        Self {
-            free: Arc::default(),
-            keep,
-        }
-    }
-
-    fn take(&self) -> Vec<u8> {
-        self.free
-            .lock()
-            .ok()
-            .and_then(|mut f| f.pop())
-            .unwrap_or_default()
-    }
-
-    /// A request body that returns its buffer here when the SDK drops it.
-    fn body(&self, buf: Vec<u8>) -> bytes::Bytes {
-        bytes::Bytes::from_owner(Pooled {
-            buf,
-            pool: self.clone(),
-        })
-    }
-}
-
-struct Pooled {
-    buf: Vec<u8>,
-    pool: BufferPool,
-}
-
-impl AsRef<[u8]> for Pooled {
-    fn as_ref(&self) -> &[u8] {
-        &self.buf
-    }
-}
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        if let Ok(mut free) = self.pool.free.lock()
-            && free.len() < self.pool.keep
-        {
-            free.push(std::mem::take(&mut self.buf));
-        }
-    }
-}
-
-/// Reads `len` bytes at `offset` into `buf` (a positioned read on the
-/// blocking pool: no seek, no intermediate copy) and digests them while they
-/// are hot in the cache.
-async fn read_part(
-    path: &Path,
-    offset: u64,
-    len: u64,
-    mut buf: Vec<u8>,
-) -> Result<(Vec<u8>, [u8; 16]), TransferError> {
-    use std::os::unix::fs::FileExt;
-    let owned = path.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let f = std::fs::File::open(&owned)?;
-        // A reused buffer of the same length is not zeroed again.
-        buf.resize(usize::try_from(len).unwrap_or(usize::MAX), 0);
-        f.read_exact_at(&mut buf, offset)?;
-        let digest = plan::md5(&buf);
-        Ok((buf, digest))
-    })
-    .await
-    .map_err(|e| TransferError::Refused(format!("reading {}: {e}", path.display())))?
-    .map_err(local(path))
-}
-
 /// Whether `key` already holds exactly this file (size and ETag).
 pub async fn same_object(
     bucket: &S3Bucket,
@@ -256,10 +163,25 @@ pub async fn same_object(
     }
     let remote = head.etag;
     let size = meta.len();
+    // A full-object CRC: one cheap pass over the file, part by part.
+    if let Some(crc) = head.crc64 {
+        let mut pieces = Vec::new();
+        let mut buf = Vec::new();
+        for (offset, len) in plan::parts(size, plan::part_size(size, opts.part_size)) {
+            match read_part(file, offset, len, buf, false).await {
+                Ok(p) => {
+                    pieces.push((p.crc64, len));
+                    buf = p.buf;
+                }
+                Err(_) => return false,
+            }
+        }
+        return crate::checksum::crc64_of_pieces(pieces) == crc;
+    }
     let Some((_, count)) = remote.split_once('-') else {
         // A single PUT: the ETag is the file's MD5.
-        return match read_part(file, 0, size, Vec::new()).await {
-            Ok((_, digest)) => plan::etag(&[digest], false) == remote,
+        return match read_part(file, 0, size, Vec::new(), true).await {
+            Ok(p) => plan::etag(&[p.md5.unwrap_or_default()], false) == remote,
             Err(_) => false,
         };
     };
@@ -277,8 +199,11 @@ pub async fn same_object(
         }
         let (mut digests, mut buf) = (Vec::new(), Vec::new());
         for (offset, len) in plan::parts(size, part) {
-            match read_part(file, offset, len, buf).await {
-                Ok((b, digest)) => (buf, _) = (b, digests.push(digest)),
+            match read_part(file, offset, len, buf, true).await {
+                Ok(p) => {
+                    digests.push(p.md5.unwrap_or_default());
+                    buf = p.buf;
+                }
                 Err(_) => return false,
             }
         }
@@ -289,255 +214,49 @@ pub async fn same_object(
     false
 }
 
-/// Uploads `file` to `bucket`/`key`. Parts already sent by an interrupted
-/// run (per the journal in `journal_dir`) are not sent again. On cancel the
-/// multipart upload is aborted, leaving nothing behind on S3.
-pub async fn upload_file(
-    actions: &Actions,
-    bucket: &S3Bucket,
-    file: &Path,
-    key: &str,
-    opts: &TransferOptions,
-    journal_dir: &Path,
-    progress: &Arc<Progress>,
-) -> Result<Uploaded, TransferError> {
-    let meta = tokio::fs::metadata(file).await.map_err(local(file))?;
-    if !meta.is_file() {
-        return Err(TransferError::Refused(format!(
-            "{} is not a file",
-            file.display()
-        )));
-    }
-    let size = meta.len();
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
-    progress.total.fetch_add(size, Ordering::SeqCst);
-    let uri = bucket.uri(key);
-    if size <= opts.multipart_threshold {
-        if progress.is_cancelled() {
-            return Err(TransferError::Cancelled(uri));
-        }
-        let (bytes, digest) = read_part(file, 0, size, Vec::new()).await?;
-        actions.put_object(bucket, key, bytes.into()).await?;
-        progress.done.fetch_add(size, Ordering::SeqCst);
-        let etag = plan::etag(&[digest], false);
-        verify(bucket, key, size, &etag).await?;
-        return Ok(Uploaded {
-            key: key.into(),
-            size,
-            sent: size,
-            resumed: 0,
-            parts: 1,
-            etag,
-            skipped: false,
-        });
-    }
-
-    let jpath = journal_path(journal_dir, &bucket.name, key, file, size, mtime);
-    let mut journal: Journal = std::fs::read(&jpath)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
-    // A journaled upload is resumed only if S3 still has it (it may have been
-    // aborted or expired). Its journaled parts are trusted: each was written
-    // only after S3 acknowledged that part, and the final ETag check against
-    // the whole file catches anything amiss. ListParts would say the same,
-    // but emulators answer it in ways the SDK cannot read.
-    if !journal.upload_id.is_empty() {
-        match bucket.has_upload(key, &journal.upload_id).await {
-            Ok(true) => {}
-            Ok(false) => journal = Journal::default(),
-            Err(e) => {
-                tracing::warn!("cannot resume {uri}: {e}; starting over");
-                journal = Journal::default();
+/// The MD5 of each of `pieces` of the file at `path` (read from disk).
+pub(super) async fn md5s_of(
+    path: &Path,
+    pieces: Vec<(u64, u64)>,
+) -> Result<Vec<[u8; 16]>, TransferError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let owned = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::open(&owned)?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut out = Vec::with_capacity(pieces.len());
+        for (off, len) in pieces {
+            file.seek(SeekFrom::Start(off))?;
+            let mut left = len;
+            let mut md5 = <md5::Md5 as md5::Digest>::new();
+            while left > 0 {
+                let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+                file.read_exact(&mut buf[..want])?;
+                md5::Digest::update(&mut md5, &buf[..want]);
+                left -= want as u64;
             }
+            out.push(md5::Digest::finalize(md5).into());
         }
-    }
-    // When this run began its upload: an answer to CreateMultipartUpload
-    // that was lost (and asked again) leaves an upload begun after it that
-    // nobody will finish.
-    let mut began = None;
-    if journal.upload_id.is_empty() {
-        began = Some(chrono::Utc::now());
-        let upload_id = actions.create_multipart_upload(bucket, key).await?;
-        journal = Journal {
-            bucket: bucket.name.clone(),
-            key: key.into(),
-            upload_id,
-            part_size: plan::part_size(size, opts.part_size),
-            parts: BTreeMap::new(),
-        };
-        write_journal(&jpath, &journal).map_err(local(&jpath))?;
-    }
-    let layout = plan::parts(size, journal.part_size);
-    let resumed: u64 = journal
-        .parts
-        .keys()
-        .filter_map(|n| {
-            layout
-                .get(usize::try_from(*n - 1).ok()?)
-                .map(|(_, len)| *len)
-        })
-        .sum();
-    progress.resumed.fetch_add(resumed, Ordering::SeqCst);
-    let upload_id = journal.upload_id.clone();
-    let todo: Vec<(i32, u64, u64)> = layout
-        .iter()
-        .enumerate()
-        .map(|(i, (off, len))| (i32::try_from(i + 1).unwrap_or(i32::MAX), *off, *len))
-        .filter(|(n, _, _)| !journal.parts.contains_key(n))
-        .collect();
-    let journal = Arc::new(Mutex::new(journal));
-    let sent = Arc::new(AtomicU64::new(0));
-    let pool = BufferPool::new(opts.concurrency.max(1));
-    let result: Result<Vec<()>, TransferError> = stream::iter(todo)
-        .map(|(n, off, len)| {
-            let (journal, sent, upload_id, jpath) = (
-                journal.clone(),
-                sent.clone(),
-                upload_id.clone(),
-                jpath.clone(),
-            );
-            let (uri, pool) = (uri.clone(), pool.clone());
-            async move {
-                if progress.is_cancelled() {
-                    return Err(TransferError::Cancelled(uri));
-                }
-                let (bytes, digest) = read_part(file, off, len, pool.take()).await?;
-                let digest = hex::encode(digest);
-                let etag = actions
-                    .upload_part(bucket, key, &upload_id, n, pool.body(bytes))
-                    .await?;
-                progress.done.fetch_add(len, Ordering::SeqCst);
-                sent.fetch_add(len, Ordering::SeqCst);
-                let mut j = journal.lock().await;
-                j.parts.insert(n, (etag, digest));
-                write_journal(&jpath, &j).map_err(local(&jpath))?;
-                Ok(())
-            }
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .try_collect()
-        .await;
-    if let Err(e) = result {
-        if matches!(e, TransferError::Cancelled(_)) {
-            // Discarded by the user: abort, so no parts stay (and cost) on S3.
-            let _ = actions
-                .abort_multipart_upload(bucket, key, &upload_id)
-                .await;
-            let _ = std::fs::remove_file(&jpath);
-        }
-        return Err(e);
-    }
-    let j = journal.lock().await.clone();
-    let completed: Vec<(i32, String)> = j
-        .parts
-        .iter()
-        .map(|(n, (etag, _))| (*n, etag.clone()))
-        .collect();
-    let digests: Vec<[u8; 16]> = j
-        .parts
-        .values()
-        .map(|(_, md5)| {
-            let mut d = [0u8; 16];
-            let _ = hex::decode_to_slice(md5, &mut d);
-            d
-        })
-        .collect();
-    let etag = plan::etag(&digests, true);
-    if let Err(e) = actions
-        .complete_multipart_upload(bucket, key, &upload_id, &completed)
-        .await
-    {
-        // Its answer may have been lost after S3 did it (asked again, S3
-        // then says NoSuchUpload): the object decides, not the error.
-        match bucket.head(key).await {
-            Ok(Some(h)) if h.size == size && h.etag == etag => {
-                tracing::info!("{uri}: completed, though its answer was lost ({e})");
-            }
-            _ => return Err(e.into()),
-        }
-    }
-    let _ = std::fs::remove_file(&jpath);
-    if let Some(began) = began {
-        abort_orphans(actions, bucket, key, &upload_id, began).await;
-    }
-    verify(bucket, key, size, &etag).await?;
-    Ok(Uploaded {
-        key: key.into(),
-        size,
-        sent: sent.load(Ordering::SeqCst),
-        resumed,
-        parts: j.parts.len(),
-        etag,
-        skipped: false,
+        Ok(out)
     })
+    .await
+    .map_err(|e| TransferError::Refused(format!("reading {}: {e}", path.display())))?
+    .map_err(local(path))
 }
 
-/// Aborts the uploads of `key` begun since `began` other than `ours`: made
-/// by a CreateMultipartUpload whose answer was lost and which was asked
-/// again, they would hold parts (and cost) until someone aborted them. A
-/// minute's slack covers clocks that disagree.
-async fn abort_orphans(
-    actions: &Actions,
-    bucket: &S3Bucket,
-    key: &str,
-    ours: &str,
-    began: chrono::DateTime<chrono::Utc>,
-) {
-    let since = began - chrono::Duration::seconds(60);
-    let Ok(uploads) = bucket.uploads(key).await else {
-        return;
-    };
-    for (id, initiated) in uploads {
-        if id != ours && initiated.is_some_and(|t| t >= since) {
-            match actions.abort_multipart_upload(bucket, key, &id).await {
-                Ok(()) => tracing::info!(
-                    "{}: aborted an upload a lost answer left: {id}",
-                    bucket.uri(key)
-                ),
-                Err(e) => tracing::warn!("{}: cannot abort upload {id}: {e}", bucket.uri(key)),
-            }
-        }
-    }
-}
-
-/// An object's size and ETag (HeadObject); a missing object is an error.
-async fn head(bucket: &S3Bucket, key: &str) -> Result<(u64, String), TransferError> {
-    match bucket.head(key).await? {
-        Some(h) => Ok((h.size, h.etag)),
-        None => Err(TransferError::Refused(format!(
-            "{}: no such object",
-            bucket.uri(key)
-        ))),
-    }
-}
-
-/// The object must have the local file's size and ETag.
-async fn verify(bucket: &S3Bucket, key: &str, size: u64, etag: &str) -> Result<(), TransferError> {
-    let uri = bucket.uri(key);
-    let (remote_size, remote) = head(bucket, key).await?;
-    if remote_size != size {
-        return Err(TransferError::Verification {
-            uri,
-            why: format!("{remote_size} bytes on S3, {size} on disk"),
-        });
-    }
-    if remote != etag {
-        return Err(TransferError::Verification {
-            uri,
-            why: format!("ETag {remote} on S3, {etag} computed from the file"),
-        });
-    }
-    Ok(())
+/// An object's HeadObject; a missing object is an error.
+async fn head(bucket: &S3Bucket, key: &str) -> Result<ObjectHead, TransferError> {
+    bucket
+        .head(key)
+        .await?
+        .ok_or_else(|| TransferError::Refused(format!("{}: no such object", bucket.uri(key))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use tokio::sync::Mutex;
 
     #[tokio::test]
     async fn small_items_run_together_within_the_limit_and_large_ones_alone() {
@@ -546,13 +265,15 @@ mod tests {
             ..TransferOptions::default()
         };
         let big = opts.multipart_threshold + 1;
+        // Small items as large as a part: only `concurrency` fit in memory.
+        let small = opts.multipart_threshold;
         let items: Vec<(u32, u64)> = vec![
-            (1, 10),
+            (1, small),
             (2, big),
-            (3, 10),
+            (3, small),
             (4, 10),
             (5, big),
-            (6, 10),
+            (6, small),
             (7, 10),
         ];
         let running = Arc::new(AtomicU64::new(0));
@@ -583,5 +304,31 @@ mod tests {
         let (small_peak, large_peak) = *peak.lock().await;
         assert_eq!(small_peak, 3, "small items overlap up to the limit");
         assert_eq!(large_peak, 1, "a large item runs alone");
+    }
+
+    #[test]
+    fn tiny_files_run_many_at_once_and_part_sized_ones_only_as_many_as_parts() {
+        let opts = TransferOptions::default();
+        assert_eq!(small_in_flight(Some(64 * 1024), &opts), MAX_SMALL_IN_FLIGHT);
+        assert_eq!(
+            small_in_flight(Some(opts.part_size), &opts),
+            opts.concurrency
+        );
+        assert_eq!(small_in_flight(Some(2 * plan::MIB), &opts), 32);
+        assert_eq!(small_in_flight(None, &opts), MAX_SMALL_IN_FLIGHT);
+        let wide = TransferOptions {
+            concurrency: 100,
+            ..opts
+        };
+        assert_eq!(
+            small_in_flight(Some(1), &wide),
+            100,
+            "never below concurrency"
+        );
+        let zero = TransferOptions {
+            concurrency: 0,
+            ..opts
+        };
+        assert_eq!(small_in_flight(Some(opts.part_size), &zero), 1);
     }
 }

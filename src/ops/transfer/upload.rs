@@ -1,0 +1,555 @@
+//! Uploads: one PutObject up to the multipart threshold, else parts read
+//! from disk into pooled buffers and sent in parallel, resumable through a
+//! journal in the state directory.
+//!
+//! What arrived is what left, checked without hashing every byte twice:
+//! each part's CRC64NVME is computed while the part is read and sent with
+//! it; S3 checks it against what it received and answers with it. Where the
+//! server takes a full-object CRC64NVME (S3 says so when the upload is
+//! created), the parts' CRCs combine into the file's, which S3 checks at
+//! completion and HeadObject shows. Where a server does not answer with the
+//! CRC it checked, the part's MD5 is computed too, and the object's ETag is
+//! compared with the file's — decided by what the server answers, part by
+//! part, never by a guess.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use super::{Progress, TransferError, TransferOptions, Uploaded, head, local, md5s_of, plan};
+use crate::checksum::{crc64, crc64_of_pieces};
+use crate::cloud::actions::Actions;
+use crate::cloud::s3::S3Bucket;
+
+/// One part an earlier or this run sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct SentPart {
+    etag: String,
+    crc64: u64,
+    /// Hex MD5, where it was computed (the server did not confirm the CRC).
+    md5: Option<String>,
+    /// The server answered with the part's CRC: it checked it.
+    checked: bool,
+}
+
+/// The resume journal of one multipart upload.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Journal {
+    /// 2: parts with CRCs (journals of older versions start over).
+    #[serde(default)]
+    version: u32,
+    bucket: String,
+    key: String,
+    upload_id: String,
+    part_size: u64,
+    /// The server keeps a full-object CRC64NVME for this upload.
+    #[serde(default)]
+    full_object: bool,
+    parts: BTreeMap<i32, SentPart>,
+}
+
+const JOURNAL_VERSION: u32 = 2;
+
+fn journal_path(
+    dir: &Path,
+    bucket: &str,
+    key: &str,
+    file: &Path,
+    size: u64,
+    mtime: u64,
+) -> PathBuf {
+    let id = hex::encode(plan::md5(
+        format!("{bucket}\n{key}\n{}\n{size}\n{mtime}", file.display()).as_bytes(),
+    ));
+    dir.join(format!("{id}.json"))
+}
+
+fn write_journal(path: &Path, j: &Journal) -> std::io::Result<()> {
+    crate::store::write_json(path, j)
+}
+
+fn read_journal(path: &Path) -> Journal {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Journal>(&b).ok())
+        .filter(|j| j.version == JOURNAL_VERSION)
+        .unwrap_or_default()
+}
+
+/// Part buffers handed back after each request, so an upload holds at most
+/// `concurrency` of them (memory stays at concurrency × part size) and no
+/// page is allocated and zeroed twice.
+#[derive(Debug, Clone)]
+struct BufferPool {
+    free: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+    keep: usize,
+}
+
+impl BufferPool {
+    fn new(keep: usize) -> Self {
+        Self {
+            free: Arc::default(),
+            keep,
+        }
+    }
+
+    fn take(&self) -> Vec<u8> {
+        self.free
+            .lock()
+            .ok()
+            .and_then(|mut f| f.pop())
+            .unwrap_or_default()
+    }
+
+    /// A request body that returns its buffer here when the SDK drops it.
+    fn body(&self, buf: Vec<u8>) -> bytes::Bytes {
+        bytes::Bytes::from_owner(Pooled {
+            buf,
+            pool: self.clone(),
+        })
+    }
+}
+
+struct Pooled {
+    buf: Vec<u8>,
+    pool: BufferPool,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Ok(mut free) = self.pool.free.lock()
+            && free.len() < self.pool.keep
+        {
+            free.push(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
+/// What was read of a part, with its checksums.
+pub(super) struct ReadPart {
+    pub(super) buf: Vec<u8>,
+    pub(super) crc64: u64,
+    pub(super) md5: Option<[u8; 16]>,
+}
+
+/// Reads `len` bytes at `offset` into `buf` (a positioned read on the
+/// blocking pool: no seek, no intermediate copy) and checksums them while
+/// they are hot in the cache: CRC64NVME always, MD5 when `with_md5`.
+pub(super) async fn read_part(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    mut buf: Vec<u8>,
+    with_md5: bool,
+) -> Result<ReadPart, TransferError> {
+    use std::os::unix::fs::FileExt;
+    let owned = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let f = std::fs::File::open(&owned)?;
+        // A reused buffer of the same length is not zeroed again.
+        buf.resize(usize::try_from(len).unwrap_or(usize::MAX), 0);
+        f.read_exact_at(&mut buf, offset)?;
+        let crc = crc64(&buf);
+        let md5 = with_md5.then(|| plan::md5(&buf));
+        Ok(ReadPart {
+            buf,
+            crc64: crc,
+            md5,
+        })
+    })
+    .await
+    .map_err(|e| TransferError::Refused(format!("reading {}: {e}", path.display())))?
+    .map_err(local(path))
+}
+
+/// Whether the server confirms part CRCs: not known yet, yes, no.
+const UNKNOWN: u8 = 0;
+const CONFIRMS: u8 = 1;
+const SILENT: u8 = 2;
+
+/// Uploads `file` to `bucket`/`key`. Parts already sent by an interrupted
+/// run (per the journal in `journal_dir`) are not sent again. On cancel the
+/// multipart upload is aborted, leaving nothing behind on S3.
+pub async fn upload_file(
+    actions: &Actions,
+    bucket: &S3Bucket,
+    file: &Path,
+    key: &str,
+    opts: &TransferOptions,
+    journal_dir: &Path,
+    progress: &Arc<Progress>,
+) -> Result<Uploaded, TransferError> {
+    let meta = tokio::fs::metadata(file).await.map_err(local(file))?;
+    if !meta.is_file() {
+        return Err(TransferError::Refused(format!(
+            "{} is not a file",
+            file.display()
+        )));
+    }
+    let size = meta.len();
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    progress.total.fetch_add(size, Ordering::SeqCst);
+    let uri = bucket.uri(key);
+    if size <= opts.multipart_threshold {
+        if progress.is_cancelled() {
+            return Err(TransferError::Cancelled(uri));
+        }
+        // Small: the MD5 is cheap, and the ETag check works on any server.
+        // The answer itself is the check (one request a file): S3 confirms
+        // the CRC it verified, and the ETag is the MD5 of what it stored.
+        let part = read_part(file, 0, size, Vec::new(), true).await?;
+        let digest = part.md5.unwrap_or_default();
+        let answer = actions
+            .put_object(bucket, key, part.buf.into(), part.crc64)
+            .await?;
+        progress.done.fetch_add(size, Ordering::SeqCst);
+        let etag = plan::etag(&[digest], false);
+        if answer.crc_confirmed {
+            // S3 verified the CRC of what it received.
+        } else if answer.etag_is_md5 && !answer.etag.is_empty() {
+            if answer.etag != etag {
+                return Err(TransferError::Verification {
+                    uri,
+                    why: format!("ETag {} on S3, {etag} computed from the file", answer.etag),
+                });
+            }
+        } else {
+            // The answer says nothing of the bytes: ask for the object.
+            verify(bucket, key, size, Check::ETag(&etag)).await?;
+        }
+        return Ok(Uploaded {
+            key: key.into(),
+            size,
+            sent: size,
+            resumed: 0,
+            parts: 1,
+            etag,
+            skipped: false,
+        });
+    }
+
+    let jpath = journal_path(journal_dir, &bucket.name, key, file, size, mtime);
+    let mut journal = read_journal(&jpath);
+    // A journaled upload is resumed only if S3 still has it (it may have been
+    // aborted or expired). Its journaled parts are trusted: each was written
+    // only after S3 acknowledged that part, and the final check against the
+    // whole file catches anything amiss.
+    if !journal.upload_id.is_empty() {
+        match bucket.has_upload(key, &journal.upload_id).await {
+            Ok(true) => {}
+            Ok(false) => journal = Journal::default(),
+            Err(e) => {
+                tracing::warn!("cannot resume {uri}: {e}; starting over");
+                journal = Journal::default();
+            }
+        }
+    }
+    // When this run began its upload: an answer to CreateMultipartUpload
+    // that was lost (and asked again) leaves an upload begun after it that
+    // nobody will finish.
+    let mut began = None;
+    if journal.upload_id.is_empty() {
+        began = Some(chrono::Utc::now());
+        let (upload_id, full_object) = actions.create_multipart_upload(bucket, key).await?;
+        journal = Journal {
+            version: JOURNAL_VERSION,
+            bucket: bucket.name.clone(),
+            key: key.into(),
+            upload_id,
+            part_size: plan::part_size(size, opts.part_size),
+            full_object,
+            parts: BTreeMap::new(),
+        };
+        write_journal(&jpath, &journal).map_err(local(&jpath))?;
+    }
+    let layout = plan::parts(size, journal.part_size);
+    let resumed: u64 = journal
+        .parts
+        .keys()
+        .filter_map(|n| {
+            layout
+                .get(usize::try_from(*n - 1).ok()?)
+                .map(|(_, len)| *len)
+        })
+        .sum();
+    progress.resumed.fetch_add(resumed, Ordering::SeqCst);
+    let upload_id = journal.upload_id.clone();
+    let todo: Vec<(i32, u64, u64)> = layout
+        .iter()
+        .enumerate()
+        .map(|(i, (off, len))| (i32::try_from(i + 1).unwrap_or(i32::MAX), *off, *len))
+        .filter(|(n, _, _)| !journal.parts.contains_key(n))
+        .collect();
+    // A server that answered CreateMultipartUpload with a full-object
+    // CRC64NVME (S3 does) will show the object's, computed from what it
+    // stored: the parts' CRCs are enough. Otherwise, until the server shows
+    // it checks part CRCs (S3 answers with each part's), MD5s are computed
+    // as well, so a server that says nothing is checked by the ETag. (One
+    // that promised a CRC and then shows none is checked by re-reading the
+    // file: see `verify`.)
+    let full_object = journal.full_object;
+    let server = Arc::new(AtomicU8::new(if full_object { CONFIRMS } else { UNKNOWN }));
+    let journal = Arc::new(Mutex::new(journal));
+    let sent = Arc::new(AtomicU64::new(0));
+    let pool = BufferPool::new(opts.concurrency.max(1));
+    let result: Result<Vec<()>, TransferError> = stream::iter(todo)
+        .map(|(n, off, len)| {
+            let (journal, sent, upload_id, jpath) = (
+                journal.clone(),
+                sent.clone(),
+                upload_id.clone(),
+                jpath.clone(),
+            );
+            let (uri, pool, server) = (uri.clone(), pool.clone(), server.clone());
+            async move {
+                if progress.is_cancelled() {
+                    return Err(TransferError::Cancelled(uri));
+                }
+                let with_md5 = server.load(Ordering::SeqCst) != CONFIRMS;
+                let part = read_part(file, off, len, pool.take(), with_md5).await?;
+                let (crc, md5) = (part.crc64, part.md5.map(hex::encode));
+                let (etag, checked) = actions
+                    .upload_part(bucket, key, &upload_id, n, pool.body(part.buf), crc)
+                    .await?;
+                let _ = server.compare_exchange(
+                    UNKNOWN,
+                    if checked { CONFIRMS } else { SILENT },
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                );
+                if !checked && md5.is_none() && !full_object {
+                    return Err(TransferError::Verification {
+                        uri,
+                        why: format!("the server did not confirm part {n}'s checksum"),
+                    });
+                }
+                progress.done.fetch_add(len, Ordering::SeqCst);
+                sent.fetch_add(len, Ordering::SeqCst);
+                let mut j = journal.lock().await;
+                j.parts.insert(
+                    n,
+                    SentPart {
+                        etag,
+                        crc64: crc,
+                        md5,
+                        checked,
+                    },
+                );
+                write_journal(&jpath, &j).map_err(local(&jpath))?;
+                Ok(())
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .try_collect()
+        .await;
+    if let Err(e) = result {
+        if matches!(e, TransferError::Cancelled(_)) {
+            // Discarded by the user: abort, so no parts stay (and cost) on S3.
+            let _ = actions
+                .abort_multipart_upload(bucket, key, &upload_id)
+                .await;
+            let _ = std::fs::remove_file(&jpath);
+            return Err(e);
+        }
+        // Kept for the next run: the parts S3 has are not sent again.
+        let kept = journal.lock().await.parts.len();
+        return Err(TransferError::Refused(format!(
+            "{e} — run the same copy again to resume ({kept} of {} parts are on S3)",
+            layout.len()
+        )));
+    }
+    let j = journal.lock().await.clone();
+    let completed: Vec<(i32, String)> = j.parts.iter().map(|(n, p)| (*n, p.etag.clone())).collect();
+    let pieces = j
+        .parts
+        .iter()
+        .filter_map(|(n, p)| {
+            let len = layout.get(usize::try_from(*n - 1).ok()?)?.1;
+            Some((p.crc64, len))
+        })
+        .collect::<Vec<_>>();
+    let whole_crc = crc64_of_pieces(pieces);
+    // The ETag, where every part's MD5 is known.
+    let md5s: Option<Vec<[u8; 16]>> = j
+        .parts
+        .values()
+        .map(|p| {
+            let mut d = [0u8; 16];
+            hex::decode_to_slice(p.md5.as_ref()?, &mut d).ok()?;
+            Some(d)
+        })
+        .collect();
+    let etag = md5s.as_ref().map(|d| plan::etag(d, true));
+    let all_checked = j.parts.values().all(|p| p.checked);
+    let check = if let Some(etag) = &etag {
+        Check::ETag(etag)
+    } else if j.full_object {
+        Check::Crc64 {
+            crc: whole_crc,
+            file,
+            layout: &layout,
+            parts_checked: all_checked,
+        }
+    } else if all_checked {
+        Check::PartsChecked
+    } else {
+        return Err(TransferError::Verification {
+            uri,
+            why: "some parts were neither checked by the server nor hashed".into(),
+        });
+    };
+    if let Err(e) = actions
+        .complete_multipart_upload(
+            bucket,
+            key,
+            &upload_id,
+            &completed,
+            j.full_object.then_some(whole_crc),
+        )
+        .await
+    {
+        // Its answer may have been lost after S3 did it (asked again, S3
+        // then says NoSuchUpload): the object decides, not the error.
+        if verify(bucket, key, size, check).await.is_err() {
+            return Err(e.into());
+        }
+        tracing::info!("{uri}: completed, though its answer was lost ({e})");
+    }
+    let _ = std::fs::remove_file(&jpath);
+    if let Some(began) = began {
+        abort_orphans(actions, bucket, key, &upload_id, began).await;
+    }
+    verify(bucket, key, size, check).await?;
+    Ok(Uploaded {
+        key: key.into(),
+        size,
+        sent: sent.load(Ordering::SeqCst),
+        resumed,
+        parts: j.parts.len(),
+        etag: etag
+            .unwrap_or_else(|| format!("crc64nvme:{}", crate::checksum::crc64_header(whole_crc))),
+        skipped: false,
+    })
+}
+
+/// Aborts the uploads of `key` begun since `began` other than `ours`: made
+/// by a CreateMultipartUpload whose answer was lost and which was asked
+/// again, they would hold parts (and cost) until someone aborted them. A
+/// minute's slack covers clocks that disagree.
+async fn abort_orphans(
+    actions: &Actions,
+    bucket: &S3Bucket,
+    key: &str,
+    ours: &str,
+    began: chrono::DateTime<chrono::Utc>,
+) {
+    let since = began - chrono::Duration::seconds(60);
+    let Ok(uploads) = bucket.uploads(key).await else {
+        return;
+    };
+    for (id, initiated) in uploads {
+        if id != ours && initiated.is_some_and(|t| t >= since) {
+            match actions.abort_multipart_upload(bucket, key, &id).await {
+                Ok(()) => tracing::info!(
+                    "{}: aborted an upload a lost answer left: {id}",
+                    bucket.uri(key)
+                ),
+                Err(e) => tracing::warn!("{}: cannot abort upload {id}: {e}", bucket.uri(key)),
+            }
+        }
+    }
+}
+
+/// How an upload is checked at the end, besides its size.
+#[derive(Debug, Clone, Copy)]
+enum Check<'a> {
+    /// The object's ETag equals the one computed from the file.
+    ETag(&'a str),
+    /// The object's full-object CRC64NVME equals the file's `crc` (S3
+    /// checked it when the upload completed). A server that shows none
+    /// after promising one is checked by the ETag of the file's parts
+    /// (`layout`) read again, or, where its ETag is not an MD5, by the
+    /// parts' CRCs it confirmed (`parts_checked`).
+    Crc64 {
+        crc: u64,
+        file: &'a Path,
+        layout: &'a [(u64, u64)],
+        parts_checked: bool,
+    },
+    /// Every part's CRC was checked by the server as it arrived.
+    PartsChecked,
+}
+
+/// The object must have the local file's size, and pass `check`.
+async fn verify(
+    bucket: &S3Bucket,
+    key: &str,
+    size: u64,
+    check: Check<'_>,
+) -> Result<(), TransferError> {
+    let uri = bucket.uri(key);
+    let h = head(bucket, key).await?;
+    if h.size != size {
+        return Err(TransferError::Verification {
+            uri,
+            why: format!("{} bytes on S3, {size} on disk", h.size),
+        });
+    }
+    match check {
+        Check::ETag(etag) if h.etag != etag => Err(TransferError::Verification {
+            uri,
+            why: format!("ETag {} on S3, {etag} computed from the file", h.etag),
+        }),
+        Check::Crc64 { crc, .. } if h.crc64.is_some_and(|c| c != crc) => {
+            Err(TransferError::Verification {
+                uri,
+                why: format!(
+                    "CRC64NVME {} on S3, {} computed from the file",
+                    crate::checksum::crc64_header(h.crc64.unwrap_or_default()),
+                    crate::checksum::crc64_header(crc)
+                ),
+            })
+        }
+        Check::Crc64 {
+            file,
+            layout,
+            parts_checked,
+            ..
+        } if h.crc64.is_none() => {
+            if h.etag_is_md5 {
+                tracing::debug!("{uri}: no CRC64NVME shown; checking the ETag from the file");
+                let etag = plan::etag(&md5s_of(file, layout.to_vec()).await?, true);
+                if h.etag != etag {
+                    return Err(TransferError::Verification {
+                        uri,
+                        why: format!("ETag {} on S3, {etag} computed from the file", h.etag),
+                    });
+                }
+                Ok(())
+            } else if parts_checked {
+                Ok(())
+            } else {
+                Err(TransferError::Verification {
+                    uri,
+                    why: "the server shows neither a checksum nor an ETag to compare with".into(),
+                })
+            }
+        }
+        _ => Ok(()),
+    }
+}
