@@ -44,8 +44,7 @@ fn aws_cp(endpoint: &str, dir: &Path, args: &[String]) -> (bool, String) {
     .env("AWS_ACCESS_KEY_ID", "x")
     .env("AWS_SECRET_ACCESS_KEY", "y")
     .env("AWS_CONFIG_FILE", "/nonexistent")
-    .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    .env("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required");
+    .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
     run_in(cmd, dir)
 }
 

@@ -551,6 +551,19 @@ async fn a_small_file_is_checked_by_its_own_answer_in_one_request() {
     let requests = proxy.stats()["requests"].clone();
     assert_eq!(requests["PutObject"].as_u64(), Some(1), "{requests}");
     assert_eq!(requests["HeadObject"].as_u64(), None, "{requests}");
+    // An answer that says nothing of the bytes (no checksum, no ETag): the
+    // object is asked for, and what HeadObject shows decides.
+    let silent = json!({"PutObject": ["x-amz-checksum-crc64nvme", "ETag"]});
+    proxy.configure(json!({"strip_headers": silent, "corrupt": {"PutObject": 1.0}}));
+    let bad = skiff(&e, home.path(), &["cp", data.to_str().unwrap(), dest]);
+    assert_eq!(bad.code, 1, "{}\n{}", bad.stdout, bad.stderr);
+    assert!(bad.stderr.contains("verification failed"), "{}", bad.stderr);
+    proxy.configure(json!({"strip_headers": silent}));
+    proxy.reset_stats();
+    let good = skiff(&e, home.path(), &["cp", data.to_str().unwrap(), dest]);
+    assert_eq!(good.code, 0, "{}\n{}", good.stdout, good.stderr);
+    let requests = proxy.stats()["requests"].clone();
+    assert_eq!(requests["HeadObject"].as_u64(), Some(1), "{requests}");
     let back = home.path().join("back.csv");
     let (ok, _, err) = common::aws(
         &sb.moto.endpoint(),

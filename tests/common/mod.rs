@@ -31,14 +31,8 @@ pub trait Sdk {
     }
 
     fn s3_client(&self, region: &str) -> aws_sdk_s3::Client {
-        // moto keeps a 4-byte value as a multipart object's CRC64NVME: a
-        // client that checks response checksums would refuse every object
-        // skiff uploaded in parts. The tests compare the bytes themselves.
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config(region))
             .force_path_style(true)
-            .response_checksum_validation(
-                aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired,
-            )
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
@@ -365,8 +359,6 @@ pub fn aws(endpoint: &str, region: &str, args: &[&str]) -> (bool, String, String
         .env("AWS_CONFIG_FILE", "/nonexistent")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        // See `Sdk::s3_client`: moto's multipart CRC64NVME is malformed.
-        .env("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")
         .output()
         .unwrap_or_else(|e| panic!("the AWS CLI ({}) is needed: {e}", bin.display()));
     (

@@ -230,7 +230,16 @@ pub async fn upload_file(
             }
         } else {
             // The answer says nothing of the bytes: ask for the object.
-            verify(bucket, key, size, Check::ETag(&etag)).await?;
+            verify(
+                bucket,
+                key,
+                size,
+                Check::Single {
+                    etag: &etag,
+                    crc: part.crc64,
+                },
+            )
+            .await?;
         }
         return Ok(Uploaded {
             key: key.into(),
@@ -480,6 +489,9 @@ async fn abort_orphans(
 enum Check<'a> {
     /// The object's ETag equals the one computed from the file.
     ETag(&'a str),
+    /// An object sent in one request: its CRC64NVME, where the server shows
+    /// one, equals `crc`; else its ETag, where that is an MD5, equals `etag`.
+    Single { etag: &'a str, crc: u64 },
     /// The object's full-object CRC64NVME equals the file's `crc` (S3
     /// checked it when the upload completed). A server that shows none
     /// after promising one is checked by the ETag of the file's parts
@@ -511,6 +523,26 @@ async fn verify(
         });
     }
     match check {
+        Check::Single { etag, crc } => match h.crc64 {
+            Some(c) if c == crc => Ok(()),
+            Some(c) => Err(TransferError::Verification {
+                uri,
+                why: format!(
+                    "CRC64NVME {} on S3, {} computed from the file",
+                    crate::checksum::crc64_header(c),
+                    crate::checksum::crc64_header(crc)
+                ),
+            }),
+            None if !h.etag_is_md5 => Err(TransferError::Verification {
+                uri,
+                why: "the server shows neither a checksum nor an ETag to compare with".into(),
+            }),
+            None if h.etag != etag => Err(TransferError::Verification {
+                uri,
+                why: format!("ETag {} on S3, {etag} computed from the file", h.etag),
+            }),
+            None => Ok(()),
+        },
         Check::ETag(etag) if h.etag != etag => Err(TransferError::Verification {
             uri,
             why: format!("ETag {} on S3, {etag} computed from the file", h.etag),
