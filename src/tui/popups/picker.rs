@@ -205,6 +205,9 @@ impl FilePicker {
                     } else {
                         path
                     };
+                    // "/" opens the prompt with a slash in it: a full path
+                    // typed after it ("//tmp/a") is shown and sent as "/tmp/a".
+                    let path: PathBuf = path.components().collect();
                     if path.is_dir() {
                         return self.go(path, None);
                     }
@@ -453,5 +456,23 @@ mod tests {
             Reply::Warn(_)
         ));
         assert_eq!(p.chosen.len(), 1, "the choice is kept");
+    }
+
+    #[test]
+    fn a_full_path_typed_after_the_slash_key_is_chosen_without_a_double_slash() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("data.csv");
+        std::fs::write(&file, "a,b\n").expect("write");
+        let mut p = picker(3);
+        p.on_key(KeyEvent::from(KeyCode::Char('/')), None);
+        assert_eq!(p.typed, "/", "the prompt opens with a slash");
+        for c in file.display().to_string().chars() {
+            p.on_key(KeyEvent::from(KeyCode::Char(c)), None);
+        }
+        assert!(p.typed.starts_with("//"), "{}", p.typed);
+        p.on_key(KeyEvent::from(KeyCode::Enter), None);
+        // (Paths compare by components, so compare what is shown.)
+        let shown: Vec<String> = p.chosen.iter().map(|c| c.display().to_string()).collect();
+        assert_eq!(shown, vec![file.display().to_string()]);
     }
 }
