@@ -30,20 +30,7 @@ fn skiff(endpoint: &str, home: &Path, args: &[&str]) -> Run {
         "[lifecycle]\npoll_interval_secs = 1\nwait_timeout_secs = 60\n",
     )
     .expect("config");
-    let out = assert_cmd::Command::cargo_bin("skiff")
-        .expect("binary")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(common::cli_env(endpoint, home))
-        .env("SKIFF_CONFIG", &config)
-        .args(args)
-        .output()
-        .expect("run skiff");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run_skiff_env(endpoint, home, &[("SKIFF_CONFIG", &config)], args)
 }
 
 /// The faults the proxy injected, by kind.
@@ -351,24 +338,6 @@ async fn a_start_whose_answer_is_lost_is_checked_not_failed() {
     assert_eq!(state_of(&sb, &gpu).await, "running");
 }
 
-/// skiff with extra environment (a CA bundle, proxies).
-fn skiff_env(endpoint: &str, home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let out = assert_cmd::Command::cargo_bin("skiff")
-        .expect("binary")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(common::cli_env(endpoint, home))
-        .envs(env.iter().copied())
-        .args(args)
-        .output()
-        .expect("run skiff");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_corporate_ca_bundle_and_proxy_are_honoured() {
     let sb = common::seeded().await;
@@ -382,7 +351,7 @@ async fn a_corporate_ca_bundle_and_proxy_are_honoured() {
     let ls = ["--region", "us-east-1", "ls", "buckets", "--json"];
 
     // The system's roots do not know the throwaway CA: refused, in words.
-    let system = skiff_env(&e, home.path(), &[], &ls);
+    let system = common::run_skiff(&e, home.path(), &ls);
     assert_ne!(system.code, 0, "{}", system.stdout);
     assert!(
         system
@@ -392,7 +361,7 @@ async fn a_corporate_ca_bundle_and_proxy_are_honoured() {
         system.stderr
     );
     // AWS_CA_BUNDLE names the CA: trusted.
-    let trusted = skiff_env(&e, home.path(), &[("AWS_CA_BUNDLE", bundle)], &ls);
+    let trusted = common::run_skiff_env(&e, home.path(), &[("AWS_CA_BUNDLE", bundle)], &ls);
     assert_eq!(trusted.code, 0, "{}", trusted.stderr);
     assert!(
         trusted.stdout.contains("rnd-datasets"),
@@ -400,7 +369,7 @@ async fn a_corporate_ca_bundle_and_proxy_are_honoured() {
         trusted.stdout
     );
     // A bundle that is not there is said so, not ignored.
-    let missing = skiff_env(
+    let missing = common::run_skiff_env(
         &e,
         home.path(),
         &[("AWS_CA_BUNDLE", "/nonexistent/ca.pem")],
@@ -418,7 +387,7 @@ async fn a_corporate_ca_bundle_and_proxy_are_honoured() {
     // HTTPS_PROXY: every call goes through the proxy, as CONNECT.
     let forward = FaultProxy::start_forward();
     let via = forward.endpoint();
-    let proxied = skiff_env(
+    let proxied = common::run_skiff_env(
         &e,
         home.path(),
         &[("AWS_CA_BUNDLE", bundle), ("HTTPS_PROXY", via.as_str())],
@@ -437,7 +406,7 @@ async fn a_corporate_ca_bundle_and_proxy_are_honoured() {
     );
     // NO_PROXY: this host is reached directly.
     forward.reset_stats();
-    let direct = skiff_env(
+    let direct = common::run_skiff_env(
         &e,
         home.path(),
         &[
@@ -593,7 +562,7 @@ async fn a_server_that_promised_a_checksum_and_shows_none_is_checked_by_the_file
     );
     let e = proxy.endpoint();
     let dest = "s3://rnd-datasets/promised.bin";
-    let up = skiff_env(
+    let up = common::run_skiff_env(
         &e,
         home.path(),
         &debug,
@@ -609,7 +578,7 @@ async fn a_server_that_promised_a_checksum_and_shows_none_is_checked_by_the_file
     assert!(count(&injected(&proxy), "strip_headers") >= 1);
     // Undamaged, the same upload passes that check.
     proxy.configure(json!({"strip_headers": hide}));
-    let again = skiff_env(
+    let again = common::run_skiff_env(
         &e,
         home.path(),
         &debug,

@@ -32,21 +32,11 @@ async fn point(sb: &common::Sandbox, sshd: &Sshd) {
 
 /// skiff with `ssh_dir` as ~/.ssh.
 fn skiff(e: &str, home: &Path, ssh_dir: &Path, args: &[&str]) -> Run {
-    let out = assert_cmd::Command::cargo_bin("skiff")
-        .expect("binary")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(common::cli_env(e, home))
-        .env("SKIFF_SSH_DIR", ssh_dir)
-        .args(["--region", "us-east-1"])
-        .args(args)
-        .output()
-        .expect("run skiff");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let args: Vec<&str> = ["--region", "us-east-1"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    common::run_skiff_env(e, home, &[("SKIFF_SSH_DIR", ssh_dir)], &args)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -210,18 +210,25 @@ pub struct SshArgs {
     pub command: Vec<String>,
 }
 
+/// Which nodes of a cluster `run` and `put` reach (default: all of them).
 #[derive(Debug, Args)]
-#[command(override_usage = "skiff run [OPTIONS] <TARGET> -- <COMMAND>...")]
-pub struct RunArgs {
-    /// Spark or EMR cluster (or one instance).
-    #[arg(value_name = "TARGET")]
-    pub target: String,
+pub struct NodeChoice {
     /// Only the workers.
     #[arg(long, conflicts_with = "master")]
     pub workers: bool,
     /// Only the master.
     #[arg(long)]
     pub master: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(override_usage = "skiff run [OPTIONS] <TARGET> -- <COMMAND>...")]
+pub struct RunArgs {
+    /// Spark or EMR cluster (or one instance).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    #[command(flatten)]
+    pub nodes: NodeChoice,
     #[arg(long)]
     pub accept_new_host_key: bool,
     /// Per-node results as one JSON document (output lines still stream to stderr).
@@ -243,10 +250,8 @@ pub struct PutArgs {
     /// Where it goes on each node ({node} is replaced by the node's name).
     #[arg(value_name = "REMOTE")]
     pub remote: String,
-    #[arg(long, conflicts_with = "master")]
-    pub workers: bool,
-    #[arg(long)]
-    pub master: bool,
+    #[command(flatten)]
+    pub nodes: NodeChoice,
     #[arg(long)]
     pub accept_new_host_key: bool,
     #[arg(long)]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use super::args::{GetArgs, PutArgs, RunArgs, SshArgs};
+use super::args::{GetArgs, NodeChoice, PutArgs, RunArgs, SshArgs};
 use crate::ops::connect::Context;
 use crate::ops::shell::{self, NotReady, Part};
 use crate::ops::target;
@@ -25,8 +25,8 @@ fn settings(ctx: &Context, accept: bool) -> TunnelSettings {
     super::tunnel::settings(ctx, accept)
 }
 
-fn part(workers: bool, master: bool) -> Part {
-    match (workers, master) {
+fn part(nodes: &NodeChoice) -> Part {
+    match (nodes.workers, nodes.master) {
         (true, _) => Part::Workers,
         (_, true) => Part::Master,
         _ => Part::All,
@@ -75,7 +75,7 @@ pub async fn ssh(ctx: &Context, a: &SshArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn run(ctx: &Context, a: &RunArgs) -> anyhow::Result<ExitCode> {
-    let nodes = nodes_of(ctx, &a.target, part(a.workers, a.master)).await?;
+    let nodes = nodes_of(ctx, &a.target, part(&a.nodes)).await?;
     let settings = settings(ctx, a.accept_new_host_key);
     let width = nodes.iter().map(|n| n.label.len()).max().unwrap_or(0);
     let json = a.json;
@@ -133,7 +133,7 @@ pub async fn put(ctx: &Context, a: &PutArgs) -> anyhow::Result<ExitCode> {
     if !meta.is_file() {
         bail!("{} is not a file", a.local.display());
     }
-    let nodes = nodes_of(ctx, &a.target, part(a.workers, a.master)).await?;
+    let nodes = nodes_of(ctx, &a.target, part(&a.nodes)).await?;
     let settings = settings(ctx, a.accept_new_host_key);
     if std::io::stderr().is_terminal() && !a.json {
         eprintln!(

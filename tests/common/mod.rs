@@ -173,11 +173,22 @@ pub struct Run {
 /// Runs `skiff ARGS` against `endpoint` with `home` as its home, nothing of
 /// the developer's AWS setup, and no standard input.
 pub fn run_skiff(endpoint: &str, home: &std::path::Path, args: &[&str]) -> Run {
+    run_skiff_env::<&str>(endpoint, home, &[], args)
+}
+
+/// [`run_skiff`] with more environment variables (`SKIFF_LOG`, `SKIFF_SSH_DIR`…).
+pub fn run_skiff_env<V: AsRef<std::ffi::OsStr>>(
+    endpoint: &str,
+    home: &std::path::Path,
+    env: &[(&str, V)],
+    args: &[&str],
+) -> Run {
     let out = assert_cmd::Command::cargo_bin("skiff")
         .expect("binary")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(cli_env(endpoint, home))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_ref())))
         .args(args)
         .output()
         .expect("run skiff");
