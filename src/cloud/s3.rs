@@ -187,6 +187,16 @@ impl ObjectBody {
 
 /// An [`ObjectHead`] from the headers of a HeadObject or GetObject answer
 /// (the two outputs share these fields but no type).
+/// Whether an answer's ETag is the MD5 of the bytes: S3 documents the ETag
+/// of an object encrypted with a KMS key or a key of the customer's as not.
+pub fn etag_is_md5(
+    sse: Option<&aws_sdk_s3::types::ServerSideEncryption>,
+    sse_customer_algorithm: Option<&str>,
+) -> bool {
+    use aws_sdk_s3::types::ServerSideEncryption::{AwsKms, AwsKmsDsse};
+    sse_customer_algorithm.is_none() && !matches!(sse, Some(AwsKms | AwsKmsDsse))
+}
+
 macro_rules! object_head {
     ($out:expr) => {{
         let out = &$out;
@@ -206,16 +216,7 @@ macro_rules! object_head {
                         .is_none_or(|t| *t == aws_sdk_s3::types::ChecksumType::FullObject)
                 })
                 .and_then(crate::checksum::parse_crc64_header),
-            // S3 documents the ETag of an object encrypted with a KMS key
-            // or a key of the customer's as not an MD5 of its bytes.
-            etag_is_md5: out.sse_customer_algorithm().is_none()
-                && !out.server_side_encryption().is_some_and(|e| {
-                    matches!(
-                        e,
-                        aws_sdk_s3::types::ServerSideEncryption::AwsKms
-                            | aws_sdk_s3::types::ServerSideEncryption::AwsKmsDsse
-                    )
-                }),
+            etag_is_md5: etag_is_md5(out.server_side_encryption(), out.sse_customer_algorithm()),
         }
     }};
 }
@@ -449,5 +450,20 @@ impl S3Bucket {
             .filter(|u| u.key() == Some(key))
             .filter_map(|u| Some((u.upload_id()?.to_string(), u.initiated().and_then(to_utc))))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::types::ServerSideEncryption;
+
+    #[test]
+    fn only_kms_and_customer_keys_make_an_etag_not_an_md5() {
+        assert!(etag_is_md5(None, None));
+        assert!(etag_is_md5(Some(&ServerSideEncryption::Aes256), None));
+        assert!(!etag_is_md5(Some(&ServerSideEncryption::AwsKms), None));
+        assert!(!etag_is_md5(Some(&ServerSideEncryption::AwsKmsDsse), None));
+        assert!(!etag_is_md5(None, Some("AES256")));
     }
 }

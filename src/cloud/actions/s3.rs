@@ -155,14 +155,10 @@ impl Actions {
         Ok(PutAnswer {
             etag: unquote(out.e_tag()),
             crc_confirmed: out.checksum_crc64_nvme() == Some(sent.as_str()),
-            etag_is_md5: out.sse_customer_algorithm().is_none()
-                && !out.server_side_encryption().is_some_and(|e| {
-                    matches!(
-                        e,
-                        aws_sdk_s3::types::ServerSideEncryption::AwsKms
-                            | aws_sdk_s3::types::ServerSideEncryption::AwsKmsDsse
-                    )
-                }),
+            etag_is_md5: crate::cloud::s3::etag_is_md5(
+                out.server_side_encryption(),
+                out.sse_customer_algorithm(),
+            ),
         })
     }
 
