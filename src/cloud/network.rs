@@ -7,7 +7,9 @@
 //! - reads (listings, describes, heads, gets): `read_attempts` tries, and an
 //!   answer cut half-way through its body is tried again too (the SDK hands
 //!   such a `ResponseError` back without retrying it);
-//! - writes: `max_attempts` tries, never for a cut answer: the call may have
+//! - idempotent writes (UploadPart: the same part again replaces it): as
+//!   reads;
+//! - other writes: `max_attempts` tries, never for a cut answer: the call may have
 //!   taken effect, so the caller checks what is true instead (a lost
 //!   StartInstances answer: describe; a lost CompleteMultipartUpload
 //!   answer: HeadObject);

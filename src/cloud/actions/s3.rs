@@ -200,8 +200,11 @@ impl Actions {
     ) -> Result<(String, bool), CloudError> {
         self.check_upload(bucket, key)?;
         let sent = crate::checksum::crc64_header(crc64);
+        // An idempotent write (the same part again replaces it), so it gets
+        // the reads' attempts, cut answers included: one part throttled
+        // three times in a row must not fail a 64 GiB upload.
         let out = bucket
-            .writer
+            .client
             .upload_part()
             .bucket(&bucket.name)
             .key(key)
