@@ -15,7 +15,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use skiff::model::{Instance, InstanceState, Inventory, ObjectEntry};
-use skiff::tui::app::{App, Msg, ViewKind};
+use skiff::tui::app::App;
+use skiff::tui::msg::Msg;
 
 fn inventory(n: usize) -> Inventory {
     let base = skiff::demo::inventory().instances;
@@ -86,7 +87,7 @@ fn press(app: &mut App, terminal: &mut Terminal<TestBackend>, keys: &[KeyCode]) 
             app.on_key(KeyEvent::from(code));
             app.lay_out(120, 40);
             terminal
-                .draw(|f| skiff::tui::ui::draw(f, app))
+                .draw(|f| skiff::tui::draw::draw(f, app))
                 .expect("draw");
             t.elapsed()
         })
@@ -114,19 +115,20 @@ async fn main() {
     let objects: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
     let session = skiff::tui::screens::demo_session().await.expect("session");
     let started = Instant::now();
-    let mut app = App::with_inventory(
+    let world = skiff::tui::world::World::fixed(
         skiff::config::Config::defaults(),
-        skiff::tui::theme::Theme::dark(),
         inventory(n),
         session,
         "123456789012",
         skiff::demo::now(),
+        skiff::demo::prices(),
     );
+    let mut app = App::fixed(world, skiff::tui::theme::Theme::dark());
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
-    app.switch_view(ViewKind::Instances);
+    app.switch_to(skiff::tui::views::instances::ID);
     app.lay_out(120, 40);
     terminal
-        .draw(|f| skiff::tui::ui::draw(f, &app))
+        .draw(|f| skiff::tui::draw::draw(f, &app))
         .expect("draw");
     println!(
         "{n} instances: first frame {:.0} ms after start",
@@ -137,14 +139,19 @@ async fn main() {
         press(&mut app, &mut terminal, &keys()),
     );
     let t = Instant::now();
-    app.recompute_costs();
+    app.world.recompute_costs(&mut Default::default());
     println!(
         "costs of {n} instances recomputed (once a second, on the tick) in {:.1} ms",
         t.elapsed().as_secs_f64() * 1000.0
     );
 
     app.browse("rnd-datasets", "raw/");
-    let generation = app.pages.objects.browser.generation;
+    let objects_view = skiff::tui::views::objects::ID;
+    let generation = app
+        .view_of::<skiff::tui::views::objects::Objects>()
+        .expect("objects")
+        .browser
+        .generation;
     let entries: Vec<ObjectEntry> = (0..objects)
         .map(|i| ObjectEntry {
             key: format!("raw/node-{i:05}.parquet"),
@@ -154,10 +161,13 @@ async fn main() {
             storage_class: Some("STANDARD".into()),
         })
         .collect();
-    app.on_msg(Msg::Objects {
-        generation,
-        result: Ok((entries, None)),
-    });
+    app.on_msg(Msg::View(
+        objects_view,
+        Box::new(skiff::tui::views::objects::Answer::Page {
+            generation,
+            result: Ok((entries, None)),
+        }),
+    ));
     report(
         &format!("Objects, {objects} rows"),
         press(&mut app, &mut terminal, &keys()),

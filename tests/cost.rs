@@ -631,7 +631,6 @@ async fn bucket_storage_and_the_billed_month_come_from_cloudwatch_and_cost_explo
 #[tokio::test(flavor = "multi_thread")]
 async fn the_costs_view_shows_storage_per_bucket_fetched_in_the_background() {
     use crossterm::event::{KeyCode, KeyEvent};
-    use skiff::tui::app::ViewKind;
     let sb = common::seeded().await;
     let home = tempfile::tempdir().expect("home");
     let (mut app, mut rx) = common::tui_app(
@@ -641,11 +640,11 @@ async fn the_costs_view_shows_storage_per_bucket_fetched_in_the_background() {
     );
     // The sizes arrive after the inventory, without a key press.
     common::pump_until(&mut app, &mut rx, 30, "bucket sizes", |app| {
-        app.storage.len() == 3 && !app.busy()
+        app.world.storage.len() == 3 && !app.busy()
     })
     .await;
     app.on_key(KeyEvent::from(KeyCode::Char('4')));
-    assert_eq!(app.view, ViewKind::Costs);
+    assert_eq!(app.view(), skiff::tui::views::costs::ID);
     for _ in 0..3 {
         app.on_key(KeyEvent::from(KeyCode::Char('b')));
     }
@@ -672,7 +671,7 @@ async fn the_costs_view_shows_storage_per_bucket_fetched_in_the_background() {
     );
     assert_eq!(app.columns()[1].title, "SIZE");
     // Cost Explorer is off by default: nothing asked, nothing shown.
-    assert!(app.billed.is_none());
+    assert!(app.world.billed.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -744,13 +743,19 @@ async fn a_spot_instance_is_priced_from_the_spot_price_history_in_the_cli_and_th
         skiff::config::Config::defaults(),
     );
     common::pump_until(&mut app, &mut rx, 30, "the TUI's spot price", |app| {
-        app.costs
+        app.world
+            .costs
             .as_ref()
             .and_then(|c| c.item(&id))
             .is_some_and(|i| i.price_source == "spot")
     })
     .await;
-    let tui = app.costs.as_ref().and_then(|c| c.item(&id)).expect("item");
+    let tui = app
+        .world
+        .costs
+        .as_ref()
+        .and_then(|c| c.item(&id))
+        .expect("item");
     assert!(
         close(
             tui.hourly.known.to_f64(),

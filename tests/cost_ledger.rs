@@ -235,11 +235,12 @@ async fn stop_start_and_terminate_never_count_twice_or_take_back() {
         dirs,
         skiff::tui::theme::Theme::dark(),
         Default::default(),
+        false,
         None,
     );
-    app.clock = skiff::tui::app::Clock::Fixed(at);
-    app.recompute_costs();
-    let tui = app.costs.as_ref().expect("the TUI's costs");
+    app.world.clock = skiff::tui::world::Clock::Fixed(at);
+    app.world.recompute_costs(&mut Default::default());
+    let tui = app.world.costs.as_ref().expect("the TUI's costs");
     let six = |m: skiff::cost::Money| m.rounded(6).to_f64();
     assert_eq!(six(tui.totals.today.known), today(&doc));
     assert_eq!(

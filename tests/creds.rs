@@ -257,7 +257,8 @@ async fn an_mfa_profile_asks_for_its_code_in_the_tui_once_and_gets_session_crede
     use aws_credential_types::provider::ProvideCredentials;
     use crossterm::event::{KeyCode, KeyEvent};
     use skiff::creds::provider::{KeyringProvider, KeyringSettings};
-    use skiff::tui::app::{App, Mode, Msg};
+    use skiff::tui::app::App;
+    use skiff::tui::msg::Msg;
 
     let (moto, _session) = common::empty().await;
     let home = tempfile::tempdir().expect("home");
@@ -292,6 +293,7 @@ async fn an_mfa_profile_asks_for_its_code_in_the_tui_once_and_gets_session_crede
         },
         skiff::tui::theme::Theme::dark(),
         skiff::ops::connect::Connection::plain(Default::default()),
+        false,
         None,
     );
     let provider = std::sync::Arc::new(KeyringProvider::new(&profile, settings.clone()));
@@ -311,13 +313,13 @@ async fn an_mfa_profile_asks_for_its_code_in_the_tui_once_and_gets_session_crede
         serial: asked,
         reply,
     });
-    assert_eq!(app.mode(), Mode::MfaCode);
+    assert_eq!(app.mode(), skiff::tui::popups::mfa::MFA);
     for c in "12x3456".chars() {
         app.on_key(KeyEvent::from(KeyCode::Char(c)));
     }
     assert_eq!(app.input_text(), "123456", "digits only");
     app.on_key(KeyEvent::from(KeyCode::Enter));
-    assert_eq!(app.mode(), Mode::Normal);
+    assert_eq!(app.mode(), skiff::tui::ctx::Mode::NORMAL);
     let creds = first.await.expect("task").expect("session credentials");
     assert!(creds.session_token().is_some(), "STS session credentials");
     assert_ne!(creds.access_key_id(), KEY_ID, "not the long-term key");

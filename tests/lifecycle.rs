@@ -14,7 +14,6 @@ use std::time::Duration;
 use assert_cmd::Command;
 use serde_json::Value;
 use skiff::cloud::Session;
-use skiff::cloud::actions::{Actions, Gate};
 use skiff::cloud::inventory::{InventoryOptions, Wanted, fetch_all};
 use skiff::lifecycle::{PlanOptions, Verb, plan, resolve};
 use skiff::model::{Instance, InstanceState};
@@ -548,7 +547,7 @@ async fn read_only_and_dry_run_change_nothing() {
         !home.path().join("state/emr-paused").exists(),
         "no counts were saved"
     );
-    let protected = Actions::new(sb.session.clone(), Gate::default());
+    let protected = skiff::sandbox::seeder(&sb.session).expect("a local emulator");
     let (rnd_master, _) = &sb.seeded.instances["rnd-master"];
     assert!(
         !protected
@@ -646,7 +645,7 @@ async fn a_cluster_stop_with_one_failing_node_stops_the_others_and_reports_it() 
         None,
     )
     .expect("plan");
-    let actions = Actions::new(sb.session.clone(), Gate::default());
+    let actions = skiff::sandbox::seeder(&sb.session).expect("a local emulator");
     let state_dir = tempfile::tempdir().expect("state");
     let opts = ExecOptions {
         wait: true,
@@ -678,7 +677,7 @@ async fn a_cluster_stop_with_one_failing_node_stops_the_others_and_reports_it() 
 /// until nothing is in flight.
 async fn pump(
     app: &mut skiff::tui::app::App,
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<skiff::tui::app::Msg>,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<skiff::tui::msg::Msg>,
     until_done: bool,
 ) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -686,7 +685,7 @@ async fn pump(
     while std::time::Instant::now() < deadline {
         match tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
             Ok(Some(msg)) => {
-                done |= matches!(msg, skiff::tui::app::Msg::LifecycleDone(_));
+                done |= matches!(msg, skiff::tui::msg::Msg::LifecycleDone(_));
                 app.on_msg(msg);
             }
             Ok(None) => break,
@@ -700,14 +699,14 @@ async fn pump(
 #[tokio::test(flavor = "multi_thread")]
 async fn the_tui_stops_and_starts_a_cluster_after_confirmation() {
     use crossterm::event::{KeyCode, KeyEvent};
-    use skiff::tui::app::{App, Mode, ViewKind};
+    use skiff::tui::app::App;
     let sb = common::seeded().await;
     let home = tempfile::tempdir().expect("home");
     let mut config = skiff::config::Config::defaults();
     config.lifecycle.poll_interval_secs = 1;
     let (mut app, mut rx) = common::tui_app(&sb.moto.endpoint(), home.path(), config);
     pump(&mut app, &mut rx, false).await;
-    assert_eq!(app.inventory.spark_clusters.len(), 3);
+    assert_eq!(app.world.inventory.spark_clusters.len(), 3);
 
     let keys = |app: &mut App, text: &str| {
         for c in text.chars() {
@@ -716,9 +715,9 @@ async fn the_tui_stops_and_starts_a_cluster_after_confirmation() {
     };
     keys(&mut app, "2/rnd");
     app.on_key(KeyEvent::from(KeyCode::Enter));
-    assert_eq!(app.view, ViewKind::Clusters);
+    assert_eq!(app.view(), skiff::tui::views::clusters::ID);
     keys(&mut app, "x");
-    assert_eq!(app.mode(), Mode::Confirm);
+    assert_eq!(app.mode(), skiff::tui::popups::confirm::CONFIRM);
     keys(&mut app, "y");
     pump(&mut app, &mut rx, true).await;
     let now = states(&sb.session).await;
@@ -735,8 +734,16 @@ async fn the_tui_stops_and_starts_a_cluster_after_confirmation() {
     // Start asks too, saying what the cluster will add per hour (4 ×
     // m5.xlarge at $0.192).
     keys(&mut app, "u");
-    assert_eq!(app.mode(), Mode::Confirm, "start asks first");
-    let lines = app.pending().expect("pending").lines.join("\n");
+    assert_eq!(
+        app.mode(),
+        skiff::tui::popups::confirm::CONFIRM,
+        "start asks first"
+    );
+    let lines = app
+        .popup::<skiff::tui::popups::confirm::Confirm>()
+        .expect("pending")
+        .text()
+        .join("\n");
     assert!(lines.contains("Adds $0.7680/hour once running"), "{lines}");
     keys(&mut app, "y");
     pump(&mut app, &mut rx, true).await;
@@ -745,7 +752,11 @@ async fn the_tui_stops_and_starts_a_cluster_after_confirmation() {
         RND.iter().all(|n| now[*n] == InstanceState::Running),
         "{now:?}"
     );
-    assert!(app.transitions.is_empty(), "{:?}", app.transitions);
+    assert!(
+        app.world.transitions.is_empty(),
+        "{:?}",
+        app.world.transitions
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -850,7 +861,6 @@ async fn idle_timeout_reports_what_aws_says_and_respects_read_only() {
 #[tokio::test(flavor = "multi_thread")]
 async fn start_on_a_terminated_emr_cluster_in_the_tui_relaunches_it_after_asking() {
     use crossterm::event::{KeyCode, KeyEvent};
-    use skiff::tui::app::Mode;
     let sb = common::seeded().await;
     let home = tempfile::tempdir().expect("home");
     let e = sb.moto.endpoint();
@@ -885,7 +895,7 @@ async fn start_on_a_terminated_emr_cluster_in_the_tui_relaunches_it_after_asking
 
     let (mut app, mut rx) = common::tui_app(&e, home.path(), skiff::config::Config::defaults());
     common::pump_until(&mut app, &mut rx, 30, "inventory", |app| {
-        !app.inventory.emr_clusters.is_empty() && !app.busy()
+        !app.world.inventory.emr_clusters.is_empty() && !app.busy()
     })
     .await;
     let keys = |app: &mut skiff::tui::app::App, text: &str| {
@@ -898,12 +908,14 @@ async fn start_on_a_terminated_emr_cluster_in_the_tui_relaunches_it_after_asking
     keys(&mut app, "u");
     // The configuration is read first; then the dialog says what it creates.
     common::pump_until(&mut app, &mut rx, 20, "relaunch dialog", |app| {
-        app.mode() == Mode::Confirm
+        app.mode() == skiff::tui::popups::confirm::CONFIRM
     })
     .await;
-    let pending = app.pending().expect("pending");
+    let pending = app
+        .popup::<skiff::tui::popups::confirm::Confirm>()
+        .expect("pending");
     assert_eq!(pending.word(), "relaunch");
-    let text = pending.lines.join("\n");
+    let text = pending.text().join("\n");
     assert!(text.contains("Relaunch EMR cluster analytics"), "{text}");
     assert!(text.contains("MASTER 1 × m5.xlarge"), "{text}");
     assert!(text.contains("/h once running"), "{text}");
@@ -915,7 +927,7 @@ async fn start_on_a_terminated_emr_cluster_in_the_tui_relaunches_it_after_asking
     // Yes: a new cluster with the same name.
     keys(&mut app, "u");
     common::pump_until(&mut app, &mut rx, 20, "relaunch dialog", |app| {
-        app.mode() == Mode::Confirm
+        app.mode() == skiff::tui::popups::confirm::CONFIRM
     })
     .await;
     keys(&mut app, "y");

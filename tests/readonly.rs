@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use common::{Recorder, run_skiff};
 use crossterm::event::{KeyCode, KeyEvent};
-use skiff::cloud::actions::{Actions, Gate};
 use skiff::ops::transfer::copy::{self, CopyRequest, FileResult};
 use skiff::ops::transfer::{Progress, TransferOptions};
-use skiff::tui::app::{App, Mode, ViewKind};
+use skiff::tui::app::App;
 
 fn no_mutations(recorder: &Recorder, what: &str) {
     let m = recorder.mutations();
@@ -97,7 +96,7 @@ async fn the_cli_in_read_only_mode_sends_no_mutating_request() {
 
 async fn settle(
     app: &mut App,
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<skiff::tui::app::Msg>,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<skiff::tui::msg::Msg>,
 ) {
     let deadline = std::time::Instant::now() + Duration::from_millis(1500);
     while std::time::Instant::now() < deadline {
@@ -119,9 +118,9 @@ async fn the_tui_in_read_only_mode_sends_no_mutating_request() {
     let mut config = skiff::config::Config::defaults();
     config.transfer.upload_dir = up.display().to_string();
     let (mut app, mut rx) = common::tui_app(&e, home.path(), config);
-    app.read_only = true;
+    app.world.force_read_only();
     common::pump_until(&mut app, &mut rx, 20, "inventory", |app| {
-        !app.inventory.instances.is_empty() && !app.busy()
+        !app.world.inventory.instances.is_empty() && !app.busy()
     })
     .await;
     let recorder = Recorder::start(&e);
@@ -145,9 +144,9 @@ async fn the_tui_in_read_only_mode_sends_no_mutating_request() {
     // In a bucket: U with the file picker, :upload, delete, :mb.
     app.browse("rnd-datasets", "");
     settle(&mut app, &mut rx).await;
-    assert_eq!(app.view, ViewKind::Objects);
+    assert_eq!(app.view(), skiff::tui::views::objects::ID);
     key(&mut app, KeyCode::Char('U'));
-    if app.mode() == Mode::FilePicker {
+    if app.mode() == skiff::tui::popups::picker::PICKER {
         key(&mut app, KeyCode::Char(' '));
         key(&mut app, KeyCode::Char(' '));
         key(&mut app, KeyCode::Char('u'));
@@ -191,7 +190,19 @@ async fn a_copy_run_behind_a_read_only_gate_sends_nothing() {
     };
     let plan = copy::plan(&sb.session, &req).await.expect("plan");
     assert_eq!(plan.items.len(), 2);
-    let read_only = Actions::new(sb.session.clone(), Gate::new(true, false));
+    let home = tempfile::tempdir().expect("home");
+    let dirs = skiff::config::Dirs {
+        config: home.path().join("c"),
+        state: home.path().join("s"),
+        cache: home.path().join("k"),
+    };
+    let read_only = skiff::ops::connect::Context::for_session(
+        sb.session.clone(),
+        skiff::config::Config::defaults(),
+        dirs,
+        true,
+    )
+    .actions();
     let opts = TransferOptions {
         multipart_threshold: 8 << 20,
         part_size: 5 << 20,

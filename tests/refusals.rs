@@ -11,7 +11,6 @@ use common::{Recorder, run_skiff};
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::Value;
 use skiff::model::Instance;
-use skiff::tui::app::{Mode, ViewKind};
 
 fn core_node(instances: &[Instance]) -> Instance {
     instances
@@ -78,12 +77,12 @@ async fn an_emr_node_is_shown_in_its_cluster_and_cannot_be_stopped_alone() {
     // The TUI says the same, and asks nothing.
     let (mut app, mut rx) = common::tui_app(&e, home.path(), skiff::config::Config::defaults());
     common::pump_until(&mut app, &mut rx, 20, "inventory", |app| {
-        !app.inventory.instances.is_empty() && !app.busy()
+        !app.world.inventory.instances.is_empty() && !app.busy()
     })
     .await;
-    let node = core_node(&app.inventory.instances);
+    let node = core_node(&app.world.inventory.instances);
     app.on_key(KeyEvent::from(KeyCode::Char('1')));
-    assert_eq!(app.view, ViewKind::Instances);
+    assert_eq!(app.view(), skiff::tui::views::instances::ID);
     app.on_key(KeyEvent::from(KeyCode::Char('/')));
     for c in node.id.chars() {
         app.on_key(KeyEvent::from(KeyCode::Char(c)));
@@ -91,8 +90,15 @@ async fn an_emr_node_is_shown_in_its_cluster_and_cannot_be_stopped_alone() {
     app.on_key(KeyEvent::from(KeyCode::Enter));
     assert_eq!(app.rows().len(), 1);
     app.on_key(KeyEvent::from(KeyCode::Char('x')));
-    assert_eq!(app.mode(), Mode::Normal, "no question about stopping it");
-    assert!(app.pending().is_none());
+    assert_eq!(
+        app.mode(),
+        skiff::tui::ctx::Mode::NORMAL,
+        "no question about stopping it"
+    );
+    assert!(
+        app.popup::<skiff::tui::popups::confirm::Confirm>()
+            .is_none()
+    );
     let said = &app.notes.last().expect("a notification").text;
     assert!(
         said.contains("CORE node of EMR cluster analytics") && said.contains("pause the cluster"),

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use futures::StreamExt;
 use serde_json::Value;
-use skiff::cloud::actions::{Actions, Gate};
 use skiff::ops::transfer::plan::MIB;
 use skiff::ops::transfer::{
     Progress, TransferError, TransferOptions, download_object, upload_file,
@@ -87,7 +86,7 @@ async fn round_trips_are_byte_identical_at_the_part_edges() {
         let key = format!("edge/{len}.bin");
         let progress = Arc::new(Progress::default());
         let bucket = session.bucket("data").await.expect("bucket");
-        let actions = Actions::new(session.clone(), Gate::default());
+        let actions = skiff::sandbox::seeder(&session).expect("a local emulator");
         let up = upload_file(
             &actions,
             &bucket,
@@ -267,7 +266,7 @@ async fn a_cancelled_upload_leaves_no_multipart_upload_behind() {
         );
         tokio::spawn(async move {
             let bucket = session.bucket("data").await.expect("bucket");
-            let actions = Actions::new(session.clone(), Gate::default());
+            let actions = skiff::sandbox::seeder(&session).expect("a local emulator");
             upload_file(&actions, &bucket, &file, "big", &opts, &journal, &progress).await
         })
     };
@@ -499,7 +498,7 @@ async fn bad_input_gives_a_clear_message_and_exit_code() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     use crossterm::event::{KeyCode, KeyEvent};
-    use skiff::tui::app::{App, Mode, ViewKind};
+    use skiff::tui::app::App;
     let sb = common::seeded().await;
     let s3 = sb.session.s3_client("us-east-1");
     // A folder with more keys than one page (1,000).
@@ -525,7 +524,7 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     config.transfer.upload_dir = home.path().join("up").display().to_string();
     let (mut app, mut rx) = common::tui_app(&sb.moto.endpoint(), home.path(), config);
     common::pump_until(&mut app, &mut rx, 20, "inventory", |app| {
-        !app.inventory.buckets.is_empty() && !app.busy()
+        !app.world.inventory.buckets.is_empty() && !app.busy()
     })
     .await;
     let key = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::from(code));
@@ -536,8 +535,8 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     typed(&mut app, "3/datasets");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter); // open the bucket
-    assert_eq!(app.view, ViewKind::Objects);
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert_eq!(app.view(), skiff::tui::views::objects::ID);
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     let names: Vec<String> = app.rows().iter().map(|r| r.cells[0].text.clone()).collect();
     assert!(
         names.contains(&"raw/".to_string())
@@ -559,22 +558,33 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
         key(&mut app, KeyCode::Down);
     }
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.pages.objects.breadcrumb(), "s3://rnd-datasets/many/");
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     assert_eq!(
-        app.pages.objects.browser.entries.len(),
+        app.view_of::<skiff::tui::views::objects::Objects>()
+            .expect("objects")
+            .breadcrumb(),
+        "s3://rnd-datasets/many/"
+    );
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert_eq!(
+        app.view_of::<skiff::tui::views::objects::Objects>()
+            .expect("objects")
+            .browser
+            .entries
+            .len(),
         1000,
         "one page first"
     );
     for _ in 0..3 {
         key(&mut app, KeyCode::End);
         app.on_tick();
-        assert!(
-            skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await
-        );
+        assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     }
     assert_eq!(
-        app.pages.objects.browser.entries.len(),
+        app.view_of::<skiff::tui::views::objects::Objects>()
+            .expect("objects")
+            .browser
+            .entries
+            .len(),
         2500,
         "all pages after scrolling"
     );
@@ -585,13 +595,16 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     std::fs::write(src.join("result.csv"), "a,b\n1,2\n").expect("file");
     std::fs::write(home.path().join("up/other.txt"), "not chosen").expect("file");
     key(&mut app, KeyCode::Char('U'));
-    assert_eq!(app.mode(), Mode::FilePicker);
+    assert_eq!(app.mode(), skiff::tui::popups::picker::PICKER);
     // The folder is listed off the UI thread.
     common::pump_until(&mut app, &mut rx, 10, "the folder listed", |a| {
-        a.file_picker().is_some_and(|p| !p.loading)
+        a.find_popup::<skiff::tui::popups::picker::FilePicker>()
+            .is_some_and(|p| !p.loading)
     })
     .await;
-    let picker = app.file_picker().cloned().expect("picker");
+    let picker = app
+        .find_popup::<skiff::tui::popups::picker::FilePicker>()
+        .expect("picker");
     assert_eq!(picker.dest, "s3://rnd-datasets/many/");
     assert_eq!(
         (picker.entries[0].name.as_str(), picker.entries[0].folder),
@@ -600,8 +613,8 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     );
     key(&mut app, KeyCode::Char(' ')); // choose `run 42`
     key(&mut app, KeyCode::Char('u'));
-    assert_eq!(app.mode(), Mode::Normal);
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert_eq!(app.mode(), skiff::tui::ctx::Mode::NORMAL);
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     let body = s3
         .get_object()
         .bucket("rnd-datasets")
@@ -620,17 +633,22 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     );
 
     key(&mut app, KeyCode::Esc); // up to the bucket root
-    assert_eq!(app.pages.objects.breadcrumb(), "s3://rnd-datasets/");
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert_eq!(
+        app.view_of::<skiff::tui::views::objects::Objects>()
+            .expect("objects")
+            .breadcrumb(),
+        "s3://rnd-datasets/"
+    );
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     typed(&mut app, "/README");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('D'));
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     let got = std::fs::read(home.path().join("downloads/README.md")).expect("downloaded");
     assert_eq!(got.len(), 900);
 
     typed(&mut app, "6");
-    assert_eq!(app.view, ViewKind::Transfers);
+    assert_eq!(app.view(), skiff::tui::views::transfers::ID);
     let rows = app.rows();
     assert_eq!(rows.len(), 2);
     assert!(
@@ -642,13 +660,13 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
     );
     key(&mut app, KeyCode::Char('3'));
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.view, ViewKind::Buckets);
+    assert_eq!(app.view(), skiff::tui::views::buckets::ID);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deleting_objects_in_the_tui_names_them_first() {
     use crossterm::event::{KeyCode, KeyEvent};
-    use skiff::tui::app::{App, Mode};
+    use skiff::tui::app::App;
     let sb = common::seeded().await;
     let s3 = sb.session.s3_client("us-east-1");
     let home = tempfile::tempdir().expect("home");
@@ -658,22 +676,20 @@ async fn deleting_objects_in_the_tui_names_them_first() {
         skiff::config::Config::defaults(),
     );
     common::pump_until(&mut app, &mut rx, 20, "connect", |app| {
-        app.session.is_some() && !app.busy()
+        app.world.session.is_some() && !app.busy()
     })
     .await;
     app.browse("rnd-datasets", "processed/");
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     let key = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::from(code));
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Delete);
-    assert_eq!(app.mode(), Mode::ConfirmDelete);
-    let lines = match app.popups.last() {
-        Some(skiff::tui::popups::Popup::Delete { bucket, keys }) => {
-            skiff::tui::popups::prompts::delete_lines(bucket, keys)
-        }
-        _ => panic!("no delete question"),
-    };
+    assert_eq!(app.mode(), skiff::tui::views::objects::DELETE);
+    let lines = app
+        .popup::<skiff::tui::popups::ask::Ask>()
+        .expect("no delete question")
+        .text();
     assert_eq!(lines[0], "Delete 2 objects from s3://rnd-datasets/ ?");
     assert!(
         lines.contains(&"  processed/features.parquet".to_string())
@@ -691,10 +707,14 @@ async fn deleting_objects_in_the_tui_names_them_first() {
         "n keeps them"
     );
 
-    app.read_only = true;
+    app.world.set_read_only_flag(true);
     key(&mut app, KeyCode::Delete);
-    assert_eq!(app.mode(), Mode::Normal, "read-only refuses before asking");
-    app.read_only = false;
+    assert_eq!(
+        app.mode(),
+        skiff::tui::ctx::Mode::NORMAL,
+        "read-only refuses before asking"
+    );
+    app.world.set_read_only_flag(false);
 
     key(&mut app, KeyCode::Delete);
     key(&mut app, KeyCode::Char('y'));
@@ -723,11 +743,12 @@ async fn deleting_objects_in_the_tui_names_them_first() {
     );
     // The listing follows: the deleted object is gone from it at once.
     common::pump_until(&mut app, &mut rx, 10, "the folder listed again", |a| {
-        !a.pages.objects.browser.loading
-            && !a
-                .pages
-                .objects
-                .browser
+        let b = &a
+            .view_of::<skiff::tui::views::objects::Objects>()
+            .expect("objects")
+            .browser;
+        !b.loading
+            && !b
                 .entries
                 .iter()
                 .any(|e| e.key == "processed/labels.parquet")

@@ -13,7 +13,6 @@ use std::path::Path;
 
 use common::Run;
 use common::sshd::Sshd;
-use skiff::cloud::actions::{Actions, Gate};
 use skiff::sandbox::sshd::current_user;
 
 const RND: [&str; 4] = ["rnd-master", "rnd-slave-1", "rnd-slave-2", "rnd-slave-3"];
@@ -24,7 +23,8 @@ async fn point(sb: &common::Sandbox, sshd: &Sshd) {
         .chain(RND)
         .map(|n| sb.seeded.instances[n].0.clone())
         .collect();
-    Actions::new(sb.session.clone(), Gate::default())
+    skiff::sandbox::seeder(&sb.session)
+        .expect("a local emulator")
         .point_at_local_ssh("us-east-1", &ids, &sshd.address(), &current_user())
         .await
         .expect("tags");
@@ -165,7 +165,8 @@ async fn run_on_every_node_with_prefixes_a_summary_and_a_failing_node() {
 
     // rnd-slave-3's SSH cannot be reached: the others run, it is named.
     let dead = format!("127.0.0.1:{}", common::dead_port());
-    Actions::new(sb.session.clone(), Gate::default())
+    skiff::sandbox::seeder(&sb.session)
+        .expect("a local emulator")
         .point_at_local_ssh(
             "us-east-1",
             &[sb.seeded.instances["rnd-slave-3"].0.clone()],
@@ -483,7 +484,7 @@ async fn the_tuis_e_key_runs_a_command_on_every_node() {
     config.tunnel.key = sshd.ssh_dir.join("rnd-key.pem").display().to_string();
     let (mut app, mut rx) = common::tui_app(&sb.moto.endpoint(), home.path(), config);
     common::pump_until(&mut app, &mut rx, 60, "the inventory", |a| {
-        !a.busy() && !a.inventory.instances.is_empty()
+        !a.busy() && !a.world.inventory.instances.is_empty()
     })
     .await;
     let lines: Vec<String> = RND
@@ -493,7 +494,7 @@ async fn the_tuis_e_key_runs_a_command_on_every_node() {
                 .expect("line")
         })
         .collect();
-    skiff::ops::tunnel::hostkeys::accept(&app.dirs.state.join("known_hosts"), &lines)
+    skiff::ops::tunnel::hostkeys::accept(&app.world.dirs.state.join("known_hosts"), &lines)
         .expect("known");
     let keys = |app: &mut skiff::tui::app::App, text: &str| {
         for c in text.chars() {
@@ -503,11 +504,11 @@ async fn the_tuis_e_key_runs_a_command_on_every_node() {
     keys(&mut app, "2/rnd");
     app.on_key(KeyEvent::from(KeyCode::Enter));
     keys(&mut app, "e");
-    assert_eq!(app.mode(), skiff::tui::app::Mode::RunCommand);
+    assert_eq!(app.mode(), skiff::tui::resource::RUN_COMMAND);
     keys(&mut app, "echo e-works");
     app.on_key(KeyEvent::from(KeyCode::Enter));
     common::pump_until(&mut app, &mut rx, 60, "the results", |a| {
-        a.mode() == skiff::tui::app::Mode::Details
+        a.mode() == skiff::tui::popups::text::DETAILS
     })
     .await;
     let text = skiff::tui::ui::buffer_text(

@@ -10,13 +10,26 @@ use skiff::cloud::CloudError;
 use skiff::cloud::inventory::{Service, SliceData, SliceKey};
 use skiff::config::Config;
 use skiff::demo;
-use skiff::tui::app::{App, Level, Mode, Msg, ViewKind};
+use skiff::tui::app::App;
+use skiff::tui::msg::Msg;
+use skiff::tui::msg::ViewId;
+use skiff::tui::notify::Level;
+use skiff::tui::popups::confirm::Confirm;
 use skiff::tui::screens::{demo_app, demo_default, demo_session, render};
 use skiff::tui::theme::Theme;
 use skiff::tui::ui::buffer_text;
 
-async fn app(view: ViewKind) -> App {
+async fn app(view: ViewId) -> App {
     demo_default(view).await.expect("session")
+}
+
+/// The views with a tab, and their titles.
+fn tabs() -> Vec<(ViewId, &'static str)> {
+    skiff::tui::views::all()
+        .iter()
+        .filter(|v| v.binding().is_some())
+        .map(|v| (v.id(), v.title()))
+        .collect()
 }
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -35,10 +48,10 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
 
 #[tokio::test]
 async fn every_view_at_80x24_and_120x40() {
-    for view in ViewKind::ALL {
+    for (view, title) in tabs() {
         for (w, h) in [(80, 24), (120, 40)] {
             let mut app = app(view).await;
-            let name = format!("{}_{w}x{h}", view.title().to_lowercase());
+            let name = format!("{}_{w}x{h}", title.to_lowercase());
             insta::assert_snapshot!(name, screen(&mut app, w, h));
         }
     }
@@ -46,7 +59,7 @@ async fn every_view_at_80x24_and_120x40() {
 
 #[tokio::test]
 async fn costs_view_and_its_breakdowns() {
-    let mut a = app(ViewKind::Costs).await;
+    let mut a = app(skiff::tui::views::costs::ID).await;
     insta::assert_snapshot!("costs_80x24", screen(&mut a, 80, 24));
     typed(&mut a, "b");
     let text = screen(&mut a, 120, 40);
@@ -72,29 +85,29 @@ async fn costs_view_and_its_breakdowns() {
 
 #[tokio::test]
 async fn detail_popup_and_help() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     a.on_key(key(KeyCode::Enter));
-    assert_eq!(a.mode(), Mode::Details);
+    assert_eq!(a.mode(), skiff::tui::popups::text::DETAILS);
     insta::assert_snapshot!("details_80x24", screen(&mut a, 80, 24));
     a.on_key(key(KeyCode::Esc));
-    assert_eq!(a.mode(), Mode::Normal);
+    assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
 
-    let mut a = app(ViewKind::Clusters).await;
+    let mut a = app(skiff::tui::views::clusters::ID).await;
     typed(&mut a, "j");
     a.on_key(key(KeyCode::Enter));
     insta::assert_snapshot!("cluster_details_120x40", screen(&mut a, 120, 40));
 
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "?");
-    assert_eq!(a.mode(), Mode::Help);
+    assert_eq!(a.mode(), skiff::tui::popups::text::HELP);
     let text = screen(&mut a, 120, 40);
     // Generated from the keymap: every bound action is listed with its keys
     // (the popup scrolls, so the lines themselves are checked).
-    let help: String = skiff::tui::ui::help_lines(&a)
+    let help: String = skiff::tui::help::lines(&a.theme, &a.world, a.views())
         .iter()
         .map(|l| format!("{l}\n"))
         .collect();
-    for (action, keys) in a.config.keys.entries() {
+    for (action, keys) in a.world.config.keys.entries() {
         assert!(help.contains(action.description()), "help lacks {action:?}");
         assert!(
             help.contains(&keys[0].to_string()),
@@ -106,13 +119,13 @@ async fn detail_popup_and_help() {
 
 #[tokio::test]
 async fn filter_keeps_matching_rows_and_bang_inverts() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "/RND");
     let text = screen(&mut a, 120, 40);
     assert_eq!(text.matches("rnd-").count(), 4, "{text}");
     assert!(!text.contains("ds-workbench"), "{text}");
     a.on_key(key(KeyCode::Enter));
-    assert_eq!(a.mode(), Mode::Normal);
+    assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
     assert_eq!(a.rows().len(), 4);
 
     typed(&mut a, "/");
@@ -137,7 +150,7 @@ async fn filter_keeps_matching_rows_and_bang_inverts() {
 
 #[tokio::test]
 async fn sort_cycles_columns_and_reverses() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     let names = |a: &App| {
         a.rows()
             .iter()
@@ -152,15 +165,15 @@ async fn sort_cycles_columns_and_reverses() {
     let reversed = names(&a);
     assert_eq!(reversed.first(), sorted.last());
     typed(&mut a, "s"); // NAME → ID
-    assert_eq!(a.table().sort, Some((1, false)));
+    assert_eq!(a.current().pane().table.sort, Some((1, false)));
 }
 
 #[tokio::test]
 async fn commands_switch_views_and_themes_and_report_mistakes() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, ":buckets");
     a.on_key(key(KeyCode::Enter));
-    assert_eq!(a.view, ViewKind::Buckets);
+    assert_eq!(a.view(), skiff::tui::views::buckets::ID);
 
     typed(&mut a, ":th");
     a.on_key(key(KeyCode::Tab));
@@ -185,7 +198,7 @@ async fn commands_switch_views_and_themes_and_report_mistakes() {
 
 #[tokio::test]
 async fn tiny_and_changing_sizes_never_panic() {
-    for view in ViewKind::ALL {
+    for (view, _) in tabs() {
         let mut a = app(view).await;
         // Normal, then each of: help, details, filter, command (as keys open them).
         for opener in [None, Some('?'), Some('d'), Some('/'), Some(':')] {
@@ -199,7 +212,7 @@ async fn tiny_and_changing_sizes_never_panic() {
             }
             a.on_key(key(KeyCode::Esc));
         }
-        assert_eq!(a.mode(), Mode::Normal);
+        assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
         let small = screen(&mut a, 20, 5);
         assert_eq!(small.lines().count(), 5);
         // A resize back to full size shows everything again.
@@ -214,7 +227,7 @@ async fn tiny_and_changing_sizes_never_panic() {
 
 #[tokio::test]
 async fn colours_follow_state_and_selection() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     let buf = render(&mut a, 120, 40).expect("render");
     let theme = Theme::dark();
     // Row 3 is the first data row (header, tabs, column titles above): selected.
@@ -252,6 +265,7 @@ fn a_failed_slice_keeps_its_data_and_stale_answers_are_dropped() {
         },
         Theme::dark(),
         Default::default(),
+        false,
         None,
     );
     let instances = demo::inventory().instances;
@@ -261,8 +275,12 @@ fn a_failed_slice_keeps_its_data_and_stale_answers_are_dropped() {
         at: demo::now(),
         result: Ok(SliceData::Instances(instances.clone())),
     });
-    assert_eq!(a.inventory.instances.len(), instances.len());
-    assert_eq!(a.inventory.spark_clusters.len(), 3, "grouped on arrival");
+    assert_eq!(a.world.inventory.instances.len(), instances.len());
+    assert_eq!(
+        a.world.inventory.spark_clusters.len(),
+        3,
+        "grouped on arrival"
+    );
 
     a.on_msg(Msg::Slice {
         generation: 0,
@@ -275,7 +293,7 @@ fn a_failed_slice_keeps_its_data_and_stale_answers_are_dropped() {
         )),
     });
     assert_eq!(
-        a.inventory.instances.len(),
+        a.world.inventory.instances.len(),
         instances.len(),
         "old data stays on screen"
     );
@@ -290,7 +308,7 @@ fn a_failed_slice_keeps_its_data_and_stale_answers_are_dropped() {
         result: Ok(SliceData::Instances(vec![])),
     });
     assert_eq!(
-        a.inventory.instances.len(),
+        a.world.inventory.instances.len(),
         instances.len(),
         "an answer for another session is dropped"
     );
@@ -307,12 +325,12 @@ async fn remapped_keys_work_and_show_in_help() {
         &config,
         Theme::dark(),
         demo_session().await.expect("session"),
-        ViewKind::Instances,
+        skiff::tui::views::instances::ID,
     );
     typed(&mut a, "q");
     assert!(!a.quit, "q is no longer bound");
     a.on_key(key(KeyCode::F(1)));
-    assert_eq!(a.mode(), Mode::Help);
+    assert_eq!(a.mode(), skiff::tui::popups::text::HELP);
     assert!(screen(&mut a, 120, 40).contains("f1"));
     a.on_key(key(KeyCode::Esc));
     typed(&mut a, "x");
@@ -321,16 +339,16 @@ async fn remapped_keys_work_and_show_in_help() {
 
 #[tokio::test]
 async fn stop_asks_first_and_no_cancels_without_change() {
-    let mut a = app(ViewKind::Clusters).await;
+    let mut a = app(skiff::tui::views::clusters::ID).await;
     typed(&mut a, "/rnd");
     a.on_key(key(KeyCode::Enter));
     typed(&mut a, "x");
-    assert_eq!(a.mode(), Mode::Confirm);
-    let pending = a.pending().expect("pending");
+    assert_eq!(a.mode(), skiff::tui::popups::confirm::CONFIRM);
+    let pending = a.popup::<Confirm>().expect("pending");
     assert!(
-        pending.lines[0].starts_with("Stop Spark cluster rnd"),
+        pending.text()[0].starts_with("Stop Spark cluster rnd"),
         "{:?}",
-        pending.lines
+        pending.text()
     );
     let text = screen(&mut a, 100, 30);
     assert!(text.contains("stop — are you sure?"), "{text}");
@@ -339,31 +357,31 @@ async fn stop_asks_first_and_no_cancels_without_change() {
     assert!(text.contains("Saves $0.7880/hour"), "{text}");
     insta::assert_snapshot!("confirm_stop_100x30", text);
     typed(&mut a, "n");
-    assert_eq!(a.mode(), Mode::Normal);
-    assert!(a.pending().is_none());
-    assert!(a.transitions.is_empty(), "nothing was started");
+    assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
+    assert!(a.popup::<Confirm>().is_none());
+    assert!(a.world.transitions.is_empty(), "nothing was started");
 }
 
 #[tokio::test]
 async fn pause_without_hibernation_offers_stop_and_read_only_explains() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "/eu-etl");
     a.on_key(key(KeyCode::Enter));
     typed(&mut a, "p");
-    assert_eq!(a.mode(), Mode::Confirm);
-    let pending = a.pending().expect("pending");
-    assert_eq!(pending.verb, skiff::lifecycle::Verb::Stop);
+    assert_eq!(a.mode(), skiff::tui::popups::confirm::CONFIRM);
+    let pending = a.popup::<Confirm>().expect("pending");
+    assert_eq!(pending.word(), skiff::lifecycle::Verb::Stop.to_string());
     assert!(
-        pending.lines[0].contains("cannot be paused")
-            && pending.lines[0].ends_with("stop instead?"),
+        pending.text()[0].contains("cannot be paused")
+            && pending.text()[0].ends_with("stop instead?"),
         "{:?}",
-        pending.lines
+        pending.text()
     );
     a.on_key(key(KeyCode::Esc));
 
-    a.read_only = true;
+    a.world.force_read_only();
     typed(&mut a, "x");
-    assert_eq!(a.mode(), Mode::Normal);
+    assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
     let n = a.current_notification().expect("explained");
     assert!(
         n.text.starts_with("read-only mode: stop is disabled"),
@@ -375,27 +393,27 @@ async fn pause_without_hibernation_offers_stop_and_read_only_explains() {
 
 #[tokio::test]
 async fn terminate_needs_the_name_typed() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "/gpu");
     a.on_key(key(KeyCode::Enter));
     typed(&mut a, "T");
-    assert_eq!(a.mode(), Mode::TypeConfirm);
+    assert_eq!(a.mode(), skiff::tui::popups::confirm::TYPE_CONFIRM);
     typed(&mut a, "gpu");
     assert!(screen(&mut a, 100, 30).contains("Type the name to confirm: gpu"));
     a.on_key(key(KeyCode::Enter));
-    assert_eq!(a.mode(), Mode::Normal);
+    assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
     assert!(
         a.current_notification()
             .expect("said")
             .text
             .contains("nothing was terminated")
     );
-    assert!(a.transitions.is_empty());
+    assert!(a.world.transitions.is_empty());
 
     // Two marked rows cannot be terminated with one name.
     a.on_key(key(KeyCode::Esc));
     typed(&mut a, "  T");
-    assert_eq!(a.mode(), Mode::Normal);
+    assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
     assert!(
         a.current_notification()
             .expect("said")
@@ -423,13 +441,17 @@ fn profile_picker_lists_keyring_profiles_and_switching_drops_old_data() {
         dirs,
         Theme::dark(),
         Default::default(),
+        false,
         None,
     );
-    a.inventory = demo::inventory();
+    a.world.inventory = demo::inventory();
     assert!(a.profiles().contains(&"lab-keys".to_string()));
 
     a.on_key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
-    assert_eq!((a.mode(), a.input_text()), (Mode::Command, "profile "));
+    assert_eq!(
+        (a.mode(), a.input_text()),
+        (skiff::tui::ctx::Mode::COMMAND, "profile ")
+    );
     assert!(
         a.completions().contains(&"lab-keys".to_string()),
         "{:?}",
@@ -440,7 +462,7 @@ fn profile_picker_lists_keyring_profiles_and_switching_drops_old_data() {
     assert_eq!(a.input_text(), "profile lab-keys");
     a.on_key(key(KeyCode::Enter));
     assert!(
-        a.inventory.instances.is_empty(),
+        a.world.inventory.instances.is_empty(),
         "the old account's data is gone at once"
     );
     assert!(

@@ -10,16 +10,18 @@ use crossterm::event::{
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use skiff::config::Config;
-use skiff::tui::app::{App, Level, Mode, Msg, ViewKind};
+use skiff::tui::app::App;
+use skiff::tui::msg::Msg;
+use skiff::tui::notify::Level;
 use skiff::tui::screens::{demo_app, demo_session, render};
 use skiff::tui::theme::Theme;
 use skiff::tui::ui::buffer_text;
 
-async fn app(view: ViewKind) -> App {
+async fn app(view: skiff::tui::msg::ViewId) -> App {
     app_with(Config::defaults(), Theme::dark(), view).await
 }
 
-async fn app_with(config: Config, theme: Theme, view: ViewKind) -> App {
+async fn app_with(config: Config, theme: Theme, view: skiff::tui::msg::ViewId) -> App {
     demo_app(&config, theme, demo_session().await.expect("session"), view)
 }
 
@@ -65,7 +67,7 @@ use futures::StreamExt;
 
 #[tokio::test]
 async fn esc_and_a_command_in_one_burst_are_two_keys_not_alt_and_letters() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     // A terminal that gets ESC and ':' together reports Alt-':'.
     let mut events = vec![Event::Key(KeyEvent::new(
         KeyCode::Char(':'),
@@ -74,15 +76,21 @@ async fn esc_and_a_command_in_one_burst_are_two_keys_not_alt_and_letters() {
     events.extend("clusters".chars().map(|c| key(KeyCode::Char(c))));
     events.push(key(KeyCode::Enter));
     run(&mut a, events, 80, 24).await;
-    assert_eq!(a.view, ViewKind::Clusters, "the command ran");
+    assert_eq!(a.view(), skiff::tui::views::clusters::ID, "the command ran");
     assert!(a.popups.is_empty(), "no dialog was opened");
-    assert!(a.transitions.is_empty(), "nothing was started");
-    assert!(a.pages.tunnels.list.is_empty(), "no tunnel was opened");
+    assert!(a.world.transitions.is_empty(), "nothing was started");
+    assert!(
+        a.view_of::<skiff::tui::views::tunnels::Tunnels>()
+            .expect("tunnels")
+            .list
+            .is_empty(),
+        "no tunnel was opened"
+    );
 }
 
 #[tokio::test]
 async fn the_mouse_clicks_tabs_and_rows_scrolls_and_double_click_opens() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     let click = |x, y| {
         Event::Mouse(MouseEvent {
             kind: MouseEventKind::Down(MouseButton::Left),
@@ -98,13 +106,17 @@ async fn the_mouse_clicks_tabs_and_rows_scrolls_and_double_click_opens() {
         .layout
         .tab_hits
         .iter()
-        .find(|t| t.2 == ViewKind::Buckets)
+        .find(|t| t.2 == skiff::tui::views::buckets::ID)
         .unwrap()
         .0;
     run(&mut a, vec![click(tab + 1, 1)], 120, 40).await;
-    assert_eq!(a.view, ViewKind::Buckets, "a click opens the tab");
+    assert_eq!(
+        a.view(),
+        skiff::tui::views::buckets::ID,
+        "a click opens the tab"
+    );
     run(&mut a, vec![click(4, 1)], 120, 40).await;
-    assert_eq!(a.view, ViewKind::Instances);
+    assert_eq!(a.view(), skiff::tui::views::instances::ID);
     let wheel = Event::Mouse(MouseEvent {
         kind: MouseEventKind::ScrollDown,
         column: 5,
@@ -122,23 +134,27 @@ async fn the_mouse_clicks_tabs_and_rows_scrolls_and_double_click_opens() {
 
 #[tokio::test]
 async fn start_and_resume_ask_with_what_they_add() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "/gpu");
     a.on_key(KeyEvent::from(KeyCode::Enter));
     for k in ["u", "P"] {
         typed(&mut a, k);
-        assert_eq!(a.mode(), Mode::Confirm, "{k} asks");
-        let lines = a.pending().unwrap().lines.join("\n");
+        assert_eq!(a.mode(), skiff::tui::popups::confirm::CONFIRM, "{k} asks");
+        let lines = a
+            .popup::<skiff::tui::popups::confirm::Confirm>()
+            .unwrap()
+            .text()
+            .join("\n");
         assert!(lines.contains("Adds $0.5260/hour"), "{lines}");
         typed(&mut a, "n");
-        assert!(a.transitions.is_empty());
+        assert!(a.world.transitions.is_empty());
     }
 }
 
 #[tokio::test]
 async fn the_header_never_draws_over_its_right_side_and_marks_what_it_cuts() {
-    let mut a = app(ViewKind::Instances).await;
-    a.read_only = true;
+    let mut a = app(skiff::tui::views::instances::ID).await;
+    a.world.force_read_only();
     for w in [60u16, 80, 100, 120, 160] {
         let text = screen(&mut a, w, 24);
         let header = text.lines().next().unwrap();
@@ -162,7 +178,7 @@ async fn the_header_never_draws_over_its_right_side_and_marks_what_it_cuts() {
     let mut m = app_with(
         Config::defaults(),
         Theme::builtin("mono").unwrap(),
-        ViewKind::Instances,
+        skiff::tui::views::instances::ID,
     )
     .await;
     let buf = render(&mut m, 80, 24).unwrap();
@@ -183,7 +199,7 @@ async fn the_header_never_draws_over_its_right_side_and_marks_what_it_cuts() {
 #[tokio::test]
 async fn at_80_columns_what_matters_is_not_cut() {
     // The filter and the Costs breakdown beside the tabs.
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "/!rnd");
     a.on_key(KeyEvent::from(KeyCode::Enter));
     let tabs = screen(&mut a, 80, 24).lines().nth(1).unwrap().to_string();
@@ -192,11 +208,11 @@ async fn at_80_columns_what_matters_is_not_cut() {
         tabs.contains("(8/12)"),
         "the count says what the filter hides: {tabs}"
     );
-    let mut c = app(ViewKind::Costs).await;
+    let mut c = app(skiff::tui::views::costs::ID).await;
     let tabs = screen(&mut c, 80, 24).lines().nth(1).unwrap().to_string();
     assert!(tabs.contains("by resource"), "{tabs}");
     // A long notification wraps instead of losing its remedy.
-    let mut a = app(ViewKind::Clusters).await;
+    let mut a = app(skiff::tui::views::clusters::ID).await;
     typed(&mut a, "/analytics");
     a.on_key(KeyEvent::from(KeyCode::Enter));
     typed(&mut a, "T");
@@ -206,9 +222,9 @@ async fn at_80_columns_what_matters_is_not_cut() {
         "the remedy is on screen:\n{text}"
     );
     // Cut cells are marked.
-    let mut a = app(ViewKind::Instances).await;
-    a.inventory.instances[0].name = Some("a-very-long-instance-name-for-the-column".into());
-    a.recompute_costs();
+    let mut a = app(skiff::tui::views::instances::ID).await;
+    a.world.inventory.instances[0].name = Some("a-very-long-instance-name-for-the-column".into());
+    a.world.recompute_costs(&mut Default::default());
     let text = screen(&mut a, 80, 24);
     let line = text
         .lines()
@@ -222,7 +238,7 @@ async fn at_80_columns_what_matters_is_not_cut() {
 
 #[tokio::test]
 async fn sorting_by_a_hidden_column_says_so_and_s_cycles_what_is_visible() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     screen(&mut a, 80, 24);
     for _ in 0..20 {
         typed(&mut a, "s");
@@ -248,7 +264,7 @@ async fn sorting_by_a_hidden_column_says_so_and_s_cycles_what_is_visible() {
 async fn each_page_names_its_own_keys_as_bound() {
     let config = Config::from_user_text(std::path::Path::new("k.toml"), "[keys]\nstop = [\"X\"]\n")
         .expect("config");
-    let mut a = app_with(config, Theme::dark(), ViewKind::Instances).await;
+    let mut a = app_with(config, Theme::dark(), skiff::tui::views::instances::ID).await;
     let footer = |a: &mut App| screen(a, 100, 24).lines().last().unwrap().to_string();
     assert!(footer(&mut a).contains("X stop"), "{}", footer(&mut a));
     typed(&mut a, "6");
@@ -264,7 +280,7 @@ async fn each_page_names_its_own_keys_as_bound() {
 
 #[tokio::test]
 async fn esc_clears_marks_and_a_grown_terminal_shows_the_first_rows() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "  ");
     assert_eq!(a.table().marked.len(), 2);
     a.on_key(KeyEvent::from(KeyCode::Esc));
@@ -285,32 +301,43 @@ async fn esc_clears_marks_and_a_grown_terminal_shows_the_first_rows() {
 
 #[tokio::test]
 async fn a_switch_of_region_drops_a_bucket_page_still_on_its_way() {
-    let mut a = app(ViewKind::Buckets).await;
+    let mut a = app(skiff::tui::views::buckets::ID).await;
     a.browse("rnd-datasets", "");
-    let asked = a.pages.objects.browser.generation;
+    let asked = a
+        .view_of::<skiff::tui::views::objects::Objects>()
+        .expect("objects")
+        .browser
+        .generation;
     a.run_command("region eu-west-1");
-    a.on_msg(Msg::Objects {
-        generation: asked,
-        result: Ok((
-            vec![skiff::model::ObjectEntry {
-                key: "from-the-old-session.csv".into(),
-                folder: false,
-                size: 1,
-                last_modified: None,
-                storage_class: None,
-            }],
-            None,
-        )),
-    });
+    a.on_msg(Msg::View(
+        skiff::tui::views::objects::ID,
+        Box::new(skiff::tui::views::objects::Answer::Page {
+            generation: asked,
+            result: Ok((
+                vec![skiff::model::ObjectEntry {
+                    key: "from-the-old-session.csv".into(),
+                    folder: false,
+                    size: 1,
+                    last_modified: None,
+                    storage_class: None,
+                }],
+                None,
+            )),
+        }),
+    ));
     assert!(
-        a.pages.objects.browser.entries.is_empty(),
+        a.view_of::<skiff::tui::views::objects::Objects>()
+            .expect("objects")
+            .browser
+            .entries
+            .is_empty(),
         "a stale page is dropped"
     );
 }
 
 #[tokio::test]
 async fn a_notification_that_scrolled_away_can_be_read_again() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     a.notify(Level::Error, "the first thing that went wrong");
     for n in 0..5 {
         a.notify(Level::Info, format!("later {n}"));
@@ -322,7 +349,7 @@ async fn a_notification_that_scrolled_away_can_be_read_again() {
 
 #[tokio::test]
 async fn the_newest_message_is_reachable_at_any_width() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     for n in 0..40 {
         a.notify(
             Level::Info,
@@ -333,7 +360,7 @@ async fn the_newest_message_is_reachable_at_any_width() {
     }
     a.notify(Level::Warning, "the very newest one");
     typed(&mut a, "m");
-    assert_eq!(a.mode(), Mode::Messages);
+    assert_eq!(a.mode(), skiff::tui::popups::text::MESSAGES);
     for (w, h) in [(30, 8), (40, 12), (80, 24)] {
         a.on_key(KeyEvent::from(KeyCode::End));
         let text = screen(&mut a, w, h);
@@ -346,18 +373,25 @@ async fn the_newest_message_is_reachable_at_any_width() {
 
 #[tokio::test]
 async fn a_bucket_that_could_not_be_listed_is_not_called_empty() {
-    let mut a = app(ViewKind::Buckets).await;
+    let mut a = app(skiff::tui::views::buckets::ID).await;
     a.browse("rnd-datasets", "raw/");
-    a.switch_view(ViewKind::Objects);
-    let generation = a.pages.objects.browser.generation;
-    a.on_objects(
-        generation,
-        Err(skiff::cloud::CloudError::new(
-            "s3",
-            "us-east-1",
-            "ListObjectsV2 s3://rnd-datasets/raw/: request failed",
-        )),
-    );
+    a.switch_to(skiff::tui::views::objects::ID);
+    let generation = a
+        .view_of::<skiff::tui::views::objects::Objects>()
+        .expect("objects")
+        .browser
+        .generation;
+    a.on_msg(Msg::View(
+        skiff::tui::views::objects::ID,
+        Box::new(skiff::tui::views::objects::Answer::Page {
+            generation,
+            result: Err(skiff::cloud::CloudError::new(
+                "s3",
+                "us-east-1",
+                "ListObjectsV2 s3://rnd-datasets/raw/: request failed",
+            )),
+        }),
+    ));
     let text = screen(&mut a, 100, 20);
     assert!(!text.contains("is empty"), "{text}");
     assert!(

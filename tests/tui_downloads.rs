@@ -9,7 +9,8 @@ mod common;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use skiff::tui::app::{App, Mode, Msg};
+use skiff::tui::app::App;
+use skiff::tui::msg::Msg;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 const README: usize = 900;
@@ -43,17 +44,17 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
     config.transfer.download_dir = downloads.display().to_string();
     let (mut app, mut rx) = common::tui_app(&sb.moto.endpoint(), home.path(), config);
     until(&mut app, &mut rx, "connect", |a| {
-        a.session.is_some() && !a.busy()
+        a.world.session.is_some() && !a.busy()
     })
     .await;
     app.browse("rnd-datasets", "");
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
     select(&mut app, "README");
 
     // Keep both: the download gets a new name, the local file is untouched.
     app.on_key(KeyEvent::from(KeyCode::Char('D')));
     until(&mut app, &mut rx, "the question", |a| {
-        a.mode() == Mode::Overwrite
+        a.mode() == skiff::tui::popups::overwrite::OVERWRITE
     })
     .await;
     for (w, h) in [(80, 24), (120, 40)] {
@@ -66,7 +67,7 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
         );
     }
     app.on_key(KeyEvent::from(KeyCode::Char('k')));
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my own edits");
     assert_eq!(
         std::fs::read(downloads.join("README (1).md"))
@@ -78,32 +79,32 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
     // Skip: nothing is written.
     app.on_key(KeyEvent::from(KeyCode::Char('D')));
     until(&mut app, &mut rx, "the question", |a| {
-        a.mode() == Mode::Overwrite
+        a.mode() == skiff::tui::popups::overwrite::OVERWRITE
     })
     .await;
     app.on_key(KeyEvent::from(KeyCode::Char('s')));
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my own edits");
     assert!(!downloads.join("README (2).md").exists());
 
     // Esc: the download is cancelled before anything is written.
     app.on_key(KeyEvent::from(KeyCode::Char('D')));
     until(&mut app, &mut rx, "the question", |a| {
-        a.mode() == Mode::Overwrite
+        a.mode() == skiff::tui::popups::overwrite::OVERWRITE
     })
     .await;
     app.on_key(KeyEvent::from(KeyCode::Esc));
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my own edits");
 
     // Overwrite, when that is the answer.
     app.on_key(KeyEvent::from(KeyCode::Char('D')));
     until(&mut app, &mut rx, "the question", |a| {
-        a.mode() == Mode::Overwrite
+        a.mode() == skiff::tui::popups::overwrite::OVERWRITE
     })
     .await;
     app.on_key(KeyEvent::from(KeyCode::Char('o')));
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     assert_eq!(std::fs::read(&mine).unwrap().len(), README);
 
     // A folder with two files already here: one answer for all of them.
@@ -116,10 +117,13 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
     select(&mut app, "processed");
     app.on_key(KeyEvent::from(KeyCode::Char('D')));
     until(&mut app, &mut rx, "the question", |a| {
-        a.mode() == Mode::Overwrite
+        a.mode() == skiff::tui::popups::overwrite::OVERWRITE
     })
     .await;
-    let q = app.overwrite().expect("question");
+    let q = app
+        .popup::<skiff::tui::popups::overwrite::OverwritePopup>()
+        .map(|p| &p.question)
+        .expect("question");
     assert_eq!(q.clashes.len(), 2);
     assert!(
         q.lines()
@@ -129,8 +133,12 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
         q.lines()
     );
     app.on_key(KeyEvent::from(KeyCode::Char('S')));
-    assert_eq!(app.mode(), Mode::Normal, "one answer for all");
-    assert!(skiff::tui::pages::objects::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    assert_eq!(
+        app.mode(),
+        skiff::tui::ctx::Mode::NORMAL,
+        "one answer for all"
+    );
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
     for f in ["features.parquet", "labels.parquet"] {
         assert_eq!(
             std::fs::read_to_string(local.join(f)).unwrap(),

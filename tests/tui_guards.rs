@@ -10,7 +10,7 @@ mod common;
 
 use common::{Sdk, aws, aws_json, pump_until};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use skiff::tui::app::{App, Mode, ViewKind};
+use skiff::tui::app::App;
 use skiff::tui::screens::render;
 use skiff::tui::ui::buffer_text;
 
@@ -53,11 +53,11 @@ async fn connected(
     home: &std::path::Path,
 ) -> (
     App,
-    tokio::sync::mpsc::UnboundedReceiver<skiff::tui::app::Msg>,
+    tokio::sync::mpsc::UnboundedReceiver<skiff::tui::msg::Msg>,
 ) {
     let (mut app, mut rx) = common::tui_app(e, home, skiff::config::Config::defaults());
     pump_until(&mut app, &mut rx, 60, "the inventory", |a| {
-        !a.busy() && !a.inventory.instances.is_empty()
+        !a.busy() && !a.world.inventory.instances.is_empty()
     })
     .await;
     (app, rx)
@@ -75,15 +75,19 @@ async fn the_guard_dialog_sets_and_clears_guards_and_the_column_shows_them() {
 
     // Idle: enter on the first field.
     typed(&mut app, "a");
-    assert_eq!(app.mode(), Mode::GuardDialog);
+    assert_eq!(app.mode(), skiff::tui::popups::guard::GUARD);
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.mode(), Mode::Normal, "the dialog closed to do it");
+    assert_eq!(
+        app.mode(),
+        skiff::tui::ctx::Mode::NORMAL,
+        "the dialog closed to do it"
+    );
     pump_until(
         &mut app,
         &mut rx,
         30,
         "the alarms and the guard list",
-        |a| a.guards.len() == 4,
+        |a| a.world.guards.len() == 4,
     )
     .await;
     assert_eq!(alarm_count(&e), 4, "one alarm per node");
@@ -100,7 +104,7 @@ async fn the_guard_dialog_sets_and_clears_guards_and_the_column_shows_them() {
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     pump_until(&mut app, &mut rx, 30, "the role question", |a| {
-        a.mode() == Mode::RoleQuestion
+        a.mode() == skiff::tui::resource::ROLE_QUESTION
     })
     .await;
     assert!(schedule_names(&e).is_empty(), "nothing before the answer");
@@ -111,7 +115,12 @@ async fn the_guard_dialog_sets_and_clears_guards_and_the_column_shows_them() {
     );
     typed(&mut app, "y");
     pump_until(&mut app, &mut rx, 30, "the schedules", |a| {
-        a.guards.iter().filter(|g| g.kind == "schedule").count() == 2
+        a.world
+            .guards
+            .iter()
+            .filter(|g| g.kind == "schedule")
+            .count()
+            == 2
     })
     .await;
     let mut names = schedule_names(&e);
@@ -130,7 +139,7 @@ async fn the_guard_dialog_sets_and_clears_guards_and_the_column_shows_them() {
     app.on_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
     typed(&mut app, "y");
     pump_until(&mut app, &mut rx, 30, "the guards gone", |a| {
-        a.guards.is_empty()
+        a.world.guards.is_empty()
     })
     .await;
     assert_eq!(alarm_count(&e), 0);
@@ -165,9 +174,12 @@ async fn the_leftovers_view_removes_a_volume_once_its_id_is_typed() {
     let home = tempfile::tempdir().expect("home");
     let (mut app, mut rx) = connected(&e, home.path()).await;
     key(&mut app, KeyCode::Char('7'));
-    assert_eq!(app.view, ViewKind::Leftovers);
+    assert_eq!(app.view(), skiff::tui::views::leftovers::ID);
     pump_until(&mut app, &mut rx, 60, "the leftovers", |a| {
-        a.pages.leftovers.found.is_some()
+        a.view_of::<skiff::tui::views::leftovers::Leftovers>()
+            .expect("leftovers")
+            .found
+            .is_some()
     })
     .await;
     typed(&mut app, &format!("/{vol}"));
@@ -175,12 +187,12 @@ async fn the_leftovers_view_removes_a_volume_once_its_id_is_typed() {
     let text = buffer_text(&render(&mut app, 120, 30).expect("render"));
     assert!(text.contains(&vol) && text.contains("$8.00"), "{text}");
     key(&mut app, KeyCode::Delete);
-    assert_eq!(app.mode(), Mode::RemoveLeftover);
+    assert_eq!(app.mode(), skiff::tui::popups::confirm::TYPE_CONFIRM);
     typed(&mut app, "vol-nope");
     key(&mut app, KeyCode::Enter);
     assert_eq!(
         app.mode(),
-        Mode::RemoveLeftover,
+        skiff::tui::popups::confirm::TYPE_CONFIRM,
         "a wrong id removes nothing"
     );
     for _ in 0.."vol-nope".len() {
@@ -194,12 +206,15 @@ async fn the_leftovers_view_removes_a_volume_once_its_id_is_typed() {
         60,
         "the volume gone from the list",
         |a| {
-            a.pages
-                .leftovers
+            a.view_of::<skiff::tui::views::leftovers::Leftovers>()
+                .expect("leftovers")
                 .found
                 .as_ref()
                 .is_some_and(|f| f.items.iter().all(|i| i.id != vol))
-                && !a.pages.leftovers.loading
+                && !a
+                    .view_of::<skiff::tui::views::leftovers::Leftovers>()
+                    .expect("leftovers")
+                    .loading
         },
     )
     .await;
@@ -213,21 +228,28 @@ async fn read_only_refuses_guards_and_removals_in_the_tui() {
     let e = sb.moto.endpoint();
     let home = tempfile::tempdir().expect("home");
     let (mut app, mut rx) = connected(&e, home.path()).await;
-    app.read_only = true;
+    app.world.set_read_only_flag(true);
     let recorder = common::Recorder::start(&e);
     typed(&mut app, "a");
-    assert_eq!(app.mode(), Mode::Normal, "no dialog in read-only mode");
+    assert_eq!(
+        app.mode(),
+        skiff::tui::ctx::Mode::NORMAL,
+        "no dialog in read-only mode"
+    );
     assert!(
         app.current_notification()
             .is_some_and(|n| n.text.contains("read-only"))
     );
     key(&mut app, KeyCode::Char('7'));
     pump_until(&mut app, &mut rx, 60, "the leftovers", |a| {
-        a.pages.leftovers.found.is_some()
+        a.view_of::<skiff::tui::views::leftovers::Leftovers>()
+            .expect("leftovers")
+            .found
+            .is_some()
     })
     .await;
     key(&mut app, KeyCode::Delete);
-    assert_eq!(app.mode(), Mode::Normal);
+    assert_eq!(app.mode(), skiff::tui::ctx::Mode::NORMAL);
     assert!(
         recorder.mutations().is_empty(),
         "{:?}",

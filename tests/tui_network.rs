@@ -15,7 +15,8 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use futures::StreamExt;
 use serde_json::json;
 use skiff::cloud::inventory::{Service, SliceKey};
-use skiff::tui::app::{App, Mode, Msg, ViewKind};
+use skiff::tui::app::App;
+use skiff::tui::msg::Msg;
 use skiff::tui::screens::render;
 use skiff::tui::ui::buffer_text;
 
@@ -81,13 +82,13 @@ async fn a_big_account_shows_its_first_page_while_the_rest_is_coming() {
         skiff::config::Config::defaults(),
     );
     common::pump_until(&mut app, &mut rx, 90, "the first page", |a| {
-        !a.inventory.instances.is_empty()
+        !a.world.inventory.instances.is_empty()
     })
     .await;
     let first = asked.elapsed();
-    let shown = app.inventory.instances.len();
+    let shown = app.world.inventory.instances.len();
     assert!(
-        shown < 2000 && app.loading.contains(&ec2_us_east_1()),
+        shown < 2000 && app.world.loading.contains(&ec2_us_east_1()),
         "rows came before the slice was complete ({shown} of 2,000)"
     );
     let text = screen(&mut app, 100, 30);
@@ -100,7 +101,7 @@ async fn a_big_account_shows_its_first_page_while_the_rest_is_coming() {
     );
     assert!(text.contains("i-"), "the rows are on screen:\n{text}");
     common::pump_until(&mut app, &mut rx, 120, "the whole account", |a| {
-        a.inventory.instances.len() == 2000 && !a.busy()
+        a.world.inventory.instances.len() == 2000 && !a.busy()
     })
     .await;
     let all = asked.elapsed();
@@ -123,13 +124,17 @@ async fn a_start_shows_pending_then_running_with_its_elapsed_time() {
     config.lifecycle.poll_interval_secs = 1;
     let (mut app, mut rx) = common::tui_app(&proxy.endpoint(), home.path(), config);
     common::pump_until(&mut app, &mut rx, 60, "the inventory", |a| {
-        !a.busy() && !a.inventory.instances.is_empty()
+        !a.busy() && !a.world.inventory.instances.is_empty()
     })
     .await;
     typed(&mut app, "/gpu-scratch");
     app.on_key(KeyEvent::from(KeyCode::Enter));
     typed(&mut app, "u");
-    assert_eq!(app.mode(), Mode::Confirm, "start asks first");
+    assert_eq!(
+        app.mode(),
+        skiff::tui::popups::confirm::CONFIRM,
+        "start asks first"
+    );
     typed(&mut app, "y");
     let state_cell = |app: &mut App| {
         // As the loop's tick does: transitions count their seconds.
@@ -141,7 +146,7 @@ async fn a_start_shows_pending_then_running_with_its_elapsed_time() {
             .to_string()
     };
     common::pump_until(&mut app, &mut rx, 30, "AWS saying pending", |a| {
-        a.transitions.values().any(|t| t.label == "pending")
+        a.world.transitions.values().any(|t| t.label == "pending")
     })
     .await;
     // Let a second or two pass: the row counts them.
@@ -152,11 +157,12 @@ async fn a_start_shows_pending_then_running_with_its_elapsed_time() {
         "the row says pending with the seconds since the start: {row}"
     );
     common::pump_until(&mut app, &mut rx, 30, "the start to finish", |a| {
-        a.transitions.is_empty()
+        a.world.transitions.is_empty()
     })
     .await;
     common::pump_until(&mut app, &mut rx, 30, "the row to say running", |a| {
-        a.inventory
+        a.world
+            .inventory
             .instances
             .iter()
             .any(|i| i.display_name() == "gpu-scratch" && i.state.as_str() == "running")
@@ -183,7 +189,7 @@ async fn keys_are_answered_while_every_listing_is_slow() {
     );
     // The connection is made; the slices are on their way, slowly.
     common::pump_until(&mut app, &mut rx, 30, "the slices to be asked for", |a| {
-        !a.loading.is_empty()
+        !a.world.loading.is_empty()
     })
     .await;
     let mut terminal =
@@ -208,10 +214,14 @@ async fn keys_are_answered_while_every_listing_is_slow() {
     )
     .await
     .expect("loop");
-    assert_eq!(app.view, ViewKind::Clusters, "the command was carried out");
+    assert_eq!(
+        app.view(),
+        skiff::tui::views::clusters::ID,
+        "the command was carried out"
+    );
     assert!(!app.popups.is_empty(), "the help opened");
     assert!(
-        !app.loading.is_empty(),
+        !app.world.loading.is_empty(),
         "and all of it before any slow answer came back"
     );
     let text = buffer_text(terminal.backend().buffer());

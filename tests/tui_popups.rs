@@ -9,14 +9,14 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use skiff::ops::transfer::copy::{CopyPlan, Direction};
 use skiff::ops::transfer::expand::CopyItem;
-use skiff::tui::app::{App, Mode, ViewKind};
-use skiff::tui::popups::Popup;
-use skiff::tui::popups::picker::{Entry, FilePicker};
-use skiff::tui::popups::prompts::OverwriteQuestion;
+use skiff::tui::app::App;
+use skiff::tui::msg::ViewId;
+use skiff::tui::popups::overwrite::{OverwritePopup, OverwriteQuestion};
+use skiff::tui::popups::picker::{Entry, FilePicker, Step};
 use skiff::tui::screens::{demo_default, render};
 use skiff::tui::ui::buffer_text;
 
-async fn app(view: ViewKind) -> App {
+async fn app(view: ViewId) -> App {
     demo_default(view).await.expect("session")
 }
 
@@ -41,7 +41,7 @@ fn both_sizes(name: &str, app: &mut App, must_show: &[&str]) {
 
 #[tokio::test]
 async fn help_details_and_messages() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "?");
     both_sizes("popup_help", &mut a, &["Help — esc closes", "quit"]);
     // End shows the last lines (the log file is named last).
@@ -54,7 +54,7 @@ async fn help_details_and_messages() {
     a.on_key(KeyEvent::from(KeyCode::Esc));
 
     a.on_key(KeyEvent::from(KeyCode::Enter));
-    assert_eq!(a.mode(), Mode::Details);
+    assert_eq!(a.mode(), skiff::tui::popups::text::DETAILS);
     both_sizes("popup_details", &mut a, &["Instance id"]);
     a.on_key(KeyEvent::from(KeyCode::Char('G')));
     let text = buffer_text(&render(&mut a, 80, 24).expect("render"));
@@ -65,12 +65,12 @@ async fn help_details_and_messages() {
     a.on_key(KeyEvent::from(KeyCode::Esc));
 
     a.notify(
-        skiff::tui::app::Level::Error,
+        skiff::tui::notify::Level::Error,
         "an old error that scrolled away",
     );
-    a.notify(skiff::tui::app::Level::Info, "something newer");
+    a.notify(skiff::tui::notify::Level::Info, "something newer");
     typed(&mut a, "m");
-    assert_eq!(a.mode(), Mode::Messages);
+    assert_eq!(a.mode(), skiff::tui::popups::text::MESSAGES);
     both_sizes(
         "popup_messages",
         &mut a,
@@ -80,7 +80,7 @@ async fn help_details_and_messages() {
 
 #[tokio::test]
 async fn lifecycle_questions_say_what_they_save_or_add() {
-    let mut a = app(ViewKind::Clusters).await;
+    let mut a = app(skiff::tui::views::clusters::ID).await;
     typed(&mut a, "/rnd");
     a.on_key(KeyEvent::from(KeyCode::Enter));
     typed(&mut a, "x");
@@ -91,11 +91,11 @@ async fn lifecycle_questions_say_what_they_save_or_add() {
     );
     typed(&mut a, "n");
 
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "/gpu");
     a.on_key(KeyEvent::from(KeyCode::Enter));
     typed(&mut a, "u");
-    assert_eq!(a.mode(), Mode::Confirm, "start asks");
+    assert_eq!(a.mode(), skiff::tui::popups::confirm::CONFIRM, "start asks");
     // A g4dn.xlarge in us-east-1.
     both_sizes(
         "popup_start",
@@ -104,11 +104,11 @@ async fn lifecycle_questions_say_what_they_save_or_add() {
     );
     typed(&mut a, "n");
 
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "/gpu");
     a.on_key(KeyEvent::from(KeyCode::Enter));
     typed(&mut a, "Tgpu-scr");
-    assert_eq!(a.mode(), Mode::TypeConfirm);
+    assert_eq!(a.mode(), skiff::tui::popups::confirm::TYPE_CONFIRM);
     both_sizes(
         "popup_terminate",
         &mut a,
@@ -121,9 +121,9 @@ async fn lifecycle_questions_say_what_they_save_or_add() {
 
 #[tokio::test]
 async fn tunnel_host_key_delete_and_mfa() {
-    let mut a = app(ViewKind::Instances).await;
+    let mut a = app(skiff::tui::views::instances::ID).await;
     typed(&mut a, "t");
-    assert_eq!(a.mode(), Mode::TunnelDialog);
+    assert_eq!(a.mode(), skiff::tui::popups::tunnel::TUNNEL);
     both_sizes(
         "popup_tunnel",
         &mut a,
@@ -135,10 +135,10 @@ async fn tunnel_host_key_delete_and_mfa() {
     );
     a.on_key(KeyEvent::from(KeyCode::Esc));
 
-    a.open(Popup::HostKey {
-        tunnel: "i-1#1".into(),
-        why: "the host 127.0.0.1 is seen for the first time; its key is SHA256:abcdef".into(),
-    });
+    a.open(skiff::tui::views::tunnels::host_key_question(
+        "i-1#1".into(),
+        "the host 127.0.0.1 is seen for the first time; its key is SHA256:abcdef".into(),
+    ));
     both_sizes(
         "popup_hostkey",
         &mut a,
@@ -146,10 +146,10 @@ async fn tunnel_host_key_delete_and_mfa() {
     );
     a.on_key(KeyEvent::from(KeyCode::Esc));
 
-    a.open(Popup::Delete {
-        bucket: "rnd-datasets".into(),
-        keys: (0..15).map(|n| format!("raw/part-{n:03}.csv")).collect(),
-    });
+    a.open(skiff::tui::views::objects::delete_question(
+        "rnd-datasets".into(),
+        (0..15).map(|n| format!("raw/part-{n:03}.csv")).collect(),
+    ));
     both_sizes(
         "popup_delete",
         &mut a,
@@ -161,19 +161,23 @@ async fn tunnel_host_key_delete_and_mfa() {
     );
     a.on_key(KeyEvent::from(KeyCode::Esc));
 
-    a.open(Popup::Mfa {
-        serial: "arn:aws:iam::123456789012:mfa/me".into(),
-        reply: None,
-        code: String::new(),
-    });
+    let (reply, _answer) = tokio::sync::oneshot::channel();
+    a.open(skiff::tui::popups::mfa::MfaPopup::new(
+        "arn:aws:iam::123456789012:mfa/me".into(),
+        reply,
+    ));
     typed(&mut a, "1234");
     both_sizes("popup_mfa", &mut a, &["MFA code", "Code: 1234"]);
 }
 
 #[tokio::test]
 async fn the_file_picker_in_a_long_folder_keeps_its_cursor_destination_and_keys_on_screen() {
-    let mut a = app(ViewKind::Buckets).await;
-    let mut picker = FilePicker::new("/home/me/data".into(), "s3://rnd-datasets/raw/".into());
+    let mut a = app(skiff::tui::views::buckets::ID).await;
+    let mut picker = FilePicker::new(
+        "/home/me/data".into(),
+        "s3://rnd-datasets/raw/".into(),
+        |_, _| {},
+    );
     let entries: Vec<Entry> = (0..23)
         .map(|n| Entry {
             name: if n < 4 {
@@ -186,11 +190,11 @@ async fn the_file_picker_in_a_long_folder_keeps_its_cursor_destination_and_keys_
         })
         .collect();
     let generation = match picker.go("/home/me/data".into(), None) {
-        skiff::tui::popups::Reply::ListDir { generation, .. } => generation,
+        Step::List { generation, .. } => generation,
         _ => panic!("a listing is asked for"),
     };
     picker.listed(generation, Ok(entries));
-    a.open(Popup::FilePicker(picker));
+    a.open(picker);
     for _ in 0..22 {
         a.on_key(KeyEvent::from(KeyCode::Down));
     }
@@ -220,8 +224,8 @@ async fn the_file_picker_in_a_long_folder_keeps_its_cursor_destination_and_keys_
 
 #[tokio::test]
 async fn the_overwrite_question() {
-    let mut a = app(ViewKind::Buckets).await;
-    let session = a.session.as_deref().expect("session").clone();
+    let mut a = app(skiff::tui::views::buckets::ID).await;
+    let session = a.world.session.as_deref().expect("session").clone();
     let plan = CopyPlan {
         direction: Direction::Download,
         bucket: session.bucket_in("rnd-datasets", "us-east-1"),
@@ -235,11 +239,10 @@ async fn the_overwrite_question() {
             .collect(),
         skipped: Vec::new(),
     };
-    a.open(Popup::Overwrite(OverwriteQuestion::new(
-        1,
-        plan,
-        vec![0, 1],
-    )));
+    a.open(OverwritePopup::new(
+        OverwriteQuestion::new(plan, vec![0, 1]),
+        |_, _| {},
+    ));
     both_sizes(
         "popup_overwrite",
         &mut a,
@@ -254,12 +257,16 @@ async fn the_overwrite_question() {
 #[tokio::test]
 async fn the_guard_dialog_the_role_question_and_a_leftover_removal() {
     use skiff::tui::popups::guard::GuardDialog;
-    let mut a = app(ViewKind::Clusters).await;
+    let mut a = app(skiff::tui::views::clusters::ID).await;
     // rnd: the Spark cluster, sorted last by name.
     typed(&mut a, "/rnd");
     a.on_key(KeyEvent::from(KeyCode::Enter));
     typed(&mut a, "a");
-    assert_eq!(a.mode(), Mode::GuardDialog, "a opens the guard dialog");
+    assert_eq!(
+        a.mode(),
+        skiff::tui::popups::guard::GUARD,
+        "a opens the guard dialog"
+    );
     both_sizes(
         "popup_guard",
         &mut a,
@@ -279,10 +286,8 @@ async fn the_guard_dialog_the_role_question_and_a_leftover_removal() {
     }
     typed(&mut a, "someday 20:00");
     a.on_key(KeyEvent::from(KeyCode::Enter));
-    assert_eq!(a.mode(), Mode::GuardDialog, "still open");
-    let Some(Popup::Guard(d)) = a.popups.last() else {
-        panic!("the dialog")
-    };
+    assert_eq!(a.mode(), skiff::tui::popups::guard::GUARD, "still open");
+    let d = a.popup::<GuardDialog>().expect("the dialog");
     assert_eq!(d.fields[1], "someday 20:00", "what was typed is kept");
     assert!(
         a.current_notification()
@@ -290,54 +295,59 @@ async fn the_guard_dialog_the_role_question_and_a_leftover_removal() {
         "the reason is shown"
     );
     a.on_key(KeyEvent::from(KeyCode::Esc));
-    assert_eq!(a.mode(), Mode::Normal);
+    assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
 
     // The role question shows both policies before anything is made.
-    let guarded = {
-        let Some(Popup::Guard(d)) = ({
-            typed(&mut a, "a");
-            a.popups.pop()
-        }) else {
-            panic!("the dialog")
-        };
-        let d: Box<GuardDialog> = d;
-        d.guarded.clone()
-    };
-    a.open(Popup::RoleQuestion(Box::new(
-        skiff::tui::guards::RoleQuestion {
-            request: skiff::tui::guards::GuardRequest {
-                guarded,
-                what: skiff::tui::guards::GuardWhat::Clear,
-            },
-            docs: skiff::ops::guard::RoleDocuments {
-                trust: skiff::guard::trust_policy("123456789012"),
-                permission: skiff::guard::permission_policy(
-                    "123456789012",
-                    &[("us-east-1".into(), "i-0d3m0000000a11ce2".into())],
-                ),
-            },
+    typed(&mut a, "a");
+    let guarded = a
+        .popup::<GuardDialog>()
+        .expect("the dialog")
+        .guarded
+        .clone();
+    a.popups.pop();
+    let question = skiff::tui::resource::role_question(
+        skiff::tui::views::clusters::ID,
+        skiff::tui::popups::guard::GuardRequest {
+            guarded,
+            what: skiff::tui::popups::guard::GuardWhat::Clear,
         },
-    )));
+        &skiff::ops::guard::RoleDocuments {
+            trust: skiff::guard::trust_policy("123456789012"),
+            permission: skiff::guard::permission_policy(
+                "123456789012",
+                &[("us-east-1".into(), "i-0d3m0000000a11ce2".into())],
+            ),
+        },
+        &a.theme,
+    );
+    a.open(question);
     both_sizes(
         "popup_role",
         &mut a,
         &["skiff-scheduler", "Trust policy", "scheduler.amazonaws.com"],
     );
     typed(&mut a, "n");
-    assert_eq!(a.mode(), Mode::Normal);
+    assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
 
-    a.open(Popup::RemoveLeftover {
-        id: "vol-0abc".into(),
-        lines: vec![
+    a.open(skiff::tui::views::leftovers::remove_question(
+        "vol-0abc".into(),
+        vec![
             "delete volume vol-0abc (us-east-1): 100 GiB gp3 attached to nothing".into(),
             "It costs $8.00/month. This cannot be undone.".into(),
-            "Type its id to confirm:".into(),
         ],
-        typed: String::new(),
-    });
+        skiff::ops::leftovers::Found {
+            items: Vec::new(),
+            monthly: skiff::cost::Amount::zero(),
+            errors: Vec::new(),
+        },
+    ));
     typed(&mut a, "vol-0ab");
     a.on_key(KeyEvent::from(KeyCode::Enter));
-    assert_eq!(a.mode(), Mode::RemoveLeftover, "a wrong id removes nothing");
+    assert_eq!(
+        a.mode(),
+        skiff::tui::popups::confirm::TYPE_CONFIRM,
+        "a wrong id removes nothing"
+    );
     typed(&mut a, "c");
     both_sizes(
         "popup_remove",
@@ -348,11 +358,11 @@ async fn the_guard_dialog_the_role_question_and_a_leftover_removal() {
 
 #[tokio::test]
 async fn the_command_line_for_every_node_and_a_shells_new_host_key() {
-    let mut a = app(ViewKind::Clusters).await;
+    let mut a = app(skiff::tui::views::clusters::ID).await;
     typed(&mut a, "/rnd");
     a.on_key(KeyEvent::from(KeyCode::Enter));
     typed(&mut a, "e");
-    assert_eq!(a.mode(), Mode::RunCommand);
+    assert_eq!(a.mode(), skiff::tui::resource::RUN_COMMAND);
     typed(&mut a, "df -h /");
     both_sizes(
         "popup_run",
@@ -366,11 +376,12 @@ async fn the_command_line_for_every_node_and_a_shells_new_host_key() {
         region: "us-east-1".into(),
         emr: false,
     };
-    a.open(Popup::ShellHostKey {
+    a.open(skiff::tui::resource::host_key_question(
+        skiff::tui::views::clusters::ID,
         node,
-        why: "rnd-master (127.0.0.1) is seen for the first time; its host key fingerprint is SHA256:abc (ED25519)".into(),
-    });
+        "rnd-master (127.0.0.1) is seen for the first time; its host key fingerprint is SHA256:abc (ED25519)".into(),
+    ));
     both_sizes("popup_shell_hostkey", &mut a, &["SHA256:abc", "accept"]);
     typed(&mut a, "n");
-    assert_eq!(a.mode(), Mode::Normal);
+    assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
 }

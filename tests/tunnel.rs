@@ -475,7 +475,7 @@ async fn up_starts_and_tunnels_down_closes_and_stops() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     use crossterm::event::{KeyCode, KeyEvent};
-    use skiff::tui::app::{App, Mode, ViewKind};
+    use skiff::tui::app::App;
     let sb = common::seeded().await;
     let dir = tempfile::tempdir().expect("dir");
     let sshd = Sshd::start(dir.path());
@@ -487,7 +487,8 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     config.tunnel.retry_max_secs = 2;
     let (mut app, mut rx) = common::tui_app(&sb.moto.endpoint(), dir.path(), config);
     common::pump_until(&mut app, &mut rx, 20, "inventory did not load", |app| {
-        app.inventory
+        app.world
+            .inventory
             .instances
             .iter()
             .any(|i| i.name.as_deref() == Some("lab"))
@@ -500,10 +501,11 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     }
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.mode(), Mode::TunnelDialog);
+    assert_eq!(app.mode(), skiff::tui::popups::tunnel::TUNNEL);
     // The dialog says who it will log in as, where, with which key.
     common::pump_until(&mut app, &mut rx, 10, "the preview", |a| {
-        a.tunnel_dialog().is_some_and(|d| d.preview.is_some())
+        a.popup::<skiff::tui::popups::tunnel::TunnelDialog>()
+            .is_some_and(|d| d.preview.is_some())
     })
     .await;
     let text = skiff::tui::ui::buffer_text(
@@ -515,7 +517,10 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     );
     // Presets are sorted: emr-jupyterhub, jupyter, livy, rstudio, spark-ui; an
     // instance has jupyter and rstudio ticked. Untick them, add our port.
-    let dialog = app.tunnel_dialog().cloned().expect("dialog");
+    let dialog = app
+        .popup::<skiff::tui::popups::tunnel::TunnelDialog>()
+        .cloned()
+        .expect("dialog");
     let ticked: Vec<&str> = dialog
         .presets
         .iter()
@@ -525,7 +530,7 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     assert_eq!(ticked, ["jupyter", "rstudio"]);
     for _ in 0..4 {
         let on = app
-            .tunnel_dialog()
+            .popup::<skiff::tui::popups::tunnel::TunnelDialog>()
             .map(|d| d.presets[d.cursor].2)
             .unwrap_or(false);
         if on {
@@ -539,13 +544,24 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     }
     key(&mut app, KeyCode::Char('a'));
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.mode(), Mode::Normal);
-    assert_eq!(app.pages.tunnels.list.len(), 1);
+    assert_eq!(app.mode(), skiff::tui::ctx::Mode::NORMAL);
+    assert_eq!(
+        app.view_of::<skiff::tui::views::tunnels::Tunnels>()
+            .expect("tunnels")
+            .list
+            .len(),
+        1
+    );
 
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         app.on_tick();
-        let s = app.pages.tunnels.list[0].tunnel.current();
+        let s = app
+            .view_of::<skiff::tui::views::tunnels::Tunnels>()
+            .expect("tunnels")
+            .list[0]
+            .tunnel
+            .current();
         if s.state == TunnelState::Up && s.forwards.iter().all(|f| f.http_ok) {
             assert_eq!(s.forwards.len(), 1, "only the typed port: {:?}", s.forwards);
             break;
@@ -559,12 +575,12 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
             .contains("rstudio")
     );
     key(&mut app, KeyCode::Char('5'));
-    assert_eq!(app.view, ViewKind::Tunnels);
+    assert_eq!(app.view(), skiff::tui::views::tunnels::ID);
     let rows = app.rows();
     assert_eq!(rows[0].cells[1].text, "up");
     assert_eq!(rows[0].cells[3].text, format!("http://localhost:{local}/"));
     assert_eq!(ssh_processes(&id), 1);
-    app.close_tunnels().await;
+    app.shut_down().await;
     assert_eq!(ssh_processes(&id), 0, "quitting closes the TUI's tunnels");
 }
 

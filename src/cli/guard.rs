@@ -157,7 +157,7 @@ async fn schedule(ctx: &Context, a: &GuardScheduleArgs) -> anyhow::Result<ExitCo
                     "EventBridge Scheduler needs an IAM role to start and stop instances. skiff would create {ROLE_NAME} with\n\ntrust policy (who may use it):\n{}\n\npermission policy (what it may do):\n{}\n",
                     docs.trust, docs.permission
                 );
-                if ctx.gate.dry_run {
+                if ctx.gate.dry_run() {
                     eprintln!("(dry run: the role is not created)");
                     role = RoleChoice::Given(format!("(the role {ROLE_NAME})"));
                     continue;
@@ -218,7 +218,7 @@ async fn schedule(ctx: &Context, a: &GuardScheduleArgs) -> anyhow::Result<ExitCo
 }
 
 async fn ls(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
-    let guards = ops::list(ctx).await.map_err(anyhow::Error::msg)?;
+    let guards = ops::list(ctx).await?;
     if json {
         out!(
             "{}",

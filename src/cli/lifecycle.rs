@@ -105,7 +105,7 @@ pub async fn run_verb(
                 Outcome::Error(e) => json!({ "error": e }),
             })
             .collect();
-        let doc = json!({ "ok": !failed && !late, "verb": verb, "read_only": ctx.gate.read_only, "results": results });
+        let doc = json!({ "ok": !failed && !late, "verb": verb, "read_only": ctx.gate.read_only(), "results": results });
         out!("{}", serde_json::to_string_pretty(&doc)?);
     }
     Ok(if failed {
@@ -225,47 +225,20 @@ pub async fn protect(ctx: &Context, args: &ProtectArgs) -> anyhow::Result<ExitCo
 pub async fn relaunch(ctx: &Context, args: &super::args::RelaunchArgs) -> anyhow::Result<ExitCode> {
     let ctx = ctx.dry_run(args.dry_run);
     let (inv, _) = ctx.inventory().await;
-    let source = ops::relaunch_source(&inv, &args.target, ctx.config.inventory.emr_terminated_days)
-        .map_err(anyhow::Error::msg)?;
-    let blueprint = crate::cloud::emr::blueprint(&ctx.session, &source.region, &source.id).await?;
+    let source = crate::lifecycle::relaunch::relaunch_source(
+        &inv,
+        &args.target,
+        ctx.config.inventory.emr_terminated_days,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let plan = ops::relaunch_plan(&ctx, &source.region, &source.id).await?;
     if !args.json {
-        out!(
-            "Relaunch EMR cluster {} ({}){}",
-            blueprint.name,
-            blueprint.source_id,
-            if args.dry_run { " (dry run)" } else { "" }
-        );
-        out!(
-            "  release {}, applications {}",
-            blueprint.release.as_deref().unwrap_or("?"),
-            blueprint.applications.join(", ")
-        );
-        let prices = crate::cost::Prices::load(&ctx.dirs.cache);
-        let (each, hourly) = ops::relaunch_hourly(&blueprint, &prices);
-        for (g, rate) in blueprint.groups.iter().zip(&each) {
-            out!(
-                "  {} group: {} × {} ({}), {}/h each",
-                g.role,
-                g.count,
-                g.instance_type,
-                g.market,
-                crate::cost::show(rate)
-            );
-        }
-        out!(
-            "  adds {}/h once running (instances and EMR fees; EBS not counted)",
-            crate::cost::show(&hourly)
-        );
-        for b in &blueprint.bootstrap_actions {
-            out!(
-                "  bootstrap action {}: {} {}",
-                b.name,
-                b.path,
-                b.args.join(" ")
-            );
+        for line in crate::render::lifecycle::relaunch_lines(&plan, args.dry_run) {
+            out!("{line}");
         }
     }
-    let new_id = ctx.actions().relaunch_emr(&blueprint).await?;
+    let new_id = ops::relaunch(&ctx, &plan).await?;
+    let blueprint = &plan.blueprint;
     if args.json {
         out!(
             "{}",

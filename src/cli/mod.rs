@@ -145,7 +145,11 @@ pub fn main() -> ExitCode {
 
 /// Runs the parsed command line; the TUI when no command is given.
 pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
-    let (config, _) = Config::load(cli.global.config.as_deref(), &dirs)?;
+    let (config, _) = Config::load_with(
+        cli.global.config.as_deref(),
+        &dirs,
+        &crate::tui::key_names(),
+    )?;
     match cli.command {
         None => {
             let choices = choices(&cli.global);

@@ -32,13 +32,6 @@ pub enum Action {
     SortReverse,
     NextView,
     PreviousView,
-    Instances,
-    Clusters,
-    Buckets,
-    Costs,
-    Tunnels,
-    Transfers,
-    Leftovers,
     PickProfile,
     PickRegion,
     Download,
@@ -84,17 +77,8 @@ impl Action {
             Self::SortReverse => "reverse sort order",
             Self::NextView => "next view",
             Self::PreviousView => "previous view",
-            Self::Instances => "Instances view",
-            Self::Clusters => "Clusters view",
-            Self::Buckets => "Buckets view",
-            Self::Costs => "Costs view: burn rate, today, month, reminders",
-            Self::Tunnels => "Tunnels view",
             Self::PickProfile => "switch AWS profile (:profile, tab lists them)",
             Self::PickRegion => "switch region(s) (:region, tab lists them; :region all)",
-            Self::Transfers => "Transfers view: progress, x cancels, R retries",
-            Self::Leftovers => {
-                "Leftovers view: what costs money while nothing runs (volumes, snapshots, addresses, uploads)"
-            }
             Self::Download => "in a bucket: download the selection",
             Self::Upload => "in a bucket: upload a file or folder (:upload PATH)",
             Self::DeleteObjects => {
@@ -252,11 +236,49 @@ impl fmt::Display for KeySpec {
     }
 }
 
-/// Action → keys, as merged from the defaults and the user's `[keys]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
+impl Action {
+    /// The action a `[keys]` name stands for, if it is one of these.
+    pub fn named(name: &str) -> Option<Self> {
+        use serde::de::IntoDeserializer;
+        let d: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            name.into_deserializer();
+        Self::deserialize(d).ok()
+    }
+}
+
+/// A key a part of the TUI declares for itself (a view's switch key, a
+/// dialog's opener): its name in `[keys]`, its default keys, what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    pub name: &'static str,
+    pub keys: &'static [&'static str],
+    pub help: &'static str,
+}
+
+/// Action → keys, as merged from the defaults and the user's `[keys]` table;
+/// names that are not actions are kept for the bindings the TUI declares.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Keymap {
     bindings: BTreeMap<Action, Vec<KeySpec>>,
+    named: BTreeMap<String, Vec<KeySpec>>,
+}
+
+impl<'de> Deserialize<'de> for Keymap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let all = BTreeMap::<String, Vec<KeySpec>>::deserialize(d)?;
+        let mut map = Self::default();
+        for (name, keys) in all {
+            match Action::named(&name) {
+                Some(action) => {
+                    map.bindings.insert(action, keys);
+                }
+                None => {
+                    map.named.insert(name, keys);
+                }
+            }
+        }
+        Ok(map)
+    }
 }
 
 impl Keymap {
@@ -279,6 +301,23 @@ impl Keymap {
             .iter()
             .filter(|(_, keys)| !keys.is_empty())
             .map(|(a, k)| (*a, k.as_slice()))
+    }
+
+    /// The keys of a declared binding: the user's, else its defaults.
+    pub fn bound(&self, b: &Binding) -> Vec<KeySpec> {
+        self.named
+            .get(b.name)
+            .cloned()
+            .unwrap_or_else(|| b.keys.iter().filter_map(|k| k.parse().ok()).collect())
+    }
+
+    /// Names in `[keys]` that are neither an action nor one of `declared`.
+    pub fn unknown<'a>(&'a self, declared: &[&str]) -> Vec<&'a str> {
+        self.named
+            .keys()
+            .map(String::as_str)
+            .filter(|n| !declared.contains(n))
+            .collect()
     }
 
     /// The keys of an action joined for display (`q/ctrl-c`).

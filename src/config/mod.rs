@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use keys::{Action, KeyName, KeySpec, Keymap};
+pub use keys::{Action, Binding, KeyName, KeySpec, Keymap};
 pub use layered::{ConfigError, parse_layered};
 
 /// The configuration shipped with skiff; every key is present and commented.
@@ -238,9 +238,47 @@ impl Config {
         parse_layered(DEFAULT_CONFIG, None).expect("embedded default config is valid")
     }
 
+    /// Every name in `[keys]` is an action or one of `declared`.
+    fn check_key_names(
+        &self,
+        path: &Path,
+        text: &str,
+        declared: &[&str],
+    ) -> Result<(), ConfigError> {
+        let Some(name) = self.keys.unknown(declared).first().map(|n| n.to_string()) else {
+            return Ok(());
+        };
+        let line = text
+            .lines()
+            .position(|l| {
+                let key = l.split('=').next().unwrap_or("").trim().trim_matches('"');
+                key == name
+            })
+            .map(|n| n + 1);
+        Err(ConfigError {
+            path: path.to_path_buf(),
+            line,
+            key: Some(name.clone()),
+            message: format!(
+                "`{name}` is not a key action (see the [keys] table of the default config)"
+            ),
+        })
+    }
+
     /// Parses a user's file text over the defaults.
     pub fn from_user_text(path: &Path, text: &str) -> Result<Self, ConfigError> {
-        parse_layered(DEFAULT_CONFIG, Some((path, text)))
+        Self::from_user_text_with(path, text, &[])
+    }
+
+    /// [`Config::from_user_text`], where `[keys]` may also name `declared`.
+    pub fn from_user_text_with(
+        path: &Path,
+        text: &str,
+        declared: &[&str],
+    ) -> Result<Self, ConfigError> {
+        let config: Self = parse_layered(DEFAULT_CONFIG, Some((path, text)))?;
+        config.check_key_names(path, text, declared)?;
+        Ok(config)
     }
 
     /// Loads the configuration. An explicitly named file (flag or
@@ -249,12 +287,25 @@ impl Config {
         explicit: Option<&Path>,
         dirs: &Dirs,
     ) -> Result<(Self, Option<PathBuf>), LoadError> {
+        Self::load_with(explicit, dirs, &[])
+    }
+
+    /// [`Config::load`], where `[keys]` may also name the bindings the
+    /// TUI declares (`declared`); any other name is an error at its line.
+    pub fn load_with(
+        explicit: Option<&Path>,
+        dirs: &Dirs,
+        declared: &[&str],
+    ) -> Result<(Self, Option<PathBuf>), LoadError> {
         let (path, required) = match explicit {
             Some(p) => (p.to_path_buf(), true),
             None => (dirs.config.join("config.toml"), false),
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Ok((Self::from_user_text(&path, &text)?, Some(path))),
+            Ok(text) => Ok((
+                Self::from_user_text_with(&path, &text, declared)?,
+                Some(path),
+            )),
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
                 Ok((Self::defaults(), None))
             }

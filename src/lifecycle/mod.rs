@@ -2,6 +2,7 @@
 //! user's TARGET and planning a verb on it (pure logic, no I/O).
 
 pub mod plan;
+pub mod relaunch;
 pub mod target;
 
 pub use plan::{

@@ -59,6 +59,18 @@ pub fn read_only(flag: bool, config: &Config, profile: &str) -> bool {
     flag || config.read_only_for(profile)
 }
 
+/// The gate for a session of `profile`: read-only as the flag and the
+/// config say; changes are made, not rehearsed.
+pub fn gate_for(read_only_flag: bool, config: &Config, profile: &str) -> Gate {
+    Gate::new(read_only(read_only_flag, config, profile), false)
+}
+
+/// The gate that seeds a sandbox: writes allowed, but only into an
+/// emulator on this machine (None for any other endpoint).
+pub fn seed_gate(session: &Session) -> Option<Gate> {
+    session.is_local_emulator().then(|| Gate::new(false, false))
+}
+
 pub fn inventory_options(config: &Config) -> InventoryOptions {
     InventoryOptions {
         emr_terminated_days: config.inventory.emr_terminated_days,
@@ -155,6 +167,17 @@ impl Context {
         })
     }
 
+    /// A context for a session already connected (the TUI's, the sandbox's).
+    pub fn for_session(session: Session, config: Config, dirs: Dirs, read_only_flag: bool) -> Self {
+        let gate = gate_for(read_only_flag, &config, &session.profile);
+        Self {
+            session,
+            config: Arc::new(config),
+            dirs,
+            gate,
+        }
+    }
+
     /// The writes, behind this context's gate.
     pub fn actions(&self) -> Actions {
         Actions::new(self.session.clone(), self.gate)
@@ -163,7 +186,7 @@ impl Context {
     /// The same context rehearsing (`--dry-run`) or not.
     pub fn dry_run(&self, on: bool) -> Self {
         Self {
-            gate: Gate::new(self.gate.read_only, on),
+            gate: Gate::new(self.gate.read_only(), on),
             ..self.clone()
         }
     }

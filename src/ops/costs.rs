@@ -81,10 +81,51 @@ pub fn observe(
         })
 }
 
+/// Records one slice's listing (`listed`: its kind and region) made at
+/// `at`: only what that slice shows is taken as seen then.
+pub fn observe_slice(
+    ledger: &mut Ledger,
+    inv: &Inventory,
+    prices: &Prices,
+    listed: &(Kind, String),
+    at: DateTime<Utc>,
+) -> std::io::Result<()> {
+    let (kind, region) = listed;
+    let seen: Vec<_> = sightings(inv, prices)
+        .into_iter()
+        .filter(|s| &s.kind == kind && &s.region == region)
+        .collect();
+    ledger.observe(&seen, std::slice::from_ref(listed), at)
+}
+
+/// Anything in `inv` priced at the spot market (instances, EMR groups).
+pub fn has_spot(inv: &Inventory) -> bool {
+    inv.instances.iter().any(|i| i.spot)
+        || inv.emr_clusters.iter().any(|c| {
+            c.instance_groups
+                .iter()
+                .any(|g| g.market.eq_ignore_ascii_case("SPOT"))
+        })
+}
+
+/// Current spot prices of what `inv` runs at the spot market.
+pub async fn spot_prices(session: &Session, inv: &Inventory) -> crate::cost::prices::SpotPrices {
+    crate::cloud::ec2::spot_prices_for(session, inv).await
+}
+
+/// What each bucket stores (CloudWatch's daily figures).
+pub async fn bucket_sizes(
+    session: &Session,
+    buckets: &[crate::model::Bucket],
+    now: DateTime<Utc>,
+) -> Vec<Result<crate::model::BucketSize, CloudError>> {
+    crate::cloud::billing::bucket_sizes(session, buckets, now).await
+}
+
 /// Prices as they are now: the table, the Pricing API cache, and the spot
 /// prices of the spot instances and EMR spot groups in `inv`.
 pub async fn prices_now(session: &Session, dirs: &Dirs, inv: &Inventory) -> Prices {
-    Prices::load(&dirs.cache).with_spot(crate::cloud::ec2::spot_prices_for(session, inv).await)
+    Prices::load(&dirs.cache).with_spot(spot_prices(session, inv).await)
 }
 
 /// A listing made at `at` into the ledger, and the figures of the session's

@@ -150,7 +150,7 @@ async fn run_node(actions: &Actions, a: &NodeAction) -> (StepResult, Option<Chan
     // AWS now says of the instance decides, not a blind second call.
     let mut answer_lost = None;
     let outcome = match outcome {
-        Err(e) if e.code.is_none() && !actions.gate().dry_run => {
+        Err(e) if e.code.is_none() && !actions.gate().dry_run() => {
             match actions
                 .instance_states(&a.region, std::slice::from_ref(&a.id))
                 .await
@@ -260,7 +260,7 @@ pub async fn execute(
     state_dir: &Path,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Report {
-    let dry_run = actions.gate().dry_run;
+    let dry_run = actions.gate().dry_run();
     let mut report = Report {
         verb: plan.verb,
         target: plan.target.clone(),
@@ -343,7 +343,7 @@ pub async fn execute(
         } => {
             if let Some(counts) = remember.as_ref()
                 && !dry_run
-                && !actions.gate().read_only
+                && !actions.gate().read_only()
                 && let Err(e) = state::save_paused(state_dir, counts)
             {
                 let why = format!(

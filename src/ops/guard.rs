@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::connect::Context;
+use crate::cloud::CloudError;
 use crate::cloud::actions::Done;
 use crate::cloud::guards::{self, IdleAlarm, Schedule};
 use crate::cost::{Amount, Prices};
@@ -460,7 +461,7 @@ fn from_schedule(s: &Schedule, now: DateTime<Utc>) -> Option<GuardInfo> {
 }
 
 /// Every guard skiff made in the session's regions.
-pub async fn list(ctx: &Context) -> Result<Vec<GuardInfo>, String> {
+pub async fn list(ctx: &Context) -> Result<Vec<GuardInfo>, CloudError> {
     list_in(&ctx.session, Utc::now()).await
 }
 
@@ -468,14 +469,13 @@ pub async fn list(ctx: &Context) -> Result<Vec<GuardInfo>, String> {
 pub async fn list_in(
     session: &crate::cloud::Session,
     now: DateTime<Utc>,
-) -> Result<Vec<GuardInfo>, String> {
+) -> Result<Vec<GuardInfo>, CloudError> {
     let mut out = Vec::new();
     for region in &session.regions {
         let (alarms, schedules) = futures::try_join!(
             guards::idle_alarms(session, region),
             guards::schedules(session, region)
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         out.extend(alarms.iter().map(from_alarm));
         out.extend(schedules.iter().filter_map(|s| from_schedule(s, now)));
     }
@@ -510,7 +510,7 @@ pub async fn off(ctx: &Context, g: &Guarded, which: Which) -> Result<Removed, St
     ) {
         return Err(e.message);
     }
-    let all = list(ctx).await?;
+    let all = list(ctx).await.map_err(|e| e.to_string())?;
     let mine: Vec<&GuardInfo> = all
         .iter()
         .filter(|i| i.region == g.region && i.target == g.name)
@@ -521,7 +521,7 @@ pub async fn off(ctx: &Context, g: &Guarded, which: Which) -> Result<Removed, St
         alarms: Vec::new(),
         schedules: Vec::new(),
         role_deleted: false,
-        dry_run: ctx.gate.dry_run,
+        dry_run: ctx.gate.dry_run(),
     };
     if which.idle {
         let names: Vec<String> = mine
@@ -547,7 +547,7 @@ pub async fn off(ctx: &Context, g: &Guarded, which: Which) -> Result<Removed, St
         // schedule, else narrowed to the instances still scheduled (those of
         // regions this session does not list are kept as they were).
         if !removed.schedules.is_empty()
-            && !ctx.gate.dry_run
+            && !ctx.gate.dry_run()
             && let Some((_, policy)) = guards::scheduler_role(&ctx.session)
                 .await
                 .map_err(|e| e.to_string())?

@@ -9,8 +9,9 @@ use super::connect::Context;
 use super::execute::{ExecOptions, Progress, Report, StepResult, execute};
 use crate::cloud::CloudError;
 use crate::cloud::actions::Done;
+use crate::lifecycle::relaunch::RelaunchPlan;
 use crate::lifecycle::{Ec2Op, Plan, PlanOptions, Target, Verb, Work, confirmation_matches, plan};
-use crate::model::{EmrCluster, Inventory};
+use crate::model::Inventory;
 use crate::store::paused;
 
 /// How to carry out a verb, from the config and the command's flags.
@@ -138,7 +139,7 @@ pub async fn run(
         return Report {
             verb: plan.verb,
             target: plan.target.clone(),
-            dry_run: ctx.gate.dry_run,
+            dry_run: ctx.gate.dry_run(),
             steps: vec![refused],
             late: Vec::new(),
             already: plan.already.clone(),
@@ -153,7 +154,7 @@ pub async fn run(
         && starting
         && !ctx.config.spark.post_start_commands.is_empty()
         && report.ok()
-        && !ctx.gate.dry_run
+        && !ctx.gate.dry_run()
     {
         let (steps, log) = post_start_steps(ctx, inv, target, &target.to_string()).await;
         for s in &steps {
@@ -297,40 +298,6 @@ pub async fn protect(
     calls
 }
 
-/// The EMR cluster `query` names for relaunch: by id, else by name, the
-/// most recently created terminated one first. Refuses one that still runs.
-pub fn relaunch_source<'a>(
-    inv: &'a Inventory,
-    query: &str,
-    listed_days: u32,
-) -> Result<&'a EmrCluster, String> {
-    let source = match inv.emr_cluster(query) {
-        Some(c) => c,
-        None => {
-            let mut named: Vec<&EmrCluster> = inv
-                .emr_clusters
-                .iter()
-                .filter(|c| c.name == query)
-                .collect();
-            named.sort_by_key(|c| (c.state.is_active(), std::cmp::Reverse(c.created)));
-            named.first().copied().ok_or_else(|| {
-                format!(
-                    "no EMR cluster is called `{query}` (terminated clusters are listed for inventory.emr_terminated_days = {listed_days} days)"
-                )
-            })?
-        }
-    };
-    if source.state.is_active() {
-        return Err(format!(
-            "EMR cluster {} ({}) is {}: relaunch re-creates a terminated cluster; this one still runs",
-            source.name,
-            source.id,
-            source.state.as_str()
-        ));
-    }
-    Ok(source)
-}
-
 /// What a plan changes per hour: what it adds (start, resume: compute and
 /// EMR fee of the nodes it starts, or of the EMR nodes it brings back) or
 /// saves (stop, pause: what the nodes it stops run up; terminate: all they
@@ -414,41 +381,24 @@ pub fn hourly_change(
     total
 }
 
-/// What a relaunched EMR cluster adds per hour once running: each group's
-/// rate per node (EC2 on demand and the EMR fee; a spot group's price is
-/// the market's, so unknown) and the whole, EBS not counted.
-pub fn relaunch_hourly(
-    bp: &crate::model::EmrBlueprint,
-    prices: &crate::cost::Prices,
-) -> (Vec<crate::cost::Amount>, crate::cost::Amount) {
-    use crate::cost::Amount;
-    let each: Vec<Amount> = bp
-        .groups
-        .iter()
-        .map(|g| {
-            if g.market.eq_ignore_ascii_case("spot") {
-                return Amount::unknown(format!(
-                    "{} group is spot: its price is set by the market",
-                    g.role
-                ));
-            }
-            let mut a = Amount::zero();
-            a.add(
-                prices
-                    .on_demand(&bp.region, &g.instance_type)
-                    .map(|r| r.usd_per_hour),
-            );
-            a.add(prices.emr_fee(&bp.region, &g.instance_type));
-            a
-        })
-        .collect();
-    let total = bp
-        .groups
-        .iter()
-        .zip(&each)
-        .map(|(g, a)| a.times(i64::from(g.count)))
-        .sum();
-    (each, total)
+/// What relaunching a terminated EMR cluster would create, read from AWS
+/// and priced.
+pub async fn relaunch_plan(
+    ctx: &Context,
+    region: &str,
+    id: &str,
+) -> Result<RelaunchPlan, crate::cloud::CloudError> {
+    let blueprint = crate::cloud::emr::blueprint(&ctx.session, region, id).await?;
+    let prices = crate::cost::Prices::load(&ctx.dirs.cache);
+    Ok(RelaunchPlan::new(blueprint, &prices))
+}
+
+/// Creates the cluster again (None: dry run, nothing created).
+pub async fn relaunch(
+    ctx: &Context,
+    plan: &RelaunchPlan,
+) -> Result<Option<String>, crate::cloud::CloudError> {
+    ctx.actions().relaunch_emr(&plan.blueprint).await
 }
 
 /// The line a confirmation (or the CLI's summary) says about the money.

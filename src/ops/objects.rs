@@ -82,7 +82,7 @@ pub async fn plan_remove(session: &Session, req: &RemoveRequest) -> Result<Remov
 pub async fn remove(actions: &Actions, removal: &Removal) -> Result<Deleted, CloudError> {
     if removal.keys.is_empty() {
         return Ok(Deleted {
-            dry_run: actions.gate().dry_run,
+            dry_run: actions.gate().dry_run(),
             ..Deleted::default()
         });
     }

@@ -11,6 +11,7 @@ pub mod details;
 pub mod format;
 pub mod instances;
 pub mod leftovers;
+pub mod lifecycle;
 pub mod objects;
 pub mod transfers;
 pub mod tunnels;

@@ -15,7 +15,6 @@ use hyper_util::rt::TokioIo;
 use super::Seeded;
 use super::sshd::{LocalSshd, current_user};
 use crate::cloud::Session;
-use crate::cloud::actions::{Actions, Gate};
 
 /// The instances pointed at the local SSH server.
 pub const ON_SSH: [&str; 5] = [
@@ -69,7 +68,8 @@ pub async fn start(
         .iter()
         .filter_map(|n| seeded.instances.get(*n).map(|(id, _)| id.clone()))
         .collect();
-    Actions::new(session.clone(), Gate::default())
+    super::seeder(session)
+        .map_err(|e| e.to_string())?
         .point_at_local_ssh("us-east-1", &ids, &sshd.address(), &current_user())
         .await
         .map_err(|e| e.to_string())?;

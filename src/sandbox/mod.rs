@@ -7,8 +7,8 @@ pub mod sshd;
 
 use std::time::Duration;
 
+use crate::cloud::actions::Actions;
 pub use crate::cloud::actions::seed::Seeded;
-use crate::cloud::actions::{Actions, Gate};
 use crate::cloud::{CloudError, Session, SessionOptions};
 pub use moto::{MotoError, MotoServer, find_moto_server};
 
@@ -37,11 +37,20 @@ pub fn sandbox_options(endpoint: &str) -> SessionOptions {
     }
 }
 
-/// Creates the sample R&D account in the emulator `session` talks to
-/// (through a gate of its own: the sandbox's UI may be read-only, its seed
-/// is not).
+/// The writes that seed an emulator on this machine (through a gate of
+/// their own: the sandbox's UI may be read-only, its seed is not).
+pub fn seeder(session: &Session) -> Result<Actions, CloudError> {
+    let gate = crate::ops::connect::seed_gate(session).ok_or_else(|| {
+        CloudError::new(
+            "seed",
+            session.home_region(),
+            "only an emulator on this machine is seeded",
+        )
+    })?;
+    Ok(Actions::new(session.clone(), gate))
+}
+
+/// Creates the sample R&D account in the emulator `session` talks to.
 pub async fn seed_sample_account(session: &Session) -> Result<Seeded, CloudError> {
-    Actions::new(session.clone(), Gate::default())
-        .seed_sample_account()
-        .await
+    seeder(session)?.seed_sample_account().await
 }

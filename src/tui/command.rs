@@ -1,42 +1,79 @@
-//! `:` command mode: parsing a command line and completing it (pure logic).
+//! `:` command mode: parsing a command line and completing it (pure
+//! logic). The words that open views, and the words views take with
+//! arguments, come from the views themselves ([`Words`]).
 
-use super::app::ViewKind;
+use super::msg::ViewId;
 
 /// A command typed after `:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    View(ViewKind),
+    View(ViewId),
+    /// A word a view takes, with what follows it.
+    ForView {
+        view: ViewId,
+        word: String,
+        args: String,
+    },
     Regions(Vec<String>),
     AllRegions,
     Theme(String),
     Refresh,
     Help,
     Quit,
-    Upload(String),
-    MakeBucket(String),
     /// Switch to another AWS profile.
     Profile(String),
     /// The notification history.
     Messages,
 }
 
-/// Command words with what they take, for completion and help.
+/// The app's own command words with what they take, for completion and help.
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("instances", ""),
-    ("clusters", ""),
-    ("buckets", ""),
-    ("leftovers", "(what costs money while nothing runs)"),
     ("region", "NAME[,NAME…] | all"),
     ("theme", "NAME"),
     ("profile", "NAME (from ~/.aws/config or the keyring)"),
     ("refresh", ""),
-    ("upload", "PATH (into the bucket folder open)"),
-    ("mb", "NAME (make a bucket)"),
     ("messages", "(the notifications so far)"),
     ("help", ""),
     ("quit", ""),
     ("q", ""),
 ];
+
+/// What the views answer to after `:`: the words that open each, and the
+/// words each takes with arguments (and what they take).
+#[derive(Debug, Clone, Default)]
+pub struct Words {
+    pub views: Vec<(ViewId, &'static [&'static str])>,
+    pub with_args: Vec<(ViewId, &'static str, &'static str)>,
+}
+
+impl Words {
+    fn view(&self, word: &str) -> Option<ViewId> {
+        self.views
+            .iter()
+            .find(|(_, words)| words.contains(&word))
+            .map(|(id, _)| *id)
+    }
+
+    fn with_args(&self, word: &str) -> Option<ViewId> {
+        self.with_args
+            .iter()
+            .find(|(_, w, _)| *w == word)
+            .map(|(id, _, _)| *id)
+    }
+
+    /// Every word to offer first: the app's, each view's first, the views'
+    /// words with arguments.
+    pub fn all(&self) -> Vec<String> {
+        let mut out: Vec<String> = COMMANDS.iter().map(|(c, _)| c.to_string()).collect();
+        out.extend(
+            self.views
+                .iter()
+                .filter_map(|(_, w)| w.first().map(|w| w.to_string())),
+        );
+        out.extend(self.with_args.iter().map(|(_, w, _)| w.to_string()));
+        out
+    }
+}
 
 /// Regions offered for completion besides the ones in use.
 pub const KNOWN_REGIONS: &[&str] = &[
@@ -84,7 +121,7 @@ fn looks_like_region(name: &str) -> bool {
 }
 
 /// Parses a command line (without the leading `:`).
-pub fn parse(line: &str) -> Result<Command, String> {
+pub fn parse(line: &str, views: &Words) -> Result<Command, String> {
     let mut words = line.split_whitespace();
     let Some(word) = words.next() else {
         return Err(
@@ -100,11 +137,17 @@ pub fn parse(line: &str) -> Result<Command, String> {
             Err(format!(":{word} takes no argument"))
         }
     };
+    if let Some(view) = views.view(word) {
+        return no_args(Command::View(view));
+    }
+    if let Some(view) = views.with_args(word) {
+        return Ok(Command::ForView {
+            view,
+            word: word.to_string(),
+            args: rest.join(" "),
+        });
+    }
     match word {
-        "instances" | "instance" | "i" | "ec2" => no_args(Command::View(ViewKind::Instances)),
-        "clusters" | "cluster" | "c" | "emr" => no_args(Command::View(ViewKind::Clusters)),
-        "buckets" | "bucket" | "b" | "s3" => no_args(Command::View(ViewKind::Buckets)),
-        "leftovers" | "leftover" => no_args(Command::View(ViewKind::Leftovers)),
         "refresh" | "r" => no_args(Command::Refresh),
         "help" | "h" => no_args(Command::Help),
         "messages" | "messages!" | "msg" | "log" => no_args(Command::Messages),
@@ -112,16 +155,6 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "profile" => match rest.as_slice() {
             [name] => Ok(Command::Profile((*name).to_string())),
             _ => Err(":profile takes one name: tab lists the profiles".into()),
-        },
-        "upload" | "put" => match rest.as_slice() {
-            [] => Err(":upload needs a path, e.g. :upload ~/data/run-42".into()),
-            words => Ok(Command::Upload(words.join(" "))),
-        },
-        "mb" => match rest.as_slice() {
-            [name] => Ok(Command::MakeBucket(
-                name.trim_start_matches("s3://").to_string(),
-            )),
-            _ => Err(":mb takes one bucket name".into()),
         },
         "theme" => match rest.as_slice() {
             [name] => Ok(Command::Theme((*name).to_string())),
@@ -172,6 +205,7 @@ fn common_prefix(words: &[String]) -> String {
 /// and the candidates to show.
 pub fn complete(
     line: &str,
+    views: &Words,
     regions: &[String],
     themes: &[String],
     profiles: &[String],
@@ -186,7 +220,7 @@ pub fn complete(
         None => ("", line),
     };
     let pool: Vec<String> = if head.is_empty() {
-        COMMANDS.iter().map(|(c, _)| c.to_string()).collect()
+        views.all()
     } else {
         match first_word {
             "theme" => themes.to_vec(),
@@ -225,20 +259,44 @@ pub fn complete(
 mod tests {
     use super::*;
 
+    const INSTANCES: ViewId = ViewId("instances");
+    const CLUSTERS: ViewId = ViewId("clusters");
+
+    fn words() -> Words {
+        Words {
+            views: vec![
+                (INSTANCES, &["instances", "instance", "i"]),
+                (CLUSTERS, &["clusters", "cluster"]),
+            ],
+            with_args: vec![(ViewId("objects"), "upload", "PATH")],
+        }
+    }
+
     #[test]
     fn commands_parse() {
-        assert_eq!(parse("instances"), Ok(Command::View(ViewKind::Instances)));
-        assert_eq!(parse(" clusters "), Ok(Command::View(ViewKind::Clusters)));
-        assert_eq!(parse("q"), Ok(Command::Quit));
-        assert_eq!(parse("theme mono"), Ok(Command::Theme("mono".into())));
+        assert_eq!(parse("instances", &words()), Ok(Command::View(INSTANCES)));
+        assert_eq!(parse(" clusters ", &words()), Ok(Command::View(CLUSTERS)));
+        assert_eq!(parse("q", &words()), Ok(Command::Quit));
         assert_eq!(
-            parse("region eu-west-1,us-east-1"),
+            parse("theme mono", &words()),
+            Ok(Command::Theme("mono".into()))
+        );
+        assert_eq!(
+            parse("region eu-west-1,us-east-1", &words()),
             Ok(Command::Regions(vec![
                 "eu-west-1".into(),
                 "us-east-1".into()
             ]))
         );
-        assert_eq!(parse("region all"), Ok(Command::AllRegions));
+        assert_eq!(parse("region all", &words()), Ok(Command::AllRegions));
+        assert_eq!(
+            parse("upload ~/data/run 42", &words()),
+            Ok(Command::ForView {
+                view: ViewId("objects"),
+                word: "upload".into(),
+                args: "~/data/run 42".into()
+            })
+        );
     }
 
     #[test]
@@ -251,7 +309,7 @@ mod tests {
             ("theme", "one name"),
             ("q now", "takes no argument"),
         ] {
-            let err = parse(line).expect_err(line);
+            let err = parse(line, &words()).expect_err(line);
             assert!(err.contains(needle), "{line}: {err}");
         }
     }
@@ -262,32 +320,34 @@ mod tests {
         let themes = vec!["dark".to_string(), "light".to_string(), "mono".to_string()];
         let profiles = vec!["default".to_string(), "research".to_string()];
         assert_eq!(
-            complete("in", &regions, &themes, &profiles).0.as_deref(),
+            complete("in", &words(), &regions, &themes, &profiles)
+                .0
+                .as_deref(),
             Some("instances ")
         );
-        let (line, cands) = complete("", &regions, &themes, &profiles);
+        let (line, cands) = complete("", &words(), &regions, &themes, &profiles);
         assert_eq!(line, None);
         assert!(cands.contains(&"region".to_string()));
         assert_eq!(
-            complete("theme m", &regions, &themes, &profiles)
+            complete("theme m", &words(), &regions, &themes, &profiles)
                 .0
                 .as_deref(),
             Some("theme mono")
         );
         assert_eq!(
-            complete("region eu-w", &regions, &themes, &profiles)
+            complete("region eu-w", &words(), &regions, &themes, &profiles)
                 .0
                 .as_deref(),
             Some("region eu-west-")
         );
-        let (_, cands) = complete("region eu-west-", &regions, &themes, &profiles);
+        let (_, cands) = complete("region eu-west-", &words(), &regions, &themes, &profiles);
         assert_eq!(cands, ["eu-west-1", "eu-west-2", "eu-west-3"]);
         assert_eq!(
-            complete("zzz", &regions, &themes, &profiles),
+            complete("zzz", &words(), &regions, &themes, &profiles),
             (None, vec![])
         );
         assert_eq!(
-            complete("profile re", &regions, &themes, &profiles)
+            complete("profile re", &words(), &regions, &themes, &profiles)
                 .0
                 .as_deref(),
             Some("profile research")
@@ -296,12 +356,12 @@ mod tests {
 
     #[test]
     fn region_lists_complete_after_the_comma() {
-        let (line, _) = complete("region eu-west-1,us-e", &[], &[], &[]);
+        let (line, _) = complete("region eu-west-1,us-e", &words(), &[], &[], &[]);
         assert_eq!(line.as_deref(), Some("region eu-west-1,us-east-"));
-        let (line, _) = complete("region eu-west-1,us-east-2", &[], &[], &[]);
+        let (line, _) = complete("region eu-west-1,us-east-2", &words(), &[], &[], &[]);
         assert_eq!(line.as_deref(), Some("region eu-west-1,us-east-2"));
-        let (_, offered) = complete("region eu-west-1,eu-w", &[], &[], &[]);
+        let (_, offered) = complete("region eu-west-1,eu-w", &words(), &[], &[], &[]);
         assert!(!offered.contains(&"eu-west-1".to_string()), "{offered:?}");
-        assert_eq!(parse("messages"), Ok(Command::Messages));
+        assert_eq!(parse("messages", &words()), Ok(Command::Messages));
     }
 }

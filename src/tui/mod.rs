@@ -4,24 +4,25 @@
 //! something changed.
 
 pub mod app;
-pub mod background;
+pub mod clipboard;
 pub mod command;
-pub mod costs;
-pub mod guards;
+pub mod ctx;
+pub mod draw;
+pub mod help;
 pub mod input;
-pub mod keys;
 pub mod layout;
-pub mod lifecycle;
-pub mod mouse;
+pub mod msg;
 pub mod notify;
-pub mod pages;
+pub mod pane;
 pub mod popups;
-pub mod rows;
+pub mod resource;
 pub mod screens;
-pub mod shell;
 pub mod table;
 pub mod theme;
 pub mod ui;
+pub mod view;
+pub mod views;
+pub mod world;
 
 use std::time::Duration;
 
@@ -33,7 +34,8 @@ use tokio::sync::mpsc;
 
 use crate::config::{Config, Dirs};
 use crate::ops::connect::Connection;
-use app::{App, Msg};
+use app::App;
+use msg::Msg;
 use theme::Theme;
 
 /// What the TUI starts with.
@@ -46,6 +48,15 @@ pub struct Launch {
 }
 
 const TICK: Duration = Duration::from_millis(125);
+
+/// The `[keys]` names the TUI declares beside the actions (each view's
+/// key), for the config to accept.
+pub fn key_names() -> Vec<&'static str> {
+    views::all()
+        .iter()
+        .filter_map(|v| v.binding().map(|b| b.name))
+        .collect()
+}
 
 /// Writes a panic to the log file before the previous hook runs. ratatui's
 /// hook, installed after this one, restores the terminal first.
@@ -106,12 +117,15 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     if let Some(keyring) = connection.keyring.as_mut() {
         keyring.mfa_prompt = Some(mfa_prompt(tx.clone()));
     }
-    let profile = crate::cloud::profile_name(&connection.opts);
-    let read_only = crate::ops::connect::read_only(launch.read_only_flag, &launch.config, &profile);
     let mouse = launch.config.general.mouse;
-    let mut app = App::new(launch.config, launch.dirs, theme, connection, Some(tx));
-    app.read_only = read_only;
-    app.read_only_flag = launch.read_only_flag;
+    let mut app = App::new(
+        launch.config,
+        launch.dirs,
+        theme,
+        connection,
+        launch.read_only_flag,
+        Some(tx),
+    );
     log_panics();
     let mut terminal = ratatui::try_init()?;
     if mouse {
@@ -140,7 +154,7 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
     // No ssh process outlives skiff.
-    app.close_tunnels().await;
+    app.shut_down().await;
     ratatui::restore();
     result
 }
@@ -148,7 +162,7 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
 /// Gives the terminal to ssh for an interactive shell, and takes it back
 /// when the shell exits: the screen is restored, the keys are ssh's (a
 /// Ctrl-C goes to the remote shell), and the TUI redraws as it was.
-async fn hand_over(app: &mut App, shell: shell::ShellHandOver, mouse: bool) {
+async fn hand_over(app: &mut App, shell: ctx::ShellHandOver, mouse: bool) {
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
@@ -204,7 +218,7 @@ where
         if dirty {
             let size = terminal.size()?;
             app.lay_out(size.width, size.height);
-            terminal.draw(|f| ui::draw(f, app))?;
+            terminal.draw(|f| draw::draw(f, app))?;
             dirty = false;
             last_draw = std::time::Instant::now();
         }
@@ -247,7 +261,7 @@ where
                 app.on_tick();
                 // The spinner moves while loading; clocks and notification
                 // expiry need a redraw about once a second.
-                if app.busy() || app.transfers_busy() || last_draw.elapsed() >= Duration::from_secs(1) {
+                if app.animating() || last_draw.elapsed() >= Duration::from_secs(1) {
                     dirty = true;
                 }
             }

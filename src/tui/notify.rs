@@ -100,3 +100,30 @@ impl Notifications {
         self.list.is_empty()
     }
 }
+
+/// What a piece of work had to say, collected while it ran and shown
+/// afterwards (in order) by the loop.
+#[derive(Debug, Default)]
+pub struct Notes(Vec<(Level, String)>);
+
+impl Notes {
+    pub fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.0.push((level, text.into()));
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.say(Level::Info, text);
+    }
+
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.say(Level::Warning, text);
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.say(Level::Error, text);
+    }
+
+    pub fn drain(&mut self) -> std::vec::Drain<'_, (Level, String)> {
+        self.0.drain(..)
+    }
+}

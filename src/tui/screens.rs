@@ -9,9 +9,10 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
-use super::app::{App, Mode, ViewKind};
+use super::app::App;
+use super::msg::ViewId;
 use super::theme::Theme;
-use super::ui;
+use super::world::World;
 use crate::cloud::{Session, SessionOptions};
 use crate::config::Config;
 use crate::demo;
@@ -30,21 +31,22 @@ pub async fn demo_session() -> anyhow::Result<Session> {
 }
 
 /// An app on the demo inventory, in `view`, with the first row selected.
-pub fn demo_app(config: &Config, theme: Theme, session: Session, view: ViewKind) -> App {
-    let mut app = App::with_inventory(
+pub fn demo_app(config: &Config, theme: Theme, session: Session, view: ViewId) -> App {
+    let world = World::fixed(
         config.clone(),
-        theme,
         demo::inventory(),
         session,
         "123456789012",
         demo::now(),
+        demo::prices(),
     );
-    app.switch_view(view);
+    let mut app = App::fixed(world, theme);
+    app.switch_to(view);
     app
 }
 
 /// [`demo_app`] with the default config and the dark theme.
-pub async fn demo_default(view: ViewKind) -> anyhow::Result<App> {
+pub async fn demo_default(view: ViewId) -> anyhow::Result<App> {
     Ok(demo_app(
         &Config::defaults(),
         Theme::dark(),
@@ -57,7 +59,7 @@ pub async fn demo_default(view: ViewKind) -> anyhow::Result<App> {
 pub fn render(app: &mut App, width: u16, height: u16) -> anyhow::Result<Buffer> {
     let mut terminal = Terminal::new(TestBackend::new(width, height))?;
     app.lay_out(width, height);
-    terminal.draw(|f| ui::draw(f, app))?;
+    terminal.draw(|f| super::draw::draw(f, app))?;
     Ok(terminal.backend().buffer().clone())
 }
 
@@ -153,14 +155,23 @@ pub fn render_all(config: &Config, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         Ok(handle) => tokio::task::block_in_place(|| handle.block_on(demo_session()))?,
         Err(_) => tokio::runtime::Runtime::new()?.block_on(demo_session())?,
     };
-    let shots: [(&str, ViewKind, Mode, &str); 7] = [
-        ("costs", ViewKind::Costs, Mode::Normal, "dark"),
-        ("instances", ViewKind::Instances, Mode::Normal, "dark"),
-        ("clusters", ViewKind::Clusters, Mode::Normal, "dark"),
-        ("buckets", ViewKind::Buckets, Mode::Normal, "dark"),
-        ("details", ViewKind::Instances, Mode::Details, "dark"),
-        ("help", ViewKind::Instances, Mode::Help, "dark"),
-        ("instances-mono", ViewKind::Instances, Mode::Normal, "mono"),
+    use super::views::{buckets, clusters, costs, instances};
+    /// What is pressed before the picture: nothing, enter on the second
+    /// row, or help.
+    #[derive(Clone, Copy)]
+    enum Keys {
+        None,
+        Details,
+        Help,
+    }
+    let shots: [(&str, ViewId, Keys, &str); 7] = [
+        ("costs", costs::ID, Keys::None, "dark"),
+        ("instances", instances::ID, Keys::None, "dark"),
+        ("clusters", clusters::ID, Keys::None, "dark"),
+        ("buckets", buckets::ID, Keys::None, "dark"),
+        ("details", instances::ID, Keys::Details, "dark"),
+        ("help", instances::ID, Keys::Help, "dark"),
+        ("instances-mono", instances::ID, Keys::None, "mono"),
     ];
     let mut written = Vec::new();
     for (name, view, mode, theme) in shots {
@@ -168,12 +179,12 @@ pub fn render_all(config: &Config, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         let mut app = demo_app(config, theme, session.clone(), view);
         let key = |code| crossterm::event::KeyEvent::from(code);
         match mode {
-            Mode::Details => {
+            Keys::Details => {
                 app.on_key(key(crossterm::event::KeyCode::Down));
                 app.on_key(key(crossterm::event::KeyCode::Enter));
             }
-            Mode::Help => app.on_key(key(crossterm::event::KeyCode::Char('?'))),
-            _ => {}
+            Keys::Help => app.on_key(key(crossterm::event::KeyCode::Char('?'))),
+            Keys::None => {}
         }
         let buffer = render(&mut app, 100, 30)?;
         let path = out.join(format!("{name}.svg"));

@@ -121,7 +121,7 @@ pub fn tui_app(
     config: skiff::config::Config,
 ) -> (
     skiff::tui::app::App,
-    tokio::sync::mpsc::UnboundedReceiver<skiff::tui::app::Msg>,
+    tokio::sync::mpsc::UnboundedReceiver<skiff::tui::msg::Msg>,
 ) {
     let dirs = skiff::config::Dirs {
         config: home.join("c"),
@@ -134,6 +134,7 @@ pub fn tui_app(
         dirs,
         skiff::tui::theme::Theme::dark(),
         skiff::ops::connect::Connection::plain(skiff::sandbox::sandbox_options(endpoint)),
+        false,
         Some(tx),
     );
     app.connect();
@@ -144,7 +145,7 @@ pub fn tui_app(
 /// `what`, after `secs` seconds.
 pub async fn pump_until(
     app: &mut skiff::tui::app::App,
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<skiff::tui::app::Msg>,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<skiff::tui::msg::Msg>,
     secs: u64,
     what: &str,
     done: impl Fn(&skiff::tui::app::App) -> bool,
@@ -377,4 +378,25 @@ pub fn aws(endpoint: &str, region: &str, args: &[&str]) -> (bool, String, String
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Waits until no view has work moving (no transfer runs, no listing is on
+/// its way); false after `limit`.
+pub async fn settle(
+    app: &mut skiff::tui::app::App,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<skiff::tui::msg::Msg>,
+    limit: std::time::Duration,
+) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while app.views().iter().any(|v| v.busy()) {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        if let Ok(Some(m)) =
+            tokio::time::timeout(std::time::Duration::from_millis(100), rx.recv()).await
+        {
+            app.on_msg(m);
+        }
+    }
+    true
 }

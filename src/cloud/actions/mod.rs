@@ -26,11 +26,13 @@ use super::{CloudError, Session};
 
 pub use s3::{Deleted, PutAnswer};
 
-/// Whether skiff may change anything, and whether changes are only rehearsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Whether skiff may change anything, and whether changes are only
+/// rehearsed. Built only where a session is connected (`ops::connect`),
+/// from the flags and the config; there is no default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gate {
-    pub read_only: bool,
-    pub dry_run: bool,
+    read_only: bool,
+    dry_run: bool,
 }
 
 /// What a mutating call did.
@@ -45,8 +47,17 @@ pub enum Done {
 }
 
 impl Gate {
-    pub fn new(read_only: bool, dry_run: bool) -> Self {
+    /// Only `ops::connect` builds gates (tests/layering.rs checks it).
+    pub(crate) fn new(read_only: bool, dry_run: bool) -> Self {
         Self { read_only, dry_run }
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
     }
 
     /// Why `what` would be refused, before anything is tried (so a command
@@ -161,10 +172,7 @@ mod tests {
 
     #[test]
     fn read_only_gate_refuses_with_the_reason() {
-        let gate = Gate {
-            read_only: true,
-            dry_run: false,
-        };
+        let gate = Gate::new(true, false);
         let err = gate
             .check("ec2", "us-east-1", "stop i-1")
             .expect_err("read-only");
@@ -176,7 +184,7 @@ mod tests {
             err.message
         );
         assert!(
-            Gate::default()
+            Gate::new(false, false)
                 .check("ec2", "us-east-1", "stop i-1")
                 .is_ok()
         );

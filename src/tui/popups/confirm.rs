@@ -1,145 +1,207 @@
-//! The lifecycle question: what will be done (and what it saves or adds per
-//! hour), answered with y, or — to terminate — with the target's name typed.
+//! A question about something that changes the cloud: what will be done
+//! (and what it saves or adds per hour), answered with y — or, for what
+//! cannot be undone, with a name or id typed out.
+
+use std::any::Any;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::text::TextPopup;
-use super::{Level, Reply, draw_box};
+use super::{Scroll, box_layout, draw_box, hint, lines};
 use crate::config::Action;
-use crate::lifecycle::{Plan, Target, Verb};
+use crate::tui::ctx::{Ctx, Mode, Popup, Reply, Then};
+use crate::tui::notify::Level;
 use crate::tui::theme::Theme;
 
-/// An action waiting for the user's yes (or typed name).
-#[derive(Debug, Clone)]
-pub struct Pending {
-    pub verb: Verb,
-    pub targets: Vec<Target>,
-    pub plans: Vec<Plan>,
-    /// What the dialog says.
-    pub lines: Vec<String>,
-    /// A terminated EMR cluster to create again (start on such a cluster).
-    pub relaunch: Option<Box<crate::model::EmrBlueprint>>,
-    /// The name typed to confirm a terminate.
-    pub typed: String,
+pub const CONFIRM: Mode = Mode("confirm");
+pub const TYPE_CONFIRM: Mode = Mode("type-confirm");
+
+/// A name or id to type before the answer counts.
+struct Typed {
+    text: String,
+    /// What it asks for ("Type the name to confirm: ").
+    prompt: String,
+    /// The exact text wanted; None: the opener checks what was typed.
+    expect: Option<String>,
 }
 
-impl Pending {
-    /// The word on the confirm key.
-    pub fn word(&self) -> String {
-        if self.relaunch.is_some() {
-            "relaunch".into()
-        } else {
-            self.verb.to_string()
-        }
-    }
+pub struct Confirm {
+    title: String,
+    body: Vec<String>,
+    /// The word on the confirm key ("stop", "relaunch").
+    word: String,
+    cancelled: String,
+    typed: Option<Typed>,
+    then: Option<Then<String>>,
+    scroll: Scroll,
 }
 
-pub struct ConfirmPopup {
-    pub pending: Pending,
-    /// Terminate: what has been typed so far.
-    pub typed: Option<String>,
-    pub text: TextPopup,
-}
-
-impl ConfirmPopup {
-    pub fn new(pending: Pending) -> Self {
-        let typed =
-            (pending.verb == Verb::Terminate && pending.relaunch.is_none()).then(String::new);
+impl Confirm {
+    /// `y` (or enter) runs `then` with nothing typed.
+    pub fn new(
+        word: impl Into<String>,
+        body: Vec<String>,
+        then: impl FnOnce(&mut Ctx<'_>, String) + 'static,
+    ) -> Self {
+        let word = word.into();
         Self {
-            text: TextPopup::new("", Vec::new()),
-            pending,
-            typed,
+            title: format!("{word} — are you sure?"),
+            body,
+            word,
+            cancelled: "cancelled: nothing was changed".into(),
+            typed: None,
+            then: Some(Box::new(then)),
+            scroll: Scroll::default(),
         }
     }
 
-    fn lines(&self, theme: &Theme) -> Vec<Line<'static>> {
-        let mut lines: Vec<Line<'static>> = self
-            .pending
-            .lines
-            .iter()
-            .map(|l| Line::from(l.clone()))
-            .collect();
-        lines.push(Line::from(""));
+    /// The answer is typed (enter sends it): `expect` is checked here, or
+    /// by `then` when None.
+    pub fn typed(
+        mut self,
+        title: impl Into<String>,
+        prompt: impl Into<String>,
+        expect: Option<String>,
+    ) -> Self {
+        self.title = title.into();
+        self.typed = Some(Typed {
+            text: String::new(),
+            prompt: prompt.into(),
+            expect,
+        });
+        self
+    }
+
+    /// What is said when it is cancelled.
+    pub fn cancelled(mut self, text: impl Into<String>) -> Self {
+        self.cancelled = text.into();
+        self
+    }
+
+    /// The word on the confirm key ("stop", "relaunch").
+    pub fn word(&self) -> &str {
+        &self.word
+    }
+
+    /// The question's text.
+    pub fn text(&self) -> &[String] {
+        &self.body
+    }
+
+    /// Puts `line` first (why this question is asked instead of another).
+    pub fn preface(&mut self, line: String) {
+        self.body.insert(0, line);
+    }
+
+    fn footer(&self, theme: &Theme) -> Vec<Line<'static>> {
+        let mut out = vec![Line::from("")];
         match &self.typed {
-            Some(typed) => {
-                lines.push(Line::from(vec![
-                    Span::styled("Type the name to confirm: ", theme.warning()),
-                    Span::styled(format!("{typed}▏"), theme.input()),
+            Some(t) => {
+                out.push(Line::from(vec![
+                    Span::styled(t.prompt.clone(), theme.warning()),
+                    Span::styled(format!("{}▏", t.text), theme.input()),
                 ]));
-                lines.push(super::hint(
-                    theme,
-                    &[("enter", "terminate"), ("esc", "cancel")],
-                ));
+                out.push(hint(theme, &[("enter", &self.word), ("esc", "cancel")]));
             }
-            None => lines.push(super::hint(
-                theme,
-                &[("y", &self.pending.word()), ("n", "cancel")],
-            )),
+            None => out.push(hint(theme, &[("y", &self.word), ("n", "cancel")])),
         }
-        lines
+        out
     }
 
-    fn title(&self) -> String {
+    fn answer(&mut self, cx: &mut Ctx<'_>, text: String) -> Reply {
+        if let Some(then) = self.then.take() {
+            then(cx, text);
+        }
+        Reply::Close
+    }
+
+    fn on_typed_key(&mut self, key: KeyEvent, cx: &mut Ctx<'_>) -> Reply {
+        let Some(t) = self.typed.as_mut() else {
+            return Reply::Keep;
+        };
+        match key.code {
+            KeyCode::Enter => match &t.expect {
+                Some(want) if t.text.trim() != want => Reply::Warn(format!(
+                    "`{}` is not {want}: type it exactly (esc cancels)",
+                    t.text
+                )),
+                _ => {
+                    let text = t.text.clone();
+                    self.answer(cx, text)
+                }
+            },
+            KeyCode::Esc => Reply::Closed(Level::Info, self.cancelled.clone()),
+            KeyCode::Backspace => {
+                t.text.pop();
+                Reply::Keep
+            }
+            KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::CONTROL) && t.text.len() < 200 =>
+            {
+                t.text.push(c);
+                Reply::Keep
+            }
+            _ => {
+                self.scroll.on_key(key);
+                Reply::Keep
+            }
+        }
+    }
+}
+
+impl Popup for Confirm {
+    fn mode(&self) -> Mode {
         if self.typed.is_some() {
-            "Terminate — this cannot be undone".to_string()
+            TYPE_CONFIRM
         } else {
-            format!("{} — are you sure?", self.pending.word())
+            CONFIRM
         }
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, action: Option<Action>) -> Reply {
-        let cancelled = || Reply::Closed(Level::Info, "cancelled: nothing was changed".into());
-        if let Some(typed) = &mut self.typed {
-            return match key.code {
-                KeyCode::Enter => {
-                    let mut p = self.pending.clone();
-                    p.typed = typed.clone();
-                    Reply::Run(p)
-                }
-                KeyCode::Esc => cancelled(),
-                KeyCode::Backspace => {
-                    typed.pop();
-                    Reply::Keep
-                }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    typed.push(c);
-                    Reply::Keep
-                }
-                _ => Reply::Keep,
-            };
+    fn on_key(&mut self, key: KeyEvent, action: Option<Action>, cx: &mut Ctx<'_>) -> Reply {
+        if self.typed.is_some() {
+            return self.on_typed_key(key, cx);
         }
         match key.code {
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter => Reply::Run(self.pending.clone()),
-            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => cancelled(),
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => self.answer(cx, String::new()),
+            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
+                Reply::Closed(Level::Info, self.cancelled.clone())
+            }
             _ => {
-                match action {
-                    Some(Action::Up) => self.text.scroll_by(-1),
-                    Some(Action::Down) => self.text.scroll_by(1),
-                    Some(Action::Bottom) => self.text.scroll_by(isize::MAX / 2),
-                    Some(Action::Top) => self.text.scroll = 0,
-                    _ => {}
-                }
+                self.scroll.on_action(action);
                 Reply::Keep
             }
         }
     }
 
-    pub fn layout(&mut self, area: Rect, theme: &Theme) {
-        self.text.lines = self.lines(theme);
-        self.text.layout(area);
+    fn scroll(&mut self, delta: isize) {
+        self.scroll.by(delta);
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    fn layout(&mut self, area: Rect, theme: &Theme) {
+        self.scroll
+            .fit(box_layout(area, &lines(&self.body), &self.footer(theme)).max_scroll);
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         draw_box(
             frame,
             area,
             theme,
-            &self.title(),
-            self.lines(theme),
-            self.text.scroll,
+            &self.title,
+            lines(&self.body),
+            self.footer(theme),
+            self.scroll,
         );
+    }
+
+    fn typed(&self) -> Option<&str> {
+        self.typed.as_ref().map(|t| t.text.as_str())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }

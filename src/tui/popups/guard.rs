@@ -3,17 +3,41 @@
 //! start and stop it on a schedule — or to remove its guards. Input is
 //! checked here; nothing is lost on a bad value.
 
+use std::any::Any;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{Reply, draw_box, hint};
+use super::{Scroll, box_layout, draw_box, hint};
+use crate::config::Action;
 use crate::cost::show;
 use crate::guard::{At, DEFAULT_CPU_BELOW, IdleRule, schedule};
 use crate::ops::guard::Guarded;
-use crate::tui::guards::{GuardRequest, GuardWhat};
+use crate::tui::ctx::{Ctx, Mode, Popup, Reply, Then};
 use crate::tui::theme::Theme;
+
+pub const GUARD: Mode = Mode("guard");
+
+/// What the dialog asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GuardWhat {
+    Idle(IdleRule),
+    Schedule {
+        start: Option<At>,
+        stop: Option<At>,
+        tz: chrono_tz::Tz,
+        pause: bool,
+    },
+    Clear,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardRequest {
+    pub guarded: Guarded,
+    pub what: GuardWhat,
+}
 
 const LABELS: [&str; 5] = [
     "after",
@@ -33,11 +57,18 @@ pub struct GuardDialog {
     pub focus: usize,
     /// "Remove all guards?" is being asked.
     pub confirm_clear: bool,
+    then: Option<Then<GuardRequest>>,
+    scroll: Scroll,
 }
 
 impl GuardDialog {
     /// `tz`: the zone schedules are written in unless changed (the machine's).
-    pub fn new(guarded: Guarded, current: Vec<String>, tz: chrono_tz::Tz) -> Self {
+    pub fn new(
+        guarded: Guarded,
+        current: Vec<String>,
+        tz: chrono_tz::Tz,
+        then: impl FnOnce(&mut Ctx<'_>, GuardRequest) + 'static,
+    ) -> Self {
         Self {
             guarded,
             current,
@@ -50,17 +81,23 @@ impl GuardDialog {
             pause: false,
             focus: 0,
             confirm_clear: false,
+            then: Some(Box::new(then)),
+            scroll: Scroll::default(),
         }
     }
 
-    fn request(&self, what: GuardWhat) -> Reply {
-        Reply::Guard(Box::new(GuardRequest {
+    fn request(&mut self, what: GuardWhat, cx: &mut Ctx<'_>) -> Reply {
+        let request = GuardRequest {
             guarded: self.guarded.clone(),
             what,
-        }))
+        };
+        if let Some(then) = self.then.take() {
+            then(cx, request);
+        }
+        Reply::Close
     }
 
-    fn submit(&self) -> Reply {
+    fn submit(&mut self, cx: &mut Ctx<'_>) -> Reply {
         if self.focus == 0 {
             let after = match humantime::parse_duration(self.fields[0].trim()) {
                 Ok(d) => d,
@@ -72,7 +109,7 @@ impl GuardDialog {
                 }
             };
             return match IdleRule::new(after, DEFAULT_CPU_BELOW) {
-                Ok(rule) => self.request(GuardWhat::Idle(rule)),
+                Ok(rule) => self.request(GuardWhat::Idle(rule), cx),
                 Err(e) => Reply::Warn(e),
             };
         }
@@ -97,18 +134,22 @@ impl GuardDialog {
             Ok(tz) => tz,
             Err(e) => return Reply::Warn(e),
         };
-        self.request(GuardWhat::Schedule {
-            start,
-            stop,
-            tz,
-            pause: self.pause,
-        })
+        let pause = self.pause;
+        self.request(
+            GuardWhat::Schedule {
+                start,
+                stop,
+                tz,
+                pause,
+            },
+            cx,
+        )
     }
 
-    pub fn on_key(&mut self, key: KeyEvent) -> Reply {
+    fn key(&mut self, key: KeyEvent, cx: &mut Ctx<'_>) -> Reply {
         if self.confirm_clear {
             return match key.code {
-                KeyCode::Char('y' | 'Y') => self.request(GuardWhat::Clear),
+                KeyCode::Char('y' | 'Y') => self.request(GuardWhat::Clear, cx),
                 KeyCode::Char('n' | 'N') | KeyCode::Esc => {
                     self.confirm_clear = false;
                     Reply::Keep
@@ -135,7 +176,7 @@ impl GuardDialog {
                 self.focus = (self.focus + 1) % LABELS.len();
                 Reply::Keep
             }
-            KeyCode::Enter => self.submit(),
+            KeyCode::Enter => self.submit(cx),
             KeyCode::Char(' ') if self.focus == 4 => {
                 self.pause = !self.pause;
                 Reply::Keep
@@ -146,6 +187,10 @@ impl GuardDialog {
             }
             KeyCode::Char(c) if self.focus < 4 && !ctrl && self.fields[self.focus].len() < 40 => {
                 self.fields[self.focus].push(c);
+                Reply::Keep
+            }
+            KeyCode::PageUp | KeyCode::PageDown => {
+                self.scroll.on_key(key);
                 Reply::Keep
             }
             _ => Reply::Keep,
@@ -183,8 +228,6 @@ impl GuardDialog {
                 "Remove every guard of {} (its alarms and schedules)?",
                 g.name
             )));
-            lines.push(Line::from(""));
-            lines.push(hint(theme, &[("y", "remove them"), ("n", "keep them")]));
             return lines;
         }
         for (n, label) in LABELS.iter().enumerate() {
@@ -224,28 +267,56 @@ impl GuardDialog {
                 )));
             }
         }
-        lines.push(Line::from(""));
-        lines.push(hint(
-            theme,
+        lines
+    }
+
+    fn footer(&self, theme: &Theme) -> Vec<Line<'static>> {
+        let keys: &[(&str, &str)] = if self.confirm_clear {
+            &[("y", "remove them"), ("n", "keep them")]
+        } else {
             &[
                 ("↑↓", "field"),
                 ("enter", "set"),
                 ("space", "pause"),
                 ("ctrl-d", "remove all"),
                 ("esc", "close"),
-            ],
-        ));
-        lines
+            ]
+        };
+        vec![Line::from(""), hint(theme, keys)]
+    }
+}
+
+impl Popup for GuardDialog {
+    fn mode(&self) -> Mode {
+        GUARD
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    fn on_key(&mut self, key: KeyEvent, _action: Option<Action>, cx: &mut Ctx<'_>) -> Reply {
+        self.key(key, cx)
+    }
+
+    fn scroll(&mut self, delta: isize) {
+        self.scroll.by(delta);
+    }
+
+    fn layout(&mut self, area: Rect, theme: &Theme) {
+        self.scroll
+            .fit(box_layout(area, &self.lines(theme), &self.footer(theme)).max_scroll);
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         draw_box(
             frame,
             area,
             theme,
             "Guards — work while skiff is closed",
             self.lines(theme),
-            0,
+            self.footer(theme),
+            self.scroll,
         );
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }

@@ -1,213 +1,28 @@
-//! Popups: a stack of one enum. The top one gets the keys and draws itself;
-//! what it decides comes back as a [`Reply`] the app carries out. Nothing
-//! can be half-open: a popup's state lives in its variant.
+//! Popups: each module is one kind of dialog (the [`Popup`] trait in
+//! `ctx`), opened by a view with a closure for its answer. What they share
+//! lives here: a box centred on the screen whose body scrolls while its
+//! answer lines stay in sight at the bottom, and the hint line.
+//!
+//! [`Popup`]: super::ctx::Popup
 
+pub mod ask;
 pub mod confirm;
 pub mod guard;
+pub mod mfa;
+pub mod overwrite;
 pub mod picker;
-pub mod prompts;
+pub mod prompt;
 pub mod text;
 pub mod tunnel;
 
-use std::path::PathBuf;
-
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{Level, Mode};
 use super::theme::Theme;
 use crate::config::Action;
-use crate::ops::transfer::plan::S3Uri;
-use crate::ops::tunnel::TunnelTarget;
-use crate::ops::tunnel::spec::Forward;
-use confirm::{ConfirmPopup, Pending};
-use picker::FilePicker;
-use prompts::OverwriteQuestion;
-use text::TextPopup;
-use tunnel::TunnelDialog;
-
-pub enum Popup {
-    Help(TextPopup),
-    Details(TextPopup),
-    Messages(TextPopup),
-    /// A lifecycle action (or a relaunch) waiting for yes, or for the
-    /// target's name to be typed.
-    Confirm(ConfirmPopup),
-    Tunnel(TunnelDialog),
-    /// Accept the host key of a host seen for the first time?
-    HostKey {
-        tunnel: String,
-        why: String,
-    },
-    /// Delete these objects?
-    Delete {
-        bucket: String,
-        keys: Vec<String>,
-    },
-    FilePicker(FilePicker),
-    /// The keyring profile's MFA device wants a code.
-    Mfa {
-        serial: String,
-        reply: Option<tokio::sync::oneshot::Sender<String>>,
-        code: String,
-    },
-    /// A download meets local files: overwrite, keep both or skip?
-    Overwrite(OverwriteQuestion),
-    /// The guards of an instance or a cluster.
-    Guard(Box<guard::GuardDialog>),
-    /// A schedule needs skiff's IAM role: these policies, create it?
-    RoleQuestion(Box<crate::tui::guards::RoleQuestion>),
-    /// Remove a leftover: its id must be typed.
-    RemoveLeftover {
-        id: String,
-        lines: Vec<String>,
-        typed: String,
-    },
-    /// A shell's host is seen for the first time: accept its key?
-    ShellHostKey {
-        node: crate::ops::tunnel::TunnelTarget,
-        why: String,
-    },
-    /// The command to run on every node of a cluster.
-    RunCommand {
-        nodes: Vec<crate::ops::tunnel::TunnelTarget>,
-        command: String,
-    },
-}
-
-/// What a key in a popup decided.
-pub enum Reply {
-    /// Handled; the popup stays.
-    Keep,
-    /// The popup closes, nothing else happens.
-    Close,
-    /// The popup closes, with a word to the user.
-    Closed(Level, String),
-    /// The popup stays, with a word to the user (bad input loses nothing).
-    Warn(String),
-    Quit,
-    /// Run this lifecycle action (yes was said, or the name typed).
-    Run(Pending),
-    OpenTunnel {
-        target: TunnelTarget,
-        forwards: Vec<Forward>,
-        accept: bool,
-    },
-    AcceptHostKey(String),
-    Delete {
-        bucket: String,
-        keys: Vec<String>,
-    },
-    Upload {
-        paths: Vec<PathBuf>,
-        to: S3Uri,
-    },
-    /// The picker wants this folder listed (it stays open meanwhile).
-    ListDir {
-        dir: PathBuf,
-        generation: u64,
-    },
-    Overwrite(OverwriteQuestion),
-    /// Set or clear guards (a schedule may come back asking for the role).
-    Guard(Box<crate::tui::guards::GuardRequest>),
-    /// The same, skiff's role created first (its policies were shown).
-    GuardWithRole(Box<crate::tui::guards::GuardRequest>),
-    /// The leftover's id was typed: remove it.
-    RemoveLeftover(String),
-    /// Open a shell on this node, recording its host key.
-    ShellAccepting(crate::ops::tunnel::TunnelTarget),
-    /// Run this command on these nodes.
-    RunOnNodes(Vec<crate::ops::tunnel::TunnelTarget>, String),
-}
-
-impl Popup {
-    /// The mode the app is in while this popup is on top.
-    pub fn mode(&self) -> Mode {
-        match self {
-            Self::Help(_) => Mode::Help,
-            Self::Details(_) => Mode::Details,
-            Self::Messages(_) => Mode::Messages,
-            Self::Confirm(c) if c.typed.is_some() => Mode::TypeConfirm,
-            Self::Confirm(_) => Mode::Confirm,
-            Self::Tunnel(_) => Mode::TunnelDialog,
-            Self::HostKey { .. } => Mode::HostKey,
-            Self::Delete { .. } => Mode::ConfirmDelete,
-            Self::FilePicker(_) => Mode::FilePicker,
-            Self::Mfa { .. } => Mode::MfaCode,
-            Self::Overwrite(_) => Mode::Overwrite,
-            Self::Guard(_) => Mode::GuardDialog,
-            Self::RoleQuestion(_) => Mode::RoleQuestion,
-            Self::RemoveLeftover { .. } => Mode::RemoveLeftover,
-            Self::ShellHostKey { .. } => Mode::ShellHostKey,
-            Self::RunCommand { .. } => Mode::RunCommand,
-        }
-    }
-
-    /// A key, with the action the keymap gives it.
-    pub fn on_key(&mut self, key: KeyEvent, action: Option<Action>) -> Reply {
-        match self {
-            Self::Help(t) | Self::Details(t) | Self::Messages(t) => t.on_key(key, action),
-            Self::Confirm(c) => c.on_key(key, action),
-            Self::Tunnel(d) => d.on_key(key),
-            Self::HostKey { tunnel, .. } => prompts::host_key_key(tunnel, key),
-            Self::Delete { bucket, keys } => prompts::delete_key(bucket, keys, key),
-            Self::FilePicker(p) => p.on_key(key, action),
-            Self::Mfa { reply, code, .. } => prompts::mfa_key(reply, code, key),
-            Self::Overwrite(q) => q.on_key(key),
-            Self::Guard(d) => d.on_key(key),
-            Self::RoleQuestion(q) => prompts::role_key(q, key),
-            Self::RemoveLeftover { id, typed, .. } => prompts::remove_key(id, typed, key),
-            Self::ShellHostKey { node, .. } => prompts::shell_host_key(node, key),
-            Self::RunCommand { nodes, command } => prompts::run_command_key(nodes, command, key),
-        }
-    }
-
-    /// Scrolls by `delta` lines (the mouse wheel).
-    pub fn scroll(&mut self, delta: isize) {
-        match self {
-            Self::Help(t) | Self::Details(t) | Self::Messages(t) => t.scroll_by(delta),
-            Self::Confirm(c) => c.text.scroll_by(delta),
-            Self::FilePicker(p) => p.move_by(delta),
-            _ => {}
-        }
-    }
-
-    /// Fits the popup to `area` before drawing (scroll limits, the
-    /// picker's window): the one place a popup's state follows the screen.
-    pub fn layout(&mut self, area: Rect, theme: &Theme) {
-        match self {
-            Self::Help(t) | Self::Details(t) | Self::Messages(t) => t.layout(area),
-            Self::Confirm(c) => c.layout(area, theme),
-            Self::FilePicker(p) => p.layout(area),
-            _ => {}
-        }
-    }
-
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        match self {
-            Self::Help(t) | Self::Details(t) | Self::Messages(t) => t.draw(frame, area, theme),
-            Self::Confirm(c) => c.draw(frame, area, theme),
-            Self::Tunnel(d) => d.draw(frame, area, theme),
-            Self::HostKey { why, .. } => prompts::draw_host_key(frame, area, theme, why),
-            Self::Delete { bucket, keys } => prompts::draw_delete(frame, area, theme, bucket, keys),
-            Self::FilePicker(p) => p.draw(frame, area, theme),
-            Self::Mfa { serial, code, .. } => prompts::draw_mfa(frame, area, theme, serial, code),
-            Self::Overwrite(q) => q.draw(frame, area, theme),
-            Self::Guard(d) => d.draw(frame, area, theme),
-            Self::RoleQuestion(q) => prompts::draw_role(frame, area, theme, q),
-            Self::RemoveLeftover { lines, typed, .. } => {
-                prompts::draw_remove(frame, area, theme, lines, typed);
-            }
-            Self::ShellHostKey { why, .. } => prompts::draw_host_key(frame, area, theme, why),
-            Self::RunCommand { nodes, command } => {
-                prompts::draw_run_command(frame, area, theme, nodes, command);
-            }
-        }
-    }
-}
 
 /// A rectangle of at most `w`×`h` centred in `area`, never larger than it.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -221,60 +36,167 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
-/// The box a popup of `rows` wrapped lines gets in `area`: up to 100 wide,
-/// as tall as its lines (leaving a line of the screen above and below).
-pub fn box_for(area: Rect, lines: &[Line<'_>]) -> (Rect, u16) {
-    let width = area.width.saturating_sub(4).clamp(area.width.min(20), 100);
-    let rows = wrapped_rows(lines, width.saturating_sub(2));
-    let wanted = rows.saturating_add(2);
-    let rect = centered(
-        area,
-        width,
-        wanted.min(area.height.saturating_sub(2).max(3)),
-    );
-    (rect, rows)
-}
-
 /// How many rows `lines` take when wrapped at `width` — as the paragraph
 /// that draws them wraps (by words), so scrolling reaches the last line.
 pub fn wrapped_rows(lines: &[Line<'_>], width: u16) -> u16 {
+    if lines.is_empty() {
+        return 0;
+    }
     let rows = Paragraph::new(lines.to_vec())
         .wrap(Wrap { trim: false })
         .line_count(width.max(1));
     u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
-/// Draws a bordered popup with `title`, `lines` from `scroll` on, and where
-/// the scroll is when not everything fits.
+/// Where a popup's parts go: the box, its scrolling body and its pinned
+/// answer lines, and how far the body scrolls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoxLayout {
+    pub rect: Rect,
+    pub body: Rect,
+    pub footer: Rect,
+    /// Rows of the body beyond what it shows.
+    pub max_scroll: u16,
+}
+
+/// The box a popup of `body` and `footer` lines gets in `area`: up to 100
+/// wide, as tall as its lines (a line of the screen left above and below);
+/// the footer is always inside it, the body gets what is left.
+pub fn box_layout(area: Rect, body: &[Line<'_>], footer: &[Line<'_>]) -> BoxLayout {
+    let width = area.width.saturating_sub(4).clamp(area.width.min(20), 100);
+    let inner = width.saturating_sub(2);
+    let body_rows = wrapped_rows(body, inner);
+    let footer_rows = wrapped_rows(footer, inner);
+    let wanted = body_rows.saturating_add(footer_rows).saturating_add(2);
+    let rect = centered(
+        area,
+        width,
+        wanted.min(area.height.saturating_sub(2).max(3)),
+    );
+    let inside = Rect::new(
+        rect.x.saturating_add(1),
+        rect.y.saturating_add(1),
+        rect.width.saturating_sub(2),
+        rect.height.saturating_sub(2),
+    );
+    let footer_h = footer_rows.min(inside.height);
+    let body_h = inside.height - footer_h;
+    BoxLayout {
+        rect,
+        body: Rect::new(inside.x, inside.y, inside.width, body_h),
+        footer: Rect::new(inside.x, inside.y + body_h, inside.width, footer_h),
+        max_scroll: body_rows.saturating_sub(body_h),
+    }
+}
+
+/// A body's scroll position, kept within what the last layout allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scroll {
+    pub offset: u16,
+    max: u16,
+}
+
+impl Default for Scroll {
+    fn default() -> Self {
+        Self {
+            offset: 0,
+            max: u16::MAX,
+        }
+    }
+}
+
+impl Scroll {
+    /// Opens scrolled to the end.
+    pub fn at_end() -> Self {
+        Self {
+            offset: u16::MAX,
+            max: u16::MAX,
+        }
+    }
+
+    pub fn by(&mut self, delta: isize) {
+        let now = isize::try_from(self.offset.min(self.max)).unwrap_or(0);
+        let next = (now + delta).clamp(0, isize::try_from(self.max).unwrap_or(0));
+        self.offset = u16::try_from(next).unwrap_or(0);
+    }
+
+    pub fn fit(&mut self, max: u16) {
+        self.max = max;
+        self.offset = self.offset.min(max);
+    }
+
+    /// Moves for a scrolling action (true if it was one).
+    pub fn on_action(&mut self, action: Option<Action>) -> bool {
+        match action {
+            Some(Action::Up) => self.by(-1),
+            Some(Action::Down) => self.by(1),
+            Some(Action::PageUp) => self.by(-10),
+            Some(Action::PageDown) => self.by(10),
+            Some(Action::Top) => self.offset = 0,
+            Some(Action::Bottom) => self.offset = u16::MAX,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Moves for the keys that scroll even while text is typed: the arrows
+    /// and the page keys (true if it was one).
+    pub fn on_key(&mut self, key: KeyEvent) -> bool {
+        let action = match key.code {
+            KeyCode::Up => Action::Up,
+            KeyCode::Down => Action::Down,
+            KeyCode::PageUp => Action::PageUp,
+            KeyCode::PageDown => Action::PageDown,
+            _ => return false,
+        };
+        self.on_action(Some(action))
+    }
+}
+
+/// Draws a bordered popup with `title`: `body` from `scroll` on, `footer`
+/// (the answer lines) always in sight below it, and where the scroll is
+/// when the body does not fit.
 pub fn draw_box(
     frame: &mut Frame,
     area: Rect,
     theme: &Theme,
     title: &str,
-    lines: Vec<Line<'static>>,
-    scroll: u16,
+    body: Vec<Line<'static>>,
+    footer: Vec<Line<'static>>,
+    scroll: Scroll,
 ) {
-    let (rect, rows) = box_for(area, &lines);
-    let max = rows.saturating_sub(rect.height.saturating_sub(2));
-    let scroll = scroll.min(max);
-    let more = if max > 0 {
-        format!(" {scroll}/{max} ")
+    let l = box_layout(area, &body, &footer);
+    let offset = scroll.offset.min(l.max_scroll);
+    let more = if l.max_scroll > 0 {
+        format!(" {offset}/{} ", l.max_scroll)
     } else {
         String::new()
     };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
-        .title(Span::styled(format!(" {title} "), theme.title()))
+        .title(Span::styled(
+            format!(
+                " {} ",
+                crate::render::ellipsize(title, usize::from(l.rect.width.saturating_sub(4)))
+            ),
+            theme.title(),
+        ))
         .title_bottom(Line::from(Span::styled(more, theme.dim())).right_aligned());
-    frame.render_widget(Clear, rect);
+    frame.render_widget(Clear, l.rect);
+    frame.render_widget(block.style(theme.base()), l.rect);
     frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
+        Paragraph::new(body)
             .style(theme.base())
             .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        rect,
+            .scroll((offset, 0)),
+        l.body,
+    );
+    frame.render_widget(
+        Paragraph::new(footer)
+            .style(theme.base())
+            .wrap(Wrap { trim: false }),
+        l.footer,
     );
 }
 
@@ -286,4 +208,9 @@ pub fn hint(theme: &Theme, keys: &[(&str, &str)]) -> Line<'static> {
         spans.push(Span::raw(format!(" {what}  ")));
     }
     Line::from(spans)
+}
+
+/// Plain lines of text as lines to draw.
+pub fn lines(text: &[String]) -> Vec<Line<'static>> {
+    text.iter().map(|l| Line::from(l.clone())).collect()
 }

@@ -3,6 +3,7 @@
 //! chooses files and folders, `/` goes to a typed path, `e` edits the
 //! destination, `u` uploads.
 
+use std::any::Any;
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -10,10 +11,37 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{Reply, centered, hint};
+use super::{centered, hint};
 use crate::config::Action;
 use crate::ops::transfer::plan::{self, S3Uri};
+use crate::tui::ctx::{Ctx, Mode, Popup, Reply, Then};
 use crate::tui::theme::Theme;
+
+pub const PICKER: Mode = Mode("picker");
+
+/// What a key in the picker leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Keep,
+    Close,
+    Warn(String),
+    /// This folder is to be listed (the picker stays open meanwhile).
+    List {
+        dir: PathBuf,
+        generation: u64,
+    },
+    /// Upload these files and folders into `to`.
+    Upload {
+        paths: Vec<PathBuf>,
+        to: S3Uri,
+    },
+}
+
+/// A folder's listing, for the picker that asked.
+struct Listed {
+    generation: u64,
+    result: Result<Vec<Entry>, String>,
+}
 
 /// One entry of a listed folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +88,6 @@ enum Editing {
     Path,
 }
 
-#[derive(Debug, Clone)]
 pub struct FilePicker {
     pub dir: PathBuf,
     pub entries: Vec<Entry>,
@@ -81,11 +108,17 @@ pub struct FilePicker {
     /// The entry to put the cursor on when the listing arrives (the folder
     /// just left, going up).
     select: Option<String>,
+    then: Option<Then<(Vec<PathBuf>, S3Uri)>>,
 }
 
 impl FilePicker {
     /// A picker for `dir`; the listing is asked for with [`Self::go`].
-    pub fn new(dir: PathBuf, dest: String) -> Self {
+    /// `then` gets what was chosen and where it goes.
+    pub fn new(
+        dir: PathBuf,
+        dest: String,
+        then: impl FnOnce(&mut Ctx<'_>, (Vec<PathBuf>, S3Uri)) + 'static,
+    ) -> Self {
         Self {
             dir,
             entries: Vec::new(),
@@ -100,17 +133,28 @@ impl FilePicker {
             loading: false,
             generation: 0,
             select: None,
+            then: Some(Box::new(then)),
         }
+    }
+
+    /// Lists `dir` off the UI thread; the listing comes back to the popups.
+    pub fn list(cx: &Ctx<'_>, dir: PathBuf, generation: u64) {
+        cx.spawn_for_popup(async move {
+            let result = tokio::task::spawn_blocking(move || list_dir(&dir))
+                .await
+                .unwrap_or_else(|e| Err(format!("listing failed: {e}")));
+            Listed { generation, result }
+        });
     }
 
     /// Goes to `dir` (its listing is asked for), selecting `select` when it
     /// is listed.
-    pub fn go(&mut self, dir: PathBuf, select: Option<String>) -> Reply {
+    pub fn go(&mut self, dir: PathBuf, select: Option<String>) -> Step {
         self.dir = dir;
         self.select = select;
         self.loading = true;
         self.generation += 1;
-        Reply::ListDir {
+        Step::List {
             dir: self.dir.clone(),
             generation: self.generation,
         }
@@ -170,7 +214,7 @@ impl FilePicker {
     }
 
     /// The listing gets what the popup has left after its other lines.
-    pub fn layout(&mut self, area: Rect) {
+    pub fn fit(&mut self, area: Rect) {
         let rect = Self::rect(area);
         // Borders, the folder line, a blank, the destination and the hints.
         self.height = usize::from(rect.height.saturating_sub(6)).max(1);
@@ -187,7 +231,7 @@ impl FilePicker {
         if d.ends_with('/') { d } else { format!("{d}/") }
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, action: Option<Action>) -> Reply {
+    pub fn step(&mut self, key: KeyEvent, action: Option<Action>) -> Step {
         if self.editing != Editing::Nothing {
             let text = match self.editing {
                 Editing::Destination => &mut self.dest,
@@ -197,9 +241,9 @@ impl FilePicker {
                 KeyCode::Esc => self.editing = Editing::Nothing,
                 KeyCode::Enter if self.editing == Editing::Path => {
                     self.editing = Editing::Nothing;
-                    let path = PathBuf::from(crate::tui::pages::objects::shellexpand_home(
-                        &std::mem::take(&mut self.typed),
-                    ));
+                    let path = PathBuf::from(
+                        shellexpand::tilde(&std::mem::take(&mut self.typed)).into_owned(),
+                    );
                     let path = if path.is_relative() {
                         self.dir.join(path)
                     } else {
@@ -217,7 +261,7 @@ impl FilePicker {
                         self.chosen.insert(path);
                         return self.go(parent, name);
                     }
-                    return Reply::Warn(format!("{}: no such file or folder", path.display()));
+                    return Step::Warn(format!("{}: no such file or folder", path.display()));
                 }
                 KeyCode::Enter => self.editing = Editing::Nothing,
                 KeyCode::Backspace => {
@@ -226,10 +270,10 @@ impl FilePicker {
                 KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
                 _ => {}
             }
-            return Reply::Keep;
+            return Step::Keep;
         }
         match key.code {
-            KeyCode::Esc => return Reply::Close,
+            KeyCode::Esc => return Step::Close,
             KeyCode::Left | KeyCode::Backspace => {
                 if let Some(parent) = self.dir.parent().map(Path::to_path_buf) {
                     let left = self
@@ -273,15 +317,15 @@ impl FilePicker {
                 _ => {}
             },
         }
-        Reply::Keep
+        Step::Keep
     }
 
-    fn submit(&self) -> Reply {
+    fn submit(&self) -> Step {
         let Some(mut to) = S3Uri::parse(&self.dest) else {
-            return Reply::Warn(format!("`{}` is not s3://bucket/prefix/", self.dest));
+            return Step::Warn(format!("`{}` is not s3://bucket/prefix/", self.dest));
         };
         if let Err(e) = plan::check_bucket_name(&to.bucket) {
-            return Reply::Warn(e);
+            return Step::Warn(e);
         }
         if !to.key.is_empty() && !to.key.ends_with('/') {
             to.key.push('/');
@@ -292,12 +336,31 @@ impl FilePicker {
             self.chosen.iter().cloned().collect()
         };
         if paths.is_empty() {
-            return Reply::Warn("nothing chosen: space chooses files and folders".into());
+            return Step::Warn("nothing chosen: space chooses files and folders".into());
         }
-        Reply::Upload { paths, to }
+        Step::Upload { paths, to }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    /// Carries out a step: a listing is asked for, an upload handed over.
+    pub fn carry_out(&mut self, step: Step, cx: &mut Ctx<'_>) -> Reply {
+        match step {
+            Step::Keep => Reply::Keep,
+            Step::Close => Reply::Close,
+            Step::Warn(w) => Reply::Warn(w),
+            Step::List { dir, generation } => {
+                Self::list(cx, dir, generation);
+                Reply::Keep
+            }
+            Step::Upload { paths, to } => {
+                if let Some(then) = self.then.take() {
+                    then(cx, (paths, to));
+                }
+                Reply::Close
+            }
+        }
+    }
+
+    fn draw_picker(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         use ratatui::widgets::{Block, Borders, Clear, Paragraph};
         let rect = Self::rect(area);
         let inner = usize::from(rect.width.saturating_sub(2));
@@ -384,12 +447,49 @@ impl FilePicker {
     }
 }
 
+impl Popup for FilePicker {
+    fn mode(&self) -> Mode {
+        PICKER
+    }
+
+    fn on_key(&mut self, key: KeyEvent, action: Option<Action>, cx: &mut Ctx<'_>) -> Reply {
+        let step = self.step(key, action);
+        self.carry_out(step, cx)
+    }
+
+    fn on_msg(&mut self, msg: Box<dyn Any + Send>) -> Option<Box<dyn Any + Send>> {
+        match msg.downcast::<Listed>() {
+            Ok(l) => {
+                self.listed(l.generation, l.result);
+                None
+            }
+            Err(other) => Some(other),
+        }
+    }
+
+    fn scroll(&mut self, delta: isize) {
+        self.move_by(delta);
+    }
+
+    fn layout(&mut self, area: Rect, _theme: &Theme) {
+        self.fit(area);
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        self.draw_picker(frame, area, theme);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn picker(n: usize) -> FilePicker {
-        let mut p = FilePicker::new("/data".into(), "s3://b/p/".into());
+        let mut p = FilePicker::new("/data".into(), "s3://b/p/".into(), |_, _| {});
         let entries = (0..n)
             .map(|i| Entry {
                 name: format!("f{i:02}"),
@@ -405,15 +505,15 @@ mod tests {
     #[test]
     fn the_cursor_stays_on_screen_in_a_long_folder() {
         let mut p = picker(23);
-        p.layout(Rect::new(0, 0, 80, 24));
+        p.fit(Rect::new(0, 0, 80, 24));
         assert_eq!(p.height, 16);
         for _ in 0..22 {
             p.move_by(1);
         }
         assert_eq!((p.cursor, p.offset), (22, 7));
-        p.on_key(KeyEvent::from(KeyCode::Home), Some(Action::Top));
+        p.step(KeyEvent::from(KeyCode::Home), Some(Action::Top));
         assert_eq!((p.cursor, p.offset), (0, 0));
-        p.on_key(KeyEvent::from(KeyCode::End), Some(Action::Bottom));
+        p.step(KeyEvent::from(KeyCode::End), Some(Action::Bottom));
         assert_eq!(p.cursor, 22, "End goes to the last entry");
     }
 
@@ -421,8 +521,7 @@ mod tests {
     fn going_up_selects_the_folder_just_left_and_the_root_shows_one_slash() {
         let mut p = picker(3);
         p.dir = "/data/run".into();
-        let Reply::ListDir { dir, generation } = p.on_key(KeyEvent::from(KeyCode::Left), None)
-        else {
+        let Step::List { dir, generation } = p.step(KeyEvent::from(KeyCode::Left), None) else {
             panic!("a listing is asked for")
         };
         assert_eq!(dir, PathBuf::from("/data"));
@@ -450,10 +549,10 @@ mod tests {
     fn a_bad_destination_is_said_and_loses_nothing() {
         let mut p = picker(5);
         p.dest = "s3://Bad_Name/".into();
-        p.on_key(KeyEvent::from(KeyCode::Char(' ')), None);
+        p.step(KeyEvent::from(KeyCode::Char(' ')), None);
         assert!(matches!(
-            p.on_key(KeyEvent::from(KeyCode::Char('u')), None),
-            Reply::Warn(_)
+            p.step(KeyEvent::from(KeyCode::Char('u')), None),
+            Step::Warn(_)
         ));
         assert_eq!(p.chosen.len(), 1, "the choice is kept");
     }
@@ -464,13 +563,13 @@ mod tests {
         let file = dir.path().join("data.csv");
         std::fs::write(&file, "a,b\n").expect("write");
         let mut p = picker(3);
-        p.on_key(KeyEvent::from(KeyCode::Char('/')), None);
+        p.step(KeyEvent::from(KeyCode::Char('/')), None);
         assert_eq!(p.typed, "/", "the prompt opens with a slash");
         for c in file.display().to_string().chars() {
-            p.on_key(KeyEvent::from(KeyCode::Char(c)), None);
+            p.step(KeyEvent::from(KeyCode::Char(c)), None);
         }
         assert!(p.typed.starts_with("//"), "{}", p.typed);
-        p.on_key(KeyEvent::from(KeyCode::Enter), None);
+        p.step(KeyEvent::from(KeyCode::Enter), None);
         // (Paths compare by components, so compare what is shown.)
         let shown: Vec<String> = p.chosen.iter().map(|c| c.display().to_string()).collect();
         assert_eq!(shown, vec![file.display().to_string()]);

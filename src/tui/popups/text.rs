@@ -1,75 +1,84 @@
-//! Popups of text that scroll: help, details, the notification history.
+//! Popups of text that scroll: help, details, the notification history,
+//! what a command said on every node.
+
+use std::any::Any;
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-use super::{Reply, box_for, draw_box};
+use super::{Scroll, box_layout, draw_box};
 use crate::config::Action;
+use crate::tui::ctx::{Ctx, Mode, Popup, Reply};
 use crate::tui::theme::Theme;
 
+pub const HELP: Mode = Mode("help");
+pub const DETAILS: Mode = Mode("details");
+pub const MESSAGES: Mode = Mode("messages");
+
 pub struct TextPopup {
+    mode: Mode,
     pub title: String,
     pub lines: Vec<Line<'static>>,
-    pub scroll: u16,
-    /// How far it can scroll at the size last laid out.
-    max: u16,
+    pub scroll: Scroll,
 }
 
 impl TextPopup {
-    pub fn new(title: impl Into<String>, lines: Vec<Line<'static>>) -> Self {
+    pub fn new(mode: Mode, title: impl Into<String>, lines: Vec<Line<'static>>) -> Self {
         Self {
+            mode,
             title: title.into(),
             lines,
-            scroll: 0,
-            max: u16::MAX,
+            scroll: Scroll::default(),
         }
     }
 
     /// Opens scrolled to the end (the newest notifications are last).
     pub fn at_end(mut self) -> Self {
-        self.scroll = u16::MAX;
+        self.scroll = Scroll::at_end();
         self
     }
+}
 
-    pub fn on_key(&mut self, _key: KeyEvent, action: Option<Action>) -> Reply {
+impl Popup for TextPopup {
+    fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, _cx: &mut Ctx<'_>) -> Reply {
         match action {
-            Some(Action::Back | Action::Help | Action::Details | Action::Messages) => {
-                return Reply::Close;
+            Some(Action::Back | Action::Help | Action::Details | Action::Messages) => Reply::Close,
+            Some(Action::Quit) => Reply::Quit,
+            other => {
+                self.scroll.on_action(other);
+                Reply::Keep
             }
-            Some(Action::Quit) => return Reply::Quit,
-            Some(Action::Up) => self.scroll_by(-1),
-            Some(Action::Down) => self.scroll_by(1),
-            Some(Action::PageUp) => self.scroll_by(-10),
-            Some(Action::PageDown) => self.scroll_by(10),
-            Some(Action::Top) => self.scroll = 0,
-            Some(Action::Bottom) => self.scroll = u16::MAX,
-            _ => {}
         }
-        Reply::Keep
     }
 
-    pub fn scroll_by(&mut self, delta: isize) {
-        let now = isize::try_from(self.scroll.min(self.max)).unwrap_or(0);
-        let next = (now + delta).clamp(0, isize::try_from(self.max).unwrap_or(0));
-        self.scroll = u16::try_from(next).unwrap_or(0);
+    fn scroll(&mut self, delta: isize) {
+        self.scroll.by(delta);
     }
 
-    pub fn layout(&mut self, area: Rect) {
-        let (rect, rows) = box_for(area, &self.lines);
-        self.max = rows.saturating_sub(rect.height.saturating_sub(2));
-        self.scroll = self.scroll.min(self.max);
+    fn layout(&mut self, area: Rect, _theme: &Theme) {
+        self.scroll
+            .fit(box_layout(area, &self.lines, &[]).max_scroll);
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         draw_box(
             frame,
             area,
             theme,
             &self.title,
             self.lines.clone(),
+            Vec::new(),
             self.scroll,
         );
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }

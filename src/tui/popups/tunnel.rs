@@ -2,15 +2,28 @@
 //! who it will log in as, where, with which key (read from AWS as the
 //! dialog opens, so a problem shows before enter).
 
+use std::any::Any;
+
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{Reply, draw_box, hint};
+use super::{Scroll, draw_box, hint};
+use crate::config::Action;
 use crate::ops::tunnel::spec;
 use crate::ops::tunnel::{Preview, TunnelTarget};
+use crate::tui::ctx::{Ctx, Event, Mode, Popup, Reply};
 use crate::tui::theme::Theme;
+
+pub const TUNNEL: Mode = Mode("tunnel");
+
+/// Who the dialog's target logs in as, where, with which key (read from AWS
+/// while the dialog is open).
+pub struct TunnelPreview {
+    pub instance_id: String,
+    pub result: Result<Preview, String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TunnelDialog {
@@ -28,7 +41,7 @@ pub struct TunnelDialog {
 }
 
 impl TunnelDialog {
-    pub fn on_key(&mut self, key: KeyEvent) -> Reply {
+    fn key(&mut self, key: KeyEvent, cx: &mut Ctx<'_>) -> Reply {
         match key.code {
             KeyCode::Esc => return Reply::Close,
             KeyCode::Up => self.cursor = self.cursor.saturating_sub(1),
@@ -45,13 +58,13 @@ impl TunnelDialog {
             KeyCode::Backspace => {
                 self.extra.pop();
             }
-            KeyCode::Enter => return self.submit(),
+            KeyCode::Enter => return self.submit(cx),
             _ => {}
         }
         Reply::Keep
     }
 
-    fn submit(&self) -> Reply {
+    fn submit(&self, cx: &mut Ctx<'_>) -> Reply {
         let mut forwards = Vec::new();
         for (name, _, _) in self.presets.iter().filter(|p| p.2) {
             match spec::preset_forward(&self.all_presets, name) {
@@ -68,14 +81,15 @@ impl TunnelDialog {
         if forwards.is_empty() {
             return Reply::Warn("nothing to forward: choose a preset or type a port".into());
         }
-        Reply::OpenTunnel {
+        cx.emit(Event::OpenTunnel {
             target: self.target.clone(),
             forwards,
             accept: self.accept_new_host_key,
-        }
+        });
+        Reply::Close
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    fn lines(&self, theme: &Theme) -> Vec<Line<'static>> {
         let mut lines: Vec<Line<'static>> = vec![Line::from(format!(
             "Forward ports of {} ({}) to localhost:",
             self.target.label, self.target.instance_id
@@ -128,17 +142,56 @@ impl TunnelDialog {
             }
             Some(Err(why)) => lines.push(Line::from(Span::styled(why.clone(), theme.warning()))),
         }
-        lines.push(Line::from(""));
-        lines.push(hint(
+        lines
+    }
+}
+
+impl Popup for TunnelDialog {
+    fn mode(&self) -> Mode {
+        TUNNEL
+    }
+
+    fn on_key(&mut self, key: KeyEvent, _action: Option<Action>, cx: &mut Ctx<'_>) -> Reply {
+        self.key(key, cx)
+    }
+
+    fn on_msg(&mut self, msg: Box<dyn Any + Send>) -> Option<Box<dyn Any + Send>> {
+        match msg.downcast::<TunnelPreview>() {
+            Ok(p) if p.instance_id == self.target.instance_id => {
+                self.preview = Some(p.result);
+                None
+            }
+            Ok(p) => Some(p),
+            Err(other) => Some(other),
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let footer = vec![
+            Line::from(""),
+            hint(
+                theme,
+                &[
+                    ("↑↓", "move"),
+                    ("space", "choose"),
+                    ("digits", "add ports"),
+                    ("enter", "open"),
+                    ("esc", "cancel"),
+                ],
+            ),
+        ];
+        draw_box(
+            frame,
+            area,
             theme,
-            &[
-                ("↑↓", "move"),
-                ("space", "choose"),
-                ("digits", "add ports"),
-                ("enter", "open"),
-                ("esc", "cancel"),
-            ],
-        ));
-        draw_box(frame, area, theme, "Tunnel", lines, 0);
+            "Tunnel",
+            self.lines(theme),
+            footer,
+            Scroll::default(),
+        );
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }

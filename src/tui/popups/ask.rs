@@ -1,0 +1,127 @@
+//! A yes-or-no question: accept a host key seen for the first time, delete
+//! these objects, create skiff's scheduler role, quit while work is live.
+//! `y` answers yes (the opener's closure runs), `n` or esc no; a long
+//! question scrolls while its answer line stays in sight.
+
+use std::any::Any;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+
+use super::{Scroll, box_layout, draw_box, hint};
+use crate::config::Action;
+use crate::tui::ctx::{Ctx, Mode, Popup, Reply, Then};
+use crate::tui::notify::Level;
+use crate::tui::theme::Theme;
+
+pub struct Ask {
+    mode: Mode,
+    title: String,
+    body: Vec<Line<'static>>,
+    /// What yes and no do, for the hint line.
+    yes: String,
+    no: String,
+    /// Said when the answer is no.
+    declined: String,
+    then: Option<Then<()>>,
+    scroll: Scroll,
+}
+
+impl Ask {
+    pub fn new(
+        mode: Mode,
+        title: impl Into<String>,
+        body: Vec<Line<'static>>,
+        then: impl FnOnce(&mut Ctx<'_>, ()) + 'static,
+    ) -> Self {
+        Self {
+            mode,
+            title: title.into(),
+            body,
+            yes: "yes".into(),
+            no: "no".into(),
+            declined: String::new(),
+            then: Some(Box::new(then)),
+            scroll: Scroll::default(),
+        }
+    }
+
+    /// What the hint line says `y` and `n` do.
+    pub fn answers(mut self, yes: impl Into<String>, no: impl Into<String>) -> Self {
+        self.yes = yes.into();
+        self.no = no.into();
+        self
+    }
+
+    /// What is said when the answer is no.
+    pub fn declined(mut self, text: impl Into<String>) -> Self {
+        self.declined = text.into();
+        self
+    }
+
+    /// The question's text, as shown.
+    pub fn text(&self) -> Vec<String> {
+        self.body.iter().map(ToString::to_string).collect()
+    }
+
+    fn footer(&self, theme: &Theme) -> Vec<Line<'static>> {
+        vec![
+            Line::from(""),
+            hint(theme, &[("y", &self.yes), ("n", &self.no)]),
+        ]
+    }
+}
+
+impl Popup for Ask {
+    fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    fn on_key(&mut self, key: KeyEvent, action: Option<Action>, cx: &mut Ctx<'_>) -> Reply {
+        match key.code {
+            KeyCode::Char('y' | 'Y') => {
+                if let Some(then) = self.then.take() {
+                    then(cx, ());
+                }
+                Reply::Close
+            }
+            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc if self.declined.is_empty() => {
+                Reply::Close
+            }
+            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
+                Reply::Closed(Level::Info, self.declined.clone())
+            }
+            _ => {
+                self.scroll.on_action(action);
+                Reply::Keep
+            }
+        }
+    }
+
+    fn scroll(&mut self, delta: isize) {
+        self.scroll.by(delta);
+    }
+
+    fn layout(&mut self, area: Rect, theme: &Theme) {
+        self.scroll
+            .fit(box_layout(area, &self.body, &self.footer(theme)).max_scroll);
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        draw_box(
+            frame,
+            area,
+            theme,
+            &self.title,
+            self.body.clone(),
+            self.footer(theme),
+            self.scroll,
+        );
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

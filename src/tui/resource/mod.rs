@@ -1,0 +1,102 @@
+//! What every view of instances and clusters shares: the lifecycle keys on
+//! the selected or marked rows (each asks first), tunnels, guards, shells
+//! and commands on the selected row, their answers, the rows' transitions
+//! and details. A view of resources hands these keys and messages here.
+
+mod details;
+mod guard;
+mod lifecycle;
+mod rows;
+mod shell;
+mod tunnel;
+
+use std::any::Any;
+
+use super::ctx::Ctx;
+use super::msg::ViewId;
+use super::table::Table;
+use crate::config::Action;
+use crate::lifecycle::Target;
+
+pub use details::details;
+pub use guard::{ROLE_QUESTION, role_question};
+pub use rows::{guard_cell, overlay_transitions};
+pub use shell::{RUN_COMMAND, SHELL_HOST_KEY, host_key_question};
+
+/// Answers to the work these keys start, addressed to the view that asked.
+pub enum ResourceMsg {
+    Relaunch(Result<Box<crate::lifecycle::relaunch::RelaunchPlan>, String>),
+    Relaunched {
+        name: String,
+        result: Result<Option<String>, crate::cloud::CloudError>,
+    },
+    Guard(guard::GuardAnswer),
+    ShellReady {
+        node: crate::ops::tunnel::TunnelTarget,
+        result: Box<Result<crate::ops::shell::Ready, crate::ops::shell::NotReady>>,
+    },
+    RunDone {
+        command: String,
+        results: Vec<crate::ops::shell::NodeRun>,
+    },
+}
+
+/// Where the keys act: the view, its table, and which of its rows' cells
+/// names the row (a cluster's name is its second column).
+pub struct On<'a> {
+    pub view: ViewId,
+    pub table: &'a mut Table,
+    pub label_cell: usize,
+}
+
+/// A key of a resource view; true if it was one of these.
+pub fn on_action(action: Action, on: On<'_>, cx: &mut Ctx<'_>) -> bool {
+    match action {
+        Action::Mark => {
+            on.table.toggle_mark();
+            on.table.move_by(1);
+        }
+        Action::Tunnel => tunnel::open_dialog(on.table, on.label_cell, cx),
+        Action::Guard => guard::open_dialog(on.view, on.table, cx),
+        Action::Shell => shell::open(on.view, on.table, cx),
+        Action::RunOnNodes => shell::ask_command(on.view, on.table, cx),
+        _ => return lifecycle::on_action(action, on.view, on.table, cx),
+    }
+    true
+}
+
+/// An answer for a resource view (handed back if it is not one of these).
+pub fn on_msg(
+    msg: Box<dyn Any + Send>,
+    view: ViewId,
+    cx: &mut Ctx<'_>,
+) -> Option<Box<dyn Any + Send>> {
+    match msg.downcast::<ResourceMsg>() {
+        Ok(m) => {
+            match *m {
+                ResourceMsg::Relaunch(r) => lifecycle::on_relaunch_plan(r, cx),
+                ResourceMsg::Relaunched { name, result } => {
+                    lifecycle::on_relaunched(&name, result, cx);
+                }
+                ResourceMsg::Guard(a) => guard::on_answer(a, view, cx),
+                ResourceMsg::ShellReady { node, result } => {
+                    shell::on_ready(node, *result, view, cx);
+                }
+                ResourceMsg::RunDone { command, results } => {
+                    shell::on_run_done(&command, &results, cx);
+                }
+            }
+            None
+        }
+        Err(other) => Some(other),
+    }
+}
+
+/// The lifecycle target of the selected row, or a word about why not.
+fn selected_target(table: &Table, cx: &mut Ctx<'_>) -> Option<Target> {
+    let target = table.selected().and_then(|r| r.key.target().cloned());
+    if target.is_none() {
+        cx.warn("nothing selected");
+    }
+    target
+}

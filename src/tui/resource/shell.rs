@@ -1,0 +1,165 @@
+//! Shells and commands: `!` opens a shell on the selected instance or
+//! cluster master (the connection is made ready in the background, then the
+//! terminal is handed to ssh and taken back when it exits), `e` runs a
+//! command on every node of the selected row and shows what each said.
+
+use ratatui::text::Line;
+
+use super::ResourceMsg;
+use crate::ops::shell::{self, NodeRun, NotReady, Part, Ready};
+use crate::ops::tunnel::{TunnelSettings, TunnelTarget};
+use crate::tui::ctx::{Ctx, Mode, ShellHandOver};
+use crate::tui::msg::ViewId;
+use crate::tui::popups::ask::Ask;
+use crate::tui::popups::prompt::Prompt;
+use crate::tui::popups::text::{DETAILS, TextPopup};
+use crate::tui::table::Table;
+
+pub const SHELL_HOST_KEY: Mode = Mode("shell-host-key");
+pub const RUN_COMMAND: Mode = Mode("run-command");
+
+fn settings(cx: &Ctx<'_>, accept: bool) -> Option<TunnelSettings> {
+    let actions = cx.actions()?;
+    let w = cx.world;
+    Some(TunnelSettings::from_config(&w.config, &w.dirs, accept).with_instance_connect(actions))
+}
+
+/// The nodes of the selected row.
+fn nodes(table: &Table, cx: &mut Ctx<'_>) -> Option<Vec<TunnelTarget>> {
+    let target = super::selected_target(table, cx)?;
+    match shell::nodes(&cx.world.inventory, &target, Part::All) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            cx.warn(e);
+            None
+        }
+    }
+}
+
+/// `!`: a shell on the selected instance, or a cluster's master.
+pub fn open(view: ViewId, table: &Table, cx: &mut Ctx<'_>) {
+    if let Some(node) = nodes(table, cx).and_then(|n| n.into_iter().next()) {
+        connect(view, node, false, cx);
+    }
+}
+
+/// Makes the connection to `node` ready in the background.
+fn connect(view: ViewId, node: TunnelTarget, accept: bool, cx: &mut Ctx<'_>) {
+    let (Some(session), Some(settings)) = (cx.world.session.clone(), settings(cx, accept)) else {
+        return cx.warn("not connected yet");
+    };
+    cx.info(format!("connecting to {}…", node.label));
+    cx.spawn(view, async move {
+        let result = shell::ready(&session, &node, &settings).await;
+        ResourceMsg::ShellReady {
+            node,
+            result: Box::new(result),
+        }
+    });
+}
+
+pub fn on_ready(
+    node: TunnelTarget,
+    result: Result<Ready, NotReady>,
+    view: ViewId,
+    cx: &mut Ctx<'_>,
+) {
+    match result {
+        Ok(ready) => {
+            let w = cx.world;
+            let known = TunnelSettings::from_config(&w.config, &w.dirs, false).known_hosts;
+            let args = crate::ops::tunnel::spec::shell_args(&ready.endpoint, &known, &[]);
+            cx.hand_over(ShellHandOver {
+                label: node.label.clone(),
+                method: ready.method(),
+                args,
+                ready,
+            });
+        }
+        Err(NotReady::UnknownHostKey(why)) => cx.open(host_key_question(view, node, why)),
+        Err(NotReady::Other(why)) => cx.error(why),
+    }
+}
+
+/// A shell's host is seen for the first time: `y` records its key and
+/// opens the shell.
+pub fn host_key_question(view: ViewId, node: TunnelTarget, why: String) -> Ask {
+    Ask::new(
+        SHELL_HOST_KEY,
+        "New host key",
+        vec![Line::from(why)],
+        move |cx, ()| connect(view, node, true, cx),
+    )
+    .answers("accept and connect", "leave it")
+    .declined("host key not accepted: no shell")
+}
+
+/// `e`: asks for a command to run on every node of the selected row.
+pub fn ask_command(view: ViewId, table: &Table, cx: &mut Ctx<'_>) {
+    let Some(nodes) = nodes(table, cx) else {
+        return;
+    };
+    let names: Vec<&str> = nodes.iter().map(|n| n.label.as_str()).collect();
+    let body = vec![Line::from(format!(
+        "Run on {} node{} at once: {}",
+        nodes.len(),
+        if nodes.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    ))];
+    cx.open(
+        Prompt::new(
+            RUN_COMMAND,
+            "Command on every node",
+            body,
+            move |cx, command| {
+                run(view, nodes, command, cx);
+            },
+        )
+        .label("$ ")
+        .when_empty("type a command first (esc closes)"),
+    );
+}
+
+fn run(view: ViewId, nodes: Vec<TunnelTarget>, command: String, cx: &mut Ctx<'_>) {
+    let (Some(session), Some(settings)) = (cx.world.session.clone(), settings(cx, false)) else {
+        return cx.warn("not connected yet");
+    };
+    let parallel = cx.world.config.ssh.parallel;
+    cx.info(format!("running `{command}` on {} node(s)…", nodes.len()));
+    cx.spawn(view, async move {
+        let words = vec![command.clone()];
+        let quiet = |_: &str, _: &str| {};
+        let results =
+            shell::run_on_nodes(&session, &nodes, &settings, &words, parallel, &quiet).await;
+        ResourceMsg::RunDone { command, results }
+    });
+}
+
+pub fn on_run_done(command: &str, results: &[NodeRun], cx: &mut Ctx<'_>) {
+    let good = results.iter().filter(|r| r.ok).count();
+    let mut lines = vec![
+        format!("{good} of {} nodes succeeded: {command}", results.len()),
+        String::new(),
+    ];
+    for r in results {
+        let secs = r.millis as f64 / 1000.0;
+        lines.push(match (&r.error, r.exit_code) {
+            (Some(e), _) => format!("✗ {} — not run: {e}", r.node),
+            (None, Some(0)) => format!("✓ {} — exit 0 in {secs:.1} s", r.node),
+            (None, Some(c)) => format!("✗ {} — exit {c} in {secs:.1} s", r.node),
+            (None, None) => format!("✗ {} — killed after {secs:.1} s", r.node),
+        });
+        lines.extend(r.tail.iter().map(|l| format!("    {l}")));
+    }
+    let summary = format!("{command}: {good} of {} nodes succeeded", results.len());
+    if good == results.len() {
+        cx.info(summary);
+    } else {
+        cx.warn(summary);
+    }
+    cx.open(TextPopup::new(
+        DETAILS,
+        "On every node — esc closes",
+        lines.into_iter().map(Line::from).collect(),
+    ));
+}
