@@ -19,7 +19,7 @@ use skiff::tui::app::App;
 use skiff::tui::msg::Msg;
 
 fn inventory(n: usize) -> Inventory {
-    let base = skiff::demo::inventory().instances;
+    let base = skiff::sandbox::world::inventory().instances;
     let states = [InstanceState::Running, InstanceState::Stopped];
     let instances: Vec<Instance> = (0..n)
         .map(|i| {
@@ -35,7 +35,7 @@ fn inventory(n: usize) -> Inventory {
             x
         })
         .collect();
-    let demo = skiff::demo::inventory();
+    let demo = skiff::sandbox::world::inventory();
     Inventory::new(
         instances,
         demo.emr_clusters,
@@ -120,8 +120,8 @@ async fn main() {
         inventory(n),
         session,
         "123456789012",
-        skiff::demo::now(),
-        skiff::demo::prices(),
+        skiff::sandbox::world::now(),
+        skiff::sandbox::world::prices(),
     );
     let mut app = App::fixed(world, skiff::tui::theme::Theme::dark());
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
@@ -157,7 +157,7 @@ async fn main() {
             key: format!("raw/node-{i:05}.parquet"),
             folder: false,
             size: 1_000 * i as u64,
-            last_modified: Some(skiff::demo::now()),
+            last_modified: Some(skiff::sandbox::world::now()),
             storage_class: Some("STANDARD".into()),
         })
         .collect();

@@ -7,7 +7,6 @@ pub mod cloud;
 pub mod config;
 pub mod cost;
 pub mod creds;
-pub mod demo;
 pub mod guard;
 pub mod lifecycle;
 pub mod model;

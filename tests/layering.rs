@@ -208,3 +208,248 @@ fn no_source_file_is_longer_than_800_lines() {
         .collect();
     assert!(long.is_empty(), "files to split: {long:?}");
 }
+
+#[test]
+fn views_popups_and_what_they_share_never_name_the_app() {
+    for dir in ["tui/views", "tui/popups", "tui/resource", "tui/world"] {
+        assert_none(
+            dir,
+            &[],
+            &["tui::app", "super::app", "super::super::app", "app::App"],
+            &format!("src/{dir} reaches into the App (views get a context, not the app)"),
+        );
+    }
+}
+
+#[test]
+fn a_gate_is_built_only_where_a_session_is_connected() {
+    assert_none(
+        "",
+        &["ops/connect.rs", "cloud/actions/mod.rs"],
+        &["Gate::new(", "Gate {", "Gate::default"],
+        "a Gate built outside ops::connect (the gate has no default; read-only comes from the flags and config)",
+    );
+    let gate = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cloud/actions/mod.rs"),
+    )
+    .expect("actions");
+    assert!(
+        gate.contains("    read_only: bool,\n    dry_run: bool,\n}"),
+        "Gate's fields are private"
+    );
+    assert!(
+        !gate.contains("derive(Debug, Clone, Copy, PartialEq, Eq, Default)"),
+        "Gate has no Default"
+    );
+}
+
+#[test]
+fn every_sdk_client_is_made_in_the_session_and_read_clients_send_only_reads() {
+    assert_none(
+        "cloud",
+        &["cloud/session.rs", "cloud/sts.rs"],
+        &["::from_conf(", "Client::new("],
+        "an SDK client made outside cloud/session.rs (read clients carry the read-only interceptor there)",
+    );
+    // Before a session exists, STS exchanges keys for session credentials:
+    // a read, by a client that carries the interceptor too.
+    let sts =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cloud/sts.rs"))
+            .expect("sts.rs");
+    assert!(
+        sts.contains("reads::ReadsOnly"),
+        "cloud/sts.rs's client reads only"
+    );
+    let session =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cloud/session.rs"))
+            .expect("session.rs");
+    let read_arm = session
+        .split("Read) => {")
+        .nth(1)
+        .and_then(|rest| rest.split("};").next())
+        .expect("the conf! macro's Read arm");
+    assert!(
+        read_arm.contains("reads::ReadsOnly"),
+        "every read client carries the ReadsOnly interceptor: {read_arm}"
+    );
+    // Every client the session makes goes through conf! (Read or Write).
+    let made = session.matches("::from_conf(").count();
+    let through_conf = session.matches("from_conf(conf!(").count()
+        + session.matches("from_conf(\n            conf!(").count()
+        + session.matches("from_conf(conf.").count();
+    assert_eq!(made, through_conf, "a client made without conf!");
+}
+
+/// The `use` declarations of `text`, each expanded into full paths
+/// (`use a::{b, c::{d}}` → `a::b`, `a::c::d`).
+fn use_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("use ") {
+        let before = rest[..i].chars().last();
+        let at_start = before.is_none_or(|c| c == '\n' || c == ' ' || c == ';' || c == '{');
+        rest = &rest[i + 4..];
+        if !at_start {
+            continue;
+        }
+        let Some(end) = rest.find(';') else { break };
+        let stmt: String = rest[..end].split_whitespace().collect();
+        expand("", &stmt, &mut out);
+        rest = &rest[end..];
+    }
+    out
+}
+
+fn expand(prefix: &str, tree: &str, out: &mut Vec<String>) {
+    match tree.find('{') {
+        None => {
+            for part in tree.split(',').filter(|p| !p.is_empty()) {
+                let part = part.split(" as ").next().unwrap_or(part);
+                out.push(format!("{prefix}{part}"));
+            }
+        }
+        Some(open) => {
+            let head = &tree[..open];
+            let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+            // Split the inner list at top-level commas.
+            let (mut depth, mut start) = (0, 0);
+            let mut parts = Vec::new();
+            for (i, c) in inner.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        parts.push(&inner[start..i]);
+                        start = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+            parts.push(&inner[start..]);
+            for p in parts.into_iter().filter(|p| !p.is_empty()) {
+                if p == "self" {
+                    out.push(format!("{prefix}{}", head.trim_end_matches("::")));
+                } else {
+                    expand(&format!("{prefix}{head}"), p, out);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_file_of_the_tui_imports_a_file_that_imports_it_back() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    // Each file as its module path: src/tui/app/mod.rs → tui::app.
+    let files: Vec<(Vec<String>, String)> = sources("tui")
+        .into_iter()
+        .map(|(path, text)| {
+            let rel = path.strip_prefix(&src).expect("rel").with_extension("");
+            let mut module: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if module.last().is_some_and(|l| l == "mod") {
+                module.pop();
+            }
+            (module, text)
+        })
+        .collect();
+    let modules: Vec<&Vec<String>> = files.iter().map(|(m, _)| m).collect();
+    // A path resolves to the longest module that is a file of its own.
+    let resolve = |from: &[String], path: &str| -> Option<usize> {
+        let mut segs: Vec<String> = Vec::new();
+        for (n, seg) in path.split("::").enumerate() {
+            match (n, seg) {
+                (0, "crate") => {}
+                (_, "super") => {
+                    if segs.is_empty() {
+                        segs = from.to_vec();
+                    }
+                    segs.pop();
+                }
+                (0, "self") => segs = from.to_vec(),
+                (0, _) => return None, // an outside crate, or a child by name
+                _ => segs.push(seg.to_string()),
+            }
+        }
+        (1..=segs.len())
+            .rev()
+            .find_map(|k| modules.iter().position(|m| m.as_slice() == &segs[..k]))
+    };
+    let edges: Vec<Vec<usize>> = files
+        .iter()
+        .enumerate()
+        .map(|(me, (module, text))| {
+            let mut to: Vec<usize> = use_paths(text)
+                .iter()
+                .filter_map(|p| resolve(module, p))
+                .filter(|&t| t != me)
+                .collect();
+            to.sort_unstable();
+            to.dedup();
+            to
+        })
+        .collect();
+    // Depth-first search for a way back.
+    fn visit(
+        n: usize,
+        edges: &[Vec<usize>],
+        state: &mut [u8],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        state[n] = 1;
+        stack.push(n);
+        for &m in &edges[n] {
+            if state[m] == 1 {
+                let from = stack.iter().position(|&s| s == m).unwrap_or(0);
+                let mut cycle = stack[from..].to_vec();
+                cycle.push(m);
+                return Some(cycle);
+            }
+            if state[m] == 0
+                && let Some(c) = visit(m, edges, state, stack)
+            {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        state[n] = 2;
+        None
+    }
+    let mut state = vec![0u8; files.len()];
+    for n in 0..files.len() {
+        if state[n] == 0
+            && let Some(cycle) = visit(n, &edges, &mut state, &mut Vec::new())
+        {
+            let names: Vec<String> = cycle.iter().map(|&i| files[i].0.join("::")).collect();
+            panic!("an import cycle in src/tui: {}", names.join(" → "));
+        }
+    }
+    assert!(
+        edges.iter().map(Vec::len).sum::<usize>() > 50,
+        "the imports were read"
+    );
+}
+
+#[test]
+fn the_use_parser_expands_nested_groups() {
+    let paths = use_paths(
+        "use super::{Scroll, box_layout};\npub use crate::tui::{ctx::{Ctx, Mode}, msg::ViewId};\nlet x = 1; // use nothing::here\n",
+    );
+    assert_eq!(
+        paths,
+        [
+            "super::Scroll",
+            "super::box_layout",
+            "crate::tui::ctx::Ctx",
+            "crate::tui::ctx::Mode",
+            "crate::tui::msg::ViewId"
+        ]
+    );
+}

@@ -504,7 +504,7 @@ async fn the_tuis_e_key_runs_a_command_on_every_node() {
     keys(&mut app, "2/rnd");
     app.on_key(KeyEvent::from(KeyCode::Enter));
     keys(&mut app, "e");
-    assert_eq!(app.mode(), skiff::tui::resource::RUN_COMMAND);
+    assert_eq!(app.mode(), skiff::tui::resource::shell::RUN_COMMAND);
     keys(&mut app, "echo e-works");
     app.on_key(KeyEvent::from(KeyCode::Enter));
     common::pump_until(&mut app, &mut rx, 60, "the results", |a| {

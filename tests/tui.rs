@@ -9,7 +9,7 @@ use ratatui::style::Color;
 use skiff::cloud::CloudError;
 use skiff::cloud::inventory::{Service, SliceData, SliceKey};
 use skiff::config::Config;
-use skiff::demo;
+use skiff::sandbox::world as demo;
 use skiff::tui::app::App;
 use skiff::tui::msg::Msg;
 use skiff::tui::msg::ViewId;

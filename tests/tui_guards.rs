@@ -104,7 +104,7 @@ async fn the_guard_dialog_sets_and_clears_guards_and_the_column_shows_them() {
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     pump_until(&mut app, &mut rx, 30, "the role question", |a| {
-        a.mode() == skiff::tui::resource::ROLE_QUESTION
+        a.mode() == skiff::tui::resource::guard::ROLE_QUESTION
     })
     .await;
     assert!(schedule_names(&e).is_empty(), "nothing before the answer");

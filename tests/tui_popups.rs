@@ -305,7 +305,7 @@ async fn the_guard_dialog_the_role_question_and_a_leftover_removal() {
         .guarded
         .clone();
     a.popups.pop();
-    let question = skiff::tui::resource::role_question(
+    let question = skiff::tui::resource::guard::role_question(
         skiff::tui::views::clusters::ID,
         skiff::tui::popups::guard::GuardRequest {
             guarded,
@@ -362,7 +362,7 @@ async fn the_command_line_for_every_node_and_a_shells_new_host_key() {
     typed(&mut a, "/rnd");
     a.on_key(KeyEvent::from(KeyCode::Enter));
     typed(&mut a, "e");
-    assert_eq!(a.mode(), skiff::tui::resource::RUN_COMMAND);
+    assert_eq!(a.mode(), skiff::tui::resource::shell::RUN_COMMAND);
     typed(&mut a, "df -h /");
     both_sizes(
         "popup_run",
@@ -376,7 +376,7 @@ async fn the_command_line_for_every_node_and_a_shells_new_host_key() {
         region: "us-east-1".into(),
         emr: false,
     };
-    a.open(skiff::tui::resource::host_key_question(
+    a.open(skiff::tui::resource::shell::host_key_question(
         skiff::tui::views::clusters::ID,
         node,
         "rnd-master (127.0.0.1) is seen for the first time; its host key fingerprint is SHA256:abc (ED25519)".into(),

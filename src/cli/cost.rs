@@ -362,7 +362,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo;
+    use crate::sandbox::world as demo;
 
     fn demo_report() -> CostReport {
         cost::report_now(&demo::inventory(), &demo::prices(), demo::now())

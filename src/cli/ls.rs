@@ -210,7 +210,7 @@ pub fn failure_line(errors: &[CloudError]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo;
+    use crate::sandbox::world as demo;
 
     #[test]
     fn json_has_only_the_asked_keys_and_the_documented_fields() {

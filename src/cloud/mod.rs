@@ -3,6 +3,7 @@
 
 mod error;
 mod network;
+pub mod reads;
 mod session;
 
 pub mod actions;

@@ -123,6 +123,7 @@ macro_rules! conf {
             .retry_config($session.read_retries.clone())
             .retry_classifier(super::network::CutAnswers)
             .retry_classifier(super::network::RefusedCertificates)
+            .interceptor(super::reads::ReadsOnly)
     };
     ($session:expr, $sdk:ident, $region:expr, Write) => {
         $sdk::config::Builder::from(&$session.sdk)

@@ -20,7 +20,8 @@ pub async fn mfa_session_token(
     let mut conf = aws_sdk_sts::config::Builder::new()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))
-        .credentials_provider(long_term);
+        .credentials_provider(long_term)
+        .interceptor(super::reads::ReadsOnly);
     if let Some(url) = endpoint_url {
         conf = conf.endpoint_url(url);
     }

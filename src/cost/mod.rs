@@ -146,8 +146,8 @@ mod tests {
 
     #[test]
     fn burn_by_hour_follows_the_runs() {
-        let inv = crate::demo::inventory();
-        let r = report_now(&inv, &Prices::embedded(), crate::demo::now());
+        let inv = crate::sandbox::world::inventory();
+        let r = report_now(&inv, &Prices::embedded(), crate::sandbox::world::now());
         // 10:00 UTC: hours 0..=10.
         assert_eq!(r.burn_by_hour.len(), 11);
         // eu-etl started at 02:00, the rnd cluster near 07:30: later hours burn more.
@@ -175,9 +175,9 @@ mod tests {
 
     #[test]
     fn the_hour_in_progress_is_averaged_over_the_time_that_passed() {
-        let inv = crate::demo::inventory();
+        let inv = crate::sandbox::world::inventory();
         let prices = Prices::embedded();
-        let now = crate::demo::now() + chrono::Duration::minutes(30);
+        let now = crate::sandbox::world::now() + chrono::Duration::minutes(30);
         let mut book = Book::default();
         let seen = compute::sightings(&inv, &prices);
         book.observe(&seen, &[], now - chrono::Duration::hours(1));

@@ -195,7 +195,7 @@ fn suggestions(inv: &Inventory, query: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo;
+    use crate::sandbox::world as demo;
 
     #[test]
     fn ids_names_and_cluster_names_resolve() {

@@ -28,7 +28,7 @@ pub fn row(b: &Bucket) -> Row {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo;
+    use crate::sandbox::world as demo;
 
     #[test]
     fn bucket_row_shows_region_or_unknown() {

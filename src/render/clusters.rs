@@ -145,7 +145,7 @@ pub fn emr_row(c: &EmrCluster, costs: Option<&CostReport>, guard: &str) -> Row {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo;
+    use crate::sandbox::world as demo;
 
     #[test]
     fn spark_row_names_master_and_counts_nodes() {

@@ -196,7 +196,7 @@ pub fn rows(
 mod tests {
     use super::*;
     use crate::cost::{Prices, report_now};
-    use crate::demo;
+    use crate::sandbox::world as demo;
 
     #[test]
     fn breakdowns_group_and_flag_long_runs() {

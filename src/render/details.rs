@@ -169,7 +169,7 @@ pub fn bucket(b: &Bucket) -> Vec<Line> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo;
+    use crate::sandbox::world as demo;
 
     #[test]
     fn instance_details_include_volumes_and_every_tag() {

@@ -104,7 +104,7 @@ pub fn row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo;
+    use crate::sandbox::world as demo;
 
     #[test]
     fn row_shows_name_state_and_uptime_since_last_start() {
@@ -146,7 +146,7 @@ mod tests {
 mod cost_tests {
     use super::*;
     use crate::cost::{Prices, report_now};
-    use crate::demo;
+    use crate::sandbox::world as demo;
 
     #[test]
     fn cost_cells_and_reminders() {

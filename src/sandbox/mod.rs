@@ -3,14 +3,16 @@
 
 pub mod hosts;
 mod moto;
+mod seed;
 pub mod sshd;
+pub mod world;
 
 use std::time::Duration;
 
 use crate::cloud::actions::Actions;
-pub use crate::cloud::actions::seed::Seeded;
 use crate::cloud::{CloudError, Session, SessionOptions};
 pub use moto::{MotoError, MotoServer, find_moto_server};
+pub use seed::{Seeded, seed_sample_account};
 
 /// The regions the sandbox seeds and lists.
 pub const SANDBOX_REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
@@ -48,9 +50,4 @@ pub fn seeder(session: &Session) -> Result<Actions, CloudError> {
         )
     })?;
     Ok(Actions::new(session.clone(), gate))
-}
-
-/// Creates the sample R&D account in the emulator `session` talks to.
-pub async fn seed_sample_account(session: &Session) -> Result<Seeded, CloudError> {
-    seeder(session)?.seed_sample_account().await
 }

@@ -15,7 +15,7 @@ use super::theme::Theme;
 use super::world::World;
 use crate::cloud::{Session, SessionOptions};
 use crate::config::Config;
-use crate::demo;
+use crate::sandbox::world as demo;
 
 /// A demo session as the sandbox would show it (no network is touched).
 pub async fn demo_session() -> anyhow::Result<Session> {

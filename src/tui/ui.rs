@@ -180,6 +180,8 @@ fn cost_summary(world: &World, theme: &Theme) -> Vec<Span<'static>> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tab {
     pub id: ViewId,
+    /// The key that opens it, as the keymap binds it.
+    pub key: String,
     pub title: &'static str,
     /// Rows it counts (None: no count).
     pub count: Option<String>,
@@ -204,8 +206,8 @@ pub fn tabs_line(
     };
     // 0: titles and counts; 1: short titles and counts; 2: short titles,
     // the count on the current tab only; 3: numbers, but the current tab.
-    let tab_text = |tab: &Tab, i: usize, style: u8| -> String {
-        let n = i + 1;
+    let tab_text = |tab: &Tab, style: u8| -> String {
+        let n = &tab.key;
         let counted = tab.count.is_some() && (style < 2 || (style == 2 && tab.current));
         let title: String = if style == 0 {
             tab.title.to_string()
@@ -220,8 +222,7 @@ pub fn tabs_line(
     };
     let width_of = |style: u8| -> usize {
         tabs.iter()
-            .enumerate()
-            .map(|(i, t)| tab_text(t, i, style).chars().count() + usize::from(style == 0))
+            .map(|t| tab_text(t, style).chars().count() + usize::from(style == 0))
             .sum()
     };
     let style = (0u8..=3)
@@ -230,8 +231,8 @@ pub fn tabs_line(
     let mut spans = Vec::new();
     let mut hits = Vec::new();
     let mut x = 0u16;
-    for (i, tab) in tabs.iter().enumerate() {
-        let text = tab_text(tab, i, style);
+    for tab in tabs {
+        let text = tab_text(tab, style);
         let w = u16::try_from(text.chars().count()).unwrap_or(0);
         hits.push((x, x.saturating_add(w), tab.id));
         x = x.saturating_add(w);

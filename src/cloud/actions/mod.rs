@@ -204,3 +204,58 @@ mod tests {
         assert_eq!(explain("Weird", "thing"), "Weird: thing");
     }
 }
+
+/// Read clients refuse writes (`cloud::reads`): tried here, where writes
+/// may be written.
+#[cfg(test)]
+mod read_clients {
+    use crate::cloud::{Session, SessionOptions};
+
+    /// A session towards a port where nothing listens: whatever is sent
+    /// fails to connect, so a refusal by the interceptor tells itself apart.
+    async fn session() -> Session {
+        let opts = SessionOptions {
+            regions: vec!["us-east-1".into()],
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            static_credentials: Some(("id".into(), "secret".into())),
+            max_attempts: 1,
+            read_attempts: 1,
+            ..SessionOptions::default()
+        };
+        Session::connect(&opts).await.expect("session")
+    }
+
+    #[tokio::test]
+    async fn a_read_client_refuses_a_write_before_sending_it() {
+        let s = session().await;
+        let err = s
+            .ec2("us-east-1")
+            .stop_instances()
+            .instance_ids("i-1")
+            .send()
+            .await
+            .expect_err("refused");
+        let said = format!("{err:?}");
+        assert!(
+            said.contains("StopInstances") && said.contains("is not a read"),
+            "{said}"
+        );
+        let err = s
+            .s3("us-east-1")
+            .put_object()
+            .bucket("b")
+            .key("k")
+            .send()
+            .await
+            .expect_err("refused");
+        assert!(format!("{err:?}").contains("is not a read"));
+        // A read goes out (and finds nothing listening).
+        let err = s
+            .ec2("us-east-1")
+            .describe_instances()
+            .send()
+            .await
+            .expect_err("nothing listens");
+        assert!(!format!("{err:?}").contains("is not a read"));
+    }
+}

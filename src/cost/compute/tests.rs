@@ -2,7 +2,7 @@
 use super::*;
 use crate::cost::ledger::Book;
 use crate::cost::money::show;
-use crate::demo;
+use crate::sandbox::world as demo;
 
 fn m(s: &str) -> Money {
     Money::parse(s).expect(s)

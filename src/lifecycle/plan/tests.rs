@@ -1,7 +1,7 @@
 //! Tests of the parent module (kept apart so the module stays readable).
 use super::*;
-use crate::demo;
 use crate::lifecycle::target::resolve;
+use crate::sandbox::world as demo;
 
 const OPTS: PlanOptions = PlanOptions {
     emr_pause_core_count: 1,

@@ -148,7 +148,8 @@ impl App {
         let current = self.tab();
         self.tabs()
             .into_iter()
-            .map(|v| {
+            .enumerate()
+            .map(|(n, v)| {
                 let is_current = v.id() == current;
                 let table = &v.pane().table;
                 // Made rows count what a filter leaves; a view not shown yet
@@ -164,8 +165,20 @@ impl App {
                 } else {
                     v.count(&self.world).map(|n| n.to_string())
                 };
+                let key = v
+                    .binding()
+                    .and_then(|b| {
+                        self.world
+                            .config
+                            .keys
+                            .bound(&b)
+                            .first()
+                            .map(ToString::to_string)
+                    })
+                    .unwrap_or_else(|| (n + 1).to_string());
                 super::ui::Tab {
                     id: v.id(),
+                    key,
                     title: v.title(),
                     count,
                     current: is_current,

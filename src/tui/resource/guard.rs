@@ -5,7 +5,7 @@
 
 use ratatui::text::{Line, Span};
 
-use super::ResourceMsg;
+use super::answer::ResourceMsg;
 use crate::ops::guard::{
     self as ops, IdleSet, Removed, RoleChoice, RoleDocuments, ScheduleRefusal, ScheduleSet, Which,
 };
@@ -36,7 +36,7 @@ pub fn open_dialog(view: ViewId, table: &Table, cx: &mut Ctx<'_>) {
             "read-only mode: guards cannot be set (started with --read-only or read_only = true)",
         );
     }
-    let Some(target) = super::selected_target(table, cx) else {
+    let Some(target) = super::target::selected_target(table, cx) else {
         return;
     };
     let world = cx.world;

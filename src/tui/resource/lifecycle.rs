@@ -2,7 +2,7 @@
 //! saying what it saves or adds per hour (terminate wants the name typed);
 //! start on a terminated EMR cluster offers to relaunch it.
 
-use super::ResourceMsg;
+use super::answer::ResourceMsg;
 use crate::config::Action;
 use crate::lifecycle::relaunch::RelaunchPlan;
 use crate::lifecycle::{Target, Verb};
@@ -11,7 +11,7 @@ use crate::tui::ctx::Ctx;
 use crate::tui::msg::ViewId;
 use crate::tui::popups::confirm::Confirm;
 use crate::tui::table::Table;
-use crate::tui::world::capitalised;
+use crate::tui::world::lifecycle::capitalised;
 
 fn verb_for(action: Action) -> Option<Verb> {
     Some(match action {

@@ -3,11 +3,13 @@
 //! and commands on the selected row, their answers, the rows' transitions
 //! and details. A view of resources hands these keys and messages here.
 
-mod details;
-mod guard;
+pub mod answer;
+pub mod details;
+pub mod guard;
 mod lifecycle;
-mod rows;
-mod shell;
+pub mod rows;
+pub mod shell;
+mod target;
 mod tunnel;
 
 use std::any::Any;
@@ -16,30 +18,11 @@ use super::ctx::Ctx;
 use super::msg::ViewId;
 use super::table::Table;
 use crate::config::Action;
-use crate::lifecycle::Target;
 
 pub use details::details;
 pub use guard::{ROLE_QUESTION, role_question};
 pub use rows::{guard_cell, overlay_transitions};
 pub use shell::{RUN_COMMAND, SHELL_HOST_KEY, host_key_question};
-
-/// Answers to the work these keys start, addressed to the view that asked.
-pub enum ResourceMsg {
-    Relaunch(Result<Box<crate::lifecycle::relaunch::RelaunchPlan>, String>),
-    Relaunched {
-        name: String,
-        result: Result<Option<String>, crate::cloud::CloudError>,
-    },
-    Guard(guard::GuardAnswer),
-    ShellReady {
-        node: crate::ops::tunnel::TunnelTarget,
-        result: Box<Result<crate::ops::shell::Ready, crate::ops::shell::NotReady>>,
-    },
-    RunDone {
-        command: String,
-        results: Vec<crate::ops::shell::NodeRun>,
-    },
-}
 
 /// Where the keys act: the view, its table, and which of its rows' cells
 /// names the row (a cluster's name is its second column).
@@ -71,18 +54,18 @@ pub fn on_msg(
     view: ViewId,
     cx: &mut Ctx<'_>,
 ) -> Option<Box<dyn Any + Send>> {
-    match msg.downcast::<ResourceMsg>() {
+    match msg.downcast::<answer::ResourceMsg>() {
         Ok(m) => {
             match *m {
-                ResourceMsg::Relaunch(r) => lifecycle::on_relaunch_plan(r, cx),
-                ResourceMsg::Relaunched { name, result } => {
+                answer::ResourceMsg::Relaunch(r) => lifecycle::on_relaunch_plan(r, cx),
+                answer::ResourceMsg::Relaunched { name, result } => {
                     lifecycle::on_relaunched(&name, result, cx);
                 }
-                ResourceMsg::Guard(a) => guard::on_answer(a, view, cx),
-                ResourceMsg::ShellReady { node, result } => {
+                answer::ResourceMsg::Guard(a) => guard::on_answer(a, view, cx),
+                answer::ResourceMsg::ShellReady { node, result } => {
                     shell::on_ready(node, *result, view, cx);
                 }
-                ResourceMsg::RunDone { command, results } => {
+                answer::ResourceMsg::RunDone { command, results } => {
                     shell::on_run_done(&command, &results, cx);
                 }
             }
@@ -90,13 +73,4 @@ pub fn on_msg(
         }
         Err(other) => Some(other),
     }
-}
-
-/// The lifecycle target of the selected row, or a word about why not.
-fn selected_target(table: &Table, cx: &mut Ctx<'_>) -> Option<Target> {
-    let target = table.selected().and_then(|r| r.key.target().cloned());
-    if target.is_none() {
-        cx.warn("nothing selected");
-    }
-    target
 }

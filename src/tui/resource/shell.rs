@@ -5,7 +5,7 @@
 
 use ratatui::text::Line;
 
-use super::ResourceMsg;
+use super::answer::ResourceMsg;
 use crate::ops::shell::{self, NodeRun, NotReady, Part, Ready};
 use crate::ops::tunnel::{TunnelSettings, TunnelTarget};
 use crate::tui::ctx::{Ctx, Mode, ShellHandOver};
@@ -26,7 +26,7 @@ fn settings(cx: &Ctx<'_>, accept: bool) -> Option<TunnelSettings> {
 
 /// The nodes of the selected row.
 fn nodes(table: &Table, cx: &mut Ctx<'_>) -> Option<Vec<TunnelTarget>> {
-    let target = super::selected_target(table, cx)?;
+    let target = super::target::selected_target(table, cx)?;
     match shell::nodes(&cx.world.inventory, &target, Part::All) {
         Ok(n) => Some(n),
         Err(e) => {

@@ -45,7 +45,7 @@ fn rows(world: &World) -> Vec<Row> {
         .spark_clusters
         .iter()
         .map(|c| {
-            let guard = resource::guard_cell(world, c.master.iter().chain(&c.workers));
+            let guard = resource::rows::guard_cell(world, c.master.iter().chain(&c.workers));
             render::clusters::spark_row(c, &inv.instances, costs, &guard)
         })
         .collect();
@@ -104,7 +104,7 @@ impl View for Clusters {
         let columns = self.columns();
         self.pane.table.refresh(world.version, columns, width, || {
             let mut rows = rows(world);
-            resource::overlay_transitions(columns, &mut rows, world);
+            resource::rows::overlay_transitions(columns, &mut rows, world);
             rows
         });
     }
@@ -133,6 +133,6 @@ impl View for Clusters {
     }
 
     fn details(&self, world: &World) -> Option<Details> {
-        resource::details(world, &self.pane.table.selected()?.key)
+        resource::details::details(world, &self.pane.table.selected()?.key)
     }
 }

@@ -69,7 +69,7 @@ fn rows(breakdown: Breakdown, columns: &[Column], world: &World) -> Vec<Row> {
         &world.config.costs.tag_key,
         world.remind_after_secs(),
     );
-    resource::overlay_transitions(columns, &mut rows, world);
+    resource::rows::overlay_transitions(columns, &mut rows, world);
     rows
 }
 
@@ -187,7 +187,7 @@ impl View for Costs {
     }
 
     fn details(&self, world: &World) -> Option<Details> {
-        resource::details(world, &self.pane.table.selected()?.key)
+        resource::details::details(world, &self.pane.table.selected()?.key)
     }
 }
 

@@ -94,11 +94,11 @@ impl View for Instances {
                     .iter()
                     .map(|i| {
                         let cost = world.costs.as_ref().and_then(|c| c.item(&i.id));
-                        let guard = resource::guard_cell(world, [&i.id]);
+                        let guard = resource::rows::guard_cell(world, [&i.id]);
                         render::instances::row(i, now, cost, remind, &guard)
                     })
                     .collect();
-                resource::overlay_transitions(columns, &mut rows, world);
+                resource::rows::overlay_transitions(columns, &mut rows, world);
                 rows
             });
     }
@@ -127,6 +127,6 @@ impl View for Instances {
     }
 
     fn details(&self, world: &World) -> Option<Details> {
-        resource::details(world, &self.pane.table.selected()?.key)
+        resource::details::details(world, &self.pane.table.selected()?.key)
     }
 }

@@ -7,22 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::World;
+use super::transition::Transition;
 use crate::lifecycle::{Plan, Target, Verb};
 use crate::model::InstanceState;
 use crate::ops::execute::{Progress, Report};
 use crate::ops::lifecycle as ops;
 use crate::tui::msg::Msg;
 use crate::tui::notify::Notes;
-
-/// A node on its way to a new state, as shown in its row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transition {
-    /// "stopping", "starting", … or the failure.
-    pub label: String,
-    pub target: Option<InstanceState>,
-    pub since: Instant,
-    pub failed: bool,
-}
 
 /// How long a failed transition stays visible on its row.
 const FAILED_VISIBLE: Duration = Duration::from_secs(60);

@@ -6,8 +6,9 @@
 
 mod costs;
 mod guards;
-mod lifecycle;
+pub mod lifecycle;
 mod listing;
+pub mod transition;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -24,8 +25,7 @@ use crate::cloud::inventory::{InventoryOptions, SliceData, SliceKey};
 use crate::config::{Config, Dirs};
 use crate::model::Inventory;
 use crate::ops::connect::{Connection, Context};
-
-pub use lifecycle::{Transition, capitalised};
+use transition::Transition;
 
 /// Where "now" comes from: the system, or a fixed instant for snapshots.
 #[derive(Debug, Clone, Copy)]
@@ -196,6 +196,12 @@ impl World {
         let _ = world.ledger.observe(&seen, &[], now);
         world.recompute_costs(&mut notes);
         world
+    }
+
+    /// Where background work sends its answers (a fixed world has none
+    /// until it is given one).
+    pub fn set_sender(&mut self, tx: UnboundedSender<Msg>) {
+        self.tx = Some(tx);
     }
 
     /// The gate every write goes through: None until a session is connected

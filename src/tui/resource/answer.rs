@@ -1,0 +1,20 @@
+//! What the work started by the resource keys answers, addressed to the
+//! view that asked.
+
+/// Answers to the work these keys start, addressed to the view that asked.
+pub enum ResourceMsg {
+    Relaunch(Result<Box<crate::lifecycle::relaunch::RelaunchPlan>, String>),
+    Relaunched {
+        name: String,
+        result: Result<Option<String>, crate::cloud::CloudError>,
+    },
+    Guard(super::guard::GuardAnswer),
+    ShellReady {
+        node: crate::ops::tunnel::TunnelTarget,
+        result: Box<Result<crate::ops::shell::Ready, crate::ops::shell::NotReady>>,
+    },
+    RunDone {
+        command: String,
+        results: Vec<crate::ops::shell::NodeRun>,
+    },
+}
