@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use anyhow::bail;
 
 use super::args::{LeftoversArgs, LeftoversCommand};
+use crate::cost::leftovers::Kind;
 use crate::cost::show;
 use crate::ops::connect::Context;
-use crate::ops::leftovers;
+use crate::ops::leftovers::{self, Found};
+use serde::Serialize;
 
 pub async fn run(ctx: &Context, a: &LeftoversArgs) -> anyhow::Result<ExitCode> {
     let found = leftovers::find(ctx).await;
@@ -16,9 +18,9 @@ pub async fn run(ctx: &Context, a: &LeftoversArgs) -> anyhow::Result<ExitCode> {
         if confirm != id {
             bail!("--confirm {confirm} is not {id}: nothing was removed");
         }
-        let done = leftovers::remove(ctx, &found, id)
-            .await
-            .map_err(anyhow::Error::msg)?;
+        let r = leftovers::remove(ctx, &found, id).await?;
+        let sent = r.done == crate::cloud::actions::Done::Sent;
+        let done = crate::render::leftovers::removed(r.kind, &r.id, &r.monthly, sent);
         if a.json {
             out!("{}", serde_json::json!({ "removed": id, "outcome": done }));
         } else {
@@ -30,7 +32,7 @@ pub async fn run(ctx: &Context, a: &LeftoversArgs) -> anyhow::Result<ExitCode> {
         eprintln!("skiff: not looked at: {e}");
     }
     if a.json {
-        out!("{}", serde_json::to_string_pretty(&found.json())?);
+        out!("{}", serde_json::to_string_pretty(&json(&found))?);
     } else if found.items.is_empty() {
         out!(
             "Nothing costs money while idle: no loose volumes, snapshots, addresses, unfinished uploads, stopped or idle instances."
@@ -51,7 +53,7 @@ pub async fn run(ctx: &Context, a: &LeftoversArgs) -> anyhow::Result<ExitCode> {
                 i.id,
                 i.region,
                 cost,
-                i.detail
+                crate::render::leftovers::why(&i.why)
             );
         }
         out!(
@@ -68,5 +70,36 @@ pub async fn run(ctx: &Context, a: &LeftoversArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
+    })
+}
+
+/// One leftover as JSON shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub kind: Kind,
+    pub id: String,
+    pub region: String,
+    /// None when a price is unknown.
+    pub monthly_usd: Option<f64>,
+    pub detail: String,
+}
+
+/// The document `skiff leftovers --json` prints.
+fn json(found: &Found) -> serde_json::Value {
+    let rows: Vec<Row> = found
+        .items
+        .iter()
+        .map(|i| Row {
+            kind: i.kind,
+            id: i.id.clone(),
+            region: i.region.clone(),
+            monthly_usd: i.monthly.value().map(|m| m.to_f64()),
+            detail: crate::render::leftovers::why(&i.why),
+        })
+        .collect();
+    serde_json::json!({
+        "leftovers": rows,
+        "monthly_usd": found.monthly.known.to_f64(),
+        "complete": found.monthly.is_complete(),
     })
 }

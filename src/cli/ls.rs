@@ -146,7 +146,7 @@ pub fn text_tables(
     what: Wanted,
     now: chrono::DateTime<chrono::Utc>,
     costs: &crate::cost::CostReport,
-    guards: &std::collections::HashMap<String, String>,
+    guards: &crate::ops::guard::RulesByInstance,
 ) -> String {
     let mut out = String::new();
     if what.instances {
@@ -154,7 +154,7 @@ pub fn text_tables(
             .instances
             .iter()
             .map(|i| {
-                let g = crate::ops::guard::cell_of(guards, [&i.id]);
+                let g = render::format::guard_cell(&crate::ops::guard::rules_of(guards, [&i.id]));
                 render::instances::row(i, now, costs.item(&i.id), None, &g)
             })
             .collect();
@@ -168,7 +168,10 @@ pub fn text_tables(
             .spark_clusters
             .iter()
             .map(|c| {
-                let g = crate::ops::guard::cell_of(guards, c.master.iter().chain(&c.workers));
+                let g = render::format::guard_cell(&crate::ops::guard::rules_of(
+                    guards,
+                    c.master.iter().chain(&c.workers),
+                ));
                 render::clusters::spark_row(c, &inv.instances, Some(costs), &g)
             })
             .collect();

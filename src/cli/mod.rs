@@ -298,7 +298,7 @@ async fn ls(
         // leaves the column empty (and the log says why).
         let guards = if wanted.instances || wanted.clusters {
             match crate::ops::guard::list_in(session, now).await {
-                Ok(g) => crate::ops::guard::text_by_instance(&g),
+                Ok(g) => crate::ops::guard::rules_by_instance(&g),
                 Err(e) => {
                     tracing::warn!("guards not listed: {e}");
                     Default::default()

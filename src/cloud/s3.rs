@@ -81,6 +81,7 @@ impl Session {
             region: region.to_string(),
             client: self.s3(region),
             writer: self.s3_for(region, Use::Write),
+            parts: self.s3_for(region, Use::Repeatable),
         }
     }
 
@@ -126,6 +127,7 @@ impl Session {
             name: name.to_string(),
             client: self.s3(&region),
             writer: self.s3_for(&region, Use::Write),
+            parts: self.s3_for(&region, Use::Repeatable),
             region,
         })
     }
@@ -140,6 +142,8 @@ pub struct S3Bucket {
     pub(super) client: aws_sdk_s3::Client,
     /// Writes (see `network`).
     pub(super) writer: aws_sdk_s3::Client,
+    /// Writes that may be repeated as they are: parts of uploads.
+    pub(super) parts: aws_sdk_s3::Client,
 }
 
 /// What HeadObject says about an object.

@@ -111,6 +111,10 @@ pub fn is_loopback_host(host: &str) -> bool {
 pub(in crate::cloud) enum Use {
     Read,
     Write,
+    /// Writes that may be repeated as they are (UploadPart: the same part
+    /// again replaces it): a reader's retries, without its refusal of
+    /// writes.
+    Repeatable,
 }
 
 /// A service's config builder from the session, for `region`, with the
@@ -124,6 +128,14 @@ macro_rules! conf {
             .retry_classifier(super::network::CutAnswers)
             .retry_classifier(super::network::RefusedCertificates)
             .interceptor(super::reads::ReadsOnly)
+    };
+    ($session:expr, $sdk:ident, $region:expr, Repeatable) => {
+        $sdk::config::Builder::from(&$session.sdk)
+            .region(Region::new($region.to_string()))
+            .retry_partition(super::network::retry_partition())
+            .retry_config($session.read_retries.clone())
+            .retry_classifier(super::network::CutAnswers)
+            .retry_classifier(super::network::RefusedCertificates)
     };
     ($session:expr, $sdk:ident, $region:expr, Write) => {
         $sdk::config::Builder::from(&$session.sdk)
@@ -316,6 +328,7 @@ impl Session {
         let conf = match use_ {
             Use::Read => conf!(self, aws_sdk_s3, region, Read),
             Use::Write => conf!(self, aws_sdk_s3, region, Write),
+            Use::Repeatable => conf!(self, aws_sdk_s3, region, Repeatable),
         };
         aws_sdk_s3::Client::from_conf(conf.force_path_style(self.endpoint_url.is_some()).build())
     }

@@ -53,10 +53,44 @@ pub struct Leftover {
     pub monthly: Amount,
     /// The monthly figure is an upper bound (snapshots are incremental).
     pub at_most: bool,
-    /// Why it is listed, in words.
-    pub detail: String,
-    /// For an unfinished upload: its bucket and key.
-    pub object: Option<(String, String)>,
+    /// Why it is listed (the faces put it in words).
+    pub why: Why,
+}
+
+/// What makes something a leftover, as values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Why {
+    /// A volume attached to nothing.
+    Volume {
+        gib: i64,
+        volume_type: String,
+        name: Option<String>,
+    },
+    /// An image of the account's, and the snapshots behind it.
+    Image {
+        name: String,
+        snapshots: usize,
+        gib: i64,
+    },
+    /// A snapshot no image uses, of a volume of `gib`.
+    Snapshot { gib: i64, description: String },
+    /// An Elastic IP associated with nothing.
+    Address { public_ip: String },
+    /// A running instance whose CPU stayed under `peak_cpu` for a day.
+    IdleInstance {
+        name: String,
+        instance_type: String,
+        peak_cpu: f64,
+    },
+    /// A stopped instance whose disks are still billed.
+    StoppedInstance { name: String, gib: i64 },
+    /// A multipart upload never completed.
+    Upload {
+        bucket: String,
+        key: String,
+        initiated: Option<chrono::DateTime<chrono::Utc>>,
+        stored: Option<u64>,
+    },
 }
 
 /// Hours in a month, as the price table counts them.
@@ -176,8 +210,9 @@ mod tests {
             region: "us-east-1".into(),
             monthly,
             at_most: false,
-            detail: String::new(),
-            object: None,
+            why: Why::Address {
+                public_ip: "203.0.113.9".into(),
+            },
         };
         let t = total(&[
             item(address_monthly(&p)),

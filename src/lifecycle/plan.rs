@@ -243,17 +243,79 @@ impl Plan {
 }
 
 /// Why a verb cannot be applied.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}{}", suggestion.map(|v| format!(" (use `{v}` instead)")).unwrap_or_default())]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    pub reason: String,
+    pub reason: Reason,
     /// A verb that would do what the user probably wants.
     pub suggestion: Option<Verb>,
 }
 
+/// The reason, where it names a way forward as values (each face says how
+/// to take it: a command, or a key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    Said(String),
+    /// `verb` on a node of an EMR cluster: the cluster's verb instead.
+    EmrNode {
+        /// The node and its cluster, in words.
+        who: String,
+        cluster: String,
+        verb: Verb,
+    },
+}
+
+impl Refusal {
+    /// A reason in words, with no verb to suggest.
+    pub fn said(reason: impl Into<String>) -> Self {
+        refuse(reason)
+    }
+
+    /// In words; `how(verb, cluster)` says how to apply a verb to a cluster
+    /// in the face that speaks (`skiff pause analytics`, or a key).
+    pub fn words(&self, how: &dyn Fn(Verb, &str) -> String) -> String {
+        let said = match &self.reason {
+            Reason::Said(text) => text.clone(),
+            Reason::EmrNode { who, cluster, verb } => match verb {
+                Verb::Terminate => format!(
+                    "{who}: EMR would replace it or the cluster would fail; terminate the cluster instead ({})",
+                    how(Verb::Terminate, cluster)
+                ),
+                Verb::Reboot => format!(
+                    "{who}: EMR watches its nodes and replaces unhealthy ones itself; a reboot from outside can fail running steps and HDFS, so skiff does not offer it (pause and resume the cluster, {}, to shrink and grow it)",
+                    how(Verb::Pause, cluster)
+                ),
+                _ => format!(
+                    "{who}: stopping one node breaks HDFS and the cluster; pause the cluster instead ({})",
+                    how(Verb::Pause, cluster)
+                ),
+            },
+        };
+        match self.suggestion {
+            Some(v) => format!("{said} (use `{v}` instead)"),
+            None => said,
+        }
+    }
+}
+
+/// How the command line applies `verb` to `cluster`.
+pub fn command_for(verb: Verb, cluster: &str) -> String {
+    match verb {
+        Verb::Terminate => format!("`skiff terminate {cluster} --confirm {cluster}`"),
+        v => format!("`skiff {v} {cluster}`"),
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.words(&command_for))
+    }
+}
+
+impl std::error::Error for Refusal {}
+
 fn refuse(reason: impl Into<String>) -> Refusal {
     Refusal {
-        reason: reason.into(),
+        reason: Reason::Said(reason.into()),
         suggestion: None,
     }
 }
@@ -337,19 +399,17 @@ fn emr_node_refusal(inv: &Inventory, i: &Instance, verb: Verb) -> Result<(), Ref
         "{node} is a{} node of EMR cluster {name} ({cluster_id})",
         i.emr_role().map(|r| format!(" {r}")).unwrap_or_default()
     );
-    let instead = match verb {
-        Verb::Stop | Verb::Pause => format!(
-            "{who}: stopping one node breaks HDFS and the cluster; pause the cluster instead (`skiff pause {name}`, or p on it in the Clusters view)"
-        ),
-        Verb::Terminate => format!(
-            "{who}: EMR would replace it or the cluster would fail; terminate the cluster instead (`skiff terminate {name} --confirm {name}`, or T on it in the Clusters view)"
-        ),
-        Verb::Reboot => format!(
-            "{who}: EMR watches its nodes and replaces unhealthy ones itself; a reboot from outside can fail running steps and HDFS, so skiff does not offer it (pause and resume the cluster, `skiff pause {name}`, to shrink and grow it)"
-        ),
-        Verb::Start | Verb::Resume => return Ok(()),
-    };
-    Err(refuse(instead))
+    if matches!(verb, Verb::Start | Verb::Resume) {
+        return Ok(());
+    }
+    Err(Refusal {
+        reason: Reason::EmrNode {
+            who,
+            cluster: name.to_string(),
+            verb,
+        },
+        suggestion: None,
+    })
 }
 
 /// The EC2 call for one node, or a note that it is already as wanted.
@@ -386,10 +446,10 @@ fn node_step(i: &Instance, verb: Verb) -> Result<(Option<NodeAction>, Option<Str
             i.state
         ))),
         (Verb::Pause, _) if !i.hibernation_configured => Err(Refusal {
-            reason: format!(
+            reason: Reason::Said(format!(
                 "{who} cannot be paused: it was launched without hibernation configured (EC2 only hibernates \
                  instances launched with it); stopping keeps its disks but loses what is in memory"
-            ),
+            )),
             suggestion: Some(Verb::Stop),
         }),
         (Verb::Stop | Verb::Pause, Stopped) => already("stopped"),
@@ -423,11 +483,11 @@ fn spark_plan(
             .collect();
         if !cannot.is_empty() {
             return Err(Refusal {
-                reason: format!(
+                reason: Reason::Said(format!(
                     "{label} cannot be paused: {} {} launched without hibernation configured",
                     cannot.join(", "),
                     if cannot.len() == 1 { "was" } else { "were" }
-                ),
+                )),
                 suggestion: Some(Verb::Stop),
             });
         }
@@ -528,11 +588,11 @@ fn emr_plan(
     };
     match verb {
         Verb::Start | Verb::Stop | Verb::Reboot => Err(Refusal {
-            reason: format!(
+            reason: Reason::Said(format!(
                 "EMR clusters cannot be stopped, started or rebooted: {label} runs until it is terminated. \
                  `pause` scales its TASK groups to 0 and CORE to {}, and `resume` scales them back",
                 opts.emr_pause_core_count
-            ),
+            )),
             suggestion: (verb == Verb::Stop).then_some(Verb::Pause),
         }),
         Verb::Terminate => {

@@ -572,54 +572,39 @@ pub async fn off(ctx: &Context, g: &Guarded, which: Which) -> Result<Removed, St
     Ok(removed)
 }
 
-/// The guards of each instance, for the GUARD column and the details.
-pub fn by_instance(guards: &[GuardInfo]) -> std::collections::HashMap<String, Vec<&GuardInfo>> {
-    let mut map: std::collections::HashMap<String, Vec<&GuardInfo>> = Default::default();
-    for g in guards {
-        for id in &g.instance_ids {
-            map.entry(id.clone()).or_default().push(g);
-        }
-    }
-    map
-}
+/// Each instance's guards as short rules (`idle 45m`, `stop 20:00
+/// mon-fri`), each once: what the GUARD column shows.
+pub type RulesByInstance = std::collections::HashMap<String, Vec<String>>;
 
-/// What each instance's GUARD cell says.
-pub fn text_by_instance(guards: &[GuardInfo]) -> std::collections::HashMap<String, String> {
-    by_instance(guards)
-        .into_iter()
-        .map(|(id, gs)| (id, summary(gs)))
-        .collect()
-}
-
-/// The GUARD cell of a row of these instances (one, or a cluster's
-/// nodes): every guard of any of them, once.
-pub fn cell_of<'a>(
-    text: &std::collections::HashMap<String, String>,
-    ids: impl IntoIterator<Item = &'a String>,
-) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for id in ids {
-        for p in text.get(id).map_or("", String::as_str).split(" · ") {
-            if !p.is_empty() && !parts.contains(&p) {
-                parts.push(p);
-            }
-        }
-    }
-    parts.join(" · ")
-}
-
-/// A short summary of guards for a table cell: "idle 45m · stop 20:00 mon-fri".
-pub fn summary<'a>(guards: impl IntoIterator<Item = &'a GuardInfo>) -> String {
-    let mut parts: Vec<String> = Vec::new();
+pub fn rules_by_instance(guards: &[GuardInfo]) -> RulesByInstance {
+    let mut map = RulesByInstance::new();
     for g in guards {
         let short = g
             .rule
             .trim_end_matches(" (master)")
             .trim_end_matches(" (workers)")
             .to_string();
-        if !parts.contains(&short) {
-            parts.push(short);
+        for id in &g.instance_ids {
+            let rules = map.entry(id.clone()).or_default();
+            if !rules.contains(&short) {
+                rules.push(short.clone());
+            }
         }
     }
-    parts.join(" · ")
+    map
+}
+
+/// The rules of a row of these instances (one, or a cluster's nodes):
+/// every rule of any of them, once.
+pub fn rules_of<'a, 'b>(
+    rules: &'a RulesByInstance,
+    ids: impl IntoIterator<Item = &'b String>,
+) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for r in ids.into_iter().filter_map(|id| rules.get(id)).flatten() {
+        if !out.contains(&r.as_str()) {
+            out.push(r);
+        }
+    }
+    out
 }

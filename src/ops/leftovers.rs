@@ -4,14 +4,13 @@
 
 use chrono::Utc;
 use futures::future::join_all;
-use serde::Serialize;
 
 use super::connect::Context;
 use crate::cloud::actions::Done;
 use crate::cloud::leftovers as cloud;
 use crate::cloud::{CloudError, Session};
-use crate::cost::leftovers::{self as price, Kind, Leftover};
-use crate::cost::{Amount, Prices, show};
+use crate::cost::leftovers::{self as price, Kind, Leftover, Why};
+use crate::cost::{Amount, Prices};
 use crate::model::{InstanceState, Inventory};
 
 /// Everything found, and what could not be looked at.
@@ -20,39 +19,6 @@ pub struct Found {
     pub items: Vec<Leftover>,
     pub monthly: Amount,
     pub errors: Vec<String>,
-}
-
-/// One leftover as JSON shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Row {
-    pub kind: Kind,
-    pub id: String,
-    pub region: String,
-    /// None when a price is unknown.
-    pub monthly_usd: Option<f64>,
-    pub detail: String,
-}
-
-impl Found {
-    /// The document `skiff leftovers --json` prints.
-    pub fn json(&self) -> serde_json::Value {
-        let rows: Vec<Row> = self
-            .items
-            .iter()
-            .map(|i| Row {
-                kind: i.kind,
-                id: i.id.clone(),
-                region: i.region.clone(),
-                monthly_usd: i.monthly.value().map(|m| m.to_f64()),
-                detail: i.detail.clone(),
-            })
-            .collect();
-        serde_json::json!({
-            "leftovers": rows,
-            "monthly_usd": self.monthly.known.to_f64(),
-            "complete": self.monthly.is_complete(),
-        })
-    }
 }
 
 /// Everything of one region: volumes, snapshots, images, addresses, the
@@ -82,13 +48,11 @@ async fn region(
             region: region.to_string(),
             monthly: price::volume_monthly(prices, region, v.size_gib, &v.volume_type),
             at_most: false,
-            detail: format!(
-                "{} GiB {} attached to nothing{}",
-                v.size_gib,
-                v.volume_type,
-                v.name.map(|n| format!(" ({n})")).unwrap_or_default()
-            ),
-            object: None,
+            why: Why::Volume {
+                gib: v.size_gib,
+                volume_type: v.volume_type,
+                name: v.name,
+            },
         });
     }
     let images = images.unwrap_or_else(|e| {
@@ -112,13 +76,11 @@ async fn region(
             region: region.to_string(),
             monthly: price::snapshot_monthly(prices, region, gib),
             at_most: true,
-            detail: format!(
-                "image {} and its {} snapshot{} ({gib} GiB at most)",
-                img.name,
-                img.snapshot_ids.len(),
-                if img.snapshot_ids.len() == 1 { "" } else { "s" }
-            ),
-            object: None,
+            why: Why::Image {
+                name: img.name.clone(),
+                snapshots: img.snapshot_ids.len(),
+                gib,
+            },
         });
     }
     for s in snapshots
@@ -131,16 +93,10 @@ async fn region(
             region: region.to_string(),
             monthly: price::snapshot_monthly(prices, region, s.volume_size_gib),
             at_most: true,
-            detail: format!(
-                "snapshot of a {} GiB volume (at most that much stored){}",
-                s.volume_size_gib,
-                if s.description.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", s.description)
-                }
-            ),
-            object: None,
+            why: Why::Snapshot {
+                gib: s.volume_size_gib,
+                description: s.description.clone(),
+            },
         });
     }
     for a in addresses.unwrap_or_else(|e| {
@@ -153,8 +109,9 @@ async fn region(
             region: region.to_string(),
             monthly: price::address_monthly(prices),
             at_most: false,
-            detail: format!("Elastic IP {} associated with nothing", a.public_ip),
-            object: None,
+            why: Why::Address {
+                public_ip: a.public_ip,
+            },
         });
     }
     // Instances: what a stopped one's disks cost; a running one that idled
@@ -181,15 +138,11 @@ async fn region(
                 region: region.to_string(),
                 monthly: price::running_monthly(prices, region, &i.instance_type),
                 at_most: false,
-                detail: format!(
-                    "{} ({}) runs with its CPU never above {:.1}% in the last 24 h: stop it (skiff stop {}) or guard it (skiff guard idle {} --after 1h)",
-                    i.display_name(),
-                    i.instance_type,
-                    p.iter().copied().fold(0.0, f64::max),
-                    i.display_name(),
-                    i.display_name()
-                ),
-                object: None,
+                why: Why::IdleInstance {
+                    name: i.display_name().to_string(),
+                    instance_type: i.instance_type.clone(),
+                    peak_cpu: p.iter().copied().fold(0.0, f64::max),
+                },
             }),
             Ok(_) => {}
             Err(e) => note(e),
@@ -213,14 +166,10 @@ async fn region(
             region: region.to_string(),
             monthly,
             at_most: false,
-            detail: format!(
-                "{} is stopped; its {} GiB of disks are still billed (terminate it if it is not needed: skiff terminate {} --confirm {})",
-                i.display_name(),
-                i.total_volume_gib(),
-                i.display_name(),
-                i.display_name()
-            ),
-            object: None,
+            why: Why::StoppedInstance {
+                name: i.display_name().to_string(),
+                gib: i.total_volume_gib(),
+            },
         });
     }
     (out, errors)
@@ -270,30 +219,18 @@ pub async fn find(ctx: &Context) -> Found {
             .await;
             for ((_, bucket_region), ups) in buckets.iter().zip(uploads) {
                 match ups {
-                    Ok(ups) => items.extend(ups.into_iter().map(|u| {
-                        let age = u
-                            .initiated
-                            .map(|t| format!(" on {}", crate::render::format::date(t)))
-                            .unwrap_or_default();
-                        Leftover {
-                            kind: Kind::MultipartUpload,
-                            id: u.upload_id.clone(),
-                            region: bucket_region.clone(),
-                            monthly: price::upload_monthly(&prices, bucket_region, u.stored),
-                            at_most: false,
-                            detail: format!(
-                                "unfinished upload of s3://{}/{} begun{age}{}",
-                                u.bucket,
-                                u.key,
-                                u.stored
-                                    .map(|n| format!(
-                                        ", {} of parts stored",
-                                        bytesize::ByteSize(n).display().iec()
-                                    ))
-                                    .unwrap_or_default()
-                            ),
-                            object: Some((u.bucket, u.key)),
-                        }
+                    Ok(ups) => items.extend(ups.into_iter().map(|u| Leftover {
+                        kind: Kind::MultipartUpload,
+                        id: u.upload_id.clone(),
+                        region: bucket_region.clone(),
+                        monthly: price::upload_monthly(&prices, bucket_region, u.stored),
+                        at_most: false,
+                        why: Why::Upload {
+                            bucket: u.bucket,
+                            key: u.key,
+                            initiated: u.initiated,
+                            stored: u.stored,
+                        },
                     })),
                     Err(e) => errors.push(e.to_string()),
                 }
@@ -316,50 +253,56 @@ pub async fn find(ctx: &Context) -> Found {
     }
 }
 
+/// What removing a leftover did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Removed {
+    pub kind: Kind,
+    pub id: String,
+    /// What it cost a month (saved from now on).
+    pub monthly: Amount,
+    /// Sent, or only rehearsed.
+    pub done: Done,
+}
+
+/// Why a leftover was not removed.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoveError {
+    #[error("{0} is not among the leftovers (run skiff leftovers to see them)")]
+    NotFound(String),
+    #[error("{id} is a {}: skiff leftovers does not remove those", kind.as_str().replace('_', " "))]
+    NotRemovable { id: String, kind: Kind },
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+}
+
 /// Removes the leftover `id` (as listed now): deletes a volume or a
-/// snapshot, releases an address, aborts an upload. What happened, in words.
-pub async fn remove(ctx: &Context, found: &Found, id: &str) -> Result<String, String> {
-    let Some(item) = found.items.iter().find(|i| i.id == id) else {
-        return Err(format!(
-            "{id} is not among the leftovers (run skiff leftovers to see them)"
-        ));
-    };
-    let Some(verb) = item.kind.removal() else {
-        return Err(format!(
-            "{id} is a {}: skiff leftovers does not remove those ({})",
-            item.kind.as_str().replace('_', " "),
-            item.detail
-        ));
+/// snapshot, releases an address, aborts an upload.
+pub async fn remove(ctx: &Context, found: &Found, id: &str) -> Result<Removed, RemoveError> {
+    let item = found
+        .items
+        .iter()
+        .find(|i| i.id == id)
+        .ok_or_else(|| RemoveError::NotFound(id.to_string()))?;
+    let refused = || RemoveError::NotRemovable {
+        id: id.to_string(),
+        kind: item.kind,
     };
     let actions = ctx.actions();
-    let done = match item.kind {
-        Kind::Volume => actions.delete_volume(&item.region, id).await,
-        Kind::Snapshot => actions.delete_snapshot(&item.region, id).await,
-        Kind::Address => actions.release_address(&item.region, id).await,
-        Kind::MultipartUpload => {
-            let Some((bucket, key)) = &item.object else {
-                return Err(format!("{id}: its bucket and key are not known"));
-            };
+    let done = match (&item.kind, &item.why) {
+        (Kind::Volume, _) => actions.delete_volume(&item.region, id).await?,
+        (Kind::Snapshot, _) => actions.delete_snapshot(&item.region, id).await?,
+        (Kind::Address, _) => actions.release_address(&item.region, id).await?,
+        (Kind::MultipartUpload, Why::Upload { bucket, key, .. }) => {
             let b = ctx.session.bucket_in(bucket, &item.region);
-            actions
-                .abort_multipart_upload(&b, key, id)
-                .await
-                .map(|()| Done::Sent)
+            actions.abort_multipart_upload(&b, key, id).await?;
+            Done::Sent
         }
-        _ => return Err(format!("{id} cannot be removed here")),
-    }
-    .map_err(|e| e.to_string())?;
-    let past = match verb {
-        "delete" => "deleted",
-        "release" => "released",
-        _ => "aborted",
+        _ => return Err(refused()),
     };
-    Ok(match done {
-        Done::Sent => format!(
-            "{past} {} {id}: saves {}/month",
-            item.kind.as_str().replace('_', " "),
-            show(&item.monthly)
-        ),
-        _ => format!("dry run: {id} would be {past}"),
+    Ok(Removed {
+        kind: item.kind,
+        id: id.to_string(),
+        monthly: item.monthly.clone(),
+        done,
     })
 }

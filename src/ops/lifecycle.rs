@@ -24,25 +24,11 @@ pub fn exec_options(ctx: &Context, wait: bool, timeout_secs: Option<u64>) -> Exe
     }
 }
 
-/// Why a verb is not done, in words; with the verb that would do what the
-/// user probably wants, where there is one (pause → stop).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    pub message: String,
-    pub suggestion: Option<Verb>,
-}
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
+/// Why a verb is not done (the plan's reasons, or what stopped planning).
+pub use crate::lifecycle::Refusal as Refused;
 
 fn refused(message: impl Into<String>) -> Refused {
-    Refused {
-        message: message.into(),
-        suggestion: None,
-    }
+    Refused::said(message)
 }
 
 /// Plans `verb` on `target`, or says why not: the plan's own refusals, and
@@ -65,10 +51,7 @@ pub fn plan_for(
     let opts = PlanOptions {
         emr_pause_core_count: ctx.config.emr.pause_core_count,
     };
-    let plan = plan(inv, target, verb, &opts, saved.as_ref()).map_err(|r| Refused {
-        message: r.to_string(),
-        suggestion: r.suggestion,
-    })?;
+    let plan = plan(inv, target, verb, &opts, saved.as_ref())?;
     if !plan.is_noop() {
         let (service, region) = match &plan.work {
             Work::Ec2 { phases } => (
@@ -117,7 +100,7 @@ pub fn prepare(
     verb: Verb,
     confirm: Option<&str>,
 ) -> Result<Plan, String> {
-    let plan = plan_for(ctx, inv, target, verb).map_err(|r| r.message)?;
+    let plan = plan_for(ctx, inv, target, verb).map_err(|r| r.to_string())?;
     check_confirmation(inv, target, &plan, confirm.unwrap_or_default())?;
     Ok(plan)
 }

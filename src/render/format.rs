@@ -78,3 +78,8 @@ mod thousands_tests {
         }
     }
 }
+
+/// A GUARD cell: the rules that guard a row, one after the other.
+pub fn guard_cell(rules: &[&str]) -> String {
+    rules.join(" · ")
+}

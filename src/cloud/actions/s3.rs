@@ -204,7 +204,7 @@ impl Actions {
         // the reads' attempts, cut answers included: one part throttled
         // three times in a row must not fail a 64 GiB upload.
         let out = bucket
-            .client
+            .parts
             .upload_part()
             .bucket(&bucket.name)
             .key(key)

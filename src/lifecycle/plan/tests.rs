@@ -107,7 +107,7 @@ fn pause_needs_hibernation_and_offers_stop() {
     assert!(err.to_string().ends_with("(use `stop` instead)"), "{err}");
     let err = plan_for(&inv, "legacy", Verb::Pause).expect_err("spark-ec2 nodes lack it");
     assert!(
-        err.reason
+        err.to_string()
             .contains("legacy-master, legacy-slave-1, legacy-slave-2 were launched"),
         "{err}"
     );
@@ -155,7 +155,7 @@ fn instance_verbs_against_each_state() {
                 );
             }
             (Err(needle), Err(r)) => {
-                assert!(r.reason.contains(needle), "{verb} on {state}: {r}")
+                assert!(r.to_string().contains(needle), "{verb} on {state}: {r}")
             }
             (want, got) => panic!("{verb} on {state}: want {want:?}, got {got:?}"),
         }
@@ -167,7 +167,8 @@ fn emr_cannot_stop_but_pause_scales_task_to_zero_and_core_to_the_minimum() {
     let inv = demo::inventory();
     let err = plan_for(&inv, "analytics", Verb::Stop).expect_err("EMR cannot stop");
     assert!(
-        err.reason.starts_with("EMR clusters cannot be stopped"),
+        err.to_string()
+            .starts_with("EMR clusters cannot be stopped"),
         "{err}"
     );
     assert_eq!(err.suggestion, Some(Verb::Pause));
@@ -232,7 +233,10 @@ fn emr_resume_restores_saved_counts_and_a_second_pause_keeps_them() {
     assert!(forget);
 
     let err = plan(&inv, &target, Verb::Resume, &OPTS, None).expect_err("nothing saved");
-    assert!(err.reason.contains("no saved instance counts"), "{err}");
+    assert!(
+        err.to_string().contains("no saved instance counts"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -240,7 +244,7 @@ fn emr_terminate_respects_protection() {
     let mut inv = demo::inventory();
     let err = plan_for(&inv, "analytics", Verb::Terminate).expect_err("protected");
     assert!(
-        err.reason.contains("has termination protection on"),
+        err.to_string().contains("has termination protection on"),
         "{err}"
     );
     inv.emr_clusters[0].termination_protected = false;

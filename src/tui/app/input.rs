@@ -1,20 +1,106 @@
-//! The app's input line and `:` commands, and the mouse: what the footer's
-//! line does as it is typed (a filter applied at once, a command completed
-//! with tab and run with enter), and what clicks and the wheel do.
+//! The app's input line and `:` commands, the tabs, and the mouse: what the
+//! footer's line does as it is typed (a filter applied at once, a command
+//! completed with tab and run with enter), what the tabs line shows, and
+//! what clicks and the wheel do.
 
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use ratatui::text::Line;
 
 use super::{App, DOUBLE_CLICK};
 use crate::config::Action;
 use crate::tui::command::{self, Command, Words};
 use crate::tui::ctx::{Effect, Event};
 use crate::tui::input::InputKind;
+use crate::tui::msg::ViewId;
 use crate::tui::notify::Level;
 use crate::tui::theme::Theme;
 
 impl App {
+    /// The tabs as the tabs line shows them.
+    pub fn tab_list(&self) -> Vec<crate::tui::ui::Tab> {
+        let current = self.tab();
+        self.tabs()
+            .into_iter()
+            .enumerate()
+            .map(|(n, v)| {
+                let is_current = v.id() == current;
+                let table = &v.pane().table;
+                // Made rows count what a filter leaves; a view not shown yet
+                // counts what it will show.
+                let count = if v.id() == self.view() || table.total() > 0 {
+                    (v.count(&self.world).is_some()).then(|| {
+                        if !table.filter.is_empty() && table.len() != table.total() {
+                            format!("{}/{}", table.len(), table.total())
+                        } else {
+                            table.total().to_string()
+                        }
+                    })
+                } else {
+                    v.count(&self.world).map(|n| n.to_string())
+                };
+                let key = v
+                    .binding()
+                    .and_then(|b| {
+                        self.world
+                            .config
+                            .keys
+                            .bound(&b)
+                            .first()
+                            .map(ToString::to_string)
+                    })
+                    .unwrap_or_else(|| (n + 1).to_string());
+                crate::tui::ui::Tab {
+                    id: v.id(),
+                    key,
+                    title: v.title(),
+                    count,
+                    current: is_current,
+                }
+            })
+            .collect()
+    }
+
+    /// The tabs line and where each tab is.
+    pub fn tabs_line(&self, width: u16) -> (Line<'static>, Vec<(u16, u16, ViewId)>) {
+        // A path (the bucket browsed) reads as a title, other words as a
+        // warning that the rows are not all there is.
+        let style = if self.current().under().is_some() {
+            self.theme.title()
+        } else {
+            self.theme.warning()
+        };
+        let status = self.status();
+        crate::tui::ui::tabs_line(&self.theme, &self.tab_list(), (&status, style), width)
+    }
+
+    /// What the view on screen says beside the tabs: its own word (a path,
+    /// the breakdown), the filter, the sort when its column is hidden.
+    pub fn status(&self) -> String {
+        let view = self.current();
+        let table = &view.pane().table;
+        let mut parts: Vec<String> = view.status(&self.world).into_iter().collect();
+        if !table.filter.is_empty() && self.input.is_none() {
+            parts.push(format!("filter:{}", table.filter));
+        }
+        if let Some((col, desc)) = table.sort {
+            let columns = view.columns();
+            let visible = crate::render::visible_columns(columns, self.layout.body.width);
+            if !visible.contains(&col)
+                && let Some(c) = columns.get(col)
+            {
+                parts.push(format!(
+                    "sorted by {}{}",
+                    c.title,
+                    if desc { '↓' } else { '↑' }
+                ));
+            }
+        }
+        parts.join(" · ")
+    }
+
     // ---- the input line and commands -------------------------------------------
 
     /// What the views answer to after `:`.

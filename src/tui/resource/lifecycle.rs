@@ -13,6 +13,18 @@ use crate::tui::popups::confirm::Confirm;
 use crate::tui::table::Table;
 use crate::tui::world::lifecycle::capitalised;
 
+/// The key action of a verb (to name its key).
+fn action_for(verb: Verb) -> Action {
+    match verb {
+        Verb::Start => Action::Start,
+        Verb::Stop => Action::Stop,
+        Verb::Pause => Action::Pause,
+        Verb::Resume => Action::Resume,
+        Verb::Reboot => Action::Reboot,
+        Verb::Terminate => Action::Terminate,
+    }
+}
+
 fn verb_for(action: Action) -> Option<Verb> {
     Some(match action {
         Action::Start => Verb::Start,
@@ -66,6 +78,11 @@ pub fn on_action(action: Action, view: ViewId, table: &Table, cx: &mut Ctx<'_>) 
     true
 }
 
+/// A refusal in the TUI's words: a verb on a cluster is its key there.
+fn words(r: &crate::lifecycle::Refusal, cx: &Ctx<'_>) -> String {
+    r.words(&|verb, _cluster| format!("{} on it in the Clusters view", cx.key(action_for(verb))))
+}
+
 /// Plans the verb on every target and asks, or explains why not.
 pub fn ask(verb: Verb, targets: Vec<Target>, cx: &mut Ctx<'_>) {
     if let Some(question) = question(verb, targets, cx) {
@@ -92,10 +109,11 @@ fn question(verb: Verb, targets: Vec<Target>, cx: &mut Ctx<'_>) -> Option<Confir
     if let Some(r) = refusals.first() {
         // A pause that cannot be a pause: offer the stop it suggests.
         if refusals.len() == 1 && plans.is_empty() && r.suggestion == Some(Verb::Stop) {
-            let why = r
-                .message
-                .trim_end_matches(" (use `stop` instead)")
-                .to_string();
+            let why = crate::lifecycle::Refusal {
+                suggestion: None,
+                ..r.clone()
+            };
+            let why = words(&why, cx);
             let mut stop = question(Verb::Stop, targets, cx)?;
             stop.preface(format!("{why} — stop instead?"));
             return Some(stop);
@@ -105,7 +123,8 @@ fn question(verb: Verb, targets: Vec<Target>, cx: &mut Ctx<'_>) -> Option<Confir
         } else {
             String::new()
         };
-        cx.warn(format!("{r}{more}"));
+        let said = words(r, cx);
+        cx.warn(format!("{said}{more}"));
         return None;
     }
     if plans.iter().all(crate::lifecycle::Plan::is_noop) {

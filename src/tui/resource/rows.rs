@@ -8,7 +8,7 @@ use crate::tui::world::World;
 
 /// The GUARD cell of these instances: every guard of any of them, once.
 pub fn guard_cell<'a>(world: &World, ids: impl IntoIterator<Item = &'a String>) -> String {
-    crate::ops::guard::cell_of(&world.guard_text, ids)
+    crate::render::format::guard_cell(&crate::ops::guard::rules_of(&world.guard_rules, ids))
 }
 
 /// Rewrites the STATE cell of rows with a node in transition.

@@ -27,7 +27,10 @@ const HINTS: &[(Action, &str)] = &[
 
 enum Answer {
     Found { generation: u64, found: Box<Found> },
-    Removed { id: String, result: Result<String, String> },
+    Removed {
+        id: String,
+        result: Result<crate::ops::leftovers::Removed, crate::ops::leftovers::RemoveError>,
+    },
 }
 
 #[derive(Default)]
@@ -94,7 +97,7 @@ impl Leftovers {
             return;
         };
         let Some(verb) = item.kind.removal() else {
-            return cx.info(item.detail.clone());
+            return cx.info(render::leftovers::why(&item.why));
         };
         let lines = vec![
             format!(
@@ -102,7 +105,7 @@ impl Leftovers {
                 render::leftovers::kind_label(item.kind),
                 item.id,
                 item.region,
-                item.detail
+                render::leftovers::why(&item.why)
             ),
             format!(
                 "It costs {}/month. This cannot be undone.",
@@ -217,7 +220,12 @@ impl View for Leftovers {
             Answer::Found { generation, found } => self.on_found(generation, *found, cx),
             Answer::Removed { id, result } => {
                 match result {
-                    Ok(what) => cx.info(what),
+                    Ok(r) => cx.info(render::leftovers::removed(
+                        r.kind,
+                        &r.id,
+                        &r.monthly,
+                        r.done == crate::cloud::actions::Done::Sent,
+                    )),
                     Err(why) => cx.error(format!("{id}: {why}")),
                 }
                 self.load(cx);
@@ -266,7 +274,7 @@ impl View for Leftovers {
                 "Per month".to_string(),
                 format!("{}{}", show(&l.monthly), if l.at_most { " at most" } else { "" }),
             ),
-            ("Why".to_string(), l.detail.clone()),
+            ("Why".to_string(), render::leftovers::why(&l.why)),
             (
                 "Remove".to_string(),
                 l.kind.removal().map_or_else(

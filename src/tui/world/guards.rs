@@ -32,7 +32,7 @@ impl World {
     pub(super) fn on_guards(&mut self, result: Result<Vec<GuardInfo>, CloudError>) {
         match result {
             Ok(guards) => {
-                self.guard_text = ops::text_by_instance(&guards);
+                self.guard_rules = ops::rules_by_instance(&guards);
                 self.guards = guards;
                 self.touch();
             }

@@ -93,9 +93,9 @@ pub struct World {
     /// When the app started, until the first complete inventory is logged.
     started: Option<Instant>,
     /// The guards skiff made, fetched beside the inventory; and per
-    /// instance id, what its GUARD cell says.
+    /// instance id, the rules that guard it.
     pub guards: Vec<crate::ops::guard::GuardInfo>,
-    pub guard_text: HashMap<String, String>,
+    pub guard_rules: crate::ops::guard::RulesByInstance,
     guards_at: Option<Instant>,
     /// The zone guard schedules are written in by default (fixed in demos).
     pub local_zone: chrono_tz::Tz,
@@ -153,7 +153,7 @@ impl World {
             reminded: HashSet::new(),
             started: Some(Instant::now()),
             guards: Vec::new(),
-            guard_text: HashMap::new(),
+            guard_rules: HashMap::new(),
             guards_at: None,
             local_zone: crate::guard::schedule::local_zone(),
             clock: Clock::System,
