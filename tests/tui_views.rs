@@ -22,7 +22,7 @@ use skiff::tui::msg::{Msg, ViewId};
 use skiff::tui::pane::Pane;
 use skiff::tui::theme::Theme;
 use skiff::tui::ui::buffer_text;
-use skiff::tui::view::View;
+use skiff::tui::view::{About, View};
 use skiff::tui::world::World;
 
 #[test]
@@ -90,28 +90,24 @@ const COLUMNS: &[Column] = &[Column {
     priority: 0,
 }];
 
+const ABOUT: About = About {
+    id: NOTES,
+    title: "Notes",
+    commands: &["notes"],
+    command_args: &[],
+    binding: Some(Binding {
+        name: "notes",
+        keys: &["9"],
+        help: "Notes view (a test's)",
+    }),
+    under: None,
+    hints: &[(Action::Stop, "count")],
+    help: &["Notes made in the background."],
+};
+
 impl View for Notes {
-    fn id(&self) -> ViewId {
-        NOTES
-    }
-    fn title(&self) -> &'static str {
-        "Notes"
-    }
-    fn commands(&self) -> &'static [&'static str] {
-        &["notes"]
-    }
-    fn binding(&self) -> Option<Binding> {
-        Some(Binding {
-            name: "notes",
-            keys: &["9"],
-            help: "Notes view (a test's)",
-        })
-    }
-    fn hints(&self) -> &'static [(Action, &'static str)] {
-        &[(Action::Stop, "count")]
-    }
-    fn help(&self) -> &'static [&'static str] {
-        &["Notes made in the background."]
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
     fn columns(&self) -> &'static [Column] {
         COLUMNS

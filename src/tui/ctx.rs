@@ -13,6 +13,7 @@ use ratatui::layout::Rect;
 
 use super::msg::{Msg, ViewId};
 use super::notify::{Level, Notes};
+use super::popups::{Boxed, Scroll, box_layout, draw_box};
 use super::theme::Theme;
 use super::world::World;
 use crate::cloud::actions::{Actions, Gate};
@@ -252,14 +253,41 @@ pub trait Popup {
         Some(msg)
     }
 
+    /// The box it is drawn as (most popups): its title, body and answer
+    /// lines. A popup drawn otherwise (the file picker) says None and
+    /// draws itself.
+    fn boxed(&self, _theme: &Theme) -> Option<Boxed> {
+        None
+    }
+
+    /// Where its box's body is scrolled to.
+    fn scroll_state(&mut self) -> Option<&mut Scroll> {
+        None
+    }
+
     /// Scrolls by `delta` lines (the mouse wheel).
-    fn scroll(&mut self, _delta: isize) {}
+    fn scroll(&mut self, delta: isize) {
+        if let Some(s) = self.scroll_state() {
+            s.by(delta);
+        }
+    }
 
     /// Fits the popup to `area` before drawing (scroll limits, windows):
     /// the one place a popup's state follows the screen.
-    fn layout(&mut self, _area: Rect, _theme: &Theme) {}
+    fn layout(&mut self, area: Rect, theme: &Theme) {
+        if let Some(b) = self.boxed(theme) {
+            let max = box_layout(area, &b.body, &b.footer).max_scroll;
+            if let Some(s) = self.scroll_state() {
+                s.fit(max);
+            }
+        }
+    }
 
-    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme);
+    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        if let Some(b) = self.boxed(theme) {
+            draw_box(frame, area, theme, &b.title, b.body, b.footer, b.scroll);
+        }
+    }
 
     /// What is being typed in it (an MFA code, a name to confirm).
     fn typed(&self) -> Option<&str> {

@@ -26,30 +26,64 @@ pub type Details = (String, Vec<crate::render::details::Line>);
 /// Work that quitting would stop, and how to stop it cleanly.
 pub type Shutdown = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
-pub trait View: Any {
+/// What the app needs to know of a view before it runs: a table of
+/// declarations, one per view.
+#[derive(Debug, Clone, Copy)]
+pub struct About {
     /// The name it is registered under (its `[keys]` name too).
-    fn id(&self) -> ViewId;
-
+    pub id: ViewId,
     /// The tab's title.
-    fn title(&self) -> &'static str;
-
+    pub title: &'static str,
     /// The `:` command words that open it; the first is the one shown.
-    fn commands(&self) -> &'static [&'static str];
-
+    pub commands: &'static [&'static str],
+    /// Words it takes with arguments after `:`, and what they take.
+    pub command_args: &'static [(&'static str, &'static str)],
     /// The key that opens it (None: it has no tab of its own).
-    fn binding(&self) -> Option<Binding>;
-
+    pub binding: Option<Binding>,
     /// The tab it belongs to when it has none of its own (a bucket being
     /// browsed is under Buckets).
-    fn under(&self) -> Option<ViewId> {
-        None
+    pub under: Option<ViewId>,
+    /// Keys worth naming in the footer, with what they do here.
+    pub hints: &'static [(Action, &'static str)],
+    /// What the help screen says about this view.
+    pub help: &'static [&'static str],
+}
+
+pub trait View: Any {
+    /// Its declarations.
+    fn about(&self) -> &'static About;
+
+    fn id(&self) -> ViewId {
+        self.about().id
     }
 
-    /// Keys worth naming in the footer, with what they do here.
-    fn hints(&self) -> &'static [(Action, &'static str)];
+    fn title(&self) -> &'static str {
+        self.about().title
+    }
 
-    /// What the help screen says about this view.
-    fn help(&self) -> &'static [&'static str];
+    fn commands(&self) -> &'static [&'static str] {
+        self.about().commands
+    }
+
+    fn binding(&self) -> Option<Binding> {
+        self.about().binding
+    }
+
+    fn under(&self) -> Option<ViewId> {
+        self.about().under
+    }
+
+    fn hints(&self) -> &'static [(Action, &'static str)] {
+        self.about().hints
+    }
+
+    fn help(&self) -> &'static [&'static str] {
+        self.about().help
+    }
+
+    fn command_args(&self) -> &'static [(&'static str, &'static str)] {
+        self.about().command_args
+    }
 
     fn columns(&self) -> &'static [Column];
 
@@ -71,11 +105,6 @@ pub trait View: Any {
     /// (`:upload PATH`); true if handled.
     fn on_command(&mut self, _word: &str, _args: &str, _cx: &mut Ctx<'_>) -> bool {
         false
-    }
-
-    /// Words with arguments it takes after `:`, for completion and help.
-    fn command_args(&self) -> &'static [(&'static str, &'static str)] {
-        &[]
     }
 
     /// An answer to background work this view started.

@@ -6,11 +6,9 @@
 use std::any::Any;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-use super::{Scroll, box_layout, draw_box, hint};
+use super::{Boxed, Scroll, hint};
 use crate::config::Action;
 use crate::tui::ctx::{Ctx, Mode, Popup, Reply, Then};
 use crate::tui::notify::Level;
@@ -79,6 +77,19 @@ impl Popup for Ask {
         self.mode
     }
 
+    fn boxed(&self, theme: &Theme) -> Option<Boxed> {
+        Some(Boxed {
+            title: self.title.clone(),
+            body: self.body.clone(),
+            footer: self.footer(theme),
+            scroll: self.scroll,
+        })
+    }
+
+    fn scroll_state(&mut self) -> Option<&mut Scroll> {
+        Some(&mut self.scroll)
+    }
+
     fn on_key(&mut self, key: KeyEvent, action: Option<Action>, cx: &mut Ctx<'_>) -> Reply {
         match key.code {
             KeyCode::Char('y' | 'Y') => {
@@ -98,27 +109,6 @@ impl Popup for Ask {
                 Reply::Keep
             }
         }
-    }
-
-    fn scroll(&mut self, delta: isize) {
-        self.scroll.by(delta);
-    }
-
-    fn layout(&mut self, area: Rect, theme: &Theme) {
-        self.scroll
-            .fit(box_layout(area, &self.body, &self.footer(theme)).max_scroll);
-    }
-
-    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        draw_box(
-            frame,
-            area,
-            theme,
-            &self.title,
-            self.body.clone(),
-            self.footer(theme),
-            self.scroll,
-        );
     }
 
     fn as_any(&self) -> &dyn Any {

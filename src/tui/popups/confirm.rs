@@ -5,11 +5,9 @@
 use std::any::Any;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{Scroll, box_layout, draw_box, hint, lines};
+use super::{Boxed, Scroll, hint, lines};
 use crate::config::Action;
 use crate::tui::ctx::{Ctx, Mode, Popup, Reply, Then};
 use crate::tui::notify::Level;
@@ -160,6 +158,19 @@ impl Popup for Confirm {
         }
     }
 
+    fn boxed(&self, theme: &Theme) -> Option<Boxed> {
+        Some(Boxed {
+            title: self.title.clone(),
+            body: lines(&self.body),
+            footer: self.footer(theme),
+            scroll: self.scroll,
+        })
+    }
+
+    fn scroll_state(&mut self) -> Option<&mut Scroll> {
+        Some(&mut self.scroll)
+    }
+
     fn on_key(&mut self, key: KeyEvent, action: Option<Action>, cx: &mut Ctx<'_>) -> Reply {
         if self.typed.is_some() {
             return self.on_typed_key(key, cx);
@@ -174,27 +185,6 @@ impl Popup for Confirm {
                 Reply::Keep
             }
         }
-    }
-
-    fn scroll(&mut self, delta: isize) {
-        self.scroll.by(delta);
-    }
-
-    fn layout(&mut self, area: Rect, theme: &Theme) {
-        self.scroll
-            .fit(box_layout(area, &lines(&self.body), &self.footer(theme)).max_scroll);
-    }
-
-    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        draw_box(
-            frame,
-            area,
-            theme,
-            &self.title,
-            lines(&self.body),
-            self.footer(theme),
-            self.scroll,
-        );
     }
 
     fn typed(&self) -> Option<&str> {

@@ -6,11 +6,9 @@
 use std::any::Any;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{Scroll, box_layout, draw_box, hint};
+use super::{Boxed, Scroll, hint};
 use crate::config::Action;
 use crate::cost::show;
 use crate::guard::{At, DEFAULT_CPU_BELOW, IdleRule, schedule};
@@ -291,29 +289,21 @@ impl Popup for GuardDialog {
         GUARD
     }
 
+    fn boxed(&self, theme: &Theme) -> Option<Boxed> {
+        Some(Boxed {
+            title: "Guards — work while skiff is closed".to_string(),
+            body: self.lines(theme),
+            footer: self.footer(theme),
+            scroll: self.scroll,
+        })
+    }
+
+    fn scroll_state(&mut self) -> Option<&mut Scroll> {
+        Some(&mut self.scroll)
+    }
+
     fn on_key(&mut self, key: KeyEvent, _action: Option<Action>, cx: &mut Ctx<'_>) -> Reply {
         self.key(key, cx)
-    }
-
-    fn scroll(&mut self, delta: isize) {
-        self.scroll.by(delta);
-    }
-
-    fn layout(&mut self, area: Rect, theme: &Theme) {
-        self.scroll
-            .fit(box_layout(area, &self.lines(theme), &self.footer(theme)).max_scroll);
-    }
-
-    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        draw_box(
-            frame,
-            area,
-            theme,
-            "Guards — work while skiff is closed",
-            self.lines(theme),
-            self.footer(theme),
-            self.scroll,
-        );
     }
 
     fn as_any(&self) -> &dyn Any {

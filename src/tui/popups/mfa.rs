@@ -4,11 +4,9 @@
 use std::any::Any;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{Scroll, draw_box, hint};
+use super::{Boxed, Scroll, hint};
 use crate::config::Action;
 use crate::tui::ctx::{Ctx, Mode, Popup, Reply};
 use crate::tui::notify::Level;
@@ -20,6 +18,7 @@ pub struct MfaPopup {
     serial: String,
     reply: Option<tokio::sync::oneshot::Sender<String>>,
     code: String,
+    scroll: Scroll,
 }
 
 impl MfaPopup {
@@ -28,6 +27,7 @@ impl MfaPopup {
             serial,
             reply: Some(reply),
             code: String::new(),
+            scroll: Scroll::default(),
         }
     }
 }
@@ -63,7 +63,7 @@ impl Popup for MfaPopup {
         }
     }
 
-    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    fn boxed(&self, theme: &Theme) -> Option<Boxed> {
         let body = vec![Line::from(format!(
             "The profile's keys need a code from {}.",
             self.serial
@@ -77,15 +77,16 @@ impl Popup for MfaPopup {
             Line::from(""),
             hint(theme, &[("enter", "send"), ("esc", "cancel")]),
         ];
-        draw_box(
-            frame,
-            area,
-            theme,
-            "MFA code",
+        Some(Boxed {
+            title: "MFA code".into(),
             body,
             footer,
-            Scroll::default(),
-        );
+            scroll: self.scroll,
+        })
+    }
+
+    fn scroll_state(&mut self) -> Option<&mut Scroll> {
+        Some(&mut self.scroll)
     }
 
     fn typed(&self) -> Option<&str> {

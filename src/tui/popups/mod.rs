@@ -48,6 +48,15 @@ pub fn wrapped_rows(lines: &[Line<'_>], width: u16) -> u16 {
     u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
+/// A popup drawn as a box: its title, a body that scrolls, the answer
+/// lines kept in sight below it, and where the body is scrolled to.
+pub struct Boxed {
+    pub title: String,
+    pub body: Vec<Line<'static>>,
+    pub footer: Vec<Line<'static>>,
+    pub scroll: Scroll,
+}
+
 /// Where a popup's parts go: the box, its scrolling body and its pinned
 /// answer lines, and how far the body scrolls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

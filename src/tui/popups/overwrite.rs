@@ -6,11 +6,8 @@ use std::any::Any;
 use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use ratatui::Frame;
-use ratatui::layout::Rect;
-use ratatui::text::Line;
 
-use super::{Scroll, draw_box, lines};
+use super::{Boxed, Scroll, lines};
 use crate::config::Action;
 use crate::ops::transfer::copy::CopyPlan;
 use crate::tui::ctx::{Ctx, Mode, Popup, Reply, Then};
@@ -103,6 +100,7 @@ impl OverwriteQuestion {
 pub struct OverwritePopup {
     pub question: OverwriteQuestion,
     then: Option<Then<OverwriteQuestion>>,
+    scroll: Scroll,
 }
 
 impl OverwritePopup {
@@ -113,6 +111,7 @@ impl OverwritePopup {
         Self {
             question,
             then: Some(Box::new(then)),
+            scroll: Scroll::default(),
         }
     }
 }
@@ -132,23 +131,23 @@ impl Popup for OverwritePopup {
         Reply::Close
     }
 
-    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    fn boxed(&self, _theme: &Theme) -> Option<Boxed> {
         let left = self.question.left();
         let title = format!(
             "Download: {left} local file{} exist{}",
             if left == 1 { "" } else { "s" },
             if left == 1 { "s" } else { "" }
         );
-        let body: Vec<Line<'static>> = lines(&self.question.lines());
-        draw_box(
-            frame,
-            area,
-            theme,
-            &title,
-            body,
-            Vec::new(),
-            Scroll::default(),
-        );
+        Some(Boxed {
+            title,
+            body: lines(&self.question.lines()),
+            footer: Vec::new(),
+            scroll: self.scroll,
+        })
+    }
+
+    fn scroll_state(&mut self) -> Option<&mut Scroll> {
+        Some(&mut self.scroll)
     }
 
     fn as_any(&self) -> &dyn Any {

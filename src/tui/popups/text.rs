@@ -4,11 +4,9 @@
 use std::any::Any;
 
 use crossterm::event::KeyEvent;
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-use super::{Scroll, box_layout, draw_box};
+use super::{Boxed, Scroll};
 use crate::config::Action;
 use crate::tui::ctx::{Ctx, Mode, Popup, Reply};
 use crate::tui::theme::Theme;
@@ -46,6 +44,19 @@ impl Popup for TextPopup {
         self.mode
     }
 
+    fn boxed(&self, _theme: &Theme) -> Option<Boxed> {
+        Some(Boxed {
+            title: self.title.clone(),
+            body: self.lines.clone(),
+            footer: Vec::new(),
+            scroll: self.scroll,
+        })
+    }
+
+    fn scroll_state(&mut self) -> Option<&mut Scroll> {
+        Some(&mut self.scroll)
+    }
+
     fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, _cx: &mut Ctx<'_>) -> Reply {
         match action {
             Some(Action::Back | Action::Help | Action::Details | Action::Messages) => Reply::Close,
@@ -55,27 +66,6 @@ impl Popup for TextPopup {
                 Reply::Keep
             }
         }
-    }
-
-    fn scroll(&mut self, delta: isize) {
-        self.scroll.by(delta);
-    }
-
-    fn layout(&mut self, area: Rect, _theme: &Theme) {
-        self.scroll
-            .fit(box_layout(area, &self.lines, &[]).max_scroll);
-    }
-
-    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        draw_box(
-            frame,
-            area,
-            theme,
-            &self.title,
-            self.lines.clone(),
-            Vec::new(),
-            self.scroll,
-        );
     }
 
     fn as_any(&self) -> &dyn Any {

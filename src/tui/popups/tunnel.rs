@@ -5,11 +5,9 @@
 use std::any::Any;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{Scroll, draw_box, hint};
+use super::{Boxed, Scroll, hint};
 use crate::config::Action;
 use crate::ops::tunnel::spec;
 use crate::ops::tunnel::{Preview, TunnelTarget};
@@ -25,7 +23,7 @@ pub struct TunnelPreview {
     pub result: Result<Preview, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TunnelDialog {
     pub target: TunnelTarget,
     /// Preset name, remote port, chosen.
@@ -38,6 +36,7 @@ pub struct TunnelDialog {
     pub all_presets: std::collections::BTreeMap<String, u16>,
     /// User, address and key (None while they are being read).
     pub preview: Option<Result<Preview, String>>,
+    pub scroll: Scroll,
 }
 
 impl TunnelDialog {
@@ -166,7 +165,7 @@ impl Popup for TunnelDialog {
         }
     }
 
-    fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    fn boxed(&self, theme: &Theme) -> Option<Boxed> {
         let footer = vec![
             Line::from(""),
             hint(
@@ -180,15 +179,16 @@ impl Popup for TunnelDialog {
                 ],
             ),
         ];
-        draw_box(
-            frame,
-            area,
-            theme,
-            "Tunnel",
-            self.lines(theme),
+        Some(Boxed {
+            title: "Tunnel".into(),
+            body: self.lines(theme),
             footer,
-            Scroll::default(),
-        );
+            scroll: self.scroll,
+        })
+    }
+
+    fn scroll_state(&mut self) -> Option<&mut Scroll> {
+        Some(&mut self.scroll)
     }
 
     fn as_any(&self) -> &dyn Any {

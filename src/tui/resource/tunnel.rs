@@ -53,5 +53,6 @@ pub fn open_dialog(table: &Table, label_cell: usize, cx: &mut Ctx<'_>) {
         accept_new_host_key: false,
         all_presets: w.config.tunnel.presets.clone(),
         preview: None,
+        scroll: Default::default(),
     });
 }

@@ -9,7 +9,7 @@ use crate::render::{self, Column, RowKey};
 use crate::tui::ctx::{Ctx, Event};
 use crate::tui::msg::ViewId;
 use crate::tui::pane::Pane;
-use crate::tui::view::{Details, View};
+use crate::tui::view::{About, Details, View};
 use crate::tui::world::World;
 
 pub const ID: ViewId = ViewId("buckets");
@@ -54,37 +54,24 @@ impl Buckets {
     }
 }
 
+const ABOUT: About = About {
+    id: ID,
+    title: "Buckets",
+    commands: &["buckets", "bucket", "b", "s3"],
+    command_args: &[("mb", "NAME (make a bucket)")],
+    binding: Some(Binding {
+        name: "buckets",
+        keys: &["3"],
+        help: "Buckets view",
+    }),
+    under: None,
+    hints: HINTS,
+    help: &["The account's S3 buckets; enter opens one to browse, download and upload."],
+};
+
 impl View for Buckets {
-    fn id(&self) -> ViewId {
-        ID
-    }
-
-    fn title(&self) -> &'static str {
-        "Buckets"
-    }
-
-    fn commands(&self) -> &'static [&'static str] {
-        &["buckets", "bucket", "b", "s3"]
-    }
-
-    fn command_args(&self) -> &'static [(&'static str, &'static str)] {
-        &[("mb", "NAME (make a bucket)")]
-    }
-
-    fn binding(&self) -> Option<Binding> {
-        Some(Binding {
-            name: "buckets",
-            keys: &["3"],
-            help: "Buckets view",
-        })
-    }
-
-    fn hints(&self) -> &'static [(Action, &'static str)] {
-        HINTS
-    }
-
-    fn help(&self) -> &'static [&'static str] {
-        &["The account's S3 buckets; enter opens one to browse, download and upload."]
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
 
     fn columns(&self) -> &'static [Column] {

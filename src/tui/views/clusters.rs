@@ -10,7 +10,7 @@ use crate::tui::ctx::{Ctx, Event};
 use crate::tui::msg::ViewId;
 use crate::tui::pane::Pane;
 use crate::tui::resource::{self, On};
-use crate::tui::view::{Details, View};
+use crate::tui::view::{About, Details, View};
 use crate::tui::world::World;
 
 pub const ID: ViewId = ViewId("clusters");
@@ -57,35 +57,26 @@ fn rows(world: &World) -> Vec<Row> {
     rows
 }
 
+const ABOUT: About = About {
+    id: ID,
+    title: "Clusters",
+    commands: &["clusters", "cluster", "c", "emr"],
+    command_args: &[],
+    binding: Some(Binding {
+        name: "clusters",
+        keys: &["2"],
+        help: "Clusters view (Spark on EC2 and EMR)",
+    }),
+    under: None,
+    hints: HINTS,
+    help: &[
+        "Spark clusters made of EC2 nodes (flintrock tags, spark-ec2 security groups, skiff:cluster tags) and EMR clusters. Start runs the master first, stop the workers first; pause on EMR scales it to the minimum and resume restores it.",
+    ],
+};
+
 impl View for Clusters {
-    fn id(&self) -> ViewId {
-        ID
-    }
-
-    fn title(&self) -> &'static str {
-        "Clusters"
-    }
-
-    fn commands(&self) -> &'static [&'static str] {
-        &["clusters", "cluster", "c", "emr"]
-    }
-
-    fn binding(&self) -> Option<Binding> {
-        Some(Binding {
-            name: "clusters",
-            keys: &["2"],
-            help: "Clusters view (Spark on EC2 and EMR)",
-        })
-    }
-
-    fn hints(&self) -> &'static [(Action, &'static str)] {
-        HINTS
-    }
-
-    fn help(&self) -> &'static [&'static str] {
-        &[
-            "Spark clusters made of EC2 nodes (flintrock tags, spark-ec2 security groups, skiff:cluster tags) and EMR clusters. Start runs the master first, stop the workers first; pause on EMR scales it to the minimum and resume restores it.",
-        ]
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
 
     fn columns(&self) -> &'static [Column] {

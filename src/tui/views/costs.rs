@@ -17,7 +17,7 @@ use crate::tui::msg::ViewId;
 use crate::tui::pane::Pane;
 use crate::tui::resource::{self, On};
 use crate::tui::theme::Theme;
-use crate::tui::view::{Details, View};
+use crate::tui::view::{About, Details, View};
 use crate::tui::world::World;
 
 pub const ID: ViewId = ViewId("costs");
@@ -73,35 +73,26 @@ fn rows(breakdown: Breakdown, columns: &[Column], world: &World) -> Vec<Row> {
     rows
 }
 
+const ABOUT: About = About {
+    id: ID,
+    title: "Costs",
+    commands: &["costs", "cost"],
+    command_args: &[],
+    binding: Some(Binding {
+        name: "costs",
+        keys: &["4"],
+        help: "Costs view: burn rate, today, month, reminders",
+    }),
+    under: None,
+    hints: HINTS,
+    help: &[
+        "What each resource costs: $/hour now, today and this month from skiff's ledger of billed intervals; by cluster, by tag, or S3 storage per bucket. The chart shows today's burn per UTC hour.",
+    ],
+};
+
 impl View for Costs {
-    fn id(&self) -> ViewId {
-        ID
-    }
-
-    fn title(&self) -> &'static str {
-        "Costs"
-    }
-
-    fn commands(&self) -> &'static [&'static str] {
-        &["costs", "cost"]
-    }
-
-    fn binding(&self) -> Option<Binding> {
-        Some(Binding {
-            name: "costs",
-            keys: &["4"],
-            help: "Costs view: burn rate, today, month, reminders",
-        })
-    }
-
-    fn hints(&self) -> &'static [(Action, &'static str)] {
-        HINTS
-    }
-
-    fn help(&self) -> &'static [&'static str] {
-        &[
-            "What each resource costs: $/hour now, today and this month from skiff's ledger of billed intervals; by cluster, by tag, or S3 storage per bucket. The chart shows today's burn per UTC hour.",
-        ]
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
 
     fn columns(&self) -> &'static [Column] {

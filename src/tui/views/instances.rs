@@ -10,7 +10,7 @@ use crate::tui::ctx::Ctx;
 use crate::tui::msg::ViewId;
 use crate::tui::pane::Pane;
 use crate::tui::resource::{self, On};
-use crate::tui::view::{Details, View};
+use crate::tui::view::{About, Details, View};
 use crate::tui::world::World;
 
 pub const ID: ViewId = ViewId("instances");
@@ -38,35 +38,26 @@ impl Default for Instances {
     }
 }
 
+const ABOUT: About = About {
+    id: ID,
+    title: "Instances",
+    commands: &["instances", "instance", "i", "ec2"],
+    command_args: &[],
+    binding: Some(Binding {
+        name: "instances",
+        keys: &["1"],
+        help: "Instances view",
+    }),
+    under: None,
+    hints: HINTS,
+    help: &[
+        "Every EC2 instance of the regions in use. Lifecycle keys act on the selected row, or on every row marked with space; each asks first, saying what it saves or adds per hour.",
+    ],
+};
+
 impl View for Instances {
-    fn id(&self) -> ViewId {
-        ID
-    }
-
-    fn title(&self) -> &'static str {
-        "Instances"
-    }
-
-    fn commands(&self) -> &'static [&'static str] {
-        &["instances", "instance", "i", "ec2"]
-    }
-
-    fn binding(&self) -> Option<Binding> {
-        Some(Binding {
-            name: "instances",
-            keys: &["1"],
-            help: "Instances view",
-        })
-    }
-
-    fn hints(&self) -> &'static [(Action, &'static str)] {
-        HINTS
-    }
-
-    fn help(&self) -> &'static [&'static str] {
-        &[
-            "Every EC2 instance of the regions in use. Lifecycle keys act on the selected row, or on every row marked with space; each asks first, saying what it saves or adds per hour.",
-        ]
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
 
     fn columns(&self) -> &'static [Column] {
@@ -83,24 +74,22 @@ impl View for Instances {
 
     fn sync(&mut self, world: &World, width: u16) {
         let columns = self.columns();
-        self.pane
-            .table
-            .refresh(world.version, columns, width, || {
-                let now = world.clock.now();
-                let remind = world.remind_after_secs();
-                let mut rows: Vec<_> = world
-                    .inventory
-                    .instances
-                    .iter()
-                    .map(|i| {
-                        let cost = world.costs.as_ref().and_then(|c| c.item(&i.id));
-                        let guard = resource::rows::guard_cell(world, [&i.id]);
-                        render::instances::row(i, now, cost, remind, &guard)
-                    })
-                    .collect();
-                resource::rows::overlay_transitions(columns, &mut rows, world);
-                rows
-            });
+        self.pane.table.refresh(world.version, columns, width, || {
+            let now = world.clock.now();
+            let remind = world.remind_after_secs();
+            let mut rows: Vec<_> = world
+                .inventory
+                .instances
+                .iter()
+                .map(|i| {
+                    let cost = world.costs.as_ref().and_then(|c| c.item(&i.id));
+                    let guard = resource::rows::guard_cell(world, [&i.id]);
+                    render::instances::row(i, now, cost, remind, &guard)
+                })
+                .collect();
+            resource::rows::overlay_transitions(columns, &mut rows, world);
+            rows
+        });
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Ctx<'_>) -> bool {

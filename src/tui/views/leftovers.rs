@@ -12,7 +12,7 @@ use crate::tui::ctx::Ctx;
 use crate::tui::msg::ViewId;
 use crate::tui::pane::Pane;
 use crate::tui::popups::confirm::Confirm;
-use crate::tui::view::{Details, View};
+use crate::tui::view::{About, Details, View};
 use crate::tui::world::World;
 
 pub const ID: ViewId = ViewId("leftovers");
@@ -26,7 +26,10 @@ const HINTS: &[(Action, &str)] = &[
 ];
 
 enum Answer {
-    Found { generation: u64, found: Box<Found> },
+    Found {
+        generation: u64,
+        found: Box<Found>,
+    },
     Removed {
         id: String,
         result: Result<crate::ops::leftovers::Removed, crate::ops::leftovers::RemoveError>,
@@ -121,7 +124,11 @@ impl Leftovers {
 pub fn remove_question(id: String, lines: Vec<String>, found: Found) -> Confirm {
     let expect = id.clone();
     Confirm::new("remove", lines, move |cx, _| remove(id, found, cx))
-        .typed("Remove a leftover", "Type its id to confirm: ", Some(expect))
+        .typed(
+            "Remove a leftover",
+            "Type its id to confirm: ",
+            Some(expect),
+        )
         .cancelled("nothing was removed")
 }
 
@@ -137,35 +144,26 @@ fn remove(id: String, found: Found, cx: &mut Ctx<'_>) {
     });
 }
 
+const ABOUT: About = About {
+    id: ID,
+    title: "Leftovers",
+    commands: &["leftovers", "leftover"],
+    command_args: &[],
+    binding: Some(Binding {
+        name: "leftovers",
+        keys: &["7"],
+        help: "Leftovers view: what costs money while nothing runs (volumes, snapshots, addresses, uploads)",
+    }),
+    under: None,
+    hints: HINTS,
+    help: &[
+        "What costs money while nothing runs: unattached volumes, own snapshots and images, unused Elastic IPs, unfinished multipart uploads, stopped and idle instances, priced per month. delete removes the selected one once its id is typed.",
+    ],
+};
+
 impl View for Leftovers {
-    fn id(&self) -> ViewId {
-        ID
-    }
-
-    fn title(&self) -> &'static str {
-        "Leftovers"
-    }
-
-    fn commands(&self) -> &'static [&'static str] {
-        &["leftovers", "leftover"]
-    }
-
-    fn binding(&self) -> Option<Binding> {
-        Some(Binding {
-            name: "leftovers",
-            keys: &["7"],
-            help: "Leftovers view: what costs money while nothing runs (volumes, snapshots, addresses, uploads)",
-        })
-    }
-
-    fn hints(&self) -> &'static [(Action, &'static str)] {
-        HINTS
-    }
-
-    fn help(&self) -> &'static [&'static str] {
-        &[
-            "What costs money while nothing runs: unattached volumes, own snapshots and images, unused Elastic IPs, unfinished multipart uploads, stopped and idle instances, priced per month. delete removes the selected one once its id is typed.",
-        ]
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
 
     fn columns(&self) -> &'static [Column] {
@@ -272,7 +270,11 @@ impl View for Leftovers {
             ("Region".to_string(), l.region.clone()),
             (
                 "Per month".to_string(),
-                format!("{}{}", show(&l.monthly), if l.at_most { " at most" } else { "" }),
+                format!(
+                    "{}{}",
+                    show(&l.monthly),
+                    if l.at_most { " at most" } else { "" }
+                ),
             ),
             ("Why".to_string(), render::leftovers::why(&l.why)),
             (

@@ -10,7 +10,7 @@ use ratatui::text::Line;
 
 use super::buckets;
 use crate::cloud::CloudError;
-use crate::config::{Action, Binding};
+use crate::config::Action;
 use crate::model::ObjectEntry;
 use crate::ops::transfer::copy::CopyRequest;
 use crate::ops::transfer::plan::{self, S3Uri};
@@ -20,7 +20,7 @@ use crate::tui::msg::ViewId;
 use crate::tui::pane::Pane;
 use crate::tui::popups::ask::Ask;
 use crate::tui::popups::picker::FilePicker;
-use crate::tui::view::{Details, View};
+use crate::tui::view::{About, Details, View};
 use crate::tui::world::World;
 
 pub const ID: ViewId = ViewId("objects");
@@ -180,16 +180,15 @@ impl Objects {
             .map_or(String::new(), |i| prefix[..=i].to_string());
         let (bucket, left) = (self.browser.bucket.clone(), self.browser.prefix.clone());
         self.browse(&bucket, &parent, cx);
-        self.pane
-            .table
-            .select_key_when_listed(RowKey::Folder(left));
+        self.pane.table.select_key_when_listed(RowKey::Folder(left));
     }
 
     /// Downloads the marked rows (or the one under the cursor) into the
     /// download folder: objects together, each folder as a folder of its name.
     fn download(&mut self, cx: &mut Ctx<'_>) {
         let chosen = self.pane.table.chosen();
-        let dir = PathBuf::from(shellexpand::tilde(&cx.world.config.transfer.download_dir).as_ref());
+        let dir =
+            PathBuf::from(shellexpand::tilde(&cx.world.config.transfer.download_dir).as_ref());
         let bucket = self.browser.bucket.clone();
         let mut objects = Vec::new();
         let mut folders = Vec::new();
@@ -254,7 +253,8 @@ impl Objects {
         if let Some(why) = cx.refusal("s3", "upload") {
             return cx.warn(why);
         }
-        let start = PathBuf::from(shellexpand::tilde(&cx.world.config.transfer.upload_dir).as_ref());
+        let start =
+            PathBuf::from(shellexpand::tilde(&cx.world.config.transfer.upload_dir).as_ref());
         let start = std::fs::canonicalize(&start).unwrap_or(start);
         let dest = self.breadcrumb();
         let mut picker = FilePicker::new(start.clone(), dest, |cx, (paths, to)| {
@@ -374,39 +374,22 @@ pub fn delete_lines(bucket: &str, keys: &[String]) -> Vec<String> {
     lines
 }
 
+const ABOUT: About = About {
+    id: ID,
+    title: "Objects",
+    commands: &["objects"],
+    command_args: &[("upload", "PATH (into the bucket folder open)")],
+    binding: None,
+    under: Some(buckets::ID),
+    hints: HINTS,
+    help: &[
+        "A bucket opened from Buckets: enter opens a folder, esc goes up; D downloads the selection, U uploads (a file browser), c copies the s3:// URI, delete removes the marked objects after naming them.",
+    ],
+};
+
 impl View for Objects {
-    fn id(&self) -> ViewId {
-        ID
-    }
-
-    fn title(&self) -> &'static str {
-        "Objects"
-    }
-
-    fn commands(&self) -> &'static [&'static str] {
-        &["objects"]
-    }
-
-    fn command_args(&self) -> &'static [(&'static str, &'static str)] {
-        &[("upload", "PATH (into the bucket folder open)")]
-    }
-
-    fn binding(&self) -> Option<Binding> {
-        None
-    }
-
-    fn under(&self) -> Option<ViewId> {
-        Some(buckets::ID)
-    }
-
-    fn hints(&self) -> &'static [(Action, &'static str)] {
-        HINTS
-    }
-
-    fn help(&self) -> &'static [&'static str] {
-        &[
-            "A bucket opened from Buckets: enter opens a folder, esc goes up; D downloads the selection, U uploads (a file browser), c copies the s3:// URI, delete removes the marked objects after naming them.",
-        ]
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
 
     fn columns(&self) -> &'static [Column] {
@@ -561,7 +544,10 @@ impl View for Objects {
                 self.breadcrumb()
             )
         } else {
-            format!(" {} is empty. U uploads into it; esc goes up.", self.breadcrumb())
+            format!(
+                " {} is empty. U uploads into it; esc goes up.",
+                self.breadcrumb()
+            )
         }
     }
 

@@ -23,7 +23,7 @@ use crate::tui::msg::ViewId;
 use crate::tui::pane::Pane;
 use crate::tui::popups::overwrite::{Clash, OverwritePopup, OverwriteQuestion};
 use crate::tui::theme::Theme;
-use crate::tui::view::{Details, Shutdown, View};
+use crate::tui::view::{About, Details, Shutdown, View};
 use crate::tui::world::World;
 
 pub const ID: ViewId = ViewId("transfers");
@@ -92,7 +92,10 @@ enum Answer {
         outcome: Outcome,
     },
     /// The overwrite question was answered.
-    Answered { id: u32, question: OverwriteQuestion },
+    Answered {
+        id: u32,
+        question: OverwriteQuestion,
+    },
 }
 
 /// How a transfer ended.
@@ -291,31 +294,22 @@ impl Transfers {
     }
 }
 
+const ABOUT: About = About {
+    id: ID,
+    title: "Transfers",
+    commands: &["transfers", "transfer"],
+    command_args: &[],
+    binding: Some(BINDING),
+    under: None,
+    hints: HINTS,
+    help: &[
+        "Downloads and uploads started in a bucket, with their progress; x cancels one (an unfinished multipart upload is aborted on S3), R retries a failed one.",
+    ],
+};
+
 impl View for Transfers {
-    fn id(&self) -> ViewId {
-        ID
-    }
-
-    fn title(&self) -> &'static str {
-        "Transfers"
-    }
-
-    fn commands(&self) -> &'static [&'static str] {
-        &["transfers", "transfer"]
-    }
-
-    fn binding(&self) -> Option<Binding> {
-        Some(BINDING)
-    }
-
-    fn hints(&self) -> &'static [(Action, &'static str)] {
-        HINTS
-    }
-
-    fn help(&self) -> &'static [&'static str] {
-        &[
-            "Downloads and uploads started in a bucket, with their progress; x cancels one (an unfinished multipart upload is aborted on S3), R retries a failed one.",
-        ]
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
 
     fn columns(&self) -> &'static [Column] {
@@ -356,7 +350,9 @@ impl View for Transfers {
                 t.progress.cancel();
                 cx.info("cancelling: an unfinished multipart upload is aborted on S3");
             }
-            Action::RestartTunnel if matches!(t.state, JobState::Failed(_) | JobState::Cancelled) => {
+            Action::RestartTunnel
+                if matches!(t.state, JobState::Failed(_) | JobState::Cancelled) =>
+            {
                 let request = t.request.clone();
                 self.start(request, cx);
             }

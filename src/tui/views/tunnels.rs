@@ -15,7 +15,7 @@ use crate::tui::ctx::{Ctx, Event, Mode};
 use crate::tui::msg::ViewId;
 use crate::tui::pane::Pane;
 use crate::tui::popups::ask::Ask;
-use crate::tui::view::{Details, Shutdown, View};
+use crate::tui::view::{About, Details, Shutdown, View};
 use crate::tui::world::World;
 
 pub const ID: ViewId = ViewId("tunnels");
@@ -109,7 +109,8 @@ impl Tunnels {
             .iter()
             .find_map(|t| match t.tunnel.current().state {
                 TunnelState::Failed { why }
-                    if why.contains("seen for the first time") && !self.prompted.contains(&t.id) =>
+                    if why.contains("seen for the first time")
+                        && !self.prompted.contains(&t.id) =>
                 {
                     Some((t.id.clone(), why))
                 }
@@ -133,38 +134,34 @@ impl Tunnels {
 
 /// Accept the host key of a tunnel's host seen for the first time?
 pub fn host_key_question(tunnel: String, why: String) -> Ask {
-    Ask::new(HOST_KEY, "New host key", vec![Line::from(why)], move |cx, ()| {
-        cx.tell(ID, Accept(tunnel));
-    })
+    Ask::new(
+        HOST_KEY,
+        "New host key",
+        vec![Line::from(why)],
+        move |cx, ()| {
+            cx.tell(ID, Accept(tunnel));
+        },
+    )
     .answers("accept and connect", "leave it")
     .declined("host key not accepted: the tunnel stays failed")
 }
 
+const ABOUT: About = About {
+    id: ID,
+    title: "Tunnels",
+    commands: &["tunnels", "tunnel"],
+    command_args: &[],
+    binding: Some(BINDING),
+    under: None,
+    hints: HINTS,
+    help: &[
+        "SSH tunnels opened with t on an instance or cluster, supervised (reconnected with backoff, the address read again from AWS) and closed when skiff quits.",
+    ],
+};
+
 impl View for Tunnels {
-    fn id(&self) -> ViewId {
-        ID
-    }
-
-    fn title(&self) -> &'static str {
-        "Tunnels"
-    }
-
-    fn commands(&self) -> &'static [&'static str] {
-        &["tunnels", "tunnel"]
-    }
-
-    fn binding(&self) -> Option<Binding> {
-        Some(BINDING)
-    }
-
-    fn hints(&self) -> &'static [(Action, &'static str)] {
-        HINTS
-    }
-
-    fn help(&self) -> &'static [&'static str] {
-        &[
-            "SSH tunnels opened with t on an instance or cluster, supervised (reconnected with backoff, the address read again from AWS) and closed when skiff quits.",
-        ]
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
 
     fn columns(&self) -> &'static [Column] {
