@@ -11,6 +11,7 @@ pub mod rows;
 pub mod shell;
 mod target;
 mod tunnel;
+pub mod view;
 
 use std::any::Any;
 
@@ -72,5 +73,12 @@ pub fn on_msg(
             None
         }
         Err(other) => Some(other),
+    }
+}
+
+/// A lifecycle verb started on the marked rows: their marks are spent.
+pub fn on_event(event: &super::ctx::Event, pane: &mut super::pane::Pane) {
+    if matches!(event, super::ctx::Event::LifecycleStarted) {
+        pane.table.marked.clear();
     }
 }

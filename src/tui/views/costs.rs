@@ -136,9 +136,7 @@ impl View for Costs {
     }
 
     fn on_event(&mut self, event: &Event, _cx: &mut Ctx<'_>) {
-        if matches!(event, Event::LifecycleStarted) {
-            self.pane.table.marked.clear();
-        }
+        resource::on_event(event, &mut self.pane);
     }
 
     fn count(&self, _world: &World) -> Option<usize> {
