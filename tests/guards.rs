@@ -415,3 +415,51 @@ async fn read_only_makes_no_guard() {
     assert!(sent.is_empty(), "read-only sent {sent:?}");
     assert!(alarms(&e).is_empty() && schedules(&e).is_empty() && !role_exists(&e));
 }
+
+/// A second target's schedules never cost the first its own: the schedule
+/// group is made once, when it is missing (the emulator replaced it, and
+/// its schedules, on every CreateScheduleGroup; AWS refuses one).
+#[tokio::test(flavor = "multi_thread")]
+async fn schedules_of_one_target_survive_another_targets() {
+    let sb = common::seeded().await;
+    let e = sb.moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let recorder = Recorder::start(&e);
+    for (target, when) in [("rnd", "mon-fri 20:00"), ("ds-workbench", "daily 19:00")] {
+        let run = skiff(
+            &e,
+            home.path(),
+            &[
+                "guard", "schedule", target, "--stop", when, "--tz", "UTC", "--yes",
+            ],
+        );
+        assert_eq!(run.code, 0, "{target}: {}\n{}", run.stdout, run.stderr);
+    }
+    let names: BTreeSet<String> = schedules(&e)
+        .iter()
+        .map(|s| s["Name"].as_str().unwrap().to_string())
+        .collect();
+    for name in [
+        "skiff-stop-rnd-workers",
+        "skiff-stop-rnd-master",
+        "skiff-stop-ds-workbench",
+    ] {
+        assert!(names.contains(name), "{name} in {names:?}");
+    }
+    let listed = skiff(&e, home.path(), &["guard", "ls"]);
+    assert!(
+        listed.stdout.lines().any(|l| l.starts_with("rnd "))
+            && listed
+                .stdout
+                .lines()
+                .any(|l| l.starts_with("ds-workbench ")),
+        "{}",
+        listed.stdout
+    );
+    let groups_made = recorder
+        .requests()
+        .iter()
+        .filter(|r| r.operation.contains("schedule-groups") && r.method == "POST")
+        .count();
+    assert_eq!(groups_made, 1, "{:?}", recorder.requests());
+}

@@ -154,6 +154,25 @@ pub async fn schedules(session: &Session, region: &str) -> Result<Vec<Schedule>,
     Ok(out)
 }
 
+/// Whether the schedule group `name` exists in `region`.
+pub async fn schedule_group_exists(
+    session: &Session,
+    region: &str,
+    name: &str,
+) -> Result<bool, CloudError> {
+    match session
+        .scheduler(region)
+        .get_schedule_group()
+        .name(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(false),
+        Err(e) => Err(CloudError::from_sdk("scheduler", region, &e)),
+    }
+}
+
 /// skiff's scheduler role: its ARN and its permission policy, if it exists.
 pub async fn scheduler_role(
     session: &Session,

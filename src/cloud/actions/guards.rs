@@ -85,8 +85,16 @@ impl Actions {
         Ok(Done::Sent)
     }
 
-    /// skiff's schedule group in `region`, made if it is not there.
+    /// skiff's schedule group in `region`, made only if it is not there:
+    /// CreateScheduleGroup on a group that exists is refused by AWS
+    /// (ConflictException) and replaces it, schedules and all, in the
+    /// emulator, so it is asked for first (a read, allowed read-only too).
     pub async fn ensure_schedule_group(&self, region: &str) -> Result<Done, CloudError> {
+        if crate::cloud::guards::schedule_group_exists(&self.session, region, SCHEDULE_GROUP)
+            .await?
+        {
+            return Ok(Done::Sent);
+        }
         if !self.may(
             "scheduler",
             region,
