@@ -432,7 +432,7 @@ fn node_step(i: &Instance, verb: Verb) -> Result<(Option<NodeAction>, Option<Str
         return match verb {
             Verb::Terminate => already("terminated"),
             _ => Err(refuse(format!(
-                "{who} is terminated; it cannot be {}",
+                "{who} is terminated (gone for good); it cannot be {}",
                 verb.participle()
             ))),
         };

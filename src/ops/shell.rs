@@ -200,9 +200,10 @@ pub async fn ready(
 
 fn attempt_words(target: &TunnelTarget, a: Attempt) -> String {
     match a {
-        Attempt::Stopped(state) => format!(
-            "{} is {state}: start it first (skiff start {}, or u on its row)",
-            target.label, target.label
+        Attempt::Stopped(state) => super::tunnel::not_running(
+            &target.label,
+            state,
+            &format!("skiff start {}, or u on its row", target.label),
         ),
         Attempt::Transient(why) | Attempt::Fatal(why) | Attempt::NoKey { why, .. } => {
             format!("{}: {why}", target.label)

@@ -207,10 +207,18 @@ pub async fn preview(
             _ => Err(why),
         },
         Err(Attempt::Fatal(why) | Attempt::Transient(why)) => Err(why),
-        Err(Attempt::Stopped(state)) => Err(format!(
-            "{} is {state}: start it first (u on its row)",
-            target.label
-        )),
+        Err(Attempt::Stopped(state)) => Err(not_running(&target.label, state, "u on its row")),
+    }
+}
+
+/// Why a node that is not running cannot be reached, and what to do: start
+/// it (`how`), or nothing at all once it is terminated (it is gone).
+pub(crate) fn not_running(label: &str, state: InstanceState, how: &str) -> String {
+    match state {
+        InstanceState::Terminated | InstanceState::ShuttingDown => format!(
+            "{label} is {state}: it is gone for good (its disks with it) and cannot be reached or started again"
+        ),
+        _ => format!("{label} is {state}: start it first ({how})"),
     }
 }
 
@@ -666,5 +674,19 @@ fn exit_problem(stderr: String, e: &Endpoint, instance: &Instance) -> Attempt {
             )
         }
         SshExit::Transient(line) => Attempt::Transient(line),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminated_node_is_never_told_to_be_started() {
+        let gone = not_running("old-box", InstanceState::Terminated, "u on its row");
+        assert!(gone.contains("gone for good"), "{gone}");
+        assert!(!gone.contains("start it first"), "{gone}");
+        let stopped = not_running("box", InstanceState::Stopped, "u on its row");
+        assert_eq!(stopped, "box is stopped: start it first (u on its row)");
     }
 }
