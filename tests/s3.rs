@@ -440,6 +440,10 @@ async fn bad_input_gives_a_clear_message_and_exit_code() {
     );
     let err = fail(&["cp", &local, "s3://x/y"]);
     assert!(err.contains("3 to 63 characters"), "{err}");
+    // A bucket that exists already is not "made" again (us-east-1 answers
+    // CreateBucket of one's own bucket with 200).
+    let err = fail(&["mb", "s3://data"]);
+    assert!(err.contains("s3://data exists already"), "{err}");
     let err = fail(&["--read-only", "mb", "s3://made-in-read-only"]);
     assert!(err.contains("read-only mode"), "{err}");
     // Outside us-east-1 the region goes in as the location constraint.
@@ -658,7 +662,11 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
             .map(|r| r.cells[1].text.clone())
             .collect::<Vec<_>>()
     );
+    // Back to the Buckets tab: where the user was in it (the bucket); esc
+    // clears the filter, then goes up to the bucket list.
     key(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.view(), skiff::tui::views::objects::ID);
+    key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.view(), skiff::tui::views::buckets::ID);
 }

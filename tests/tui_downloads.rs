@@ -1,6 +1,8 @@
-//! The TUI never overwrites a local file without asking: a download that
-//! meets one asks (overwrite, keep both, skip; or the same for all), drawn
-//! as a popup; each answer does what it says, checked on disk.
+//! Transfers in the TUI. It never overwrites a local file without asking: a
+//! download that meets one asks (overwrite, keep both, skip; or the same
+//! for all), drawn as a popup; each answer does what it says, checked on
+//! disk. Marked objects go down together. Quitting while an upload runs
+//! asks, and what it leaves is aborted on S3.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -146,4 +148,160 @@ async fn a_download_that_meets_a_local_file_asks_and_does_what_was_answered() {
             "{f} kept"
         );
     }
+}
+
+/// Marked objects go down together, into the download folder under their
+/// own names, byte for byte what the AWS CLI fetches of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn marked_objects_download_together() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let downloads = home.path().join("downloads");
+    let mut config = skiff::config::Config::defaults();
+    config.transfer.download_dir = downloads.display().to_string();
+    let (mut app, mut rx) = common::tui_app(&sb.moto.endpoint(), home.path(), config);
+    until(&mut app, &mut rx, "connect", |a| {
+        a.world.session.is_some() && !a.busy()
+    })
+    .await;
+    app.browse("rnd-datasets", "processed/");
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    app.on_key(KeyEvent::from(KeyCode::Char(' ')));
+    app.on_key(KeyEvent::from(KeyCode::Char(' ')));
+    // Away to Transfers and back to Buckets: the folder, marks and all.
+    app.on_key(KeyEvent::from(KeyCode::Char('6')));
+    app.on_key(KeyEvent::from(KeyCode::Char('3')));
+    let objects = skiff::tui::views::objects::ID;
+    assert_eq!(app.view(), objects);
+    assert_eq!(app.table().marked.len(), 2);
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    let text = skiff::tui::ui::buffer_text(
+        &skiff::tui::screens::render(&mut app, 80, 24).expect("render"),
+    );
+    assert!(
+        text.contains("processed/") && text.contains("2 marked"),
+        "{text}"
+    );
+    app.on_key(KeyEvent::from(KeyCode::Char('D')));
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    let notes: Vec<String> = app.notes.iter().map(|n| n.text.clone()).collect();
+    let notes = notes.join(" | ");
+    assert!(!notes.contains("one s3:// source"), "{notes}");
+    // A download takes the marks; esc goes up a folder keeping new ones,
+    // at the top it clears them, then goes back to the buckets.
+    assert!(app.table().marked.is_empty());
+    app.on_key(KeyEvent::from(KeyCode::Char(' ')));
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    assert_eq!((app.view(), app.table().marked.len()), (objects, 1));
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert_eq!((app.view(), app.table().marked.len()), (objects, 0));
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    assert_eq!(app.view(), skiff::tui::views::buckets::ID);
+    let theirs = tempfile::tempdir().expect("theirs");
+    for (name, size) in [("features.parquet", 96_000), ("labels.parquet", 8_000)] {
+        let mine =
+            std::fs::read(downloads.join(name)).unwrap_or_else(|e| panic!("{name}: {e} ({notes})"));
+        assert_eq!(mine.len(), size, "{name}");
+        let their = theirs.path().join(name);
+        let (ok, _, err) = common::aws(
+            &sb.moto.endpoint(),
+            "us-east-1",
+            &[
+                "s3",
+                "cp",
+                &format!("s3://rnd-datasets/processed/{name}"),
+                &their.display().to_string(),
+            ],
+        );
+        assert!(ok, "{err}");
+        assert_eq!(mine, std::fs::read(&their).unwrap(), "{name}");
+    }
+}
+
+fn open_uploads(endpoint: &str) -> usize {
+    let (ok, out, err) = common::aws(
+        endpoint,
+        "us-east-1",
+        &[
+            "s3api",
+            "list-multipart-uploads",
+            "--bucket",
+            "rnd-datasets",
+        ],
+    );
+    assert!(ok, "{err}");
+    if out.trim().is_empty() {
+        return 0;
+    }
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v["Uploads"].as_array().map_or(0, Vec::len)
+}
+
+/// `q` (or ctrl-c) while an upload runs asks first, naming it; ctrl-c in
+/// the filter prompt cancels the prompt; quitting aborts the unfinished
+/// multipart upload, so nothing is left on S3 to cost (the AWS CLI lists
+/// none).
+#[tokio::test(flavor = "multi_thread")]
+async fn quitting_during_an_upload_asks_and_leaves_nothing_on_s3() {
+    let sb = common::seeded().await;
+    let e = sb.moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let big = home.path().join("big.bin");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let mut config = skiff::config::Config::defaults();
+    config.transfer.part_size = bytesize::ByteSize::mib(5);
+    config.transfer.concurrency = 2;
+    let (mut app, mut rx) = common::tui_app(&e, home.path(), config);
+    until(&mut app, &mut rx, "connect", |a| {
+        a.world.session.is_some() && !a.busy()
+    })
+    .await;
+    app.browse("rnd-datasets", "");
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    app.run_command(&format!("upload {}", big.display()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while open_uploads(&e) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upload never began"
+        );
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            app.on_msg(m);
+        }
+    }
+    assert!(!app.live().is_empty());
+
+    // ctrl-c in the filter prompt cancels the prompt, nothing more.
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), crossterm::event::KeyModifiers::CONTROL);
+    app.on_key(KeyEvent::from(KeyCode::Char('/')));
+    app.on_key(KeyEvent::from(KeyCode::Char('x')));
+    app.on_key(ctrl_c);
+    assert!(app.input.is_none() && !app.quit);
+
+    // q asks, naming the upload; n keeps working.
+    app.on_key(KeyEvent::from(KeyCode::Char('q')));
+    assert_eq!(app.mode(), skiff::tui::app::QUIT);
+    assert!(!app.quit);
+    let text = skiff::tui::ui::buffer_text(
+        &skiff::tui::screens::render(&mut app, 80, 24).expect("render"),
+    );
+    assert!(
+        text.contains("big.bin") && text.contains("y quit"),
+        "{text}"
+    );
+    app.on_key(KeyEvent::from(KeyCode::Char('n')));
+    assert!(!app.quit && app.mode() == skiff::tui::ctx::Mode::NORMAL);
+
+    // ctrl-c asks the same; y quits, and what was left is aborted.
+    app.on_key(ctrl_c);
+    assert_eq!(app.mode(), skiff::tui::app::QUIT);
+    app.on_key(KeyEvent::from(KeyCode::Char('y')));
+    assert!(app.quit);
+    // What the run loop does once it ends: the upload stops and is aborted.
+    app.shut_down().await;
+    assert_eq!(open_uploads(&e), 0, "an unfinished upload was left on S3");
 }

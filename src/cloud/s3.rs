@@ -85,6 +85,34 @@ impl Session {
         }
     }
 
+    /// Whether bucket `name` exists: the region it is in, when it does and
+    /// this account may reach it (HeadBucket).
+    pub async fn bucket_exists(&self, name: &str) -> Result<Option<String>, CloudError> {
+        let home = self.s3(self.home_region());
+        match home.head_bucket().bucket(name).send().await {
+            Ok(out) => Ok(Some(
+                out.bucket_region()
+                    .unwrap_or(self.home_region())
+                    .to_string(),
+            )),
+            Err(e) => {
+                let err = CloudError::from_sdk(SERVICE, name, &e);
+                match e.raw_response().map(|r| r.status().as_u16()) {
+                    Some(404) => Ok(None),
+                    Some(403) => Err(CloudError {
+                        message: format!(
+                            "s3://{name} belongs to another account (bucket names are global): choose another name"
+                        ),
+                        ..err
+                    }),
+                    // Moved: it exists, in the region the answer names.
+                    Some(301) => Ok(Some(String::new())),
+                    _ => Err(err),
+                }
+            }
+        }
+    }
+
     /// `name` reached in its own region. The region is looked up once per
     /// session (GetBucketLocation, else the region HeadBucket names); when
     /// neither answers, the error says why.

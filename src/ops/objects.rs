@@ -104,6 +104,22 @@ pub async fn delete_keys(
 pub async fn make_bucket(actions: &Actions, name: &str) -> Result<(Done, String), String> {
     check_bucket_name(name)?;
     let region = actions.session().home_region().to_string();
+    // S3 answers CreateBucket of one's own bucket in us-east-1 with 200:
+    // ask first, so an existing bucket is never said to be made.
+    match actions.session().bucket_exists(name).await {
+        Ok(Some(there)) => {
+            let there = if there.is_empty() {
+                String::new()
+            } else {
+                format!(" (in {there})")
+            };
+            return Err(format!(
+                "s3://{name} exists already{there}: nothing was made"
+            ));
+        }
+        Ok(None) => {}
+        Err(e) => return Err(e.message),
+    }
     let done = actions
         .create_bucket(name, &region)
         .await

@@ -20,6 +20,8 @@ pub enum Command {
     Refresh,
     Help,
     Quit,
+    /// `:q!`: quit without asking, stopping live work.
+    ForceQuit,
     /// Switch to another AWS profile.
     Profile(String),
     /// The notification history.
@@ -141,17 +143,20 @@ pub fn parse(line: &str, views: &Words) -> Result<Command, String> {
         return no_args(Command::View(view));
     }
     if let Some(view) = views.with_args(word) {
+        // The rest of the line as typed: a path keeps its spaces.
+        let args = line.trim_start()[word.len()..].trim();
         return Ok(Command::ForView {
             view,
             word: word.to_string(),
-            args: rest.join(" "),
+            args: args.to_string(),
         });
     }
     match word {
         "refresh" | "r" => no_args(Command::Refresh),
         "help" | "h" => no_args(Command::Help),
         "messages" | "messages!" | "msg" | "log" => no_args(Command::Messages),
-        "q" | "quit" | "q!" | "exit" => no_args(Command::Quit),
+        "q" | "quit" | "exit" => no_args(Command::Quit),
+        "q!" | "quit!" => no_args(Command::ForceQuit),
         "profile" => match rest.as_slice() {
             [name] => Ok(Command::Profile((*name).to_string())),
             _ => Err(":profile takes one name: tab lists the profiles".into()),
@@ -178,10 +183,38 @@ pub fn parse(line: &str, views: &Words) -> Result<Command, String> {
                 }
             }
         }
-        other => Err(format!(
-            "unknown command `{other}`: press tab to see the commands"
-        )),
+        other => Err(match close_words(other, views).as_slice() {
+            [] => format!("unknown command `{other}`: press tab to see the commands"),
+            close => format!(
+                "unknown command `{other}`: did you mean {}? (tab lists the commands)",
+                close
+                    .iter()
+                    .map(|w| format!(":{w}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
     }
+}
+
+/// Known words close to `typed` (a typo), the closest first, at most three.
+fn close_words(typed: &str, views: &Words) -> Vec<String> {
+    let mut known: Vec<String> = views.all();
+    known.extend(
+        views
+            .views
+            .iter()
+            .flat_map(|(_, w)| w.iter().map(|w| w.to_string())),
+    );
+    known.sort_unstable();
+    known.dedup();
+    let mut scored: Vec<(f64, String)> = known
+        .into_iter()
+        .map(|w| (strsim::jaro_winkler(typed, &w), w))
+        .filter(|(score, w)| *score >= 0.85 && w.len() > 1)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().take(3).map(|(_, w)| w).collect()
 }
 
 fn common_prefix(words: &[String]) -> String {
@@ -270,6 +303,26 @@ mod tests {
             ],
             with_args: vec![(ViewId("objects"), "upload", "PATH")],
         }
+    }
+
+    #[test]
+    fn a_typo_is_answered_with_the_close_words() {
+        let err = parse("clustr", &words()).expect_err("unknown");
+        assert!(err.contains("did you mean :cluster"), "{err}");
+        let err = parse("zzzz", &words()).expect_err("unknown");
+        assert!(!err.contains("did you mean"), "{err}");
+    }
+
+    #[test]
+    fn arguments_keep_their_spaces() {
+        assert_eq!(
+            parse("upload  /data/with  two spaces (1).csv ", &words()),
+            Ok(Command::ForView {
+                view: ViewId("objects"),
+                word: "upload".into(),
+                args: "/data/with  two spaces (1).csv".into(),
+            })
+        );
     }
 
     #[test]

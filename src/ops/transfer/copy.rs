@@ -99,58 +99,103 @@ pub async fn plan(session: &Session, req: &CopyRequest) -> Result<CopyPlan, Stri
                 skipped,
             })
         }
-        (None, [Some(from)]) => {
+        (None, [Some(from)]) if req.recursive => {
             let bucket = session.bucket(&from.bucket).await.map_err(|e| e.message)?;
-            if req.recursive {
-                let prefix = expand::download_prefix(from);
-                let objects = bucket
-                    .list_all(&prefix)
-                    .await
-                    .map_err(|e| format!("{}: {}", bucket.uri(&prefix), e.message))?;
-                let (items, skipped) = expand::download_items(from, Path::new(&req.dest), &objects);
-                return Ok(CopyPlan {
-                    direction: Direction::Download,
-                    bucket,
-                    items,
-                    skipped,
-                });
-            }
-            let local = expand::download_path(from, &req.dest)?;
-            let size = match bucket.head(&from.key).await.map_err(|e| e.message)? {
-                Some(h) => h.size,
-                None => {
-                    // A folder spelled without --recursive says so.
-                    let below = bucket
-                        .list_page(&format!("{}/", from.key), None, 1)
-                        .await
-                        .map(|(e, _)| !e.is_empty())
-                        .unwrap_or(false);
-                    return Err(if below {
-                        format!("{from} is a folder: add --recursive to copy everything below it")
-                    } else {
-                        format!("{from}: no such object")
-                    });
-                }
-            };
+            let prefix = expand::download_prefix(from);
+            let objects = bucket
+                .list_all(&prefix)
+                .await
+                .map_err(|e| format!("{}: {}", bucket.uri(&prefix), e.message))?;
+            let (items, skipped) = expand::download_items(from, Path::new(&req.dest), &objects);
             Ok(CopyPlan {
                 direction: Direction::Download,
                 bucket,
-                items: vec![CopyItem {
-                    local,
-                    key: from.key.clone(),
-                    size,
-                }],
-                skipped: Vec::new(),
+                items,
+                skipped,
             })
         }
-        (None, [_, _, ..]) if src_s3.iter().any(Option::is_some) => Err(
-            "a download copies one s3:// source (give a prefix and --recursive for many objects)"
-                .into(),
-        ),
+        (None, srcs) if !srcs.is_empty() && srcs.iter().all(Option::is_some) => {
+            let froms: Vec<&S3Uri> = srcs.iter().flatten().collect();
+            plan_objects(session, &froms, req).await
+        }
+        (None, [_, _, ..]) if src_s3.iter().any(Option::is_some) => {
+            Err("a download's sources are all s3:// objects (local files cannot be mixed in)".into())
+        }
         _ => Err(
             "exactly one side of cp must be s3://bucket/key-or-prefix (S3 to S3 and local to local are not copies skiff makes)"
                 .into(),
         ),
+    }
+}
+
+/// Objects named one by one (no `--recursive`), all of one bucket: one
+/// into a file or a folder, several into a folder, each under its own name.
+async fn plan_objects(
+    session: &Session,
+    froms: &[&S3Uri],
+    req: &CopyRequest,
+) -> Result<CopyPlan, String> {
+    let first = froms[0];
+    if let Some(other) = froms.iter().find(|f| f.bucket != first.bucket) {
+        return Err(format!(
+            "the objects of one download are in one bucket ({} and {} are not)",
+            first.bucket, other.bucket
+        ));
+    }
+    if froms.len() > 1 && !(req.dest.ends_with('/') || Path::new(&req.dest).is_dir()) {
+        return Err(format!(
+            "{} objects go into a folder: end the destination with / ({}/)",
+            froms.len(),
+            req.dest
+        ));
+    }
+    if req.recursive {
+        return Err("--recursive copies everything below one prefix: give one s3:// source".into());
+    }
+    let bucket = session.bucket(&first.bucket).await.map_err(|e| e.message)?;
+    let mut items: Vec<CopyItem> = Vec::new();
+    let mut skipped = Vec::new();
+    for from in froms {
+        let local = expand::download_path(from, &req.dest)?;
+        if items.iter().any(|i| i.local == local) {
+            skipped.push(Skipped {
+                what: from.to_string(),
+                why: format!(
+                    "another object of this download goes to {}",
+                    local.display()
+                ),
+            });
+            continue;
+        }
+        let size = match bucket.head(&from.key).await.map_err(|e| e.message)? {
+            Some(h) => h.size,
+            None => return Err(missing(&bucket, from).await),
+        };
+        items.push(CopyItem {
+            local,
+            key: from.key.clone(),
+            size,
+        });
+    }
+    Ok(CopyPlan {
+        direction: Direction::Download,
+        bucket,
+        items,
+        skipped,
+    })
+}
+
+/// Why `from` has no object: a folder spelled without --recursive says so.
+async fn missing(bucket: &S3Bucket, from: &S3Uri) -> String {
+    let below = bucket
+        .list_page(&format!("{}/", from.key), None, 1)
+        .await
+        .map(|(e, _)| !e.is_empty())
+        .unwrap_or(false);
+    if below {
+        format!("{from} is a folder: add --recursive to copy everything below it")
+    } else {
+        format!("{from}: no such object")
     }
 }
 

@@ -175,7 +175,8 @@ impl App {
     pub fn run_command(&mut self, line: &str) {
         match command::parse(line, &self.words()) {
             Err(e) => self.notify(Level::Warning, e),
-            Ok(Command::Quit) => self.quit = true,
+            Ok(Command::Quit) => self.ask_quit(),
+            Ok(Command::ForceQuit) => self.quit = true,
             Ok(Command::Help) => self.on_action(Action::Help),
             Ok(Command::Messages) => self.open_messages(),
             Ok(Command::Refresh) => self.refresh(),

@@ -18,6 +18,7 @@ use super::input::{InputKind, InputLine};
 use super::layout::{self, Layout};
 use super::msg::{Msg, ViewId};
 use super::notify::{Level, Notes, Notification, Notifications};
+use super::popups::ask::Ask;
 use super::popups::mfa::MfaPopup;
 use super::popups::text::{DETAILS, HELP, MESSAGES, TextPopup};
 use super::theme::Theme;
@@ -27,9 +28,16 @@ use crate::config::{Action, Config, Dirs, KeyName, KeySpec, StartView};
 use crate::ops::connect::Connection;
 use crate::render::Row;
 
-/// Two clicks on the same spot within this make a double click.
 mod input;
 
+/// The question asked before quitting stops live work.
+pub const QUIT: Mode = Mode("quit");
+
+/// How long quitting waits for live work to clean up (an abort sent over
+/// a slow link).
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Two clicks on the same spot within this make a double click.
 const DOUBLE_CLICK: std::time::Duration = std::time::Duration::from_millis(400);
 
 pub struct App {
@@ -52,6 +60,8 @@ pub struct App {
     last_click: Option<(Instant, u16, u16)>,
     /// Effects queued by handlers, applied in order.
     fx: Vec<Effect>,
+    /// The view last on screen under each tab that was left.
+    last_in_tab: Vec<(ViewId, ViewId)>,
 }
 
 impl App {
@@ -77,6 +87,7 @@ impl App {
             handover: None,
             last_click: None,
             fx: Vec::new(),
+            last_in_tab: Vec::new(),
         }
     }
 
@@ -303,9 +314,18 @@ impl App {
     // ---- views ---------------------------------------------------------------
 
     pub fn switch_to(&mut self, id: ViewId) {
+        // Back to a tab from another: where the user was under it (the
+        // folder being browsed, not the bucket list).
+        let (from, from_tab) = (self.view(), self.tab());
+        let id = match self.last_in_tab.iter().find(|(tab, _)| *tab == id) {
+            Some((_, shown)) if from_tab != id => *shown,
+            _ => id,
+        };
         let Some(index) = self.index_of(id) else {
             return;
         };
+        self.last_in_tab.retain(|(tab, _)| *tab != from_tab);
+        self.last_in_tab.push((from_tab, from));
         self.current = index;
         self.input = None;
         self.with_view(index, |v, cx| v.on_enter(cx));
@@ -426,14 +446,46 @@ impl App {
         self.world.touch();
     }
 
-    /// Stops what the views run (tunnels, transfers): no ssh process
-    /// outlives skiff.
+    /// Work that quitting would stop, in words (a transfer, a tunnel).
+    pub fn live(&self) -> Vec<String> {
+        self.views.iter().flat_map(|v| v.live()).collect()
+    }
+
+    /// Quits at once when nothing would be lost; else asks first, naming
+    /// what would stop and what becomes of it.
+    pub fn ask_quit(&mut self) {
+        let live = self.live();
+        if live.is_empty() {
+            self.quit = true;
+            return;
+        }
+        if self.mode() == QUIT {
+            return;
+        }
+        let mut body = vec![Line::from("Quitting stops:")];
+        body.extend(live.iter().map(|w| Line::from(format!("  • {w}"))));
+        body.push(Line::from(""));
+        body.push(Line::from(
+            "Unfinished uploads are aborted on S3 (nothing is left there to cost), unfinished downloads leave no file, tunnels close.",
+        ));
+        self.open(
+            Ask::new(QUIT, "Quit skiff?", body, |cx, ()| cx.quit())
+                .answers("quit and stop them", "keep working"),
+        );
+    }
+
+    /// Stops what the views run (tunnels, transfers) and waits, up to a
+    /// bound, for them to clean up: no ssh process outlives skiff, and an
+    /// upload cut short is aborted on S3.
     pub async fn shut_down(&mut self) {
         let mut stopping = Vec::new();
         for v in &mut self.views {
             stopping.extend(v.shutdown());
         }
-        futures::future::join_all(stopping).await;
+        let all = futures::future::join_all(stopping);
+        if tokio::time::timeout(SHUTDOWN_WAIT, all).await.is_err() {
+            tracing::warn!("work still stopping after {SHUTDOWN_WAIT:?}: left as it was");
+        }
     }
 
     // ---- keys ----------------------------------------------------------------
@@ -461,10 +513,19 @@ impl App {
             ));
             return;
         }
-        // A ctrl- quit key works everywhere, even while typing.
+        // A ctrl- quit key cancels what is being typed or asked (as esc
+        // does), and quits from anywhere else.
         if action == Some(Action::Quit) && spec.is_some_and(|s| s.ctrl) {
-            self.quit = true;
-            return;
+            if self.mode() == QUIT {
+                // Asked twice: quit.
+                self.popups.pop();
+                self.quit = true;
+                return;
+            }
+            if !self.popups.is_empty() || self.input.is_some() {
+                return self.handle_key(KeyEvent::from(KeyCode::Esc));
+            }
+            return self.ask_quit();
         }
         if !self.popups.is_empty() {
             return self.popup_key(key, action);
@@ -498,7 +559,7 @@ impl App {
             }
             Reply::Quit => {
                 self.popups.pop();
-                self.quit = true;
+                self.ask_quit();
             }
         }
     }
@@ -523,7 +584,7 @@ impl App {
         }
         let rows = isize::try_from(self.current().pane().table.height().max(1)).unwrap_or(1);
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.ask_quit(),
             Action::Help => {
                 let lines = super::help::lines(&self.theme, &self.world, &self.views);
                 self.open(TextPopup::new(HELP, "Help — esc closes", lines));

@@ -86,6 +86,11 @@ impl Objects {
 
     /// Opens `bucket` at `prefix`.
     fn browse(&mut self, bucket: &str, prefix: &str, cx: &mut Ctx<'_>) {
+        // Marks name whole keys: they stay while the user moves about the
+        // bucket (a download or delete takes them all), not into another.
+        if bucket != self.browser.bucket {
+            self.pane.table.marked.clear();
+        }
         self.browser = Browser {
             bucket: bucket.into(),
             prefix: prefix.into(),
@@ -95,7 +100,6 @@ impl Objects {
         self.version += 1;
         let table = &mut self.pane.table;
         table.filter.clear();
-        table.marked.clear();
         table.reset_selection();
         cx.switch(ID);
         self.fetch_page(cx);
@@ -426,7 +430,14 @@ impl View for Objects {
                 let bucket = self.browser.bucket.clone();
                 self.browse(&bucket, &prefix, cx);
             }
-            Action::Back if table.filter.is_empty() && table.marked.is_empty() => self.leave(cx),
+            // Esc: the filter first, then up a folder (marks kept); at the
+            // bucket's top the marks, then back to the buckets.
+            Action::Back
+                if table.filter.is_empty()
+                    && (table.marked.is_empty() || !self.browser.prefix.is_empty()) =>
+            {
+                self.leave(cx)
+            }
             Action::Refresh => {
                 self.reload(cx);
                 cx.change(|world, _| world.refresh());
@@ -448,10 +459,9 @@ impl View for Objects {
         if !matches!(word, "upload" | "put") {
             return false;
         }
-        if args.trim().is_empty() {
-            cx.warn(":upload needs a path, e.g. :upload ~/data/run-42");
-        } else {
-            self.upload_path(args.trim(), cx);
+        match upload_arg(args) {
+            Ok(path) => self.upload_path(&path, cx),
+            Err(why) => cx.warn(why),
         }
         true
     }
@@ -529,7 +539,11 @@ impl View for Objects {
         } else {
             ""
         };
-        Some(format!("{}{more}", self.breadcrumb()))
+        let marked = match self.pane.table.marked.len() {
+            0 => String::new(),
+            n => format!(" · {n} marked"),
+        };
+        Some(format!("{}{more}{marked}", self.breadcrumb()))
     }
 
     fn empty_text(&self, _world: &World) -> String {
@@ -577,5 +591,42 @@ impl View for Objects {
             ),
         ];
         Some((format!("Object {}", e.key), lines))
+    }
+}
+/// `:upload`'s one path: as typed, or in shell quotes (a path with spaces
+/// or quotes of its own).
+fn upload_arg(args: &str) -> Result<String, String> {
+    let args = args.trim();
+    if args.is_empty() {
+        return Err(":upload needs a path, e.g. :upload ~/data/run-42".into());
+    }
+    if !args.contains(['"', '\'', '\\']) {
+        return Ok(args.to_string());
+    }
+    match shlex::split(args).as_deref() {
+        Some([one]) => Ok(one.clone()),
+        Some([]) => Err(":upload needs a path, e.g. :upload ~/data/run-42".into()),
+        Some(_) => Err(":upload takes one path: quote it whole (\"/data/my file.csv\")".into()),
+        None => Err(format!(":upload {args}: a quote is not closed")),
+    }
+}
+
+#[cfg(test)]
+mod upload_arg_tests {
+    use super::upload_arg;
+
+    #[test]
+    fn a_quoted_path_is_the_path_inside_the_quotes() {
+        assert_eq!(
+            upload_arg(r#" "/path/with space (1).csv" "#),
+            Ok("/path/with space (1).csv".into())
+        );
+        assert_eq!(
+            upload_arg("/plain/with space.csv"),
+            Ok("/plain/with space.csv".into())
+        );
+        assert_eq!(upload_arg(r"/it\'s.csv"), Ok("/it's.csv".into()));
+        assert!(upload_arg(r#""/open"#).is_err());
+        assert!(upload_arg(r#""/a" "/b""#).is_err());
     }
 }

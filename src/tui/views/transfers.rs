@@ -50,6 +50,10 @@ pub struct Transfer {
     pub finished: Option<Instant>,
     /// Files in the plan, once planned.
     pub files: Option<usize>,
+    /// True once its background work has ended (an upload cut short has
+    /// been aborted on S3 by then).
+    ended: tokio::sync::watch::Receiver<bool>,
+    end: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Transfer {
@@ -146,6 +150,7 @@ impl Transfers {
         self.version += 1;
         let id = self.seq;
         let req = request.clone();
+        let (end, ended) = tokio::sync::watch::channel(false);
         self.list.push(Transfer {
             id,
             request,
@@ -154,6 +159,8 @@ impl Transfers {
             started: Instant::now(),
             finished: None,
             files: None,
+            ended,
+            end: Some(end),
         });
         cx.spawn(ID, async move {
             Answer::Planned {
@@ -231,8 +238,12 @@ impl Transfers {
         t.state = JobState::Running;
         t.files = Some(plan.items.len());
         let progress = t.progress.clone();
+        let end = t.end.take();
         cx.spawn(ID, async move {
             let results = copy::run(&actions, &plan, &opts, &journal, false, &progress).await;
+            if let Some(end) = end {
+                let _ = end.send(true);
+            }
             let failed: Vec<String> = results
                 .iter()
                 .filter_map(|r| match r {
@@ -451,9 +462,16 @@ impl View for Transfers {
     }
 
     fn shutdown(&mut self) -> Vec<Shutdown> {
-        for t in self.list.iter().filter(|t| t.state.is_active()) {
+        let mut stopping = Vec::new();
+        for t in self.list.iter_mut().filter(|t| t.state.is_active()) {
             t.progress.cancel();
+            // Not yet running (planning, asking): nothing to wait for.
+            t.end = None;
+            let mut ended = t.ended.clone();
+            stopping.push(Box::pin(async move {
+                let _ = ended.wait_for(|done| *done).await;
+            }) as Shutdown);
         }
-        Vec::new()
+        stopping
     }
 }
