@@ -73,9 +73,13 @@ async fn the_guard_dialog_sets_and_clears_guards_and_the_column_shows_them() {
     typed(&mut app, "/rnd");
     key(&mut app, KeyCode::Enter);
 
-    // Idle: enter on the first field.
+    // Idle: 30m in the first field, then enter.
     typed(&mut app, "a");
     assert_eq!(app.mode(), skiff::tui::popups::guard::GUARD);
+    for _ in 0..8 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "30m");
     key(&mut app, KeyCode::Enter);
     assert_eq!(
         app.mode(),
@@ -96,12 +100,32 @@ async fn the_guard_dialog_sets_and_clears_guards_and_the_column_shows_them() {
         .lines()
         .find(|l| l.contains("rnd-master"))
         .unwrap_or_default();
-    assert!(row.contains("idle 45m"), "the GUARD column: {row}\n{text}");
+    assert!(row.contains("idle 30m"), "the GUARD column: {row}\n{text}");
 
-    // A schedule: the stop field, then enter; skiff's role does not exist,
-    // so its policies are shown first.
+    // A schedule: the dialog starts from the idle time set (not the
+    // default); a stop time typed, then enter; skiff's role does not
+    // exist, so its policies are shown first.
     typed(&mut app, "a");
+    let dialog = |a: &App| {
+        a.popup::<skiff::tui::popups::guard::GuardDialog>()
+            .map(|d| d.fields.clone())
+            .expect("the dialog")
+    };
+    assert_eq!(dialog(&app)[0], "30m");
     key(&mut app, KeyCode::Down);
+    for _ in 0..20 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "daily 18:45");
+    key(&mut app, KeyCode::Enter);
+    pump_until(&mut app, &mut rx, 30, "the role question", |a| {
+        a.mode() == skiff::tui::resource::guard::ROLE_QUESTION
+    })
+    .await;
+    // No to the role: the dialog comes back with what was typed.
+    typed(&mut app, "n");
+    assert_eq!(app.mode(), skiff::tui::popups::guard::GUARD);
+    assert_eq!(dialog(&app)[1], "daily 18:45");
     key(&mut app, KeyCode::Enter);
     pump_until(&mut app, &mut rx, 30, "the role question", |a| {
         a.mode() == skiff::tui::resource::guard::ROLE_QUESTION
@@ -128,10 +152,10 @@ async fn the_guard_dialog_sets_and_clears_guards_and_the_column_shows_them() {
     assert_eq!(names, ["skiff-stop-rnd-master", "skiff-stop-rnd-workers"]);
     key(&mut app, KeyCode::Enter);
     let details = buffer_text(&render(&mut app, 120, 60).expect("render"));
-    assert!(
-        details.contains("stop 20:00 mon-fri (workers)"),
-        "{details}"
-    );
+    assert!(details.contains("stop 18:45 daily (workers)"), "{details}");
+    key(&mut app, KeyCode::Esc);
+    typed(&mut app, "a");
+    assert_eq!(dialog(&app)[1], "daily 18:45", "the schedule set");
     key(&mut app, KeyCode::Esc);
 
     // Clear: ctrl-d asks, y removes everything (and the role with it).

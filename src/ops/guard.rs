@@ -414,14 +414,26 @@ pub struct GuardInfo {
     pub state: String,
     pub timezone: Option<String>,
     pub next_run: Option<DateTime<Utc>>,
+    /// What it is set to, as values (the TUI's dialog starts from them).
+    #[serde(skip)]
+    pub setting: Option<Setting>,
+}
+
+/// A guard's setting as values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Setting {
+    Idle(IdleRule),
+    Schedule(PlannedSchedule),
 }
 
 fn from_alarm(a: &IdleAlarm) -> GuardInfo {
     let target = guard::alarm_target(&a.name)
         .map_or("?", |(t, _)| t)
         .to_string();
-    let rule = IdleRule::new(std::time::Duration::from_secs(a.after_secs), a.threshold)
-        .map_or_else(|_| format!("idle {} s", a.after_secs), |r| r.label());
+    let idle = IdleRule::new(std::time::Duration::from_secs(a.after_secs), a.threshold).ok();
+    let rule = idle
+        .as_ref()
+        .map_or_else(|| format!("idle {} s", a.after_secs), IdleRule::label);
     GuardInfo {
         kind: "idle",
         name: a.name.clone(),
@@ -432,6 +444,7 @@ fn from_alarm(a: &IdleAlarm) -> GuardInfo {
         state: a.state.clone(),
         timezone: None,
         next_run: None,
+        setting: idle.map(Setting::Idle),
     }
 }
 
@@ -457,6 +470,7 @@ fn from_schedule(s: &Schedule, now: DateTime<Utc>) -> Option<GuardInfo> {
         state: s.state.clone(),
         timezone: Some(s.timezone.clone()),
         next_run: at.zip(tz).and_then(|(at, tz)| at.next_after(now, tz)),
+        setting: planned.map(Setting::Schedule),
     })
 }
 

@@ -24,6 +24,8 @@ pub struct Ask {
     /// Said when the answer is no.
     declined: String,
     then: Option<Then<()>>,
+    /// What no does besides closing.
+    otherwise: Option<Then<()>>,
     scroll: Scroll,
 }
 
@@ -42,6 +44,7 @@ impl Ask {
             no: "no".into(),
             declined: String::new(),
             then: Some(Box::new(then)),
+            otherwise: None,
             scroll: Scroll::default(),
         }
     }
@@ -56,6 +59,12 @@ impl Ask {
     /// What is said when the answer is no.
     pub fn declined(mut self, text: impl Into<String>) -> Self {
         self.declined = text.into();
+        self
+    }
+
+    /// What a no does besides closing (the opener asked again, say).
+    pub fn or_else(mut self, f: impl FnOnce(&mut Ctx<'_>) + 'static) -> Self {
+        self.otherwise = Some(Box::new(move |cx, ()| f(cx)));
         self
     }
 
@@ -98,11 +107,15 @@ impl Popup for Ask {
                 }
                 Reply::Close
             }
-            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc if self.declined.is_empty() => {
-                Reply::Close
-            }
             KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
-                Reply::Closed(Level::Info, self.declined.clone())
+                if let Some(otherwise) = self.otherwise.take() {
+                    otherwise(cx, ());
+                }
+                if self.declined.is_empty() {
+                    Reply::Close
+                } else {
+                    Reply::Closed(Level::Info, self.declined.clone())
+                }
             }
             _ => {
                 self.scroll.on_action(action);

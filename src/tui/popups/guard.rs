@@ -11,8 +11,8 @@ use ratatui::text::{Line, Span};
 use super::{Boxed, Scroll, hint};
 use crate::config::Action;
 use crate::cost::show;
-use crate::guard::{At, DEFAULT_CPU_BELOW, IdleRule, schedule};
-use crate::ops::guard::Guarded;
+use crate::guard::{self as guard_names, At, DEFAULT_CPU_BELOW, IdleRule, Part, schedule};
+use crate::ops::guard::{Guarded, Setting};
 use crate::tui::ctx::{Ctx, Mode, Popup, Reply, Then};
 use crate::tui::theme::Theme;
 
@@ -82,6 +82,57 @@ impl GuardDialog {
             then: Some(Box::new(then)),
             scroll: Scroll::default(),
         }
+    }
+
+    /// Starts from what the target is guarded with now: its idle time,
+    /// its stop and start times (the cluster's own, before the offsets
+    /// between master and workers), its zone and whether it pauses.
+    pub fn starting_from(mut self, settings: &[Setting], zone: Option<&str>) -> Self {
+        for setting in settings {
+            match setting {
+                Setting::Idle(rule) => self.fields[0] = duration_text(rule.after),
+                Setting::Schedule(p) => {
+                    let first = match p.key.action {
+                        guard_names::Action::Stop => p.key.part != Part::Master,
+                        guard_names::Action::Start => p.key.part != Part::Workers,
+                    };
+                    let field = match p.key.action {
+                        guard_names::Action::Stop => 1,
+                        guard_names::Action::Start => 2,
+                    };
+                    if first {
+                        self.fields[field] = at_text(&p.at);
+                    }
+                    self.pause |= p.hibernate;
+                }
+            }
+        }
+        if let Some(zone) = zone {
+            self.fields[3] = zone.to_string();
+        }
+        self
+    }
+
+    /// Starts from a request the user made (asked again after a question
+    /// was declined: nothing typed is lost).
+    pub fn with_request(mut self, what: &GuardWhat) -> Self {
+        match what {
+            GuardWhat::Idle(rule) => self.fields[0] = duration_text(rule.after),
+            GuardWhat::Schedule {
+                start,
+                stop,
+                tz,
+                pause,
+            } => {
+                self.fields[1] = stop.as_ref().map(at_text).unwrap_or_default();
+                self.fields[2] = start.as_ref().map(at_text).unwrap_or_default();
+                self.fields[3] = tz.name().to_string();
+                self.pause = *pause;
+                self.focus = 1;
+            }
+            GuardWhat::Clear => {}
+        }
+        self
     }
 
     fn request(&mut self, what: GuardWhat, cx: &mut Ctx<'_>) -> Reply {
@@ -282,6 +333,16 @@ impl GuardDialog {
         };
         vec![Line::from(""), hint(theme, keys)]
     }
+}
+
+/// A time as the field takes it: "mon-fri 20:00".
+fn at_text(at: &At) -> String {
+    format!("{} {:02}:{:02}", at.days, at.hour, at.minute)
+}
+
+/// A duration as the field takes it: "30m", "1h30m".
+fn duration_text(d: std::time::Duration) -> String {
+    humantime::format_duration(d).to_string().replace(' ', "")
 }
 
 impl Popup for GuardDialog {

@@ -44,9 +44,18 @@ pub fn open_dialog(view: ViewId, table: &Table, cx: &mut Ctx<'_>) {
         Ok(g) => g,
         Err(why) => return cx.warn(why),
     };
+    let dialog = dialog(view, guarded, cx);
+    cx.open(dialog);
+}
+
+/// The dialog for `guarded`, starting from the guards it has now.
+fn dialog(view: ViewId, guarded: ops::Guarded, cx: &Ctx<'_>) -> GuardDialog {
+    let world = cx.world;
     let ids = guarded.instance_ids();
     let ids: Vec<&String> = ids.iter().collect();
     let mut current: Vec<String> = Vec::new();
+    let mut settings = Vec::new();
+    let mut zone = None;
     for g in world.guards_of(&ids) {
         let line = match &g.next_run {
             Some(t) => format!("{} (next {})", g.rule, crate::render::format::timestamp(*t)),
@@ -55,13 +64,13 @@ pub fn open_dialog(view: ViewId, table: &Table, cx: &mut Ctx<'_>) {
         if !current.contains(&line) {
             current.push(line);
         }
+        settings.extend(g.setting.clone());
+        zone = zone.or(g.timezone.clone());
     }
-    cx.open(GuardDialog::new(
-        guarded,
-        current,
-        world.local_zone,
-        move |cx, request| run(view, request, false, cx),
-    ));
+    GuardDialog::new(guarded, current, world.local_zone, move |cx, request| {
+        run(view, request, false, cx)
+    })
+    .starting_from(&settings, zone.as_deref())
 }
 
 /// Carries out what the dialog asked, in the background; `create_role`:
@@ -172,6 +181,7 @@ pub fn role_question(
         theme.label(),
     )));
     body.extend(docs.permission.lines().map(|l| Line::from(l.to_string())));
+    let again = request.clone();
     Ask::new(
         ROLE_QUESTION,
         "Create the scheduler role?",
@@ -179,5 +189,9 @@ pub fn role_question(
         move |cx, ()| run(view, request, true, cx),
     )
     .answers("create it and schedule", "leave it")
-    .declined("nothing was scheduled: the role was not created")
+    .declined("nothing was scheduled: the role was not created (your times are kept)")
+    .or_else(move |cx| {
+        let d = dialog(view, again.guarded.clone(), cx).with_request(&again.what);
+        cx.open(d);
+    })
 }
