@@ -662,6 +662,10 @@ async fn the_tui_browses_a_bucket_lazily_and_transfers_both_ways() {
             .map(|r| r.cells[1].text.clone())
             .collect::<Vec<_>>()
     );
+    // x on a finished transfer says why nothing happens.
+    key(&mut app, KeyCode::Char('x'));
+    let said = app.notes.last().map(|n| n.text.clone()).unwrap_or_default();
+    assert!(said.contains("nothing to cancel"), "{said}");
     // Back to the Buckets tab: where the user was in it (the bucket); esc
     // clears the filter, then goes up to the bucket list.
     key(&mut app, KeyCode::Char('3'));

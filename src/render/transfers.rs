@@ -79,6 +79,19 @@ pub fn bar(done: u64, total: u64, width: usize) -> String {
     )
 }
 
+/// The PROGRESS cell: a bar, except where nothing is known to measure (a
+/// transfer that failed or was cancelled before it had a size).
+fn progress(t: &TransferView) -> String {
+    match &t.state {
+        JobState::Failed(_) | JobState::Cancelled | JobState::Planning | JobState::Asking
+            if t.total == 0 =>
+        {
+            "-".into()
+        }
+        _ => bar(t.done, t.total, 10),
+    }
+}
+
 pub fn row(t: &TransferView) -> Row {
     let rate = t.rate();
     let eta = if rate > 0.0 && t.state == JobState::Running {
@@ -96,7 +109,7 @@ pub fn row(t: &TransferView) -> Row {
         key: RowKey::Transfer(t.id),
         cells: vec![
             Cell::text(&t.label),
-            Cell::text(bar(t.done, t.total, 10)),
+            Cell::text(progress(t)),
             Cell::number(
                 format!(
                     "{} / {}",
@@ -177,5 +190,32 @@ mod tests {
                 .any(|(k, v)| k == "Size" && v.contains("200 bytes")),
             "{d:?}"
         );
+    }
+
+    fn view(state: JobState, done: u64, total: u64) -> TransferView {
+        TransferView {
+            id: 1,
+            label: "a → b".into(),
+            total,
+            done,
+            moved: done,
+            elapsed_secs: 1.0,
+            state,
+            files: None,
+        }
+    }
+
+    #[test]
+    fn a_transfer_that_failed_before_it_had_a_size_shows_no_full_bar() {
+        let failed = row(&view(JobState::Failed("no such object".into()), 0, 0));
+        assert_eq!(failed.cells[1].text, "-");
+        let half = row(&view(JobState::Failed("cut".into()), 50, 100));
+        assert!(
+            half.cells[1].text.ends_with("50%"),
+            "{}",
+            half.cells[1].text
+        );
+        let empty_done = row(&view(JobState::Done("1 file".into()), 0, 0));
+        assert!(empty_done.cells[1].text.ends_with("100%"));
     }
 }

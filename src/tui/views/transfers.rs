@@ -128,12 +128,25 @@ impl Transfers {
         self.list.iter_mut().find(|t| t.id == id)
     }
 
-    /// All bytes of all transfers: (done, total), for the gauge.
+    /// The bytes of the transfers that did not fail and were not
+    /// cancelled: (done, total), for the gauge (bytes that will never move
+    /// are not waited for).
     pub fn totals(&self) -> (u64, u64) {
-        self.list.iter().fold((0, 0), |(d, t), x| {
-            let v = x.view();
-            (d + v.done, t + v.total)
-        })
+        self.list
+            .iter()
+            .filter(|x| !matches!(x.state, JobState::Failed(_) | JobState::Cancelled))
+            .fold((0, 0), |(d, t), x| {
+                let v = x.view();
+                (d + v.done, t + v.total)
+            })
+    }
+
+    /// Transfers the gauge leaves out.
+    fn left_out(&self) -> usize {
+        self.list
+            .iter()
+            .filter(|x| matches!(x.state, JobState::Failed(_) | JobState::Cancelled))
+            .count()
     }
 
     /// Starts a copy: planned in the background, then run (after the
@@ -357,10 +370,15 @@ impl View for Transfers {
             return true;
         };
         match action {
-            Action::Stop if t.state == JobState::Running => {
+            Action::Stop if t.state.is_active() => {
                 t.progress.cancel();
                 cx.info("cancelling: an unfinished multipart upload is aborted on S3");
             }
+            Action::Stop => cx.info(format!(
+                "nothing to cancel: this transfer is {} ({} retries a failed or cancelled one)",
+                t.state.label(),
+                cx.key(Action::RestartTunnel)
+            )),
             Action::RestartTunnel
                 if matches!(t.state, JobState::Failed(_) | JobState::Cancelled) =>
             {
@@ -432,9 +450,13 @@ impl View for Transfers {
                 .gauge_style(theme.info())
                 .ratio(ratio)
                 .label(format!(
-                    "all transfers: {} of {}",
+                    "all transfers: {} of {}{}",
                     bytesize::ByteSize(done),
-                    bytesize::ByteSize(total)
+                    bytesize::ByteSize(total),
+                    match self.left_out() {
+                        0 => String::new(),
+                        n => format!(" ({n} failed or cancelled not counted)"),
+                    }
                 ));
             frame.render_widget(gauge, area);
         }
@@ -473,5 +495,46 @@ impl View for Transfers {
             }) as Shutdown);
         }
         stopping
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transfer(id: u32, state: JobState, done: u64, total: u64) -> Transfer {
+        let progress = Arc::new(Progress::default());
+        progress.done.store(done, Ordering::SeqCst);
+        progress.total.store(total, Ordering::SeqCst);
+        let (end, ended) = tokio::sync::watch::channel(false);
+        Transfer {
+            id,
+            request: CopyRequest {
+                sources: vec!["a".into()],
+                dest: "s3://b/".into(),
+                recursive: false,
+                skip_identical: false,
+            },
+            progress,
+            state,
+            started: Instant::now(),
+            finished: None,
+            files: None,
+            ended,
+            end: Some(end),
+        }
+    }
+
+    #[test]
+    fn cancelled_and_failed_bytes_leave_the_gauge() {
+        let mut v = Transfers::default();
+        v.list.push(transfer(1, JobState::Cancelled, 800, 1000));
+        v.list
+            .push(transfer(2, JobState::Failed("cut".into()), 5, 10));
+        v.list.push(transfer(3, JobState::Running, 1, 4));
+        v.list
+            .push(transfer(4, JobState::Done("1 file".into()), 2, 2));
+        assert_eq!(v.totals(), (3, 6));
+        assert_eq!(v.left_out(), 2);
     }
 }
