@@ -326,7 +326,10 @@ async fn the_guard_dialog_the_role_question_and_a_leftover_removal() {
         &mut a,
         &["skiff-scheduler", "Trust policy", "scheduler.amazonaws.com"],
     );
+    // No: the dialog comes back with what was asked, nothing lost.
     typed(&mut a, "n");
+    assert_eq!(a.mode(), skiff::tui::popups::guard::GUARD);
+    a.on_key(KeyEvent::from(KeyCode::Esc));
     assert_eq!(a.mode(), skiff::tui::ctx::Mode::NORMAL);
 
     a.open(skiff::tui::views::leftovers::remove_question(

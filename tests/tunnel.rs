@@ -538,8 +538,12 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
         }
         key(&mut app, KeyCode::Down);
     }
+    // And a second local port to the same service, taken already: a
+    // tunnel with two URLs, the second on the next free port.
     let local = free_port();
-    for c in format!("{}:{local}", http.port).chars() {
+    let local2 = free_port();
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", local2)).expect("take the port");
+    for c in format!("{}:{local} {}:{local2}", http.port, http.port).chars() {
         key(&mut app, KeyCode::Char(c));
     }
     key(&mut app, KeyCode::Char('a'));
@@ -563,7 +567,12 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
             .tunnel
             .current();
         if s.state == TunnelState::Up && s.forwards.iter().all(|f| f.http_ok) {
-            assert_eq!(s.forwards.len(), 1, "only the typed port: {:?}", s.forwards);
+            assert_eq!(
+                s.forwards.len(),
+                2,
+                "only the typed ports: {:?}",
+                s.forwards
+            );
             break;
         }
         assert!(Instant::now() < deadline, "tunnel not up: {s:#?}");
@@ -579,6 +588,31 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     let rows = app.rows();
     assert_eq!(rows[0].cells[1].text, "up");
     assert_eq!(rows[0].cells[3].text, format!("http://localhost:{local}/"));
+    // The moved port is marked, and the mark explained, at 80 columns.
+    let text = skiff::tui::ui::buffer_text(
+        &skiff::tui::screens::render(&mut app, 80, 24).expect("render"),
+    );
+    assert!(
+        text.contains("*→") && text.contains("* another local port than asked"),
+        "{text}"
+    );
+    // c asks which URL; 2 copies the second.
+    let second = app
+        .view_of::<skiff::tui::views::tunnels::Tunnels>()
+        .expect("tunnels")
+        .list[0]
+        .tunnel
+        .current()
+        .forwards[1]
+        .url
+        .clone();
+    assert_ne!(second, format!("http://localhost:{local2}/"));
+    key(&mut app, KeyCode::Char('c'));
+    assert_eq!(app.mode(), skiff::tui::popups::choose::CHOOSE);
+    key(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.mode(), skiff::tui::ctx::Mode::NORMAL);
+    let said = app.notes.last().map(|n| n.text.clone()).unwrap_or_default();
+    assert_eq!(said, format!("copied {second}"));
     assert_eq!(ssh_processes(&id), 1);
     app.shut_down().await;
     assert_eq!(ssh_processes(&id), 0, "quitting closes the TUI's tunnels");

@@ -86,7 +86,7 @@ impl Action {
             }
             Self::Tunnel => "SSH tunnels to the selected instance or cluster master",
             Self::OpenUrl => "Tunnels: open the URL in the browser",
-            Self::CopyUrl => "Tunnels: copy the URL (OSC 52)",
+            Self::CopyUrl => "copy (OSC 52): a tunnel's URL, an object's URI, an id or address",
             Self::RestartTunnel => "Tunnels: reconnect now",
             Self::Breakdown => "Costs by resource, by cluster, by tag, or S3 storage per bucket",
             Self::Mark => "mark or unmark the row (actions apply to all marked rows)",

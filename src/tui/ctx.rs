@@ -294,6 +294,12 @@ pub trait Popup {
         None
     }
 
+    /// Whether it takes typed text (a prompt, a form): ctrl-c then
+    /// cancels it, as esc does, instead of quitting.
+    fn takes_text(&self) -> bool {
+        false
+    }
+
     /// For tests and the app to look at a popup of a known kind.
     fn as_any(&self) -> &dyn Any;
 }

@@ -513,8 +513,8 @@ impl App {
             ));
             return;
         }
-        // A ctrl- quit key cancels what is being typed or asked (as esc
-        // does), and quits from anywhere else.
+        // A ctrl- quit key cancels what is being typed (as esc does), and
+        // quits from anywhere else (asking first when work would stop).
         if action == Some(Action::Quit) && spec.is_some_and(|s| s.ctrl) {
             if self.mode() == QUIT {
                 // Asked twice: quit.
@@ -522,7 +522,7 @@ impl App {
                 self.quit = true;
                 return;
             }
-            if !self.popups.is_empty() || self.input.is_some() {
+            if self.input.is_some() || self.popups.last().is_some_and(|p| p.takes_text()) {
                 return self.handle_key(KeyEvent::from(KeyCode::Esc));
             }
             return self.ask_quit();

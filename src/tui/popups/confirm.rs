@@ -191,6 +191,10 @@ impl Popup for Confirm {
         self.typed.as_ref().map(|t| t.text.as_str())
     }
 
+    fn takes_text(&self) -> bool {
+        true
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

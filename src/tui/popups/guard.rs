@@ -367,6 +367,10 @@ impl Popup for GuardDialog {
         self.key(key, cx)
     }
 
+    fn takes_text(&self) -> bool {
+        true
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -93,6 +93,10 @@ impl Popup for MfaPopup {
         Some(&self.code)
     }
 
+    fn takes_text(&self) -> bool {
+        true
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -6,6 +6,7 @@
 //! [`Popup`]: super::ctx::Popup
 
 pub mod ask;
+pub mod choose;
 pub mod confirm;
 pub mod guard;
 pub mod mfa;

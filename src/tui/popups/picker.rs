@@ -479,6 +479,10 @@ impl Popup for FilePicker {
         self.draw_picker(frame, area, theme);
     }
 
+    fn takes_text(&self) -> bool {
+        true
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -115,6 +115,10 @@ impl Popup for Prompt {
         Some(&self.text)
     }
 
+    fn takes_text(&self) -> bool {
+        true
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

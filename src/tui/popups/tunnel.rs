@@ -191,6 +191,10 @@ impl Popup for TunnelDialog {
         Some(&mut self.scroll)
     }
 
+    fn takes_text(&self) -> bool {
+        true
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

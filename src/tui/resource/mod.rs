@@ -4,6 +4,7 @@
 //! and details. A view of resources hands these keys and messages here.
 
 pub mod answer;
+mod copy;
 pub mod details;
 pub mod guard;
 mod lifecycle;
@@ -44,6 +45,7 @@ pub fn on_action(action: Action, on: On<'_>, cx: &mut Ctx<'_>) -> bool {
         Action::Guard => guard::open_dialog(on.view, on.table, cx),
         Action::Shell => shell::open(on.view, on.table, cx),
         Action::RunOnNodes => shell::ask_command(on.view, on.table, cx),
+        Action::CopyUrl => copy::choose(on.table, cx),
         _ => return lifecycle::on_action(action, on.view, on.table, cx),
     }
     true

@@ -15,6 +15,7 @@ use crate::tui::ctx::{Ctx, Event, Mode};
 use crate::tui::msg::ViewId;
 use crate::tui::pane::Pane;
 use crate::tui::popups::ask::Ask;
+use crate::tui::popups::choose::Choose;
 use crate::tui::view::{About, Details, Shutdown, View};
 use crate::tui::world::World;
 
@@ -202,21 +203,38 @@ impl View for Tunnels {
         let Some(t) = self.get(&id) else {
             return true;
         };
-        let url = t
-            .tunnel
-            .current()
+        let status = t.tunnel.current();
+        let urls: Vec<(String, String)> = status
             .forwards
-            .first()
-            .map(|f| f.url.clone())
-            .unwrap_or_default();
+            .iter()
+            .map(|f| (format!("{} {}", f.name, f.url), f.url.clone()))
+            .collect();
         match action {
-            Action::OpenUrl => match crate::ops::tunnel::target::open_browser(&url) {
-                Ok(()) => cx.info(format!("opened {url}")),
-                Err(e) => cx.warn(e),
-            },
-            Action::CopyUrl => {
-                crate::tui::clipboard::copy(&url);
-                cx.info(format!("copied {url}"));
+            Action::OpenUrl | Action::CopyUrl => {
+                let open = action == Action::OpenUrl;
+                let act = move |cx: &mut Ctx<'_>, url: String| {
+                    if open {
+                        match crate::ops::tunnel::target::open_browser(&url) {
+                            Ok(()) => cx.info(format!("opened {url}")),
+                            Err(e) => cx.warn(e),
+                        }
+                    } else {
+                        crate::tui::clipboard::copy(&url);
+                        cx.info(format!("copied {url}"));
+                    }
+                };
+                match urls.as_slice() {
+                    [] => cx.warn("this tunnel forwards no port"),
+                    [(_, url)] => act(cx, url.clone()),
+                    _ => {
+                        let title = if open {
+                            "Open which URL?"
+                        } else {
+                            "Copy which URL?"
+                        };
+                        cx.open(Choose::new(title, urls, act));
+                    }
+                }
             }
             Action::RestartTunnel => {
                 t.tunnel.restart();
@@ -259,6 +277,26 @@ impl View for Tunnels {
 
     fn count(&self, _world: &World) -> Option<usize> {
         Some(self.list.len())
+    }
+
+    /// What the marks in PORTS mean, when one shows.
+    fn status(&self, _world: &World) -> Option<String> {
+        let all: Vec<_> = self.list.iter().map(|t| t.tunnel.current()).collect();
+        let moved = all
+            .iter()
+            .flat_map(|s| &s.forwards)
+            .any(|f| f.local != f.asked_local);
+        let silent = all
+            .iter()
+            .any(|s| s.state == TunnelState::Up && s.forwards.iter().any(|f| !f.http_ok));
+        let mut said = Vec::new();
+        if moved {
+            said.push("* another local port than asked (it was taken)");
+        }
+        if silent {
+            said.push("? no HTTP answer yet");
+        }
+        (!said.is_empty()).then(|| said.join(" · "))
     }
 
     fn empty_text(&self, _world: &World) -> String {
