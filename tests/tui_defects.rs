@@ -399,3 +399,37 @@ async fn a_bucket_that_could_not_be_listed_is_not_called_empty() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn at_80_columns_every_command_completion_is_shown() {
+    let mut a = app(skiff::tui::views::instances::ID).await;
+    a.on_key(KeyEvent::from(KeyCode::Char(':')));
+    a.on_key(KeyEvent::from(KeyCode::Tab));
+    let all = a.completions().to_vec();
+    assert!(all.len() > 8, "{all:?}");
+    let text = screen(&mut a, 80, 24);
+    for word in &all {
+        assert!(text.contains(word.as_str()), "{word} not shown:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_mouse_asks_for_buttons_not_every_motion_and_help_says_how_to_select() {
+    let mut sent = String::new();
+    crossterm::Command::write_ansi(&skiff::tui::ButtonMouse, &mut sent).expect("ansi");
+    assert!(
+        sent.contains("?1002h") && sent.contains("?1006h"),
+        "{sent:?}"
+    );
+    assert!(!sent.contains("1003"), "all-motion tracking: {sent:?}");
+    let mut a = app(skiff::tui::views::instances::ID).await;
+    a.on_key(KeyEvent::from(KeyCode::Char('?')));
+    let help: Vec<String> = a
+        .popup::<skiff::tui::popups::text::TextPopup>()
+        .expect("help")
+        .lines
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(help.iter().any(|l| l.contains("hold Shift")), "{help:#?}");
+}

@@ -23,8 +23,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
     );
     frame.render_widget(Paragraph::new(app.tabs_line(l.tabs.width).0), l.tabs);
     if let Some(c) = l.completions {
-        let text = format!(" {}", app.completions().join("  "));
-        frame.render_widget(Paragraph::new(text).style(theme.dim()), c);
+        let text = super::app::completion_text(app.completions());
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(theme.dim())
+                .wrap(Wrap { trim: false }),
+            c,
+        );
     }
     app.current().draw(frame, world, theme);
     let keys: Vec<(String, &'static str)> = app

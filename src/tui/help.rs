@@ -60,7 +60,7 @@ pub fn lines(theme: &Theme, world: &World, views: &[Box<dyn View>]) -> Vec<Line<
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "Mouse: click a tab or a row, the wheel scrolls, a double click opens.",
+        "Mouse: click a tab or a row, the wheel scrolls, a double click opens. To select text, hold Shift while dragging (or set general.mouse = false).",
         t.dim(),
     )));
     lines.push(Line::from(Span::styled(

@@ -37,7 +37,9 @@ pub fn footer_height(typing: bool, note: Option<&str>, width: u16, height: u16) 
 }
 
 /// The areas of a `width`×`height` screen.
-pub fn compute(width: u16, height: u16, footer: u16, completions: bool) -> Layout {
+/// `completions`: the rows the completion list takes (0: none); it gets
+/// them while the body keeps at least two.
+pub fn compute(width: u16, height: u16, footer: u16, completions: u16) -> Layout {
     let area = Rect::new(0, 0, width, height);
     let [header, tabs, body, footer] = Split::vertical([
         Constraint::Length(1),
@@ -46,8 +48,9 @@ pub fn compute(width: u16, height: u16, footer: u16, completions: bool) -> Layou
         Constraint::Length(footer.min(height.saturating_sub(2)).max(1)),
     ])
     .areas(area);
-    let (body, completions) = if completions && body.height > 2 {
-        let [rest, c] = Split::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);
+    let rows = completions.min(body.height.saturating_sub(2));
+    let (body, completions) = if rows > 0 {
+        let [rest, c] = Split::vertical([Constraint::Min(0), Constraint::Length(rows)]).areas(body);
         (rest, Some(c))
     } else {
         (body, None)

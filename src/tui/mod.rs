@@ -129,7 +129,7 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     log_panics();
     let mut terminal = ratatui::try_init()?;
     if mouse {
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+        let _ = crossterm::execute!(std::io::stdout(), ButtonMouse);
     }
     app.connect();
     let result = loop {
@@ -157,6 +157,21 @@ pub async fn run(launch: Launch) -> anyhow::Result<()> {
     app.shut_down().await;
     ratatui::restore();
     result
+}
+
+/// Mouse reporting for clicks, drags and the wheel only (xterm's
+/// button-event tracking, SGR coordinates): crossterm's capture also asks
+/// for every motion, which is chatty over a slow link and which nothing
+/// here uses. crossterm's `DisableMouseCapture` turns it off.
+#[derive(Debug, Clone, Copy)]
+pub struct ButtonMouse;
+
+impl crossterm::Command for ButtonMouse {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        // 1000: presses and releases; 1002: motion only while a button is
+        // held; 1006: SGR coordinates (any width). No 1003 (all motion).
+        f.write_str("\x1b[?1000h\x1b[?1002h\x1b[?1006h")
+    }
 }
 
 /// Gives the terminal to ssh for an interactive shell, and takes it back
@@ -190,7 +205,7 @@ async fn hand_over(app: &mut App, shell: ctx::ShellHandOver, mouse: bool) {
         status.map(|s| s.code()).map_err(|e| e.to_string()),
     );
     if mouse {
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+        let _ = crossterm::execute!(std::io::stdout(), ButtonMouse);
     }
 }
 

@@ -33,6 +33,11 @@ mod input;
 /// The question asked before quitting stops live work.
 pub const QUIT: Mode = Mode("quit");
 
+/// The completion list as drawn: every candidate, wrapped to the width.
+pub fn completion_text(candidates: &[String]) -> String {
+    format!(" {}", candidates.join("  "))
+}
+
 /// How long quitting waits for live work to clean up (an abort sent over
 /// a slow link).
 const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
@@ -82,7 +87,7 @@ impl App {
             input: None,
             notes: Notifications::default(),
             spinner: 0,
-            layout: layout::compute(120, 40, 1, false),
+            layout: layout::compute(120, 40, 1, 0),
             quit: false,
             handover: None,
             last_click: None,
@@ -347,7 +352,11 @@ impl App {
     pub fn lay_out(&mut self, width: u16, height: u16) {
         let note = self.current_notification().map(|n| n.text.clone());
         let footer = layout::footer_height(self.input.is_some(), note.as_deref(), width, height);
-        self.layout = layout::compute(width, height, footer, !self.completions().is_empty());
+        let completions = match self.completions() {
+            [] => 0,
+            c => super::popups::wrapped_rows(&[Line::from(completion_text(c))], width),
+        };
+        self.layout = layout::compute(width, height, footer, completions);
         self.layout.tab_hits = self.tabs_line(width).1;
         let body = self.layout.body;
         self.views[self.current].layout(body, &self.world);
