@@ -210,6 +210,16 @@ async fn the_leftovers_view_removes_a_volume_once_its_id_is_typed() {
     key(&mut app, KeyCode::Enter);
     let text = buffer_text(&render(&mut app, 120, 30).expect("render"));
     assert!(text.contains(&vol) && text.contains("$8.00"), "{text}");
+    // At 80 columns the row still says what it is and why it is listed.
+    let text = buffer_text(&render(&mut app, 80, 24).expect("render"));
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("volume"))
+        .unwrap_or_default();
+    assert!(
+        row.contains(&vol) && row.contains("attached"),
+        "{row}\n{text}"
+    );
     key(&mut app, KeyCode::Delete);
     assert_eq!(app.mode(), skiff::tui::popups::confirm::TYPE_CONFIRM);
     typed(&mut app, "vol-nope");

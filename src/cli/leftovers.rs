@@ -62,7 +62,7 @@ pub async fn run(ctx: &Context, a: &LeftoversArgs) -> anyhow::Result<ExitCode> {
             if found.monthly.is_complete() {
                 ""
             } else {
-                " at least (some prices are unknown)"
+                " (a lower bound: some prices are unknown)"
             }
         );
     }

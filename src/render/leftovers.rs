@@ -12,7 +12,7 @@ pub const COLUMNS: &[Column] = &[
     Column { title: "ID", width: 22, priority: 0 },
     Column { title: "REGION", width: 10, priority: 4 },
     Column { title: "$/MONTH", width: 9, priority: 0 },
-    Column { title: "WHY", width: 50, priority: 2 },
+    Column { title: "WHY", width: 24, priority: 2 },
 ];
 
 pub fn kind_label(kind: Kind) -> &'static str {
