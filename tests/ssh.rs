@@ -554,13 +554,48 @@ fn the_sandbox_points_its_instances_at_a_local_ssh_server() {
         }
     }
     assert!(env.iter().any(|(k, _)| k == "SKIFF_SSH_DIR"), "{env:?}");
+    // The state directory is exported too: its known_hosts holds the
+    // server's key, so nothing asks about it.
+    assert!(
+        env.iter()
+            .any(|(k, v)| k == "SKIFF_HOME" && std::path::Path::new(v) == home.path()),
+        "{env:?}"
+    );
+    // A second `skiff sandbox --no-tui` joins this one: the same endpoint,
+    // printed at once, and no second emulator.
+    let second = assert_cmd::Command::cargo_bin("skiff")
+        .expect("binary")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SKIFF_HOME", home.path())
+        .args(["sandbox", "--no-tui"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .expect("second sandbox");
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let endpoint = env
+        .iter()
+        .find(|(k, _)| k == "AWS_ENDPOINT_URL")
+        .map(|(_, v)| v.clone())
+        .expect("endpoint");
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains(&format!("AWS_ENDPOINT_URL={endpoint}")),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("joining the sandbox already running")
+    );
+    // The CLI with only what was printed, as the README has it.
     let run = |args: &[&str]| {
         assert_cmd::Command::cargo_bin("skiff")
             .expect("binary")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SKIFF_HOME", home.path())
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .args(["--region", "us-east-1"])
             .args(args)

@@ -325,6 +325,12 @@ async fn sandbox(
     args: &SandboxArgs,
     read_only: bool,
 ) -> anyhow::Result<ExitCode> {
+    let home = std::env::var_os("SKIFF_HOME")
+        .map(std::path::PathBuf::from)
+        .map(|p| std::path::absolute(&p).unwrap_or(p));
+    if let Some(running) = crate::sandbox::Running::find(&dirs.state) {
+        return join_sandbox(running, config, dirs, args, read_only, home.as_deref()).await;
+    }
     eprintln!("skiff sandbox: starting moto (local AWS emulator) on 127.0.0.1 …");
     let started = std::time::Instant::now();
     let moto = tokio::task::spawn_blocking(MotoServer::start)
@@ -380,12 +386,21 @@ async fn sandbox(
         );
         None
     };
+    // Recorded while it runs: a second `skiff sandbox` joins this one.
+    let running = crate::sandbox::Running {
+        pid: std::process::id(),
+        endpoint: moto.endpoint(),
+        ssh_dir: hosts.as_ref().map(|h| h.sshd.ssh_dir.clone()),
+        key: hosts.as_ref().map(|h| h.key()),
+    };
+    let _recorded = running
+        .clone()
+        .record(&dirs.state)
+        .map_err(|e| tracing::warn!("the sandbox is not recorded: {e}"))
+        .ok();
     if args.no_tui {
-        let (id, secret) = crate::sandbox::SANDBOX_KEYS;
-        out!("export AWS_ENDPOINT_URL={}", moto.endpoint());
-        out!("export AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret}");
-        if let Some(h) = &hosts {
-            out!("export SKIFF_SSH_DIR={}", h.sshd.ssh_dir.display());
+        for line in running.exports(home.as_deref()) {
+            out!("{line}");
         }
         out!("# then: skiff --region us-east-1 --region eu-west-1 ls");
         eprintln!("skiff sandbox: running until Ctrl-C");
@@ -401,6 +416,41 @@ async fn sandbox(
     }
     drop(hosts);
     drop(moto);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A second `skiff sandbox` while one runs: the TUI on that one, or (with
+/// --no-tui) its exports — never a second emulator with another world.
+async fn join_sandbox(
+    running: crate::sandbox::Running,
+    config: Config,
+    dirs: Dirs,
+    args: &SandboxArgs,
+    read_only: bool,
+    home: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "skiff sandbox: joining the sandbox already running (pid {}, {}); it stops when that one does",
+        running.pid, running.endpoint
+    );
+    if args.no_tui {
+        for line in running.exports(home) {
+            out!("{line}");
+        }
+        out!("# then: skiff --region us-east-1 --region eu-west-1 ls");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut config = config;
+    if let Some(key) = &running.key {
+        config.tunnel.key = key.display().to_string();
+    }
+    crate::tui::run(crate::tui::Launch {
+        config,
+        dirs,
+        connection: Connection::plain(sandbox_options(&running.endpoint)),
+        read_only_flag: read_only,
+    })
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 

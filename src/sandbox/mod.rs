@@ -3,6 +3,7 @@
 
 pub mod hosts;
 mod moto;
+mod running;
 mod seed;
 pub mod sshd;
 pub mod world;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use crate::cloud::actions::Actions;
 use crate::cloud::{CloudError, Session, SessionOptions};
 pub use moto::{MotoError, MotoServer, find_moto_server};
+pub use running::{Recorded, Running};
 pub use seed::{Seeded, seed_sample_account};
 
 /// The regions the sandbox seeds and lists.
