@@ -394,9 +394,26 @@ pub fn hourly_line(verb: Verb, plans: &[Plan], change: &crate::cost::Amount) -> 
         Verb::Start | Verb::Resume if emr => format!(
             "Adds {amount}/hour once running (instances and EMR fees of the nodes brought back)."
         ),
-        Verb::Start | Verb::Resume => format!(
-            "Adds {amount}/hour once running (the instance rates; a public IPv4 address adds $0.0050/hour; EBS is billed either way)."
-        ),
+        Verb::Start | Verb::Resume => {
+            let started = plans
+                .iter()
+                .map(|p| match &p.work {
+                    Work::Ec2 { phases } => phases.iter().map(|ph| ph.actions.len()).sum(),
+                    _ => 0,
+                })
+                .sum::<usize>();
+            let ipv4 = crate::cost::Prices::embedded().ipv4_hourly();
+            let addresses = match started {
+                0 | 1 => format!("a public IPv4 address adds {ipv4}/hour"),
+                n => format!(
+                    "public IPv4 addresses add up to {}/hour for {n} instances ({ipv4} each)",
+                    ipv4.times(rust_decimal::Decimal::from(n))
+                ),
+            };
+            format!(
+                "Adds {amount}/hour once running (the instance rates; {addresses}; EBS is billed either way)."
+            )
+        }
         Verb::Reboot => "Costs the same per hour: a reboot keeps the instance running.".into(),
         Verb::Terminate => format!(
             "Saves {amount}/hour. Volumes without DeleteOnTermination are kept (and billed)."
@@ -511,6 +528,31 @@ pub fn parse_idle(text: &str) -> Result<Option<Duration>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn starting_several_instances_counts_an_address_for_each() {
+        let inv = crate::sandbox::world::inventory();
+        let opts = crate::lifecycle::PlanOptions {
+            emr_pause_core_count: 1,
+        };
+        let legacy = inv
+            .spark_clusters
+            .iter()
+            .find(|c| c.name == "legacy")
+            .expect("legacy");
+        let target = Target::Spark {
+            region: legacy.region.clone(),
+            name: legacy.name.clone(),
+        };
+        let plan = crate::lifecycle::plan(&inv, &target, Verb::Start, &opts, None).expect("plan");
+        let n = legacy.node_count();
+        assert!(n > 1);
+        let line = hourly_line(Verb::Start, &[plan], &crate::cost::Amount::zero());
+        assert!(
+            line.contains(&format!("for {n} instances ($0.0050 each)")),
+            "{line}"
+        );
+    }
 
     #[test]
     fn idle_timeouts_parse_within_emr_limits() {

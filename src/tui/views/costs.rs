@@ -210,8 +210,11 @@ fn draw_burn_chart(
         Some(Err(_)) => "· billed MTD unknown (Cost Explorer failed) ".into(),
         None => String::new(),
     };
+    // Two figures that cover different things, each said: a bar is an
+    // hour's average (the hour in progress over the minutes passed), the
+    // rate is what runs this moment.
     let title = format!(
-        " burn today, average per UTC hour: highest {peak}/h ({peak_hour:02}:00), now {}/h {billed}",
+        " hourly average today (UTC) · top {peak_hour:02}:00 {peak}/h · running now {}/h {billed}",
         crate::cost::show(&report.totals.burn_rate)
     );
     let spark = Sparkline::default()
