@@ -433,3 +433,20 @@ async fn the_mouse_asks_for_buttons_not_every_motion_and_help_says_how_to_select
         .collect();
     assert!(help.iter().any(|l| l.contains("hold Shift")), "{help:#?}");
 }
+
+#[tokio::test]
+async fn s3_storage_says_its_sizes_are_a_day_old_at_80_columns() {
+    let mut a = app(skiff::tui::views::costs::ID).await;
+    for _ in 0..6 {
+        if a.view_of::<skiff::tui::views::costs::Costs>()
+            .and_then(|c| skiff::tui::view::View::status(c, &a.world))
+            .is_some_and(|s| s.contains("S3"))
+        {
+            break;
+        }
+        a.on_key(KeyEvent::from(KeyCode::Char('b')));
+    }
+    let text = screen(&mut a, 80, 24);
+    assert!(text.contains("CloudWatch sizes, a day late"), "{text}");
+    assert!(text.contains("No bucket sizes yet"), "{text}");
+}

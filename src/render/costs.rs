@@ -130,6 +130,9 @@ pub fn rows(
                     )
                 } else if !i.hourly.unknown.is_empty() {
                     i.hourly.unknown[0].clone()
+                } else if matches!(i.state.as_str(), "stopped" | "stopping") {
+                    // Its $/h is what it costs while stopped, not a price.
+                    "while stopped: EBS and EIPs".into()
                 } else {
                     i.price_source.clone()
                 };

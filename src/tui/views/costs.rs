@@ -144,7 +144,23 @@ impl View for Costs {
     }
 
     fn status(&self, world: &World) -> Option<String> {
-        Some(self.breakdown.label(&world.config.costs.tag_key))
+        let label = self.breakdown.label(&world.config.costs.tag_key);
+        if self.breakdown == Breakdown::Storage {
+            // Said at every width: a fresh upload is not in these sizes.
+            return Some(format!("{label}: CloudWatch sizes, a day late"));
+        }
+        Some(label)
+    }
+
+    fn empty_text(&self, world: &World) -> String {
+        if self.breakdown == Breakdown::Storage {
+            return " No bucket sizes yet: CloudWatch reports them once a day, for buckets a day old or more.".into();
+        }
+        let regions = world
+            .session
+            .as_ref()
+            .map_or_else(String::new, |s| s.regions.join(", "));
+        format!(" No costs in {regions}.")
     }
 
     fn layout(&mut self, body: Rect, world: &World) {
