@@ -130,6 +130,27 @@ async fn ls_of_one_kind_prints_only_that_kind() {
     let text = String::from_utf8(out.stdout).expect("utf8");
     assert!(text.starts_with("Clusters (4)\nKIND"), "{text}");
     assert!(!text.contains("Instances"), "{text}");
+
+    // A terminal 80 columns wide: one line per cluster, none wider.
+    for what in ["clusters", "instances"] {
+        let out = regions(&mut skiff(&sb.moto.endpoint(), home.path()))
+            .env("COLUMNS", "80")
+            .args(["ls", what])
+            .output()
+            .expect("run");
+        let text = String::from_utf8(out.stdout).expect("utf8");
+        assert!(
+            text.lines().all(|l| l.chars().count() <= 80),
+            "{what}:\n{text}"
+        );
+        let n: usize = text
+            .lines()
+            .next()
+            .and_then(|l| l.split(['(', ')']).nth(1))
+            .and_then(|n| n.parse().ok())
+            .expect("count");
+        assert_eq!(text.lines().count(), n + 2, "{what}:\n{text}");
+    }
 }
 
 #[test]

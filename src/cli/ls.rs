@@ -116,7 +116,56 @@ pub fn json_document(inv: &Inventory, what: Wanted) -> Value {
     Value::Object(doc)
 }
 
+/// The width tables are fitted to: `COLUMNS` when set, else the terminal's
+/// when the output is one; None (every column in full) for a pipe.
+pub fn output_width() -> Option<u16> {
+    use std::io::IsTerminal;
+    if let Some(c) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<u16>().ok())
+    {
+        return Some(c);
+    }
+    if std::io::stdout().is_terminal() {
+        return crossterm::terminal::size().ok().map(|(w, _)| w);
+    }
+    None
+}
+
 fn table(title: &str, columns: &[Column], rows: &[Row], out: &mut String) {
+    match output_width() {
+        Some(width) => fitted_table(title, columns, rows, width, out),
+        None => full_table(title, columns, rows, out),
+    }
+}
+
+/// A table fitted to `width` as the TUI fits it: the columns that matter
+/// most that fit, each cell cut with … where it must be.
+fn fitted_table(title: &str, columns: &[Column], rows: &[Row], width: u16, out: &mut String) {
+    let refs: Vec<&Row> = rows.iter().collect();
+    let fitted = render::fit_columns(columns, width, &refs);
+    let line = |cell: &dyn Fn(usize) -> String| {
+        let padded: Vec<String> = fitted
+            .iter()
+            .map(|&(i, w)| {
+                let w = usize::from(w);
+                format!("{:<w$}", render::ellipsize(&cell(i), w))
+            })
+            .collect();
+        padded.join(" ").trim_end().to_string()
+    };
+    out.push_str(&format!("{title} ({})\n", rows.len()));
+    out.push_str(&line(&|i| columns[i].title.to_string()));
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(&|i| {
+            row.cells.get(i).map(|c| c.text.clone()).unwrap_or_default()
+        }));
+        out.push('\n');
+    }
+}
+
+fn full_table(title: &str, columns: &[Column], rows: &[Row], out: &mut String) {
     let mut widths: Vec<usize> = columns.iter().map(|c| c.title.len()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(&row.cells) {

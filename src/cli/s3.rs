@@ -42,19 +42,39 @@ fn progress_bar(progress: &Arc<Progress>, json: bool) -> Option<tokio::task::Joi
     Some(tokio::spawn(async move {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            // The bar takes what the terminal's width leaves (never wraps).
+            indicatif::ProgressStyle::with_template("{wide_bar} {bytes}/{total_bytes} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
+        let started = std::time::Instant::now();
         loop {
             bar.set_length(progress.total.load(Ordering::SeqCst));
-            bar.set_position(
-                progress.done.load(Ordering::SeqCst) + progress.resumed.load(Ordering::SeqCst),
-            );
+            let moved = progress.done.load(Ordering::SeqCst);
+            bar.set_position(moved + progress.resumed.load(Ordering::SeqCst));
+            bar.set_message(rate_words(
+                moved,
+                started.elapsed(),
+                bar.length().unwrap_or(0).saturating_sub(bar.position()),
+            ));
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }))
+}
+
+/// The rate and time left, once there is something to measure them by
+/// (not "0 B/s eta 0s" before the first byte).
+fn rate_words(moved: u64, elapsed: Duration, left: u64) -> String {
+    let secs = elapsed.as_secs_f64();
+    if moved == 0 || secs < 0.5 {
+        return "starting…".into();
+    }
+    let rate = moved as f64 / secs;
+    let eta = Duration::from_secs_f64(left as f64 / rate);
+    format!(
+        "{}/s, {} left",
+        indicatif::BinaryBytes(rate as u64),
+        indicatif::HumanDuration(eta)
+    )
 }
 
 /// `skiff cp`: the same plan and the same run as the TUI's transfers.
@@ -295,4 +315,16 @@ pub async fn mb(ctx: &Context, args: &MbArgs) -> anyhow::Result<ExitCode> {
         .map_err(anyhow::Error::msg)?;
     out!("made s3://{} in {region}", uri.bucket);
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_is_said_once_there_is_one() {
+        assert_eq!(rate_words(0, Duration::from_secs(3), 100), "starting…");
+        let said = rate_words(2 << 20, Duration::from_secs(2), 4 << 20);
+        assert!(said.starts_with("1.00 MiB/s, 4 seconds left"), "{said}");
+    }
 }
