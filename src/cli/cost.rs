@@ -9,7 +9,7 @@ use crate::cloud::Session;
 use crate::cloud::billing::{self, Billed};
 use crate::cloud::inventory::{Wanted, fetch_all};
 use crate::config::{Config, Dirs};
-use crate::cost::{self, Amount, CostReport, Group, Money, show};
+use crate::cost::{self, Amount, CostReport, Group, Money, Totals, show};
 
 /// How to group the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +108,18 @@ pub fn json_document(report: &CostReport, by: &By) -> Value {
 
 /// The readable report.
 pub fn text(report: &CostReport, by: &By) -> String {
-    let t = &report.totals;
+    let mut out = totals(&report.totals);
+    out.push('\n');
+    let rows = match groups(report, by) {
+        None => item_rows(report),
+        Some(groups) => group_rows(&groups, by),
+    };
+    out.push_str(&columns(rows));
+    out
+}
+
+/// The totals line, and why they are only lower bounds where they are.
+fn totals(t: &Totals) -> String {
     let mut out = format!(
         "Burn rate {}/h · today {} · month to date {} · projected month {}\n",
         show(&t.burn_rate),
@@ -130,74 +141,82 @@ pub fn text(report: &CostReport, by: &By) -> String {
             out.push_str(&format!("  - {r}\n"));
         }
     }
-    out.push('\n');
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    match groups(report, by) {
-        None => {
-            rows.push(
-                [
-                    "NAME",
-                    "ID",
-                    "STATE",
-                    "$/H",
-                    "SINCE START",
-                    "TODAY",
-                    "MONTH",
-                    "PRICE",
-                ]
-                .map(String::from)
-                .to_vec(),
-            );
-            let mut items: Vec<_> = report.items.iter().collect();
-            items.sort_by(|a, b| {
-                b.hourly
-                    .known
-                    .cmp(&a.hourly.known)
-                    .then(b.today.known.cmp(&a.today.known))
-                    .then(a.name.cmp(&b.name))
-            });
-            for i in items {
-                rows.push(vec![
-                    i.name.clone(),
-                    i.id.clone(),
-                    i.state.to_string(),
-                    show(&i.hourly),
-                    i.since_start.as_ref().map_or("-".into(), show),
-                    show(&i.today),
-                    show(&i.month_to_date),
-                    i.price_source.clone(),
-                ]);
-            }
-        }
-        Some(groups) => {
-            let title = match by {
-                By::Cluster => "CLUSTER".to_string(),
-                By::Tag(k) => format!("TAG {k}"),
-                By::Resource => String::new(),
-            };
-            rows.push(vec![
-                title,
-                "NODES".into(),
-                "$/H".into(),
-                "SINCE START".into(),
-                "TODAY".into(),
-                "MONTH".into(),
-            ]);
-            for g in groups {
-                rows.push(vec![
-                    g.key.clone(),
-                    g.members.len().to_string(),
-                    show(&g.hourly),
-                    show(&g.since_start),
-                    show(&g.today),
-                    show(&g.month_to_date),
-                ]);
-            }
-        }
+    out
+}
+
+/// A header, and a row per resource, the costliest first.
+fn item_rows(report: &CostReport) -> Vec<Vec<String>> {
+    let mut rows = vec![
+        [
+            "NAME",
+            "ID",
+            "STATE",
+            "$/H",
+            "SINCE START",
+            "TODAY",
+            "MONTH",
+            "PRICE",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let mut items: Vec<_> = report.items.iter().collect();
+    items.sort_by(|a, b| {
+        b.hourly
+            .known
+            .cmp(&a.hourly.known)
+            .then(b.today.known.cmp(&a.today.known))
+            .then(a.name.cmp(&b.name))
+    });
+    for i in items {
+        rows.push(vec![
+            i.name.clone(),
+            i.id.clone(),
+            i.state.to_string(),
+            show(&i.hourly),
+            i.since_start.as_ref().map_or("-".into(), show),
+            show(&i.today),
+            show(&i.month_to_date),
+            i.price_source.clone(),
+        ]);
     }
+    rows
+}
+
+/// A header naming the grouping, and a row per group.
+fn group_rows(groups: &[Group], by: &By) -> Vec<Vec<String>> {
+    let title = match by {
+        By::Cluster => "CLUSTER".to_string(),
+        By::Tag(k) => format!("TAG {k}"),
+        By::Resource => String::new(),
+    };
+    let mut rows = vec![vec![
+        title,
+        "NODES".into(),
+        "$/H".into(),
+        "SINCE START".into(),
+        "TODAY".into(),
+        "MONTH".into(),
+    ]];
+    for g in groups {
+        rows.push(vec![
+            g.key.clone(),
+            g.members.len().to_string(),
+            show(&g.hourly),
+            show(&g.since_start),
+            show(&g.today),
+            show(&g.month_to_date),
+        ]);
+    }
+    rows
+}
+
+/// `rows` as left-aligned columns, each as wide as its widest cell.
+fn columns(rows: Vec<Vec<String>>) -> String {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
+    let mut out = String::new();
     for r in rows {
         let line: Vec<String> = r
             .iter()

@@ -13,7 +13,7 @@ use crate::ops::target::find;
 use crate::ops::tunnel::registry::{self, Holder};
 use crate::ops::tunnel::spec::{self, Forward};
 use crate::ops::tunnel::target::{node_ids, open_browser, tunnel_target};
-use crate::ops::tunnel::{Tunnel, TunnelSettings, TunnelState};
+use crate::ops::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelStatus};
 
 /// The forwards asked for: presets and ports, or the target's defaults.
 pub fn forwards(
@@ -52,35 +52,86 @@ async fn inventory(ctx: &Context) -> Inventory {
 /// false if it failed before it was ever up.
 async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, Instant)>) -> bool {
     let mut rx = tunnel.status.clone();
-    let mut printed_state = String::new();
-    let mut announced: Vec<u16> = Vec::new();
-    let mut ever_up = false;
-    let mut opened = false;
-    let tty = std::io::stdout().is_terminal();
+    let mut printed = Printed {
+        tty: std::io::stdout().is_terminal(),
+        open,
+        ..Printed::default()
+    };
     let shutdown = super::wait_for_shutdown();
     tokio::pin!(shutdown);
     let mut tick = tokio::time::interval(Duration::from_secs(10));
-    let registered = {
-        let s = tunnel.current();
-        registry::register(
-            &ctx.dirs.state,
-            &Holder {
-                pid: std::process::id(),
-                target: s.target.label.clone(),
-                instance_id: s.target.instance_id.clone(),
-                urls: s.forwards.iter().map(|f| f.url.clone()).collect(),
-                started: chrono::Utc::now(),
-            },
-        )
-        .ok()
-    };
+    let registered = register(ctx, &tunnel);
     let ok = loop {
         let s = rx.borrow_and_update().clone();
+        if let Some(why) = printed.status(&s) {
+            eprintln!("skiff: {why}");
+            break false;
+        }
+        tokio::select! {
+            changed = rx.changed() => if changed.is_err() { break printed.ever_up },
+            _ = &mut shutdown => break true,
+            _ = tick.tick() => {
+                if let (Some((id, since)), true) = (&live, printed.tty) {
+                    let cost = live_cost(ctx, id).await;
+                    out_part!("\r  up {} · {cost}   ", crate::render::format::duration(chrono::Duration::from_std(since.elapsed()).unwrap_or_default()));
+                    use std::io::Write;
+                    let _ = std::io::stdout().flush();
+                }
+            }
+        }
+    };
+    tunnel.close().await;
+    if let Some(path) = registered {
+        let _ = std::fs::remove_file(path);
+    }
+    if printed.tty {
+        out!();
+    }
+    out!("tunnels closed");
+    ok
+}
+
+/// Records this process as the holder of the tunnel, so `skiff down` can
+/// close it; the record's file, to remove at the end.
+fn register(ctx: &Context, tunnel: &Tunnel) -> Option<std::path::PathBuf> {
+    let s = tunnel.current();
+    registry::register(
+        &ctx.dirs.state,
+        &Holder {
+            pid: std::process::id(),
+            target: s.target.label.clone(),
+            instance_id: s.target.instance_id.clone(),
+            urls: s.forwards.iter().map(|f| f.url.clone()).collect(),
+            started: chrono::Utc::now(),
+        },
+    )
+    .ok()
+}
+
+/// What `hold` has printed of a tunnel, so that each change is printed once.
+#[derive(Debug, Default)]
+struct Printed {
+    tty: bool,
+    /// Open the first URL in the browser.
+    open: bool,
+    /// The states printed, one after the other (and "accepted" once the
+    /// host key was).
+    states: String,
+    /// The local ports whose URLs were printed while up.
+    announced: Vec<u16>,
+    ever_up: bool,
+    opened: bool,
+}
+
+impl Printed {
+    /// Prints what changed in `s`; why it failed, if it did before it was
+    /// ever up.
+    fn status(&mut self, s: &TunnelStatus) -> Option<String> {
         if let Some(fp) = &s.accepted_fingerprint
-            && !printed_state.contains("accepted")
+            && !self.states.contains("accepted")
         {
             out!("accepted the host key of {}: {fp}", s.host);
-            printed_state.push_str("accepted");
+            self.states.push_str("accepted");
         }
         let label = match &s.state {
             TunnelState::Retrying {
@@ -95,66 +146,49 @@ async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, I
             TunnelState::Failed { why } => format!("failed: {why}"),
             other => other.label(),
         };
-        if !printed_state.ends_with(&label) {
-            if tty {
+        if !self.states.ends_with(&label) {
+            if self.tty {
                 out!();
             }
             out!("{} → {}@{}: {label}", s.target.label, s.user, s.host);
-            printed_state.push_str(&label);
+            self.states.push_str(&label);
         }
         if s.state == TunnelState::Up {
-            ever_up = true;
-            let fresh: Vec<_> = s
-                .forwards
-                .iter()
-                .filter(|f| f.http_ok && !announced.contains(&f.local))
-                .collect();
-            for f in fresh {
-                let moved = if f.local != f.asked_local {
-                    format!(" ({} was taken)", f.asked_local)
-                } else {
-                    String::new()
-                };
-                out!("  {:<15} {}{moved}", f.name, f.url);
-                announced.push(f.local);
-                if open && !opened {
-                    opened = true;
-                    if let Err(e) = open_browser(&f.url) {
-                        eprintln!("skiff: {e}");
-                    }
-                }
-            }
+            self.ever_up = true;
+            self.urls(s);
         } else {
-            announced.clear();
+            self.announced.clear();
         }
-        if let TunnelState::Failed { why } = &s.state
-            && !ever_up
-        {
-            eprintln!("skiff: {why}");
-            break false;
+        match &s.state {
+            TunnelState::Failed { why } if !self.ever_up => Some(why.clone()),
+            _ => None,
         }
-        tokio::select! {
-            changed = rx.changed() => if changed.is_err() { break ever_up },
-            _ = &mut shutdown => break true,
-            _ = tick.tick() => {
-                if let (Some((id, since)), true) = (&live, tty) {
-                    let cost = live_cost(ctx, id).await;
-                    out_part!("\r  up {} · {cost}   ", crate::render::format::duration(chrono::Duration::from_std(since.elapsed()).unwrap_or_default()));
-                    use std::io::Write;
-                    let _ = std::io::stdout().flush();
+    }
+
+    /// Prints the URL of each forward that answers and was not printed yet
+    /// (opening the first in the browser, if asked).
+    fn urls(&mut self, s: &TunnelStatus) {
+        let fresh: Vec<_> = s
+            .forwards
+            .iter()
+            .filter(|f| f.http_ok && !self.announced.contains(&f.local))
+            .collect();
+        for f in fresh {
+            let moved = if f.local != f.asked_local {
+                format!(" ({} was taken)", f.asked_local)
+            } else {
+                String::new()
+            };
+            out!("  {:<15} {}{moved}", f.name, f.url);
+            self.announced.push(f.local);
+            if self.open && !self.opened {
+                self.opened = true;
+                if let Err(e) = open_browser(&f.url) {
+                    eprintln!("skiff: {e}");
                 }
             }
         }
-    };
-    tunnel.close().await;
-    if let Some(path) = registered {
-        let _ = std::fs::remove_file(path);
     }
-    if tty {
-        out!();
-    }
-    out!("tunnels closed");
-    ok
 }
 
 /// Cost so far of the target's current run, for the live line.

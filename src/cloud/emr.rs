@@ -1,6 +1,8 @@
 //! EMR: active clusters, and those terminated within the last days, with their
 //! instance groups.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_emr::types as emr;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -137,6 +139,43 @@ fn cluster_from_sdk(
 ) -> EmrCluster {
     let region = c.cluster_arn().and_then(arn_region).unwrap_or(region);
     let status = c.status();
+    let timeline = status.and_then(|s| s.timeline());
+    let mut applications: Vec<String> = c
+        .applications()
+        .iter()
+        .filter_map(|a| a.name().map(str::to_string))
+        .collect();
+    applications.sort();
+    EmrCluster {
+        name: c.name().unwrap_or_default().to_string(),
+        state: state_from_sdk(status.and_then(|s| s.state())),
+        region: region.to_string(),
+        release: c.release_label().map(str::to_string),
+        applications,
+        master_public_dns: c
+            .master_public_dns_name()
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        instance_groups: groups_from_sdk(groups),
+        created: timeline
+            .and_then(|t| t.creation_date_time())
+            .and_then(to_utc),
+        ready: timeline.and_then(|t| t.ready_date_time()).and_then(to_utc),
+        ended: timeline.and_then(|t| t.end_date_time()).and_then(to_utc),
+        availability_zone: c
+            .ec2_instance_attributes()
+            .and_then(|a| a.ec2_availability_zone())
+            .filter(|z| !z.is_empty())
+            .map(str::to_string),
+        termination_protected: c.termination_protected().unwrap_or(false),
+        tags: tags_from_sdk(c.tags()),
+        id,
+    }
+}
+
+/// A cluster's instance groups: the master's first, then core, then task
+/// groups (by id within a role).
+fn groups_from_sdk(groups: Vec<emr::InstanceGroup>) -> Vec<EmrInstanceGroup> {
     let mut instance_groups: Vec<EmrInstanceGroup> = groups
         .into_iter()
         .map(|g| EmrInstanceGroup {
@@ -162,53 +201,19 @@ fn cluster_from_sdk(
             .cmp(&role_rank(&b.role))
             .then(a.id.cmp(&b.id))
     });
-    let mut applications: Vec<String> = c
-        .applications()
-        .iter()
-        .filter_map(|a| a.name().map(str::to_string))
-        .collect();
-    applications.sort();
-    EmrCluster {
-        name: c.name().unwrap_or_default().to_string(),
-        state: state_from_sdk(status.and_then(|s| s.state())),
-        region: region.to_string(),
-        release: c.release_label().map(str::to_string),
-        applications,
-        master_public_dns: c
-            .master_public_dns_name()
-            .filter(|d| !d.is_empty())
-            .map(str::to_string),
-        instance_groups,
-        created: status
-            .and_then(|s| s.timeline())
-            .and_then(|t| t.creation_date_time())
-            .and_then(to_utc),
-        ready: status
-            .and_then(|s| s.timeline())
-            .and_then(|t| t.ready_date_time())
-            .and_then(to_utc),
-        ended: status
-            .and_then(|s| s.timeline())
-            .and_then(|t| t.end_date_time())
-            .and_then(to_utc),
-        availability_zone: c
-            .ec2_instance_attributes()
-            .and_then(|a| a.ec2_availability_zone())
-            .filter(|z| !z.is_empty())
-            .map(str::to_string),
-        termination_protected: c.termination_protected().unwrap_or(false),
-        tags: c
-            .tags()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect(),
-        id,
-    }
+    instance_groups
+}
+
+/// A cluster's tags, as key and value (a tag without a key is left out).
+fn tags_from_sdk(tags: &[emr::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
 }
 
 fn configuration_from_sdk(c: &emr::Configuration) -> crate::model::EmrConfiguration {
@@ -232,7 +237,7 @@ pub async fn blueprint(
     region: &str,
     cluster_id: &str,
 ) -> Result<crate::model::EmrBlueprint, CloudError> {
-    use crate::model::{EmrBlueprint, EmrBootstrapAction, EmrGroupSpec};
+    use crate::model::EmrBlueprint;
     let client = session.emr(region);
     let err = |e: &dyn std::fmt::Display| CloudError::new(SERVICE, region, e.to_string());
     let described = client
@@ -244,44 +249,8 @@ pub async fn blueprint(
     let c = described
         .cluster
         .ok_or_else(|| err(&format!("DescribeCluster {cluster_id}: no cluster")))?;
-    let mut groups = Vec::new();
-    let mut pages = client
-        .list_instance_groups()
-        .cluster_id(cluster_id)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
-        for g in page.instance_groups() {
-            groups.push(EmrGroupSpec {
-                role: g
-                    .instance_group_type()
-                    .map_or_else(String::new, |t| t.as_str().to_string()),
-                instance_type: g.instance_type().unwrap_or_default().to_string(),
-                count: g.requested_instance_count().unwrap_or_default(),
-                market: g
-                    .market()
-                    .map_or_else(|| "ON_DEMAND".to_string(), |m| m.as_str().to_string()),
-                bid_price: g.bid_price().map(str::to_string),
-            });
-        }
-    }
-    let mut bootstrap_actions = Vec::new();
-    let mut pages = client
-        .list_bootstrap_actions()
-        .cluster_id(cluster_id)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
-        for b in page.bootstrap_actions() {
-            bootstrap_actions.push(EmrBootstrapAction {
-                name: b.name().unwrap_or_default().to_string(),
-                path: b.script_path().unwrap_or_default().to_string(),
-                args: b.args().to_vec(),
-            });
-        }
-    }
+    let groups = group_specs(&client, region, cluster_id).await?;
+    let bootstrap_actions = bootstrap_actions(&client, region, cluster_id).await?;
     let attrs = c.ec2_instance_attributes();
     let text = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
     Ok(EmrBlueprint {
@@ -312,16 +281,7 @@ pub async fn blueprint(
             .iter()
             .map(configuration_from_sdk)
             .collect(),
-        tags: c
-            .tags()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect(),
+        tags: tags_from_sdk(c.tags()),
         termination_protected: c.termination_protected().unwrap_or(false),
         visible_to_all_users: c.visible_to_all_users().unwrap_or(true),
         custom_ami_id: text(c.custom_ami_id()),
@@ -329,6 +289,62 @@ pub async fn blueprint(
         security_configuration: text(c.security_configuration()),
         autoscaling_role: text(c.auto_scaling_role()),
     })
+}
+
+/// The instance groups of `cluster_id` as a new cluster asks for them.
+async fn group_specs(
+    client: &aws_sdk_emr::Client,
+    region: &str,
+    cluster_id: &str,
+) -> Result<Vec<crate::model::EmrGroupSpec>, CloudError> {
+    let mut groups = Vec::new();
+    let mut pages = client
+        .list_instance_groups()
+        .cluster_id(cluster_id)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+        for g in page.instance_groups() {
+            groups.push(crate::model::EmrGroupSpec {
+                role: g
+                    .instance_group_type()
+                    .map_or_else(String::new, |t| t.as_str().to_string()),
+                instance_type: g.instance_type().unwrap_or_default().to_string(),
+                count: g.requested_instance_count().unwrap_or_default(),
+                market: g
+                    .market()
+                    .map_or_else(|| "ON_DEMAND".to_string(), |m| m.as_str().to_string()),
+                bid_price: g.bid_price().map(str::to_string),
+            });
+        }
+    }
+    Ok(groups)
+}
+
+/// The bootstrap actions of `cluster_id`.
+async fn bootstrap_actions(
+    client: &aws_sdk_emr::Client,
+    region: &str,
+    cluster_id: &str,
+) -> Result<Vec<crate::model::EmrBootstrapAction>, CloudError> {
+    let mut actions = Vec::new();
+    let mut pages = client
+        .list_bootstrap_actions()
+        .cluster_id(cluster_id)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| CloudError::from_sdk(SERVICE, region, &e))?;
+        for b in page.bootstrap_actions() {
+            actions.push(crate::model::EmrBootstrapAction {
+                name: b.name().unwrap_or_default().to_string(),
+                path: b.script_path().unwrap_or_default().to_string(),
+                args: b.args().to_vec(),
+            });
+        }
+    }
+    Ok(actions)
 }
 
 #[cfg(test)]

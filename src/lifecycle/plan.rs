@@ -5,6 +5,8 @@
 //! failed half-way. What cannot be done is refused with the reason and, where
 //! there is one, the verb to use instead.
 
+mod emr;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -12,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::target::Target;
 use crate::model::Inventory;
-use crate::model::{EmrCluster, EmrState, Instance, InstanceState};
+use crate::model::{Instance, InstanceState};
+use emr::emr_plan;
 
 /// What the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -475,22 +478,7 @@ fn spark_plan(
     workers: &[&Instance],
 ) -> Result<Plan, Refusal> {
     if verb == Verb::Pause {
-        let cannot: Vec<&str> = master
-            .into_iter()
-            .chain(workers.iter().copied())
-            .filter(|i| !i.hibernation_configured)
-            .map(Instance::display_name)
-            .collect();
-        if !cannot.is_empty() {
-            return Err(Refusal {
-                reason: Reason::Said(format!(
-                    "{label} cannot be paused: {} {} launched without hibernation configured",
-                    cannot.join(", "),
-                    if cannot.len() == 1 { "was" } else { "were" }
-                )),
-                suggestion: Some(Verb::Stop),
-            });
-        }
+        all_hibernate(&label, master, workers)?;
     }
     let mut already = Vec::new();
     let mut step = |nodes: &[&Instance]| -> Result<Vec<NodeAction>, Refusal> {
@@ -509,35 +497,13 @@ fn spark_plan(
         Verb::Start | Verb::Resume => {
             let m = step(&master_nodes)?;
             let w = step(workers)?;
-            vec![
-                Phase {
-                    label: "master",
-                    actions: m,
-                    wait_before_next: true,
-                },
-                Phase {
-                    label: "workers",
-                    actions: w,
-                    wait_before_next: false,
-                },
-            ]
+            waited_then(("master", m), ("workers", w))
         }
         // Workers first, the master last, so no worker is left without one.
         Verb::Stop | Verb::Pause | Verb::Terminate => {
             let w = step(workers)?;
             let m = step(&master_nodes)?;
-            vec![
-                Phase {
-                    label: "workers",
-                    actions: w,
-                    wait_before_next: true,
-                },
-                Phase {
-                    label: "master",
-                    actions: m,
-                    wait_before_next: false,
-                },
-            ]
+            waited_then(("workers", w), ("master", m))
         }
         Verb::Reboot => {
             let mut all = step(&master_nodes)?;
@@ -557,135 +523,50 @@ fn spark_plan(
     })
 }
 
-fn emr_plan(
-    label: String,
-    c: &EmrCluster,
-    verb: Verb,
-    opts: &PlanOptions,
-    saved: Option<&PausedCounts>,
-) -> Result<Plan, Refusal> {
-    let ended = matches!(
-        c.state,
-        EmrState::Terminated | EmrState::TerminatedWithErrors | EmrState::Terminating
-    );
-    if ended && verb != Verb::Terminate {
-        return Err(refuse(format!(
-            "{label} is {}; a terminated EMR cluster can only be relaunched",
-            c.state.as_str()
-        )));
+/// A Spark cluster is paused whole or not at all: refused, naming the
+/// nodes launched without hibernation configured, if any is.
+fn all_hibernate(
+    label: &str,
+    master: Option<&Instance>,
+    workers: &[&Instance],
+) -> Result<(), Refusal> {
+    let cannot: Vec<&str> = master
+        .into_iter()
+        .chain(workers.iter().copied())
+        .filter(|i| !i.hibernation_configured)
+        .map(Instance::display_name)
+        .collect();
+    if cannot.is_empty() {
+        return Ok(());
     }
-    let resize = |resizes: Vec<GroupResize>, remember, forget, already: Vec<String>| Plan {
-        verb,
-        target: label.clone(),
-        work: Work::EmrResize {
-            cluster_id: c.id.clone(),
-            region: c.region.clone(),
-            resizes,
-            remember,
-            forget,
+    Err(Refusal {
+        reason: Reason::Said(format!(
+            "{label} cannot be paused: {} {} launched without hibernation configured",
+            cannot.join(", "),
+            if cannot.len() == 1 { "was" } else { "were" }
+        )),
+        suggestion: Some(Verb::Stop),
+    })
+}
+
+/// Two phases (a label and its actions each), the first waited for before
+/// the second begins.
+fn waited_then(
+    (first, actions): (&'static str, Vec<NodeAction>),
+    (then, then_actions): (&'static str, Vec<NodeAction>),
+) -> Vec<Phase> {
+    vec![
+        Phase {
+            label: first,
+            actions,
+            wait_before_next: true,
         },
-        already,
-    };
-    match verb {
-        Verb::Start | Verb::Stop | Verb::Reboot => Err(Refusal {
-            reason: Reason::Said(format!(
-                "EMR clusters cannot be stopped, started or rebooted: {label} runs until it is terminated. \
-                 `pause` scales its TASK groups to 0 and CORE to {}, and `resume` scales them back",
-                opts.emr_pause_core_count
-            )),
-            suggestion: (verb == Verb::Stop).then_some(Verb::Pause),
-        }),
-        Verb::Terminate => {
-            if ended {
-                return Ok(Plan {
-                    verb,
-                    target: label.clone(),
-                    work: Work::EmrTerminate {
-                        cluster_id: c.id.clone(),
-                        region: c.region.clone(),
-                    },
-                    already: vec![format!("{label} is already {}", c.state.as_str())],
-                });
-            }
-            if c.termination_protected {
-                return Err(refuse(format!(
-                    "{label} has termination protection on; turn it off first (`skiff protect {} off`)",
-                    c.id
-                )));
-            }
-            Ok(Plan {
-                verb,
-                target: label.clone(),
-                work: Work::EmrTerminate {
-                    cluster_id: c.id.clone(),
-                    region: c.region.clone(),
-                },
-                already: vec![],
-            })
-        }
-        Verb::Pause => {
-            if !matches!(c.state, EmrState::Running | EmrState::Waiting) {
-                return Err(refuse(format!(
-                    "{label} is {}; pause it once it is WAITING or RUNNING",
-                    c.state.as_str()
-                )));
-            }
-            let mut resizes = Vec::new();
-            let mut already = Vec::new();
-            for g in &c.instance_groups {
-                let to = match g.role.as_str() {
-                    "TASK" => 0,
-                    "CORE" => g.requested.min(opts.emr_pause_core_count),
-                    _ => continue,
-                };
-                if g.requested == to {
-                    already.push(format!("{} group {} is already at {to}", g.role, g.id));
-                } else {
-                    resizes.push(GroupResize {
-                        group_id: g.id.clone(),
-                        role: g.role.clone(),
-                        from: g.requested,
-                        to,
-                    });
-                }
-            }
-            // A second pause must not overwrite the counts saved by the first.
-            let mut counts = saved.cloned().unwrap_or_else(|| PausedCounts {
-                cluster_id: c.id.clone(),
-                groups: BTreeMap::new(),
-            });
-            for r in &resizes {
-                counts.groups.entry(r.group_id.clone()).or_insert(r.from);
-            }
-            let remember = (!resizes.is_empty()).then_some(counts);
-            Ok(resize(resizes, remember, false, already))
-        }
-        Verb::Resume => {
-            let Some(saved) = saved else {
-                return Err(refuse(format!(
-                    "skiff has no saved instance counts for {label}: it was not paused by skiff, or was resumed already"
-                )));
-            };
-            let mut resizes = Vec::new();
-            let mut already = Vec::new();
-            for g in &c.instance_groups {
-                let Some(&to) = saved.groups.get(&g.id) else {
-                    continue;
-                };
-                if g.requested == to {
-                    already.push(format!("{} group {} is already at {to}", g.role, g.id));
-                } else {
-                    resizes.push(GroupResize {
-                        group_id: g.id.clone(),
-                        role: g.role.clone(),
-                        from: g.requested,
-                        to,
-                    });
-                }
-            }
-            Ok(resize(resizes, None, true, already))
-        }
-    }
+        Phase {
+            label: then,
+            actions: then_actions,
+            wait_before_next: false,
+        },
+    ]
 }
 
 /// Whether what the user typed to confirm a terminate names the target: its

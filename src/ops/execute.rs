@@ -12,7 +12,8 @@ use serde::Serialize;
 use crate::cloud::CloudError;
 use crate::cloud::actions::{Actions, Done};
 use crate::cost::Did;
-use crate::lifecycle::{Ec2Op, NodeAction, Plan, Verb, Work};
+use crate::lifecycle::plan::{GroupResize, Phase};
+use crate::lifecycle::{Ec2Op, NodeAction, PausedCounts, Plan, Verb, Work};
 use crate::model::InstanceState;
 use crate::store::paused as state;
 
@@ -272,68 +273,16 @@ pub async fn execute(
         skipped_ids: Vec::new(),
         logs: Vec::new(),
     };
-    let deadline = Instant::now() + opts.timeout;
+    let run = Run {
+        actions,
+        opts,
+        state_dir,
+        progress,
+        deadline: Instant::now() + opts.timeout,
+        dry_run,
+    };
     match &plan.work {
-        Work::Ec2 { phases } => {
-            let active: Vec<_> = phases.iter().filter(|p| !p.actions.is_empty()).collect();
-            for (n, phase) in active.iter().enumerate() {
-                let (results, changes): (Vec<_>, Vec<_>) =
-                    join_all(phase.actions.iter().map(|a| run_node(actions, a)))
-                        .await
-                        .into_iter()
-                        .unzip();
-                record(
-                    state_dir,
-                    &changes.into_iter().flatten().collect::<Vec<_>>(),
-                );
-                for r in &results {
-                    progress(Progress::Step(r.clone()));
-                }
-                let succeeded: Vec<&NodeAction> = phase
-                    .actions
-                    .iter()
-                    .zip(&results)
-                    .filter(|(_, r)| r.ok)
-                    .map(|(a, _)| a)
-                    .collect();
-                let failed = results.iter().any(|r| !r.ok);
-                report.steps.extend(results);
-                let last = n + 1 == active.len();
-                let must_wait = (phase.wait_before_next && !last) || (last && opts.wait);
-                if must_wait && !dry_run && !succeeded.is_empty() {
-                    let late = wait_for(actions, &succeeded, deadline, opts.poll, progress).await;
-                    for step in report
-                        .steps
-                        .iter_mut()
-                        .filter(|s| succeeded.iter().any(|a| a.id == s.id))
-                    {
-                        if !late.iter().any(|(id, _, _)| id == &step.id) {
-                            step.state = succeeded
-                                .iter()
-                                .find(|a| a.id == step.id)
-                                .map(|a| a.op.target_state());
-                        }
-                    }
-                    report.late.extend(late);
-                }
-                // Workers need a running master: a start stops at a failed
-                // master. A stop goes on, so one stuck node never keeps the
-                // rest running (and paying).
-                let starting = matches!(plan.verb, Verb::Start | Verb::Resume);
-                if starting && !last && (failed || !report.late.is_empty()) {
-                    for later in &active[n + 1..] {
-                        for a in &later.actions {
-                            report.skipped.push(format!(
-                                "{} ({}) was not started: the {} did not start",
-                                a.name, a.id, phase.label
-                            ));
-                            report.skipped_ids.push(a.id.clone());
-                        }
-                    }
-                    break;
-                }
-            }
-        }
+        Work::Ec2 { phases } => run.phases(plan.verb, phases, &mut report).await,
         Work::EmrResize {
             cluster_id,
             region,
@@ -342,93 +291,217 @@ pub async fn execute(
             forget,
         } => {
             if let Some(counts) = remember.as_ref()
-                && !dry_run
-                && !actions.gate().read_only()
-                && let Err(e) = state::save_paused(state_dir, counts)
+                && let Some(failed) = run.save_counts(counts, cluster_id, &plan.target)
             {
-                let why = format!(
-                    "cannot save the current counts in {}, so nothing was resized: {e}",
-                    state_dir.display()
-                );
-                report.steps.push(StepResult::failed(
-                    cluster_id,
-                    &plan.target,
-                    "save counts",
-                    why,
-                ));
+                report.steps.push(failed);
                 return report;
             }
             for r in resizes {
-                let sent = Utc::now();
-                let outcome = actions
-                    .resize_group(region, cluster_id, &r.group_id, r.to)
-                    .await;
-                if let Ok(Done::Sent) = outcome {
-                    let what = Did::Count(u32::try_from(r.to).unwrap_or(0));
-                    let key = format!("{cluster_id}/{}", r.group_id);
-                    record(state_dir, &[change(&key, what, sent, Utc::now())]);
-                }
-                let (ok, detail) = match outcome {
-                    Ok(Done::Sent) => (true, format!("{} → {} instances", r.from, r.to)),
-                    Ok(_) => (
-                        true,
-                        format!("{} → {} instances (dry run: not sent)", r.from, r.to),
-                    ),
-                    Err(e) => (false, e.message),
-                };
-                let step = StepResult {
-                    id: r.group_id.clone(),
-                    name: r.role.clone(),
-                    action: "resize".into(),
-                    ok,
-                    detail,
-                    state: None,
-                };
+                let step = run.resize(region, cluster_id, r).await;
                 progress(Progress::Step(step.clone()));
                 report.steps.push(step);
             }
             if *forget
                 && report.ok()
-                && !dry_run
-                && let Err(e) = state::forget_paused(state_dir, cluster_id)
+                && let Some(failed) = run.forget_counts(cluster_id, &plan.target)
             {
-                let why = format!("resumed, but the saved counts could not be removed: {e}");
-                report.steps.push(StepResult::failed(
-                    cluster_id,
-                    &plan.target,
-                    "forget counts",
-                    why,
-                ));
+                report.steps.push(failed);
             }
         }
         Work::EmrTerminate { cluster_id, region } => {
             if plan.already.is_empty() {
-                let sent = Utc::now();
-                let outcome = actions.terminate_emr(region, cluster_id).await;
-                if let Ok(Done::Sent) = outcome {
-                    // Every instance group of the cluster stops billing.
-                    record(
-                        state_dir,
-                        &[change(cluster_id, Did::Count(0), sent, Utc::now())],
-                    );
-                }
-                let (ok, detail) = match outcome {
-                    Ok(Done::Sent) => (true, "terminating".to_string()),
-                    Ok(_) => (true, "not sent (dry run)".to_string()),
-                    Err(e) => (false, e.message),
-                };
-                let step = StepResult {
-                    id: cluster_id.clone(),
-                    name: "EMR cluster".into(),
-                    action: "terminate".into(),
-                    ok,
-                    detail,
-                    state: None,
-                };
+                let step = run.terminate_cluster(region, cluster_id).await;
                 progress(Progress::Step(step.clone()));
                 report.steps.push(step);
             }
         }
     }
     report
+}
+
+/// What carrying out one plan needs throughout.
+struct Run<'a> {
+    actions: &'a Actions,
+    opts: &'a ExecOptions,
+    state_dir: &'a Path,
+    progress: &'a (dyn Fn(Progress) + Send + Sync),
+    /// When waiting stops, for all phases together.
+    deadline: Instant,
+    dry_run: bool,
+}
+
+impl Run<'_> {
+    /// EC2 work, phase after phase; a phase the plan orders waited for is
+    /// waited for before the next begins.
+    async fn phases(&self, verb: Verb, phases: &[Phase], report: &mut Report) {
+        let active: Vec<&Phase> = phases.iter().filter(|p| !p.actions.is_empty()).collect();
+        for (n, phase) in active.iter().enumerate() {
+            let results = self.phase(phase).await;
+            let succeeded: Vec<&NodeAction> = phase
+                .actions
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| r.ok)
+                .map(|(a, _)| a)
+                .collect();
+            let failed = results.iter().any(|r| !r.ok);
+            report.steps.extend(results);
+            let last = n + 1 == active.len();
+            let must_wait = (phase.wait_before_next && !last) || (last && self.opts.wait);
+            if must_wait && !self.dry_run && !succeeded.is_empty() {
+                self.wait(&succeeded, report).await;
+            }
+            // Workers need a running master: a start stops at a failed
+            // master. A stop goes on, so one stuck node never keeps the
+            // rest running (and paying).
+            let starting = matches!(verb, Verb::Start | Verb::Resume);
+            if starting && !last && (failed || !report.late.is_empty()) {
+                skip(report, &active[n + 1..], phase.label);
+                break;
+            }
+        }
+    }
+
+    /// Every node of `phase` at once, each on its own; what was done goes to
+    /// the cost ledger, and each result to `progress`.
+    async fn phase(&self, phase: &Phase) -> Vec<StepResult> {
+        let (results, changes): (Vec<_>, Vec<_>) =
+            join_all(phase.actions.iter().map(|a| run_node(self.actions, a)))
+                .await
+                .into_iter()
+                .unzip();
+        record(
+            self.state_dir,
+            &changes.into_iter().flatten().collect::<Vec<_>>(),
+        );
+        for r in &results {
+            (self.progress)(Progress::Step(r.clone()));
+        }
+        results
+    }
+
+    /// Waits for the nodes that `succeeded` to reach their target states:
+    /// the steps of those that did say so, the others are late.
+    async fn wait(&self, succeeded: &[&NodeAction], report: &mut Report) {
+        let late = wait_for(
+            self.actions,
+            succeeded,
+            self.deadline,
+            self.opts.poll,
+            self.progress,
+        )
+        .await;
+        for step in report
+            .steps
+            .iter_mut()
+            .filter(|s| succeeded.iter().any(|a| a.id == s.id))
+        {
+            if !late.iter().any(|(id, _, _)| id == &step.id) {
+                step.state = succeeded
+                    .iter()
+                    .find(|a| a.id == step.id)
+                    .map(|a| a.op.target_state());
+            }
+        }
+        report.late.extend(late);
+    }
+
+    /// Saves the counts a pause will restore; the failure to, if any (then
+    /// nothing may be resized: a resume would not know the counts).
+    fn save_counts(
+        &self,
+        counts: &PausedCounts,
+        cluster_id: &str,
+        target: &str,
+    ) -> Option<StepResult> {
+        if self.dry_run || self.actions.gate().read_only() {
+            return None;
+        }
+        let e = state::save_paused(self.state_dir, counts).err()?;
+        let why = format!(
+            "cannot save the current counts in {}, so nothing was resized: {e}",
+            self.state_dir.display()
+        );
+        Some(StepResult::failed(cluster_id, target, "save counts", why))
+    }
+
+    /// Forgets the counts a complete resume restored; the failure to, if any.
+    fn forget_counts(&self, cluster_id: &str, target: &str) -> Option<StepResult> {
+        if self.dry_run {
+            return None;
+        }
+        let e = state::forget_paused(self.state_dir, cluster_id).err()?;
+        let why = format!("resumed, but the saved counts could not be removed: {e}");
+        Some(StepResult::failed(cluster_id, target, "forget counts", why))
+    }
+
+    /// Resizes one EMR instance group, telling the cost ledger.
+    async fn resize(&self, region: &str, cluster_id: &str, r: &GroupResize) -> StepResult {
+        let sent = Utc::now();
+        let outcome = self
+            .actions
+            .resize_group(region, cluster_id, &r.group_id, r.to)
+            .await;
+        if let Ok(Done::Sent) = outcome {
+            let what = Did::Count(u32::try_from(r.to).unwrap_or(0));
+            let key = format!("{cluster_id}/{}", r.group_id);
+            record(self.state_dir, &[change(&key, what, sent, Utc::now())]);
+        }
+        let (ok, detail) = match outcome {
+            Ok(Done::Sent) => (true, format!("{} → {} instances", r.from, r.to)),
+            Ok(_) => (
+                true,
+                format!("{} → {} instances (dry run: not sent)", r.from, r.to),
+            ),
+            Err(e) => (false, e.message),
+        };
+        StepResult {
+            id: r.group_id.clone(),
+            name: r.role.clone(),
+            action: "resize".into(),
+            ok,
+            detail,
+            state: None,
+        }
+    }
+
+    /// Terminates an EMR cluster, telling the cost ledger.
+    async fn terminate_cluster(&self, region: &str, cluster_id: &str) -> StepResult {
+        let sent = Utc::now();
+        let outcome = self.actions.terminate_emr(region, cluster_id).await;
+        if let Ok(Done::Sent) = outcome {
+            // Every instance group of the cluster stops billing.
+            record(
+                self.state_dir,
+                &[change(cluster_id, Did::Count(0), sent, Utc::now())],
+            );
+        }
+        let (ok, detail) = match outcome {
+            Ok(Done::Sent) => (true, "terminating".to_string()),
+            Ok(_) => (true, "not sent (dry run)".to_string()),
+            Err(e) => (false, e.message),
+        };
+        StepResult {
+            id: cluster_id.to_string(),
+            name: "EMR cluster".into(),
+            action: "terminate".into(),
+            ok,
+            detail,
+            state: None,
+        }
+    }
+}
+
+/// Reports the nodes of the phases `later` as not started: the phase
+/// `label` before them did not start.
+fn skip(report: &mut Report, later: &[&Phase], label: &str) {
+    for phase in later {
+        for a in &phase.actions {
+            report.skipped.push(format!(
+                "{} ({}) was not started: the {label} did not start",
+                a.name, a.id
+            ));
+            report.skipped_ids.push(a.id.clone());
+        }
+    }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::connect::Context;
 use crate::cloud::CloudError;
-use crate::cloud::actions::Done;
+use crate::cloud::actions::{Actions, Done};
 use crate::cloud::guards::{self, IdleAlarm, Schedule};
 use crate::cost::{Amount, Prices};
 use crate::guard::{
@@ -272,80 +272,12 @@ pub async fn set_schedule(
     role: &RoleChoice,
 ) -> Result<ScheduleSet, ScheduleRefusal> {
     let fail = |e: String| ScheduleRefusal::Failed(e);
-    if start.is_none() && stop.is_none() {
-        return Err(fail(
-            "say when: --stop \"DAYS HH:MM\", --start \"DAYS HH:MM\" or both".into(),
-        ));
-    }
-    if pause && stop.is_some() && !g.cannot_hibernate.is_empty() {
-        return Err(fail(format!(
-            "--pause hibernates, and {} {} not launched with hibernation: schedule a stop instead (without --pause)",
-            g.cannot_hibernate.join(", "),
-            if g.cannot_hibernate.len() == 1 {
-                "was"
-            } else {
-                "were"
-            }
-        )));
-    }
-    if let Some(e) = ctx
-        .gate
-        .refusal("scheduler", &g.region, &format!("schedule {}", g.name))
-    {
-        return Err(fail(e.message));
-    }
+    cannot_schedule(ctx, g, start.is_some(), stop.is_some(), pause).map_err(fail)?;
     let planned = guard::plan_schedules(&g.name, &g.master, &g.workers, start, stop, pause);
     let actions = ctx.actions();
     let (role_arn, role_created) = match role {
         RoleChoice::Given(arn) => (arn.clone(), false),
-        RoleChoice::Own { create } => {
-            let account = ctx
-                .session
-                .account_id()
-                .await
-                .map_err(|e| fail(e.to_string()))?;
-            let ours: Vec<(String, String)> = g
-                .instance_ids()
-                .into_iter()
-                .map(|id| (g.region.clone(), id))
-                .collect();
-            let existing = guards::scheduler_role(&ctx.session)
-                .await
-                .map_err(|e| fail(e.to_string()))?;
-            let mut wanted = ours;
-            if let Some((_, policy)) = &existing {
-                wanted.extend(outside(policy.as_deref(), &ctx.session.regions));
-            }
-            let instances = scheduled_instances(ctx, &wanted).await.map_err(fail)?;
-            let permission = permission_policy(&account, &instances);
-            match existing {
-                Some((arn, _)) => {
-                    actions
-                        .put_scheduler_policy(&permission)
-                        .await
-                        .map_err(|e| fail(e.to_string()))?;
-                    (arn, false)
-                }
-                None if !create => {
-                    return Err(ScheduleRefusal::NeedsRole(RoleDocuments {
-                        trust: trust_policy(&account),
-                        permission,
-                    }));
-                }
-                None => {
-                    let arn = actions
-                        .create_scheduler_role(&trust_policy(&account))
-                        .await
-                        .map_err(|e| fail(e.to_string()))?
-                        .unwrap_or_else(|| format!("arn:aws:iam::{account}:role/{ROLE_NAME}"));
-                    actions
-                        .put_scheduler_policy(&permission)
-                        .await
-                        .map_err(|e| fail(e.to_string()))?;
-                    (arn, true)
-                }
-            }
-        }
+        RoleChoice::Own { create } => own_role(ctx, &actions, g, *create).await?,
     };
     let dry_run = matches!(
         actions
@@ -379,6 +311,92 @@ pub async fn set_schedule(
         role_created,
         dry_run,
     })
+}
+
+/// Why `g` cannot be scheduled as asked, if it cannot: no time given, a
+/// pause of nodes that cannot hibernate, or the gate's refusal.
+fn cannot_schedule(
+    ctx: &Context,
+    g: &Guarded,
+    start: bool,
+    stop: bool,
+    pause: bool,
+) -> Result<(), String> {
+    if !start && !stop {
+        return Err("say when: --stop \"DAYS HH:MM\", --start \"DAYS HH:MM\" or both".into());
+    }
+    if pause && stop && !g.cannot_hibernate.is_empty() {
+        return Err(format!(
+            "--pause hibernates, and {} {} not launched with hibernation: schedule a stop instead (without --pause)",
+            g.cannot_hibernate.join(", "),
+            if g.cannot_hibernate.len() == 1 {
+                "was"
+            } else {
+                "were"
+            }
+        ));
+    }
+    match ctx
+        .gate
+        .refusal("scheduler", &g.region, &format!("schedule {}", g.name))
+    {
+        Some(e) => Err(e.message),
+        None => Ok(()),
+    }
+}
+
+/// skiff's own scheduler role, its policy kept to every instance a schedule
+/// names (`g`'s included): updated where the role exists, made where it
+/// does not and `create` says the user consented, else the documents the
+/// user is asked to consent to. Its ARN, and whether it was made now.
+async fn own_role(
+    ctx: &Context,
+    actions: &Actions,
+    g: &Guarded,
+    create: bool,
+) -> Result<(String, bool), ScheduleRefusal> {
+    let fail = |e: String| ScheduleRefusal::Failed(e);
+    let account = ctx
+        .session
+        .account_id()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let ours: Vec<(String, String)> = g
+        .instance_ids()
+        .into_iter()
+        .map(|id| (g.region.clone(), id))
+        .collect();
+    let existing = guards::scheduler_role(&ctx.session)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let mut wanted = ours;
+    if let Some((_, policy)) = &existing {
+        wanted.extend(outside(policy.as_deref(), &ctx.session.regions));
+    }
+    let instances = scheduled_instances(ctx, &wanted).await.map_err(fail)?;
+    let permission = permission_policy(&account, &instances);
+    let (arn, created) = match existing {
+        Some((arn, _)) => (arn, false),
+        None if !create => {
+            return Err(ScheduleRefusal::NeedsRole(RoleDocuments {
+                trust: trust_policy(&account),
+                permission,
+            }));
+        }
+        None => {
+            let arn = actions
+                .create_scheduler_role(&trust_policy(&account))
+                .await
+                .map_err(|e| fail(e.to_string()))?
+                .unwrap_or_else(|| format!("arn:aws:iam::{account}:role/{ROLE_NAME}"));
+            (arn, true)
+        }
+    };
+    actions
+        .put_scheduler_policy(&permission)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    Ok((arn, created))
 }
 
 fn rule_label(p: &PlannedSchedule) -> String {

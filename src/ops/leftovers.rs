@@ -30,41 +30,67 @@ async fn region(
     inv: &Inventory,
     prices: &Prices,
 ) -> (Vec<Leftover>, Vec<String>) {
-    let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let mut note = |e: CloudError| errors.push(e.to_string());
+    let mut errors = Vec::new();
     let (volumes, snapshots, images, addresses) = futures::join!(
         cloud::loose_volumes(session, region),
         cloud::own_snapshots(session, region, account),
         cloud::own_images(session, region, account),
         cloud::loose_addresses(session, region),
     );
-    for v in volumes.unwrap_or_else(|e| {
-        note(e);
+    let volumes = listed(volumes, &mut errors);
+    let images = listed(images, &mut errors);
+    let snapshots = listed(snapshots, &mut errors);
+    let addresses = listed(addresses, &mut errors);
+    let mut out: Vec<Leftover> = volumes
+        .into_iter()
+        .map(|v| loose_volume(region, prices, v))
+        .collect();
+    out.extend(images_and_snapshots(region, prices, &images, &snapshots));
+    out.extend(
+        addresses
+            .into_iter()
+            .map(|a| loose_address(region, prices, a)),
+    );
+    let (idle, peak_errors) = idle_instances(session, region, inv, prices).await;
+    out.extend(idle);
+    errors.extend(peak_errors);
+    out.extend(stopped_instances(region, inv, prices));
+    (out, errors)
+}
+
+/// What was listed; nothing where the listing failed, which `errors` notes.
+fn listed<T>(list: Result<Vec<T>, CloudError>, errors: &mut Vec<String>) -> Vec<T> {
+    list.unwrap_or_else(|e| {
+        errors.push(e.to_string());
         Vec::new()
-    }) {
-        out.push(Leftover {
-            kind: Kind::Volume,
-            id: v.id.clone(),
-            region: region.to_string(),
-            monthly: price::volume_monthly(prices, region, v.size_gib, &v.volume_type),
-            at_most: false,
-            why: Why::Volume {
-                gib: v.size_gib,
-                volume_type: v.volume_type,
-                name: v.name,
-            },
-        });
+    })
+}
+
+fn loose_volume(region: &str, prices: &Prices, v: cloud::LooseVolume) -> Leftover {
+    Leftover {
+        kind: Kind::Volume,
+        id: v.id.clone(),
+        region: region.to_string(),
+        monthly: price::volume_monthly(prices, region, v.size_gib, &v.volume_type),
+        at_most: false,
+        why: Why::Volume {
+            gib: v.size_gib,
+            volume_type: v.volume_type,
+            name: v.name,
+        },
     }
-    let images = images.unwrap_or_else(|e| {
-        note(e);
-        Vec::new()
-    });
-    let snapshots = snapshots.unwrap_or_else(|e| {
-        note(e);
-        Vec::new()
-    });
-    // A snapshot behind an image is counted with its image, once.
-    for img in &images {
+}
+
+/// The images, and the snapshots no image stands on: a snapshot behind an
+/// image is counted with its image, once.
+fn images_and_snapshots(
+    region: &str,
+    prices: &Prices,
+    images: &[cloud::OwnImage],
+    snapshots: &[cloud::OwnSnapshot],
+) -> Vec<Leftover> {
+    let mut out = Vec::new();
+    for img in images {
         let gib: i64 = snapshots
             .iter()
             .filter(|s| img.snapshot_ids.contains(&s.id))
@@ -99,23 +125,32 @@ async fn region(
             },
         });
     }
-    for a in addresses.unwrap_or_else(|e| {
-        note(e);
-        Vec::new()
-    }) {
-        out.push(Leftover {
-            kind: Kind::Address,
-            id: a.allocation_id.clone(),
-            region: region.to_string(),
-            monthly: price::address_monthly(prices),
-            at_most: false,
-            why: Why::Address {
-                public_ip: a.public_ip,
-            },
-        });
+    out
+}
+
+fn loose_address(region: &str, prices: &Prices, a: cloud::LooseAddress) -> Leftover {
+    Leftover {
+        kind: Kind::Address,
+        id: a.allocation_id.clone(),
+        region: region.to_string(),
+        monthly: price::address_monthly(prices),
+        at_most: false,
+        why: Why::Address {
+            public_ip: a.public_ip,
+        },
     }
-    // Instances: what a stopped one's disks cost; a running one that idled
-    // for a day.
+}
+
+/// The running instances of `region` (EMR's nodes left to their cluster)
+/// that idled for a day, by their CPU peaks; the peaks that could not be
+/// read, as errors.
+async fn idle_instances(
+    session: &Session,
+    region: &str,
+    inv: &Inventory,
+    prices: &Prices,
+) -> (Vec<Leftover>, Vec<String>) {
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
     let now = Utc::now();
     let running: Vec<_> = inv
         .instances
@@ -145,34 +180,42 @@ async fn region(
                 },
             }),
             Ok(_) => {}
-            Err(e) => note(e),
+            Err(e) => errors.push(e.to_string()),
         }
-    }
-    for i in inv.instances.iter().filter(|i| {
-        i.region == region && i.state == InstanceState::Stopped && !i.volumes.is_empty()
-    }) {
-        let mut monthly = Amount::zero();
-        for v in &i.volumes {
-            monthly.merge(&price::volume_monthly(
-                prices,
-                region,
-                v.size_gib.into(),
-                v.volume_type.as_deref().unwrap_or("gp2"),
-            ));
-        }
-        out.push(Leftover {
-            kind: Kind::StoppedInstance,
-            id: i.id.clone(),
-            region: region.to_string(),
-            monthly,
-            at_most: false,
-            why: Why::StoppedInstance {
-                name: i.display_name().to_string(),
-                gib: i.total_volume_gib(),
-            },
-        });
     }
     (out, errors)
+}
+
+/// The stopped instances of `region` with disks: what the disks cost.
+fn stopped_instances(region: &str, inv: &Inventory, prices: &Prices) -> Vec<Leftover> {
+    inv.instances
+        .iter()
+        .filter(|i| {
+            i.region == region && i.state == InstanceState::Stopped && !i.volumes.is_empty()
+        })
+        .map(|i| {
+            let mut monthly = Amount::zero();
+            for v in &i.volumes {
+                monthly.merge(&price::volume_monthly(
+                    prices,
+                    region,
+                    v.size_gib.into(),
+                    v.volume_type.as_deref().unwrap_or("gp2"),
+                ));
+            }
+            Leftover {
+                kind: Kind::StoppedInstance,
+                id: i.id.clone(),
+                region: region.to_string(),
+                monthly,
+                at_most: false,
+                why: Why::StoppedInstance {
+                    name: i.display_name().to_string(),
+                    gib: i.total_volume_gib(),
+                },
+            }
+        })
+        .collect()
 }
 
 /// Every leftover of the session's regions and of every bucket.

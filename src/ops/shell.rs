@@ -5,12 +5,12 @@
 //! the TUI's `!` and `e` keys.
 
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 use std::time::Instant;
 
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::process::{Child, ChildStderr, ChildStdout, Command};
 
 use super::tunnel::spec::{self, Endpoint, FatalKind, Side, SshExit, TunnelProblem};
 use super::tunnel::{Attempt, TunnelSettings, TunnelTarget, hostkeys, resolve};
@@ -328,6 +328,39 @@ async fn run_on_node(
         result.error = Some("ssh gave no output pipes".into());
         return result;
     };
+    let (printed, status) = follow(&mut child, out, err, &node.label, on_line).await;
+    result.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    result.tail = printed.tail;
+    match status {
+        // 255: ssh's own failure (connecting, authenticating), not the command's.
+        Ok(s) if s.code() == Some(255) => {
+            result.error = Some(exit_words(&ready, settings, &printed.stderr));
+        }
+        Ok(s) => {
+            result.exit_code = s.code();
+            result.ok = s.success();
+        }
+        Err(e) => result.error = Some(format!("ssh failed: {e}")),
+    }
+    result
+}
+
+/// What a command printed: its last lines (stdout and stderr together), and
+/// all of stderr (where ssh itself says why it failed).
+struct Printed {
+    tail: Vec<String>,
+    stderr: String,
+}
+
+/// Hands every line that `out` and `err` give to `on_line`, as `label`'s,
+/// while `child` runs; what it printed, and how it ended.
+async fn follow(
+    child: &mut Child,
+    out: ChildStdout,
+    err: ChildStderr,
+    label: &str,
+    on_line: &(dyn Fn(&str, &str) + Send + Sync),
+) -> (Printed, std::io::Result<ExitStatus>) {
     let tail = std::sync::Mutex::new(std::collections::VecDeque::new());
     let stderr_text = std::sync::Mutex::new(String::new());
     let keep = |line: &str| {
@@ -341,14 +374,14 @@ async fn run_on_node(
     let read_out = async {
         let mut lines = BufReader::new(out).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            on_line(&node.label, &line);
+            on_line(label, &line);
             keep(&line);
         }
     };
     let read_err = async {
         let mut lines = BufReader::new(err).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            on_line(&node.label, &line);
+            on_line(label, &line);
             keep(&line);
             if let Ok(mut s) = stderr_text.lock() {
                 s.push_str(&line);
@@ -357,21 +390,11 @@ async fn run_on_node(
         }
     };
     let (_, _, status) = tokio::join!(read_out, read_err, child.wait());
-    result.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    result.tail = tail.into_inner().map(Vec::from).unwrap_or_default();
-    match status {
-        // 255: ssh's own failure (connecting, authenticating), not the command's.
-        Ok(s) if s.code() == Some(255) => {
-            let text = stderr_text.into_inner().unwrap_or_default();
-            result.error = Some(exit_words(&ready, settings, &text));
-        }
-        Ok(s) => {
-            result.exit_code = s.code();
-            result.ok = s.success();
-        }
-        Err(e) => result.error = Some(format!("ssh failed: {e}")),
-    }
-    result
+    let printed = Printed {
+        tail: tail.into_inner().map(Vec::from).unwrap_or_default(),
+        stderr: stderr_text.into_inner().unwrap_or_default(),
+    };
+    (printed, status)
 }
 
 /// The result of a copy to or from one node.

@@ -1,7 +1,7 @@
 //! Downloads: through a temporary file renamed when complete, in parallel
 //! ranges, each resumed from the byte where its body broke.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -17,6 +17,13 @@ struct Hashes {
 }
 
 impl Hashes {
+    fn wanted(md5: bool, crc64: bool) -> Self {
+        Self {
+            md5: md5.then(Md5::new),
+            crc64: crc64.then(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme)),
+        }
+    }
+
     fn update(&mut self, bytes: &[u8]) {
         if let Some(h) = self.md5.as_mut() {
             h.update(bytes);
@@ -28,7 +35,7 @@ impl Hashes {
 }
 
 use super::{Progress, TransferError, TransferOptions, head, local, md5s_of, plan};
-use crate::cloud::s3::{ObjectHead, S3Bucket};
+use crate::cloud::s3::{ObjectBody, ObjectHead, S3Bucket};
 
 /// Bytes of a download gathered before one write to disk.
 const WRITE_BATCH: usize = 4 << 20;
@@ -83,6 +90,29 @@ enum Opening {
 }
 
 impl Range<'_> {
+    /// Fetches the range, unless the transfer was cancelled, and answers
+    /// its sums (those `hashes` keeps).
+    async fn sums(
+        self,
+        bucket: &S3Bucket,
+        key: &str,
+        opening: Opening,
+        mut hashes: Hashes,
+        progress: &Progress,
+    ) -> Result<Sums, TransferError> {
+        if progress.is_cancelled() {
+            return Err(TransferError::Cancelled(bucket.uri(key)));
+        }
+        self.fetch(bucket, key, opening, &mut hashes, progress)
+            .await?;
+        Ok((
+            self.off,
+            self.len,
+            hashes.md5.map(|h| h.finalize().into()),
+            hashes.crc64.map(|c| c.finalize()),
+        ))
+    }
+
     /// Streams the range to disk a few MiB at a time (never held whole in
     /// memory), digesting it into `md5` as it comes. A broken body is
     /// resumed from the first byte not yet received, with backoff, up to
@@ -306,37 +336,12 @@ pub async fn download_object(
     progress: &Arc<Progress>,
 ) -> Result<u64, TransferError> {
     let uri = bucket.uri(key);
-    let mut first = None;
-    let object = match listed {
-        Some(size) if size <= opts.part_size => {
-            let body = bucket.get(key, None, None).await.map_err(|e| {
-                if e.code.as_deref() == Some("NoSuchKey") {
-                    TransferError::Refused(format!("{uri}: no such object"))
-                } else {
-                    e.into()
-                }
-            })?;
-            let object = body.head.clone();
-            first = Some(Box::new(body));
-            object
-        }
-        _ => head(bucket, key).await?,
-    };
+    let (object, first) = open_object(bucket, key, listed, opts).await?;
     let (size, etag) = (object.size, object.etag.clone());
     let check = check_for(bucket, key, &object).await;
     tracing::debug!("{uri}: checked against {}", check.describe());
     progress.total.fetch_add(size, Ordering::SeqCst);
-    if let Some(dir) = dest.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(local(dir))?;
-    }
-    let tmp = dest.with_file_name(format!(
-        ".{}.skiff-part",
-        dest.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-    ));
-    let file = std::fs::File::create(&tmp)
-        .and_then(|f| f.set_len(size).map(|()| f))
-        .map_err(local(&tmp))?;
+    let (tmp, file) = temporary_file(dest, size).await?;
     let file = Arc::new(file);
     // Ranges follow a multipart object's own parts where they are known
     // (their MD5s are then taken as the bytes arrive); else our part size.
@@ -361,25 +366,8 @@ pub async fn download_object(
                 whole,
             };
             let opening = first.take().map_or(Opening::Ask, Opening::Answered);
-            async move {
-                if progress.is_cancelled() {
-                    return Err(TransferError::Cancelled(bucket.uri(key)));
-                }
-                let mut hashes = Hashes {
-                    md5: md5_wanted.then(Md5::new),
-                    crc64: crc_wanted
-                        .then(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme)),
-                };
-                range
-                    .fetch(bucket, key, opening, &mut hashes, progress)
-                    .await?;
-                Ok((
-                    off,
-                    len,
-                    hashes.md5.map(|h| h.finalize().into()),
-                    hashes.crc64.map(|c| c.finalize()),
-                ))
-            }
+            let hashes = Hashes::wanted(md5_wanted, crc_wanted);
+            range.sums(bucket, key, opening, hashes, progress)
         })
         .buffer_unordered(opts.concurrency.max(1))
         .try_collect()
@@ -398,6 +386,46 @@ pub async fn download_object(
     }
     tokio::fs::rename(&tmp, dest).await.map_err(local(dest))?;
     Ok(size)
+}
+
+/// What the object is: by HeadObject, or, where a listing says it fits one
+/// request, by a plain GET, whose answer is then the first range's.
+async fn open_object(
+    bucket: &S3Bucket,
+    key: &str,
+    listed: Option<u64>,
+    opts: &TransferOptions,
+) -> Result<(ObjectHead, Option<Box<ObjectBody>>), TransferError> {
+    match listed {
+        Some(size) if size <= opts.part_size => {
+            let body = bucket.get(key, None, None).await.map_err(|e| {
+                if e.code.as_deref() == Some("NoSuchKey") {
+                    TransferError::Refused(format!("{}: no such object", bucket.uri(key)))
+                } else {
+                    e.into()
+                }
+            })?;
+            Ok((body.head.clone(), Some(Box::new(body))))
+        }
+        _ => Ok((head(bucket, key).await?, None)),
+    }
+}
+
+/// The temporary file beside `dest` (its directory made if need be) that
+/// the download is written to, `size` bytes long.
+async fn temporary_file(dest: &Path, size: u64) -> Result<(PathBuf, std::fs::File), TransferError> {
+    if let Some(dir) = dest.parent() {
+        tokio::fs::create_dir_all(dir).await.map_err(local(dir))?;
+    }
+    let tmp = dest.with_file_name(format!(
+        ".{}.skiff-part",
+        dest.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    ));
+    let file = std::fs::File::create(&tmp)
+        .and_then(|f| f.set_len(size).map(|()| f))
+        .map_err(local(&tmp))?;
+    Ok((tmp, file))
 }
 
 /// Compares what arrived (in `tmp`, with the ranges' sums) with `check`.

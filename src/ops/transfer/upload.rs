@@ -190,6 +190,53 @@ pub async fn upload_file(
     journal_dir: &Path,
     progress: &Arc<Progress>,
 ) -> Result<Uploaded, TransferError> {
+    let (size, mtime) = size_and_mtime(file).await?;
+    progress.total.fetch_add(size, Ordering::SeqCst);
+    if size <= opts.multipart_threshold {
+        return put_whole(actions, bucket, file, key, size, progress).await;
+    }
+    let jpath = journal_path(journal_dir, &bucket.name, key, file, size, mtime);
+    let (journal, began) = resume_or_begin(actions, bucket, key, size, opts, &jpath).await?;
+    let upload = Multipart {
+        actions,
+        bucket,
+        key,
+        file,
+        uri: bucket.uri(key),
+        upload_id: journal.upload_id.clone(),
+        layout: plan::parts(size, journal.part_size),
+        full_object: journal.full_object,
+        jpath,
+    };
+    let resumed = upload.resumed(&journal);
+    progress.resumed.fetch_add(resumed, Ordering::SeqCst);
+    let journal = Mutex::new(journal);
+    let sent = upload.send_parts(&journal, opts, progress).await?;
+    let j = journal.into_inner();
+    let (whole_crc, etag) = upload.sums(&j);
+    let check = upload.check(&j, whole_crc, etag.as_deref())?;
+    upload.complete(&j, whole_crc, size, check).await?;
+    let _ = std::fs::remove_file(&upload.jpath);
+    if let Some(began) = began {
+        abort_orphans(actions, bucket, key, &upload.upload_id, began).await;
+    }
+    verify(bucket, key, size, check).await?;
+    Ok(Uploaded {
+        key: key.into(),
+        size,
+        sent,
+        resumed,
+        parts: j.parts.len(),
+        etag: etag
+            .unwrap_or_else(|| format!("crc64nvme:{}", crate::checksum::crc64_header(whole_crc))),
+        skipped: false,
+    })
+}
+
+/// The size of `file`, a regular file, and when it was last modified
+/// (seconds since the epoch; 0 where unknown): with its path they name the
+/// resume journal.
+async fn size_and_mtime(file: &Path) -> Result<(u64, u64), TransferError> {
     let meta = tokio::fs::metadata(file).await.map_err(local(file))?;
     if !meta.is_file() {
         return Err(TransferError::Refused(format!(
@@ -197,263 +244,345 @@ pub async fn upload_file(
             file.display()
         )));
     }
-    let size = meta.len();
     let mtime = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs());
-    progress.total.fetch_add(size, Ordering::SeqCst);
-    let uri = bucket.uri(key);
-    if size <= opts.multipart_threshold {
-        if progress.is_cancelled() {
-            return Err(TransferError::Cancelled(uri));
-        }
-        // Small: the MD5 is cheap, and the ETag check works on any server.
-        // The answer itself is the check (one request a file): S3 confirms
-        // the CRC it verified, and the ETag is the MD5 of what it stored.
-        let part = read_part(file, 0, size, Vec::new(), true).await?;
-        let digest = part.md5.unwrap_or_default();
-        let answer = actions
-            .put_object(bucket, key, part.buf.into(), part.crc64)
-            .await?;
-        progress.done.fetch_add(size, Ordering::SeqCst);
-        let etag = plan::etag(&[digest], false);
-        if answer.crc_confirmed {
-            // S3 verified the CRC of what it received.
-        } else if answer.etag_is_md5 && !answer.etag.is_empty() {
-            if answer.etag != etag {
-                return Err(TransferError::Verification {
-                    uri,
-                    why: format!("ETag {} on S3, {etag} computed from the file", answer.etag),
-                });
-            }
-        } else {
-            // The answer says nothing of the bytes: ask for the object.
-            verify(
-                bucket,
-                key,
-                size,
-                Check::Single {
-                    etag: &etag,
-                    crc: part.crc64,
-                },
-            )
-            .await?;
-        }
-        return Ok(Uploaded {
-            key: key.into(),
-            size,
-            sent: size,
-            resumed: 0,
-            parts: 1,
-            etag,
-            skipped: false,
-        });
-    }
+    Ok((meta.len(), mtime))
+}
 
-    let jpath = journal_path(journal_dir, &bucket.name, key, file, size, mtime);
-    let mut journal = read_journal(&jpath);
+/// A file up to the multipart threshold, in one PutObject.
+async fn put_whole(
+    actions: &Actions,
+    bucket: &S3Bucket,
+    file: &Path,
+    key: &str,
+    size: u64,
+    progress: &Progress,
+) -> Result<Uploaded, TransferError> {
+    let uri = bucket.uri(key);
+    if progress.is_cancelled() {
+        return Err(TransferError::Cancelled(uri));
+    }
+    // Small: the MD5 is cheap, and the ETag check works on any server.
+    // The answer itself is the check (one request a file): S3 confirms
+    // the CRC it verified, and the ETag is the MD5 of what it stored.
+    let part = read_part(file, 0, size, Vec::new(), true).await?;
+    let digest = part.md5.unwrap_or_default();
+    let answer = actions
+        .put_object(bucket, key, part.buf.into(), part.crc64)
+        .await?;
+    progress.done.fetch_add(size, Ordering::SeqCst);
+    let etag = plan::etag(&[digest], false);
+    if answer.crc_confirmed {
+        // S3 verified the CRC of what it received.
+    } else if answer.etag_is_md5 && !answer.etag.is_empty() {
+        if answer.etag != etag {
+            return Err(TransferError::Verification {
+                uri,
+                why: format!("ETag {} on S3, {etag} computed from the file", answer.etag),
+            });
+        }
+    } else {
+        // The answer says nothing of the bytes: ask for the object.
+        verify(
+            bucket,
+            key,
+            size,
+            Check::Single {
+                etag: &etag,
+                crc: part.crc64,
+            },
+        )
+        .await?;
+    }
+    Ok(Uploaded {
+        key: key.into(),
+        size,
+        sent: size,
+        resumed: 0,
+        parts: 1,
+        etag,
+        skipped: false,
+    })
+}
+
+/// The journal of the multipart upload to resume, or of one begun now (with
+/// when it began: an answer to CreateMultipartUpload that was lost, and
+/// asked again, leaves an upload begun after it that nobody will finish).
+async fn resume_or_begin(
+    actions: &Actions,
+    bucket: &S3Bucket,
+    key: &str,
+    size: u64,
+    opts: &TransferOptions,
+    jpath: &Path,
+) -> Result<(Journal, Option<chrono::DateTime<chrono::Utc>>), TransferError> {
+    let journal = read_journal(jpath);
     // A journaled upload is resumed only if S3 still has it (it may have been
     // aborted or expired). Its journaled parts are trusted: each was written
     // only after S3 acknowledged that part, and the final check against the
     // whole file catches anything amiss.
     if !journal.upload_id.is_empty() {
         match bucket.has_upload(key, &journal.upload_id).await {
-            Ok(true) => {}
-            Ok(false) => journal = Journal::default(),
+            Ok(true) => return Ok((journal, None)),
+            Ok(false) => {}
             Err(e) => {
-                tracing::warn!("cannot resume {uri}: {e}; starting over");
-                journal = Journal::default();
+                tracing::warn!("cannot resume {}: {e}; starting over", bucket.uri(key));
             }
         }
     }
-    // When this run began its upload: an answer to CreateMultipartUpload
-    // that was lost (and asked again) leaves an upload begun after it that
-    // nobody will finish.
-    let mut began = None;
-    if journal.upload_id.is_empty() {
-        began = Some(chrono::Utc::now());
-        let (upload_id, full_object) = actions.create_multipart_upload(bucket, key).await?;
-        journal = Journal {
-            version: JOURNAL_VERSION,
-            bucket: bucket.name.clone(),
-            key: key.into(),
-            upload_id,
-            part_size: plan::part_size(size, opts.part_size),
-            full_object,
-            parts: BTreeMap::new(),
-        };
-        write_journal(&jpath, &journal).map_err(local(&jpath))?;
-    }
-    let layout = plan::parts(size, journal.part_size);
-    let resumed: u64 = journal
-        .parts
-        .keys()
-        .filter_map(|n| {
-            layout
-                .get(usize::try_from(*n - 1).ok()?)
-                .map(|(_, len)| *len)
-        })
-        .sum();
-    progress.resumed.fetch_add(resumed, Ordering::SeqCst);
-    let upload_id = journal.upload_id.clone();
-    let todo: Vec<(i32, u64, u64)> = layout
-        .iter()
-        .enumerate()
-        .map(|(i, (off, len))| (i32::try_from(i + 1).unwrap_or(i32::MAX), *off, *len))
-        .filter(|(n, _, _)| !journal.parts.contains_key(n))
-        .collect();
-    // A server that answered CreateMultipartUpload with a full-object
-    // CRC64NVME (S3 does) will show the object's, computed from what it
-    // stored: the parts' CRCs are enough. Otherwise, until the server shows
-    // it checks part CRCs (S3 answers with each part's), MD5s are computed
-    // as well, so a server that says nothing is checked by the ETag. (One
-    // that promised a CRC and then shows none is checked by re-reading the
-    // file: see `verify`.)
-    let full_object = journal.full_object;
-    let server = Arc::new(AtomicU8::new(if full_object { CONFIRMS } else { UNKNOWN }));
-    let journal = Arc::new(Mutex::new(journal));
-    let sent = Arc::new(AtomicU64::new(0));
-    let pool = BufferPool::new(opts.concurrency.max(1));
-    let result: Result<Vec<()>, TransferError> = stream::iter(todo)
-        .map(|(n, off, len)| {
-            let (journal, sent, upload_id, jpath) = (
-                journal.clone(),
-                sent.clone(),
-                upload_id.clone(),
-                jpath.clone(),
-            );
-            let (uri, pool, server) = (uri.clone(), pool.clone(), server.clone());
-            async move {
-                if progress.is_cancelled() {
-                    return Err(TransferError::Cancelled(uri));
-                }
-                let with_md5 = server.load(Ordering::SeqCst) != CONFIRMS;
-                let part = read_part(file, off, len, pool.take(), with_md5).await?;
-                let (crc, md5) = (part.crc64, part.md5.map(hex::encode));
-                let (etag, checked) = actions
-                    .upload_part(bucket, key, &upload_id, n, pool.body(part.buf), crc)
-                    .await?;
-                let _ = server.compare_exchange(
-                    UNKNOWN,
-                    if checked { CONFIRMS } else { SILENT },
-                    Ordering::SeqCst,
-                    Ordering::SeqCst,
-                );
-                if !checked && md5.is_none() && !full_object {
-                    return Err(TransferError::Verification {
-                        uri,
-                        why: format!("the server did not confirm part {n}'s checksum"),
-                    });
-                }
-                progress.done.fetch_add(len, Ordering::SeqCst);
-                sent.fetch_add(len, Ordering::SeqCst);
-                let mut j = journal.lock().await;
-                j.parts.insert(
-                    n,
-                    SentPart {
-                        etag,
-                        crc64: crc,
-                        md5,
-                        checked,
-                    },
-                );
-                write_journal(&jpath, &j).map_err(local(&jpath))?;
-                Ok(())
-            }
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .try_collect()
-        .await;
-    if let Err(e) = result {
-        if matches!(e, TransferError::Cancelled(_)) {
-            // Discarded by the user: abort, so no parts stay (and cost) on S3.
-            let _ = actions
-                .abort_multipart_upload(bucket, key, &upload_id)
-                .await;
-            let _ = std::fs::remove_file(&jpath);
-            return Err(e);
-        }
-        // Kept for the next run: the parts S3 has are not sent again.
-        let kept = journal.lock().await.parts.len();
-        return Err(TransferError::Refused(format!(
-            "{e} — run the same copy again to resume ({kept} of {} parts are on S3)",
-            layout.len()
-        )));
-    }
-    let j = journal.lock().await.clone();
-    let completed: Vec<(i32, String)> = j.parts.iter().map(|(n, p)| (*n, p.etag.clone())).collect();
-    let pieces = j
-        .parts
-        .iter()
-        .filter_map(|(n, p)| {
-            let len = layout.get(usize::try_from(*n - 1).ok()?)?.1;
-            Some((p.crc64, len))
-        })
-        .collect::<Vec<_>>();
-    let whole_crc = crc64_of_pieces(pieces);
-    // The ETag, where every part's MD5 is known.
-    let md5s: Option<Vec<[u8; 16]>> = j
-        .parts
-        .values()
-        .map(|p| {
-            let mut d = [0u8; 16];
-            hex::decode_to_slice(p.md5.as_ref()?, &mut d).ok()?;
-            Some(d)
-        })
-        .collect();
-    let etag = md5s.as_ref().map(|d| plan::etag(d, true));
-    let all_checked = j.parts.values().all(|p| p.checked);
-    let check = if let Some(etag) = &etag {
-        Check::ETag(etag)
-    } else if j.full_object {
-        Check::Crc64 {
-            crc: whole_crc,
-            file,
-            layout: &layout,
-            parts_checked: all_checked,
-        }
-    } else if all_checked {
-        Check::PartsChecked
-    } else {
-        return Err(TransferError::Verification {
-            uri,
-            why: "some parts were neither checked by the server nor hashed".into(),
-        });
-    };
-    if let Err(e) = actions
-        .complete_multipart_upload(
-            bucket,
-            key,
-            &upload_id,
-            &completed,
-            j.full_object.then_some(whole_crc),
-        )
-        .await
-    {
-        // Its answer may have been lost after S3 did it (asked again, S3
-        // then says NoSuchUpload): the object decides, not the error.
-        if verify(bucket, key, size, check).await.is_err() {
-            return Err(e.into());
-        }
-        tracing::info!("{uri}: completed, though its answer was lost ({e})");
-    }
-    let _ = std::fs::remove_file(&jpath);
-    if let Some(began) = began {
-        abort_orphans(actions, bucket, key, &upload_id, began).await;
-    }
-    verify(bucket, key, size, check).await?;
-    Ok(Uploaded {
+    let began = chrono::Utc::now();
+    let (upload_id, full_object) = actions.create_multipart_upload(bucket, key).await?;
+    let journal = Journal {
+        version: JOURNAL_VERSION,
+        bucket: bucket.name.clone(),
         key: key.into(),
-        size,
-        sent: sent.load(Ordering::SeqCst),
-        resumed,
-        parts: j.parts.len(),
-        etag: etag
-            .unwrap_or_else(|| format!("crc64nvme:{}", crate::checksum::crc64_header(whole_crc))),
-        skipped: false,
-    })
+        upload_id,
+        part_size: plan::part_size(size, opts.part_size),
+        full_object,
+        parts: BTreeMap::new(),
+    };
+    write_journal(jpath, &journal).map_err(local(jpath))?;
+    Ok((journal, Some(began)))
+}
+
+/// A multipart upload under way: where it goes, the file it reads in parts
+/// (`layout`: offset and length of each), and the journal each part the
+/// server acknowledged is written to.
+struct Multipart<'a> {
+    actions: &'a Actions,
+    bucket: &'a S3Bucket,
+    key: &'a str,
+    file: &'a Path,
+    uri: String,
+    upload_id: String,
+    layout: Vec<(u64, u64)>,
+    /// The server keeps a full-object CRC64NVME for this upload.
+    full_object: bool,
+    jpath: PathBuf,
+}
+
+impl Multipart<'_> {
+    /// The length of part `n` (from 1), if the file has such a part.
+    fn len_of(&self, n: i32) -> Option<u64> {
+        self.layout
+            .get(usize::try_from(n - 1).ok()?)
+            .map(|(_, len)| *len)
+    }
+
+    /// The bytes an earlier run sent.
+    fn resumed(&self, journal: &Journal) -> u64 {
+        journal.parts.keys().filter_map(|n| self.len_of(*n)).sum()
+    }
+
+    /// Sends the parts the journal does not have, `opts.concurrency` at a
+    /// time, and answers how many bytes went. On cancel the upload is
+    /// aborted; on a failure it is kept, to be resumed by the next run.
+    async fn send_parts(
+        &self,
+        journal: &Mutex<Journal>,
+        opts: &TransferOptions,
+        progress: &Progress,
+    ) -> Result<u64, TransferError> {
+        let todo: Vec<(i32, u64, u64)> = {
+            let j = journal.lock().await;
+            self.layout
+                .iter()
+                .enumerate()
+                .map(|(i, (off, len))| (i32::try_from(i + 1).unwrap_or(i32::MAX), *off, *len))
+                .filter(|(n, _, _)| !j.parts.contains_key(n))
+                .collect()
+        };
+        // A server that answered CreateMultipartUpload with a full-object
+        // CRC64NVME (S3 does) will show the object's, computed from what it
+        // stored: the parts' CRCs are enough. Otherwise, until the server shows
+        // it checks part CRCs (S3 answers with each part's), MD5s are computed
+        // as well, so a server that says nothing is checked by the ETag. (One
+        // that promised a CRC and then shows none is checked by re-reading the
+        // file: see `verify`.)
+        let server = AtomicU8::new(if self.full_object { CONFIRMS } else { UNKNOWN });
+        let sent = AtomicU64::new(0);
+        let pool = BufferPool::new(opts.concurrency.max(1));
+        let part = |(n, off, len)| Part {
+            n,
+            off,
+            len,
+            journal,
+            server: &server,
+            sent: &sent,
+            pool: &pool,
+            progress,
+        };
+        let result: Result<Vec<()>, TransferError> = stream::iter(todo)
+            .map(|p| self.send_part(part(p)))
+            .buffer_unordered(opts.concurrency.max(1))
+            .try_collect()
+            .await;
+        match result {
+            Ok(_) => Ok(sent.load(Ordering::SeqCst)),
+            Err(e @ TransferError::Cancelled(_)) => {
+                // Discarded by the user: abort, so no parts stay (and cost) on S3.
+                let _ = self
+                    .actions
+                    .abort_multipart_upload(self.bucket, self.key, &self.upload_id)
+                    .await;
+                let _ = std::fs::remove_file(&self.jpath);
+                Err(e)
+            }
+            Err(e) => {
+                // Kept for the next run: the parts S3 has are not sent again.
+                let kept = journal.lock().await.parts.len();
+                Err(TransferError::Refused(format!(
+                    "{e} — run the same copy again to resume ({kept} of {} parts are on S3)",
+                    self.layout.len()
+                )))
+            }
+        }
+    }
+
+    /// Reads and sends one part, and journals it once the server has it.
+    async fn send_part(&self, p: Part<'_>) -> Result<(), TransferError> {
+        if p.progress.is_cancelled() {
+            return Err(TransferError::Cancelled(self.uri.clone()));
+        }
+        let with_md5 = p.server.load(Ordering::SeqCst) != CONFIRMS;
+        let part = read_part(self.file, p.off, p.len, p.pool.take(), with_md5).await?;
+        let (crc, md5) = (part.crc64, part.md5.map(hex::encode));
+        let (etag, checked) = self
+            .actions
+            .upload_part(
+                self.bucket,
+                self.key,
+                &self.upload_id,
+                p.n,
+                p.pool.body(part.buf),
+                crc,
+            )
+            .await?;
+        let _ = p.server.compare_exchange(
+            UNKNOWN,
+            if checked { CONFIRMS } else { SILENT },
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+        if !checked && md5.is_none() && !self.full_object {
+            return Err(TransferError::Verification {
+                uri: self.uri.clone(),
+                why: format!("the server did not confirm part {}'s checksum", p.n),
+            });
+        }
+        p.progress.done.fetch_add(p.len, Ordering::SeqCst);
+        p.sent.fetch_add(p.len, Ordering::SeqCst);
+        let mut j = p.journal.lock().await;
+        j.parts.insert(
+            p.n,
+            SentPart {
+                etag,
+                crc64: crc,
+                md5,
+                checked,
+            },
+        );
+        write_journal(&self.jpath, &j).map_err(local(&self.jpath))
+    }
+
+    /// What the parts add up to: the file's CRC64NVME, and its ETag where
+    /// every part's MD5 is known.
+    fn sums(&self, j: &Journal) -> (u64, Option<String>) {
+        let pieces = j
+            .parts
+            .iter()
+            .filter_map(|(n, p)| Some((p.crc64, self.len_of(*n)?)))
+            .collect::<Vec<_>>();
+        let md5s: Option<Vec<[u8; 16]>> = j
+            .parts
+            .values()
+            .map(|p| {
+                let mut d = [0u8; 16];
+                hex::decode_to_slice(p.md5.as_ref()?, &mut d).ok()?;
+                Some(d)
+            })
+            .collect();
+        (
+            crc64_of_pieces(pieces),
+            md5s.as_ref().map(|d| plan::etag(d, true)),
+        )
+    }
+
+    /// How the finished object is checked: by its ETag where every part's
+    /// MD5 is known, else by the full-object CRC, else by the server having
+    /// checked every part; refused where none of these holds.
+    fn check<'s>(
+        &'s self,
+        j: &Journal,
+        whole_crc: u64,
+        etag: Option<&'s str>,
+    ) -> Result<Check<'s>, TransferError> {
+        let all_checked = j.parts.values().all(|p| p.checked);
+        if let Some(etag) = etag {
+            Ok(Check::ETag(etag))
+        } else if j.full_object {
+            Ok(Check::Crc64 {
+                crc: whole_crc,
+                file: self.file,
+                layout: &self.layout,
+                parts_checked: all_checked,
+            })
+        } else if all_checked {
+            Ok(Check::PartsChecked)
+        } else {
+            Err(TransferError::Verification {
+                uri: self.uri.clone(),
+                why: "some parts were neither checked by the server nor hashed".into(),
+            })
+        }
+    }
+
+    /// Completes the upload from the journaled parts.
+    async fn complete(
+        &self,
+        j: &Journal,
+        whole_crc: u64,
+        size: u64,
+        check: Check<'_>,
+    ) -> Result<(), TransferError> {
+        let completed: Vec<(i32, String)> =
+            j.parts.iter().map(|(n, p)| (*n, p.etag.clone())).collect();
+        if let Err(e) = self
+            .actions
+            .complete_multipart_upload(
+                self.bucket,
+                self.key,
+                &self.upload_id,
+                &completed,
+                j.full_object.then_some(whole_crc),
+            )
+            .await
+        {
+            // Its answer may have been lost after S3 did it (asked again, S3
+            // then says NoSuchUpload): the object decides, not the error.
+            if verify(self.bucket, self.key, size, check).await.is_err() {
+                return Err(e.into());
+            }
+            tracing::info!("{}: completed, though its answer was lost ({e})", self.uri);
+        }
+        Ok(())
+    }
+}
+
+/// One part to send, with what the parts sent at the same time share.
+struct Part<'a> {
+    n: i32,
+    off: u64,
+    len: u64,
+    journal: &'a Mutex<Journal>,
+    /// Whether the server confirms part CRCs (UNKNOWN, CONFIRMS, SILENT).
+    server: &'a AtomicU8,
+    sent: &'a AtomicU64,
+    pool: &'a BufferPool,
+    progress: &'a Progress,
 }
 
 /// Aborts the uploads of `key` begun since `began` other than `ours`: made

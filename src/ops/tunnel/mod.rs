@@ -4,6 +4,7 @@
 //! address from AWS. A session against an emulator on this machine never
 //! dials an address that is not on this machine.
 
+mod connection;
 pub mod hostkeys;
 pub mod instance_connect;
 pub mod probe;
@@ -16,18 +17,16 @@ pub mod target;
 pub use status::{ForwardStatus, TunnelState, TunnelStatus, TunnelTarget};
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use backon::BackoffBuilder;
-use tokio::io::AsyncReadExt;
-use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
 use crate::cloud::Session;
 use crate::model::{Instance, InstanceState};
+use connection::connect_once;
 pub use instance_connect::{InstanceConnect, KeyMethod};
-use spec::{Endpoint, FatalKind, Forward, SshExit, TunnelProblem};
+use spec::{Endpoint, Forward, TunnelProblem};
 
 /// Settings that do not change between attempts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,74 +248,12 @@ pub(crate) async fn resolve(
     if instance.state != InstanceState::Running {
         return Err(Attempt::Stopped(instance.state));
     }
-    let (host, port) = match instance.tags.get("skiff:ssh-host") {
-        Some(h) => spec::parse_host(h).map_err(Attempt::Fatal)?,
-        None => {
-            let addr = instance
-                .public_dns
-                .clone()
-                .or_else(|| instance.public_ip.clone())
-                .or_else(|| instance.private_ip.clone());
-            (
-                addr.ok_or_else(|| Attempt::Transient("the instance has no address yet".into()))?,
-                22,
-            )
-        }
-    };
+    let (host, port) = address(&instance)?;
     if session.is_local_emulator() && !crate::cloud::is_loopback_host(&host) {
         return Err(Attempt::Fatal(off_machine(&target.label, &host)));
     }
-    let image = match (
-        &settings.user,
-        instance.tags.get("skiff:ssh-user"),
-        &instance.image_id,
-    ) {
-        (None, None, Some(image)) if !target.emr => {
-            crate::cloud::ec2::image_name(session, &target.region, image).await
-        }
-        _ => None,
-    };
-    let user = spec::choose_user(
-        instance.tags.get("skiff:ssh-user").map(String::as_str),
-        settings.user.as_deref(),
-        target.emr,
-        image.as_deref(),
-    );
-    let candidates = spec::key_candidates(
-        &settings.ssh_dir,
-        instance.key_name.as_deref(),
-        settings.key.as_deref(),
-    );
-    let found = candidates.iter().find(|p| p.is_file()).cloned();
-    let ic = &settings.instance_connect;
-    let (key, method) = match (found, &ic.actions) {
-        (Some(key), _) if !ic.always => {
-            check_key_mode(&key).map_err(|p| Attempt::Fatal(p.to_string()))?;
-            (key, KeyMethod::File)
-        }
-        (_, Some(actions)) => {
-            let state = settings
-                .known_hosts
-                .parent()
-                .unwrap_or_else(|| Path::new("."));
-            instance_connect::push_one_time_key(actions, &instance, &user, state)
-                .await
-                .map_err(Attempt::Fatal)?
-        }
-        (Some(key), None) => {
-            check_key_mode(&key).map_err(|p| Attempt::Fatal(p.to_string()))?;
-            (key, KeyMethod::File)
-        }
-        (None, None) => {
-            return Err(Attempt::NoKey {
-                located: Some((user, host, port)),
-                why: TunnelProblem::KeyMissing {
-                    tried: candidates.iter().map(|p| p.display().to_string()).collect(),
-                }
-                .to_string(),
-            });
-        }
-    };
+    let user = login_user(session, target, settings, &instance).await;
+    let (key, method) = key_for(settings, &instance, &user, &host, port).await?;
     Ok((
         Endpoint {
             host,
@@ -328,6 +265,97 @@ pub(crate) async fn resolve(
         },
         instance,
     ))
+}
+
+/// Where to dial: the `skiff:ssh-host` tag, else the instance's public DNS
+/// name, public or private address, on port 22.
+fn address(instance: &Instance) -> Result<(String, u16), Attempt> {
+    match instance.tags.get("skiff:ssh-host") {
+        Some(h) => spec::parse_host(h).map_err(Attempt::Fatal),
+        None => {
+            let addr = instance
+                .public_dns
+                .clone()
+                .or_else(|| instance.public_ip.clone())
+                .or_else(|| instance.private_ip.clone());
+            Ok((
+                addr.ok_or_else(|| Attempt::Transient("the instance has no address yet".into()))?,
+                22,
+            ))
+        }
+    }
+}
+
+/// Whom to log in as: the instance's `skiff:ssh-user` tag, the configured
+/// user, EMR's, or the one its image's name suggests.
+async fn login_user(
+    session: &Session,
+    target: &TunnelTarget,
+    settings: &TunnelSettings,
+    instance: &Instance,
+) -> String {
+    let image = match (
+        &settings.user,
+        instance.tags.get("skiff:ssh-user"),
+        &instance.image_id,
+    ) {
+        (None, None, Some(image)) if !target.emr => {
+            crate::cloud::ec2::image_name(session, &target.region, image).await
+        }
+        _ => None,
+    };
+    spec::choose_user(
+        instance.tags.get("skiff:ssh-user").map(String::as_str),
+        settings.user.as_deref(),
+        target.emr,
+        image.as_deref(),
+    )
+}
+
+/// The key to log in with: a key file found (its mode checked), unless
+/// one-time keys are always wanted; else a one-time key pushed with EC2
+/// Instance Connect where one may be pushed; else why there is none (with
+/// `user`, `host` and `port`, for a preview).
+async fn key_for(
+    settings: &TunnelSettings,
+    instance: &Instance,
+    user: &str,
+    host: &str,
+    port: u16,
+) -> Result<(PathBuf, KeyMethod), Attempt> {
+    let candidates = spec::key_candidates(
+        &settings.ssh_dir,
+        instance.key_name.as_deref(),
+        settings.key.as_deref(),
+    );
+    let found = candidates.iter().find(|p| p.is_file()).cloned();
+    let ic = &settings.instance_connect;
+    match (found, &ic.actions) {
+        (Some(key), _) if !ic.always => {
+            check_key_mode(&key).map_err(|p| Attempt::Fatal(p.to_string()))?;
+            Ok((key, KeyMethod::File))
+        }
+        (_, Some(actions)) => {
+            let state = settings
+                .known_hosts
+                .parent()
+                .unwrap_or_else(|| Path::new("."));
+            instance_connect::push_one_time_key(actions, instance, user, state)
+                .await
+                .map_err(Attempt::Fatal)
+        }
+        (Some(key), None) => {
+            check_key_mode(&key).map_err(|p| Attempt::Fatal(p.to_string()))?;
+            Ok((key, KeyMethod::File))
+        }
+        (None, None) => Err(Attempt::NoKey {
+            located: Some((user.to_string(), host.to_string(), port)),
+            why: TunnelProblem::KeyMissing {
+                tried: candidates.iter().map(|p| p.display().to_string()).collect(),
+            }
+            .to_string(),
+        }),
+    }
 }
 
 /// Why skiff does not dial `host` for a session against a local emulator:
@@ -371,7 +399,7 @@ async fn pause(control: &mut watch::Receiver<Control>, d: Duration) -> Control {
     }
 }
 
-fn new_backoff(max: Duration) -> impl Iterator<Item = Duration> {
+fn new_backoff(max: Duration) -> backon::ExponentialBackoff {
     backon::ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(500))
         .with_max_delay(max)
@@ -380,12 +408,40 @@ fn new_backoff(max: Duration) -> impl Iterator<Item = Duration> {
         .build()
 }
 
-async fn stderr_text(child: &mut Child) -> String {
-    let mut text = String::new();
-    if let Some(mut err) = child.stderr.take() {
-        let _ = tokio::time::timeout(Duration::from_secs(2), err.read_to_string(&mut text)).await;
+/// The waits between failed attempts: jittered, growing to `max`, counted.
+struct Retries {
+    max: Duration,
+    backoff: backon::ExponentialBackoff,
+    attempt: u32,
+}
+
+impl Retries {
+    fn new(max: Duration) -> Self {
+        Self {
+            max,
+            backoff: new_backoff(max),
+            attempt: 0,
+        }
     }
-    text
+
+    /// From the shortest wait again.
+    fn reset(&mut self) {
+        *self = Self::new(self.max);
+    }
+
+    /// The next wait, and the state that says it and why.
+    fn next(&mut self, last_error: String) -> (Duration, TunnelState) {
+        self.attempt += 1;
+        let d = self.backoff.next().unwrap_or(self.max);
+        (
+            d,
+            TunnelState::Retrying {
+                attempt: self.attempt,
+                next_try_in_secs: d.as_secs().max(1),
+                last_error,
+            },
+        )
+    }
 }
 
 async fn supervise(
@@ -395,8 +451,7 @@ async fn supervise(
     mut control: watch::Receiver<Control>,
 ) {
     let target = status.borrow().target.clone();
-    let mut backoff = new_backoff(settings.retry_max);
-    let mut attempt: u32 = 0;
+    let mut retries = Retries::new(settings.retry_max);
     loop {
         if *control.borrow() == Control::Stop {
             break;
@@ -415,19 +470,14 @@ async fn supervise(
             Ok(Control::Stop) => break,
             Ok(_) => {
                 // Restarted by the user: connect again at once.
-                backoff = new_backoff(settings.retry_max);
-                attempt = 0;
+                retries.reset();
                 continue;
             }
             Err(Attempt::Fatal(why) | Attempt::NoKey { why, .. }) => {
                 status.send_modify(|s| s.state = TunnelState::Failed { why });
                 // Nothing will change by itself: wait for restart or stop.
-                loop {
-                    match pause(&mut control, Duration::from_secs(3600)).await {
-                        Control::Stop => return finish(&status),
-                        Control::Restart(_) => break,
-                        Control::Run => {}
-                    }
+                if until_told(&mut control).await == Control::Stop {
+                    return finish(&status);
                 }
                 continue;
             }
@@ -443,19 +493,9 @@ async fn supervise(
             Err(Attempt::Transient(last_error)) => {
                 // A drop after being up starts the backoff afresh.
                 if status.borrow().up_since.is_some() {
-                    backoff = new_backoff(settings.retry_max);
-                    attempt = 0;
+                    retries.reset();
                 }
-                attempt += 1;
-                let d = backoff.next().unwrap_or(settings.retry_max);
-                (
-                    d,
-                    TunnelState::Retrying {
-                        attempt,
-                        next_try_in_secs: d.as_secs().max(1),
-                        last_error,
-                    },
-                )
+                retries.next(last_error)
             }
         };
         status.send_modify(|s| {
@@ -470,211 +510,21 @@ async fn supervise(
     finish(&status);
 }
 
+/// Waits until the control says restart or stop, and answers which.
+async fn until_told(control: &mut watch::Receiver<Control>) -> Control {
+    loop {
+        match pause(control, Duration::from_secs(3600)).await {
+            Control::Run => {}
+            told => return told,
+        }
+    }
+}
+
 fn finish(status: &watch::Sender<TunnelStatus>) {
     status.send_modify(|s| {
         s.state = TunnelState::Closed;
         s.ssh_pid = None;
     });
-}
-
-/// One connection: resolve, check keys, spawn ssh, wait until the forwards
-/// answer, then watch it until it dies or is told to stop or restart.
-async fn connect_once(
-    session: &Session,
-    target: &TunnelTarget,
-    settings: &TunnelSettings,
-    status: &watch::Sender<TunnelStatus>,
-    control: &mut watch::Receiver<Control>,
-    reconnecting: bool,
-) -> Result<Control, Attempt> {
-    let (endpoint, instance) = resolve(session, target, settings).await?;
-    status.send_modify(|s| {
-        s.host = format!("{}:{}", endpoint.host, endpoint.port);
-        s.user = endpoint.user.clone();
-        if !reconnecting {
-            s.state = TunnelState::Connecting;
-        }
-    });
-    if !hostkeys::is_known(&settings.known_hosts, &endpoint.host_key_alias) {
-        let lines = hostkeys::scan(&endpoint.host, endpoint.port, &endpoint.host_key_alias)
-            .await
-            .map_err(Attempt::Transient)?;
-        let prints = hostkeys::fingerprints(&lines)
-            .await
-            .map_err(Attempt::Fatal)?
-            .join(", ");
-        if !settings.accept_new_host_key {
-            return Err(Attempt::Fatal(
-                TunnelProblem::HostKeyUnknown {
-                    host: endpoint.host.clone(),
-                    fingerprint: prints,
-                }
-                .to_string(),
-            ));
-        }
-        hostkeys::accept(&settings.known_hosts, &lines)
-            .map_err(|e| Attempt::Fatal(format!("cannot record the host key: {e}")))?;
-        status.send_modify(|s| s.accepted_fingerprint = Some(prints));
-    }
-    // Local ports: keep the ones in use; move a taken one to the next free.
-    let mut taken = Vec::new();
-    let mut pairs = Vec::new();
-    status.send_modify(|s| {
-        for f in &mut s.forwards {
-            let port = if probe::port_is_free(f.local) {
-                Some(f.local)
-            } else {
-                spec::first_free_port(f.asked_local, &taken, probe::port_is_free)
-            };
-            if let Some(p) = port {
-                f.local = p;
-                f.url = format!("http://localhost:{p}/");
-                taken.push(p);
-                pairs.push((p, f.remote));
-            }
-        }
-    });
-    let args = spec::ssh_args(&endpoint, &pairs, &settings.known_hosts);
-    let mut child = Command::new("ssh")
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            Attempt::Fatal(format!(
-                "cannot run ssh (is the OpenSSH client installed?): {e}"
-            ))
-        })?;
-    status.send_modify(|s| s.ssh_pid = child.id());
-
-    // Up when every forward accepts TCP connections, or fail when ssh exits.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(Some(_)) = child.try_wait() {
-            return Err(exit_problem(
-                stderr_text(&mut child).await,
-                &endpoint,
-                &instance,
-            ));
-        }
-        let mut all = true;
-        for (local, _) in &pairs {
-            all &= probe::tcp(*local).await;
-        }
-        if all {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill().await;
-            return Err(Attempt::Transient(
-                "the forwards did not open within 20 s".into(),
-            ));
-        }
-        match pause(control, Duration::from_millis(200)).await {
-            Control::Stop => {
-                let _ = child.kill().await;
-                return Ok(Control::Stop);
-            }
-            Control::Restart(_) => {
-                let _ = child.kill().await;
-                return Ok(Control::Restart(0));
-            }
-            Control::Run => {}
-        }
-    }
-    status.send_modify(|s| {
-        s.state = TunnelState::Up;
-        s.up_since = Some(Instant::now());
-        if s.was_up {
-            s.restarts += 1;
-        }
-        s.was_up = true;
-    });
-    loop {
-        // Health: TCP first, then HTTP, for each forward.
-        let mut results = Vec::new();
-        for (local, _) in &pairs {
-            results.push(probe::tcp(*local).await && probe::http(*local).await);
-        }
-        status.send_modify(|s| {
-            for (f, ok) in s.forwards.iter_mut().zip(&results) {
-                f.http_ok = *ok;
-            }
-        });
-        if let Ok(Some(_)) = child.try_wait() {
-            let text = stderr_text(&mut child).await;
-            return match exit_problem(text, &endpoint, &instance) {
-                Attempt::Fatal(why) => Err(Attempt::Fatal(why)),
-                other => Err(other),
-            };
-        }
-        match pause(control, settings.probe_interval).await {
-            Control::Stop => {
-                let _ = child.kill().await;
-                let _ = child.wait().await;
-                return Ok(Control::Stop);
-            }
-            Control::Restart(_) => {
-                let _ = child.kill().await;
-                let _ = child.wait().await;
-                return Ok(Control::Restart(0));
-            }
-            Control::Run => {}
-        }
-    }
-}
-
-fn exit_problem(stderr: String, e: &Endpoint, instance: &Instance) -> Attempt {
-    match spec::classify_stderr(&stderr) {
-        SshExit::Fatal(FatalKind::AuthRefused) => Attempt::Fatal(
-            TunnelProblem::AuthRefused {
-                host: e.host.clone(),
-                user: e.user.clone(),
-                key: e.key.display().to_string(),
-            }
-            .to_string(),
-        ),
-        SshExit::Fatal(FatalKind::HostKeyChanged) => Attempt::Fatal(
-            TunnelProblem::HostKeyChanged {
-                host: e.host.clone(),
-                alias: e.host_key_alias.clone(),
-                known_hosts: String::from("skiff's known_hosts"),
-            }
-            .to_string(),
-        ),
-        SshExit::Fatal(FatalKind::HostKeyUnknown) => {
-            Attempt::Fatal(format!("{}: host key not accepted: {stderr}", e.host))
-        }
-        SshExit::Fatal(FatalKind::KeyTooOpen) => Attempt::Fatal(
-            TunnelProblem::KeyTooOpen {
-                path: e.key.display().to_string(),
-                mode: 0o644,
-            }
-            .to_string(),
-        ),
-        SshExit::Transient(line)
-            if line.contains("Connection refused")
-                || line.contains("timed out")
-                || line.contains("No route") =>
-        {
-            Attempt::Transient(
-                TunnelProblem::Unreachable {
-                    host: e.host.clone(),
-                    port: e.port,
-                    why: line,
-                    groups: if instance.security_groups.is_empty() {
-                        "none listed".into()
-                    } else {
-                        instance.security_groups.join(", ")
-                    },
-                }
-                .to_string(),
-            )
-        }
-        SshExit::Transient(line) => Attempt::Transient(line),
-    }
 }
 
 #[cfg(test)]
