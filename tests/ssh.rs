@@ -494,7 +494,8 @@ async fn the_tuis_e_key_runs_a_command_on_every_node() {
                 .expect("line")
         })
         .collect();
-    skiff::ops::tunnel::hostkeys::accept(&app.world.dirs.state.join("known_hosts"), &lines)
+    // Only the master's host key is known: the workers' are new.
+    skiff::ops::tunnel::hostkeys::accept(&app.world.dirs.state.join("known_hosts"), &lines[..1])
         .expect("known");
     let keys = |app: &mut skiff::tui::app::App, text: &str| {
         for c in text.chars() {
@@ -507,18 +508,40 @@ async fn the_tuis_e_key_runs_a_command_on_every_node() {
     assert_eq!(app.mode(), skiff::tui::resource::shell::RUN_COMMAND);
     keys(&mut app, "echo e-works");
     app.on_key(KeyEvent::from(KeyCode::Enter));
-    common::pump_until(&mut app, &mut rx, 60, "the results", |a| {
-        a.mode() == skiff::tui::popups::text::DETAILS
+    // The master ran; the workers' new keys are offered, as the CLI's
+    // --accept-new-host-key does.
+    common::pump_until(&mut app, &mut rx, 60, "the new keys question", |a| {
+        a.mode() == skiff::tui::resource::shell::NEW_HOST_KEYS
     })
     .await;
     let text = skiff::tui::ui::buffer_text(
         &skiff::tui::screens::render(&mut app, 100, 40).expect("render"),
     );
-    assert!(text.contains("4 of 4 nodes succeeded"), "{text}");
-    for n in RND {
+    assert!(
+        text.contains("3 nodes did not run `echo e-works`"),
+        "{text}"
+    );
+    keys(&mut app, "y");
+    common::pump_until(&mut app, &mut rx, 60, "the results", |a| {
+        a.mode() == skiff::tui::popups::text::DETAILS
+            && a.popup::<skiff::tui::popups::text::TextPopup>()
+                .is_some_and(|p| p.lines.iter().any(|l| l.to_string().contains("3 of 3")))
+    })
+    .await;
+    let text = skiff::tui::ui::buffer_text(
+        &skiff::tui::screens::render(&mut app, 100, 40).expect("render"),
+    );
+    assert!(text.contains("3 of 3 nodes succeeded"), "{text}");
+    for n in &RND[1..] {
         assert!(text.contains(&format!("✓ {n}")), "{n}: {text}");
     }
     assert!(text.contains("e-works"), "{text}");
+    // Under it, the first run's results: the master ran.
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    let text = skiff::tui::ui::buffer_text(
+        &skiff::tui::screens::render(&mut app, 100, 40).expect("render"),
+    );
+    assert!(text.contains(&format!("✓ {}", RND[0])), "{text}");
 }
 
 #[test]

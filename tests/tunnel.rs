@@ -423,7 +423,10 @@ async fn up_starts_and_tunnels_down_closes_and_stops() {
     let sshd = Sshd::start(dir.path());
     let http = Http::start(dir.path(), "rstudio");
     let id = lab(&sb.session, &sshd, false).await;
+    // The port asked for is taken: the tunnel moves to the next free one,
+    // and `down` names that one.
     let local = free_port();
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", local)).expect("take the port");
     let mut config = dir.path().join("skiff.toml");
     std::fs::write(&config, "[lifecycle]\npoll_interval_secs = 1\n").expect("config");
     let mut up = skiff(&sb.moto.endpoint(), dir.path(), &sshd)
@@ -445,7 +448,21 @@ async fn up_starts_and_tunnels_down_closes_and_stops() {
         seen.iter().any(|l| l.starts_with("Start instance lab")),
         "{seen:?}"
     );
-    assert!(http_get(local).expect("rstudio").contains("rstudio"));
+    let url = seen
+        .iter()
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("http://localhost:"))
+        })
+        .expect("url")
+        .to_string();
+    let port: u16 = url
+        .trim_start_matches("http://localhost:")
+        .trim_end_matches('/')
+        .parse()
+        .expect("port");
+    assert_ne!(port, local, "{seen:?}");
+    assert!(http_get(port).expect("rstudio").contains("rstudio"));
 
     config = dir.path().join("skiff.toml");
     let down = skiff(&sb.moto.endpoint(), dir.path(), &sshd)
@@ -460,6 +477,8 @@ async fn up_starts_and_tunnels_down_closes_and_stops() {
         String::from_utf8_lossy(&down.stderr)
     );
     assert!(text.contains("closed the tunnels of process"), "{text}");
+    assert!(text.contains(&url), "the port that was open: {text}");
+    assert!(!text.contains(&format!("localhost:{local}/")), "{text}");
     assert!(text.contains("ran for"), "{text}");
     let status = up.wait().expect("up exits");
     assert!(status.success(), "{status:?}");
@@ -613,7 +632,37 @@ async fn the_tui_opens_a_tunnel_from_the_dialog_and_quitting_closes_it() {
     assert_eq!(app.mode(), skiff::tui::ctx::Mode::NORMAL);
     let said = app.notes.last().map(|n| n.text.clone()).unwrap_or_default();
     assert_eq!(said, format!("copied {second}"));
+
     assert_eq!(ssh_processes(&id), 1);
+
+    // Stopped from elsewhere (another terminal's `skiff down`): once the
+    // listing shows it, the tunnel says so instead of "up".
+    sb.session
+        .ec2_client("us-east-1")
+        .stop_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("stop");
+    app.refresh();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        while let Ok(m) = rx.try_recv() {
+            app.on_msg(m);
+        }
+        app.on_tick();
+        let s = app
+            .view_of::<skiff::tui::views::tunnels::Tunnels>()
+            .expect("tunnels")
+            .list[0]
+            .tunnel
+            .current();
+        if matches!(s.state, TunnelState::TargetStopped { .. }) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {:?}", s.state);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     app.shut_down().await;
     assert_eq!(ssh_processes(&id), 0, "quitting closes the TUI's tunnels");
 }

@@ -50,7 +50,8 @@ async fn inventory(ctx: &Context) -> Inventory {
 
 /// Follows a tunnel until Ctrl-C/SIGTERM, printing what changes. Returns
 /// false if it failed before it was ever up.
-async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, Instant)>) -> bool {
+/// `live`: the instances whose uptime and cost a live line shows (`up`).
+async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<Vec<String>>) -> bool {
     let mut rx = tunnel.status.clone();
     let mut printed = Printed {
         tty: std::io::stdout().is_terminal(),
@@ -60,22 +61,24 @@ async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, I
     let shutdown = super::wait_for_shutdown();
     tokio::pin!(shutdown);
     let mut tick = tokio::time::interval(Duration::from_secs(10));
-    let registered = register(ctx, &tunnel);
+    let mut registered = register(ctx, &tunnel.current());
     let ok = loop {
         let s = rx.borrow_and_update().clone();
         if let Some(why) = printed.status(&s) {
             eprintln!("skiff: {why}");
             break false;
         }
+        // The record says the ports in use (a taken one moves), for `down`.
+        if s.state == TunnelState::Up {
+            registered = register(ctx, &s).or(registered);
+        }
         tokio::select! {
             changed = rx.changed() => if changed.is_err() { break printed.ever_up },
             _ = &mut shutdown => break true,
             _ = tick.tick() => {
-                if let (Some((id, since)), true) = (&live, printed.tty) {
-                    let cost = live_cost(ctx, id).await;
-                    out_part!("\r  up {} · {cost}   ", crate::render::format::duration(chrono::Duration::from_std(since.elapsed()).unwrap_or_default()));
-                    use std::io::Write;
-                    let _ = std::io::stdout().flush();
+                if let (Some(ids), true) = (&live, printed.tty) {
+                    let line = live_line(ctx, ids).await;
+                    printed.live(&line);
                 }
             }
         }
@@ -84,17 +87,14 @@ async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<(String, I
     if let Some(path) = registered {
         let _ = std::fs::remove_file(path);
     }
-    if printed.tty {
-        out!();
-    }
+    printed.end_live();
     out!("tunnels closed");
     ok
 }
 
 /// Records this process as the holder of the tunnel, so `skiff down` can
 /// close it; the record's file, to remove at the end.
-fn register(ctx: &Context, tunnel: &Tunnel) -> Option<std::path::PathBuf> {
-    let s = tunnel.current();
+fn register(ctx: &Context, s: &TunnelStatus) -> Option<std::path::PathBuf> {
     registry::register(
         &ctx.dirs.state,
         &Holder {
@@ -121,9 +121,38 @@ struct Printed {
     announced: Vec<u16>,
     ever_up: bool,
     opened: bool,
+    /// A live line is on screen, without its newline.
+    live_shown: bool,
 }
 
 impl Printed {
+    /// Shows `line` as the live line, in place of the one before.
+    fn live(&mut self, line: &str) {
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = crossterm::execute!(
+            out,
+            crossterm::cursor::MoveToColumn(0),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::CurrentLine)
+        );
+        let _ = write!(out, "  {line}");
+        let _ = out.flush();
+        self.live_shown = true;
+    }
+
+    /// Takes the live line off the screen before other lines are printed
+    /// (they never land on it); it comes back at the next tick.
+    fn end_live(&mut self) {
+        if self.live_shown {
+            let _ = crossterm::execute!(
+                std::io::stdout(),
+                crossterm::cursor::MoveToColumn(0),
+                crossterm::terminal::Clear(crossterm::terminal::ClearType::CurrentLine)
+            );
+            self.live_shown = false;
+        }
+    }
+
     /// Prints what changed in `s`; why it failed, if it did before it was
     /// ever up.
     fn status(&mut self, s: &TunnelStatus) -> Option<String> {
@@ -147,9 +176,7 @@ impl Printed {
             other => other.label(),
         };
         if !self.states.ends_with(&label) {
-            if self.tty {
-                out!();
-            }
+            self.end_live();
             out!("{} → {}@{}: {label}", s.target.label, s.user, s.host);
             self.states.push_str(&label);
         }
@@ -174,6 +201,7 @@ impl Printed {
             .filter(|f| f.http_ok && !self.announced.contains(&f.local))
             .collect();
         for f in fresh {
+            self.end_live();
             let moved = if f.local != f.asked_local {
                 format!(" ({} was taken)", f.asked_local)
             } else {
@@ -191,22 +219,44 @@ impl Printed {
     }
 }
 
-/// Cost so far of the target's current run, for the live line.
-async fn live_cost(ctx: &Context, instance_id: &str) -> String {
+/// The live line of `up`: how long the target has run (the ledger's
+/// start of its run, not a LaunchTime an emulator keeps across a stop), what
+/// that run cost so far, and its rate — all of its nodes.
+async fn live_line(ctx: &Context, ids: &[String]) -> String {
     // Listing records the sighting in the ledger; the figures come from it.
     let _ = inventory(ctx).await;
     let (ledger, _) = crate::ops::costs::open_ledger(&ctx.dirs);
     let report = crate::cost::report(ledger.book(), None, chrono::Utc::now());
-    match report.item(instance_id) {
-        Some(c) => match &c.since_start {
-            Some(a) => format!(
-                "{} so far, {}/h",
-                crate::cost::show(a),
-                crate::cost::show(&c.hourly)
-            ),
-            None => format!("not running, {}/h", crate::cost::show(&c.hourly)),
-        },
-        None => "cost unknown".into(),
+    let items: Vec<_> = ids.iter().filter_map(|id| report.item(id)).collect();
+    live_words(&items)
+}
+
+fn live_words(items: &[&crate::cost::InstanceCost]) -> String {
+    use crate::cost::{Amount, show};
+    if items.is_empty() {
+        return "cost unknown".into();
+    }
+    let mut so_far = Amount::zero();
+    let mut hourly = Amount::zero();
+    for i in items {
+        if let Some(a) = &i.since_start {
+            so_far.merge(a);
+        }
+        hourly.merge(&i.hourly);
+    }
+    let nodes = if items.len() > 1 {
+        format!(" ({} nodes)", items.len())
+    } else {
+        String::new()
+    };
+    match items.iter().filter_map(|i| i.running_secs).max() {
+        Some(secs) => format!(
+            "up {} · {} so far, {}/h{nodes}",
+            crate::render::format::duration(chrono::Duration::seconds(secs)),
+            show(&so_far),
+            show(&hourly)
+        ),
+        None => format!("not running, {}/h{nodes}", show(&hourly)),
     }
 }
 
@@ -279,27 +329,18 @@ pub async fn up(ctx: &Context, args: &UpArgs) -> anyhow::Result<ExitCode> {
     let (tt, defaults) = tunnel_target(&inv, &target, &args.tunnel.target, &ctx.config)
         .map_err(anyhow::Error::msg)?;
     let forwards = forwards(&ctx.config, &args.tunnel, &defaults).map_err(anyhow::Error::msg)?;
-    let id = tt.instance_id.clone();
-    let started = inv
-        .instance(&id)
-        .and_then(|i| i.launch_time)
-        .and_then(|t| (chrono::Utc::now() - t).to_std().ok())
-        .map_or_else(Instant::now, |age| {
-            Instant::now().checked_sub(age).unwrap_or_else(Instant::now)
-        });
+    let ids = node_ids(&inv, &target);
     let t = Tunnel::open(
         ctx.session.clone(),
         tt,
         forwards,
         settings(ctx, args.tunnel.accept_new_host_key),
     );
-    Ok(
-        if hold(ctx, t, args.tunnel.open, Some((id, started))).await {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        },
-    )
+    Ok(if hold(ctx, t, args.tunnel.open, Some(ids)).await {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 pub async fn down(ctx: &Context, args: &DownArgs) -> anyhow::Result<ExitCode> {
@@ -350,4 +391,59 @@ pub async fn down(ctx: &Context, args: &DownArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::world as demo;
+
+    #[test]
+    fn the_live_line_counts_every_node_of_a_cluster() {
+        let inv = demo::inventory();
+        let prices = crate::cost::Prices::embedded();
+        let now = demo::now();
+        // Seen stopped, then started: the emulator keeps the old LaunchTime
+        // (2h30m ago) across the stop, as it does.
+        let mut stopped = inv.clone();
+        for i in &mut stopped.instances {
+            if i.cluster.as_deref() == Some("rnd") {
+                i.state = crate::model::InstanceState::Stopped;
+            }
+        }
+        let mut book = crate::cost::ledger::Book::default();
+        let off = crate::cost::compute::sightings(&stopped, &prices);
+        book.observe(&off, &[], now - chrono::Duration::minutes(5));
+        let seen = crate::cost::compute::sightings(&inv, &prices);
+        book.observe(&seen, &[], now - chrono::Duration::minutes(4));
+        book.observe(&seen, &[], now);
+        let report = crate::cost::report(&book, None, now);
+        let rnd = inv
+            .spark_clusters
+            .iter()
+            .find(|c| c.name == "rnd")
+            .expect("rnd");
+        let target = Target::Spark {
+            region: rnd.region.clone(),
+            name: rnd.name.clone(),
+        };
+        let ids = node_ids(&inv, &target);
+        let items: Vec<_> = ids.iter().filter_map(|id| report.item(id)).collect();
+        assert_eq!(items.len(), 4);
+        let mut hourly = crate::cost::Amount::zero();
+        for i in &items {
+            hourly.merge(&i.hourly);
+        }
+        let line = live_words(&items);
+        assert!(
+            line.contains(&format!("{}/h (4 nodes)", crate::cost::show(&hourly))),
+            "{line}"
+        );
+        // The run the ledger saw (since it was seen off), not the
+        // emulator's LaunchTime.
+        assert!(
+            line.starts_with("up 5m") || line.starts_with("up 4m"),
+            "{line}"
+        );
+    }
 }

@@ -249,6 +249,10 @@ pub struct NodeRun {
     pub millis: u64,
     /// Why the node could not be reached (in words), if it could not.
     pub error: Option<String>,
+    /// It was not run because its host key was seen for the first time
+    /// (it can be accepted, and the command run again there).
+    #[serde(skip)]
+    pub new_host_key: bool,
     /// The last lines it printed (stdout and stderr), for the TUI.
     #[serde(skip)]
     pub tail: Vec<String>,
@@ -298,11 +302,13 @@ async fn run_on_node(
         ok: false,
         millis: 0,
         error: None,
+        new_host_key: false,
         tail: Vec::new(),
     };
     let ready = match ready(session, node, settings).await {
         Ok(r) => r,
         Err(e) => {
+            result.new_host_key = matches!(e, NotReady::UnknownHostKey(_));
             result.error = Some(e.to_string());
             return result;
         }

@@ -15,6 +15,7 @@ pub enum ResourceMsg {
     },
     RunDone {
         command: String,
+        nodes: Vec<crate::ops::tunnel::TunnelTarget>,
         results: Vec<crate::ops::shell::NodeRun>,
     },
 }

@@ -68,8 +68,12 @@ pub fn on_msg(
                 answer::ResourceMsg::ShellReady { node, result } => {
                     shell::on_ready(node, *result, view, cx);
                 }
-                answer::ResourceMsg::RunDone { command, results } => {
-                    shell::on_run_done(&command, &results, cx);
+                answer::ResourceMsg::RunDone {
+                    command,
+                    nodes,
+                    results,
+                } => {
+                    shell::on_run_done(view, &command, nodes, &results, cx);
                 }
             }
             None

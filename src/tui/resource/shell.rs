@@ -17,6 +17,7 @@ use crate::tui::table::Table;
 
 pub const SHELL_HOST_KEY: Mode = Mode("shell-host-key");
 pub const RUN_COMMAND: Mode = Mode("run-command");
+pub const NEW_HOST_KEYS: Mode = Mode("new-host-keys");
 
 fn settings(cx: &Ctx<'_>, accept: bool) -> Option<TunnelSettings> {
     let actions = cx.actions()?;
@@ -112,7 +113,7 @@ pub fn ask_command(view: ViewId, table: &Table, cx: &mut Ctx<'_>) {
             "Command on every node",
             body,
             move |cx, command| {
-                run(view, nodes, command, cx);
+                run(view, nodes, command, false, cx);
             },
         )
         .label("$ ")
@@ -120,8 +121,10 @@ pub fn ask_command(view: ViewId, table: &Table, cx: &mut Ctx<'_>) {
     );
 }
 
-fn run(view: ViewId, nodes: Vec<TunnelTarget>, command: String, cx: &mut Ctx<'_>) {
-    let (Some(session), Some(settings)) = (cx.world.session.clone(), settings(cx, false)) else {
+/// Runs `command` on `nodes`; `accept`: record host keys seen for the
+/// first time (the user said yes to them).
+fn run(view: ViewId, nodes: Vec<TunnelTarget>, command: String, accept: bool, cx: &mut Ctx<'_>) {
+    let (Some(session), Some(settings)) = (cx.world.session.clone(), settings(cx, accept)) else {
         return cx.warn("not connected yet");
     };
     let parallel = cx.world.config.ssh.parallel;
@@ -131,11 +134,21 @@ fn run(view: ViewId, nodes: Vec<TunnelTarget>, command: String, cx: &mut Ctx<'_>
         let quiet = |_: &str, _: &str| {};
         let results =
             shell::run_on_nodes(&session, &nodes, &settings, &words, parallel, &quiet).await;
-        ResourceMsg::RunDone { command, results }
+        ResourceMsg::RunDone {
+            command,
+            nodes,
+            results,
+        }
     });
 }
 
-pub fn on_run_done(command: &str, results: &[NodeRun], cx: &mut Ctx<'_>) {
+pub fn on_run_done(
+    view: ViewId,
+    command: &str,
+    nodes: Vec<TunnelTarget>,
+    results: &[NodeRun],
+    cx: &mut Ctx<'_>,
+) {
     let good = results.iter().filter(|r| r.ok).count();
     let mut lines = vec![
         format!("{good} of {} nodes succeeded: {command}", results.len()),
@@ -162,4 +175,40 @@ pub fn on_run_done(command: &str, results: &[NodeRun], cx: &mut Ctx<'_>) {
         "On every node — esc closes",
         lines.into_iter().map(Line::from).collect(),
     ));
+    // Nodes not run on because their host keys are new: offer to accept
+    // them (as the CLI's --accept-new-host-key does) and run there. Asked
+    // on top of the results, which stay beneath it.
+    let new: Vec<(TunnelTarget, String)> = results
+        .iter()
+        .filter(|r| r.new_host_key)
+        .filter_map(|r| {
+            let node = nodes.iter().find(|n| n.instance_id == r.instance_id)?;
+            Some((node.clone(), r.error.clone().unwrap_or_default()))
+        })
+        .collect();
+    if !new.is_empty() {
+        cx.open(new_keys_question(view, command.to_string(), new));
+    }
+}
+
+/// Host keys seen for the first time on some nodes of `e`: `y` records
+/// them and runs the command there.
+fn new_keys_question(view: ViewId, command: String, new: Vec<(TunnelTarget, String)>) -> Ask {
+    let mut body = vec![
+        Line::from(format!(
+            "{} node{} did not run `{command}`: {} host key{} seen for the first time.",
+            new.len(),
+            if new.len() == 1 { "" } else { "s" },
+            if new.len() == 1 { "its" } else { "their" },
+            if new.len() == 1 { " is" } else { "s are" },
+        )),
+        Line::from(""),
+    ];
+    body.extend(new.iter().map(|(_, why)| Line::from(format!("• {why}"))));
+    let nodes: Vec<TunnelTarget> = new.into_iter().map(|(n, _)| n).collect();
+    Ask::new(NEW_HOST_KEYS, "New host keys", body, move |cx, ()| {
+        run(view, nodes, command, true, cx)
+    })
+    .answers("accept them and run there", "leave them")
+    .declined("host keys not accepted: nothing more was run")
 }

@@ -43,6 +43,9 @@ pub struct OwnedTunnel {
     pub id: String,
     pub tunnel: Tunnel,
     pub forwards: Vec<Forward>,
+    /// Its instance was listed not running, and the tunnel was told to
+    /// look again (once per stop).
+    seen_down: bool,
 }
 
 /// The answer to the host-key question.
@@ -91,12 +94,38 @@ impl Tunnels {
             id,
             tunnel,
             forwards,
+            seen_down: false,
         });
         let key = cx.keys().bound(&BINDING).first().map(ToString::to_string);
         cx.info(format!(
             "tunnel to {label}: connecting (Tunnels view: {})",
             key.unwrap_or_else(|| ":tunnels".into())
         ));
+    }
+
+    /// A tunnel whose instance the listing shows stopped (by `skiff down`
+    /// in another terminal, a schedule, the console) looks again at once,
+    /// so it says the target stopped instead of "up" over a connection
+    /// that no longer leads anywhere.
+    fn follow_instances(&mut self, world: &World) {
+        for t in &mut self.list {
+            let s = t.tunnel.current();
+            let running = world
+                .inventory
+                .instance(&s.target.instance_id)
+                .map(|i| i.state == crate::model::InstanceState::Running);
+            match running {
+                Some(false)
+                    if !t.seen_down
+                        && matches!(s.state, TunnelState::Up | TunnelState::Connecting) =>
+                {
+                    t.seen_down = true;
+                    t.tunnel.restart();
+                }
+                Some(true) => t.seen_down = false,
+                _ => {}
+            }
+        }
     }
 
     /// Asks about an unknown host key (unless a popup is open: the
@@ -271,6 +300,7 @@ impl View for Tunnels {
         // States and ages move.
         if !self.list.is_empty() {
             self.version += 1;
+            self.follow_instances(cx.world);
             self.watch(cx);
         }
     }
