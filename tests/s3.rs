@@ -767,3 +767,156 @@ async fn deleting_objects_in_the_tui_names_them_first() {
     })
     .await;
 }
+
+/// Whether a character may never reach the terminal as it is.
+fn raw(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF)
+}
+
+/// Keys and tags written by someone else: a folder with an ESC sequence,
+/// C0 and C1 controls and a `+` in its keys lists whole (encoding-type=url),
+/// nothing raw reaches the terminal, the odd key downloads under its own
+/// name and deletes; tags with C1 controls and DEL print escaped in ls and
+/// cost.
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_and_tags_with_control_characters_list_print_safely_and_work() {
+    let (moto, session) = common::empty().await;
+    let e = moto.endpoint();
+    let s3 = session.s3_client("us-east-1");
+    s3.create_bucket()
+        .bucket("odd")
+        .send()
+        .await
+        .expect("bucket");
+    let keys = [
+        "data/ok.csv",
+        "data/esc-\u{1b}[31mred.csv",
+        "data/c1-\u{9b}2J.csv",
+        "data/ctl-\u{1}x.csv",
+        "data/plus+and space.csv",
+    ];
+    for k in keys {
+        s3.put_object()
+            .bucket("odd")
+            .key(k)
+            .body(k.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{k:?}: {err:?}"));
+    }
+    let home = tempfile::tempdir().expect("home");
+    let out = skiff(&e, home.path())
+        .args(["ls", "s3://odd/data/"])
+        .output()
+        .expect("ls");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.chars().any(raw), "{text:?}");
+    for shown in [
+        "ok.csv",
+        "esc-\\u001b[31mred.csv",
+        "c1-\\u009b2J.csv",
+        "ctl-\\u0001x.csv",
+        "plus+and space.csv",
+    ] {
+        assert!(text.contains(shown), "{shown} in {text}");
+    }
+    // The odd key downloads under its own name, byte for byte.
+    let dir = home.path().join("down");
+    std::fs::create_dir_all(&dir).unwrap();
+    let odd = "data/esc-\u{1b}[31mred.csv";
+    let out = skiff(&e, home.path())
+        .args([
+            "cp",
+            &format!("s3://odd/{odd}"),
+            &format!("{}/", dir.display()),
+        ])
+        .output()
+        .expect("cp");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).chars().any(raw));
+    assert_eq!(
+        std::fs::read(dir.join("esc-\u{1b}[31mred.csv")).expect("downloaded"),
+        odd.as_bytes()
+    );
+    // And deletes.
+    let out = skiff(&e, home.path())
+        .args(["rm", &format!("s3://odd/{odd}")])
+        .output()
+        .expect("rm");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        s3.head_object()
+            .bucket("odd")
+            .key(odd)
+            .send()
+            .await
+            .is_err()
+    );
+
+    // Tags with C1 controls and DEL.
+    let evil = "ev\u{9b}2J\u{9d}0;pwned\u{9c}il\u{7f}";
+    session
+        .ec2_client("us-east-1")
+        .run_instances()
+        .image_id("ami-1e749f67")
+        .min_count(1)
+        .max_count(1)
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key("Name")
+                        .value(evil)
+                        .build(),
+                )
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key("Project")
+                        .value(evil)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("instance");
+    for args in [
+        vec!["ls"],
+        vec!["ls", "instances"],
+        vec!["cost"],
+        vec!["cost", "--by", "tag:Project"],
+    ] {
+        let out = skiff(&e, home.path()).args(&args).output().expect("run");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!text.chars().any(raw), "{args:?}: {text:?}");
+        assert!(text.contains("ev\\u009b2J"), "{args:?}: {text}");
+    }
+    // JSON keeps the exact value (escaped as JSON).
+    let out = skiff(&e, home.path())
+        .args(["ls", "instances", "--json"])
+        .output()
+        .expect("json");
+    assert!(!String::from_utf8_lossy(&out.stdout).chars().any(raw));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        doc.to_string()
+            .contains(&serde_json::to_string(evil).unwrap()[1..10]),
+        "{doc}"
+    );
+}

@@ -450,3 +450,38 @@ async fn s3_storage_says_its_sizes_are_a_day_old_at_80_columns() {
     assert!(text.contains("CloudWatch sizes, a day late"), "{text}");
     assert!(text.contains("No bucket sizes yet"), "{text}");
 }
+
+/// Whether a character may never reach the terminal as it is.
+fn raw(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF | 0x061C)
+}
+
+#[tokio::test]
+async fn hostile_names_and_tags_reach_the_screen_as_visible_escapes() {
+    let mut a = app(skiff::tui::views::instances::ID).await;
+    let evil = "evil\u{9b}2J\u{1b}]52;c;aGk=\u{7}\u{7f}\u{202e}gpj.exe";
+    let i = &mut a.world.inventory.instances[0];
+    i.name = Some(evil.to_string());
+    i.tags.insert("Name".into(), evil.to_string());
+    i.tags.insert("Project".into(), evil.to_string());
+    a.world.version += 1;
+    a.notes
+        .push(Level::Warning, format!("about {evil}"), chrono::Utc::now());
+    for (w, h) in [(80, 24), (200, 40)] {
+        let buf = render(&mut a, w, h).expect("render");
+        let text = buffer_text(&buf);
+        assert!(!text.chars().any(raw), "{w}x{h}: {text:?}");
+        if w == 200 {
+            assert!(text.contains("evil\\u{9b}2J"), "shown, visibly: {text}");
+        }
+    }
+    // Its details too (every tag).
+    typed(&mut a, "/evil");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    assert_eq!(a.mode(), skiff::tui::popups::text::DETAILS);
+    let text = screen(&mut a, 120, 40);
+    assert!(!text.chars().any(raw), "{text:?}");
+    assert!(text.contains("\\u{202e}"), "{text}");
+}

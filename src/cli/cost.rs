@@ -320,11 +320,11 @@ pub async fn run(
     {
         for o in outcomes {
             if let Err(e) = o.result {
-                eprintln!("skiff: warning: automatic price refresh: {e}");
+                err!("skiff: warning: automatic price refresh: {e}");
             }
         }
         if let Err(e) = saved {
-            eprintln!("skiff: warning: automatic price refresh: {e}");
+            err!("skiff: warning: automatic price refresh: {e}");
         }
     }
     let (inv, errors) = fetch_all(
@@ -338,13 +338,13 @@ pub async fn run(
         anyhow::bail!(super::ls::failure_line(&errors).unwrap_or_default());
     }
     for e in &errors {
-        eprintln!("skiff: warning: could not list {e}");
+        err!("skiff: warning: could not list {e}");
     }
     let listed = crate::ops::costs::listed(&session.regions, wanted, &errors);
     let (report, prices, warnings) =
         crate::ops::costs::report_listing(session, dirs, &inv, &listed, now).await;
     for w in warnings {
-        eprintln!("skiff: warning: {w}");
+        err!("skiff: warning: {w}");
     }
     let mut extras = Extras::default();
     if config.costs.bucket_storage {
@@ -352,7 +352,7 @@ pub async fn run(
         for r in billing::bucket_sizes(session, &inv.buckets, now).await {
             match r {
                 Ok(s) => sizes.push(s),
-                Err(e) => eprintln!("skiff: warning: bucket size unknown: {e}"),
+                Err(e) => err!("skiff: warning: bucket size unknown: {e}"),
             }
         }
         extras.storage = cost::storage_costs(&sizes, &prices);

@@ -19,7 +19,7 @@ async fn open(config: &Config, dirs: &Dirs) -> anyhow::Result<Keyring> {
     )
     .await?;
     if let Some(w) = warning {
-        eprintln!("skiff: warning: {w}");
+        err!("skiff: warning: {w}");
     }
     Ok(keyring)
 }
@@ -148,7 +148,7 @@ async fn rm(config: &Config, dirs: &Dirs, profile: &str) -> anyhow::Result<ExitC
         );
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!(
+        err!(
             "skiff: no key for {profile} in the {}",
             keyring.kind.label()
         );

@@ -153,12 +153,13 @@ async fn schedule(ctx: &Context, a: &GuardScheduleArgs) -> anyhow::Result<ExitCo
             Err(ScheduleRefusal::Failed(why)) => bail!("{why}"),
             Err(ScheduleRefusal::NeedsRole(docs)) => {
                 // Shown before anything is created, whatever the answer.
-                eprintln!(
+                err!(
                     "EventBridge Scheduler needs an IAM role to start and stop instances. skiff would create {ROLE_NAME} with\n\ntrust policy (who may use it):\n{}\n\npermission policy (what it may do):\n{}\n",
-                    docs.trust, docs.permission
+                    docs.trust,
+                    docs.permission
                 );
                 if ctx.gate.dry_run() {
-                    eprintln!("(dry run: the role is not created)");
+                    err!("(dry run: the role is not created)");
                     role = RoleChoice::Given(format!("(the role {ROLE_NAME})"));
                     continue;
                 }

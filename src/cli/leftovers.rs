@@ -29,7 +29,7 @@ pub async fn run(ctx: &Context, a: &LeftoversArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for e in &found.errors {
-        eprintln!("skiff: not looked at: {e}");
+        err!("skiff: not looked at: {e}");
     }
     if a.json {
         out!("{}", serde_json::to_string_pretty(&json(&found))?);

@@ -74,7 +74,7 @@ pub async fn run_verb(
     let (inv, list_errors) = ctx.inventory().await;
     if !run.json {
         for e in &list_errors {
-            eprintln!("skiff: warning: could not list {e}");
+            err!("skiff: warning: could not list {e}");
         }
     }
     let mut outcomes = Vec::new();
@@ -86,7 +86,7 @@ pub async fn run_verb(
             } else {
                 " (some regions or services could not be listed)".into()
             };
-            eprintln!("skiff: {e}{hint}");
+            err!("skiff: {e}{hint}");
         }
         outcomes.push(outcome);
     }
@@ -210,7 +210,7 @@ pub async fn protect(ctx: &Context, args: &ProtectArgs) -> anyhow::Result<ExitCo
             Ok(_) => out!("  ✓ {id}: termination protection {word}"),
             Err(e) => {
                 failed = true;
-                eprintln!("skiff: {id}: {}", e.message);
+                err!("skiff: {id}: {}", e.message);
             }
         }
     }

@@ -12,6 +12,16 @@ macro_rules! out {
     };
 }
 
+/// `eprintln!`, cleaned for the terminal like standard output.
+macro_rules! err {
+    () => {
+        $crate::cli::write_err(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_err(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 /// `print!` with the same care (no newline; flushed, for live lines).
 macro_rules! out_part {
     ($($arg:tt)*) => {
@@ -46,13 +56,28 @@ use args::{Cli, Command, GlobalArgs, LsArgs, SandboxArgs, VerbArgs};
 /// was asked for was read), as pipelines expect.
 pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
+    // Names, tags and keys come from other people: nothing raw reaches the
+    // terminal (JSON stays the same JSON).
+    let text = args.to_string();
+    let text = crate::render::text::clean_output(&text);
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
         tracing::warn!("cannot write to standard output: {e}");
     }
+}
+
+/// Writes to standard error, cleaned as [`write_out`] cleans.
+pub(crate) fn write_err(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let text = args.to_string();
+    let text = crate::render::text::clean_output(&text);
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// The user's choices from the global flags.
@@ -129,7 +154,7 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("skiff: cannot start the async runtime: {e}");
+            err!("skiff: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -137,7 +162,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("skiff: {e:#}");
+            err!("skiff: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -312,7 +337,7 @@ async fn ls(
     match ls::failure_line(&errors) {
         // Partial: what could be listed is printed, the rest is named, exit 2.
         Some(line) => {
-            eprintln!("skiff: incomplete: {line}");
+            err!("skiff: incomplete: {line}");
             Ok(ExitCode::from(2))
         }
         None => Ok(ExitCode::SUCCESS),
@@ -331,7 +356,7 @@ async fn sandbox(
     if let Some(running) = crate::sandbox::Running::find(&dirs.state) {
         return join_sandbox(running, config, dirs, args, read_only, home.as_deref()).await;
     }
-    eprintln!("skiff sandbox: starting moto (local AWS emulator) on 127.0.0.1 …");
+    err!("skiff sandbox: starting moto (local AWS emulator) on 127.0.0.1 …");
     let started = std::time::Instant::now();
     let moto = tokio::task::spawn_blocking(MotoServer::start)
         .await
@@ -341,7 +366,7 @@ async fn sandbox(
     let seeded = seed_sample_account(&session)
         .await
         .context("seeding the sandbox")?;
-    eprintln!(
+    err!(
         "skiff sandbox: {} seeded in {:.1} s: {} instances (+{} EMR nodes), {} Spark clusters, 1 EMR cluster, {} buckets",
         moto.endpoint(),
         started.elapsed().as_secs_f64(),
@@ -357,7 +382,7 @@ async fn sandbox(
         match crate::sandbox::hosts::start(&session, &seeded, &dirs.state.join("known_hosts")).await
         {
             Ok(h) => {
-                eprintln!(
+                err!(
                     "skiff sandbox: SSH on {} for {} (tunnels, shells, skiff run); {}",
                     h.sshd.address(),
                     crate::sandbox::hosts::ON_SSH.join(", "),
@@ -368,20 +393,20 @@ async fn sandbox(
                         .join(", ")
                 );
                 for n in &h.notes {
-                    eprintln!("skiff sandbox: {n}");
+                    err!("skiff sandbox: {n}");
                 }
                 config.tunnel.key = h.key().display().to_string();
                 Some(h)
             }
             Err(e) => {
-                eprintln!(
+                err!(
                     "skiff sandbox: no local SSH server ({e}): tunnels and shells say what is missing"
                 );
                 None
             }
         }
     } else {
-        eprintln!(
+        err!(
             "skiff sandbox: OpenSSH's server is not installed, so tunnels and shells to the sample instances cannot work here (Debian: apt-get install openssh-server)"
         );
         None
@@ -403,7 +428,7 @@ async fn sandbox(
             out!("{line}");
         }
         out!("# then: skiff --region us-east-1 --region eu-west-1 ls");
-        eprintln!("skiff sandbox: running until Ctrl-C");
+        err!("skiff sandbox: running until Ctrl-C");
         wait_for_shutdown().await;
     } else {
         crate::tui::run(crate::tui::Launch {
@@ -429,9 +454,10 @@ async fn join_sandbox(
     read_only: bool,
     home: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
-    eprintln!(
+    err!(
         "skiff sandbox: joining the sandbox already running (pid {}, {}); it stops when that one does",
-        running.pid, running.endpoint
+        running.pid,
+        running.endpoint
     );
     if args.no_tui {
         for line in running.exports(home) {

@@ -31,14 +31,14 @@ pub async fn refresh(session: &Session, dirs: &Dirs) -> anyhow::Result<ExitCode>
             ),
             Err(e) => {
                 failed = true;
-                eprintln!("skiff: {e}");
+                err!("skiff: {e}");
             }
         }
     }
     match saved {
         Ok(path) => out!("saved to {}", path.display()),
         Err(e) => {
-            eprintln!("skiff: {e}");
+            err!("skiff: {e}");
             failed = true;
         }
     }

@@ -124,7 +124,7 @@ pub async fn cp(ctx: &Context, args: &CpArgs) -> anyhow::Result<ExitCode> {
     .await;
     if let Some(bar) = bar {
         bar.abort();
-        eprintln!();
+        err!();
     }
     report(&results, &plan.skipped, &progress, args.json)
 }
@@ -191,7 +191,7 @@ fn report(
         }
     }
     for (what, why) in &failed {
-        eprintln!("skiff: {what}: {why}");
+        err!("skiff: {what}: {why}");
     }
     Ok(if failed.is_empty() {
         ExitCode::SUCCESS
@@ -293,7 +293,7 @@ pub async fn rm(ctx: &Context, args: &RmArgs) -> anyhow::Result<ExitCode> {
                     out!("nothing below {} to delete", req.uri);
                 }
                 for r in &done.refused {
-                    eprintln!("skiff: refused: {r}");
+                    err!("skiff: refused: {r}");
                 }
             }
             Ok(if done.refused.is_empty() {

@@ -41,7 +41,7 @@ async fn ready(
     match shell::ready(&ctx.session, node, settings).await {
         Ok(r) => {
             if let Some(print) = &r.accepted {
-                eprintln!("skiff: recorded the host key of {}: {print}", node.label);
+                err!("skiff: recorded the host key of {}: {print}", node.label);
             }
             Ok(r)
         }
@@ -60,7 +60,7 @@ pub async fn ssh(ctx: &Context, a: &SshArgs) -> anyhow::Result<ExitCode> {
     }
     let settings = settings(ctx, a.accept_new_host_key);
     let r = ready(ctx, &node, &settings).await?;
-    eprintln!("skiff: {} as {}", node.label, r.method());
+    err!("skiff: {} as {}", node.label, r.method());
     let args = crate::ops::tunnel::spec::shell_args(&r.endpoint, &settings.known_hosts, &a.command);
     // The terminal is ssh's until it exits; the one-time key (if any)
     // lives until then too.
@@ -81,7 +81,7 @@ pub async fn run(ctx: &Context, a: &RunArgs) -> anyhow::Result<ExitCode> {
     let json = a.json;
     let on_line = move |node: &str, line: &str| {
         if json {
-            eprintln!("[{node:<width$}] {line}");
+            err!("[{node:<width$}] {line}");
         } else {
             out!("[{node:<width$}] {line}");
         }
@@ -136,7 +136,7 @@ pub async fn put(ctx: &Context, a: &PutArgs) -> anyhow::Result<ExitCode> {
     let nodes = nodes_of(ctx, &a.target, part(&a.nodes)).await?;
     let settings = settings(ctx, a.accept_new_host_key);
     if std::io::stderr().is_terminal() && !a.json {
-        eprintln!(
+        err!(
             "copying {} ({}) to {} node{}…",
             a.local.display(),
             bytesize::ByteSize(meta.len()).display().iec(),

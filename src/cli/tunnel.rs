@@ -65,7 +65,7 @@ async fn hold(ctx: &Context, tunnel: Tunnel, open: bool, live: Option<Vec<String
     let ok = loop {
         let s = rx.borrow_and_update().clone();
         if let Some(why) = printed.status(&s) {
-            eprintln!("skiff: {why}");
+            err!("skiff: {why}");
             break false;
         }
         // The record says the ports in use (a taken one moves), for `down`.
@@ -212,7 +212,7 @@ impl Printed {
             if self.open && !self.opened {
                 self.opened = true;
                 if let Err(e) = open_browser(&f.url) {
-                    eprintln!("skiff: {e}");
+                    err!("skiff: {e}");
                 }
             }
         }
@@ -317,7 +317,7 @@ pub async fn up(ctx: &Context, args: &UpArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
         if code != ExitCode::SUCCESS {
-            eprintln!(
+            err!(
                 "skiff: {} did not reach its running state; not opening tunnels",
                 args.tunnel.target
             );

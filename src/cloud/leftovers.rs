@@ -200,14 +200,20 @@ pub async fn open_uploads(
         .client
         .list_multipart_uploads()
         .bucket(bucket)
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
         .send()
         .await
         .map_err(|e| b.err(&format!("ListMultipartUploads s3://{bucket}"), &e))?;
     let mut uploads = Vec::new();
     for u in out.uploads() {
-        let (Some(key), Some(id)) = (u.key(), u.upload_id()) else {
+        let (Some(key), Some(id)) = (
+            u.key()
+                .map(|k| super::s3::listed_key(k, out.encoding_type())),
+            u.upload_id(),
+        ) else {
             continue;
         };
+        let key = key.as_str();
         // Some servers answer ListParts in a form the SDK cannot read: the
         // size is then unknown, never 0.
         let stored = b

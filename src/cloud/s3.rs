@@ -263,9 +263,34 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-fn entry(o: &aws_sdk_s3::types::Object) -> ObjectEntry {
+/// A key from a listing asked with `encoding-type=url`: S3 writes a space
+/// as `+` and everything else unsafe as `%XX` (a `+` of the key itself as
+/// `%2B`). Listings ask for it because XML 1.0 cannot carry some
+/// characters a key may hold (ESC, most C0 controls): without it one such
+/// key fails a whole folder.
+/// (Decoded only where the answer says it was encoded: a server that
+/// ignores the parameter sends keys as they are.)
+pub(super) fn url_key(encoded: &str) -> String {
+    let spaced = encoded.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// A listed key as it is: decoded when the answer says it is URL-encoded.
+pub(super) fn listed_key(key: &str, encoding: Option<&aws_sdk_s3::types::EncodingType>) -> String {
+    match encoding {
+        Some(aws_sdk_s3::types::EncodingType::Url) => url_key(key),
+        _ => key.to_string(),
+    }
+}
+
+fn entry(
+    o: &aws_sdk_s3::types::Object,
+    encoding: Option<&aws_sdk_s3::types::EncodingType>,
+) -> ObjectEntry {
     ObjectEntry {
-        key: o.key().unwrap_or_default().to_string(),
+        key: listed_key(o.key().unwrap_or_default(), encoding),
         folder: false,
         size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
         last_modified: o.last_modified().and_then(to_utc),
@@ -383,6 +408,7 @@ impl S3Bucket {
             .list_objects_v2()
             .bucket(&self.name)
             .prefix(prefix)
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .delimiter("/")
             .max_keys(max_keys)
             .set_continuation_token(token)
@@ -394,7 +420,7 @@ impl S3Bucket {
             .iter()
             .filter_map(|p| p.prefix())
             .map(|p| ObjectEntry {
-                key: p.to_string(),
+                key: listed_key(p, out.encoding_type()),
                 folder: true,
                 size: 0,
                 last_modified: None,
@@ -404,8 +430,8 @@ impl S3Bucket {
         entries.extend(
             out.contents()
                 .iter()
-                .filter(|o| o.key() != Some(prefix))
-                .map(entry),
+                .map(|o| entry(o, out.encoding_type()))
+                .filter(|e| e.key != prefix),
         );
         let next = if out.is_truncated() == Some(true) {
             out.next_continuation_token().map(str::to_string)
@@ -442,13 +468,18 @@ impl S3Bucket {
             .list_objects_v2()
             .bucket(&self.name)
             .prefix(prefix)
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .into_paginator()
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page =
                 page.map_err(|e| self.err(&format!("ListObjectsV2 {}", self.uri(prefix)), &e))?;
-            out.extend(page.contents().iter().map(entry));
+            out.extend(
+                page.contents()
+                    .iter()
+                    .map(|o| entry(o, page.encoding_type())),
+            );
         }
         Ok(out)
     }
@@ -473,13 +504,19 @@ impl S3Bucket {
             .list_multipart_uploads()
             .bucket(&self.name)
             .prefix(key)
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .send()
             .await
             .map_err(|e| self.err(&format!("ListMultipartUploads {}", self.uri(key)), &e))?;
         Ok(out
             .uploads()
             .iter()
-            .filter(|u| u.key() == Some(key))
+            .filter(|u| {
+                u.key()
+                    .map(|k| listed_key(k, out.encoding_type()))
+                    .as_deref()
+                    == Some(key)
+            })
             .filter_map(|u| Some((u.upload_id()?.to_string(), u.initiated().and_then(to_utc))))
             .collect())
     }

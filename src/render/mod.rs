@@ -13,6 +13,7 @@ pub mod instances;
 pub mod leftovers;
 pub mod lifecycle;
 pub mod objects;
+pub mod text;
 pub mod transfers;
 pub mod tunnels;
 
@@ -255,7 +256,7 @@ pub fn fit_columns(columns: &[Column], width: u16, rows: &[&Row]) -> Vec<(usize,
         let cells = rows
             .iter()
             .filter_map(|r| r.cells.get(i))
-            .map(|c| c.text.chars().count());
+            .map(|c| text::width(&c.text));
         let title = columns[i].title.chars().count() + 1;
         u16::try_from(cells.chain([title]).max().unwrap_or(0)).unwrap_or(u16::MAX)
     };
@@ -274,15 +275,26 @@ pub fn fit_columns(columns: &[Column], width: u16, rows: &[&Row]) -> Vec<(usize,
     fitted
 }
 
-/// `text` cut to `width` characters, the cut marked with `…`.
+/// `text` cut to `width` terminal columns (wide characters take two), the
+/// cut marked with `…`.
 pub fn ellipsize(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if UnicodeWidthStr::width(text) <= width {
         return text.to_string();
     }
     if width == 0 {
         return String::new();
     }
-    let mut out: String = text.chars().take(width - 1).collect();
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
     out.push('…');
     out
 }

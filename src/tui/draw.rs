@@ -4,6 +4,7 @@
 //! runs before).
 
 use ratatui::Frame;
+use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::app::App;
@@ -17,13 +18,23 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     let l = &app.layout;
     let (world, theme) = (&app.world, &app.theme);
+    // Everything drawn here is cleaned for the terminal (names, keys and
+    // messages may carry control characters); views draw their panes
+    // cleaned, popups their boxes.
+    let clean = |line: Line<'static>| super::popups::clean_lines(vec![line]).remove(0);
     frame.render_widget(
-        Paragraph::new(ui::header_line(world, theme, app.spinner, l.header.width)),
+        Paragraph::new(clean(ui::header_line(
+            world,
+            theme,
+            app.spinner,
+            l.header.width,
+        ))),
         l.header,
     );
-    frame.render_widget(Paragraph::new(app.tabs_line(l.tabs.width).0), l.tabs);
+    frame.render_widget(Paragraph::new(clean(app.tabs_line(l.tabs.width).0)), l.tabs);
     if let Some(c) = l.completions {
-        let text = super::app::completion_text(app.completions());
+        let text = crate::render::text::clean(&super::app::completion_text(app.completions()))
+            .into_owned();
         frame.render_widget(
             Paragraph::new(text)
                 .style(theme.dim())
@@ -42,7 +53,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
         })
         .collect();
     let footer = ui::footer_line(theme, app.input.as_ref(), app.current_notification(), &keys);
-    frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: false }), l.footer);
+    frame.render_widget(
+        Paragraph::new(clean(footer)).wrap(Wrap { trim: false }),
+        l.footer,
+    );
     for p in &app.popups {
         p.draw(frame, area, theme);
     }

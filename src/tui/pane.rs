@@ -72,7 +72,7 @@ impl Pane {
                 head,
             );
             frame.render_widget(
-                Paragraph::new(empty.to_string())
+                Paragraph::new(render::text::clean_lines(empty))
                     .style(theme.dim())
                     .wrap(Wrap { trim: true }),
                 rest,
@@ -86,7 +86,10 @@ impl Pane {
             .map(|(n, r)| {
                 let marked = table.marked.contains(&r.key);
                 let cells = fitted.iter().enumerate().map(|(k, &(i, w))| {
-                    let text = r.cells.get(i).map_or("", |c| c.text.as_str());
+                    // Shown cleaned; the row's key keeps the exact value.
+                    let text = r.cells.get(i).map_or(std::borrow::Cow::Borrowed(""), |c| {
+                        render::text::clean(&c.text)
+                    });
                     let text = if k == 0 && marked {
                         format!("● {text}")
                     } else {

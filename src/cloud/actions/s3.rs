@@ -83,6 +83,30 @@ impl Actions {
             });
         }
         let mut done = Deleted::default();
+        // A key XML 1.0 cannot carry (ESC, most C0 controls) cannot be
+        // named in DeleteObjects' body: such keys go one by one, in the
+        // request's path.
+        let (odd, keys): (Vec<&String>, Vec<&String>) =
+            keys.iter().partition(|k| !xml_can_carry(k));
+        for key in odd {
+            match bucket
+                .writer
+                .delete_object()
+                .bucket(&bucket.name)
+                .key(key.as_str())
+                .send()
+                .await
+            {
+                Ok(_) => done.deleted += 1,
+                Err(e) => done.refused.push(format!(
+                    "{key}: {}",
+                    bucket
+                        .err(&format!("DeleteObject {}", bucket.uri(key)), &e)
+                        .message
+                )),
+            }
+        }
+        let keys: Vec<String> = keys.into_iter().cloned().collect();
         for chunk in keys.chunks(1000) {
             let ids: Vec<ObjectIdentifier> = chunk
                 .iter()
@@ -286,4 +310,12 @@ impl Actions {
             .map_err(|e| bucket.err(&format!("AbortMultipartUpload {}", bucket.uri(key)), &e))?;
         Ok(())
     }
+}
+
+/// Whether every character of `text` may appear in an XML 1.0 document.
+fn xml_can_carry(text: &str) -> bool {
+    text.chars().all(|c| {
+        matches!(c, '\u{9}' | '\u{a}' | '\u{d}' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+            || c >= '\u{10000}'
+    })
 }

@@ -175,6 +175,7 @@ pub fn draw_box(
     footer: Vec<Line<'static>>,
     scroll: Scroll,
 ) {
+    let body = clean_lines(body);
     let l = box_layout(area, &body, &footer);
     let offset = scroll.offset.min(l.max_scroll);
     let more = if l.max_scroll > 0 {
@@ -188,7 +189,10 @@ pub fn draw_box(
         .title(Span::styled(
             format!(
                 " {} ",
-                crate::render::ellipsize(title, usize::from(l.rect.width.saturating_sub(4)))
+                crate::render::ellipsize(
+                    &crate::render::text::clean(title),
+                    usize::from(l.rect.width.saturating_sub(4))
+                )
             ),
             theme.title(),
         ))
@@ -218,6 +222,22 @@ pub fn hint(theme: &Theme, keys: &[(&str, &str)]) -> Line<'static> {
         spans.push(Span::raw(format!(" {what}  ")));
     }
     Line::from(spans)
+}
+
+/// `lines` with every span's text cleaned for the terminal (see
+/// [`crate::render::text`]), styles kept.
+pub fn clean_lines(lines: Vec<Line<'static>>) -> Vec<Line<'static>> {
+    lines
+        .into_iter()
+        .map(|mut line| {
+            for span in &mut line.spans {
+                if let std::borrow::Cow::Owned(c) = crate::render::text::clean(&span.content) {
+                    span.content = c.into();
+                }
+            }
+            line
+        })
+        .collect()
 }
 
 /// Plain lines of text as lines to draw.

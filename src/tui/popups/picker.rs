@@ -443,7 +443,12 @@ impl FilePicker {
             ))
             .title_bottom(Line::from(Span::styled(pos, theme.dim())).right_aligned());
         frame.render_widget(Clear, rect);
-        frame.render_widget(Paragraph::new(lines).block(block).style(theme.base()), rect);
+        frame.render_widget(
+            Paragraph::new(super::clean_lines(lines))
+                .block(block)
+                .style(theme.base()),
+            rect,
+        );
     }
 }
 
