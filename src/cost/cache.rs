@@ -204,12 +204,7 @@ fn on_demand_price(v: &Value) -> Result<(String, Money), String> {
 
 /// What a product of `family` priced `usd` per `unit` is to skiff, by its
 /// attributes; None for one skiff does not price.
-fn product(
-    family: &str,
-    unit: &str,
-    usd: Money,
-    attrs: &Value,
-) -> Result<Option<Product>, String> {
+fn product(family: &str, unit: &str, usd: Money, attrs: &Value) -> Result<Option<Product>, String> {
     let attr = |k: &str| attribute(attrs, k);
     let region = attr("regionCode");
     let service = attr("servicecode");

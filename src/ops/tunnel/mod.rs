@@ -24,8 +24,8 @@ use tokio::sync::watch;
 
 use crate::cloud::Session;
 use crate::model::{Instance, InstanceState};
-pub use instance_connect::{InstanceConnect, KeyMethod};
 use connection::connect_once;
+pub use instance_connect::{InstanceConnect, KeyMethod};
 use spec::{Endpoint, Forward, TunnelProblem};
 
 /// Settings that do not change between attempts.
