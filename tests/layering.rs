@@ -453,3 +453,204 @@ fn the_use_parser_expands_nested_groups() {
         ]
     );
 }
+
+/// `text` with its comments, string literals and char literals blanked to
+/// spaces (line breaks kept), so what is left counts braces as code.
+fn code_only(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                out.push(' ');
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                match (chars[i], chars.get(i + 1).copied()) {
+                    ('/', Some('*')) => depth += 1,
+                    ('*', Some('/')) => depth -= 1,
+                    _ => {}
+                }
+                out.push(blank(chars[i]));
+                if depth == 0 {
+                    out.push(' ');
+                    i += 2;
+                    break;
+                }
+                i += 1;
+            }
+        } else if c == 'r' && matches!(next, Some('"' | '#')) && {
+            let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+            chars.get(i + 1 + hashes) == Some(&'"')
+        } {
+            // A raw string: r"…", r#"…"#; it ends at a quote and as many #.
+            let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+            let close: Vec<char> = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            let start = i + 2 + hashes;
+            let end = (start..chars.len())
+                .find(|&j| chars[j..].starts_with(&close))
+                .map_or(chars.len(), |j| j + close.len());
+            out.extend(chars[i..end].iter().map(|&c| blank(c)));
+            i = end;
+        } else if c == '"' {
+            out.push(' ');
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    out.push(' ');
+                    i += 1;
+                }
+                if let Some(&c) = chars.get(i) {
+                    out.push(blank(c));
+                }
+                i += 1;
+            }
+            out.push(' ');
+            i += 1;
+        } else if c == '\'' && next == Some('\\') {
+            // An escaped char literal: '\n', '\'', '\u{7f}'.
+            let end = (i + 3..chars.len())
+                .find(|&j| chars[j] == '\'')
+                .map_or(chars.len(), |j| j + 1);
+            out.extend(chars[i..end].iter().map(|&c| blank(c)));
+            i = end;
+        } else if c == '\'' && chars.get(i + 2) == Some(&'\'') {
+            out.push_str("   ");
+            i += 3;
+        } else {
+            // Anything else, a lifetime's tick included, is code.
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The functions of `text` that have a body, before its tests: each one's
+/// name, first line (from 1) and length in lines, signature to closing brace.
+fn functions(text: &str) -> Vec<(String, usize, usize)> {
+    let code = code_only(text);
+    let lines: Vec<&str> = code
+        .lines()
+        .take_while(|l| !l.trim_start().starts_with("#[cfg(test)]"))
+        .collect();
+    let mut found = Vec::new();
+    for (start, line) in lines.iter().enumerate() {
+        // `fn` after nothing but qualifiers: `pub(crate) async fn name`.
+        let words: Vec<&str> = line
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '(' || c == ')'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let Some(at) = words.iter().position(|w| *w == "fn") else {
+            continue;
+        };
+        let qualifiers = ["pub", "const", "async", "unsafe", "extern", "default"];
+        if !words[..at]
+            .iter()
+            .all(|w| qualifiers.contains(w) || w.starts_with("pub("))
+        {
+            continue;
+        }
+        let Some(name) = words.get(at + 1) else {
+            continue;
+        };
+        let name = name.split('(').next().unwrap_or(name).to_string();
+        let (mut depth, mut opened) = (0usize, false);
+        'scan: for (end, l) in lines.iter().enumerate().skip(start) {
+            let from = if end == start {
+                l.find("fn ").unwrap_or(0)
+            } else {
+                0
+            };
+            for c in l[from..].chars() {
+                match c {
+                    ';' if !opened => break 'scan, // no body: a trait's declaration
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                if opened && depth == 0 {
+                    found.push((name.clone(), start + 1, end - start + 1));
+                    break 'scan;
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_function_finder_counts_code_not_literals_or_comments() {
+    let text = concat!(
+        "pub(crate) async fn a(x: &str) -> char {\n",
+        "    let s = \"{ not a brace\"; // nor this }\n",
+        "    let r = r#\"}\"#;\n",
+        "    let c = '{';\n",
+        "    let e = '\\'';\n",
+        "    if x.is_empty() { '}' } else { c }\n",
+        "}\n",
+        "trait T {\n",
+        "    fn declared(&self);\n",
+        "    fn defaulted<'a>(&'a self) {}\n",
+        "}\n",
+        "fn takes(f: fn(u8)) {\n",
+        "    /* { */\n",
+        "}\n",
+        "#[cfg(test)]\n",
+        "mod tests {\n",
+        "    fn helper() {}\n",
+        "}\n",
+    );
+    assert_eq!(
+        functions(text),
+        [
+            ("a".to_string(), 1, 7),
+            ("defaulted".to_string(), 10, 1),
+            ("takes".to_string(), 12, 3)
+        ]
+    );
+}
+
+#[test]
+fn no_function_in_src_is_longer_than_80_lines() {
+    // A function reads in one sitting; a long one is split at its seams (a
+    // phase, a decision, a loop body). Declarative tables are consts and
+    // statics, which this does not count.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut long: Vec<String> = sources("")
+        .into_iter()
+        .flat_map(|(path, text)| {
+            let rel = path.strip_prefix(&src).expect("rel").display().to_string();
+            functions(&text)
+                .into_iter()
+                .filter(|(_, _, lines)| *lines > 80)
+                .map(move |(name, line, lines)| format!("{rel}:{line} {name} ({lines} lines)"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    long.sort();
+    assert!(
+        long.is_empty(),
+        "functions to split at their seams:\n{}",
+        long.join("\n")
+    );
+    assert!(
+        sources("")
+            .iter()
+            .map(|(_, t)| functions(t).len())
+            .sum::<usize>()
+            > 500,
+        "the functions were found"
+    );
+}

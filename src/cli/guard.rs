@@ -12,7 +12,7 @@ use crate::cost::{Prices, show};
 use crate::guard::{At, IdleRule, ROLE_NAME, schedule};
 use crate::lifecycle::Target;
 use crate::ops::connect::Context;
-use crate::ops::guard::{self as ops, Guarded, RoleChoice, ScheduleRefusal, Which};
+use crate::ops::guard::{self as ops, Guarded, RoleChoice, ScheduleRefusal, ScheduleSet, Which};
 use crate::ops::target;
 
 pub async fn run(ctx: &Context, cmd: &GuardCommand) -> anyhow::Result<ExitCode> {
@@ -143,13 +143,37 @@ async fn schedule(ctx: &Context, a: &GuardScheduleArgs) -> anyhow::Result<ExitCo
     };
     let (_, g) = resolve(ctx, &a.target).await?;
     let g = g.map_err(anyhow::Error::msg)?;
+    let set = set_with_consent(ctx, a, &g, (start, stop), tz).await?;
+    if a.json {
+        out!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"schedule": set, "protects_usd_per_hour": g.hourly.value().map(|m| m.to_f64())})
+            )?
+        );
+    } else {
+        print_schedules(&g, &set, tz);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sets the schedules (`start`, `stop`) of `g`; where skiff's role is
+/// needed and missing, its policies are shown and it is made only with the
+/// user's consent (--yes or a yes on the terminal).
+async fn set_with_consent(
+    ctx: &Context,
+    a: &GuardScheduleArgs,
+    g: &Guarded,
+    (start, stop): (Option<At>, Option<At>),
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<ScheduleSet> {
     let mut role = match &a.role_arn {
         Some(arn) => RoleChoice::Given(arn.clone()),
         None => RoleChoice::Own { create: false },
     };
-    let set = loop {
-        match ops::set_schedule(ctx, &g, start, stop, tz, a.pause, &role).await {
-            Ok(set) => break set,
+    loop {
+        match ops::set_schedule(ctx, g, start, stop, tz, a.pause, &role).await {
+            Ok(set) => return Ok(set),
             Err(ScheduleRefusal::Failed(why)) => bail!("{why}"),
             Err(ScheduleRefusal::NeedsRole(docs)) => {
                 // Shown before anything is created, whatever the answer.
@@ -172,16 +196,11 @@ async fn schedule(ctx: &Context, a: &GuardScheduleArgs) -> anyhow::Result<ExitCo
                 );
             }
         }
-    };
-    if a.json {
-        out!(
-            "{}",
-            serde_json::to_string_pretty(
-                &json!({"schedule": set, "protects_usd_per_hour": g.hourly.value().map(|m| m.to_f64())})
-            )?
-        );
-        return Ok(ExitCode::SUCCESS);
     }
+}
+
+/// The schedules set, each with its next run in `tz`, and what they save.
+fn print_schedules(g: &Guarded, set: &ScheduleSet, tz: chrono_tz::Tz) {
     out!(
         "{}Schedules for {} ({}):",
         if set.dry_run {
@@ -189,7 +208,7 @@ async fn schedule(ctx: &Context, a: &GuardScheduleArgs) -> anyhow::Result<ExitCo
         } else {
             ""
         },
-        nodes(&g),
+        nodes(g),
         set.timezone
     );
     for s in &set.schedules {
@@ -215,7 +234,6 @@ async fn schedule(ctx: &Context, a: &GuardScheduleArgs) -> anyhow::Result<ExitCo
         g.name,
         show(&g.hourly)
     );
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn ls(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {

@@ -189,52 +189,8 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Ls(args)) => ls(&cli.global, config, dirs, &args).await,
-        Some(Command::Tunnel(a)) => {
-            tunnel::tunnel(&connect(&cli.global, config, dirs).await?, &a).await
-        }
-        Some(Command::Up(a)) => tunnel::up(&connect(&cli.global, config, dirs).await?, &a).await,
-        Some(Command::Down(a)) => {
-            tunnel::down(&connect(&cli.global, config, dirs).await?, &a).await
-        }
         Some(Command::Creds(c)) => creds::run(&config, &dirs, &c).await,
-        Some(Command::Ssh(a)) => shell::ssh(&connect(&cli.global, config, dirs).await?, &a).await,
-        Some(Command::Run(a)) => shell::run(&connect(&cli.global, config, dirs).await?, &a).await,
-        Some(Command::Put(a)) => shell::put(&connect(&cli.global, config, dirs).await?, &a).await,
-        Some(Command::Get(a)) => shell::get(&connect(&cli.global, config, dirs).await?, &a).await,
-        Some(Command::Prices(args::PricesCommand::Refresh)) => {
-            let ctx = connect(&cli.global, config, dirs).await?;
-            prices::refresh(&ctx.session, &ctx.dirs).await
-        }
         Some(Command::Prices(args::PricesCommand::Status)) => prices::status(&config, &dirs),
-        Some(Command::Cp(a)) => s3::cp(&connect(&cli.global, config, dirs).await?, &a).await,
-        Some(Command::Rm(a)) => s3::rm(&connect(&cli.global, config, dirs).await?, &a).await,
-        Some(Command::Mb(a)) => s3::mb(&connect(&cli.global, config, dirs).await?, &a).await,
-        Some(Command::Guard(c)) => guard::run(&connect(&cli.global, config, dirs).await?, &c).await,
-        Some(Command::Leftovers(a)) => {
-            leftovers::run(&connect(&cli.global, config, dirs).await?, &a).await
-        }
-        Some(Command::Cost(args)) => {
-            let ctx = connect(&cli.global, config, dirs).await?;
-            cost::run(&ctx.session, &ctx.config, &ctx.dirs, &args).await
-        }
-        Some(Command::Start(a)) => verb(&cli.global, config, dirs, Verb::Start, &a).await,
-        Some(Command::Stop(a)) => verb(&cli.global, config, dirs, Verb::Stop, &a).await,
-        Some(Command::Pause(a)) => verb(&cli.global, config, dirs, Verb::Pause, &a).await,
-        Some(Command::Resume(a)) => verb(&cli.global, config, dirs, Verb::Resume, &a).await,
-        Some(Command::Reboot(a)) => verb(&cli.global, config, dirs, Verb::Reboot, &a).await,
-        Some(Command::Terminate(a)) => {
-            lifecycle::terminate(&connect(&cli.global, config, dirs).await?, &a).await
-        }
-        Some(Command::Relaunch(a)) => {
-            lifecycle::relaunch(&connect(&cli.global, config, dirs).await?, &a).await
-        }
-        Some(Command::IdleTimeout(a)) => {
-            lifecycle::idle_timeout(&connect(&cli.global, config, dirs).await?, &a).await
-        }
-        Some(Command::Protect(a)) => {
-            lifecycle::protect(&connect(&cli.global, config, dirs).await?, &a).await
-        }
         Some(Command::Sandbox(args)) => sandbox(config, dirs, &args, cli.global.read_only).await,
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
@@ -257,6 +213,50 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some(command) => connected(&connect(&cli.global, config, dirs).await?, command).await,
+    }
+}
+
+/// The commands that act through a session, once it is connected.
+async fn connected(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
+    let verb = |verb: Verb, a: VerbArgs| async move {
+        lifecycle::run_verb(ctx, verb, &a.targets, &a.run, None).await
+    };
+    match command {
+        Command::Ls(args) => ls(ctx, &args).await,
+        Command::Tunnel(a) => tunnel::tunnel(ctx, &a).await,
+        Command::Up(a) => tunnel::up(ctx, &a).await,
+        Command::Down(a) => tunnel::down(ctx, &a).await,
+        Command::Ssh(a) => shell::ssh(ctx, &a).await,
+        Command::Run(a) => shell::run(ctx, &a).await,
+        Command::Put(a) => shell::put(ctx, &a).await,
+        Command::Get(a) => shell::get(ctx, &a).await,
+        Command::Prices(args::PricesCommand::Refresh) => {
+            prices::refresh(&ctx.session, &ctx.dirs).await
+        }
+        Command::Cp(a) => s3::cp(ctx, &a).await,
+        Command::Rm(a) => s3::rm(ctx, &a).await,
+        Command::Mb(a) => s3::mb(ctx, &a).await,
+        Command::Guard(c) => guard::run(ctx, &c).await,
+        Command::Leftovers(a) => leftovers::run(ctx, &a).await,
+        Command::Cost(args) => cost::run(&ctx.session, &ctx.config, &ctx.dirs, &args).await,
+        Command::Start(a) => verb(Verb::Start, a).await,
+        Command::Stop(a) => verb(Verb::Stop, a).await,
+        Command::Pause(a) => verb(Verb::Pause, a).await,
+        Command::Resume(a) => verb(Verb::Resume, a).await,
+        Command::Reboot(a) => verb(Verb::Reboot, a).await,
+        Command::Terminate(a) => lifecycle::terminate(ctx, &a).await,
+        Command::Relaunch(a) => lifecycle::relaunch(ctx, &a).await,
+        Command::IdleTimeout(a) => lifecycle::idle_timeout(ctx, &a).await,
+        Command::Protect(a) => lifecycle::protect(ctx, &a).await,
+        Command::Creds(_)
+        | Command::Prices(args::PricesCommand::Status)
+        | Command::Sandbox(_)
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::RenderScreens { .. } => {
+            anyhow::bail!("this command needs no session: `run` answers it")
+        }
     }
 }
 
@@ -274,24 +274,7 @@ async fn connect(global: &GlobalArgs, config: Config, dirs: Dirs) -> anyhow::Res
     Ok(Context::connect(&connection, config, dirs, global.read_only, false).await?)
 }
 
-async fn verb(
-    global: &GlobalArgs,
-    config: Config,
-    dirs: Dirs,
-    verb: Verb,
-    args: &VerbArgs,
-) -> anyhow::Result<ExitCode> {
-    let ctx = connect(global, config, dirs).await?;
-    lifecycle::run_verb(&ctx, verb, &args.targets, &args.run, None).await
-}
-
-async fn ls(
-    global: &GlobalArgs,
-    config: Config,
-    dirs: Dirs,
-    args: &LsArgs,
-) -> anyhow::Result<ExitCode> {
-    let ctx = connect(global, config, dirs).await?;
+async fn ls(ctx: &Context, args: &LsArgs) -> anyhow::Result<ExitCode> {
     let session = &ctx.session;
     if let Some(uri) = crate::ops::transfer::plan::S3Uri::parse(&args.what) {
         return s3::ls(session, &uri, args.json).await;
@@ -375,42 +358,11 @@ async fn sandbox(
         seeded.spark_clusters.len(),
         seeded.buckets.len(),
     );
-    // SSH (and JupyterHub/RStudio stand-ins) on this machine, where OpenSSH's
-    // server is installed: tunnels, shells and `run` then work in the demo.
     let mut config = config;
-    let hosts = if crate::sandbox::sshd::LocalSshd::available() {
-        match crate::sandbox::hosts::start(&session, &seeded, &dirs.state.join("known_hosts")).await
-        {
-            Ok(h) => {
-                err!(
-                    "skiff sandbox: SSH on {} for {} (tunnels, shells, skiff run); {}",
-                    h.sshd.address(),
-                    crate::sandbox::hosts::ON_SSH.join(", "),
-                    h.web
-                        .iter()
-                        .map(|(n, p)| format!("{n} stand-in on :{p}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                for n in &h.notes {
-                    err!("skiff sandbox: {n}");
-                }
-                config.tunnel.key = h.key().display().to_string();
-                Some(h)
-            }
-            Err(e) => {
-                err!(
-                    "skiff sandbox: no local SSH server ({e}): tunnels and shells say what is missing"
-                );
-                None
-            }
-        }
-    } else {
-        err!(
-            "skiff sandbox: OpenSSH's server is not installed, so tunnels and shells to the sample instances cannot work here (Debian: apt-get install openssh-server)"
-        );
-        None
-    };
+    let hosts = local_hosts(&session, &seeded, &dirs).await;
+    if let Some(h) = &hosts {
+        config.tunnel.key = h.key().display().to_string();
+    }
     // Recorded while it runs: a second `skiff sandbox` joins this one.
     let running = crate::sandbox::Running {
         pid: std::process::id(),
@@ -478,6 +430,46 @@ async fn join_sandbox(
     })
     .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// SSH (and JupyterHub/RStudio stand-ins) on this machine, where OpenSSH's
+/// server is installed: tunnels, shells and `run` then work in the demo.
+/// None, said on stderr, where they cannot be had.
+async fn local_hosts(
+    session: &crate::cloud::Session,
+    seeded: &crate::sandbox::Seeded,
+    dirs: &Dirs,
+) -> Option<crate::sandbox::hosts::LocalHosts> {
+    if !crate::sandbox::sshd::LocalSshd::available() {
+        err!(
+            "skiff sandbox: OpenSSH's server is not installed, so tunnels and shells to the sample instances cannot work here (Debian: apt-get install openssh-server)"
+        );
+        return None;
+    }
+    match crate::sandbox::hosts::start(session, seeded, &dirs.state.join("known_hosts")).await {
+        Ok(h) => {
+            err!(
+                "skiff sandbox: SSH on {} for {} (tunnels, shells, skiff run); {}",
+                h.sshd.address(),
+                crate::sandbox::hosts::ON_SSH.join(", "),
+                h.web
+                    .iter()
+                    .map(|(n, p)| format!("{n} stand-in on :{p}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for n in &h.notes {
+                err!("skiff sandbox: {n}");
+            }
+            Some(h)
+        }
+        Err(e) => {
+            err!(
+                "skiff sandbox: no local SSH server ({e}): tunnels and shells say what is missing"
+            );
+            None
+        }
+    }
 }
 
 /// Waits for Ctrl-C or SIGTERM.

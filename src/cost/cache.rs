@@ -160,13 +160,28 @@ pub fn parse_product(doc: &str) -> Result<Option<Product>, String> {
     let attrs = v
         .pointer("/product/attributes")
         .ok_or("no product.attributes")?;
-    let attr = |k: &str| attrs.get(k).and_then(Value::as_str).unwrap_or_default();
-    let region = attr("regionCode");
-    if region.is_empty() {
+    if attribute(attrs, "regionCode").is_empty() {
         return Err("no regionCode attribute".into());
     }
-    // The one on-demand term; its price dimension (for tiered prices,
-    // the tier that begins at 0).
+    let (unit, usd) = on_demand_price(&v)?;
+    if usd <= Money::ZERO {
+        return Ok(None);
+    }
+    let family = v
+        .pointer("/product/productFamily")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    product(family, &unit, usd, attrs)
+}
+
+/// An attribute of a product, empty where it has none.
+fn attribute<'a>(attrs: &'a Value, k: &str) -> &'a str {
+    attrs.get(k).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The one on-demand term's unit and USD price (for tiered prices, the
+/// tier that begins at 0).
+fn on_demand_price(v: &Value) -> Result<(String, Money), String> {
     let terms = v
         .pointer("/terms/OnDemand")
         .and_then(Value::as_object)
@@ -182,16 +197,16 @@ pub fn parse_product(doc: &str) -> Result<Option<Product>, String> {
         let usd = Money::parse(first_tier.pointer("/pricePerUnit/USD")?.as_str()?)?;
         Some((unit, usd))
     });
-    let Some((unit, usd)) = prices.next() else {
-        return Err("no on-demand USD price".into());
-    };
-    if usd <= Money::ZERO {
-        return Ok(None);
-    }
-    let family = v
-        .pointer("/product/productFamily")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    prices
+        .next()
+        .ok_or_else(|| "no on-demand USD price".to_string())
+}
+
+/// What a product of `family` priced `usd` per `unit` is to skiff, by its
+/// attributes; None for one skiff does not price.
+fn product(family: &str, unit: &str, usd: Money, attrs: &Value) -> Result<Option<Product>, String> {
+    let attr = |k: &str| attribute(attrs, k);
+    let region = attr("regionCode");
     let service = attr("servicecode");
     match family {
         "Compute Instance" if unit == "Hrs" => {

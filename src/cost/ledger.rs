@@ -630,6 +630,15 @@ fn apply(r: &mut Resource, s: &Sighting, at: DateTime<Utc>) {
         r.source.clone_from(&s.source);
     }
     let unit = r.unit.clone();
+    apply_storage(r, s, at);
+    apply_runs(r, s, at, &unit);
+    r.count = if r.gone { 0 } else { s.count };
+    r.last_seen = Some(at);
+}
+
+/// What a sighting says of the resource's existence (what its storage is
+/// billed for): it exists while listed, and is gone when not.
+fn apply_storage(r: &mut Resource, s: &Sighting, at: DateTime<Utc>) {
     match &s.storage {
         rate if s.exists && s.kind == Kind::EmrGroup => {
             r.gone = false;
@@ -672,6 +681,12 @@ fn apply(r: &mut Resource, s: &Sighting, at: DateTime<Utc>) {
             r.gone = true;
         }
     }
+}
+
+/// What a sighting says of the resource's runs (what its `unit` price is
+/// billed for): a run goes on, begins (again, after a restart between two
+/// sightings), or has ended.
+fn apply_runs(r: &mut Resource, s: &Sighting, at: DateTime<Utc>, unit: &Amount) {
     if s.count > 0 && !r.gone {
         let restarted = |span: &Span| {
             s.started.is_some_and(|b| {
@@ -684,13 +699,13 @@ fn apply(r: &mut Resource, s: &Sighting, at: DateTime<Utc>) {
             Some(span) if restarted(span) => {
                 let seen = span.seen;
                 close(span, Bound::new(seen, Evidence::Seen));
-                open_run(r, s, at, &unit);
+                open_run(r, s, at, unit);
             }
-            Some(span) => extend(span, at, s.count, &unit),
+            Some(span) => extend(span, at, s.count, unit),
             // Seen off at this very time (by a listing stamped the same, or
             // skiff's own stop): a second answer cannot start a new run then.
             None if r.off.is_some_and(|off| off >= at) => {}
-            None => open_run(r, s, at, &unit),
+            None => open_run(r, s, at, unit),
         }
     } else {
         if let Some(span) = r.runs.last_mut().filter(|x| x.is_open()) {
@@ -699,8 +714,6 @@ fn apply(r: &mut Resource, s: &Sighting, at: DateTime<Utc>) {
         }
         r.off = r.off.max(Some(at));
     }
-    r.count = if r.gone { 0 } else { s.count };
-    r.last_seen = Some(at);
 }
 
 fn open_run(r: &mut Resource, s: &Sighting, at: DateTime<Utc>, unit: &Amount) {

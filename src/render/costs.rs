@@ -2,7 +2,7 @@
 
 use super::instances::money_cell;
 use super::{Cell, Column, Row, Tone, format};
-use crate::cost::{CostReport, group_by, show};
+use crate::cost::{CostReport, Group, group_by, show};
 
 /// How the Costs view groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,41 +119,7 @@ pub fn rows(
         Breakdown::Resource => report
             .items
             .iter()
-            .map(|i| {
-                let overdue =
-                    matches!((i.running_secs, remind_after_secs), (Some(s), Some(l)) if s > l);
-                let note = if overdue {
-                    format!(
-                        "running {}: stop saves {}/h",
-                        format::duration(chrono::Duration::seconds(i.running_secs.unwrap_or(0))),
-                        show(&i.stop_saves_hourly)
-                    )
-                } else if !i.hourly.unknown.is_empty() {
-                    i.hourly.unknown[0].clone()
-                } else if matches!(i.state.as_str(), "stopped" | "stopping") {
-                    // Its $/h is what it costs while stopped, not a price.
-                    "while stopped: EBS and EIPs".into()
-                } else {
-                    i.price_source.clone()
-                };
-                Row {
-                    key: super::RowKey::instance(&i.id),
-                    cells: vec![
-                        Cell::text(&i.name),
-                        Cell::text(&i.state),
-                        money_cell(Some(&i.hourly)),
-                        money_cell(i.since_start.as_ref()),
-                        money_cell(Some(&i.today)),
-                        money_cell(Some(&i.month_to_date)),
-                        Cell::text(note),
-                    ],
-                    tone: if overdue {
-                        Tone::Transitioning
-                    } else {
-                        item_tone(i)
-                    },
-                }
-            })
+            .map(|i| item_row(i, remind_after_secs))
             .collect(),
         // Storage rows come from `storage_rows`: buckets are not in a report.
         Breakdown::Storage => Vec::new(),
@@ -168,30 +134,69 @@ pub fn rows(
             } else {
                 group_by(&report.items, |i| i.tags.get(tag_key).cloned())
             };
-            groups
-                .into_iter()
-                .map(|g| Row {
-                    key: super::RowKey::Group(g.key.clone()),
-                    cells: vec![
-                        Cell::text(&g.key),
-                        Cell::number(
-                            format!("{} node{}", g.nodes, if g.nodes == 1 { "" } else { "s" }),
-                            i64::try_from(g.nodes).unwrap_or(0),
-                        ),
-                        money_cell(Some(&g.hourly)),
-                        money_cell(Some(&g.since_start)),
-                        money_cell(Some(&g.today)),
-                        money_cell(Some(&g.month_to_date)),
-                        Cell::text(if g.hourly.is_complete() {
-                            String::new()
-                        } else {
-                            g.hourly.unknown[0].clone()
-                        }),
-                    ],
-                    tone: Tone::Normal,
-                })
-                .collect()
+            groups.iter().map(group_row).collect()
         }
+    }
+}
+
+/// One resource's row; one running longer than `remind_after_secs` says
+/// what stopping it would save.
+fn item_row(i: &crate::cost::InstanceCost, remind_after_secs: Option<i64>) -> Row {
+    let overdue = matches!((i.running_secs, remind_after_secs), (Some(s), Some(l)) if s > l);
+    let note = if overdue {
+        format!(
+            "running {}: stop saves {}/h",
+            format::duration(chrono::Duration::seconds(i.running_secs.unwrap_or(0))),
+            show(&i.stop_saves_hourly)
+        )
+    } else if !i.hourly.unknown.is_empty() {
+        i.hourly.unknown[0].clone()
+    } else if matches!(i.state.as_str(), "stopped" | "stopping") {
+        // Its $/h is what it costs while stopped, not a price.
+        "while stopped: EBS and EIPs".into()
+    } else {
+        i.price_source.clone()
+    };
+    Row {
+        key: super::RowKey::instance(&i.id),
+        cells: vec![
+            Cell::text(&i.name),
+            Cell::text(&i.state),
+            money_cell(Some(&i.hourly)),
+            money_cell(i.since_start.as_ref()),
+            money_cell(Some(&i.today)),
+            money_cell(Some(&i.month_to_date)),
+            Cell::text(note),
+        ],
+        tone: if overdue {
+            Tone::Transitioning
+        } else {
+            item_tone(i)
+        },
+    }
+}
+
+/// One cluster's or tag value's row: its nodes and what they cost together.
+fn group_row(g: &Group) -> Row {
+    Row {
+        key: super::RowKey::Group(g.key.clone()),
+        cells: vec![
+            Cell::text(&g.key),
+            Cell::number(
+                format!("{} node{}", g.nodes, if g.nodes == 1 { "" } else { "s" }),
+                i64::try_from(g.nodes).unwrap_or(0),
+            ),
+            money_cell(Some(&g.hourly)),
+            money_cell(Some(&g.since_start)),
+            money_cell(Some(&g.today)),
+            money_cell(Some(&g.month_to_date)),
+            Cell::text(if g.hourly.is_complete() {
+                String::new()
+            } else {
+                g.hourly.unknown[0].clone()
+            }),
+        ],
+        tone: Tone::Normal,
     }
 }
 

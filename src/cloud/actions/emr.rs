@@ -152,28 +152,6 @@ impl Actions {
         if self.gate.dry_run {
             return Ok(None);
         }
-        let groups = bp
-            .groups
-            .iter()
-            .map(|g| {
-                emr::InstanceGroupConfig::builder()
-                    .instance_role(emr::InstanceRoleType::from(g.role.as_str()))
-                    .instance_type(&g.instance_type)
-                    .instance_count(g.count)
-                    .market(emr::MarketType::from(g.market.as_str()))
-                    .set_bid_price(g.bid_price.clone())
-                    .build()
-            })
-            .collect();
-        let instances = emr::JobFlowInstancesConfig::builder()
-            .set_instance_groups(Some(groups))
-            .keep_job_flow_alive_when_no_steps(true)
-            .termination_protected(bp.termination_protected)
-            .set_ec2_key_name(bp.key_name.clone())
-            .set_ec2_subnet_id(bp.subnet_id.clone())
-            .set_emr_managed_master_security_group(bp.master_security_group.clone())
-            .set_emr_managed_slave_security_group(bp.worker_security_group.clone())
-            .build();
         let out = self
             .session
             .emr_writer(region)
@@ -186,7 +164,7 @@ impl Actions {
                     .map(|a| emr::Application::builder().name(a).build())
                     .collect(),
             ))
-            .instances(instances)
+            .instances(instances_to_sdk(bp))
             .set_service_role(bp.service_role.clone())
             .set_job_flow_role(bp.instance_profile.clone())
             .set_log_uri(bp.log_uri.clone())
@@ -199,21 +177,7 @@ impl Actions {
                 (!bp.configurations.is_empty())
                     .then(|| bp.configurations.iter().map(configuration_to_sdk).collect()),
             )
-            .set_bootstrap_actions(Some(
-                bp.bootstrap_actions
-                    .iter()
-                    .map(|b| {
-                        let script = emr::ScriptBootstrapActionConfig::builder()
-                            .path(&b.path)
-                            .set_args(Some(b.args.clone()))
-                            .build();
-                        emr::BootstrapActionConfig::builder()
-                            .name(&b.name)
-                            .script_bootstrap_action(script)
-                            .build()
-                    })
-                    .collect(),
-            ))
+            .set_bootstrap_actions(Some(bootstrap_actions_to_sdk(bp)))
             .set_tags(Some(
                 bp.tags
                     .iter()
@@ -225,6 +189,53 @@ impl Actions {
             .map_err(|e| self.emr_err(region, &e))?;
         Ok(out.job_flow_id().map(str::to_string))
     }
+}
+
+/// The instances of a cluster like the one `bp` was read from: its groups,
+/// key, subnet and security groups; kept alive without steps.
+fn instances_to_sdk(bp: &crate::model::EmrBlueprint) -> aws_sdk_emr::types::JobFlowInstancesConfig {
+    use aws_sdk_emr::types as emr;
+    let groups = bp
+        .groups
+        .iter()
+        .map(|g| {
+            emr::InstanceGroupConfig::builder()
+                .instance_role(emr::InstanceRoleType::from(g.role.as_str()))
+                .instance_type(&g.instance_type)
+                .instance_count(g.count)
+                .market(emr::MarketType::from(g.market.as_str()))
+                .set_bid_price(g.bid_price.clone())
+                .build()
+        })
+        .collect();
+    emr::JobFlowInstancesConfig::builder()
+        .set_instance_groups(Some(groups))
+        .keep_job_flow_alive_when_no_steps(true)
+        .termination_protected(bp.termination_protected)
+        .set_ec2_key_name(bp.key_name.clone())
+        .set_ec2_subnet_id(bp.subnet_id.clone())
+        .set_emr_managed_master_security_group(bp.master_security_group.clone())
+        .set_emr_managed_slave_security_group(bp.worker_security_group.clone())
+        .build()
+}
+
+fn bootstrap_actions_to_sdk(
+    bp: &crate::model::EmrBlueprint,
+) -> Vec<aws_sdk_emr::types::BootstrapActionConfig> {
+    use aws_sdk_emr::types as emr;
+    bp.bootstrap_actions
+        .iter()
+        .map(|b| {
+            let script = emr::ScriptBootstrapActionConfig::builder()
+                .path(&b.path)
+                .set_args(Some(b.args.clone()))
+                .build();
+            emr::BootstrapActionConfig::builder()
+                .name(&b.name)
+                .script_bootstrap_action(script)
+                .build()
+        })
+        .collect()
 }
 
 fn configuration_to_sdk(c: &crate::model::EmrConfiguration) -> aws_sdk_emr::types::Configuration {

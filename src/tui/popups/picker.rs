@@ -233,44 +233,7 @@ impl FilePicker {
 
     pub fn step(&mut self, key: KeyEvent, action: Option<Action>) -> Step {
         if self.editing != Editing::Nothing {
-            let text = match self.editing {
-                Editing::Destination => &mut self.dest,
-                _ => &mut self.typed,
-            };
-            match key.code {
-                KeyCode::Esc => self.editing = Editing::Nothing,
-                KeyCode::Enter if self.editing == Editing::Path => {
-                    self.editing = Editing::Nothing;
-                    let path = PathBuf::from(
-                        shellexpand::tilde(&std::mem::take(&mut self.typed)).into_owned(),
-                    );
-                    let path = if path.is_relative() {
-                        self.dir.join(path)
-                    } else {
-                        path
-                    };
-                    // "/" opens the prompt with a slash in it: a full path
-                    // typed after it ("//tmp/a") is shown and sent as "/tmp/a".
-                    let path: PathBuf = path.components().collect();
-                    if path.is_dir() {
-                        return self.go(path, None);
-                    }
-                    if path.is_file() {
-                        let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                        self.chosen.insert(path);
-                        return self.go(parent, name);
-                    }
-                    return Step::Warn(format!("{}: no such file or folder", path.display()));
-                }
-                KeyCode::Enter => self.editing = Editing::Nothing,
-                KeyCode::Backspace => {
-                    text.pop();
-                }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
-                _ => {}
-            }
-            return Step::Keep;
+            return self.edit(key);
         }
         match key.code {
             KeyCode::Esc => return Step::Close,
@@ -320,6 +283,53 @@ impl FilePicker {
         Step::Keep
     }
 
+    /// A key while the bottom line is edited: the destination, or a path to
+    /// go to (Enter goes there).
+    fn edit(&mut self, key: KeyEvent) -> Step {
+        let text = match self.editing {
+            Editing::Destination => &mut self.dest,
+            _ => &mut self.typed,
+        };
+        match key.code {
+            KeyCode::Esc => self.editing = Editing::Nothing,
+            KeyCode::Enter if self.editing == Editing::Path => {
+                self.editing = Editing::Nothing;
+                return self.go_to_typed();
+            }
+            KeyCode::Enter => self.editing = Editing::Nothing,
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+            _ => {}
+        }
+        Step::Keep
+    }
+
+    /// Goes to the path typed (relative to the folder shown, `~` expanded):
+    /// into a folder, or to a file's folder with the file chosen.
+    fn go_to_typed(&mut self) -> Step {
+        let path = PathBuf::from(shellexpand::tilde(&std::mem::take(&mut self.typed)).into_owned());
+        let path = if path.is_relative() {
+            self.dir.join(path)
+        } else {
+            path
+        };
+        // "/" opens the prompt with a slash in it: a full path
+        // typed after it ("//tmp/a") is shown and sent as "/tmp/a".
+        let path: PathBuf = path.components().collect();
+        if path.is_dir() {
+            return self.go(path, None);
+        }
+        if path.is_file() {
+            let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            self.chosen.insert(path);
+            return self.go(parent, name);
+        }
+        Step::Warn(format!("{}: no such file or folder", path.display()))
+    }
+
     fn submit(&self) -> Step {
         let Some(mut to) = S3Uri::parse(&self.dest) else {
             return Step::Warn(format!("`{}` is not s3://bucket/prefix/", self.dest));
@@ -364,42 +374,7 @@ impl FilePicker {
         use ratatui::widgets::{Block, Borders, Clear, Paragraph};
         let rect = Self::rect(area);
         let inner = usize::from(rect.width.saturating_sub(2));
-        let mut lines: Vec<Line<'static>> = vec![Line::from(Span::styled(
-            crate::render::ellipsize_left(&self.shown_dir(), inner),
-            theme.title(),
-        ))];
-        if let Some(e) = &self.error {
-            lines.push(Line::from(Span::styled(format!("  {e}"), theme.error())));
-        } else if self.loading && self.entries.is_empty() {
-            lines.push(Line::from(Span::styled("  reading…", theme.dim())));
-        } else if self.entries.is_empty() {
-            lines.push(Line::from(Span::styled("  (empty)", theme.dim())));
-        }
-        let end = (self.offset + self.height).min(self.entries.len());
-        for (n, e) in self.entries[self.offset.min(end)..end].iter().enumerate() {
-            let n = n + self.offset;
-            let mark = if self.chosen.contains(&self.dir.join(&e.name)) {
-                "[x]"
-            } else {
-                "[ ]"
-            };
-            let size = e
-                .size
-                .map_or_else(String::new, |s| bytesize::ByteSize(s).to_string());
-            let name = format!("{}{}", e.name, if e.folder { "/" } else { "" });
-            let room = inner.saturating_sub(6 + 11);
-            let text = format!(
-                "{}{mark} {:<room$} {size:>10}",
-                if n == self.cursor { "›" } else { " " },
-                crate::render::ellipsize(&name, room),
-            );
-            let style = if n == self.cursor {
-                theme.selected()
-            } else {
-                theme.base()
-            };
-            lines.push(Line::from(Span::styled(text, style)));
-        }
+        let mut lines = self.listing(inner, theme);
         // The rest of the popup stays put below the listing.
         while lines.len() < self.height + 1 {
             lines.push(Line::from(""));
@@ -449,6 +424,52 @@ impl FilePicker {
                 .style(theme.base()),
             rect,
         );
+    }
+
+    /// The folder's line, then what it holds (or why nothing shows), the
+    /// entries on screen one a line, `inner` columns wide.
+    fn listing(&self, inner: usize, theme: &Theme) -> Vec<Line<'static>> {
+        let mut lines: Vec<Line<'static>> = vec![Line::from(Span::styled(
+            crate::render::ellipsize_left(&self.shown_dir(), inner),
+            theme.title(),
+        ))];
+        if let Some(e) = &self.error {
+            lines.push(Line::from(Span::styled(format!("  {e}"), theme.error())));
+        } else if self.loading && self.entries.is_empty() {
+            lines.push(Line::from(Span::styled("  reading…", theme.dim())));
+        } else if self.entries.is_empty() {
+            lines.push(Line::from(Span::styled("  (empty)", theme.dim())));
+        }
+        let end = (self.offset + self.height).min(self.entries.len());
+        for (n, e) in self.entries[self.offset.min(end)..end].iter().enumerate() {
+            lines.push(self.entry_line(n + self.offset, e, inner, theme));
+        }
+        lines
+    }
+
+    /// Entry `n`: the cursor, whether it is chosen, its name and size.
+    fn entry_line(&self, n: usize, e: &Entry, inner: usize, theme: &Theme) -> Line<'static> {
+        let mark = if self.chosen.contains(&self.dir.join(&e.name)) {
+            "[x]"
+        } else {
+            "[ ]"
+        };
+        let size = e
+            .size
+            .map_or_else(String::new, |s| bytesize::ByteSize(s).to_string());
+        let name = format!("{}{}", e.name, if e.folder { "/" } else { "" });
+        let room = inner.saturating_sub(6 + 11);
+        let text = format!(
+            "{}{mark} {:<room$} {size:>10}",
+            if n == self.cursor { "›" } else { " " },
+            crate::render::ellipsize(&name, room),
+        );
+        let style = if n == self.cursor {
+            theme.selected()
+        } else {
+            theme.base()
+        };
+        Line::from(Span::styled(text, style))
     }
 }
 
