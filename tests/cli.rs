@@ -168,14 +168,22 @@ fn ls_against_a_dead_endpoint_fails_with_one_clear_line() {
     let err = String::from_utf8(out.stderr).expect("utf8");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.starts_with("skiff: ") && err.contains("cannot connect"),
+        err.starts_with("skiff: ") && err.contains("nothing listens at the endpoint"),
         "{err}"
     );
-    assert!(
-        err.contains("Connection refused") || err.contains("connection refused"),
-        "{err}"
-    );
+    assert!(err.contains("connection refused"), "{err}");
     eprintln!("dead endpoint reported after {elapsed:?}");
+    // A name that does not resolve says there is no network.
+    let out = skiff("http://nonexistent.invalid:4566", home.path())
+        .args(["--region", "us-east-1", "ls"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).expect("utf8");
+    assert!(
+        err.contains("no network: the endpoint's name does not resolve"),
+        "{err}"
+    );
 }
 
 fn config_error(text: &str) -> String {

@@ -251,6 +251,7 @@ async fn an_endpoint_that_is_down_gives_errors_not_a_hang() {
         "ec2+emr in two regions, and s3: {errors:?}"
     );
     for e in &errors {
-        assert!(e.message.contains("cannot connect"), "{e}");
+        assert!(e.message.contains("nothing listens at the endpoint"), "{e}");
+        assert_eq!(e.code.as_deref(), Some(skiff::cloud::OFFLINE), "{e}");
     }
 }

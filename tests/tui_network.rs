@@ -236,3 +236,79 @@ async fn keys_are_answered_while_every_listing_is_slow() {
         }
     }
 }
+
+/// Feeds the app what has arrived and lets its clock tick, until `done`.
+async fn tick_until(
+    app: &mut App,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&App) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done(app) {
+        assert!(Instant::now() < deadline, "{what} (waited {secs} s)");
+        while let Ok(m) = rx.try_recv() {
+            app.on_msg(m);
+        }
+        app.on_tick();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The endpoint goes away: the header says OFFLINE once, what was listed
+/// stays; it comes back on the same address: the lists return by
+/// themselves, without a key.
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_keeps_what_was_listed_and_recovers_by_itself() {
+    let sb = common::seeded().await;
+    let port = sb.moto.port();
+    let home = tempfile::tempdir().expect("home");
+    let (mut app, mut rx) = common::tui_app(
+        &sb.moto.endpoint(),
+        home.path(),
+        skiff::config::Config::defaults(),
+    );
+    tick_until(&mut app, &mut rx, 60, "the inventory", |a| {
+        !a.busy() && !a.world.inventory.instances.is_empty()
+    })
+    .await;
+    let listed = app.world.inventory.instances.len();
+    let common::Sandbox { mut moto, .. } = sb;
+    moto.stop();
+    app.refresh();
+    tick_until(&mut app, &mut rx, 10, "offline", |a| {
+        a.world.offline.is_some()
+    })
+    .await;
+    let text = screen(&mut app, 80, 24);
+    assert!(text.contains("OFFLINE"), "{text}");
+    assert_eq!(
+        app.world.inventory.instances.len(),
+        listed,
+        "what was listed stays"
+    );
+    let said = app
+        .notes
+        .iter()
+        .filter(|n| n.text.starts_with("offline:"))
+        .count();
+    assert_eq!(said, 1, "said once, not per slice");
+
+    let moto = tokio::task::spawn_blocking(move || skiff::sandbox::MotoServer::start_on(port))
+        .await
+        .expect("task")
+        .expect("moto again on the same port");
+    let session =
+        skiff::cloud::Session::connect(&skiff::sandbox::sandbox_options(&moto.endpoint()))
+            .await
+            .expect("session");
+    skiff::sandbox::seed_sample_account(&session)
+        .await
+        .expect("seed");
+    tick_until(&mut app, &mut rx, 30, "back online without a key", |a| {
+        a.world.offline.is_none() && !a.busy() && !a.world.inventory.instances.is_empty()
+    })
+    .await;
+    assert!(!screen(&mut app, 80, 24).contains("OFFLINE"));
+}

@@ -8,6 +8,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// The code of a call that took longer than its time limit.
 pub const SLOW: &str = "Slow";
+/// The code of an error that says the endpoint cannot be reached at all
+/// (no network, nothing listening): the TUI shows it as offline.
+pub const OFFLINE: &str = "Offline";
 
 /// A failed AWS call: which service and region, and what went wrong in words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -130,6 +133,12 @@ where
                          inspects TLS, point AWS_CA_BUNDLE at its CA bundle)"
                     ),
                 );
+            }
+            if let Some(no) = f
+                .as_connector_error()
+                .and_then(|c| super::network::unreachable(c))
+            {
+                return (Some(OFFLINE.into()), no.words().to_string());
             }
             let kind = match f.as_connector_error() {
                 Some(c) if c.is_timeout() => "connection timed out",

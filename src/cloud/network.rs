@@ -80,6 +80,78 @@ impl ClassifyRetry for RefusedCertificates {
     }
 }
 
+/// Never retries a connection that cannot be made at all: refused (nothing
+/// listens there), a name that does not resolve, no route to the host.
+/// Each try would say the same at once, and the backoff between them made
+/// an offline machine wait 15 to 25 s for its first word; a background
+/// refresh tries again later instead. Resets, timeouts and cut answers
+/// are retried as before.
+#[derive(Debug, Default)]
+pub(super) struct Unreachable;
+
+impl ClassifyRetry for Unreachable {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.output_or_error() {
+            Some(Err(e))
+                if e.as_connector_error()
+                    .is_some_and(|c| unreachable(c).is_some()) =>
+            {
+                RetryAction::RetryForbidden
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "skiff: an endpoint that cannot be reached"
+    }
+}
+
+/// Why a connection could not be made at all, where it could not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoConnection {
+    /// The host answered that nothing listens on the port.
+    Refused,
+    /// The host's name does not resolve (offline, or a typo).
+    NoName,
+    /// No route to the network or the host.
+    NoRoute,
+}
+
+impl NoConnection {
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Refused => "nothing listens at the endpoint (connection refused)",
+            Self::NoName => "no network: the endpoint's name does not resolve",
+            Self::NoRoute => "no network: no route to the endpoint",
+        }
+    }
+}
+
+/// [`NoConnection`] from an error's chain, if that is what it is.
+pub fn unreachable(err: &(dyn std::error::Error + 'static)) -> Option<NoConnection> {
+    use std::io::ErrorKind;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                ErrorKind::ConnectionRefused => return Some(NoConnection::Refused),
+                ErrorKind::NetworkUnreachable | ErrorKind::HostUnreachable => {
+                    return Some(NoConnection::NoRoute);
+                }
+                _ => {}
+            }
+        }
+        // The resolver's failure has no kind of its own: its words do.
+        let text = e.to_string();
+        if text.contains("failed to lookup address") || text.contains("dns error") {
+            return Some(NoConnection::NoName);
+        }
+        cur = e.source();
+    }
+    None
+}
+
 /// Whether a TLS handshake error is somewhere in `err`'s chain (inside an
 /// I/O error, where rustls puts it).
 pub fn is_tls_refusal(err: &(dyn std::error::Error + 'static)) -> bool {

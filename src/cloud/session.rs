@@ -127,6 +127,7 @@ macro_rules! conf {
             .retry_config($session.read_retries.clone())
             .retry_classifier(super::network::CutAnswers)
             .retry_classifier(super::network::RefusedCertificates)
+            .retry_classifier(super::network::Unreachable)
             .interceptor(super::reads::ReadsOnly)
     };
     ($session:expr, $sdk:ident, $region:expr, Repeatable) => {
@@ -136,6 +137,7 @@ macro_rules! conf {
             .retry_config($session.read_retries.clone())
             .retry_classifier(super::network::CutAnswers)
             .retry_classifier(super::network::RefusedCertificates)
+            .retry_classifier(super::network::Unreachable)
     };
     ($session:expr, $sdk:ident, $region:expr, Write) => {
         $sdk::config::Builder::from(&$session.sdk)
@@ -143,6 +145,7 @@ macro_rules! conf {
             .retry_partition(super::network::retry_partition())
             .retry_config($session.write_retries.clone())
             .retry_classifier(super::network::RefusedCertificates)
+            .retry_classifier(super::network::Unreachable)
     };
 }
 

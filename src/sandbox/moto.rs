@@ -88,8 +88,17 @@ impl MotoServer {
         Err(last.unwrap_or(MotoError::Timeout { port: 0, secs: 0 }))
     }
 
+    /// A server on `port` (tests that take one down and bring it back on
+    /// the same address).
+    pub fn start_on(port: u16) -> Result<Self, MotoError> {
+        Self::start_on_port(&find_moto_server()?, port)
+    }
+
     fn start_once(path: &Path) -> Result<Self, MotoError> {
-        let port = free_port()?;
+        Self::start_on_port(path, free_port()?)
+    }
+
+    fn start_on_port(path: &Path, port: u16) -> Result<Self, MotoError> {
         let log =
             std::env::temp_dir().join(format!("skiff-moto-{}-{port}.log", std::process::id()));
         let log_file = std::fs::File::create(&log).map_err(|error| MotoError::Spawn {

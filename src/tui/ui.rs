@@ -63,6 +63,10 @@ pub fn header_line(world: &World, theme: &Theme, spinner: usize, width: u16) -> 
         let badge = t.warning().add_modifier(Modifier::REVERSED);
         left.push(vec![Span::styled(" READ-ONLY ", badge)], false);
     }
+    if world.offline.is_some() {
+        let badge = t.error().add_modifier(Modifier::REVERSED);
+        left.push(vec![Span::styled(" OFFLINE ", badge)], false);
+    }
     let labelled = width >= 120;
     for (label, value) in header_fields(world) {
         let sep = if labelled {

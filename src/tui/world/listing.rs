@@ -10,6 +10,9 @@ use chrono::{DateTime, Utc};
 use super::World;
 use crate::cloud::inventory::{self, SliceData, SliceKey, Wanted};
 use crate::cloud::{CloudError, Session};
+
+/// How soon listing is tried again while the endpoint cannot be reached.
+const OFFLINE_RETRY: Duration = Duration::from_secs(5);
 use crate::model::Inventory;
 use crate::tui::msg::Msg;
 use crate::tui::notify::Notes;
@@ -108,6 +111,10 @@ impl World {
     }
 
     pub(super) fn schedule_next_refresh(&mut self) {
+        if self.offline.is_some() {
+            self.next_refresh = Some(Instant::now() + OFFLINE_RETRY);
+            return;
+        }
         let secs = self.config.general.refresh_interval_secs;
         self.next_refresh = (secs > 0).then(|| Instant::now() + Duration::from_secs(secs));
     }
@@ -177,6 +184,9 @@ impl World {
         self.partial.remove(&key);
         match result {
             Ok(data) => {
+                if self.offline.take().is_some() {
+                    notes.info("back online");
+                }
                 self.slices.insert(key.clone(), data);
                 self.slice_times.insert(key.clone(), at);
                 self.assemble();
@@ -184,7 +194,19 @@ impl World {
                 self.observe_slice(&key, at, notes);
                 self.recompute_costs(notes);
             }
-            // The slice's previous data stays on screen.
+            // The slice's previous data stays on screen; offline is said
+            // once (not by every slice) and tried again soon.
+            Err(e) if e.code.as_deref() == Some(crate::cloud::OFFLINE) => {
+                if self.offline.is_none() {
+                    notes.error(format!(
+                        "offline: {} — what was listed stays; trying again every {} s",
+                        e.message,
+                        OFFLINE_RETRY.as_secs()
+                    ));
+                }
+                self.offline = Some(e.message);
+                self.next_refresh = Some(Instant::now() + OFFLINE_RETRY);
+            }
             Err(e) => notes.error(e.to_string()),
         }
         if self.loading.is_empty() {

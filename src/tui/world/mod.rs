@@ -61,6 +61,10 @@ pub struct World {
     pub connecting: bool,
     pub last_refresh: Option<DateTime<Utc>>,
     next_refresh: Option<Instant>,
+    /// The endpoint cannot be reached (no network, nothing listening):
+    /// why, said once; what was listed stays, and listing is tried again
+    /// every few seconds until it answers.
+    pub offline: Option<String>,
     /// --read-only was given (it holds whatever profile is picked).
     read_only_flag: bool,
     /// The gate of the session's profile (read-only as the flag and the
@@ -132,6 +136,7 @@ impl World {
             connecting: false,
             last_refresh: None,
             next_refresh: None,
+            offline: None,
             read_only_flag,
             gate: None,
             transitions: HashMap::new(),
