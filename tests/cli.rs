@@ -358,3 +358,55 @@ fn completions_and_the_manual_page_come_from_the_command_definitions() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// Files that hold history, damaged three ways (cut in half, garbage,
+/// empty): no panic, the bytes kept aside, one line naming the file.
+#[tokio::test(flavor = "multi_thread")]
+async fn damaged_history_files_are_kept_aside_and_named_once() {
+    let sb = common::seeded().await;
+    let good = {
+        let home = tempfile::tempdir().expect("home");
+        let out = regions(&mut skiff(&sb.moto.endpoint(), home.path()))
+            .args(["ls"])
+            .output()
+            .expect("run");
+        assert!(out.status.success());
+        std::fs::read(home.path().join("state/ledger.json")).expect("a ledger")
+    };
+    let damaged: [(&str, Vec<u8>); 3] = [
+        ("cut in half", good[..good.len() / 2].to_vec()),
+        ("garbage", b"\x00\xffnot json at all".to_vec()),
+        ("empty", Vec::new()),
+    ];
+    for (how, bytes) in damaged {
+        for (file, args, what) in [
+            ("ledger.json", vec!["ls"], "the cost ledger"),
+            ("keyring-profiles.json", vec!["creds", "ls"], "keyring"),
+        ] {
+            let home = tempfile::tempdir().expect("home");
+            let state = home.path().join("state");
+            std::fs::create_dir_all(&state).unwrap();
+            std::fs::write(state.join(file), &bytes).unwrap();
+            let out = regions(&mut skiff(&sb.moto.endpoint(), home.path()))
+                .args(&args)
+                .output()
+                .expect("run");
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(
+                out.status.code().is_some_and(|c| c < 100),
+                "{how} {file}: no panic: {err}"
+            );
+            let lines: Vec<&str> = err.lines().filter(|l| l.contains(file)).collect();
+            assert_eq!(lines.len(), 1, "{how} {file}: once: {err}");
+            assert!(
+                lines[0].contains(what) && lines[0].contains(&format!("{file}.damaged")),
+                "{how} {file}: {err}"
+            );
+            assert_eq!(
+                std::fs::read(state.join(format!("{file}.damaged"))).expect("kept"),
+                bytes,
+                "{how} {file}: the bytes kept"
+            );
+        }
+    }
+}

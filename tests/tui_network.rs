@@ -312,3 +312,34 @@ async fn offline_keeps_what_was_listed_and_recovers_by_itself() {
     .await;
     assert!(!screen(&mut app, 80, 24).contains("OFFLINE"));
 }
+
+/// A damaged cost ledger: the TUI says so once, naming where it was kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_ledger_is_named_once_in_the_tui() {
+    let sb = common::seeded().await;
+    let home = tempfile::tempdir().expect("home");
+    let state = home.path().join("s");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("ledger.json"), "{\"resources\": {").unwrap();
+    let (mut app, mut rx) = common::tui_app(
+        &sb.moto.endpoint(),
+        home.path(),
+        skiff::config::Config::defaults(),
+    );
+    tick_until(&mut app, &mut rx, 60, "the inventory", |a| {
+        !a.busy() && !a.world.inventory.instances.is_empty()
+    })
+    .await;
+    let said: Vec<String> = app
+        .notes
+        .iter()
+        .filter(|n| n.text.contains("ledger.json.damaged"))
+        .map(|n| n.text.clone())
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("costs restart from now"), "{said:?}");
+    assert_eq!(
+        std::fs::read_to_string(state.join("ledger.json.damaged")).unwrap(),
+        "{\"resources\": {"
+    );
+}

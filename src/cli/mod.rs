@@ -158,14 +158,19 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli, dirs)) {
+    let code = match runtime.block_on(run(cli, dirs)) {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
             err!("skiff: {e:#}");
             ExitCode::FAILURE
         }
+    };
+    // Files that hold history and could not be read: said once, here.
+    for notice in crate::store::notices::drain() {
+        err!("skiff: {notice}");
     }
+    code
 }
 
 /// Runs the parsed command line; the TUI when no command is given.

@@ -43,14 +43,20 @@ impl Ledger {
         let (book, note) = match read(&path) {
             Ok(b) => (b.unwrap_or_default(), None),
             Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                let aside = state_dir.join(format!("{FILE}.damaged"));
-                std::fs::rename(&path, &aside)?;
+                let aside = crate::store::notices::set_aside(
+                    &path,
+                    &e.to_string(),
+                    "the cost ledger",
+                    "today's and this month's costs restart from now",
+                );
+                let Some(aside) = aside else {
+                    return Err(e);
+                };
                 let note = format!(
                     "the cost ledger {} could not be read ({e}); it was kept as {} and a new one begun",
                     path.display(),
                     aside.display()
                 );
-                tracing::warn!("{note}");
                 (Book::default(), Some(note))
             }
             Err(e) => return Err(e),

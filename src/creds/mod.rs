@@ -274,10 +274,21 @@ pub struct IndexEntry {
 
 /// Profile names in skiff's keyring index, without opening the keyring.
 pub fn read_index(path: &Path) -> BTreeMap<String, IndexEntry> {
-    std::fs::read(path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+    let Ok(bytes) = std::fs::read(path) else {
+        return BTreeMap::new();
+    };
+    match serde_json::from_slice(&bytes) {
+        Ok(index) => index,
+        Err(e) => {
+            crate::store::notices::set_aside(
+                path,
+                &e.to_string(),
+                "the list of profiles whose keys skiff keeps in the keyring",
+                "those keys are still in the keyring, but skiff lists none until they are stored again (skiff creds add)",
+            );
+            BTreeMap::new()
+        }
+    }
 }
 
 /// Profile names from `~/.aws/config` and `~/.aws/credentials` (or the

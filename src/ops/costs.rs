@@ -50,7 +50,8 @@ pub fn listed_slices<'a>(keys: impl IntoIterator<Item = &'a SliceKey>) -> Vec<(K
 /// memory for this run, with the reason.
 pub fn open_ledger(dirs: &Dirs) -> (Ledger, Option<String>) {
     match Ledger::open(&dirs.state) {
-        Ok(opened) => opened,
+        // A damaged ledger was set aside and announced (store::notices).
+        Ok((ledger, _announced)) => (ledger, None),
         Err(e) => (
             Ledger::in_memory(),
             Some(format!(

@@ -3,6 +3,7 @@
 //! after a crash) sees either the old file or the new one, never half of
 //! either, and two writers never trip over each other's temporary file.
 
+pub mod notices;
 pub mod paused;
 
 use std::io::{self, Write};

@@ -24,10 +24,21 @@ fn paused_path(state_dir: &Path, cluster_id: &str) -> PathBuf {
 
 /// The counts saved when skiff paused `cluster_id`, if any.
 pub fn load_paused(state_dir: &Path, cluster_id: &str) -> io::Result<Option<PausedCounts>> {
-    match std::fs::read_to_string(paused_path(state_dir, cluster_id)) {
-        Ok(text) => serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+    let path = paused_path(state_dir, cluster_id);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => match serde_json::from_str(&text) {
+            Ok(counts) => Ok(Some(counts)),
+            // Unreadable: kept aside and said; resume then has no counts.
+            Err(e) => {
+                super::notices::set_aside(
+                    &path,
+                    &e.to_string(),
+                    &format!("the node counts saved when EMR cluster {cluster_id} was paused"),
+                    "skiff no longer knows how many nodes to bring back on resume (resize its groups by hand)",
+                );
+                Ok(None)
+            }
+        },
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }

@@ -73,12 +73,26 @@ fn write_journal(path: &Path, j: &Journal) -> std::io::Result<()> {
     crate::store::write_json(path, j)
 }
 
+/// The journal of an interrupted upload; none when there is none, when an
+/// older version wrote it (it starts over, by design), or when it cannot be
+/// read (kept aside and said: the parts already sent are sent again).
 fn read_journal(path: &Path) -> Journal {
-    std::fs::read(path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Journal>(&b).ok())
-        .filter(|j| j.version == JOURNAL_VERSION)
-        .unwrap_or_default()
+    let Ok(bytes) = std::fs::read(path) else {
+        return Journal::default();
+    };
+    match serde_json::from_slice::<Journal>(&bytes) {
+        Ok(j) if j.version == JOURNAL_VERSION => j,
+        Ok(_) => Journal::default(),
+        Err(e) => {
+            crate::store::notices::set_aside(
+                path,
+                &e.to_string(),
+                "the resume journal of an upload",
+                "that upload starts over (its parts are sent again)",
+            );
+            Journal::default()
+        }
+    }
 }
 
 /// Part buffers handed back after each request, so an upload holds at most

@@ -37,13 +37,25 @@ pub fn holders(state_dir: &Path) -> Vec<Holder> {
     let mut out = Vec::new();
     for e in entries.flatten() {
         let path = e.path();
-        match std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Holder>(&b).ok())
-        {
-            Some(h) if alive(h.pid) => out.push(h),
-            _ => {
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        match serde_json::from_slice::<Holder>(&bytes) {
+            Ok(h) if alive(h.pid) => out.push(h),
+            // Its process is gone: so is the tunnel.
+            Ok(_) => {
                 let _ = std::fs::remove_file(&path);
+            }
+            Err(e) => {
+                crate::store::notices::set_aside(
+                    &path,
+                    &e.to_string(),
+                    "a record of a running `skiff tunnel`",
+                    "`skiff down` cannot close that tunnel (end its process by hand)",
+                );
             }
         }
     }

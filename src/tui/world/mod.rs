@@ -285,6 +285,10 @@ impl World {
 
     /// Called on every tick: transitions, live costs, the background refresh.
     pub fn on_tick(&mut self, notes: &mut Notes) {
+        // Files that hold history and could not be read: said once.
+        for notice in crate::store::notices::drain_under(&self.dirs.state) {
+            notes.warn(notice);
+        }
         self.settle_transitions();
         // Costs change with what is seen (each listing) and with the UTC
         // day; a minute is soon enough for the day to roll over.
