@@ -410,3 +410,57 @@ async fn damaged_history_files_are_kept_aside_and_named_once() {
         }
     }
 }
+
+/// An SSO login that has expired: one line naming the command that renews
+/// it, not one error per region and service.
+#[test]
+fn an_expired_sso_login_is_one_line_naming_the_fix() {
+    let home = tempfile::tempdir().expect("home");
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
+    std::fs::write(
+        aws.join("config"),
+        "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n\
+         [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n",
+    )
+    .unwrap();
+    // The SDK's token cache, named by the SHA-1 of the session's name
+    // (hashlib.sha1(b"corp").hexdigest()).
+    let name = "ee0bfd2552fbd840c02cc48b6e823320543c450f";
+    std::fs::write(
+        aws.join(format!("sso/cache/{name}.json")),
+        r#"{"startUrl":"https://example.awsapps.com/start","region":"us-east-1","accessToken":"x","expiresAt":"2020-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let out = Command::cargo_bin("skiff")
+        .expect("binary")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", aws.join("config"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env(
+            "AWS_ENDPOINT_URL",
+            format!("http://127.0.0.1:{}", common::dead_port()),
+        )
+        .env("SKIFF_HOME", home.path().join("skiff"))
+        .args([
+            "--profile",
+            "dev",
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "ls",
+        ])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("SSO login of profile dev has expired")
+            && err.contains("aws sso login --profile dev"),
+        "{err}"
+    );
+}

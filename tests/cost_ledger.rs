@@ -259,3 +259,107 @@ async fn stop_start_and_terminate_never_count_twice_or_take_back() {
         );
     }
 }
+
+/// Twenty CLI calls at once on one state directory while the TUI lists and
+/// records on it too: every call ends well, every state file still parses,
+/// nothing was set aside or left half-written, and the ledger keeps its
+/// rules (`Book::check`); the CLI's today is the one the ledger file gives.
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_skiffs_at_once_keep_every_state_file_whole() {
+    use std::process::{Command, Stdio};
+    let sb = common::seeded().await;
+    let e = sb.moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    // The TUI on the directories SKIFF_HOME gives the CLI.
+    let dirs = skiff::config::Dirs {
+        config: home.path().join("config"),
+        state: home.path().join("state"),
+        cache: home.path().join("cache"),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut app = skiff::tui::app::App::new(
+        skiff::config::Config::defaults(),
+        dirs.clone(),
+        skiff::tui::theme::Theme::dark(),
+        skiff::ops::connect::Connection::plain(skiff::sandbox::sandbox_options(&e)),
+        false,
+        Some(tx),
+    );
+    app.connect();
+    let mut children: Vec<_> = (0..20)
+        .map(|n| {
+            let args: &[&str] = match n % 4 {
+                0 => &["ls"],
+                1 => &["cost", "--json"],
+                2 => &["ls", "instances"],
+                _ => &["cost"],
+            };
+            Command::new(assert_cmd::cargo::cargo_bin("skiff"))
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .envs(common::cli_env(&e, home.path()))
+                .args(["--region", "us-east-1"])
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    // The TUI works on while they run.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while children
+        .iter_mut()
+        .any(|c| c.try_wait().ok().flatten().is_none())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the calls did not end"
+        );
+        while let Ok(m) = rx.try_recv() {
+            app.on_msg(m);
+        }
+        app.on_tick();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for c in children {
+        let out = c.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for entry in walkdir::WalkDir::new(&dirs.state) {
+        let entry = entry.expect("entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(!name.contains(".damaged"), "set aside: {name}");
+        assert!(!name.ends_with(".tmp"), "left half-written: {name}");
+        if name.ends_with(".json") {
+            let bytes = std::fs::read(entry.path()).expect("read");
+            serde_json::from_slice::<Value>(&bytes)
+                .unwrap_or_else(|err| panic!("{name} does not parse: {err}"));
+        }
+    }
+    let (ledger, note) = skiff::cost::Ledger::open(&dirs.state).expect("ledger");
+    assert_eq!(note, None);
+    ledger.book().check().expect("the ledger's rules hold");
+    // Today from the CLI equals today recomputed from the file, bracketed
+    // by the time the call took (what runs keeps costing meanwhile).
+    let (doc, b) = cost(&e, home.path());
+    let (ledger, _) = skiff::cost::Ledger::open(&dirs.state).expect("ledger");
+    let regions = vec!["us-east-1".to_string()];
+    let at = |t| {
+        skiff::cost::report(ledger.book(), Some(&regions), t)
+            .totals
+            .today
+            .known
+    };
+    let (lo, hi) = (at(b.before), at(b.after));
+    let got = today(&doc);
+    assert!(
+        lo.to_f64() - 1e-6 <= got && got <= hi.to_f64() + 1e-6,
+        "CLI today {got} not within [{lo}, {hi}]"
+    );
+}

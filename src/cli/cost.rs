@@ -335,7 +335,7 @@ pub async fn run(
     )
     .await;
     if !errors.is_empty() && inv.instances.is_empty() {
-        anyhow::bail!(super::ls::failure_line(&errors).unwrap_or_default());
+        anyhow::bail!(super::ls::failure_line(&errors, &session.profile).unwrap_or_default());
     }
     for e in &errors {
         err!("skiff: warning: could not list {e}");

@@ -242,8 +242,19 @@ pub fn text_tables(
 }
 
 /// One line that says what failed: the first error, and how many more.
-pub fn failure_line(errors: &[CloudError]) -> Option<String> {
+/// One line for every slice that failed; `profile`: the session's, named
+/// where the fix needs it (an expired SSO login is one message, not one per
+/// region and service).
+pub fn failure_line(errors: &[CloudError], profile: &str) -> Option<String> {
     let first = errors.first()?;
+    if errors
+        .iter()
+        .any(|e| e.code.as_deref() == Some(crate::cloud::SSO_EXPIRED))
+    {
+        return Some(format!(
+            "the SSO login of profile {profile} has expired: run `aws sso login --profile {profile}`, then try again"
+        ));
+    }
     let more = errors.len() - 1;
     Some(if more == 0 {
         first.to_string()
@@ -329,10 +340,10 @@ mod tests {
             CloudError::new("ec2", "us-east-1", "cannot connect: Connection refused"),
             CloudError::new("emr", "us-east-1", "cannot connect: Connection refused"),
         ];
-        let line = failure_line(&errs).expect("line");
+        let line = failure_line(&errs, "default").expect("line");
         assert!(!line.contains('\n'));
         assert!(line.starts_with("ec2 us-east-1: cannot connect"));
         assert!(line.ends_with("(and 1 more failed: emr us-east-1)"));
-        assert_eq!(failure_line(&[]), None);
+        assert_eq!(failure_line(&[], "default"), None);
     }
 }

@@ -289,7 +289,7 @@ async fn ls(ctx: &Context, args: &LsArgs) -> anyhow::Result<ExitCode> {
     let (inv, errors) = inventory::fetch_all(session, wanted, &ctx.inventory_options(), now).await;
     let total = inventory::slice_keys(session, wanted).len();
     if !errors.is_empty() && errors.len() == total {
-        anyhow::bail!(ls::failure_line(&errors).unwrap_or_default());
+        anyhow::bail!(ls::failure_line(&errors, &session.profile).unwrap_or_default());
     }
     // What was seen is evidence for the cost ledger; the $/H and SINCE
     // START columns come from it, as in `skiff cost` and the TUI.
@@ -322,7 +322,7 @@ async fn ls(ctx: &Context, args: &LsArgs) -> anyhow::Result<ExitCode> {
         };
         out_part!("{}", ls::text_tables(&inv, wanted, now, &costs, &guards));
     }
-    match ls::failure_line(&errors) {
+    match ls::failure_line(&errors, &session.profile) {
         // Partial: what could be listed is printed, the rest is named, exit 2.
         Some(line) => {
             err!("skiff: incomplete: {line}");

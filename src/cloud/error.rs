@@ -11,6 +11,9 @@ pub const SLOW: &str = "Slow";
 /// The code of an error that says the endpoint cannot be reached at all
 /// (no network, nothing listening): the TUI shows it as offline.
 pub const OFFLINE: &str = "Offline";
+/// The code of an error that says the SSO login has expired: the faces say
+/// the command that renews it, once, with the profile.
+pub const SSO_EXPIRED: &str = "SsoExpired";
 
 /// A failed AWS call: which service and region, and what went wrong in words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,6 +90,12 @@ where
     E: ProvideErrorMetadata + StdError + 'static,
 {
     if let Some(why) = credentials_failure(err) {
+        if why.contains("SSO") && (why.contains("expired") || why.contains("invalid")) {
+            return (
+                Some(SSO_EXPIRED.into()),
+                format!("the SSO login has expired ({why}): run `aws sso login`"),
+            );
+        }
         return (
             Some("NoCredentials".into()),
             format!(

@@ -184,6 +184,7 @@ impl World {
         self.partial.remove(&key);
         match result {
             Ok(data) => {
+                self.sso_expired = false;
                 if self.offline.take().is_some() {
                     notes.info("back online");
                 }
@@ -206,6 +207,20 @@ impl World {
                 }
                 self.offline = Some(e.message);
                 self.next_refresh = Some(Instant::now() + OFFLINE_RETRY);
+            }
+            // One message naming the fix, not one per region and service;
+            // the next refresh after `aws sso login` lists again.
+            Err(e) if e.code.as_deref() == Some(crate::cloud::SSO_EXPIRED) => {
+                if !self.sso_expired {
+                    let profile = self
+                        .session
+                        .as_ref()
+                        .map_or_else(String::new, |s| s.profile.clone());
+                    notes.error(format!(
+                        "the SSO login of profile {profile} has expired: run `aws sso login --profile {profile}` in a shell, then r here"
+                    ));
+                }
+                self.sso_expired = true;
             }
             Err(e) => notes.error(e.to_string()),
         }

@@ -65,6 +65,8 @@ pub struct World {
     /// why, said once; what was listed stays, and listing is tried again
     /// every few seconds until it answers.
     pub offline: Option<String>,
+    /// The SSO login has expired (said once, until a listing succeeds).
+    sso_expired: bool,
     /// --read-only was given (it holds whatever profile is picked).
     read_only_flag: bool,
     /// The gate of the session's profile (read-only as the flag and the
@@ -137,6 +139,7 @@ impl World {
             last_refresh: None,
             next_refresh: None,
             offline: None,
+            sso_expired: false,
             read_only_flag,
             gate: None,
             transitions: HashMap::new(),
