@@ -826,6 +826,24 @@ async fn keys_and_tags_with_control_characters_list_print_safely_and_work() {
     ] {
         assert!(text.contains(shown), "{shown} in {text}");
     }
+    // The TUI's bucket browser lists the same folder, cleaned as it draws.
+    {
+        let tui_home = tempfile::tempdir().expect("tui home");
+        let (mut app, mut rx) =
+            common::tui_app(&e, tui_home.path(), skiff::config::Config::defaults());
+        common::pump_until(&mut app, &mut rx, 30, "connect", |a| {
+            a.world.session.is_some() && !a.busy()
+        })
+        .await;
+        app.browse("odd", "data/");
+        assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+        assert_eq!(app.rows().len(), keys.len(), "every key listed");
+        let text = skiff::tui::ui::buffer_text(
+            &skiff::tui::screens::render(&mut app, 120, 40).expect("render"),
+        );
+        assert!(!text.chars().any(raw), "{text:?}");
+        assert!(text.contains("esc-\\u{1b}[31mred.csv"), "{text}");
+    }
     // The odd key downloads under its own name, byte for byte.
     let dir = home.path().join("down");
     std::fs::create_dir_all(&dir).unwrap();
