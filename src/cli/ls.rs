@@ -149,7 +149,7 @@ fn fitted_table(title: &str, columns: &[Column], rows: &[Row], width: u16, out: 
             .iter()
             .map(|&(i, w)| {
                 let w = usize::from(w);
-                format!("{:<w$}", render::ellipsize(&cell(i), w))
+                pad(&render::ellipsize(&shown(&cell(i)), w), w)
             })
             .collect();
         padded.join(" ").trim_end().to_string()
@@ -165,26 +165,39 @@ fn fitted_table(title: &str, columns: &[Column], rows: &[Row], width: u16, out: 
     }
 }
 
+/// A cell as printed: cleaned for the terminal first, so that what is
+/// measured is what is shown.
+fn shown(text: &str) -> String {
+    render::text::clean_output(text).into_owned()
+}
+
+/// `text` padded with spaces to `width` terminal columns (wide characters
+/// take two).
+fn pad(text: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
+}
+
 fn full_table(title: &str, columns: &[Column], rows: &[Row], out: &mut String) {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.cells.iter().map(|c| shown(&c.text)).collect())
+        .collect();
     let mut widths: Vec<usize> = columns.iter().map(|c| c.title.len()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(&row.cells) {
-            *w = (*w).max(cell.text.chars().count());
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(unicode_width::UnicodeWidthStr::width(cell.as_str()));
         }
     }
     let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
         padded.join("  ").trim_end().to_string()
     };
     out.push_str(&format!("{title} ({})\n", rows.len()));
     out.push_str(&line(columns.iter().map(|c| c.title).collect()));
     out.push('\n');
-    for row in rows {
-        out.push_str(&line(row.cells.iter().map(|c| c.text.as_str()).collect()));
+    for row in &cells {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
         out.push('\n');
     }
 }
@@ -273,6 +286,41 @@ pub fn failure_line(errors: &[CloudError], profile: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wide_and_control_characters_keep_the_columns_aligned() {
+        use crate::render::{Cell, Tone};
+        let columns = [
+            Column {
+                title: "NAME",
+                width: 4,
+                priority: 0,
+            },
+            Column {
+                title: "TYPE",
+                width: 4,
+                priority: 0,
+            },
+        ];
+        let row = |name: &str| Row {
+            key: crate::render::RowKey::Storage(name.into()),
+            cells: vec![Cell::text(name), Cell::text("t3")],
+            tone: Tone::Normal,
+        };
+        let rows = [row("数据集"), row("a\u{9b}2Jb"), row("plain")];
+        let mut out = String::new();
+        full_table("T", &columns, &rows, &mut out);
+        let starts: Vec<usize> = out
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let i = l.rfind(['T', 't']).expect("second column");
+                unicode_width::UnicodeWidthStr::width(&l[..i])
+            })
+            .collect();
+        assert!(starts.windows(2).all(|w| w[0] == w[1]), "{starts:?}\n{out}");
+        assert!(!out.contains('\u{9b}'), "{out}");
+    }
     use crate::sandbox::world as demo;
 
     #[test]

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
-use futures::stream::{self, StreamExt, TryStreamExt};
+use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
@@ -429,23 +429,39 @@ impl Multipart<'_> {
             pool: &pool,
             progress,
         };
-        let result: Result<Vec<()>, TransferError> = stream::iter(todo)
-            .map(|p| self.send_part(part(p)))
+        // Every part's future runs to its end (a part not yet begun ends at
+        // once when cancelled): none is still on the wire when the upload
+        // is aborted, where a late part could race the abort.
+        // After a part fails, the parts not yet begun are skipped (None).
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let results: Vec<Option<Result<(), TransferError>>> = stream::iter(todo)
+            .map(|p| {
+                let (failed, part) = (&failed, part(p));
+                async move {
+                    if failed.load(Ordering::SeqCst) {
+                        return None;
+                    }
+                    let r = self.send_part(part).await;
+                    if r.is_err() {
+                        failed.store(true, Ordering::SeqCst);
+                    }
+                    Some(r)
+                }
+            })
             .buffer_unordered(opts.concurrency.max(1))
-            .try_collect()
+            .collect()
             .await;
-        match result {
-            Ok(_) => Ok(sent.load(Ordering::SeqCst)),
-            Err(e @ TransferError::Cancelled(_)) => {
+        let cancelled = progress.is_cancelled();
+        let first_error = results.into_iter().flatten().find_map(Result::err);
+        match first_error {
+            None => Ok(sent.load(Ordering::SeqCst)),
+            Some(_) if cancelled => {
                 // Discarded by the user: abort, so no parts stay (and cost) on S3.
-                let _ = self
-                    .actions
-                    .abort_multipart_upload(self.bucket, self.key, &self.upload_id)
-                    .await;
+                self.abort().await;
                 let _ = std::fs::remove_file(&self.jpath);
-                Err(e)
+                Err(TransferError::Cancelled(self.uri.clone()))
             }
-            Err(e) => {
+            Some(e) => {
                 // Kept for the next run: the parts S3 has are not sent again.
                 let kept = journal.lock().await.parts.len();
                 Err(TransferError::Refused(format!(
@@ -454,6 +470,33 @@ impl Multipart<'_> {
                 )))
             }
         }
+    }
+
+    /// Aborts the upload and checks that S3 no longer lists it, asking
+    /// again (a few times) where it still does.
+    async fn abort(&self) {
+        for _ in 0..3 {
+            if let Err(e) = self
+                .actions
+                .abort_multipart_upload(self.bucket, self.key, &self.upload_id)
+                .await
+            {
+                tracing::warn!("{}: abort: {e}", self.uri);
+            }
+            match self.bucket.has_upload(self.key, &self.upload_id).await {
+                Ok(false) => return,
+                Ok(true) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+                Err(e) => {
+                    tracing::warn!("{}: cannot check the abort: {e}", self.uri);
+                    return;
+                }
+            }
+        }
+        tracing::warn!(
+            "{}: the upload {} is still listed after 3 aborts",
+            self.uri,
+            self.upload_id
+        );
     }
 
     /// Reads and sends one part, and journals it once the server has it.
