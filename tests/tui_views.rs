@@ -19,6 +19,7 @@ use skiff::sandbox::world as demo;
 use skiff::tui::app::App;
 use skiff::tui::ctx::Ctx;
 use skiff::tui::msg::{Msg, ViewId};
+use skiff::tui::notify::Say;
 use skiff::tui::pane::Pane;
 use skiff::tui::theme::Theme;
 use skiff::tui::ui::buffer_text;

@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::msg::{Msg, ViewId};
-use super::notify::{Level, Notes};
+use super::notify::{Level, Notes, Say};
 use super::popups::{Boxed, Scroll, box_layout, draw_box};
 use super::theme::Theme;
 use super::world::World;
@@ -115,22 +115,6 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn say(&mut self, level: Level, text: impl Into<String>) {
-        self.fx.push(Effect::Say(level, text.into()));
-    }
-
-    pub fn info(&mut self, text: impl Into<String>) {
-        self.say(Level::Info, text);
-    }
-
-    pub fn warn(&mut self, text: impl Into<String>) {
-        self.say(Level::Warning, text);
-    }
-
-    pub fn error(&mut self, text: impl Into<String>) {
-        self.say(Level::Error, text);
-    }
-
     /// Raises `popup` on top of the others.
     pub fn open(&mut self, popup: impl Popup + 'static) {
         self.fx.push(Effect::Open(Box::new(popup)));
@@ -221,6 +205,12 @@ impl<'a> Ctx<'a> {
 
     pub fn actions(&self) -> Option<Actions> {
         self.world.actions()
+    }
+}
+
+impl Say for Ctx<'_> {
+    fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.fx.push(Effect::Say(level, text.into()));
     }
 }
 

@@ -106,23 +106,31 @@ impl Notifications {
 #[derive(Debug, Default)]
 pub struct Notes(Vec<(Level, String)>);
 
-impl Notes {
-    pub fn say(&mut self, level: Level, text: impl Into<String>) {
-        self.0.push((level, text.into()));
-    }
+/// Saying something to the user, the one way for whatever collects it (a
+/// handler's context, a piece of work's notes).
+pub trait Say {
+    fn say(&mut self, level: Level, text: impl Into<String>);
 
-    pub fn info(&mut self, text: impl Into<String>) {
+    fn info(&mut self, text: impl Into<String>) {
         self.say(Level::Info, text);
     }
 
-    pub fn warn(&mut self, text: impl Into<String>) {
+    fn warn(&mut self, text: impl Into<String>) {
         self.say(Level::Warning, text);
     }
 
-    pub fn error(&mut self, text: impl Into<String>) {
+    fn error(&mut self, text: impl Into<String>) {
         self.say(Level::Error, text);
     }
+}
 
+impl Say for Notes {
+    fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.0.push((level, text.into()));
+    }
+}
+
+impl Notes {
     pub fn drain(&mut self) -> std::vec::Drain<'_, (Level, String)> {
         self.0.drain(..)
     }

@@ -4,6 +4,7 @@
 use crate::lifecycle::Target;
 use crate::model::{Instance, Inventory};
 use crate::tui::ctx::Ctx;
+use crate::tui::notify::Say;
 use crate::tui::popups::choose::Choose;
 use crate::tui::table::Table;
 

@@ -11,6 +11,7 @@ use crate::ops::guard::{
 };
 use crate::tui::ctx::Ctx;
 use crate::tui::msg::ViewId;
+use crate::tui::notify::Say;
 use crate::tui::popups::ask::Ask;
 use crate::tui::popups::guard::{GuardDialog, GuardRequest, GuardWhat};
 use crate::tui::table::Table;

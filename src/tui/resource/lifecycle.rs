@@ -9,6 +9,7 @@ use crate::lifecycle::{Target, Verb};
 use crate::ops::lifecycle as ops;
 use crate::tui::ctx::Ctx;
 use crate::tui::msg::ViewId;
+use crate::tui::notify::Say;
 use crate::tui::popups::confirm::Confirm;
 use crate::tui::table::Table;
 use crate::tui::world::lifecycle::capitalised;

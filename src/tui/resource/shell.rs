@@ -10,6 +10,7 @@ use crate::ops::shell::{self, NodeRun, NotReady, Part, Ready};
 use crate::ops::tunnel::{TunnelSettings, TunnelTarget};
 use crate::tui::ctx::{Ctx, Mode, ShellHandOver};
 use crate::tui::msg::ViewId;
+use crate::tui::notify::Say;
 use crate::tui::popups::ask::Ask;
 use crate::tui::popups::prompt::Prompt;
 use crate::tui::popups::text::{DETAILS, TextPopup};

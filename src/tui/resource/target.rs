@@ -2,6 +2,7 @@
 
 use crate::lifecycle::Target;
 use crate::tui::ctx::Ctx;
+use crate::tui::notify::Say;
 use crate::tui::table::Table;
 
 /// The lifecycle target of the selected row, or a word about why not.

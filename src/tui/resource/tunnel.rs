@@ -4,6 +4,7 @@
 
 use crate::ops::tunnel::TunnelSettings;
 use crate::tui::ctx::Ctx;
+use crate::tui::notify::Say;
 use crate::tui::popups::tunnel::{TunnelDialog, TunnelPreview};
 use crate::tui::table::Table;
 

@@ -8,6 +8,7 @@ use crate::config::{Action, Binding};
 use crate::render::{self, Column, RowKey};
 use crate::tui::ctx::{Ctx, Event};
 use crate::tui::msg::ViewId;
+use crate::tui::notify::Say;
 use crate::tui::pane::Pane;
 use crate::tui::view::{About, Details, View};
 use crate::tui::world::World;

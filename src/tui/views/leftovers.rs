@@ -10,6 +10,7 @@ use crate::ops::leftovers::Found;
 use crate::render::{self, Column, RowKey};
 use crate::tui::ctx::Ctx;
 use crate::tui::msg::ViewId;
+use crate::tui::notify::Say;
 use crate::tui::pane::Pane;
 use crate::tui::popups::confirm::Confirm;
 use crate::tui::view::{About, Details, View};

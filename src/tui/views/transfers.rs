@@ -20,6 +20,7 @@ use crate::render::transfers::{JobState, TransferView};
 use crate::render::{self, Column, RowKey};
 use crate::tui::ctx::{Ctx, Event};
 use crate::tui::msg::ViewId;
+use crate::tui::notify::Say;
 use crate::tui::pane::Pane;
 use crate::tui::popups::overwrite::{Clash, OverwritePopup, OverwriteQuestion};
 use crate::tui::theme::Theme;

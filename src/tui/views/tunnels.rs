@@ -13,6 +13,7 @@ use crate::ops::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelTarget};
 use crate::render::{self, Column, RowKey};
 use crate::tui::ctx::{Ctx, Event, Mode};
 use crate::tui::msg::ViewId;
+use crate::tui::notify::Say;
 use crate::tui::pane::Pane;
 use crate::tui::popups::ask::Ask;
 use crate::tui::popups::choose::Choose;

@@ -13,6 +13,7 @@ use crate::cloud::inventory::SliceKey;
 use crate::ops::costs as ops;
 use crate::tui::msg::{Extra, Msg};
 use crate::tui::notify::Notes;
+use crate::tui::notify::Say;
 
 /// Spot prices move slowly; sizes are published daily.
 const SPOT_EVERY: Duration = Duration::from_secs(10 * 60);

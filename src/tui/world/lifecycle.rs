@@ -14,6 +14,7 @@ use crate::ops::execute::{Progress, Report};
 use crate::ops::lifecycle as ops;
 use crate::tui::msg::Msg;
 use crate::tui::notify::Notes;
+use crate::tui::notify::Say;
 
 /// How long a failed transition stays visible on its row.
 const FAILED_VISIBLE: Duration = Duration::from_secs(60);

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::World;
 use crate::cloud::inventory::{self, SliceData, SliceKey, Wanted};
 use crate::cloud::{CloudError, Session};
+use crate::tui::notify::Say;
 
 /// How soon listing is tried again while the endpoint cannot be reached.
 const OFFLINE_RETRY: Duration = Duration::from_secs(5);

@@ -25,6 +25,7 @@ use crate::cloud::inventory::{InventoryOptions, SliceData, SliceKey};
 use crate::config::{Config, Dirs};
 use crate::model::Inventory;
 use crate::ops::connect::{Connection, Context};
+use crate::tui::notify::Say;
 use transition::Transition;
 
 /// Where "now" comes from: the system, or a fixed instant for snapshots.
