@@ -8,7 +8,7 @@ use std::any::Any;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::text::Line;
 
-use super::{Boxed, Scroll, hint};
+use super::{Boxed, Page, Scroll, hint};
 use crate::config::Action;
 use crate::tui::ctx::{Ctx, Mode, Popup, Reply, Then};
 use crate::tui::notify::Level;
@@ -16,8 +16,7 @@ use crate::tui::theme::Theme;
 
 pub struct Ask {
     mode: Mode,
-    title: String,
-    body: Vec<Line<'static>>,
+    page: Page,
     /// What yes and no do, for the hint line.
     yes: String,
     no: String,
@@ -26,7 +25,6 @@ pub struct Ask {
     then: Option<Then<()>>,
     /// What no does besides closing.
     otherwise: Option<Then<()>>,
-    scroll: Scroll,
 }
 
 impl Ask {
@@ -38,14 +36,12 @@ impl Ask {
     ) -> Self {
         Self {
             mode,
-            title: title.into(),
-            body,
+            page: Page::new(title, body),
             yes: "yes".into(),
             no: "no".into(),
             declined: String::new(),
             then: Some(Box::new(then)),
             otherwise: None,
-            scroll: Scroll::default(),
         }
     }
 
@@ -70,7 +66,7 @@ impl Ask {
 
     /// The question's text, as shown.
     pub fn text(&self) -> Vec<String> {
-        self.body.iter().map(ToString::to_string).collect()
+        self.page.body.iter().map(ToString::to_string).collect()
     }
 
     fn footer(&self, theme: &Theme) -> Vec<Line<'static>> {
@@ -87,16 +83,11 @@ impl Popup for Ask {
     }
 
     fn boxed(&self, theme: &Theme) -> Option<Boxed> {
-        Some(Boxed {
-            title: self.title.clone(),
-            body: self.body.clone(),
-            footer: self.footer(theme),
-            scroll: self.scroll,
-        })
+        self.page.boxed(self.footer(theme))
     }
 
     fn scroll_state(&mut self) -> Option<&mut Scroll> {
-        Some(&mut self.scroll)
+        Some(&mut self.page.scroll)
     }
 
     fn on_key(&mut self, key: KeyEvent, action: Option<Action>, cx: &mut Ctx<'_>) -> Reply {
@@ -118,7 +109,7 @@ impl Popup for Ask {
                 }
             }
             _ => {
-                self.scroll.on_action(action);
+                self.page.scroll.on_action(action);
                 Reply::Keep
             }
         }

@@ -22,13 +22,18 @@ pub const GUARD: Mode = Mode("guard");
 #[derive(Debug, Clone, PartialEq)]
 pub enum GuardWhat {
     Idle(IdleRule),
-    Schedule {
-        start: Option<At>,
-        stop: Option<At>,
-        tz: chrono_tz::Tz,
-        pause: bool,
-    },
+    Schedule(Times),
     Clear,
+}
+
+/// When a schedule starts and stops its target, in which zone, and whether
+/// a stop pauses (hibernates).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Times {
+    pub start: Option<At>,
+    pub stop: Option<At>,
+    pub tz: chrono_tz::Tz,
+    pub pause: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,16 +123,11 @@ impl GuardDialog {
     pub fn with_request(mut self, what: &GuardWhat) -> Self {
         match what {
             GuardWhat::Idle(rule) => self.fields[0] = duration_text(rule.after),
-            GuardWhat::Schedule {
-                start,
-                stop,
-                tz,
-                pause,
-            } => {
-                self.fields[1] = stop.as_ref().map(at_text).unwrap_or_default();
-                self.fields[2] = start.as_ref().map(at_text).unwrap_or_default();
-                self.fields[3] = tz.name().to_string();
-                self.pause = *pause;
+            GuardWhat::Schedule(t) => {
+                self.fields[1] = t.stop.as_ref().map(at_text).unwrap_or_default();
+                self.fields[2] = t.start.as_ref().map(at_text).unwrap_or_default();
+                self.fields[3] = t.tz.name().to_string();
+                self.pause = t.pause;
                 self.focus = 1;
             }
             GuardWhat::Clear => {}
@@ -185,12 +185,12 @@ impl GuardDialog {
         };
         let pause = self.pause;
         self.request(
-            GuardWhat::Schedule {
+            GuardWhat::Schedule(Times {
                 start,
                 stop,
                 tz,
                 pause,
-            },
+            }),
             cx,
         )
     }

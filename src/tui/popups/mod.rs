@@ -58,6 +58,35 @@ pub struct Boxed {
     pub scroll: Scroll,
 }
 
+/// What a question or prompt shows above its answer lines: a title, a
+/// body and where the body is scrolled to (the answer lines are each
+/// popup's own).
+pub struct Page {
+    pub title: String,
+    pub body: Vec<Line<'static>>,
+    pub scroll: Scroll,
+}
+
+impl Page {
+    pub fn new(title: impl Into<String>, body: Vec<Line<'static>>) -> Self {
+        Self {
+            title: title.into(),
+            body,
+            scroll: Scroll::default(),
+        }
+    }
+
+    /// The box, with `footer` as its answer lines.
+    pub fn boxed(&self, footer: Vec<Line<'static>>) -> Option<Boxed> {
+        Some(Boxed {
+            title: self.title.clone(),
+            body: self.body.clone(),
+            footer,
+            scroll: self.scroll,
+        })
+    }
+}
+
 /// Where a popup's parts go: the box, its scrolling body and its pinned
 /// answer lines, and how far the body scrolls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,22 +6,20 @@ use std::any::Any;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::text::{Line, Span};
 
-use super::{Boxed, Scroll, hint};
+use super::{Boxed, Page, Scroll, hint};
 use crate::config::Action;
 use crate::tui::ctx::{Ctx, Mode, Popup, Reply, Then};
 use crate::tui::theme::Theme;
 
 pub struct Prompt {
     mode: Mode,
-    title: String,
-    body: Vec<Line<'static>>,
+    page: Page,
     /// What is written before the text ("$ ").
     label: String,
     text: String,
     /// Said when enter is pressed with nothing typed.
     empty: String,
     then: Option<Then<String>>,
-    scroll: Scroll,
 }
 
 impl Prompt {
@@ -33,13 +31,11 @@ impl Prompt {
     ) -> Self {
         Self {
             mode,
-            title: title.into(),
-            body,
+            page: Page::new(title, body),
             label: "> ".into(),
             text: String::new(),
             empty: "type something first (esc closes)".into(),
             then: Some(Box::new(then)),
-            scroll: Scroll::default(),
         }
     }
 
@@ -72,16 +68,11 @@ impl Popup for Prompt {
     }
 
     fn boxed(&self, theme: &Theme) -> Option<Boxed> {
-        Some(Boxed {
-            title: self.title.clone(),
-            body: self.body.clone(),
-            footer: self.footer(theme),
-            scroll: self.scroll,
-        })
+        self.page.boxed(self.footer(theme))
     }
 
     fn scroll_state(&mut self) -> Option<&mut Scroll> {
-        Some(&mut self.scroll)
+        Some(&mut self.page.scroll)
     }
 
     fn on_key(&mut self, key: KeyEvent, _action: Option<Action>, cx: &mut Ctx<'_>) -> Reply {
@@ -105,7 +96,7 @@ impl Popup for Prompt {
                 Reply::Keep
             }
             _ => {
-                self.scroll.on_key(key);
+                self.page.scroll.on_key(key);
                 Reply::Keep
             }
         }

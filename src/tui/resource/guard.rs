@@ -95,16 +95,11 @@ fn run(view: ViewId, request: GuardRequest, create_role: bool, cx: &mut Ctx<'_>)
                 };
                 GuardAnswer::Cleared(ops::off(&ctx, g, which).await)
             }
-            GuardWhat::Schedule {
-                start,
-                stop,
-                tz,
-                pause,
-            } => {
+            GuardWhat::Schedule(t) => {
                 let role = RoleChoice::Own {
                     create: create_role,
                 };
-                match ops::set_schedule(&ctx, g, *start, *stop, *tz, *pause, &role).await {
+                match ops::set_schedule(&ctx, g, t.start, t.stop, t.tz, t.pause, &role).await {
                     Ok(s) => GuardAnswer::Scheduled(Ok(s)),
                     Err(ScheduleRefusal::NeedsRole(docs)) => GuardAnswer::NeedsRole {
                         request: Box::new(request.clone()),
