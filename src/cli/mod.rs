@@ -381,10 +381,7 @@ async fn sandbox(
         .map_err(|e| tracing::warn!("the sandbox is not recorded: {e}"))
         .ok();
     if args.no_tui {
-        for line in running.exports(home.as_deref()) {
-            out!("{line}");
-        }
-        out!("# then: skiff --region us-east-1 --region eu-west-1 ls");
+        print_exports(&running, home.as_deref());
         err!("skiff sandbox: running until Ctrl-C");
         wait_for_shutdown().await;
     } else {
@@ -399,6 +396,14 @@ async fn sandbox(
     drop(hosts);
     drop(moto);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The lines that point the CLI (or the AWS CLI) at `running`.
+fn print_exports(running: &crate::sandbox::Running, home: Option<&std::path::Path>) {
+    for line in running.exports(home) {
+        out!("{line}");
+    }
+    out!("# then: skiff --region us-east-1 --region eu-west-1 ls");
 }
 
 /// A second `skiff sandbox` while one runs: the TUI on that one, or (with
@@ -417,10 +422,7 @@ async fn join_sandbox(
         running.endpoint
     );
     if args.no_tui {
-        for line in running.exports(home) {
-            out!("{line}");
-        }
-        out!("# then: skiff --region us-east-1 --region eu-west-1 ls");
+        print_exports(&running, home);
         return Ok(ExitCode::SUCCESS);
     }
     let mut config = config;

@@ -16,7 +16,9 @@ use unicode_width::UnicodeWidthStr;
 /// bidirectional overrides and zero-width spaces, unassigned and private
 /// code points, separators other than the space).
 fn unsafe_char(c: char, first: bool) -> bool {
-    if matches!(c, '\\' | '\'' | '"') {
+    // Printable ASCII, the bulk of every table: safe, and decided at once
+    // (this runs for every character drawn).
+    if (' '..='~').contains(&c) {
         return false;
     }
     if first {
@@ -24,10 +26,10 @@ fn unsafe_char(c: char, first: bool) -> bool {
     }
     // After a base character a combining mark belongs to it (é as e and
     // U+0301): std escapes those only at the start of a string.
-    let mut s = String::with_capacity(8);
-    s.push('a');
-    s.push(c);
-    s.escape_debug().nth(1) == Some('\\')
+    let mut buf = [0u8; 8];
+    buf[0] = b'a';
+    let len = 1 + c.encode_utf8(&mut buf[1..]).len();
+    std::str::from_utf8(&buf[..len]).is_ok_and(|s| s.escape_debug().nth(1) == Some('\\'))
 }
 
 /// `text` as it may be shown: unchanged when it is safe (no copy), else
