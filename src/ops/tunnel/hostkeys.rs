@@ -8,23 +8,69 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
+/// What skiff's known_hosts holds: empty when there is none yet. A file
+/// skiff cannot read as host keys (cut short, garbage, empty: skiff never
+/// writes an empty one) is kept aside and announced — every host's key is
+/// then shown again before skiff trusts it — rather than half-trusted.
+fn recorded(known_hosts: &Path) -> String {
+    let bytes = match std::fs::read(known_hosts) {
+        Ok(bytes) => bytes,
+        Err(_) => return String::new(),
+    };
+    let why = match String::from_utf8(bytes) {
+        Ok(text) => match text.lines().position(|l| !valid_line(l)) {
+            _ if text.trim().is_empty() => "empty".to_string(),
+            None => return text,
+            Some(n) => format!("line {} is not a host key", n + 1),
+        },
+        Err(_) => "not text".to_string(),
+    };
+    crate::store::notices::set_aside(
+        known_hosts,
+        &why,
+        "skiff's record of host keys",
+        "the keys your instances showed before are forgotten, and each host's key will be shown again for you to accept before skiff connects",
+    );
+    String::new()
+}
+
+/// A known_hosts line (`[@marker] HOSTS TYPE BASE64 [comment]`), a comment
+/// or a blank: the key must decode and name its own type, so a line cut
+/// short is caught.
+fn valid_line(line: &str) -> bool {
+    use base64::Engine;
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return true;
+    }
+    let mut fields = line.split_whitespace().skip_while(|f| f.starts_with('@'));
+    let (Some(_hosts), Some(kind), Some(key)) = (fields.next(), fields.next(), fields.next())
+    else {
+        return false;
+    };
+    let Ok(blob) = base64::engine::general_purpose::STANDARD.decode(key) else {
+        return false;
+    };
+    // The blob starts with its type as an SSH string: a u32 length, then it.
+    let named = blob
+        .get(..4)
+        .map(|n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]) as usize)
+        .and_then(|n| blob.get(4..4 + n));
+    named == Some(kind.as_bytes()) && blob.len() > 4 + kind.len()
+}
+
 /// Whether a key is recorded for `alias`.
 pub fn is_known(known_hosts: &Path, alias: &str) -> bool {
-    std::fs::read_to_string(known_hosts)
-        .map(|text| {
-            text.lines()
-                .filter_map(|l| l.split_whitespace().next())
-                .any(|hosts| hosts.split(',').any(|h| h == alias))
-        })
-        .unwrap_or(false)
+    recorded(known_hosts)
+        .lines()
+        .filter_map(|l| l.split_whitespace().find(|f| !f.starts_with('@')))
+        .any(|hosts| hosts.split(',').any(|h| h == alias))
 }
 
 /// Whether one of `scanned` (lines from [`scan`], `ALIAS TYPE KEY`) is the
 /// key recorded for its alias: the host still shows the key it had.
 pub fn matches(known_hosts: &Path, scanned: &[String]) -> bool {
-    let Ok(text) = std::fs::read_to_string(known_hosts) else {
-        return false;
-    };
+    let text = recorded(known_hosts);
     let recorded: Vec<(&str, &str, &str)> = text
         .lines()
         .filter_map(|l| {
@@ -123,22 +169,59 @@ pub fn accept(known_hosts: &Path, lines: &[String]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// A known_hosts line for `alias` with an ed25519 key made of `seed`.
+    fn line(alias: &str, seed: u8) -> String {
+        use base64::Engine;
+        let mut blob = Vec::new();
+        for part in [b"ssh-ed25519".as_slice(), &[seed; 32]] {
+            blob.extend((part.len() as u32).to_be_bytes());
+            blob.extend(part);
+        }
+        let key = base64::engine::general_purpose::STANDARD.encode(blob);
+        format!("{alias} ssh-ed25519 {key}")
+    }
+
     #[test]
     fn known_hosts_are_matched_by_alias() {
         let dir = tempfile::tempdir().expect("dir");
         let kh = dir.path().join("known_hosts");
         assert!(!is_known(&kh, "i-1"));
-        accept(&kh, &["i-1 ssh-ed25519 AAAA".to_string()]).expect("accept");
+        accept(&kh, &[line("i-1", 1)]).expect("accept");
         assert!(is_known(&kh, "i-1"));
         assert!(!is_known(&kh, "i-12"));
-        assert!(matches(&kh, &["i-1 ssh-ed25519 AAAA".to_string()]));
-        assert!(
-            !matches(&kh, &["i-1 ssh-ed25519 BBBB".to_string()]),
-            "a changed key"
-        );
-        assert!(
-            !matches(&kh, &["i-2 ssh-ed25519 AAAA".to_string()]),
-            "another host"
-        );
+        assert!(matches(&kh, &[line("i-1", 1)]));
+        assert!(!matches(&kh, &[line("i-1", 2)]), "a changed key");
+        assert!(!matches(&kh, &[line("i-2", 1)]), "another host");
+        assert!(kh.exists() && crate::store::notices::drain_under(dir.path()).is_empty());
+    }
+
+    /// Damaged three ways (cut in half, garbage, empty): no key is trusted
+    /// from it, the bytes are kept aside and the user is told once.
+    #[test]
+    fn a_damaged_known_hosts_is_kept_aside_and_named_once() {
+        let good = format!("{}\n{}\n", line("i-1", 1), line("i-2", 2));
+        for (how, bytes) in [
+            // Half-way falls on the end of the first line: cut inside the
+            // second, as a full disk does.
+            ("cut in half", good.as_bytes()[..good.len() / 2 + 20].to_vec()),
+            ("garbage", b"\x00\xffnot keys".to_vec()),
+            ("empty", Vec::new()),
+        ] {
+            let dir = tempfile::tempdir().expect("dir");
+            let kh = dir.path().join("known_hosts");
+            std::fs::write(&kh, &bytes).unwrap();
+            assert!(!is_known(&kh, "i-1"), "{how}");
+            assert!(!matches(&kh, &[line("i-1", 1)]), "{how}");
+            let said = crate::store::notices::drain_under(dir.path());
+            assert_eq!(said.len(), 1, "{how}: {said:?}");
+            assert!(
+                said[0].contains("host keys") && said[0].contains("known_hosts.damaged"),
+                "{how}: {said:?}"
+            );
+            let kept = std::fs::read(dir.path().join("known_hosts.damaged")).expect("kept");
+            assert_eq!(kept, bytes, "{how}");
+            accept(&kh, &[line("i-1", 1)]).expect("a new record");
+            assert!(is_known(&kh, "i-1"), "{how}: a new record is read");
+        }
     }
 }
