@@ -464,3 +464,39 @@ fn an_expired_sso_login_is_one_line_naming_the_fix() {
         "{err}"
     );
 }
+
+/// Session credentials the services refuse as expired: one line naming
+/// the fix, not one error per region and service.
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_session_credentials_are_one_line_naming_the_fix() {
+    let sb = common::seeded().await;
+    let proxy = common::faults::FaultProxy::start(
+        &sb.moto.endpoint(),
+        serde_json::json!({"refuse_key": {"ASIAEXPIREDSESSION01": "ExpiredToken"}}),
+    );
+    let home = tempfile::tempdir().expect("home");
+    let out = Command::cargo_bin("skiff")
+        .expect("binary")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "ASIAEXPIREDSESSION01")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_SESSION_TOKEN", "token")
+        .env("AWS_ENDPOINT_URL", proxy.endpoint())
+        .env("SKIFF_HOME", home.path().join("skiff"))
+        .args(["--region", "us-east-1", "--region", "eu-west-1", "ls"])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("the session credentials of profile default have expired")
+            && err.contains("then try again"),
+        "{err}"
+    );
+    assert!(proxy.stats()["faults"]["refuse"].as_u64().unwrap_or(0) >= 2);
+}

@@ -434,3 +434,144 @@ async fn the_keyring_is_asked_when_instance_metadata_refuses() {
     let rm = skiff(&e, home.path(), &["creds", "rm", &profile], None);
     assert!(rm.status.success());
 }
+
+/// Feeds the app its messages until `done` holds, answering each MFA
+/// question with a code typed as a user would; how many were asked.
+async fn pump_answering_mfa(
+    app: &mut skiff::tui::app::App,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<skiff::tui::msg::Msg>,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&skiff::tui::app::App) -> bool,
+) -> usize {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let mut asked = 0;
+    while !done(app) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} (waited {secs} s); said: {:?}",
+            app.notes.iter().map(|n| &n.text).collect::<Vec<_>>()
+        );
+        while let Ok(m) = rx.try_recv() {
+            let question = matches!(m, skiff::tui::msg::Msg::MfaPrompt { .. });
+            app.on_msg(m);
+            if question {
+                asked += 1;
+                assert_eq!(app.mode(), skiff::tui::popups::mfa::MFA);
+                for c in "123456".chars() {
+                    app.on_key(KeyEvent::from(KeyCode::Char(c)));
+                }
+                app.on_key(KeyEvent::from(KeyCode::Enter));
+            }
+        }
+        app.on_tick();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    asked
+}
+
+/// Session credentials that expire while the TUI is open (every service
+/// answers ExpiredToken to them): one message naming the fix, not one per
+/// service; the MFA question again by itself; and the lists come back with
+/// the new session — no restart, no key but the code.
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_session_credentials_are_said_once_and_renewed_without_a_restart() {
+    let (moto, _session) = common::empty().await;
+    let e = moto.endpoint();
+    let (made, _, err) = common::aws(
+        &e,
+        "us-east-1",
+        &["s3api", "create-bucket", "--bucket", "kr-expiry"],
+    );
+    assert!(made, "{err}");
+    let home = tempfile::tempdir().expect("home");
+    let profile = format!("kr-exp-{}", std::process::id());
+    let serial = "arn:aws:iam::123456789012:mfa/data-scientist";
+    let add = skiff(
+        &e,
+        home.path(),
+        &["creds", "add", &profile, "--stdin", "--mfa-serial", serial],
+        Some(&format!("{KEY_ID}\n{}\n", secret())),
+    );
+    assert!(add.status.success(), "{}", text(&add));
+
+    let proxy =
+        common::faults::FaultProxy::start(&e, serde_json::json!({"fresh_session_keys": true}));
+    let mut config = skiff::config::Config::defaults();
+    config.credentials.store = "keyutils".into();
+    let dirs = skiff::config::Dirs {
+        config: home.path().join("c"),
+        state: home.path().join("state"),
+        cache: home.path().join("k"),
+    };
+    let mut opts = skiff::sandbox::sandbox_options(&proxy.endpoint());
+    opts.profile = Some(profile.clone());
+    opts.static_credentials = None;
+    opts.regions = vec!["us-east-1".into()];
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let connection = skiff::ops::connect::Connection::new(
+        opts,
+        &config,
+        &dirs,
+        Some(skiff::tui::mfa_prompt(tx.clone())),
+    );
+    let mut app = skiff::tui::app::App::new(
+        config,
+        dirs,
+        skiff::tui::theme::Theme::dark(),
+        connection,
+        false,
+        Some(tx),
+    );
+    app.connect();
+    let listed = |a: &skiff::tui::app::App| !a.busy() && !a.world.inventory.buckets.is_empty();
+    let asked = pump_answering_mfa(&mut app, &mut rx, 60, "the first listing", listed).await;
+    assert_eq!(asked, 1, "the code is asked for once at the start");
+
+    let keys = proxy.stats()["keys"].clone();
+    let session_key = keys
+        .as_object()
+        .expect("keys")
+        .keys()
+        .find(|k| k.as_str() != KEY_ID)
+        .expect("calls signed with a session key")
+        .clone();
+    assert!(keys[KEY_ID].as_u64().is_some(), "the long-term key got it");
+    proxy.configure(serde_json::json!({
+        "fresh_session_keys": true,
+        "refuse_key": {session_key.clone(): "ExpiredToken"},
+    }));
+    let notes_before = app.notes.len();
+    app.refresh();
+    let asked = pump_answering_mfa(&mut app, &mut rx, 60, "signed in again", |a| {
+        listed(a) && a.notes.iter().any(|n| n.text == "signed in again")
+    })
+    .await;
+    assert_eq!(asked, 1, "the code is asked for again, once");
+    let said: Vec<&str> = app
+        .notes
+        .iter()
+        .skip(notes_before)
+        .map(|n| n.text.as_str())
+        .filter(|t| t.contains("expired"))
+        .collect();
+    assert_eq!(said.len(), 1, "said once, not per service: {said:?}");
+    assert!(
+        said[0].contains(&format!(
+            "the session credentials of profile {profile} have expired"
+        )) && said[0].contains("MFA code"),
+        "{said:?}"
+    );
+    let refused = proxy.stats()["faults"]["refuse"].as_u64().unwrap_or(0);
+    assert!(refused >= 1, "the old session was refused");
+    let renewed = proxy.stats()["keys"]
+        .as_object()
+        .expect("keys")
+        .keys()
+        .filter(|k| *k != &session_key && k.as_str() != KEY_ID)
+        .count();
+    assert_eq!(renewed, 1, "a new session key signs the calls");
+
+    let _ = skiff(&e, home.path(), &["creds", "rm", &profile], None);
+}

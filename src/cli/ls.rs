@@ -256,17 +256,15 @@ pub fn text_tables(
 
 /// One line that says what failed: the first error, and how many more.
 /// One line for every slice that failed; `profile`: the session's, named
-/// where the fix needs it (an expired SSO login is one message, not one per
-/// region and service).
+/// where the fix needs it (expired credentials are one message, not one
+/// per region and service).
 pub fn failure_line(errors: &[CloudError], profile: &str) -> Option<String> {
     let first = errors.first()?;
-    if errors
+    if let Some(fix) = errors
         .iter()
-        .any(|e| e.code.as_deref() == Some(crate::cloud::SSO_EXPIRED))
+        .find_map(|e| crate::cloud::sign_in_fix(e.code.as_deref(), profile))
     {
-        return Some(format!(
-            "the SSO login of profile {profile} has expired: run `aws sso login --profile {profile}`, then try again"
-        ));
+        return Some(format!("{fix}, then try again"));
     }
     let more = errors.len() - 1;
     Some(if more == 0 {

@@ -14,6 +14,32 @@ pub const OFFLINE: &str = "Offline";
 /// The code of an error that says the SSO login has expired: the faces say
 /// the command that renews it, once, with the profile.
 pub const SSO_EXPIRED: &str = "SsoExpired";
+/// The code of an error that says the service refused credentials that
+/// have expired (session credentials past their 12 hours, a role's past
+/// its hour): said once, with the fix, and tried again with new ones.
+pub const CREDS_EXPIRED: &str = "CredentialsExpired";
+
+/// The codes services answer expired credentials with: S3 and STS
+/// `ExpiredToken`, JSON services `ExpiredTokenException`, EC2
+/// `RequestExpired` (which also means a clock far off).
+const EXPIRED_CODES: [&str; 3] = ["ExpiredToken", "ExpiredTokenException", "RequestExpired"];
+
+/// What to tell the user when signing in is what failed (an error whose
+/// code is [`SSO_EXPIRED`] or [`CREDS_EXPIRED`]): the fix, for `profile`.
+/// Each face adds what happens next.
+pub fn sign_in_fix(code: Option<&str>, profile: &str) -> Option<String> {
+    match code? {
+        SSO_EXPIRED => Some(format!(
+            "the SSO login of profile {profile} has expired: run `aws sso login --profile {profile}`"
+        )),
+        CREDS_EXPIRED => Some(format!(
+            "the session credentials of profile {profile} have expired (or this machine's clock is off): \
+             get new ones — `aws sso login --profile {profile}`, a fresh session in ~/.aws/credentials, \
+             or, for a key skiff keeps, the MFA code skiff asks for"
+        )),
+        _ => None,
+    }
+}
 
 /// A failed AWS call: which service and region, and what went wrong in words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,42 +111,56 @@ fn credentials_failure(err: &(dyn StdError + 'static)) -> Option<String> {
     None
 }
 
+/// Resolving credentials failed (`why`, the provider's last word): an
+/// expired SSO login, or none found anywhere.
+fn no_credentials(why: &str) -> (Option<String>, String) {
+    if why.contains("SSO") && (why.contains("expired") || why.contains("invalid")) {
+        return (
+            Some(SSO_EXPIRED.into()),
+            format!("the SSO login has expired ({why}): run `aws sso login`"),
+        );
+    }
+    (
+        Some("NoCredentials".into()),
+        format!(
+            "no usable AWS credentials (looked in the environment, the profile's \
+             ~/.aws/config and ~/.aws/credentials entries, SSO, credential_process and \
+             instance metadata; last answer: {why}). Set AWS_PROFILE or --profile, or run \
+             `aws configure`"
+        ),
+    )
+}
+
+/// The service answered with an error (HTTP `status`): its code and words;
+/// expired credentials under one code, whichever way the service says it.
+fn refusal(e: &impl ProvideErrorMetadata, status: u16) -> (Option<String>, String) {
+    if let Some(c) = e.code().filter(|c| EXPIRED_CODES.contains(c)) {
+        return (
+            Some(CREDS_EXPIRED.into()),
+            format!(
+                "the credentials have expired ({c}: {})",
+                e.message().unwrap_or("no message")
+            ),
+        );
+    }
+    let message = match (e.code(), e.message()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.to_string(),
+        (None, Some(m)) => m.to_string(),
+        (None, None) => format!("the service answered HTTP {status} without saying why"),
+    };
+    (e.code().map(str::to_string), message)
+}
+
 fn describe<E>(err: &SdkError<E, HttpResponse>) -> (Option<String>, String)
 where
     E: ProvideErrorMetadata + StdError + 'static,
 {
     if let Some(why) = credentials_failure(err) {
-        if why.contains("SSO") && (why.contains("expired") || why.contains("invalid")) {
-            return (
-                Some(SSO_EXPIRED.into()),
-                format!("the SSO login has expired ({why}): run `aws sso login`"),
-            );
-        }
-        return (
-            Some("NoCredentials".into()),
-            format!(
-                "no usable AWS credentials (looked in the environment, the profile's \
-                 ~/.aws/config and ~/.aws/credentials entries, SSO, credential_process and \
-                 instance metadata; last answer: {why}). Set AWS_PROFILE or --profile, or run \
-                 `aws configure`"
-            ),
-        );
+        return no_credentials(&why);
     }
     match err {
-        SdkError::ServiceError(ctx) => {
-            let e = ctx.err();
-            let code = e.code().map(str::to_string);
-            let message = match (e.code(), e.message()) {
-                (Some(c), Some(m)) => format!("{c}: {m}"),
-                (Some(c), None) => c.to_string(),
-                (None, Some(m)) => m.to_string(),
-                (None, None) => format!(
-                    "the service answered HTTP {} without saying why",
-                    ctx.raw().status().as_u16()
-                ),
-            };
-            (code, message)
-        }
+        SdkError::ServiceError(ctx) => refusal(ctx.err(), ctx.raw().status().as_u16()),
         // The connection was made (a connect that times out is a dispatch
         // failure): AWS, or the network on the way, is slow.
         SdkError::TimeoutError(_) => (

@@ -17,7 +17,7 @@ pub mod pricing;
 pub mod s3;
 pub mod sts;
 
-pub use error::{CloudError, OFFLINE, SSO_EXPIRED};
+pub use error::{CREDS_EXPIRED, CloudError, OFFLINE, SSO_EXPIRED, sign_in_fix};
 pub use session::{
     FALLBACK_REGION, Fallback, Session, SessionOptions, is_loopback_host, is_loopback_url,
     profile_name,

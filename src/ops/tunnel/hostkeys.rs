@@ -203,7 +203,10 @@ mod tests {
         for (how, bytes) in [
             // Half-way falls on the end of the first line: cut inside the
             // second, as a full disk does.
-            ("cut in half", good.as_bytes()[..good.len() / 2 + 20].to_vec()),
+            (
+                "cut in half",
+                good.as_bytes()[..good.len() / 2 + 20].to_vec(),
+            ),
             ("garbage", b"\x00\xffnot keys".to_vec()),
             ("empty", Vec::new()),
         ] {

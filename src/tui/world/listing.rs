@@ -68,6 +68,10 @@ impl World {
 
     /// Fetches every slice not already in flight.
     pub fn refresh(&mut self) {
+        if std::mem::take(&mut self.reconnect) && !self.connecting {
+            self.connect();
+            return;
+        }
         let Some(session) = self.session.clone() else {
             if !self.connecting {
                 self.connect();
@@ -112,7 +116,7 @@ impl World {
     }
 
     pub(super) fn schedule_next_refresh(&mut self) {
-        if self.offline.is_some() {
+        if self.offline.is_some() || self.signed_out {
             self.next_refresh = Some(Instant::now() + OFFLINE_RETRY);
             return;
         }
@@ -185,7 +189,9 @@ impl World {
         self.partial.remove(&key);
         match result {
             Ok(data) => {
-                self.sso_expired = false;
+                if std::mem::take(&mut self.signed_out) {
+                    notes.info("signed in again");
+                }
                 if self.offline.take().is_some() {
                     notes.info("back online");
                 }
@@ -210,18 +216,29 @@ impl World {
                 self.next_refresh = Some(Instant::now() + OFFLINE_RETRY);
             }
             // One message naming the fix, not one per region and service;
-            // the next refresh after `aws sso login` lists again.
-            Err(e) if e.code.as_deref() == Some(crate::cloud::SSO_EXPIRED) => {
-                if !self.sso_expired {
+            // a new session is tried soon, so new credentials are picked
+            // up without a key.
+            Err(e)
+                if matches!(
+                    e.code.as_deref(),
+                    Some(crate::cloud::SSO_EXPIRED | crate::cloud::CREDS_EXPIRED)
+                ) =>
+            {
+                if !self.signed_out {
                     let profile = self
                         .session
                         .as_ref()
                         .map_or_else(String::new, |s| s.profile.clone());
+                    let fix =
+                        crate::cloud::sign_in_fix(e.code.as_deref(), &profile).unwrap_or(e.message);
                     notes.error(format!(
-                        "the SSO login of profile {profile} has expired: run `aws sso login --profile {profile}` in a shell, then r here"
+                        "{fix}; skiff tries again every {} s",
+                        OFFLINE_RETRY.as_secs()
                     ));
                 }
-                self.sso_expired = true;
+                self.signed_out = true;
+                self.reconnect = true;
+                self.next_refresh = Some(Instant::now() + OFFLINE_RETRY);
             }
             Err(e) => notes.error(e.to_string()),
         }

@@ -66,8 +66,13 @@ pub struct World {
     /// why, said once; what was listed stays, and listing is tried again
     /// every few seconds until it answers.
     pub offline: Option<String>,
-    /// The SSO login has expired (said once, until a listing succeeds).
-    sso_expired: bool,
+    /// The credentials were refused as expired (said once, until a
+    /// listing succeeds).
+    signed_out: bool,
+    /// Connect anew at the next refresh: a new session reads the
+    /// credentials again (a renewed SSO login, a new session in
+    /// ~/.aws/credentials, the MFA question for a key skiff keeps).
+    reconnect: bool,
     /// --read-only was given (it holds whatever profile is picked).
     read_only_flag: bool,
     /// The gate of the session's profile (read-only as the flag and the
@@ -140,7 +145,8 @@ impl World {
             last_refresh: None,
             next_refresh: None,
             offline: None,
-            sso_expired: false,
+            signed_out: false,
+            reconnect: false,
             read_only_flag,
             gate: None,
             transitions: HashMap::new(),
@@ -321,6 +327,19 @@ impl World {
             }
             Msg::Account { generation, result } if generation == current => match result {
                 Ok(account) => self.account = Some(account),
+                // The listings say these once, with the fix.
+                Err(e)
+                    if matches!(
+                        e.code.as_deref(),
+                        Some(
+                            crate::cloud::OFFLINE
+                                | crate::cloud::SSO_EXPIRED
+                                | crate::cloud::CREDS_EXPIRED
+                        )
+                    ) =>
+                {
+                    tracing::debug!("account id unknown: {e}")
+                }
                 Err(e) => notes.warn(format!("account id unknown: {e}")),
             },
             Msg::Slice {
