@@ -8,6 +8,7 @@ pub mod config;
 pub mod cost;
 pub mod creds;
 pub mod guard;
+pub mod launch;
 pub mod lifecycle;
 pub mod model;
 pub mod ops;

@@ -96,6 +96,15 @@ pub enum Command {
     Rm(RmArgs),
     /// Make a bucket.
     Mb(MbArgs),
+    /// Launch machines: from a recipe, a launch template, an AMI (or an
+    /// alias) with types, or like an existing instance; guarded from the
+    /// first second (an idle alarm, a deadline with --for).
+    Launch(Box<LaunchArgs>),
+    /// The launch recipes ([recipes.NAME] in the config) with their $/hour now.
+    Recipes(RecipesArgs),
+    /// Spark clusters from nothing: create, grow, shrink, delete.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Start a local AWS emulator with a sample R&D account and open the UI on it.
     Sandbox(SandboxArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
@@ -112,6 +121,142 @@ pub enum Command {
         #[arg(long, default_value = "screenshots")]
         out: PathBuf,
     },
+}
+
+/// What a machine is launched from, and how; each flag wins over the recipe.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LaunchFrom {
+    /// A recipe from the config ([recipes.NAME]).
+    #[arg(long, value_name = "RECIPE")]
+    pub recipe: Option<String>,
+    /// A launch template, NAME or lt-ID, with :VERSION (default: its default version).
+    #[arg(long, value_name = "LT[:VERSION]", conflicts_with_all = ["ami", "like"])]
+    pub template: Option<String>,
+    /// An AMI id, or an alias: al2023, al2023-arm64, ubuntu-24.04, ubuntu-22.04, dlami-gpu.
+    #[arg(long, value_name = "AMI|ALIAS", conflicts_with = "like")]
+    pub ami: Option<String>,
+    /// Instance types in order of preference (tried in turn when AWS has no capacity).
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Launch with the AMI, type, subnet, key and groups of this instance (id or Name).
+    #[arg(long, value_name = "INSTANCE")]
+    pub like: Option<String>,
+    /// Spot capacity: yes (the default when given), no, or prefer (spot, else on demand).
+    #[arg(long, value_name = "yes|no|prefer", num_args = 0..=1, default_missing_value = "yes")]
+    pub spot: Option<String>,
+    /// Subnets to launch in, tried in order; repeatable or comma-separated.
+    #[arg(long = "subnet", value_name = "SUBNET", value_delimiter = ',')]
+    pub subnets: Vec<String>,
+    /// The EC2 key pair to log in with.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Security groups (sg-… ids or names); repeatable or comma-separated.
+    #[arg(long = "security-group", value_name = "GROUP", value_delimiter = ',')]
+    pub security_groups: Vec<String>,
+    /// The root disk in GB (gp3).
+    #[arg(long, value_name = "GB")]
+    pub disk: Option<i32>,
+    /// Stop after this long idle (CPU under 5%): e.g. 1h (the default), or off.
+    #[arg(long, value_name = "DURATION|off")]
+    pub idle: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LaunchArgs {
+    /// The Name tag (and, without another source, the recipe to use).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub from: LaunchFrom,
+    /// How many machines.
+    #[arg(long, value_name = "N")]
+    pub count: Option<i32>,
+    /// A deadline: stop (or terminate, --then) after this long, laptop closed or not.
+    #[arg(long = "for", value_name = "DURATION")]
+    pub deadline: Option<String>,
+    /// What the deadline does: stop (default) or terminate.
+    #[arg(long, value_name = "stop|terminate", requires = "deadline")]
+    pub then: Option<String>,
+    /// Tunnel presets to open once it runs (with --wait).
+    #[arg(long = "tunnel", value_name = "PRESET")]
+    pub tunnels: Vec<String>,
+    /// Write what was asked for as [recipes.NAME] in the config file (comments kept).
+    #[arg(long, value_name = "NAME")]
+    pub save_recipe: Option<String>,
+    /// Launch without asking (nothing asks without a terminal: then --yes is needed).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub run: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct RecipesArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// A Spark cluster from nothing: a master (on demand) and N workers.
+    Create(Box<ClusterCreateArgs>),
+    /// Add N workers like the existing ones.
+    Grow(ClusterResizeArgs),
+    /// Terminate the N newest workers (asks first).
+    Shrink(ClusterResizeArgs),
+    /// Terminate every node, remove skiff's guards of it, list what still costs money.
+    Delete(ClusterDeleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterCreateArgs {
+    /// The cluster's name (its skiff:cluster tag).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// How many workers.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub workers: i32,
+    /// The master's type (default: the first of --type).
+    #[arg(long, value_name = "TYPE")]
+    pub master_type: Option<String>,
+    /// The workers' type (default: the first of --type).
+    #[arg(long, value_name = "TYPE")]
+    pub worker_type: Option<String>,
+    /// Workers on spot capacity (the master stays on demand).
+    #[arg(long)]
+    pub spot_workers: bool,
+    #[command(flatten)]
+    pub from: LaunchFrom,
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub run: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterResizeArgs {
+    /// The Spark cluster.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// How many workers to add or remove.
+    #[arg(value_name = "N")]
+    pub count: i32,
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub run: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterDeleteArgs {
+    /// The Spark cluster.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The cluster's name, typed again: nothing is terminated without it.
+    #[arg(long, value_name = "NAME", required = true)]
+    pub confirm: String,
+    #[command(flatten)]
+    pub run: RunOptions,
 }
 
 /// Options shared by the lifecycle verbs.

@@ -118,7 +118,7 @@ async fn idle(ctx: &Context, a: &GuardIdleArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Asks on the terminal; never when standard input is not one.
-fn ask(question: &str) -> anyhow::Result<bool> {
+pub(super) fn ask(question: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Ok(false);
     }

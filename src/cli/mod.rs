@@ -33,6 +33,7 @@ pub mod args;
 pub mod cost;
 pub mod creds;
 pub mod guard;
+pub mod launch;
 pub mod leftovers;
 pub mod lifecycle;
 pub mod ls;
@@ -254,6 +255,9 @@ async fn connected(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> 
         Command::Relaunch(a) => lifecycle::relaunch(ctx, &a).await,
         Command::IdleTimeout(a) => lifecycle::idle_timeout(ctx, &a).await,
         Command::Protect(a) => lifecycle::protect(ctx, &a).await,
+        Command::Launch(a) => launch::launch(ctx, &a).await,
+        Command::Recipes(a) => launch::recipes(ctx, &a).await,
+        Command::Cluster(c) => launch::cluster(ctx, &c).await,
         Command::Creds(_)
         | Command::Prices(args::PricesCommand::Status)
         | Command::Sandbox(_)

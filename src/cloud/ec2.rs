@@ -231,35 +231,48 @@ pub async fn spot_prices_for(
         }
     }
     let mut out = std::collections::BTreeMap::new();
-    for (region, mut types) in wanted {
-        types.sort();
-        types.dedup();
-        let sent = session
-            .ec2(&region)
-            .describe_spot_price_history()
-            .set_instance_types(Some(
-                types
-                    .iter()
-                    .map(|t| ec2::InstanceType::from(t.as_str()))
-                    .collect(),
-            ))
-            .product_descriptions("Linux/UNIX")
-            .start_time(aws_smithy_types::DateTime::from_secs(
-                chrono::Utc::now().timestamp(),
-            ))
-            .send()
-            .await;
-        let Ok(page) = sent else { continue };
-        for p in page.spot_price_history() {
-            let (Some(az), Some(ty), Some(price)) =
-                (p.availability_zone(), p.instance_type(), p.spot_price())
-            else {
-                continue;
-            };
-            if let Some(price) = crate::cost::Money::parse(price) {
-                out.entry((region.clone(), az.to_string(), ty.as_str().to_string()))
-                    .or_insert(price);
-            }
+    for (region, types) in wanted {
+        out.extend(spot_prices_in(session, &region, &types).await);
+    }
+    out
+}
+
+/// Current spot prices (Linux) of `types` in each zone of `region`. A
+/// failed lookup leaves them unknown rather than failing the caller.
+pub async fn spot_prices_in(
+    session: &Session,
+    region: &str,
+    types: &[String],
+) -> crate::cost::prices::SpotPrices {
+    let mut types = types.to_vec();
+    types.sort();
+    types.dedup();
+    let mut out = std::collections::BTreeMap::new();
+    let sent = session
+        .ec2(region)
+        .describe_spot_price_history()
+        .set_instance_types(Some(
+            types
+                .iter()
+                .map(|t| ec2::InstanceType::from(t.as_str()))
+                .collect(),
+        ))
+        .product_descriptions("Linux/UNIX")
+        .start_time(aws_smithy_types::DateTime::from_secs(
+            chrono::Utc::now().timestamp(),
+        ))
+        .send()
+        .await;
+    let Ok(page) = sent else { return out };
+    for p in page.spot_price_history() {
+        let (Some(az), Some(ty), Some(price)) =
+            (p.availability_zone(), p.instance_type(), p.spot_price())
+        else {
+            continue;
+        };
+        if let Some(price) = crate::cost::Money::parse(price) {
+            out.entry((region.to_string(), az.to_string(), ty.as_str().to_string()))
+                .or_insert(price);
         }
     }
     out

@@ -12,6 +12,7 @@ pub mod ec2;
 pub mod emr;
 pub mod guards;
 pub mod inventory;
+pub mod launch;
 pub mod leftovers;
 pub mod pricing;
 pub mod s3;

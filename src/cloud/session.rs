@@ -371,6 +371,11 @@ impl Session {
         aws_sdk_scheduler::Client::from_conf(conf!(self, aws_sdk_scheduler, region, Write).build())
     }
 
+    /// Systems Manager (the public parameters that name current AMIs).
+    pub(in crate::cloud) fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::from_conf(conf!(self, aws_sdk_ssm, region, Read).build())
+    }
+
     /// EC2 Instance Connect (one-time SSH keys).
     pub(in crate::cloud) fn instance_connect_writer(
         &self,

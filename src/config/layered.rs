@@ -34,21 +34,31 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// Tables whose entries are each one value: a user's `[recipes.gpu]`
+/// replaces the built-in one whole (a field left out stays out).
+const WHOLE_ENTRIES: &[&str] = &["recipes"];
+
 /// Deep-merges `defaults` into `user`: keys the user set win, tables merge,
 /// everything else (arrays included) is replaced as a whole.
 fn merge_defaults<'i>(user: &mut DeTable<'i>, defaults: DeTable<'i>) {
+    merge_in(user, defaults, true);
+}
+
+fn merge_in<'i>(user: &mut DeTable<'i>, defaults: DeTable<'i>, descend: bool) {
     for (key, default_value) in defaults {
+        let whole = WHOLE_ENTRIES.contains(&key.get_ref().as_ref());
         match user.get_mut(key.get_ref().as_ref()) {
             None => {
                 user.insert(key, default_value);
             }
-            Some(user_value) => {
+            Some(user_value) if descend => {
                 if let (DeValue::Table(user_table), DeValue::Table(default_table)) =
                     (user_value.get_mut(), default_value.into_inner())
                 {
-                    merge_defaults(user_table, default_table);
+                    merge_in(user_table, default_table, !whole);
                 }
             }
+            Some(_) => {}
         }
     }
 }

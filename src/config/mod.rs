@@ -6,6 +6,7 @@
 
 mod keys;
 mod layered;
+pub mod recipes;
 
 use std::path::{Path, PathBuf};
 
@@ -34,7 +35,51 @@ pub struct Config {
     pub tunnel: Tunnel,
     pub ssh: Ssh,
     pub profiles: std::collections::BTreeMap<String, ProfileSettings>,
+    pub recipes: std::collections::BTreeMap<String, Recipe>,
     pub keys: Keymap,
+}
+
+/// A launch recipe (`[recipes.NAME]`): what `skiff launch NAME` makes.
+/// Every field may be left out; the command line's flags win over it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    /// Instance types in order of preference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
+    /// An AMI id or alias (al2023, ubuntu-24.04, dlami-gpu, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ami: Option<String>,
+    /// A launch template, `NAME[:VERSION]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_gb: Option<i32>,
+    /// yes, no or prefer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subnets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_groups: Vec<String>,
+    /// The idle alarm (`1h`), or `off`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle: Option<String>,
+    /// Stop (or terminate) after this long (`4h`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+    /// stop or terminate, at the deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<String>,
+    /// Tunnel presets opened after `--wait`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tunnels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_start_commands: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -282,19 +282,40 @@ pub fn trust_policy(account: &str) -> String {
 /// The permission policy of [`ROLE_NAME`]: start and stop exactly these
 /// instances, (region, id) each, and nothing else.
 pub fn permission_policy(account: &str, instances: &[(String, String)]) -> String {
-    let mut arns: Vec<String> = instances
-        .iter()
-        .map(|(region, id)| format!("arn:aws:ec2:{region}:{account}:instance/{id}"))
-        .collect();
-    arns.sort();
-    arns.dedup();
+    permission_policy_with(account, instances, &[])
+}
+
+/// [`permission_policy`], and terminate exactly `terminating` (machines
+/// whose deadline terminates them).
+pub fn permission_policy_with(
+    account: &str,
+    instances: &[(String, String)],
+    terminating: &[(String, String)],
+) -> String {
+    let arns = |list: &[(String, String)]| {
+        let mut arns: Vec<String> = list
+            .iter()
+            .map(|(region, id)| format!("arn:aws:ec2:{region}:{account}:instance/{id}"))
+            .collect();
+        arns.sort();
+        arns.dedup();
+        arns
+    };
+    let mut statements = vec![serde_json::json!({
+        "Effect": "Allow",
+        "Action": ["ec2:StartInstances", "ec2:StopInstances"],
+        "Resource": arns(instances)
+    })];
+    if !terminating.is_empty() {
+        statements.push(serde_json::json!({
+            "Effect": "Allow",
+            "Action": ["ec2:TerminateInstances"],
+            "Resource": arns(terminating)
+        }));
+    }
     serde_json::to_string_pretty(&serde_json::json!({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Action": ["ec2:StartInstances", "ec2:StopInstances"],
-            "Resource": arns
-        }]
+        "Statement": statements
     }))
     .unwrap_or_default()
 }

@@ -13,8 +13,7 @@ use crate::cloud::actions::{Actions, Done};
 use crate::cloud::guards::{self, IdleAlarm, Schedule};
 use crate::cost::{Amount, Prices};
 use crate::guard::{
-    self, At, IdleRule, Part, PlannedSchedule, ROLE_NAME, ScheduleKey, permission_policy,
-    trust_policy,
+    self, At, IdleRule, Part, PlannedSchedule, ROLE_NAME, ScheduleKey, trust_policy,
 };
 use crate::lifecycle::Target;
 use crate::model::{InstanceState, Inventory};
@@ -237,27 +236,55 @@ fn outside(policy: Option<&str>, listed: &[String]) -> Vec<(String, String)> {
 }
 
 /// Every instance skiff's schedules name in the session's regions, plus
-/// `more`, as (region, id): what the role's policy must allow.
+/// `more`, as (region, id): what the role's policy must allow; and those a
+/// deadline terminates, plus `terminating`.
 async fn scheduled_instances(
     ctx: &Context,
     more: &[(String, String)],
-) -> Result<Vec<(String, String)>, String> {
+    terminating: &[(String, String)],
+) -> Result<Scheduled, String> {
     let mut all: Vec<(String, String)> = more.to_vec();
+    let mut ended: Vec<(String, String)> = terminating.to_vec();
     for region in &ctx.session.regions {
         for s in guards::schedules(&ctx.session, region)
             .await
             .map_err(|e| e.to_string())?
         {
-            all.extend(
-                s.instance_ids()
-                    .into_iter()
-                    .map(|id| (s.region.clone(), id)),
-            );
+            let ids = s
+                .instance_ids()
+                .into_iter()
+                .map(|id| (s.region.clone(), id));
+            if s.target_arn.ends_with("terminateInstances") {
+                ended.extend(ids);
+            } else {
+                all.extend(ids);
+            }
         }
     }
-    all.sort();
-    all.dedup();
-    Ok(all)
+    for list in [&mut all, &mut ended] {
+        list.sort();
+        list.dedup();
+    }
+    Ok(Scheduled {
+        all,
+        terminating: ended,
+    })
+}
+
+/// What skiff's role must be allowed to do.
+struct Scheduled {
+    all: Vec<(String, String)>,
+    terminating: Vec<(String, String)>,
+}
+
+impl Scheduled {
+    fn is_empty(&self) -> bool {
+        self.all.is_empty() && self.terminating.is_empty()
+    }
+
+    fn policy(&self, account: &str) -> String {
+        guard::permission_policy_with(account, &self.all, &self.terminating)
+    }
 }
 
 /// Schedules that start and stop `g` (see [`guard::plan_schedules`] for
@@ -277,7 +304,14 @@ pub async fn set_schedule(
     let actions = ctx.actions();
     let (role_arn, role_created) = match role {
         RoleChoice::Given(arn) => (arn.clone(), false),
-        RoleChoice::Own { create } => own_role(ctx, &actions, g, *create).await?,
+        RoleChoice::Own { create } => {
+            let ids: Vec<(String, String)> = g
+                .instance_ids()
+                .into_iter()
+                .map(|id| (g.region.clone(), id))
+                .collect();
+            own_role(ctx, &actions, &ids, &[], *create).await?
+        }
     };
     let dry_run = matches!(
         actions
@@ -349,10 +383,14 @@ fn cannot_schedule(
 /// names (`g`'s included): updated where the role exists, made where it
 /// does not and `create` says the user consented, else the documents the
 /// user is asked to consent to. Its ARN, and whether it was made now.
-async fn own_role(
+/// skiff's scheduler role, made when missing only if `create`, with a
+/// policy that covers `ids` (and `terminating`, for a deadline that
+/// terminates) beside every instance already scheduled.
+pub async fn own_role(
     ctx: &Context,
     actions: &Actions,
-    g: &Guarded,
+    ids: &[(String, String)],
+    terminating: &[(String, String)],
     create: bool,
 ) -> Result<(String, bool), ScheduleRefusal> {
     let fail = |e: String| ScheduleRefusal::Failed(e);
@@ -361,20 +399,17 @@ async fn own_role(
         .account_id()
         .await
         .map_err(|e| fail(e.to_string()))?;
-    let ours: Vec<(String, String)> = g
-        .instance_ids()
-        .into_iter()
-        .map(|id| (g.region.clone(), id))
-        .collect();
     let existing = guards::scheduler_role(&ctx.session)
         .await
         .map_err(|e| fail(e.to_string()))?;
-    let mut wanted = ours;
+    let mut wanted = ids.to_vec();
     if let Some((_, policy)) = &existing {
         wanted.extend(outside(policy.as_deref(), &ctx.session.regions));
     }
-    let instances = scheduled_instances(ctx, &wanted).await.map_err(fail)?;
-    let permission = permission_policy(&account, &instances);
+    let scheduled = scheduled_instances(ctx, &wanted, terminating)
+        .await
+        .map_err(fail)?;
+    let permission = scheduled.policy(&account);
     let (arn, created) = match existing {
         Some((arn, _)) => (arn, false),
         None if !create => {
@@ -466,7 +501,36 @@ fn from_alarm(a: &IdleAlarm) -> GuardInfo {
     }
 }
 
+/// A launch's deadline (`skiff-until-NAME`, a one-time `at()` schedule).
+fn from_deadline(s: &Schedule) -> Option<GuardInfo> {
+    let target = s.name.strip_prefix(crate::launch::DEADLINE_PREFIX)?;
+    let at = crate::launch::deadline_of(&s.expression);
+    let verb = if s.target_arn.ends_with("terminateInstances") {
+        "terminate"
+    } else {
+        "stop"
+    };
+    Some(GuardInfo {
+        kind: "deadline",
+        name: s.name.clone(),
+        target: target.to_string(),
+        region: s.region.clone(),
+        instance_ids: s.instance_ids(),
+        rule: at.map_or_else(
+            || format!("{verb} {}", s.expression),
+            |t| format!("{verb} at {}", t.format("%m-%d %H:%M UTC")),
+        ),
+        state: s.state.clone(),
+        timezone: Some("UTC".into()),
+        next_run: at,
+        setting: None,
+    })
+}
+
 fn from_schedule(s: &Schedule, now: DateTime<Utc>) -> Option<GuardInfo> {
+    if let Some(deadline) = from_deadline(s) {
+        return Some(deadline);
+    }
     let key = ScheduleKey::parse(&s.name)?;
     let at = At::from_cron(&s.expression);
     let tz = guard::schedule::zone(&s.timezone).ok();
@@ -568,7 +632,10 @@ pub async fn off(ctx: &Context, g: &Guarded, which: Which) -> Result<Removed, St
         removed.alarms = names;
     }
     if which.schedule {
-        for i in mine.iter().filter(|i| i.kind == "schedule") {
+        for i in mine
+            .iter()
+            .filter(|i| i.kind == "schedule" || i.kind == "deadline")
+        {
             actions
                 .delete_schedule(&g.region, &i.name)
                 .await
@@ -585,7 +652,7 @@ pub async fn off(ctx: &Context, g: &Guarded, which: Which) -> Result<Removed, St
                 .map_err(|e| e.to_string())?
         {
             let elsewhere = outside(policy.as_deref(), &ctx.session.regions);
-            let left = scheduled_instances(ctx, &elsewhere).await?;
+            let left = scheduled_instances(ctx, &elsewhere, &[]).await?;
             if left.is_empty() {
                 actions
                     .delete_scheduler_role()
@@ -595,7 +662,7 @@ pub async fn off(ctx: &Context, g: &Guarded, which: Which) -> Result<Removed, St
             } else {
                 let account = ctx.session.account_id().await.map_err(|e| e.to_string())?;
                 actions
-                    .put_scheduler_policy(&permission_policy(&account, &left))
+                    .put_scheduler_policy(&left.policy(&account))
                     .await
                     .map_err(|e| e.to_string())?;
             }

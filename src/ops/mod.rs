@@ -8,10 +8,12 @@
 //! the TUI turns it into messages.
 
 pub mod billing;
+pub mod cluster;
 pub mod connect;
 pub mod costs;
 pub mod execute;
 pub mod guard;
+pub mod launch;
 pub mod leftovers;
 pub mod lifecycle;
 pub mod objects;

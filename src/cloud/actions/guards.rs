@@ -16,7 +16,12 @@ use crate::guard::{
 impl Actions {
     /// Checks the gate for `what`; Ok(false) when dry-running (nothing is
     /// to be sent).
-    fn may(&self, service: &'static str, region: &str, what: &str) -> Result<bool, CloudError> {
+    pub(super) fn may(
+        &self,
+        service: &'static str,
+        region: &str,
+        what: &str,
+    ) -> Result<bool, CloudError> {
         self.gate.check(service, region, what)?;
         Ok(!self.gate.dry_run)
     }

@@ -14,6 +14,7 @@ mod connect;
 mod ec2;
 mod emr;
 mod guards;
+mod launch;
 mod leftovers;
 mod s3;
 pub mod seed;
@@ -24,6 +25,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{CloudError, Session};
 
+pub use launch::{Ran, RunRequest};
 pub use s3::{Deleted, PutAnswer};
 
 /// Whether skiff may change anything, and whether changes are only

@@ -1,0 +1,226 @@
+//! Reads a launch needs: the public parameter behind an AMI alias, an
+//! image's name, a launch template's settings, what an existing instance
+//! was launched with, the caller's ARN, the default VPC's subnets.
+
+use aws_sdk_ec2::types as ec2;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde::Serialize;
+
+use super::{CloudError, Session};
+
+/// The value of a public SSM parameter (None: there is no such parameter).
+pub async fn parameter(
+    session: &Session,
+    region: &str,
+    name: &str,
+) -> Result<Option<String>, CloudError> {
+    match session.ssm(region).get_parameter().name(name).send().await {
+        Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(str::to_string)),
+        Err(e) if e.code() == Some("ParameterNotFound") => Ok(None),
+        Err(e) => Err(CloudError::from_sdk("ssm", region, &e)),
+    }
+}
+
+/// What the plan shows of an image, and where its root disk is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Image {
+    pub id: String,
+    pub name: String,
+    pub architecture: String,
+    pub root_device: Option<String>,
+}
+
+/// An image (None: no such image, or not visible).
+pub async fn image(
+    session: &Session,
+    region: &str,
+    ami: &str,
+) -> Result<Option<Image>, CloudError> {
+    let out = match session
+        .ec2(region)
+        .describe_images()
+        .image_ids(ami)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if e.code().is_some_and(|c| c.starts_with("InvalidAMIID")) => return Ok(None),
+        Err(e) => return Err(CloudError::from_sdk("ec2", region, &e)),
+    };
+    Ok(out.images().first().map(|i| Image {
+        id: ami.to_string(),
+        name: i.name().unwrap_or_default().to_string(),
+        architecture: i
+            .architecture()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default(),
+        root_device: i.root_device_name().map(str::to_string),
+    }))
+}
+
+/// What a launch template gives (its version's data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Template {
+    pub id: String,
+    pub name: String,
+    /// The version used (its default when none was asked for).
+    pub version: String,
+    pub instance_type: Option<String>,
+    pub image_id: Option<String>,
+}
+
+/// A launch template by name or id, at `version` (None: its default).
+pub async fn template(
+    session: &Session,
+    region: &str,
+    name_or_id: &str,
+    version: Option<&str>,
+) -> Result<Option<Template>, CloudError> {
+    let mut req = session
+        .ec2(region)
+        .describe_launch_template_versions()
+        .versions(version.unwrap_or("$Default"));
+    req = if name_or_id.starts_with("lt-") {
+        req.launch_template_id(name_or_id)
+    } else {
+        req.launch_template_name(name_or_id)
+    };
+    let out = match req.send().await {
+        Ok(out) => out,
+        Err(e)
+            if e.code().is_some_and(|c| {
+                c.starts_with("InvalidLaunchTemplate")
+                    || c == "InvalidLaunchTemplateName.NotFoundException"
+            }) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(CloudError::from_sdk("ec2", region, &e)),
+    };
+    Ok(out.launch_template_versions().first().map(|v| {
+        let data = v.launch_template_data();
+        Template {
+            id: v.launch_template_id().unwrap_or_default().to_string(),
+            name: v.launch_template_name().unwrap_or_default().to_string(),
+            version: v.version_number().unwrap_or(1).to_string(),
+            instance_type: data
+                .and_then(|d| d.instance_type())
+                .map(|t| t.as_str().to_string()),
+            image_id: data.and_then(|d| d.image_id()).map(str::to_string),
+        }
+    }))
+}
+
+/// What an existing instance was launched with (`--like`, growing a
+/// cluster like its workers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Like {
+    pub id: String,
+    pub image_id: String,
+    pub instance_type: String,
+    pub subnet_id: Option<String>,
+    pub key_name: Option<String>,
+    pub security_group_ids: Vec<String>,
+    pub spot: bool,
+    pub root_gb: Option<i32>,
+}
+
+/// The launch settings of instance `id` (None: AWS does not know it).
+pub async fn like(session: &Session, region: &str, id: &str) -> Result<Option<Like>, CloudError> {
+    let out = match session
+        .ec2(region)
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if e.code() == Some("InvalidInstanceID.NotFound") => return Ok(None),
+        Err(e) if e.code() == Some("InvalidInstanceID.Malformed") => return Ok(None),
+        Err(e) => return Err(CloudError::from_sdk("ec2", region, &e)),
+    };
+    let Some(i) = out.reservations().iter().flat_map(|r| r.instances()).next() else {
+        return Ok(None);
+    };
+    let root = i.root_device_name().unwrap_or_default();
+    let root_volume = i
+        .block_device_mappings()
+        .iter()
+        .find(|m| m.device_name() == Some(root))
+        .and_then(|m| m.ebs())
+        .and_then(|e| e.volume_id())
+        .map(str::to_string);
+    let root_gb = match root_volume {
+        Some(v) => volume_size(session, region, &v).await?,
+        None => None,
+    };
+    Ok(Some(Like {
+        id: id.to_string(),
+        image_id: i.image_id().unwrap_or_default().to_string(),
+        instance_type: i
+            .instance_type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
+        subnet_id: i.subnet_id().map(str::to_string),
+        key_name: i.key_name().map(str::to_string),
+        security_group_ids: i
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect(),
+        spot: i.instance_lifecycle() == Some(&ec2::InstanceLifecycleType::Spot),
+        root_gb,
+    }))
+}
+
+async fn volume_size(session: &Session, region: &str, id: &str) -> Result<Option<i32>, CloudError> {
+    let out = session
+        .ec2(region)
+        .describe_volumes()
+        .volume_ids(id)
+        .send()
+        .await
+        .map_err(|e| CloudError::from_sdk("ec2", region, &e))?;
+    Ok(out.volumes().first().and_then(|v| v.size()))
+}
+
+/// The ARN of the credentials in use (STS GetCallerIdentity).
+pub async fn caller_arn(session: &Session) -> Result<String, CloudError> {
+    let out = session
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| CloudError::from_sdk("sts", session.home_region(), &e))?;
+    Ok(out.arn().unwrap_or_default().to_string())
+}
+
+/// The availability zone of each subnet given (in the order given).
+pub async fn subnet_zones(
+    session: &Session,
+    region: &str,
+    subnets: &[String],
+) -> Result<Vec<(String, String)>, CloudError> {
+    if subnets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = session
+        .ec2(region)
+        .describe_subnets()
+        .set_subnet_ids(Some(subnets.to_vec()))
+        .send()
+        .await
+        .map_err(|e| CloudError::from_sdk("ec2", region, &e))?;
+    Ok(subnets
+        .iter()
+        .map(|s| {
+            let az = out
+                .subnets()
+                .iter()
+                .find(|n| n.subnet_id() == Some(s))
+                .and_then(|n| n.availability_zone())
+                .unwrap_or("?");
+            (s.clone(), az.to_string())
+        })
+        .collect())
+}

@@ -1,0 +1,633 @@
+//! `skiff launch` and `skiff cluster` against moto through the real SDK,
+//! checked with the AWS CLI and moto's request recorder: aliases, templates,
+//! `--like`, spot, capacity fallbacks through the fault proxy, tags on
+//! instances and volumes, the idle alarm and the one-time deadline, consent,
+//! read-only and dry runs, recipes saved into a commented config, and a
+//! Spark cluster created, grown, shrunk, stopped, started and deleted.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the failure
+
+mod common;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+const REGION: &str = "us-east-1";
+
+fn launch(endpoint: &str, home: &Path, args: &[&str]) -> common::Run {
+    let mut all = vec!["--region", REGION];
+    all.extend_from_slice(args);
+    common::run_skiff(endpoint, home, &all)
+}
+
+fn json(run: &common::Run) -> Value {
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+/// The instance `id` as the AWS CLI sees it.
+fn instance(endpoint: &str, id: &str) -> Value {
+    let doc = common::aws_json(
+        endpoint,
+        REGION,
+        &["ec2", "describe-instances", "--instance-ids", id],
+    );
+    doc["Reservations"][0]["Instances"][0].clone()
+}
+
+fn tag<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v["Tags"]
+        .as_array()?
+        .iter()
+        .find(|t| t["Key"] == key)
+        .and_then(|t| t["Value"].as_str())
+}
+
+/// The ids of every instance in REGION tagged `key=value` that is not
+/// terminated.
+fn tagged(endpoint: &str, key: &str, value: &str) -> Vec<(String, String, String)> {
+    let doc = common::aws_json(
+        endpoint,
+        REGION,
+        &[
+            "ec2",
+            "describe-instances",
+            "--filters",
+            &format!("Name=tag:{key},Values={value}"),
+        ],
+    );
+    let mut out = Vec::new();
+    for r in doc["Reservations"].as_array().into_iter().flatten() {
+        for i in r["Instances"].as_array().into_iter().flatten() {
+            let state = i["State"]["Name"].as_str().unwrap_or_default().to_string();
+            if state != "terminated" {
+                out.push((
+                    i["InstanceId"].as_str().unwrap_or_default().to_string(),
+                    tag(i, "skiff:role").unwrap_or_default().to_string(),
+                    state,
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// From an alias, with a deadline: the plan names the image and its
+/// parameter; the machine, its volume, its idle alarm, its deadline and
+/// skiff's role are all there, as the AWS CLI sees them.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alias_launch_is_tagged_guarded_and_has_a_deadline() {
+    let (moto, _s) = common::empty().await;
+    let e = moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let plan = launch(
+        &e,
+        home.path(),
+        &[
+            "launch",
+            "box",
+            "--ami",
+            "al2023",
+            "--type",
+            "t3.micro",
+            "--for",
+            "4h",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains(
+            "al2023 → /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("t3.micro: on demand $"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("guard:    idle 1h"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("deadline: stop at"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("(dry run)"), "{}", plan.stdout);
+    assert!(
+        tagged(&e, "Name", "box").is_empty(),
+        "a dry run launches nothing"
+    );
+
+    let before = chrono::Utc::now();
+    let run = launch(
+        &e,
+        home.path(),
+        &[
+            "launch", "box", "--ami", "al2023", "--type", "t3.micro", "--for", "4h", "--disk",
+            "30", "--yes", "--json",
+        ],
+    );
+    let doc = json(&run);
+    let id = doc["launched"]["instance_ids"][0]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    let i = instance(&e, &id);
+    assert_eq!(i["InstanceType"], "t3.micro");
+    assert_eq!(tag(&i, "Name"), Some("box"));
+    assert!(
+        tag(&i, "skiff:launched-by").is_some_and(|a| a.starts_with("arn:aws:")),
+        "{i}"
+    );
+    let volumes = common::aws_json(
+        &e,
+        REGION,
+        &[
+            "ec2",
+            "describe-volumes",
+            "--filters",
+            &format!("Name=attachment.instance-id,Values={id}"),
+        ],
+    );
+    let vol = &volumes["Volumes"][0];
+    assert_eq!(
+        tag(vol, "Name"),
+        Some("box"),
+        "volumes are tagged too: {vol}"
+    );
+    assert_eq!(vol["Size"], 30);
+
+    let alarms = common::aws_json(
+        &e,
+        REGION,
+        &[
+            "cloudwatch",
+            "describe-alarms",
+            "--alarm-name-prefix",
+            "skiff-idle-box-",
+        ],
+    );
+    let alarm = &alarms["MetricAlarms"][0];
+    assert_eq!(
+        alarm["AlarmActions"][0],
+        "arn:aws:automate:us-east-1:ec2:stop"
+    );
+    assert_eq!(alarm["Dimensions"][0]["Value"], id.as_str());
+
+    let schedule = common::aws_json(
+        &e,
+        REGION,
+        &[
+            "scheduler",
+            "get-schedule",
+            "--group-name",
+            "skiff",
+            "--name",
+            "skiff-until-box",
+        ],
+    );
+    assert_eq!(schedule["ActionAfterCompletion"], "DELETE", "{schedule}");
+    assert_eq!(
+        schedule["Target"]["Arn"],
+        "arn:aws:scheduler:::aws-sdk:ec2:stopInstances"
+    );
+    let input: Value =
+        serde_json::from_str(schedule["Target"]["Input"].as_str().expect("input")).expect("json");
+    assert_eq!(input["InstanceIds"][0], id.as_str());
+    let at = skiff::launch::deadline_of(schedule["ScheduleExpression"].as_str().expect("expr"))
+        .expect("an at() expression");
+    let after = at - before;
+    assert!(
+        after >= chrono::Duration::minutes(239) && after <= chrono::Duration::minutes(241),
+        "four hours from the launch: {after}"
+    );
+    let role = common::aws_json(
+        &e,
+        REGION,
+        &["iam", "get-role", "--role-name", "skiff-scheduler"],
+    );
+    assert!(role["Role"]["Arn"].is_string(), "{role}");
+
+    // Listed as a guard of the machine, by skiff.
+    let guards = json(&launch(&e, home.path(), &["guard", "ls", "--json"]));
+    let kinds: Vec<&str> = guards["guards"]
+        .as_array()
+        .expect("guards")
+        .iter()
+        .filter(|g| g["target"] == "box")
+        .filter_map(|g| g["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"deadline") && kinds.contains(&"idle"),
+        "{guards}"
+    );
+}
+
+/// A launch template gives the type; `--like` copies an instance; `--spot`
+/// asks for spot capacity.
+#[tokio::test(flavor = "multi_thread")]
+async fn templates_like_and_spot_launch_what_they_say() {
+    let (moto, _s) = common::empty().await;
+    let e = moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let ami = common::aws_json(
+        &e,
+        REGION,
+        &[
+            "ssm",
+            "get-parameter",
+            "--name",
+            "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+        ],
+    )["Parameter"]["Value"]
+        .as_str()
+        .expect("ami")
+        .to_string();
+    common::aws_json(
+        &e,
+        REGION,
+        &[
+            "ec2",
+            "create-launch-template",
+            "--launch-template-name",
+            "gpu-lt",
+            "--launch-template-data",
+            &format!("{{\"ImageId\":\"{ami}\",\"InstanceType\":\"c5.large\"}}"),
+        ],
+    );
+    let doc = json(&launch(
+        &e,
+        home.path(),
+        &[
+            "launch",
+            "from-lt",
+            "--template",
+            "gpu-lt",
+            "--idle",
+            "off",
+            "--yes",
+            "--json",
+        ],
+    ));
+    let id = doc["launched"]["instance_ids"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(
+        instance(&e, &id)["InstanceType"],
+        "c5.large",
+        "the template's type"
+    );
+    assert!(
+        doc["launched"]["alarms"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "--idle off"
+    );
+
+    let doc = json(&launch(
+        &e,
+        home.path(),
+        &[
+            "launch", "twin", "--like", &id, "--idle", "off", "--yes", "--json",
+        ],
+    ));
+    let twin = doc["launched"]["instance_ids"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let t = instance(&e, &twin);
+    assert_eq!(t["InstanceType"], "c5.large");
+    assert_eq!(t["ImageId"], ami.as_str());
+
+    let doc = json(&launch(
+        &e,
+        home.path(),
+        &[
+            "launch", "cheap", "--ami", &ami, "--type", "m5.large", "--spot", "--idle", "off",
+            "--yes", "--json",
+        ],
+    ));
+    let spot = doc["launched"]["instance_ids"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(instance(&e, &spot)["InstanceLifecycle"], "spot");
+    assert_eq!(doc["launched"]["spot"], true);
+}
+
+/// No capacity for the first type: the second is launched, and the output
+/// says which was refused and what came next.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_capacity_for_the_first_type_launches_the_second_and_says_so() {
+    let (moto, _s) = common::empty().await;
+    let proxy = common::faults::FaultProxy::start(
+        &moto.endpoint(),
+        serde_json::json!({"insufficient_types": ["g5.xlarge"]}),
+    );
+    let home = tempfile::tempdir().expect("home");
+    let run = launch(
+        &proxy.endpoint(),
+        home.path(),
+        &[
+            "launch",
+            "gpu",
+            "--ami",
+            "al2023",
+            "--type",
+            "g5.xlarge,g4dn.xlarge",
+            "--idle",
+            "off",
+            "--yes",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "no capacity for g5.xlarge on demand (InsufficientInstanceCapacity): trying g4dn.xlarge on demand"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("launched gpu: 1 g4dn.xlarge on demand"),
+        "{}",
+        run.stdout
+    );
+    let ids = tagged(&moto.endpoint(), "Name", "gpu");
+    assert_eq!(ids.len(), 1, "one machine, of the second type");
+    assert_eq!(
+        instance(&moto.endpoint(), &ids[0].0)["InstanceType"],
+        "g4dn.xlarge"
+    );
+}
+
+/// Nothing is launched without consent: no terminal and no --yes; and
+/// read-only refuses launch and every cluster verb before anything is
+/// sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_consent_or_read_only_nothing_is_sent() {
+    let sb = common::seeded().await;
+    let e = sb.moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let recorder = common::Recorder::start(&e);
+    let run = launch(
+        &e,
+        home.path(),
+        &["launch", "box", "--ami", "al2023", "--type", "t3.micro"],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no terminal to ask on (add --yes)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("launch 1 × box"),
+        "the plan is shown: {}",
+        run.stdout
+    );
+    let refused: Vec<Vec<&str>> = vec![
+        vec![
+            "launch", "box", "--ami", "al2023", "--type", "t3.micro", "--yes",
+        ],
+        vec![
+            "cluster",
+            "create",
+            "new",
+            "--workers",
+            "2",
+            "--ami",
+            "al2023",
+            "--type",
+            "t3.micro",
+            "--yes",
+        ],
+        vec!["cluster", "grow", "rnd", "1", "--yes"],
+        vec!["cluster", "shrink", "rnd", "1", "--yes"],
+        vec!["cluster", "delete", "rnd", "--confirm", "rnd"],
+    ];
+    for args in &refused {
+        let mut all = vec!["--read-only"];
+        all.extend_from_slice(args);
+        let run = launch(&e, home.path(), &all);
+        assert_ne!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("read-only"), "{args:?}: {}", run.stderr);
+    }
+    let mutations = recorder.mutations();
+    assert!(
+        mutations.is_empty(),
+        "nothing mutating was sent: {mutations:?}"
+    );
+}
+
+/// A cluster from nothing: created, grown by 2, shrunk by 1 (the newest
+/// worker goes), stopped, started master first, deleted — checked with the
+/// AWS CLI at each step.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_is_created_grown_shrunk_stopped_started_and_deleted() {
+    let (moto, _s) = common::empty().await;
+    let e = moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let made = launch(
+        &e,
+        home.path(),
+        &[
+            "cluster",
+            "create",
+            "lab",
+            "--workers",
+            "2",
+            "--ami",
+            "al2023",
+            "--type",
+            "m5.large",
+            "--worker-type",
+            "m5.xlarge",
+            "--spot-workers",
+            "--yes",
+        ],
+    );
+    assert_eq!(made.code, 0, "{}{}", made.stdout, made.stderr);
+    let nodes = tagged(&e, "skiff:cluster", "lab");
+    assert_eq!(nodes.len(), 3, "{nodes:?}");
+    let roles: Vec<&str> = nodes.iter().map(|n| n.1.as_str()).collect();
+    assert_eq!(roles.iter().filter(|r| **r == "master").count(), 1);
+    let master = nodes
+        .iter()
+        .find(|n| n.1 == "master")
+        .expect("master")
+        .0
+        .clone();
+    assert_eq!(instance(&e, &master)["InstanceType"], "m5.large");
+    assert!(
+        instance(&e, &master)["InstanceLifecycle"].is_null(),
+        "the master on demand"
+    );
+    let worker = nodes
+        .iter()
+        .find(|n| n.1 == "worker")
+        .expect("worker")
+        .0
+        .clone();
+    assert_eq!(instance(&e, &worker)["InstanceType"], "m5.xlarge");
+    assert_eq!(instance(&e, &worker)["InstanceLifecycle"], "spot");
+
+    let ls = json(&launch(&e, home.path(), &["ls", "clusters", "--json"]));
+    assert!(
+        ls["clusters"]
+            .as_array()
+            .expect("clusters")
+            .iter()
+            .any(|c| c["name"] == "lab"),
+        "every verb sees it: {ls}"
+    );
+
+    let grown = launch(&e, home.path(), &["cluster", "grow", "lab", "2", "--yes"]);
+    assert_eq!(grown.code, 0, "{}{}", grown.stdout, grown.stderr);
+    let after_grow = tagged(&e, "skiff:cluster", "lab");
+    assert_eq!(after_grow.len(), 5, "{after_grow:?}");
+    let new: Vec<String> = after_grow
+        .iter()
+        .map(|n| n.0.clone())
+        .filter(|id| !nodes.iter().any(|n| &n.0 == id))
+        .collect();
+    assert_eq!(new.len(), 2);
+    for id in &new {
+        let i = instance(&e, id);
+        assert_eq!(i["InstanceType"], "m5.xlarge", "like the workers");
+        assert_eq!(tag(&i, "skiff:role"), Some("worker"));
+    }
+
+    let shrunk = json(&launch(
+        &e,
+        home.path(),
+        &["cluster", "shrink", "lab", "1", "--yes", "--json"],
+    ));
+    let gone = shrunk["terminated"][0].as_str().expect("one").to_string();
+    assert!(
+        new.contains(&gone),
+        "the newest worker goes: {gone} of {new:?}"
+    );
+    assert_eq!(tagged(&e, "skiff:cluster", "lab").len(), 4);
+
+    let stop = launch(&e, home.path(), &["stop", "lab", "--wait"]);
+    assert_eq!(stop.code, 0, "{}{}", stop.stdout, stop.stderr);
+    assert!(
+        tagged(&e, "skiff:cluster", "lab")
+            .iter()
+            .all(|n| n.2 == "stopped"),
+        "{:?}",
+        tagged(&e, "skiff:cluster", "lab")
+    );
+    let start = launch(&e, home.path(), &["start", "lab", "--wait"]);
+    assert_eq!(start.code, 0, "{}{}", start.stdout, start.stderr);
+    assert!(
+        tagged(&e, "skiff:cluster", "lab")
+            .iter()
+            .all(|n| n.2 == "running")
+    );
+
+    let wrong = launch(
+        &e,
+        home.path(),
+        &["cluster", "delete", "lab", "--confirm", "lbe"],
+    );
+    assert_eq!(wrong.code, 1);
+    assert_eq!(
+        tagged(&e, "skiff:cluster", "lab").len(),
+        4,
+        "nothing deleted"
+    );
+    let deleted = launch(
+        &e,
+        home.path(),
+        &["cluster", "delete", "lab", "--confirm", "lab"],
+    );
+    assert_eq!(deleted.code, 0, "{}{}", deleted.stdout, deleted.stderr);
+    assert!(tagged(&e, "skiff:cluster", "lab").is_empty());
+    assert!(
+        deleted.stdout.contains("deleted lab: terminated"),
+        "{}",
+        deleted.stdout
+    );
+    let alarms = common::aws_json(
+        &e,
+        REGION,
+        &[
+            "cloudwatch",
+            "describe-alarms",
+            "--alarm-name-prefix",
+            "skiff-idle-lab-",
+        ],
+    );
+    assert_eq!(
+        alarms["MetricAlarms"].as_array().map(Vec::len),
+        Some(0),
+        "the idle alarms go with the nodes: {alarms}"
+    );
+}
+
+/// `--save-recipe` writes [recipes.NAME] into a config file with comments,
+/// keeping them and its order; the recipe then launches by name, and
+/// `skiff recipes` lists it with its price.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_recipe_keeps_the_config_and_launches_by_name() {
+    let (moto, _s) = common::empty().await;
+    let e = moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let config = home.path().join("config.toml");
+    let before = "# mine\n[general]\n# quicker\nrefresh_interval_secs = 30 # s\n\n[aws]\nregions = [\"us-east-1\"]\n";
+    std::fs::write(&config, before).unwrap();
+    let env = [("SKIFF_CONFIG", config.display().to_string())];
+    let run = common::run_skiff_env(
+        &e,
+        home.path(),
+        &env,
+        &[
+            "launch",
+            "x",
+            "--ami",
+            "al2023",
+            "--type",
+            "m5.large",
+            "--idle",
+            "45m",
+            "--save-recipe",
+            "small",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let after = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        after.starts_with(before),
+        "comments and order kept:\n{after}"
+    );
+    assert!(after.contains("[recipes.small]"), "{after}");
+    let listed = common::run_skiff_env(&e, home.path(), &env, &["recipes"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let line = listed
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("small"))
+        .unwrap_or_else(|| panic!("{}", listed.stdout));
+    assert!(
+        line.contains("m5.large") && line.contains("on demand $0.0960/h"),
+        "{line}"
+    );
+    let run = common::run_skiff_env(
+        &e,
+        home.path(),
+        &env,
+        &["launch", "small", "--yes", "--json"],
+    );
+    let doc = json(&run);
+    assert_eq!(doc["plan"]["spec"]["recipe"], "small");
+    assert_eq!(doc["plan"]["idle"], "idle 45m");
+    let id = doc["launched"]["instance_ids"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(tag(&instance(&e, &id), "skiff:recipe"), Some("small"));
+}
