@@ -631,3 +631,130 @@ async fn a_saved_recipe_keeps_the_config_and_launches_by_name() {
         .to_string();
     assert_eq!(tag(&instance(&e, &id), "skiff:recipe"), Some("small"));
 }
+
+/// The TUI at 80x24: `L` checks the fields as they are typed, shows the
+/// plan with its $/hour and launches on `y`; `+` on a cluster asks with
+/// the $/hour change and grows it; `-` asks and shrinks it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tui_launches_from_a_recipe_and_grows_and_shrinks_a_cluster() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use skiff::tui::app::App;
+    let (moto, _s) = common::empty().await;
+    let e = moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let made = launch(
+        &e,
+        home.path(),
+        &[
+            "cluster",
+            "create",
+            "lab",
+            "--workers",
+            "1",
+            "--ami",
+            "al2023",
+            "--type",
+            "m5.large",
+            "--yes",
+        ],
+    );
+    assert_eq!(made.code, 0, "{}{}", made.stdout, made.stderr);
+    let (mut app, mut rx) = common::tui_app(&e, home.path(), skiff::config::Config::defaults());
+    common::pump_until(&mut app, &mut rx, 60, "the inventory", |a| {
+        !a.busy()
+            && a.world
+                .inventory
+                .spark_clusters
+                .iter()
+                .any(|c| c.name == "lab")
+    })
+    .await;
+    let key = |app: &mut App, code: KeyCode| app.on_key(KeyEvent::from(code));
+    let screen = |app: &mut App| {
+        skiff::tui::ui::buffer_text(&skiff::tui::screens::render(app, 80, 24).expect("render"))
+    };
+    let said = |app: &App, start: &str| app.notes.iter().any(|n| n.text.starts_with(start));
+    let question = skiff::tui::resource::launch::LAUNCH_QUESTION;
+
+    key(&mut app, KeyCode::Char('L'));
+    assert_eq!(app.mode(), skiff::tui::popups::launch::LAUNCH);
+    assert!(
+        screen(&mut app).contains("✓ 1 × cpu"),
+        "{}",
+        screen(&mut app)
+    );
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Char('x'));
+    assert!(
+        screen(&mut app).contains("✗ count: `x` is not a number"),
+        "{}",
+        screen(&mut app)
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.mode(),
+        skiff::tui::popups::launch::LAUNCH,
+        "bad input keeps the dialog"
+    );
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Enter);
+    common::pump_until(&mut app, &mut rx, 30, "the plan", |a| a.mode() == question).await;
+    let text = screen(&mut app);
+    assert!(
+        text.contains("Launch cpu?") && text.contains("launch 2 × cpu"),
+        "{text}"
+    );
+    assert!(text.contains("costs:"), "the $/hour: {text}");
+    key(&mut app, KeyCode::Char('y'));
+    common::pump_until(&mut app, &mut rx, 30, "launched", |a| {
+        said(a, "launched cpu")
+    })
+    .await;
+    assert_eq!(tagged(&e, "Name", "cpu").len(), 2);
+
+    key(&mut app, KeyCode::Char('2'));
+    common::pump_until(&mut app, &mut rx, 30, "listed", |a| !a.busy()).await;
+    key(&mut app, KeyCode::Char('+'));
+    common::pump_until(&mut app, &mut rx, 30, "the grow plan", |a| {
+        a.mode() == question
+    })
+    .await;
+    let text = screen(&mut app);
+    assert!(text.contains("Grow lab?"), "{text}");
+    assert!(text.contains("goes up by $0.0960/h"), "{text}");
+    key(&mut app, KeyCode::Char('y'));
+    common::pump_until(&mut app, &mut rx, 30, "grown", |a| {
+        said(a, "launched lab-worker")
+    })
+    .await;
+    assert_eq!(
+        tagged(&e, "skiff:cluster", "lab").len(),
+        3,
+        "a master and two workers"
+    );
+    common::pump_until(&mut app, &mut rx, 30, "relisted", |a| {
+        !a.busy()
+            && a.world
+                .inventory
+                .spark_clusters
+                .iter()
+                .any(|c| c.name == "lab" && c.workers.len() == 2)
+    })
+    .await;
+    key(&mut app, KeyCode::Char('-'));
+    assert_eq!(app.mode(), question);
+    assert!(
+        screen(&mut app).contains("Shrink lab?"),
+        "{}",
+        screen(&mut app)
+    );
+    key(&mut app, KeyCode::Char('y'));
+    common::pump_until(&mut app, &mut rx, 30, "shrunk", |a| {
+        said(a, "lab: terminating")
+    })
+    .await;
+    assert_eq!(tagged(&e, "skiff:cluster", "lab").len(), 2);
+}

@@ -52,6 +52,9 @@ pub enum Action {
     Guard,
     Shell,
     RunOnNodes,
+    Launch,
+    Grow,
+    Shrink,
     Remove,
 }
 
@@ -106,6 +109,9 @@ impl Action {
                 "a shell on the selected instance or cluster master (exit returns to skiff)"
             }
             Self::RunOnNodes => "run a command on every node of the selected cluster",
+            Self::Launch => "launch machines from a recipe (the plan and its $/hour first)",
+            Self::Grow => "Clusters: add a worker like the others (asks, with the $/hour change)",
+            Self::Shrink => "Clusters: terminate the newest worker (asks first)",
         }
     }
 }

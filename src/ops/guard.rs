@@ -556,6 +556,29 @@ fn from_schedule(s: &Schedule, now: DateTime<Utc>) -> Option<GuardInfo> {
     })
 }
 
+/// Removes skiff's guards that watch only instances in `gone` (just
+/// terminated): their idle alarms and schedules, deadlines included. The
+/// names removed. A schedule that also names live instances is kept.
+pub async fn forget(ctx: &Context, gone: &[String]) -> Result<Vec<String>, String> {
+    let actions = ctx.actions();
+    let mut removed = Vec::new();
+    for g in list(ctx).await.map_err(|e| e.to_string())? {
+        if g.instance_ids.is_empty() || !g.instance_ids.iter().all(|id| gone.contains(id)) {
+            continue;
+        }
+        let done = if g.kind == "idle" {
+            actions
+                .delete_alarms(&g.region, std::slice::from_ref(&g.name))
+                .await
+        } else {
+            actions.delete_schedule(&g.region, &g.name).await
+        };
+        done.map_err(|e| e.to_string())?;
+        removed.push(g.name);
+    }
+    Ok(removed)
+}
+
 /// Every guard skiff made in the session's regions.
 pub async fn list(ctx: &Context) -> Result<Vec<GuardInfo>, CloudError> {
     list_in(&ctx.session, Utc::now()).await

@@ -132,6 +132,13 @@ pub async fn run(
         };
     }
     let mut report = execute(&actions, plan, opts, &ctx.dirs.state, progress).await;
+    if plan.verb == Verb::Terminate && report.ok() && !ctx.gate.dry_run() {
+        let step = forget_guards(ctx, plan).await;
+        if let Some(step) = step {
+            progress(Progress::Step(step.clone()));
+            report.steps.push(step);
+        }
+    }
     let starting = matches!(plan.verb, Verb::Start | Verb::Resume);
     if matches!(target, Target::Spark { .. })
         && starting
@@ -149,6 +156,34 @@ pub async fn run(
         report.steps.extend(steps);
     }
     report
+}
+
+/// After a terminate: skiff's guards of the terminated nodes go with them
+/// (a step saying which; one that cannot be removed is said, not fatal).
+async fn forget_guards(ctx: &Context, plan: &Plan) -> Option<StepResult> {
+    let gone: Vec<String> = plan
+        .actions()
+        .into_iter()
+        .filter(|a| a.op == Ec2Op::Terminate)
+        .map(|a| a.id.clone())
+        .collect();
+    let first = gone.first()?.clone();
+    let detail = match super::guard::forget(ctx, &gone).await {
+        Ok(names) if names.is_empty() => return None,
+        Ok(names) => format!("removed skiff's guards of it: {}", names.join(", ")),
+        Err(e) => format!(
+            "its guards were not removed ({e}): skiff guard off {} removes them",
+            plan.target
+        ),
+    };
+    Some(StepResult {
+        id: first,
+        name: plan.target.clone(),
+        action: "guards".into(),
+        ok: true,
+        detail,
+        state: None,
+    })
 }
 
 /// For a terminate of EC2 nodes: the one refusal naming every node with

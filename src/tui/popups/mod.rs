@@ -9,6 +9,7 @@ pub mod ask;
 pub mod choose;
 pub mod confirm;
 pub mod guard;
+pub mod launch;
 pub mod mfa;
 pub mod overwrite;
 pub mod picker;

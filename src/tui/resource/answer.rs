@@ -13,6 +13,13 @@ pub enum ResourceMsg {
         node: crate::ops::tunnel::TunnelTarget,
         result: Box<Result<crate::ops::shell::Ready, crate::ops::shell::NotReady>>,
     },
+    LaunchPlan(Result<Box<crate::ops::launch::Plan>, String>),
+    GrowPlan(Result<Box<crate::ops::launch::Plan>, String>),
+    Launched(Result<Box<crate::ops::launch::Launched>, String>),
+    Shrunk {
+        name: String,
+        result: Result<Vec<String>, String>,
+    },
     RunDone {
         command: String,
         nodes: Vec<crate::ops::tunnel::TunnelTarget>,

@@ -7,6 +7,7 @@ pub mod answer;
 mod copy;
 pub mod details;
 pub mod guard;
+pub mod launch;
 mod lifecycle;
 pub mod rows;
 pub mod shell;
@@ -46,6 +47,9 @@ pub fn on_action(action: Action, on: On<'_>, cx: &mut Ctx<'_>) -> bool {
         Action::Shell => shell::open(on.view, on.table, cx),
         Action::RunOnNodes => shell::ask_command(on.view, on.table, cx),
         Action::CopyUrl => copy::choose(on.table, cx),
+        Action::Launch => launch::open_dialog(on.view, cx),
+        Action::Grow => launch::grow(on.view, on.table, cx),
+        Action::Shrink => launch::shrink(on.view, on.table, cx),
         _ => return lifecycle::on_action(action, on.view, on.table, cx),
     }
     true
@@ -67,6 +71,12 @@ pub fn on_msg(
                 answer::ResourceMsg::Guard(a) => guard::on_answer(a, view, cx),
                 answer::ResourceMsg::ShellReady { node, result } => {
                     shell::on_ready(node, *result, view, cx);
+                }
+                answer::ResourceMsg::LaunchPlan(p) => launch::on_plan(p, false, cx),
+                answer::ResourceMsg::GrowPlan(p) => launch::on_plan(p, true, cx),
+                answer::ResourceMsg::Launched(l) => launch::on_launched(l, cx),
+                answer::ResourceMsg::Shrunk { name, result } => {
+                    launch::on_shrunk(&name, result, cx);
                 }
                 answer::ResourceMsg::RunDone {
                     command,
