@@ -172,7 +172,27 @@ async fn an_alias_launch_is_tagged_guarded_and_has_a_deadline() {
         alarm["AlarmActions"][0],
         "arn:aws:automate:us-east-1:ec2:stop"
     );
-    assert_eq!(alarm["Dimensions"][0]["Value"], id.as_str());
+    // CPU and network, by metric math: idle only when both stay low.
+    let queries = alarm["Metrics"].as_array().expect("metric math");
+    let query = |id: &str| queries.iter().find(|q| q["Id"] == id).expect(id);
+    assert_eq!(
+        query("cpu")["MetricStat"]["Metric"]["Dimensions"][0]["Value"],
+        id.as_str()
+    );
+    assert_eq!(
+        query("netin")["MetricStat"]["Metric"]["MetricName"],
+        "NetworkIn"
+    );
+    assert_eq!(query("netout")["MetricStat"]["Stat"], "Sum");
+    assert_eq!(
+        query("idle")["Expression"],
+        "IF(cpu < 5 AND (netin + netout) < 5000000, 1, 0)"
+    );
+    assert_eq!(alarm["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
+    assert_eq!(
+        alarm["EvaluationPeriods"], 12,
+        "an hour of 5-minute periods"
+    );
 
     let schedule = common::aws_json(
         &e,
@@ -220,6 +240,16 @@ async fn an_alias_launch_is_tagged_guarded_and_has_a_deadline() {
     assert!(
         kinds.contains(&"deadline") && kinds.contains(&"idle"),
         "{guards}"
+    );
+    let rules: Vec<&str> = guards["guards"]
+        .as_array()
+        .expect("guards")
+        .iter()
+        .filter_map(|g| g["rule"].as_str())
+        .collect();
+    assert!(
+        rules.contains(&"idle 1h +net<5.0 MB"),
+        "read back from AWS: {rules:?}"
     );
 }
 
@@ -624,7 +654,7 @@ async fn a_saved_recipe_keeps_the_config_and_launches_by_name() {
     );
     let doc = json(&run);
     assert_eq!(doc["plan"]["spec"]["recipe"], "small");
-    assert_eq!(doc["plan"]["idle"], "idle 45m");
+    assert_eq!(doc["plan"]["idle"], "idle 45m +net<5.0 MB");
     let id = doc["launched"]["instance_ids"][0]
         .as_str()
         .expect("id")

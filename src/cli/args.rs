@@ -449,6 +449,10 @@ pub struct GuardIdleArgs {
     /// The CPU % under which a node counts as idle.
     #[arg(long, value_name = "PERCENT", default_value_t = crate::guard::DEFAULT_CPU_BELOW)]
     pub cpu_below: f64,
+    /// Idle only while the network also stays low: bytes in + out per 5
+    /// minutes, e.g. 5MB (a notebook moving data is not stopped).
+    #[arg(long, value_name = "SIZE")]
+    pub net_below: Option<bytesize::ByteSize>,
     /// EMR clusters cannot be stopped: terminate the cluster when idle
     /// instead (EMR's auto-termination idle timeout).
     #[arg(long)]

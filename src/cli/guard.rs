@@ -79,7 +79,9 @@ async fn idle(ctx: &Context, a: &GuardIdleArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let g = g.map_err(anyhow::Error::msg)?;
-    let rule = IdleRule::new(after, a.cpu_below).map_err(anyhow::Error::msg)?;
+    let rule = IdleRule::new(after, a.cpu_below)
+        .map_err(anyhow::Error::msg)?
+        .with_network(a.net_below.map(|b| b.as_u64()));
     let set = ops::set_idle(ctx, &g, &rule)
         .await
         .map_err(anyhow::Error::msg)?;

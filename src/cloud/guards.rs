@@ -17,6 +17,9 @@ pub struct IdleAlarm {
     pub threshold: f64,
     /// Seconds the CPU must stay under it.
     pub after_secs: u64,
+    /// The network threshold (bytes in + out per period) of a metric-math
+    /// alarm; None for CPU alone.
+    pub net_below: Option<u64>,
     /// OK, ALARM or INSUFFICIENT_DATA.
     pub state: String,
     /// What the alarm does (the EC2 stop action).
@@ -72,31 +75,54 @@ pub async fn idle_alarms(session: &Session, region: &str) -> Result<Vec<IdleAlar
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| session.page_error("cloudwatch", region, &e))?;
-        for a in page.metric_alarms() {
-            let instance_id = a
-                .dimensions()
-                .iter()
-                .find(|d| d.name() == Some("InstanceId"))
-                .and_then(|d| d.value())
-                .unwrap_or_default()
-                .to_string();
-            let period = u64::try_from(a.period().unwrap_or(0)).unwrap_or(0);
-            let periods = u64::try_from(a.evaluation_periods().unwrap_or(0)).unwrap_or(0);
-            out.push(IdleAlarm {
-                name: a.alarm_name().unwrap_or_default().to_string(),
-                region: region.to_string(),
-                instance_id,
-                threshold: a.threshold().unwrap_or(0.0),
-                after_secs: period * periods,
-                state: a
-                    .state_value()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                actions: a.alarm_actions().to_vec(),
-            });
-        }
+        out.extend(page.metric_alarms().iter().map(|a| idle_alarm(a, region)));
     }
     Ok(out)
+}
+
+/// One alarm skiff made, CPU alone or CPU and network (metric math: the
+/// instance and period are on its CPU query, the thresholds in its
+/// expression).
+fn idle_alarm(a: &aws_sdk_cloudwatch::types::MetricAlarm, region: &str) -> IdleAlarm {
+    let cpu_query = a
+        .metrics()
+        .iter()
+        .find(|q| q.id() == Some("cpu"))
+        .and_then(|q| q.metric_stat());
+    let expression = a
+        .metrics()
+        .iter()
+        .find_map(|q| q.expression())
+        .and_then(crate::guard::parse_idle_expression);
+    let dimensions = match cpu_query.and_then(|s| s.metric()) {
+        Some(m) => m.dimensions(),
+        None => a.dimensions(),
+    };
+    let instance_id = dimensions
+        .iter()
+        .find(|d| d.name() == Some("InstanceId"))
+        .and_then(|d| d.value())
+        .unwrap_or_default()
+        .to_string();
+    let period = cpu_query
+        .and_then(|s| s.period())
+        .or(a.period())
+        .unwrap_or(0);
+    let period = u64::try_from(period).unwrap_or(0);
+    let periods = u64::try_from(a.evaluation_periods().unwrap_or(0)).unwrap_or(0);
+    IdleAlarm {
+        name: a.alarm_name().unwrap_or_default().to_string(),
+        region: region.to_string(),
+        instance_id,
+        threshold: expression.map_or_else(|| a.threshold().unwrap_or(0.0), |(cpu, _)| cpu),
+        after_secs: period * periods,
+        net_below: expression.map(|(_, net)| net),
+        state: a
+            .state_value()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        actions: a.alarm_actions().to_vec(),
+    }
 }
 
 /// The schedules in skiff's group in `region` (none when the group does

@@ -203,11 +203,32 @@ pub fn plan_schedules(
     out
 }
 
-/// An idle rule: stop when the CPU stays under `cpu_below` % for `after`.
+/// An idle rule: stop when the CPU stays under `cpu_below` % for `after`
+/// — and, with `net_below`, the network too (bytes in + out per 5-minute
+/// period), so a notebook that moves data is not stopped under its user.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IdleRule {
     pub after: Duration,
     pub cpu_below: f64,
+    pub net_below: Option<u64>,
+}
+
+/// The network under which a launched machine counts as idle: 5 MB in and
+/// out per 5 minutes (about 17 kB/s).
+pub const DEFAULT_NET_BELOW: u64 = 5_000_000;
+
+/// The metric-math expression of an idle rule with a network threshold:
+/// 1 in a period where both stay low.
+pub fn idle_expression(cpu_below: f64, net_below: u64) -> String {
+    format!("IF(cpu < {cpu_below} AND (netin + netout) < {net_below}, 1, 0)")
+}
+
+/// The thresholds an [`idle_expression`] holds.
+pub fn parse_idle_expression(expression: &str) -> Option<(f64, u64)> {
+    let rest = expression.strip_prefix("IF(cpu < ")?;
+    let (cpu, rest) = rest.split_once(" AND (netin + netout) < ")?;
+    let net = rest.strip_suffix(", 1, 0)")?;
+    Some((cpu.trim().parse().ok()?, net.trim().parse().ok()?))
 }
 
 /// EC2's basic monitoring sends CPU every 5 minutes: the alarm's period.
@@ -239,7 +260,15 @@ impl IdleRule {
         Ok(Self {
             after: Duration::from_secs(periods * IDLE_PERIOD_SECS),
             cpu_below,
+            net_below: None,
         })
+    }
+
+    /// The same rule, idle only while the network also stays under
+    /// `bytes` per period (None: CPU alone).
+    pub fn with_network(mut self, bytes: Option<u64>) -> Self {
+        self.net_below = bytes.filter(|b| *b > 0);
+        self
     }
 
     pub fn evaluation_periods(&self) -> i32 {
@@ -251,10 +280,14 @@ impl IdleRule {
         let d = humantime::format_duration(self.after)
             .to_string()
             .replace(' ', "");
-        if (self.cpu_below - DEFAULT_CPU_BELOW).abs() < f64::EPSILON {
+        let cpu = if (self.cpu_below - DEFAULT_CPU_BELOW).abs() < f64::EPSILON {
             format!("idle {d}")
         } else {
             format!("idle {d} <{}%", self.cpu_below)
+        };
+        match self.net_below {
+            Some(b) => format!("{cpu} +net<{}", bytesize::ByteSize(b).display().si()),
+            None => cpu,
         }
     }
 }

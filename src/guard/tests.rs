@@ -183,3 +183,23 @@ fn the_role_may_start_and_stop_only_the_guarded_instances() {
         "scheduler.amazonaws.com"
     );
 }
+
+#[test]
+fn an_idle_rule_with_the_network_reads_back_from_its_expression() {
+    let r = IdleRule::new(Duration::from_secs(3600), 5.0)
+        .expect("1h")
+        .with_network(Some(DEFAULT_NET_BELOW));
+    assert_eq!(r.label(), "idle 1h +net<5.0 MB");
+    let e = idle_expression(r.cpu_below, DEFAULT_NET_BELOW);
+    assert_eq!(e, "IF(cpu < 5 AND (netin + netout) < 5000000, 1, 0)");
+    assert_eq!(parse_idle_expression(&e), Some((5.0, DEFAULT_NET_BELOW)));
+    assert_eq!(parse_idle_expression("m1 + m2"), None);
+    assert_eq!(
+        IdleRule::new(Duration::from_secs(3600), 5.0)
+            .expect("1h")
+            .with_network(Some(0))
+            .net_below,
+        None,
+        "zero is CPU alone"
+    );
+}

@@ -483,7 +483,9 @@ fn from_alarm(a: &IdleAlarm) -> GuardInfo {
     let target = guard::alarm_target(&a.name)
         .map_or("?", |(t, _)| t)
         .to_string();
-    let idle = IdleRule::new(std::time::Duration::from_secs(a.after_secs), a.threshold).ok();
+    let idle = IdleRule::new(std::time::Duration::from_secs(a.after_secs), a.threshold)
+        .ok()
+        .map(|r| r.with_network(a.net_below));
     let rule = idle
         .as_ref()
         .map_or_else(|| format!("idle {} s", a.after_secs), IdleRule::label);

@@ -259,7 +259,7 @@ pub async fn plan(ctx: &Context, mut spec: Spec) -> Result<Plan, String> {
     let prices = prices(ctx, &region, &spec.types).await;
     if spec.types.iter().any(|t| is_gpu(t)) && spec.idle.is_some() {
         notes.push(
-            "the idle guard watches CPU (and network): GPU utilisation needs the CloudWatch agent's nvidia metrics, which skiff does not assume"
+            "the idle guard watches CPU and network: GPU utilisation needs the CloudWatch agent's nvidia metrics, which skiff does not assume"
                 .into(),
         );
     }
@@ -303,8 +303,13 @@ fn is_gpu(instance_type: &str) -> bool {
     })
 }
 
+/// A launched machine's idle rule: CPU and network both low, so a notebook
+/// that moves data is not stopped under its user.
 fn idle_rule(after: Duration) -> Result<IdleRule, String> {
-    IdleRule::new(after, guard::DEFAULT_CPU_BELOW)
+    Ok(
+        IdleRule::new(after, guard::DEFAULT_CPU_BELOW)?
+            .with_network(Some(guard::DEFAULT_NET_BELOW)),
+    )
 }
 
 /// On-demand and spot prices of `types` in `region` now.
@@ -494,8 +499,11 @@ async fn guard_launched(
         for id in &launched.instance_ids {
             let name = guard::alarm_name(&target, id);
             let description = format!(
-                "skiff guard: stops {id} ({target}) when its CPU stays under {}% for {}",
+                "skiff guard: stops {id} ({target}) when its CPU stays under {}% and its network under {} per 5 minutes for {}",
                 rule.cpu_below,
+                bytesize::ByteSize(rule.net_below.unwrap_or_default())
+                    .display()
+                    .si(),
                 humantime::format_duration(rule.after)
             );
             actions

@@ -13,6 +13,53 @@ use crate::guard::{
     stop_action,
 };
 
+/// The metric math of an idle rule with a network threshold: CPU average,
+/// network in and out summed per period, and the expression that is 1
+/// where both stay low (the one series the alarm watches).
+fn idle_queries(
+    instance_id: &str,
+    cpu_below: f64,
+    net_below: u64,
+) -> Vec<aws_sdk_cloudwatch::types::MetricDataQuery> {
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+    let period = i32::try_from(IDLE_PERIOD_SECS).unwrap_or(300);
+    let stat = |id: &str, metric: &str, stat: &str| {
+        MetricDataQuery::builder()
+            .id(id)
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(
+                        Metric::builder()
+                            .namespace("AWS/EC2")
+                            .metric_name(metric)
+                            .dimensions(
+                                Dimension::builder()
+                                    .name("InstanceId")
+                                    .value(instance_id)
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .period(period)
+                    .stat(stat)
+                    .build(),
+            )
+            .return_data(false)
+            .build()
+    };
+    vec![
+        stat("cpu", "CPUUtilization", "Average"),
+        stat("netin", "NetworkIn", "Sum"),
+        stat("netout", "NetworkOut", "Sum"),
+        MetricDataQuery::builder()
+            .id("idle")
+            .expression(crate::guard::idle_expression(cpu_below, net_below))
+            .label("idle (CPU and network low)")
+            .return_data(true)
+            .build(),
+    ]
+}
+
 impl Actions {
     /// Checks the gate for `what`; Ok(false) when dry-running (nothing is
     /// to be sent).
@@ -40,30 +87,43 @@ impl Actions {
         if !self.may("cloudwatch", region, &format!("create the alarm {name}"))? {
             return Ok(Done::NotSent);
         }
-        self.session
+        let base = self
+            .session
             .cloudwatch_writer(region)
             .put_metric_alarm()
             .alarm_name(name)
             .alarm_description(description)
-            .namespace("AWS/EC2")
-            .metric_name("CPUUtilization")
-            .dimensions(
-                Dimension::builder()
-                    .name("InstanceId")
-                    .value(instance_id)
-                    .build(),
-            )
-            .statistic(Statistic::Average)
-            .period(i32::try_from(IDLE_PERIOD_SECS).unwrap_or(300))
             .evaluation_periods(rule.evaluation_periods())
             .datapoints_to_alarm(rule.evaluation_periods())
-            .threshold(rule.cpu_below)
-            .comparison_operator(ComparisonOperator::LessThanThreshold)
             // A stopped instance sends nothing: that is not idleness.
             .treat_missing_data("missing")
             .alarm_actions(stop_action(region))
-            .actions_enabled(true)
-            .send()
+            .actions_enabled(true);
+        let req = match rule.net_below {
+            Some(bytes) => {
+                let mut req = base
+                    .threshold(1.0)
+                    .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold);
+                for q in idle_queries(instance_id, rule.cpu_below, bytes) {
+                    req = req.metrics(q);
+                }
+                req
+            }
+            None => base
+                .namespace("AWS/EC2")
+                .metric_name("CPUUtilization")
+                .dimensions(
+                    Dimension::builder()
+                        .name("InstanceId")
+                        .value(instance_id)
+                        .build(),
+                )
+                .statistic(Statistic::Average)
+                .period(i32::try_from(IDLE_PERIOD_SECS).unwrap_or(300))
+                .threshold(rule.cpu_below)
+                .comparison_operator(ComparisonOperator::LessThanThreshold),
+        };
+        req.send()
             .await
             .map_err(|e| CloudError::from_sdk("cloudwatch", region, &e))?;
         Ok(Done::Sent)
