@@ -788,3 +788,114 @@ async fn the_tui_launches_from_a_recipe_and_grows_and_shrinks_a_cluster() {
     .await;
     assert_eq!(tagged(&e, "skiff:cluster", "lab").len(), 2);
 }
+
+/// A what-is-my-address service on loopback (standing in for
+/// checkip.amazonaws.com), answering `address` to every GET.
+async fn address_service(address: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf).await;
+            let body = format!("{address}\n");
+            let _ = s
+                .write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .await;
+        }
+    });
+    format!("http://{addr}/")
+}
+
+/// With no security group given, skiff's own: made only once the user
+/// agreed, it lets exactly this machine's address (/32) reach port 22 and
+/// nothing else; the next launch reuses it.
+#[tokio::test(flavor = "multi_thread")]
+async fn skiffs_ssh_group_opens_port_22_to_one_address_only() {
+    let (moto, _s) = common::empty().await;
+    let e = moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let env = [("SKIFF_MY_IP_URL", address_service("203.0.113.7").await)];
+    let run = |args: &[&str]| {
+        let mut all = vec!["--region", REGION];
+        all.extend_from_slice(args);
+        common::run_skiff_env(&e, home.path(), &env, &all)
+    };
+    let groups = || {
+        common::aws_json(
+            &e,
+            REGION,
+            &[
+                "ec2",
+                "describe-security-groups",
+                "--filters",
+                "Name=group-name,Values=skiff-ssh",
+            ],
+        )["SecurityGroups"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let asked = run(&["launch", "box", "--ami", "al2023", "--type", "t3.micro"]);
+    assert_eq!(asked.code, 1, "{}{}", asked.stdout, asked.stderr);
+    assert!(
+        asked
+            .stdout
+            .contains("security group skiff-ssh (new in vpc-")
+            && asked.stdout.contains("tcp 22 from 203.0.113.7/32 only"),
+        "the rule is shown: {}",
+        asked.stdout
+    );
+    assert!(groups().is_empty(), "nothing made without consent");
+
+    let doc = json(&run(&[
+        "launch", "box", "--ami", "al2023", "--type", "t3.micro", "--yes", "--json",
+    ]));
+    let id = doc["launched"]["instance_ids"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let made = groups();
+    assert_eq!(made.len(), 1, "{made:?}");
+    let group = &made[0];
+    let rules = group["IpPermissions"].as_array().expect("rules");
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    assert_eq!(rules[0]["IpProtocol"], "tcp");
+    assert_eq!(rules[0]["FromPort"], 22);
+    assert_eq!(rules[0]["ToPort"], 22);
+    let ranges: Vec<&str> = rules[0]["IpRanges"]
+        .as_array()
+        .expect("ranges")
+        .iter()
+        .filter_map(|r| r["CidrIp"].as_str())
+        .collect();
+    assert_eq!(ranges, ["203.0.113.7/32"], "never 0.0.0.0/0");
+    let launched = instance(&e, &id);
+    let attached: Vec<&str> = launched["SecurityGroups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["GroupName"].as_str())
+        .collect();
+    assert_eq!(attached, ["skiff-ssh"]);
+
+    let again = run(&[
+        "launch", "box2", "--ami", "al2023", "--type", "t3.micro", "--yes",
+    ]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains(", has the rule): tcp 22"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(groups().len(), 1, "reused, not made again");
+}

@@ -224,3 +224,75 @@ pub async fn subnet_zones(
         })
         .collect())
 }
+
+/// The VPC to make a security group in: the first subnet's, else the
+/// region's default VPC (None: there is none).
+pub async fn vpc_for(
+    session: &Session,
+    region: &str,
+    subnet: Option<&str>,
+) -> Result<Option<String>, CloudError> {
+    let client = session.ec2(region);
+    if let Some(subnet) = subnet {
+        let out = client
+            .describe_subnets()
+            .subnet_ids(subnet)
+            .send()
+            .await
+            .map_err(|e| CloudError::from_sdk("ec2", region, &e))?;
+        return Ok(out
+            .subnets()
+            .first()
+            .and_then(|s| s.vpc_id())
+            .map(str::to_string));
+    }
+    let out = client
+        .describe_vpcs()
+        .filters(
+            ec2::Filter::builder()
+                .name("is-default")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| CloudError::from_sdk("ec2", region, &e))?;
+    Ok(out
+        .vpcs()
+        .first()
+        .and_then(|v| v.vpc_id())
+        .map(str::to_string))
+}
+
+/// A security group named `name` in `vpc`: its id and the addresses its
+/// inbound rules let reach port 22.
+pub async fn ssh_group(
+    session: &Session,
+    region: &str,
+    vpc: &str,
+    name: &str,
+) -> Result<Option<(String, Vec<String>)>, CloudError> {
+    let out = session
+        .ec2(region)
+        .describe_security_groups()
+        .filters(ec2::Filter::builder().name("vpc-id").values(vpc).build())
+        .filters(
+            ec2::Filter::builder()
+                .name("group-name")
+                .values(name)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| CloudError::from_sdk("ec2", region, &e))?;
+    Ok(out.security_groups().first().map(|g| {
+        let cidrs = g
+            .ip_permissions()
+            .iter()
+            .filter(|p| p.from_port() == Some(22) || p.ip_protocol() == Some("-1"))
+            .flat_map(|p| p.ip_ranges())
+            .filter_map(|r| r.cidr_ip().map(str::to_string))
+            .collect();
+        (g.group_id().unwrap_or_default().to_string(), cidrs)
+    }))
+}

@@ -19,6 +19,7 @@ pub mod s3;
 pub mod sts;
 
 pub use error::{CREDS_EXPIRED, CloudError, OFFLINE, SSO_EXPIRED, sign_in_fix};
+pub use network::get_text;
 pub use session::{
     FALLBACK_REGION, Fallback, Session, SessionOptions, is_loopback_host, is_loopback_url,
     profile_name,

@@ -260,6 +260,57 @@ pub fn bundle_certificates(path: &Path) -> Result<Vec<Vec<u8>>, String> {
     Ok(out)
 }
 
+/// The body of a plain GET of `url` (http or https, proxies and
+/// AWS_CA_BUNDLE as for AWS), within `timeout`: how skiff asks a
+/// what-is-my-address service for the caller's public address.
+pub async fn get_text(url: &str, timeout: std::time::Duration) -> Result<String, String> {
+    use aws_smithy_http_client::tls;
+    use aws_smithy_runtime_api::client::http::HttpConnector;
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_types::body::SdkBody;
+    use http_body_util::BodyExt;
+    let mut builder = aws_smithy_http_client::ConnectorBuilder::default().tls_provider(
+        tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc),
+    );
+    if let Some(bundle) = std::env::var_os("AWS_CA_BUNDLE").filter(|v| !v.is_empty()) {
+        let mut store = tls::TrustStore::empty().with_native_roots(false);
+        for pem in bundle_certificates(Path::new(&bundle))? {
+            store.add_pem_certificate(pem);
+        }
+        let context = tls::TlsContext::builder()
+            .with_trust_store(store)
+            .build()
+            .map_err(|e| e.to_string())?;
+        builder = builder.tls_context(context);
+    }
+    builder.set_proxy_config(Some(aws_smithy_http_client::proxy::ProxyConfig::from_env()));
+    let connector = builder.build();
+    let mut request = HttpRequest::new(SdkBody::empty());
+    *request.uri_mut() = url
+        .try_into()
+        .map_err(|e| format!("{url} is not a URL: {e}"))?;
+    let asked = async {
+        let response = connector
+            .call(request)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?
+            .to_bytes();
+        if status != 200 {
+            return Err(format!("{url} answered HTTP {status}"));
+        }
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    };
+    tokio::time::timeout(timeout, asked)
+        .await
+        .map_err(|_| format!("{url} did not answer within {} s", timeout.as_secs()))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

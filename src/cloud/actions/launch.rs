@@ -158,6 +158,64 @@ impl Actions {
         }
     }
 
+    /// A security group `name` in `vpc` (its id; None when dry-running).
+    pub async fn create_security_group(
+        &self,
+        region: &str,
+        vpc: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<Option<String>, CloudError> {
+        if !self.may("ec2", region, &format!("create the security group {name}"))? {
+            return Ok(None);
+        }
+        let out = self
+            .session
+            .ec2_writer(region)
+            .create_security_group()
+            .group_name(name)
+            .description(description)
+            .vpc_id(vpc)
+            .tag_specifications(
+                ec2::TagSpecification::builder()
+                    .resource_type(ec2::ResourceType::SecurityGroup)
+                    .tags(ec2::Tag::builder().key("Name").value(name).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| self.ec2_err(region, &e))?;
+        Ok(out.group_id().map(str::to_string))
+    }
+
+    /// Lets `cidr` (one address, /32) reach port 22 through group `id`.
+    pub async fn allow_ssh(&self, region: &str, id: &str, cidr: &str) -> Result<Done, CloudError> {
+        if !self.may("ec2", region, &format!("open port 22 of {id} to {cidr}"))? {
+            return Ok(Done::NotSent);
+        }
+        self.session
+            .ec2_writer(region)
+            .authorize_security_group_ingress()
+            .group_id(id)
+            .ip_permissions(
+                ec2::IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(22)
+                    .to_port(22)
+                    .ip_ranges(
+                        ec2::IpRange::builder()
+                            .cidr_ip(cidr)
+                            .description("skiff: SSH from the launching machine")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| self.ec2_err(region, &e))?;
+        Ok(Done::Sent)
+    }
+
     /// The deadline of `ids`: at `expression` (`at(…)`, UTC) EventBridge
     /// Scheduler calls `target_arn` (stop or terminate) on them with
     /// `role_arn`, then deletes the schedule.

@@ -19,6 +19,10 @@ use crate::guard::{self, IdleRule};
 use crate::launch::{self as pure, Source, Spec, Then};
 use crate::model::InstanceState;
 
+mod ssh;
+
+pub use ssh::{SSH_GROUP, SshGroup, my_address};
+
 /// What one instance type costs now in the launch's region.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TypePrice {
@@ -49,6 +53,9 @@ pub struct Plan {
     pub deadline: Option<DateTime<Utc>>,
     /// skiff's scheduler role does not exist yet: the deadline needs it.
     pub needs_role: bool,
+    /// The security group skiff uses (or makes) to let this machine in on
+    /// port 22, when none was given.
+    pub ssh_group: Option<SshGroup>,
     /// What the user should know (a stand-in image, an unwatched GPU).
     pub notes: Vec<String>,
 }
@@ -135,6 +142,17 @@ impl Plan {
                 .collect();
             out.push(format!("  subnets:  {}", where_.join(", ")));
         }
+        if let Some(g) = &self.ssh_group {
+            let state = match (&g.id, g.needs_rule) {
+                (None, _) => format!("new in {}", g.vpc),
+                (Some(id), true) => format!("{id}, adds the rule"),
+                (Some(id), false) => format!("{id}, has the rule"),
+            };
+            out.push(format!(
+                "  ssh:      security group {} ({state}): tcp 22 from {} only",
+                g.name, g.cidr
+            ));
+        }
         if let Some(gb) = s.disk_gb {
             out.push(format!("  disk:     {gb} GB gp3"));
         }
@@ -216,14 +234,27 @@ async fn resolve_ami(
     Ok((image, alias))
 }
 
-/// The plan of `spec`: everything looked up, nothing made.
-pub async fn plan(ctx: &Context, mut spec: Spec) -> Result<Plan, String> {
-    let region = ctx.session.home_region().to_string();
-    let mut notes = Vec::new();
+/// Where a launch's machine comes from, looked up.
+struct Resolved {
+    image: Option<Image>,
+    alias: Option<String>,
+    template: Option<Template>,
+    like: Option<Like>,
+}
+
+/// Looks up `spec`'s source; a template's or an instance's type becomes
+/// the spec's when none was given.
+async fn resolve(
+    ctx: &Context,
+    region: &str,
+    spec: &mut Spec,
+    notes: &mut Vec<String>,
+) -> Result<Resolved, String> {
+    let region = region.to_string();
     let (mut image, mut alias, mut template, mut like) = (None, None, None, None);
     match &spec.source {
         Source::Ami(text) => {
-            let (i, a) = resolve_ami(ctx, &region, text, &mut notes).await?;
+            let (i, a) = resolve_ami(ctx, &region, text, notes).await?;
             image = Some(i);
             alias = a;
         }
@@ -253,9 +284,38 @@ pub async fn plan(ctx: &Context, mut spec: Spec) -> Result<Plan, String> {
             like = Some(l);
         }
     }
+    Ok(Resolved {
+        image,
+        alias,
+        template,
+        like,
+    })
+}
+
+/// The plan of `spec`: everything looked up, nothing made.
+pub async fn plan(ctx: &Context, mut spec: Spec) -> Result<Plan, String> {
+    let region = ctx.session.home_region().to_string();
+    let mut notes = Vec::new();
+    let Resolved {
+        image,
+        alias,
+        template,
+        like,
+    } = resolve(ctx, &region, &mut spec, &mut notes).await?;
     let subnets = cloud::launch::subnet_zones(&ctx.session, &region, &spec.subnets)
         .await
         .map_err(|e| e.to_string())?;
+    let ssh_group = if spec.security_groups.is_empty() && template.is_none() && like.is_none() {
+        ssh::ssh_group(
+            ctx,
+            &region,
+            spec.subnets.first().map(String::as_str),
+            &mut notes,
+        )
+        .await?
+    } else {
+        None
+    };
     let prices = prices(ctx, &region, &spec.types).await;
     if spec.types.iter().any(|t| is_gpu(t)) && spec.idle.is_some() {
         notes.push(
@@ -290,6 +350,7 @@ pub async fn plan(ctx: &Context, mut spec: Spec) -> Result<Plan, String> {
         launched_by,
         idle,
         needs_role,
+        ssh_group,
         notes,
     })
 }
@@ -349,14 +410,19 @@ pub struct Launched {
 }
 
 /// The RunInstances request of one attempt.
-fn request(plan: &Plan, attempt: &pure::Attempt, tags: &[(String, String)]) -> RunRequest {
+fn request(
+    plan: &Plan,
+    attempt: &pure::Attempt,
+    tags: &[(String, String)],
+    ssh: Option<&String>,
+) -> RunRequest {
     let s = &plan.spec;
     let like = plan.like.as_ref();
-    let groups = if s.security_groups.is_empty() {
-        like.map(|l| l.security_group_ids.clone())
-            .unwrap_or_default()
-    } else {
-        s.security_groups.clone()
+    let groups = match (s.security_groups.is_empty(), like, ssh) {
+        (false, _, _) => s.security_groups.clone(),
+        (true, Some(l), _) => l.security_group_ids.clone(),
+        (true, None, Some(g)) => vec![g.clone()],
+        (true, None, None) => Vec::new(),
     };
     let disk_gb = s.disk_gb.or_else(|| like.and_then(|l| l.root_gb));
     RunRequest {
@@ -392,6 +458,7 @@ fn request(plan: &Plan, attempt: &pure::Attempt, tags: &[(String, String)]) -> R
 async fn run(
     ctx: &Context,
     plan: &Plan,
+    ssh: Option<&String>,
     say: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Launched, String> {
     let cluster_tags = (
@@ -405,7 +472,7 @@ async fn run(
     for (n, attempt) in attempts.iter().enumerate() {
         let what = describe(attempt);
         match actions
-            .run_instances(&plan.region, &request(plan, attempt, &tags))
+            .run_instances(&plan.region, &request(plan, attempt, &tags, ssh))
             .await
         {
             Ok(ran) => {
@@ -468,7 +535,8 @@ pub async fn launch(
     {
         return Err(e.message);
     }
-    let mut launched = run(ctx, plan, say).await?;
+    let ssh = ssh::open_ssh(ctx, plan, say).await?;
+    let mut launched = run(ctx, plan, ssh.as_ref(), say).await?;
     if launched.dry_run {
         return Ok(launched);
     }
