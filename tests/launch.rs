@@ -754,7 +754,7 @@ async fn the_tui_launches_from_a_recipe_and_grows_and_shrinks_a_cluster() {
     .await;
     let text = screen(&mut app);
     assert!(text.contains("Grow lab?"), "{text}");
-    assert!(text.contains("goes up by $0.0960/h"), "{text}");
+    assert!(text.contains("goes up by $0.1021/h"), "{text}");
     key(&mut app, KeyCode::Char('y'));
     common::pump_until(&mut app, &mut rx, 30, "grown", |a| {
         said(a, "launched lab-worker")
@@ -898,4 +898,44 @@ async fn skiffs_ssh_group_opens_port_22_to_one_address_only() {
         again.stdout
     );
     assert_eq!(groups().len(), 1, "reused, not made again");
+}
+
+/// The plan's $/hour (compute, disk, public address) is what `skiff cost`
+/// then bills the launched machines at.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plans_price_is_what_skiff_cost_bills_afterwards() {
+    let (moto, _s) = common::empty().await;
+    let e = moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let doc = json(&launch(
+        &e,
+        home.path(),
+        &[
+            "launch", "priced", "--ami", "al2023", "--type", "m5.large", "--count", "2", "--disk",
+            "30", "--idle", "off", "--yes", "--json",
+        ],
+    ));
+    let planned = doc["usd_per_hour"].as_str().map_or_else(
+        || doc["usd_per_hour"].as_f64().expect("a price"),
+        |s| s.parse::<f64>().expect("a number"),
+    );
+    let ids: Vec<String> = doc["launched"]["instance_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(|i| i.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let cost = json(&launch(&e, home.path(), &["cost", "--json"]));
+    let billed: f64 = cost["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| ids.iter().any(|id| i["id"] == id.as_str()))
+        .map(|i| i["hourly_usd"].as_f64().expect("hourly"))
+        .sum();
+    assert!(
+        (planned - billed).abs() < 1e-6,
+        "planned {planned}/h, billed {billed}/h: {cost}"
+    );
 }

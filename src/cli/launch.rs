@@ -226,7 +226,9 @@ async fn finish(
     if a.run.json {
         out!(
             "{}",
-            serde_json::to_string_pretty(&json!({"plan": plan, "launched": l}))?
+            serde_json::to_string_pretty(
+                &json!({"plan": plan, "usd_per_hour": plan.hourly(), "launched": l})
+            )?
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -272,7 +274,8 @@ fn summary(plan: &Plan, l: &Launched) -> String {
             } else {
                 p.on_demand
             }
-        });
+        })
+        .and_then(|p| Some(p + plan.extras_hourly?));
     if let Some(p) = price {
         parts.push(format!(
             "{}/h",
@@ -458,7 +461,9 @@ async fn grow(ctx: &Context, a: &ClusterResizeArgs) -> anyhow::Result<ExitCode> 
     if a.run.json {
         out!(
             "{}",
-            serde_json::to_string_pretty(&json!({"plan": plan, "launched": l}))?
+            serde_json::to_string_pretty(
+                &json!({"plan": plan, "usd_per_hour": plan.hourly(), "launched": l})
+            )?
         );
     } else {
         out!(

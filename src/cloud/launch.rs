@@ -28,6 +28,8 @@ pub struct Image {
     pub name: String,
     pub architecture: String,
     pub root_device: Option<String>,
+    /// The root disk it asks for: GB and volume type.
+    pub root_disk: Option<(i32, String)>,
 }
 
 /// An image (None: no such image, or not visible).
@@ -48,6 +50,17 @@ pub async fn image(
         Err(e) => return Err(CloudError::from_sdk("ec2", region, &e)),
     };
     Ok(out.images().first().map(|i| Image {
+        root_disk: i
+            .block_device_mappings()
+            .iter()
+            .find(|m| m.device_name() == i.root_device_name())
+            .and_then(|m| m.ebs())
+            .and_then(|e| {
+                Some((
+                    e.volume_size()?,
+                    e.volume_type().map_or("gp2", |t| t.as_str()).to_string(),
+                ))
+            }),
         id: ami.to_string(),
         name: i.name().unwrap_or_default().to_string(),
         architecture: i
@@ -122,7 +135,8 @@ pub struct Like {
     pub key_name: Option<String>,
     pub security_group_ids: Vec<String>,
     pub spot: bool,
-    pub root_gb: Option<i32>,
+    /// Its root disk: GB and volume type.
+    pub root_disk: Option<(i32, String)>,
 }
 
 /// The launch settings of instance `id` (None: AWS does not know it).
@@ -143,15 +157,16 @@ pub async fn like(session: &Session, region: &str, id: &str) -> Result<Option<Li
         return Ok(None);
     };
     let root = i.root_device_name().unwrap_or_default();
-    let root_volume = i
-        .block_device_mappings()
+    let mappings = i.block_device_mappings();
+    let root_volume = mappings
         .iter()
         .find(|m| m.device_name() == Some(root))
+        .or_else(|| mappings.first())
         .and_then(|m| m.ebs())
         .and_then(|e| e.volume_id())
         .map(str::to_string);
-    let root_gb = match root_volume {
-        Some(v) => volume_size(session, region, &v).await?,
+    let root_disk = match root_volume {
+        Some(v) => volume_disk(session, region, &v).await?,
         None => None,
     };
     Ok(Some(Like {
@@ -169,11 +184,15 @@ pub async fn like(session: &Session, region: &str, id: &str) -> Result<Option<Li
             .filter_map(|g| g.group_id().map(str::to_string))
             .collect(),
         spot: i.instance_lifecycle() == Some(&ec2::InstanceLifecycleType::Spot),
-        root_gb,
+        root_disk,
     }))
 }
 
-async fn volume_size(session: &Session, region: &str, id: &str) -> Result<Option<i32>, CloudError> {
+async fn volume_disk(
+    session: &Session,
+    region: &str,
+    id: &str,
+) -> Result<Option<(i32, String)>, CloudError> {
     let out = session
         .ec2(region)
         .describe_volumes()
@@ -181,7 +200,12 @@ async fn volume_size(session: &Session, region: &str, id: &str) -> Result<Option
         .send()
         .await
         .map_err(|e| CloudError::from_sdk("ec2", region, &e))?;
-    Ok(out.volumes().first().and_then(|v| v.size()))
+    Ok(out.volumes().first().and_then(|v| {
+        Some((
+            v.size()?,
+            v.volume_type().map_or("gp2", |t| t.as_str()).to_string(),
+        ))
+    }))
 }
 
 /// The ARN of the credentials in use (STS GetCallerIdentity).
@@ -195,14 +219,16 @@ pub async fn caller_arn(session: &Session) -> Result<String, CloudError> {
     Ok(out.arn().unwrap_or_default().to_string())
 }
 
-/// The availability zone of each subnet given (in the order given).
+/// The availability zone of each subnet given (in the order given), and
+/// whether the first gives its machines a public address (no subnet: the
+/// default VPC's, which do).
 pub async fn subnet_zones(
     session: &Session,
     region: &str,
     subnets: &[String],
-) -> Result<Vec<(String, String)>, CloudError> {
+) -> Result<(Vec<(String, String)>, bool), CloudError> {
     if subnets.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), true));
     }
     let out = session
         .ec2(region)
@@ -211,7 +237,13 @@ pub async fn subnet_zones(
         .send()
         .await
         .map_err(|e| CloudError::from_sdk("ec2", region, &e))?;
-    Ok(subnets
+    let public = out
+        .subnets()
+        .iter()
+        .find(|n| n.subnet_id() == subnets.first().map(String::as_str))
+        .and_then(|n| n.map_public_ip_on_launch())
+        .unwrap_or(false);
+    let zones = subnets
         .iter()
         .map(|s| {
             let az = out
@@ -222,7 +254,8 @@ pub async fn subnet_zones(
                 .unwrap_or("?");
             (s.clone(), az.to_string())
         })
-        .collect())
+        .collect();
+    Ok((zones, public))
 }
 
 /// The VPC to make a security group in: the first subnet's, else the

@@ -45,6 +45,12 @@ pub struct Plan {
     pub like: Option<Like>,
     /// (subnet, zone) in the order tried.
     pub subnets: Vec<(String, String)>,
+    /// The root disk each machine gets: GB and volume type, when known.
+    pub disk: Option<(i32, String)>,
+    /// What each machine costs per hour beside its compute: its disk and
+    /// its public IPv4 address, as `skiff cost` bills them (None: a price
+    /// is unknown).
+    pub extras_hourly: Option<Money>,
     pub prices: Vec<TypePrice>,
     pub launched_by: String,
     /// The idle guard in words (None: `--idle off`).
@@ -72,12 +78,21 @@ impl Plan {
     /// The $/hour of the first choice (per machine × count), on demand or
     /// spot as asked.
     pub fn hourly(&self) -> Option<Money> {
+        Some(self.compute_hourly()? + self.extras_hourly?.times(self.count()))
+    }
+
+    /// The compute part alone, for every machine.
+    pub fn compute_hourly(&self) -> Option<Money> {
         let first = self.prices.first()?;
         let one = match self.spec.spot {
             pure::Spot::No => first.on_demand?,
             _ => first.spot.or(first.on_demand)?,
         };
-        Some(one.times(rust_decimal::Decimal::from(self.spec.count)))
+        Some(one.times(self.count()))
+    }
+
+    fn count(&self) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::from(self.spec.count)
     }
 
     /// Where the machine comes from, and what each type costs now.
@@ -153,8 +168,8 @@ impl Plan {
                 g.name, g.cidr
             ));
         }
-        if let Some(gb) = s.disk_gb {
-            out.push(format!("  disk:     {gb} GB gp3"));
+        if let Some((gb, kind)) = &self.disk {
+            out.push(format!("  disk:     {gb} GB {kind}"));
         }
         out.push(format!(
             "  guard:    {}",
@@ -172,8 +187,14 @@ impl Plan {
                 }
             ));
         }
-        if let Some(h) = self.hourly() {
-            out.push(format!("  costs:    {h}/h while running"));
+        match (self.hourly(), self.compute_hourly()) {
+            (Some(h), _) => out.push(format!(
+                "  costs:    {h}/h while running (compute, disk and public address)"
+            )),
+            (None, Some(c)) => out.push(format!(
+                "  costs:    {c}/h while running for compute; the disk's price is unknown"
+            )),
+            (None, None) => out.push("  costs:    unknown (no price for the type)".into()),
         }
         out.push(format!(
             "  tags:     Name={}, {}={}",
@@ -302,9 +323,15 @@ pub async fn plan(ctx: &Context, mut spec: Spec) -> Result<Plan, String> {
         template,
         like,
     } = resolve(ctx, &region, &mut spec, &mut notes).await?;
-    let subnets = cloud::launch::subnet_zones(&ctx.session, &region, &spec.subnets)
+    let (subnets, public) = cloud::launch::subnet_zones(&ctx.session, &region, &spec.subnets)
         .await
         .map_err(|e| e.to_string())?;
+    let disk = spec
+        .disk_gb
+        .map(|gb| (gb, "gp3".to_string()))
+        .or_else(|| like.as_ref().and_then(|l| l.root_disk.clone()))
+        .or_else(|| image.as_ref().and_then(|i| i.root_disk.clone()));
+    let extras_hourly = extras(ctx, &region, disk.as_ref(), public);
     let ssh_group = if spec.security_groups.is_empty() && template.is_none() && like.is_none() {
         ssh::ssh_group(
             ctx,
@@ -346,6 +373,8 @@ pub async fn plan(ctx: &Context, mut spec: Spec) -> Result<Plan, String> {
         template,
         like,
         subnets,
+        disk,
+        extras_hourly,
         prices,
         launched_by,
         idle,
@@ -353,6 +382,31 @@ pub async fn plan(ctx: &Context, mut spec: Spec) -> Result<Plan, String> {
         ssh_group,
         notes,
     })
+}
+
+/// A machine's disk and public address per hour, priced as `skiff cost`
+/// prices them (None: the disk's price is unknown).
+fn extras(
+    ctx: &Context,
+    region: &str,
+    disk: Option<&(i32, String)>,
+    public: bool,
+) -> Option<Money> {
+    let table = crate::cost::prices::Prices::load(&ctx.dirs.cache);
+    let disk = match disk {
+        Some((gb, kind)) => table
+            .ebs_gb_month(region, kind)
+            .ok()?
+            .times(rust_decimal::Decimal::from(*gb))
+            .div_round(table.hours_per_month()),
+        None => Money::ZERO,
+    };
+    let ipv4 = if public {
+        table.ipv4_hourly()
+    } else {
+        Money::ZERO
+    };
+    Some(disk + ipv4)
 }
 
 fn is_gpu(instance_type: &str) -> bool {
@@ -424,7 +478,9 @@ fn request(
         (true, None, Some(g)) => vec![g.clone()],
         (true, None, None) => Vec::new(),
     };
-    let disk_gb = s.disk_gb.or_else(|| like.and_then(|l| l.root_gb));
+    let disk_gb = s
+        .disk_gb
+        .or_else(|| like.and_then(|l| l.root_disk.as_ref().map(|d| d.0)));
     RunRequest {
         image_id: plan
             .template
