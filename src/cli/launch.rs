@@ -219,9 +219,9 @@ async fn finish(
         )
         .await
         .map_err(anyhow::Error::msg)?;
-        if ctx.session.is_local_emulator() {
-            say("SSH not waited for: the emulator's machines have made-up addresses".into());
-        }
+        launch::wait_ssh(ctx, &l.region, &l.instance_ids, &say)
+            .await
+            .map_err(anyhow::Error::msg)?;
     }
     if a.run.json {
         out!(
@@ -233,6 +233,21 @@ async fn finish(
         return Ok(ExitCode::SUCCESS);
     }
     out!("{}", summary(plan, l));
+    if !l.dry_run && !plan.spec.tunnels.is_empty() && a.run.wait {
+        // As `skiff up`: the tunnels held open until Ctrl-C (a machine
+        // just launched shows a new host key: its fingerprint is printed).
+        let up = super::args::UpArgs {
+            tunnel: super::args::TunnelArgs {
+                target: l.instance_ids.first().cloned().unwrap_or_default(),
+                presets: plan.spec.tunnels.clone(),
+                ports: Vec::new(),
+                open: false,
+                accept_new_host_key: true,
+            },
+            timeout: a.run.timeout,
+        };
+        return super::tunnel::up(ctx, &up).await;
+    }
     if !l.dry_run && !plan.spec.tunnels.is_empty() {
         out!(
             "tunnels: skiff tunnel {} {}",
@@ -400,6 +415,7 @@ async fn create(ctx: &Context, a: &ClusterCreateArgs) -> anyhow::Result<ExitCode
         launch::wait_state(ctx, &plan.master.region, &ids, InstanceState::Running, &say)
             .await
             .map_err(anyhow::Error::msg)?;
+        post_start(ctx, &plan.master.region, &a.name).await;
     }
     if a.run.json {
         out!(
@@ -424,6 +440,30 @@ async fn create(ctx: &Context, a: &ClusterCreateArgs) -> anyhow::Result<ExitCode
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `[spark] post_start_commands` on the new cluster's master, each said.
+async fn post_start(ctx: &Context, region: &str, name: &str) {
+    if ctx.config.spark.post_start_commands.is_empty() {
+        return;
+    }
+    let (inv, _) = ctx.inventory().await;
+    let target = crate::lifecycle::Target::Spark {
+        region: region.to_string(),
+        name: name.to_string(),
+    };
+    let (steps, log) = crate::ops::lifecycle::post_start_steps(ctx, &inv, &target, name).await;
+    for s in steps {
+        say(format!(
+            "{} {}: {}",
+            if s.ok { "✓" } else { "✗" },
+            s.action,
+            s.detail
+        ));
+    }
+    if let Some(log) = log {
+        say(format!("output kept in {}", log.display()));
+    }
 }
 
 async fn grow(ctx: &Context, a: &ClusterResizeArgs) -> anyhow::Result<ExitCode> {

@@ -736,3 +736,43 @@ pub async fn wait_state(
         tokio::time::sleep(poll).await;
     }
 }
+
+/// Waits until SSH answers on every machine of `ids` (its public address,
+/// else its private one), or the lifecycle timeout. Never for an emulator
+/// on this machine: its machines' addresses are made up, and nothing but
+/// loopback is contacted for it.
+pub async fn wait_ssh(
+    ctx: &Context,
+    region: &str,
+    ids: &[String],
+    say: &(dyn Fn(String) + Send + Sync),
+) -> Result<(), String> {
+    if ctx.session.is_local_emulator() {
+        say("SSH not waited for: the emulator's machines have made-up addresses".into());
+        return Ok(());
+    }
+    let deadline = Instant::now() + Duration::from_secs(ctx.config.lifecycle.wait_timeout_secs);
+    let poll = Duration::from_secs(ctx.config.lifecycle.poll_interval_secs.max(1));
+    for id in ids {
+        loop {
+            let host = cloud::ec2::describe_instance(&ctx.session, region, id)
+                .await
+                .map_err(|e| e.to_string())?
+                .and_then(|i| i.public_ip.or(i.private_ip));
+            if let Some(host) = &host
+                && crate::ops::tunnel::probe::tcp_host(host, 22).await
+            {
+                say(format!("{id}: SSH answers on {host}:22"));
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "{id} runs, but SSH did not answer within {} s (its security group, or sshd still starting)",
+                    ctx.config.lifecycle.wait_timeout_secs
+                ));
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+    Ok(())
+}
