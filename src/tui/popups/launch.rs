@@ -1,7 +1,8 @@
 //! The launch dialog (`L`): a recipe (←/→ among the config's), the name,
-//! how many, the idle guard and the deadline — checked as they are typed,
-//! with what the recipe launches beside them. Enter hands the settled
-//! launch to the opener, which looks up the plan ($/hour now) and asks.
+//! how many, the idle guard, the deadline and — for a Spark cluster — its
+//! workers, checked as they are typed, with what the recipe launches beside
+//! them. Enter hands the settled launch to the opener, which looks up the
+//! plan ($/hour now) and asks.
 
 use std::any::Any;
 
@@ -16,25 +17,33 @@ use crate::tui::theme::Theme;
 
 pub const LAUNCH: Mode = Mode("launch");
 
-const LABELS: [&str; 5] = ["recipe", "name", "count", "idle", "deadline"];
+const LABELS: [&str; 6] = ["recipe", "name", "count", "idle", "deadline", "workers"];
+
+/// What the dialog asks for: machines, or (workers > 0) a Spark cluster
+/// named `spec.name` with a master and that many workers from the recipe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaunchAsk {
+    pub spec: Spec,
+    pub workers: i32,
+}
 
 pub struct LaunchDialog {
     /// The config's recipes, by name.
     pub recipes: Vec<(String, Recipe)>,
     pub recipe: usize,
-    /// Name, count, idle, deadline.
-    pub fields: [String; 4],
+    /// Name, count, idle, deadline, workers.
+    pub fields: [String; 5],
     pub focus: usize,
     /// The name was typed (else it follows the recipe).
     named: bool,
-    then: Option<Then<Spec>>,
+    then: Option<Then<LaunchAsk>>,
     scroll: Scroll,
 }
 
 impl LaunchDialog {
     pub fn new(
         recipes: Vec<(String, Recipe)>,
-        then: impl FnOnce(&mut Ctx<'_>, Spec) + 'static,
+        then: impl FnOnce(&mut Ctx<'_>, LaunchAsk) + 'static,
     ) -> Self {
         let mut d = Self {
             recipes,
@@ -60,6 +69,21 @@ impl LaunchDialog {
         self.fields[1] = r.count.unwrap_or(1).to_string();
         self.fields[2] = r.idle.clone().unwrap_or_else(|| "1h".into());
         self.fields[3] = r.deadline.clone().unwrap_or_default();
+        if self.fields[4].is_empty() {
+            self.fields[4] = "0".into();
+        }
+    }
+
+    /// The workers asked for (0: machines, not a cluster).
+    fn workers(&self) -> Result<i32, String> {
+        match self.fields[4].trim() {
+            "" => Ok(0),
+            t => t
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (0..=100).contains(n))
+                .ok_or_else(|| format!("workers: `{t}` is not 0 to 100")),
+        }
     }
 
     /// The launch as typed so far, or what is wrong with it.
@@ -90,10 +114,10 @@ impl LaunchDialog {
     }
 
     fn submit(&mut self, cx: &mut Ctx<'_>) -> Reply {
-        match self.spec() {
-            Ok(spec) => {
+        match self.spec().and_then(|spec| Ok((spec, self.workers()?))) {
+            Ok((spec, workers)) => {
                 if let Some(then) = self.then.take() {
-                    then(cx, spec);
+                    then(cx, LaunchAsk { spec, workers });
                 }
                 Reply::Close
             }
@@ -135,6 +159,44 @@ impl LaunchDialog {
             _ => {}
         }
         Reply::Keep
+    }
+
+    /// What the fields add up to, or what is wrong with them.
+    fn verdict(&self, theme: &Theme) -> Line<'static> {
+        let duration = |d: Option<std::time::Duration>| {
+            d.map_or_else(
+                || "off".into(),
+                |d| humantime::format_duration(d).to_string(),
+            )
+        };
+        match self.spec().and_then(|s| Ok((s, self.workers()?))) {
+            Ok((s, w)) if w > 0 => Line::from(Span::styled(
+                format!(
+                    "  ✓ Spark cluster {}: a master (on demand) and {w} workers, idle guard {}",
+                    s.name,
+                    duration(s.idle),
+                ),
+                theme.info(),
+            )),
+            Ok((s, _)) => Line::from(Span::styled(
+                format!(
+                    "  ✓ {} × {}, idle guard {}, {}",
+                    s.count,
+                    s.name,
+                    duration(s.idle),
+                    s.deadline.map_or_else(
+                        || "no deadline".into(),
+                        |d| format!(
+                            "{} after {}",
+                            s.then.as_str(),
+                            humantime::format_duration(d)
+                        )
+                    )
+                ),
+                theme.info(),
+            )),
+            Err(e) => Line::from(Span::styled(format!("  ✗ {e}"), theme.error())),
+        }
     }
 
     pub fn lines(&self, theme: &Theme) -> Vec<Line<'static>> {
@@ -184,29 +246,7 @@ impl LaunchDialog {
                 theme.dim(),
             )));
         }
-        lines.push(match self.spec() {
-            Ok(s) => Line::from(Span::styled(
-                format!(
-                    "  ✓ {} × {}, idle guard {}, {}",
-                    s.count,
-                    s.name,
-                    s.idle.map_or_else(
-                        || "off".into(),
-                        |d| humantime::format_duration(d).to_string()
-                    ),
-                    s.deadline.map_or_else(
-                        || "no deadline".into(),
-                        |d| format!(
-                            "{} after {}",
-                            s.then.as_str(),
-                            humantime::format_duration(d)
-                        )
-                    )
-                ),
-                theme.info(),
-            )),
-            Err(e) => Line::from(Span::styled(format!("  ✗ {e}"), theme.error())),
-        });
+        lines.push(self.verdict(theme));
         lines.push(Line::from(Span::styled(
             "  enter looks up the plan and its $/hour now, then asks",
             theme.dim(),

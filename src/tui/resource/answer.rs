@@ -16,6 +16,8 @@ pub enum ResourceMsg {
     LaunchPlan(Result<Box<crate::ops::launch::Plan>, String>),
     GrowPlan(Result<Box<crate::ops::launch::Plan>, String>),
     Launched(Result<Box<crate::ops::launch::Launched>, String>),
+    ClusterPlan(Result<Box<crate::ops::cluster::CreatePlan>, String>),
+    Created(Result<Box<crate::ops::cluster::Created>, String>),
     Shrunk {
         name: String,
         result: Result<Vec<String>, String>,

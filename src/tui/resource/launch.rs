@@ -33,13 +33,28 @@ pub fn open_dialog(view: ViewId, cx: &mut Ctx<'_>) {
     if recipes.is_empty() {
         return cx.warn("no recipes in the config: add [recipes.NAME] (see `skiff recipes`)");
     }
-    cx.open(LaunchDialog::new(recipes, move |cx, spec| {
+    cx.open(LaunchDialog::new(recipes, move |cx, ask| {
         let Some(ctx) = cx.context() else {
             return cx.warn("not connected yet");
         };
-        cx.info(format!("looking up the plan of {}…", spec.name));
+        cx.info(format!("looking up the plan of {}…", ask.spec.name));
+        if ask.workers > 0 {
+            let inv = cx.world.inventory.clone();
+            let new = crate::ops::cluster::NewCluster {
+                name: ask.spec.name.clone(),
+                workers: ask.workers,
+                master_type: None,
+                worker_type: None,
+                spot_workers: false,
+                base: ask.spec,
+            };
+            return cx.spawn(view, async move {
+                let plan = crate::ops::cluster::plan_create(&ctx, &inv, &new).await;
+                ResourceMsg::ClusterPlan(plan.map(Box::new))
+            });
+        }
         cx.spawn(view, async move {
-            ResourceMsg::LaunchPlan(crate::ops::launch::plan(&ctx, spec).await.map(Box::new))
+            ResourceMsg::LaunchPlan(crate::ops::launch::plan(&ctx, ask.spec).await.map(Box::new))
         });
     }));
 }
@@ -77,6 +92,56 @@ pub fn on_plan(result: Result<Box<Plan>, String>, grow: bool, cx: &mut Ctx<'_>) 
         .answers("launch", "cancel")
         .declined("nothing was launched"),
     );
+}
+
+/// A new cluster's plans arrived: shown whole, with what it costs; yes
+/// creates it (the master first).
+pub fn on_cluster_plan(
+    result: Result<Box<crate::ops::cluster::CreatePlan>, String>,
+    cx: &mut Ctx<'_>,
+) {
+    let plan = match result {
+        Ok(plan) => plan,
+        Err(e) => return cx.error(e),
+    };
+    let name = plan.master.target().to_string();
+    let body: Vec<Line<'static>> = plan.lines().into_iter().map(Line::from).collect();
+    let view = cx.view;
+    cx.open(
+        Ask::new(
+            LAUNCH_QUESTION,
+            format!("Create the cluster {name}?"),
+            body,
+            move |cx, ()| {
+                let Some(ctx) = cx.context() else {
+                    return cx.warn("not connected yet");
+                };
+                cx.info(format!("creating {name}…"));
+                cx.spawn(view, async move {
+                    let result = crate::ops::cluster::create(&ctx, &plan, true, &|_| {}).await;
+                    ResourceMsg::Created(result.map(Box::new))
+                });
+            },
+        )
+        .answers("create", "cancel")
+        .declined("nothing was launched"),
+    );
+}
+
+/// A cluster was created (or not).
+pub fn on_created(result: Result<Box<crate::ops::cluster::Created>, String>, cx: &mut Ctx<'_>) {
+    match result {
+        Ok(c) => {
+            let workers = c.workers.as_ref().map_or(0, |w| w.instance_ids.len());
+            cx.info(format!(
+                "created {}: master {} and {workers} workers",
+                c.master.name.trim_end_matches("-master"),
+                c.master.instance_ids.join(", ")
+            ));
+            cx.change(|world, _| world.refresh());
+        }
+        Err(e) => cx.error(format!("cluster: {e}")),
+    }
 }
 
 /// The launch went out (or not): its closing words; the lists refresh.

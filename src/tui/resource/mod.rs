@@ -75,6 +75,8 @@ pub fn on_msg(
                 answer::ResourceMsg::LaunchPlan(p) => launch::on_plan(p, false, cx),
                 answer::ResourceMsg::GrowPlan(p) => launch::on_plan(p, true, cx),
                 answer::ResourceMsg::Launched(l) => launch::on_launched(l, cx),
+                answer::ResourceMsg::ClusterPlan(p) => launch::on_cluster_plan(p, cx),
+                answer::ResourceMsg::Created(c) => launch::on_created(c, cx),
                 answer::ResourceMsg::Shrunk { name, result } => {
                     launch::on_shrunk(&name, result, cx);
                 }
