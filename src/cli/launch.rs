@@ -93,6 +93,26 @@ fn consent(yes: bool, question: &str, what: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Shows a plan's `lines` (not with --json), then asks `question` unless
+/// rehearsing: the context to go ahead with (a dry run's, with --dry-run).
+fn agreed(
+    ctx: &Context,
+    lines: &[String],
+    run: &super::args::RunOptions,
+    yes: bool,
+    question: &str,
+) -> anyhow::Result<Context> {
+    if !run.json {
+        for line in lines {
+            out!("{line}");
+        }
+    }
+    if !run.dry_run {
+        consent(yes, question, "was made")?;
+    }
+    Ok(ctx.dry_run(run.dry_run))
+}
+
 /// The recipe that `spec` is, to save.
 fn recipe_of(spec: &pure::Spec) -> anyhow::Result<Recipe> {
     let (ami, template) = match &spec.source {
@@ -185,19 +205,8 @@ pub async fn launch(ctx: &Context, a: &LaunchArgs) -> anyhow::Result<ExitCode> {
         err!("saved the recipe {name} in {}", path.display());
     }
     let plan = launch::plan(ctx, spec).await.map_err(anyhow::Error::msg)?;
-    if !a.run.json {
-        for line in plan.lines() {
-            out!("{line}");
-        }
-    }
-    if a.run.dry_run {
-        let launched = launch::launch(&ctx.dry_run(true), &plan, false, &say)
-            .await
-            .map_err(anyhow::Error::msg)?;
-        return finish(ctx, a, &plan, &launched).await;
-    }
-    consent(a.yes, "Launch?", "was launched")?;
-    let launched = launch::launch(ctx, &plan, true, &say)
+    let run_ctx = agreed(ctx, &plan.lines(), &a.run, a.yes, "Launch?")?;
+    let launched = launch::launch(&run_ctx, &plan, !a.run.dry_run, &say)
         .await
         .map_err(anyhow::Error::msg)?;
     finish(ctx, a, &plan, &launched).await
@@ -388,19 +397,13 @@ async fn create(ctx: &Context, a: &ClusterCreateArgs) -> anyhow::Result<ExitCode
     let plan = crate::ops::cluster::plan_create(ctx, &inv, &new)
         .await
         .map_err(anyhow::Error::msg)?;
-    if !a.run.json {
-        for line in plan.lines() {
-            out!("{line}");
-        }
-    }
-    let run_ctx = ctx.dry_run(a.run.dry_run);
-    if !a.run.dry_run {
-        consent(
-            a.yes,
-            &format!("Create the cluster {}?", a.name),
-            "was created",
-        )?;
-    }
+    let run_ctx = agreed(
+        ctx,
+        &plan.lines(),
+        &a.run,
+        a.yes,
+        &format!("Create the cluster {}?", a.name),
+    )?;
     let made = crate::ops::cluster::create(&run_ctx, &plan, true, &say)
         .await
         .map_err(anyhow::Error::msg)?;
@@ -471,19 +474,13 @@ async fn grow(ctx: &Context, a: &ClusterResizeArgs) -> anyhow::Result<ExitCode> 
     let plan = crate::ops::cluster::plan_grow(ctx, &inv, &a.name, a.count)
         .await
         .map_err(anyhow::Error::msg)?;
-    if !a.run.json {
-        for line in plan.lines() {
-            out!("{line}");
-        }
-    }
-    let run_ctx = ctx.dry_run(a.run.dry_run);
-    if !a.run.dry_run {
-        consent(
-            a.yes,
-            &format!("Add {} workers to {}?", a.count, a.name),
-            "was added",
-        )?;
-    }
+    let run_ctx = agreed(
+        ctx,
+        &plan.lines(),
+        &a.run,
+        a.yes,
+        &format!("Add {} workers to {}?", a.count, a.name),
+    )?;
     let l = launch::launch(&run_ctx, &plan, false, &say)
         .await
         .map_err(anyhow::Error::msg)?;
