@@ -93,6 +93,13 @@ fn consent(yes: bool, question: &str, what: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Waits until `ids` run, each change said.
+async fn running(ctx: &Context, region: &str, ids: &[String]) -> anyhow::Result<()> {
+    launch::wait_state(ctx, region, ids, InstanceState::Running, &say)
+        .await
+        .map_err(anyhow::Error::msg)
+}
+
 /// Shows a plan's `lines` (not with --json), then asks `question` unless
 /// rehearsing: the context to go ahead with (a dry run's, with --dry-run).
 fn agreed(
@@ -219,15 +226,7 @@ async fn finish(
     l: &Launched,
 ) -> anyhow::Result<ExitCode> {
     if !l.dry_run && a.run.wait {
-        launch::wait_state(
-            ctx,
-            &l.region,
-            &l.instance_ids,
-            InstanceState::Running,
-            &say,
-        )
-        .await
-        .map_err(anyhow::Error::msg)?;
+        running(ctx, &l.region, &l.instance_ids).await?;
         launch::wait_ssh(ctx, &l.region, &l.instance_ids, &say)
             .await
             .map_err(anyhow::Error::msg)?;
@@ -415,9 +414,7 @@ async fn create(ctx: &Context, a: &ClusterCreateArgs) -> anyhow::Result<ExitCode
         .cloned()
         .collect();
     if a.run.wait && !made.master.dry_run {
-        launch::wait_state(ctx, &plan.master.region, &ids, InstanceState::Running, &say)
-            .await
-            .map_err(anyhow::Error::msg)?;
+        running(ctx, &plan.master.region, &ids).await?;
         post_start(ctx, &plan.master.region, &a.name).await;
     }
     if a.run.json {
@@ -485,15 +482,7 @@ async fn grow(ctx: &Context, a: &ClusterResizeArgs) -> anyhow::Result<ExitCode> 
         .await
         .map_err(anyhow::Error::msg)?;
     if a.run.wait && !l.dry_run {
-        launch::wait_state(
-            ctx,
-            &l.region,
-            &l.instance_ids,
-            InstanceState::Running,
-            &say,
-        )
-        .await
-        .map_err(anyhow::Error::msg)?;
+        running(ctx, &l.region, &l.instance_ids).await?;
     }
     if a.run.json {
         out!(
