@@ -175,7 +175,11 @@ pub fn on_launched(result: Result<Box<Launched>, String>, cx: &mut Ctx<'_>) {
 fn selected_cluster(table: &Table, cx: &mut Ctx<'_>) -> Option<String> {
     match selected_target(table, cx)? {
         Target::Spark { name, .. } => Some(name),
-        _ => {
+        Target::Emr { .. } => {
+            cx.warn("+ and - grow and shrink Spark clusters made of EC2 nodes; EMR resizes its own instance groups (p pauses, P resumes)");
+            None
+        }
+        Target::Instance { .. } => {
             cx.warn("+ and - grow and shrink Spark clusters: select one in Clusters");
             None
         }
