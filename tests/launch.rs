@@ -319,13 +319,14 @@ async fn templates_like_and_spot_launch_what_they_say() {
         &e,
         home.path(),
         &[
-            "launch", "twin", "--like", &id, "--idle", "off", "--yes", "--json",
+            "launch", "twin", "--like", "from-lt", "--idle", "off", "--yes", "--json",
         ],
     ));
     let twin = doc["launched"]["instance_ids"][0]
         .as_str()
         .expect("id")
         .to_string();
+    assert_eq!(doc["plan"]["like"]["id"], id.as_str(), "found by its Name");
     let t = instance(&e, &twin);
     assert_eq!(t["InstanceType"], "c5.large");
     assert_eq!(t["ImageId"], ami.as_str());

@@ -140,14 +140,25 @@ pub struct Like {
 }
 
 /// The launch settings of instance `id` (None: AWS does not know it).
-pub async fn like(session: &Session, region: &str, id: &str) -> Result<Option<Like>, CloudError> {
-    let out = match session
-        .ec2(region)
-        .describe_instances()
-        .instance_ids(id)
-        .send()
-        .await
-    {
+/// `what` is an instance id or a Name tag (the first live instance of that
+/// name).
+pub async fn like(session: &Session, region: &str, what: &str) -> Result<Option<Like>, CloudError> {
+    let req = session.ec2(region).describe_instances();
+    let req = if what.starts_with("i-") {
+        req.instance_ids(what)
+    } else {
+        req.filters(ec2::Filter::builder().name("tag:Name").values(what).build())
+            .filters(
+                ec2::Filter::builder()
+                    .name("instance-state-name")
+                    .values("pending")
+                    .values("running")
+                    .values("stopping")
+                    .values("stopped")
+                    .build(),
+            )
+    };
+    let out = match req.send().await {
         Ok(out) => out,
         Err(e) if e.code() == Some("InvalidInstanceID.NotFound") => return Ok(None),
         Err(e) if e.code() == Some("InvalidInstanceID.Malformed") => return Ok(None),
@@ -170,7 +181,7 @@ pub async fn like(session: &Session, region: &str, id: &str) -> Result<Option<Li
         None => None,
     };
     Ok(Some(Like {
-        id: id.to_string(),
+        id: i.instance_id().unwrap_or(what).to_string(),
         image_id: i.image_id().unwrap_or_default().to_string(),
         instance_type: i
             .instance_type()

@@ -238,7 +238,7 @@ pub fn settle(name: &str, recipe: Option<(&str, &Recipe)>, o: Overrides) -> Resu
             (None, Some(t)) => Source::template(t),
             (None, None) => {
                 return Err(
-                    "nothing to launch from: give --recipe, --template, --ami with --type, or --like"
+                    "nothing to launch from: give --recipe, --template, --ami with --type, or --like (or name a recipe: `skiff recipes` lists them)"
                         .into(),
                 );
             }
