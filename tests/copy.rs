@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use common::Sdk;
 
 fn aws_bin() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aws")
+    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join(".venv/bin/aws")
 }
 
 /// Runs a command in `dir`; (succeeded, stderr).

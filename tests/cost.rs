@@ -289,8 +289,10 @@ impl PricingServer {
     fn start() -> Self {
         let dir = tempfile::tempdir().expect("dir");
         let port = common::sshd::free_port();
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/pricing_server.py");
+        let script = std::path::Path::new(
+            &std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+        )
+        .join("tests/fixtures/pricing_server.py");
         let child = std::process::Command::new("python3")
             .arg(script)
             .arg(port.to_string())

@@ -172,7 +172,41 @@ async fn an_alias_launch_is_tagged_guarded_and_has_a_deadline() {
         alarm["AlarmActions"][0],
         "arn:aws:automate:us-east-1:ec2:stop"
     );
-    // CPU and network, by metric math: idle only when both stay low.
+    // On the instance's own CPU metric, as AWS documents for EC2 actions.
+    assert_eq!(alarm["Namespace"], "AWS/EC2");
+    assert_eq!(alarm["MetricName"], "CPUUtilization");
+    assert_eq!(alarm["Dimensions"][0]["Value"], id.as_str());
+    assert_eq!(alarm["ComparisonOperator"], "LessThanThreshold");
+    assert_eq!(
+        alarm["EvaluationPeriods"], 12,
+        "an hour of 5-minute periods"
+    );
+    // CPU and network together, by metric math, where asked for.
+    let net = launch(
+        &e,
+        home.path(),
+        &[
+            "guard",
+            "idle",
+            "box",
+            "--after",
+            "1h",
+            "--net-below",
+            "5MB",
+        ],
+    );
+    assert_eq!(net.code, 0, "{}{}", net.stdout, net.stderr);
+    let alarms = common::aws_json(
+        &e,
+        REGION,
+        &[
+            "cloudwatch",
+            "describe-alarms",
+            "--alarm-name-prefix",
+            "skiff-idle-box-",
+        ],
+    );
+    let alarm = &alarms["MetricAlarms"][0];
     let queries = alarm["Metrics"].as_array().expect("metric math");
     let query = |id: &str| queries.iter().find(|q| q["Id"] == id).expect(id);
     assert_eq!(
@@ -189,10 +223,6 @@ async fn an_alias_launch_is_tagged_guarded_and_has_a_deadline() {
         "IF(cpu < 5 AND (netin + netout) < 5000000, 1, 0)"
     );
     assert_eq!(alarm["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
-    assert_eq!(
-        alarm["EvaluationPeriods"], 12,
-        "an hour of 5-minute periods"
-    );
 
     let schedule = common::aws_json(
         &e,
@@ -203,7 +233,7 @@ async fn an_alias_launch_is_tagged_guarded_and_has_a_deadline() {
             "--group-name",
             "skiff",
             "--name",
-            "skiff-until-box",
+            &format!("skiff-until-box-{id}"),
         ],
     );
     assert_eq!(schedule["ActionAfterCompletion"], "DELETE", "{schedule}");
@@ -250,6 +280,204 @@ async fn an_alias_launch_is_tagged_guarded_and_has_a_deadline() {
     assert!(
         rules.contains(&"idle 1h +net<5.0 MB"),
         "read back from AWS: {rules:?}"
+    );
+
+    // A second launch of the same name has its own deadline; the first's stays.
+    let again = json(&launch(
+        &e,
+        home.path(),
+        &[
+            "launch", "box", "--ami", "al2023", "--type", "t3.micro", "--for", "2h", "--yes",
+            "--json",
+        ],
+    ));
+    let second = again["launched"]["instance_ids"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    for machine in [&id, &second] {
+        let (found, _, err) = common::aws(
+            &e,
+            REGION,
+            &[
+                "scheduler",
+                "get-schedule",
+                "--group-name",
+                "skiff",
+                "--name",
+                &format!("skiff-until-box-{machine}"),
+            ],
+        );
+        assert!(found, "{machine}'s deadline: {err}");
+    }
+
+    // Terminated: its alarm and its deadline go with it; the other's stay.
+    let gone = launch(&e, home.path(), &["terminate", &id, "--confirm", &id]);
+    assert_eq!(gone.code, 0, "{}{}", gone.stdout, gone.stderr);
+    assert!(
+        gone.stdout.contains("removed skiff's guards of it"),
+        "{}",
+        gone.stdout
+    );
+    let alarms = common::aws_json(
+        &e,
+        REGION,
+        &[
+            "cloudwatch",
+            "describe-alarms",
+            "--alarm-name-prefix",
+            &format!("skiff-idle-box-{id}"),
+        ],
+    );
+    assert_eq!(
+        alarms["MetricAlarms"].as_array().map(Vec::len),
+        Some(0),
+        "{alarms}"
+    );
+    let name = |m: &str| format!("skiff-until-box-{m}");
+    let (found, _, _) = common::aws(
+        &e,
+        REGION,
+        &[
+            "scheduler",
+            "get-schedule",
+            "--group-name",
+            "skiff",
+            "--name",
+            &name(&id),
+        ],
+    );
+    assert!(!found, "the deadline went with the machine");
+    let (found, _, _) = common::aws(
+        &e,
+        REGION,
+        &[
+            "scheduler",
+            "get-schedule",
+            "--group-name",
+            "skiff",
+            "--name",
+            &name(&second),
+        ],
+    );
+    assert!(found, "the other machine's deadline stays");
+}
+
+/// Spot machines cannot be stopped: their idle alarm and their deadline
+/// terminate them (said in the plan); a cluster's deadline covers every
+/// node, its spot workers by a terminating schedule of their own.
+#[tokio::test(flavor = "multi_thread")]
+async fn spot_machines_are_terminated_and_a_clusters_deadline_covers_every_node() {
+    let (moto, _s) = common::empty().await;
+    let e = moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let run = launch(
+        &e,
+        home.path(),
+        &[
+            "launch", "cheap", "--ami", "al2023", "--type", "m5.large", "--spot", "--for", "3h",
+            "--yes", "--json",
+        ],
+    );
+    assert!(
+        run.stderr.contains("deadline terminates them"),
+        "{}",
+        run.stderr
+    );
+    let doc = json(&run);
+    let id = doc["launched"]["instance_ids"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert!(
+        doc["plan"]["idle"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("→ terminate")),
+        "{doc}"
+    );
+    let alarms = common::aws_json(
+        &e,
+        REGION,
+        &[
+            "cloudwatch",
+            "describe-alarms",
+            "--alarm-name-prefix",
+            "skiff-idle-cheap-",
+        ],
+    );
+    assert_eq!(
+        alarms["MetricAlarms"][0]["AlarmActions"][0],
+        "arn:aws:automate:us-east-1:ec2:terminate"
+    );
+    let schedule = common::aws_json(
+        &e,
+        REGION,
+        &[
+            "scheduler",
+            "get-schedule",
+            "--group-name",
+            "skiff",
+            "--name",
+            &format!("skiff-until-cheap-{id}"),
+        ],
+    );
+    assert_eq!(
+        schedule["Target"]["Arn"],
+        "arn:aws:scheduler:::aws-sdk:ec2:terminateInstances"
+    );
+
+    for (name, spot) in [("night", false), ("day", true)] {
+        let mut args = vec![
+            "cluster",
+            "create",
+            name,
+            "--workers",
+            "2",
+            "--ami",
+            "al2023",
+            "--type",
+            "m5.large",
+            "--idle",
+            "off",
+            "--for",
+            "2h",
+            "--yes",
+        ];
+        if spot {
+            args.push("--spot-workers");
+        }
+        let made = launch(&e, home.path(), &args);
+        assert_eq!(made.code, 0, "{}{}", made.stdout, made.stderr);
+    }
+    let guards = json(&launch(&e, home.path(), &["guard", "ls", "--json"]));
+    let deadlines = |target: &str| -> Vec<(String, usize)> {
+        guards["guards"]
+            .as_array()
+            .expect("guards")
+            .iter()
+            .filter(|g| g["kind"] == "deadline" && g["target"] == target)
+            .map(|g| {
+                (
+                    g["rule"].as_str().unwrap_or_default().to_string(),
+                    g["instance_ids"].as_array().map_or(0, Vec::len),
+                )
+            })
+            .collect()
+    };
+    let night = deadlines("night");
+    assert_eq!(night.len(), 1, "one schedule over every node: {guards}");
+    assert_eq!(night[0].1, 3, "{night:?}");
+    assert!(night[0].0.starts_with("stop at"), "{night:?}");
+    let mut day = deadlines("day");
+    day.sort();
+    assert_eq!(day.len(), 2, "{guards}");
+    assert!(
+        day[0].0.starts_with("stop at") && day[0].1 == 1,
+        "the master stops: {day:?}"
+    );
+    assert!(
+        day[1].0.starts_with("terminate at") && day[1].1 == 2,
+        "the spot workers are terminated: {day:?}"
     );
 }
 
@@ -655,7 +883,7 @@ async fn a_saved_recipe_keeps_the_config_and_launches_by_name() {
     );
     let doc = json(&run);
     assert_eq!(doc["plan"]["spec"]["recipe"], "small");
-    assert_eq!(doc["plan"]["idle"], "idle 45m +net<5.0 MB");
+    assert_eq!(doc["plan"]["idle"], "idle 45m");
     let id = doc["launched"]["instance_ids"][0]
         .as_str()
         .expect("id")

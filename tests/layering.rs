@@ -8,7 +8,10 @@
 use std::path::{Path, PathBuf};
 
 fn sources(dir: &str) -> Vec<(PathBuf, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    let root =
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(dir);
     walkdir::WalkDir::new(&root)
         .into_iter()
         .flatten()
@@ -40,7 +43,12 @@ fn assert_none(dir: &str, skip: &[&str], needles: &[&str], rule: &str) {
     let mut found = Vec::new();
     for (path, text) in sources(dir) {
         let rel = path
-            .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+            .strip_prefix(
+                Path::new(
+                    &std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+                )
+                .join("src"),
+            )
             .expect("rel")
             .display()
             .to_string();
@@ -127,9 +135,11 @@ fn the_sdk_is_reached_through_cloud_only() {
         &["aws_sdk_", "aws_smithy_", "aws_config::"],
         "an SDK client outside src/cloud",
     );
-    let session =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cloud/session.rs"))
-            .expect("session.rs");
+    let session = std::fs::read_to_string(
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("src/cloud/session.rs"),
+    )
+    .expect("session.rs");
     for client in [
         "ec2",
         "emr",
@@ -230,7 +240,8 @@ fn a_gate_is_built_only_where_a_session_is_connected() {
         "a Gate built outside ops::connect (the gate has no default; read-only comes from the flags and config)",
     );
     let gate = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cloud/actions/mod.rs"),
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("src/cloud/actions/mod.rs"),
     )
     .expect("actions");
     assert!(
@@ -253,16 +264,20 @@ fn every_sdk_client_is_made_in_the_session_and_read_clients_send_only_reads() {
     );
     // Before a session exists, STS exchanges keys for session credentials:
     // a read, by a client that carries the interceptor too.
-    let sts =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cloud/sts.rs"))
-            .expect("sts.rs");
+    let sts = std::fs::read_to_string(
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("src/cloud/sts.rs"),
+    )
+    .expect("sts.rs");
     assert!(
         sts.contains("reads::ReadsOnly"),
         "cloud/sts.rs's client reads only"
     );
-    let session =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cloud/session.rs"))
-            .expect("session.rs");
+    let session = std::fs::read_to_string(
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("src/cloud/session.rs"),
+    )
+    .expect("session.rs");
     let read_arm = session
         .split("Read) => {")
         .nth(1)
@@ -344,7 +359,9 @@ fn expand(prefix: &str, tree: &str, out: &mut Vec<String>) {
 
 #[test]
 fn no_file_of_the_tui_imports_a_file_that_imports_it_back() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src =
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("src");
     // Each file as its module path: src/tui/app/mod.rs → tui::app.
     let files: Vec<(Vec<String>, String)> = sources("tui")
         .into_iter()
@@ -627,7 +644,9 @@ fn no_function_in_src_is_longer_than_80_lines() {
     // A function reads in one sitting; a long one is split at its seams (a
     // phase, a decision, a loop body). Declarative tables are consts and
     // statics, which this does not count.
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src =
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("src");
     let mut long: Vec<String> = sources("")
         .into_iter()
         .flat_map(|(path, text)| {

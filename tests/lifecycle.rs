@@ -200,7 +200,10 @@ async fn the_aws_cli_sees_what_skiff_did() {
     // legacy-master is already stopped: a no-op; ds-workbench stops.
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 
-    let aws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aws");
+    let aws = std::path::Path::new(
+        &std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join(".venv/bin/aws");
     let (id, _) = &sb.seeded.instances["ds-workbench"];
     let out = std::process::Command::new(&aws)
         .args([

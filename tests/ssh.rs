@@ -273,7 +273,9 @@ async fn without_a_key_file_a_one_time_key_is_pushed_with_instance_connect() {
     let sb = common::seeded().await;
     let e = sb.moto.endpoint();
     // sshd lets in exactly the keys moto recorded as pushed.
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eic_keys.py");
+    let script =
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/eic_keys.py");
     let dir = tempfile::tempdir().expect("dir");
     let sshd = Sshd::start_with(
         dir.path(),

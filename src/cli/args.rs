@@ -225,6 +225,12 @@ pub struct ClusterCreateArgs {
     /// Workers on spot capacity (the master stays on demand).
     #[arg(long)]
     pub spot_workers: bool,
+    /// A deadline for every node: stop (or terminate, --then) after this long.
+    #[arg(long = "for", value_name = "DURATION")]
+    pub deadline: Option<String>,
+    /// What the deadline does: stop (default) or terminate.
+    #[arg(long, value_name = "stop|terminate", requires = "deadline")]
+    pub then: Option<String>,
     #[command(flatten)]
     pub from: LaunchFrom,
     #[arg(long, short = 'y')]

@@ -164,10 +164,7 @@ fn recipe_of(spec: &pure::Spec) -> anyhow::Result<Recipe> {
 
 /// Writes `recipe` as [recipes.NAME] in the user's config file.
 fn save_recipe(name: &str, recipe: &Recipe) -> anyhow::Result<std::path::PathBuf> {
-    let path = match std::env::var_os("SKIFF_CONFIG").filter(|p| !p.is_empty()) {
-        Some(p) => std::path::PathBuf::from(p),
-        None => crate::config::Dirs::discover().config.join("config.toml"),
-    };
+    let path = super::config_path();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -383,7 +380,15 @@ pub async fn cluster(ctx: &Context, c: &ClusterCommand) -> anyhow::Result<ExitCo
 
 async fn create(ctx: &Context, a: &ClusterCreateArgs) -> anyhow::Result<ExitCode> {
     let recipe = recipe(ctx, &a.name, &a.from)?;
-    let spec = pure::settle(&a.name, recipe, overrides(&a.from)?).map_err(anyhow::Error::msg)?;
+    let mut o = overrides(&a.from)?;
+    o.deadline = a.deadline.clone();
+    o.then = a
+        .then
+        .as_deref()
+        .map(Then::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let spec = pure::settle(&a.name, recipe, o).map_err(anyhow::Error::msg)?;
     let (inv, _) = ctx.inventory().await;
     let new = crate::ops::cluster::NewCluster {
         name: a.name.clone(),
@@ -520,11 +525,20 @@ async fn shrink(ctx: &Context, a: &ClusterResizeArgs) -> anyhow::Result<ExitCode
                 .map(|r| r.usd_per_hour.decimal())
         })
         .sum();
+    let spot = victims
+        .iter()
+        .filter_map(|id| inv.instance(id))
+        .any(|i| i.spot);
     let what = format!(
-        "shrink {}: terminate the newest {} worker(s) {} (saves about ${saves:.4}/h)",
+        "shrink {}: terminate the newest {} worker(s) {} (saves about ${saves:.4}/h{})",
         a.name,
         victims.len(),
-        victims.join(", ")
+        victims.join(", "),
+        if spot {
+            " at on-demand prices; spot costs less"
+        } else {
+            ""
+        }
     );
     if a.run.json {
         err!("{what}");
@@ -538,7 +552,16 @@ async fn shrink(ctx: &Context, a: &ClusterResizeArgs) -> anyhow::Result<ExitCode
         {
             bail!("{}", e.message);
         }
-        out!("(dry run) nothing was terminated");
+        if a.run.json {
+            out!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &json!({"dry_run": true, "would_terminate": victims})
+                )?
+            );
+        } else {
+            out!("(dry run) nothing was terminated");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     consent(a.yes, "Terminate them?", "was terminated")?;
@@ -571,12 +594,19 @@ async fn delete(ctx: &Context, a: &ClusterDeleteArgs) -> anyhow::Result<ExitCode
     }
     let (inv, _) = ctx.inventory().await;
     if a.run.dry_run {
-        let victims = crate::ops::cluster::shrink_victims(&inv, &a.name, 0).err();
-        out!(
-            "(dry run) would terminate every node of {} ({})",
-            a.name,
-            victims.unwrap_or_default()
-        );
+        let nodes = crate::ops::cluster::nodes(&inv, &a.name).map_err(anyhow::Error::msg)?;
+        if a.run.json {
+            out!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"dry_run": true, "would_terminate": nodes}))?
+            );
+        } else {
+            out!(
+                "(dry run) would terminate every node of {}: {}",
+                a.name,
+                nodes.join(", ")
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let deleted = crate::ops::cluster::delete(ctx, &inv, &a.name, &say)

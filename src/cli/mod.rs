@@ -174,8 +174,25 @@ pub fn main() -> ExitCode {
     code
 }
 
+/// The user's config file: `--config`, else `SKIFF_CONFIG`, else the
+/// default place (where `--save-recipe` writes).
+static CONFIG_PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+pub fn config_path() -> std::path::PathBuf {
+    CONFIG_PATH
+        .get()
+        .cloned()
+        .unwrap_or_else(|| Dirs::discover().config.join("config.toml"))
+}
+
 /// Runs the parsed command line; the TUI when no command is given.
 pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
+    let _ = CONFIG_PATH.set(
+        cli.global
+            .config
+            .clone()
+            .unwrap_or_else(|| dirs.config.join("config.toml")),
+    );
     let (config, _) = Config::load_with(
         cli.global.config.as_deref(),
         &dirs,

@@ -211,6 +211,8 @@ pub struct IdleRule {
     pub after: Duration,
     pub cpu_below: f64,
     pub net_below: Option<u64>,
+    /// Terminate instead of stop: AWS cannot stop a one-time spot machine.
+    pub terminate: bool,
 }
 
 /// The network under which a launched machine counts as idle: 5 MB in and
@@ -261,7 +263,14 @@ impl IdleRule {
             after: Duration::from_secs(periods * IDLE_PERIOD_SECS),
             cpu_below,
             net_below: None,
+            terminate: false,
         })
+    }
+
+    /// The same rule, terminating instead of stopping (or not).
+    pub fn terminating(mut self, on: bool) -> Self {
+        self.terminate = on;
+        self
     }
 
     /// The same rule, idle only while the network also stays under
@@ -285,9 +294,14 @@ impl IdleRule {
         } else {
             format!("idle {d} <{}%", self.cpu_below)
         };
-        match self.net_below {
+        let rule = match self.net_below {
             Some(b) => format!("{cpu} +net<{}", bytesize::ByteSize(b).display().si()),
             None => cpu,
+        };
+        if self.terminate {
+            format!("{rule} → terminate")
+        } else {
+            rule
         }
     }
 }
@@ -295,6 +309,11 @@ impl IdleRule {
 /// The EC2 stop action CloudWatch alarms can take (they cannot hibernate).
 pub fn stop_action(region: &str) -> String {
     format!("arn:aws:automate:{region}:ec2:stop")
+}
+
+/// The EC2 terminate action (for spot machines, which cannot be stopped).
+pub fn terminate_action(region: &str) -> String {
+    format!("arn:aws:automate:{region}:ec2:terminate")
 }
 
 /// The trust policy of [`ROLE_NAME`]: EventBridge Scheduler of this

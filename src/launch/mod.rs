@@ -368,8 +368,10 @@ pub fn tags(spec: &Spec, launched_by: &str, cluster_tags: (&str, &str)) -> Vec<(
     out
 }
 
-/// The deadline's schedule name for a machine or cluster `target`.
-pub fn deadline_name(target: &str) -> String {
+/// The deadline's schedule name for the machines of `target` whose first
+/// is `first_id` (unique: a second launch of the same name has its own).
+pub fn deadline_name(target: &str, first_id: &str) -> String {
+    let room = 64 - DEADLINE_PREFIX.len() - first_id.len() - 1;
     let safe: String = target
         .chars()
         .map(|c| {
@@ -379,9 +381,15 @@ pub fn deadline_name(target: &str) -> String {
                 '-'
             }
         })
-        .take(64 - DEADLINE_PREFIX.len())
+        .take(room)
         .collect();
-    format!("{DEADLINE_PREFIX}{safe}")
+    format!("{DEADLINE_PREFIX}{safe}-{first_id}")
+}
+
+/// The target a deadline's schedule name is for.
+pub fn deadline_target(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix(DEADLINE_PREFIX)?;
+    Some(rest.rsplit_once("-i-").map_or(rest, |(t, _)| t))
 }
 
 /// The one-time schedule expression for `now + after` (UTC, whole seconds).

@@ -125,8 +125,14 @@ fn templates_aliases_and_deadlines_read_as_typed() {
     assert_eq!(expr, "at(2026-12-05T14:00:00)");
     assert_eq!(deadline_of(&expr), Some(at));
     assert_eq!(deadline_of("cron(0 19 ? * MON-FRI *)"), None);
-    assert_eq!(deadline_name("gpu box"), "skiff-until-gpu-box");
-    assert!(deadline_name(&"x".repeat(100)).len() <= 64);
+    let name = deadline_name("gpu box", "i-0123456789abcdef0");
+    assert_eq!(name, "skiff-until-gpu-box-i-0123456789abcdef0");
+    assert_eq!(deadline_target(&name), Some("gpu-box"));
+    let long = deadline_name(&"x".repeat(100), "i-0123456789abcdef0");
+    assert!(
+        long.len() <= 64 && long.ends_with("-i-0123456789abcdef0"),
+        "{long}"
+    );
 }
 
 #[test]

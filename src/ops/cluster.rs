@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::connect::Context;
 use super::launch::{self, Launched, Plan};
-use crate::launch::{self as pure, Membership, Source, Spec, Spot};
+use crate::launch::{self as pure, Membership, Source, Spec, Spot, Then};
 use crate::model::{InstanceState, Inventory, SparkCluster, SparkConvention};
 
 /// The Name tag of a cluster's master and of its workers.
@@ -21,6 +21,9 @@ pub fn node_name(cluster: &str, role: &str) -> String {
 pub struct CreatePlan {
     pub master: Plan,
     pub workers: Option<Plan>,
+    /// The cluster's deadline (every node), and what it does.
+    #[serde(skip)]
+    pub deadline: Option<(std::time::Duration, crate::launch::Then)>,
 }
 
 impl CreatePlan {
@@ -39,6 +42,16 @@ impl CreatePlan {
         };
         if let Some(t) = total {
             out.push(format!("the cluster costs {t}/h while running"));
+        }
+        if let Some((after, then)) = self.deadline {
+            out.push(format!(
+                "deadline: every node {} after {} (EventBridge Scheduler, laptop closed or not)",
+                match then {
+                    crate::launch::Then::Stop => "stopped",
+                    crate::launch::Then::Terminate => "terminated",
+                },
+                humantime::format_duration(after)
+            ));
         }
         out
     }
@@ -71,10 +84,8 @@ fn node_spec(
     }
     s.count = count;
     s.spot = spot;
-    // A deadline is the cluster's: set on the master's plan only.
-    if role != "master" {
-        s.deadline = None;
-    }
+    // A deadline is the cluster's: set once over every node (create).
+    s.deadline = None;
     s.member = Some(Membership {
         cluster: cluster.to_string(),
         role: role.to_string(),
@@ -128,7 +139,11 @@ pub async fn plan_create(
     } else {
         None
     };
-    Ok(CreatePlan { master, workers })
+    Ok(CreatePlan {
+        master,
+        workers,
+        deadline: c.base.deadline.map(|d| (d, c.base.then)),
+    })
 }
 
 /// What a create made.
@@ -146,7 +161,7 @@ pub async fn create(
     say: &(dyn Fn(String) + Send + Sync),
 ) -> Result<Created, String> {
     let master = launch::launch(ctx, &plan.master, create_role, say).await?;
-    let workers = match &plan.workers {
+    let mut workers = match &plan.workers {
         Some(w) => Some(
             launch::launch(ctx, w, create_role, say)
                 .await
@@ -159,6 +174,45 @@ pub async fn create(
         ),
         None => None,
     };
+    if let Some((after, then)) = plan.deadline
+        && !master.dry_run
+    {
+        // One schedule over every node; spot workers, which AWS cannot
+        // stop, get their own that terminates them.
+        let spot = workers.as_ref().filter(|w| w.spot && then == Then::Stop);
+        let mut groups: Vec<(Vec<String>, Then)> = vec![(master.instance_ids.clone(), then)];
+        match (&workers, spot) {
+            (Some(w), Some(_)) => groups.push((
+                w.instance_ids.clone(),
+                launch::deadline_action(then, true, say),
+            )),
+            (Some(w), None) => groups[0].0.extend(w.instance_ids.iter().cloned()),
+            (None, _) => {}
+        }
+        for (ids, then) in groups {
+            let d = launch::set_deadline(
+                ctx,
+                &plan.master.region,
+                plan.master.target(),
+                after,
+                then,
+                &ids,
+                create_role,
+            )
+            .await
+            .map_err(|e| format!("the cluster {} runs, but {e}", plan.master.target()))?;
+            if let Some(w) = workers.as_mut() {
+                w.deadline = Some((d.name.clone(), d.at));
+            }
+            say(format!(
+                "deadline {}: {} {} at {}",
+                d.name,
+                then.as_str(),
+                ids.join(", "),
+                d.at.format("%H:%M UTC")
+            ));
+        }
+    }
     Ok(Created { master, workers })
 }
 
@@ -176,6 +230,14 @@ fn own<'a>(inv: &'a Inventory, name: &str) -> Result<&'a SparkCluster, String> {
         ));
     }
     Ok(c)
+}
+
+/// Every live node of the Spark cluster `name` skiff made, master first.
+pub fn nodes(inv: &Inventory, name: &str) -> Result<Vec<String>, String> {
+    let c = own(inv, name)?;
+    let mut ids: Vec<String> = c.master.iter().cloned().collect();
+    ids.extend(workers_newest_first(inv, c).iter().map(|i| i.id.clone()));
+    Ok(ids)
 }
 
 /// Live workers of `c`, newest first.

@@ -485,7 +485,10 @@ fn from_alarm(a: &IdleAlarm) -> GuardInfo {
         .to_string();
     let idle = IdleRule::new(std::time::Duration::from_secs(a.after_secs), a.threshold)
         .ok()
-        .map(|r| r.with_network(a.net_below));
+        .map(|r| {
+            r.with_network(a.net_below)
+                .terminating(a.actions.iter().any(|x| x.ends_with(":ec2:terminate")))
+        });
     let rule = idle
         .as_ref()
         .map_or_else(|| format!("idle {} s", a.after_secs), IdleRule::label);
@@ -505,7 +508,7 @@ fn from_alarm(a: &IdleAlarm) -> GuardInfo {
 
 /// A launch's deadline (`skiff-until-NAME`, a one-time `at()` schedule).
 fn from_deadline(s: &Schedule) -> Option<GuardInfo> {
-    let target = s.name.strip_prefix(crate::launch::DEADLINE_PREFIX)?;
+    let target = crate::launch::deadline_target(&s.name)?;
     let at = crate::launch::deadline_of(&s.expression);
     let verb = if s.target_arn.ends_with("terminateInstances") {
         "terminate"

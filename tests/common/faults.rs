@@ -20,7 +20,9 @@ pub struct FaultProxy {
 
 /// The project's Python (the one with moto), for the fixtures.
 pub fn python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python3");
+    let venv =
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join(".venv/bin/python3");
     assert!(
         venv.is_file(),
         "the tests need the project's virtualenv ({}): run scripts/setup-python",
@@ -31,7 +33,7 @@ pub fn python() -> PathBuf {
 
 /// A fixture script under tests/fixtures.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
 }

@@ -355,7 +355,10 @@ pub fn aws_json(endpoint: &str, region: &str, args: &[&str]) -> serde_json::Valu
 
 /// The AWS CLI's (success, stdout, stderr).
 pub fn aws(endpoint: &str, region: &str, args: &[&str]) -> (bool, String, String) {
-    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aws");
+    let bin = std::path::Path::new(
+        &std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join(".venv/bin/aws");
     let out = std::process::Command::new(&bin)
         .args([
             "--endpoint-url",

@@ -97,7 +97,11 @@ impl Actions {
             .datapoints_to_alarm(rule.evaluation_periods())
             // A stopped instance sends nothing: that is not idleness.
             .treat_missing_data("missing")
-            .alarm_actions(stop_action(region))
+            .alarm_actions(if rule.terminate {
+                crate::guard::terminate_action(region)
+            } else {
+                stop_action(region)
+            })
             .actions_enabled(true);
         let req = match rule.net_below {
             Some(bytes) => {

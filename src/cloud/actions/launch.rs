@@ -244,9 +244,8 @@ impl Actions {
             .mode(FlexibleTimeWindowMode::Off)
             .build()
             .map_err(bad)?;
-        let client = self.session.scheduler_writer(region);
-        let _ = self.delete_schedule(region, name).await;
-        client
+        self.session
+            .scheduler_writer(region)
             .create_schedule()
             .group_name(SCHEDULE_GROUP)
             .name(name)

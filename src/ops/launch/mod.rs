@@ -16,10 +16,13 @@ use crate::cloud::launch::{Image, Like, Template};
 use crate::cloud::{self, CloudError};
 use crate::cost::Money;
 use crate::guard::{self, IdleRule};
-use crate::launch::{self as pure, Source, Spec, Then};
+use crate::launch::{self as pure, Source, Spec};
 use crate::model::InstanceState;
 
+mod guards;
 mod ssh;
+
+pub use guards::{DeadlineSet, deadline_action, set_deadline};
 
 pub use ssh::{SSH_GROUP, SshGroup, my_address};
 
@@ -128,6 +131,29 @@ impl Plan {
         out
     }
 
+    /// The SSH rule the plan makes or uses.
+    fn ssh_line(&self) -> Option<String> {
+        let g = self.ssh_group.as_ref()?;
+        let state = match (&g.id, g.needs_rule) {
+            (None, _) => format!("new in {}", g.vpc),
+            (Some(id), true) => format!("{id}, adds the rule"),
+            (Some(id), false) => format!("{id}, has the rule"),
+        };
+        Some(format!(
+            "  ssh:      security group {} ({state}): tcp 22 from {}{}",
+            g.name,
+            g.cidr,
+            if g.others.is_empty() {
+                " only".to_string()
+            } else {
+                format!(
+                    "; it also lets in {} (earlier launches: revoke stale ones)",
+                    g.others.join(", ")
+                )
+            }
+        ))
+    }
+
     /// The plan in lines, as both faces show it.
     pub fn lines(&self) -> Vec<String> {
         let s = &self.spec;
@@ -157,17 +183,7 @@ impl Plan {
                 .collect();
             out.push(format!("  subnets:  {}", where_.join(", ")));
         }
-        if let Some(g) = &self.ssh_group {
-            let state = match (&g.id, g.needs_rule) {
-                (None, _) => format!("new in {}", g.vpc),
-                (Some(id), true) => format!("{id}, adds the rule"),
-                (Some(id), false) => format!("{id}, has the rule"),
-            };
-            out.push(format!(
-                "  ssh:      security group {} ({state}): tcp 22 from {} only",
-                g.name, g.cidr
-            ));
-        }
+        out.extend(self.ssh_line());
         if let Some((gb, kind)) = &self.disk {
             out.push(format!("  disk:     {gb} GB {kind}"));
         }
@@ -359,9 +375,19 @@ pub async fn plan(ctx: &Context, mut spec: Spec) -> Result<Plan, String> {
             .map_err(|e| e.to_string())?
             .is_none();
     let idle = match spec.idle {
-        Some(d) => Some(idle_rule(d)?.label()),
+        Some(d) => Some(
+            idle_rule(d)?
+                .terminating(spec.spot == pure::Spot::Yes)
+                .label(),
+        ),
         None => None,
     };
+    if spec.spot != pure::Spot::No && (spec.idle.is_some() || spec.deadline.is_some()) {
+        notes.push(
+            "AWS cannot stop a one-time spot machine: its idle guard and deadline terminate it (its disk goes with it)"
+                .into(),
+        );
+    }
     Ok(Plan {
         deadline: spec
             .deadline
@@ -418,13 +444,11 @@ fn is_gpu(instance_type: &str) -> bool {
     })
 }
 
-/// A launched machine's idle rule: CPU and network both low, so a notebook
-/// that moves data is not stopped under its user.
-fn idle_rule(after: Duration) -> Result<IdleRule, String> {
-    Ok(
-        IdleRule::new(after, guard::DEFAULT_CPU_BELOW)?
-            .with_network(Some(guard::DEFAULT_NET_BELOW)),
-    )
+/// A launched machine's idle rule: CPU low for `after` (an alarm on the
+/// instance's own metric, which AWS documents for its EC2 actions; CPU
+/// and network together are `skiff guard idle --net-below`).
+pub(super) fn idle_rule(after: Duration) -> Result<IdleRule, String> {
+    IdleRule::new(after, guard::DEFAULT_CPU_BELOW)
 }
 
 /// On-demand and spot prices of `types` in `region` now.
@@ -605,89 +629,33 @@ pub async fn launch(
             spot: launched.spot,
         })
     ));
-    guard_launched(ctx, plan, &mut launched, create_role).await?;
-    Ok(launched)
-}
-
-/// The idle alarm on each machine and the deadline over all of them.
-async fn guard_launched(
-    ctx: &Context,
-    plan: &Plan,
-    launched: &mut Launched,
-    create_role: bool,
-) -> Result<(), String> {
-    let actions = ctx.actions();
-    let target = plan.target().to_string();
-    if let Some(after) = plan.spec.idle {
-        let rule = idle_rule(after)?;
-        for id in &launched.instance_ids {
-            let name = guard::alarm_name(&target, id);
-            let description = format!(
-                "skiff guard: stops {id} ({target}) when its CPU stays under {}% and its network under {} per 5 minutes for {}",
-                rule.cpu_below,
-                bytesize::ByteSize(rule.net_below.unwrap_or_default())
-                    .display()
-                    .si(),
-                humantime::format_duration(rule.after)
-            );
-            actions
-                .put_idle_alarm(&plan.region, &name, id, &rule, &description)
-                .await
-                .map_err(|e| e.to_string())?;
-            launched.alarms.push(name);
-        }
-    }
+    // The machines run from here on: whatever fails next says so.
+    let ids = launched.instance_ids.join(", ");
+    let running = |e: String| {
+        format!(
+            "launched {} ({ids}), but {e}: they are running — `skiff guard ls` shows what guards them, `skiff terminate {}` ends them",
+            plan.spec.name, plan.spec.name
+        )
+    };
+    guards::set_idle(ctx, plan, &mut launched)
+        .await
+        .map_err(running)?;
     if let Some(after) = plan.spec.deadline {
-        let (at, expression) = pure::deadline_expression(Utc::now(), after);
-        let ids: Vec<(String, String)> = launched
-            .instance_ids
-            .iter()
-            .map(|id| (plan.region.clone(), id.clone()))
-            .collect();
-        let ending = if plan.spec.then == Then::Terminate {
-            ids.clone()
-        } else {
-            Vec::new()
-        };
-        let (role, created) = match super::guard::own_role(
+        let d = set_deadline(
             ctx,
-            &actions,
-            &ids,
-            &ending,
+            &plan.region,
+            plan.target(),
+            after,
+            deadline_action(plan.spec.then, launched.spot, say),
+            &launched.instance_ids,
             create_role,
         )
         .await
-        {
-            Ok(r) => r,
-            Err(super::guard::ScheduleRefusal::NeedsRole(_)) => {
-                return Err(format!(
-                    "launched {}, but set no deadline: skiff's role {} is needed (run skiff guard schedule with --yes, or launch with --yes)",
-                    launched.instance_ids.join(", "),
-                    guard::ROLE_NAME
-                ));
-            }
-            Err(super::guard::ScheduleRefusal::Failed(why)) => return Err(why),
-        };
-        actions
-            .ensure_schedule_group(&plan.region)
-            .await
-            .map_err(|e| e.to_string())?;
-        let name = pure::deadline_name(&target);
-        actions
-            .put_deadline(
-                &plan.region,
-                &name,
-                &expression,
-                plan.spec.then.target_arn(),
-                &launched.instance_ids,
-                &role,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        launched.deadline = Some((name, at));
-        launched.role_created = created;
+        .map_err(running)?;
+        launched.role_created = d.role_created;
+        launched.deadline = Some((d.name, d.at));
     }
-    Ok(())
+    Ok(launched)
 }
 
 /// Waits until every instance of `ids` is in `want` (or the lifecycle

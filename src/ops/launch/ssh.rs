@@ -21,6 +21,9 @@ pub struct SshGroup {
     pub cidr: String,
     /// The rule for `cidr` is still to be added.
     pub needs_rule: bool,
+    /// Addresses the group already lets in besides this one (earlier
+    /// launches from elsewhere), shown so stale ones can be revoked.
+    pub others: Vec<String>,
 }
 
 /// The name of skiff's SSH group (one per VPC).
@@ -80,6 +83,10 @@ pub(super) async fn ssh_group(
         needs_rule: existing
             .as_ref()
             .is_none_or(|(_, cidrs)| !cidrs.contains(&cidr)),
+        others: existing
+            .as_ref()
+            .map(|(_, cidrs)| cidrs.iter().filter(|c| **c != cidr).cloned().collect())
+            .unwrap_or_default(),
         id: existing.map(|(id, _)| id),
         cidr,
     }))

@@ -2,7 +2,6 @@
 //! HostKeyAlias), so a new public IP after a restart is the same host, and a
 //! different key is refused. New keys are recorded only when the user agrees.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 
@@ -150,19 +149,25 @@ pub async fn fingerprints(lines: &[String]) -> Result<Vec<String>, String> {
         .collect())
 }
 
-/// Records `lines` (from [`scan`]) in skiff's known_hosts.
+/// Records `lines` (from [`scan`]) in skiff's known_hosts: the file is
+/// replaced whole (atomic rename), so a reader never sees half a line.
 pub fn accept(known_hosts: &Path, lines: &[String]) -> std::io::Result<()> {
     if let Some(dir) = known_hosts.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(known_hosts)?;
-    for l in lines {
-        writeln!(f, "{l}")?;
+    let mut text = match std::fs::read_to_string(known_hosts) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
     }
-    Ok(())
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    crate::store::write_atomic(known_hosts, text.as_bytes())
 }
 
 #[cfg(test)]

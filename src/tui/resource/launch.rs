@@ -140,7 +140,10 @@ pub fn on_created(result: Result<Box<crate::ops::cluster::Created>, String>, cx:
             ));
             cx.change(|world, _| world.refresh());
         }
-        Err(e) => cx.error(format!("cluster: {e}")),
+        Err(e) => {
+            cx.error(format!("cluster: {e}"));
+            cx.change(|world, _| world.refresh());
+        }
     }
 }
 
@@ -148,7 +151,11 @@ pub fn on_created(result: Result<Box<crate::ops::cluster::Created>, String>, cx:
 pub fn on_launched(result: Result<Box<Launched>, String>, cx: &mut Ctx<'_>) {
     let l = match result {
         Ok(l) => l,
-        Err(e) => return cx.error(format!("launch: {e}")),
+        Err(e) => {
+            // Machines may run even so (the error says which): list them.
+            cx.error(format!("launch: {e}"));
+            return cx.change(|world, _| world.refresh());
+        }
     };
     for f in &l.fallbacks {
         cx.warn(f.clone());
