@@ -16,6 +16,7 @@ pub mod launch;
 pub mod leftovers;
 pub mod pricing;
 pub mod s3;
+pub mod ssm;
 pub mod sts;
 
 pub use error::{CREDS_EXPIRED, CloudError, OFFLINE, SSO_EXPIRED, sign_in_fix};

@@ -54,6 +54,36 @@ impl Intercept for ReadsOnly {
     }
 }
 
+/// Session Manager's session calls: they open, resume and end a session
+/// to a node and change nothing in AWS (Session Manager records them in its
+/// history), so read-only does not stop them.
+pub const SESSION_CALLS: &[&str] = &["StartSession", "ResumeSession", "TerminateSession"];
+
+/// Like [`ReadsOnly`], also letting through [`SESSION_CALLS`].
+#[derive(Debug)]
+pub(super) struct ReadsAndSessions;
+
+impl Intercept for ReadsAndSessions {
+    fn name(&self) -> &'static str {
+        "ReadsAndSessions"
+    }
+
+    fn read_before_serialization(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg
+            .load::<Metadata>()
+            .is_some_and(|m| SESSION_CALLS.contains(&m.name()))
+        {
+            return Ok(());
+        }
+        ReadsOnly.read_before_serialization(context, runtime_components, cfg)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

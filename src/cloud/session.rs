@@ -130,6 +130,15 @@ macro_rules! conf {
             .retry_classifier(super::network::Unreachable)
             .interceptor(super::reads::ReadsOnly)
     };
+    ($session:expr, $sdk:ident, $region:expr, Sessions) => {
+        $sdk::config::Builder::from(&$session.sdk)
+            .region(Region::new($region.to_string()))
+            .retry_partition(super::network::retry_partition())
+            .retry_config($session.read_retries.clone())
+            .retry_classifier(super::network::RefusedCertificates)
+            .retry_classifier(super::network::Unreachable)
+            .interceptor(super::reads::ReadsAndSessions)
+    };
     ($session:expr, $sdk:ident, $region:expr, Repeatable) => {
         $sdk::config::Builder::from(&$session.sdk)
             .region(Region::new($region.to_string()))
@@ -374,6 +383,12 @@ impl Session {
     /// Systems Manager (the public parameters that name current AMIs).
     pub(in crate::cloud) fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
         aws_sdk_ssm::Client::from_conf(conf!(self, aws_sdk_ssm, region, Read).build())
+    }
+
+    /// Session Manager's session calls (and reads): they change nothing
+    /// in AWS, so no gate stands before them.
+    pub(in crate::cloud) fn ssm_sessions(&self, region: &str) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::from_conf(conf!(self, aws_sdk_ssm, region, Sessions).build())
     }
 
     /// EC2 Instance Connect (one-time SSH keys).
