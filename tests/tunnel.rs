@@ -74,6 +74,9 @@ fn settings(sshd: &Sshd, home: &std::path::Path, accept: bool) -> TunnelSettings
         retry_max: Duration::from_secs(2),
         probe_interval: Duration::from_millis(500),
         instance_connect: Default::default(),
+        reach: None,
+        profile_reach: Default::default(),
+        proxy_exe: None,
     }
 }
 

@@ -80,6 +80,11 @@ pub enum Command {
     /// A shell on a node (an instance, a Spark or EMR cluster's master), or a
     /// command there: skiff ssh TARGET [-- COMMAND...].
     Ssh(SshArgs),
+    /// Carry this program's standard input and output to a port of an
+    /// instance over Session Manager, natively (no plugin): OpenSSH's
+    /// ProxyCommand for nodes reached with ssh-over-ssm, e.g. in
+    /// ~/.ssh/config `ProxyCommand skiff ssm-proxy %h %p`.
+    SsmProxy(SsmProxyArgs),
     /// A command on every node of a cluster at once, each line prefixed
     /// with its node: skiff run CLUSTER -- COMMAND...
     Run(RunArgs),
@@ -359,6 +364,16 @@ pub struct SshArgs {
     /// The command (after --); none: an interactive shell.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SsmProxyArgs {
+    /// The instance id (i-…).
+    #[arg(value_name = "INSTANCE")]
+    pub instance: String,
+    /// The port on the instance.
+    #[arg(value_name = "PORT", default_value_t = 22)]
+    pub port: u16,
 }
 
 /// Which nodes of a cluster `run` and `put` reach (default: all of them).

@@ -251,6 +251,7 @@ async fn connected(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> 
         Command::Up(a) => tunnel::up(ctx, &a).await,
         Command::Down(a) => tunnel::down(ctx, &a).await,
         Command::Ssh(a) => shell::ssh(ctx, &a).await,
+        Command::SsmProxy(a) => shell::ssm_proxy(ctx, &a).await,
         Command::Run(a) => shell::run(ctx, &a).await,
         Command::Put(a) => shell::put(ctx, &a).await,
         Command::Get(a) => shell::get(ctx, &a).await,

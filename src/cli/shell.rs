@@ -201,3 +201,20 @@ pub async fn get(ctx: &Context, a: &GetArgs) -> anyhow::Result<ExitCode> {
     let r = shell::get(&ctx.session, &node, &settings, &a.remote, &local).await;
     report_copies(&[r], false)
 }
+
+/// `skiff ssm-proxy INSTANCE PORT`: standard input and output carried to
+/// the port over Session Manager until either side ends.
+pub async fn ssm_proxy(ctx: &Context, a: &super::args::SsmProxyArgs) -> anyhow::Result<ExitCode> {
+    let target = crate::cloud::ssm::PortTarget {
+        region: ctx.session.home_region().to_string(),
+        instance: a.instance.clone(),
+        port: a.port,
+    };
+    match crate::ops::tunnel::route::proxy(&ctx.session, &target).await {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            err!("skiff ssm-proxy: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

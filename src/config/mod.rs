@@ -130,6 +130,8 @@ pub struct Tunnel {
 pub struct Ssh {
     pub use_instance_connect: bool,
     pub parallel: usize,
+    /// `ssh`, `ssh-over-ssm`, `jump:HOST`; empty: decided per node.
+    pub reach: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -160,6 +162,8 @@ pub struct Reminders {
 #[serde(deny_unknown_fields)]
 pub struct ProfileSettings {
     pub read_only: Option<bool>,
+    /// `[ssh] reach` for this profile's nodes.
+    pub reach: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -116,11 +116,12 @@ impl Ready {
     /// "as ec2-user@1.2.3.4 with the key file ~/.ssh/x.pem".
     pub fn method(&self) -> String {
         format!(
-            "{}@{}:{} with {}",
+            "{}@{}:{} with {}{}",
             self.endpoint.user,
             self.endpoint.host,
             self.endpoint.port,
-            self.endpoint.method.describe(&self.endpoint.key)
+            self.endpoint.method.describe(&self.endpoint.key),
+            self.endpoint.route.says()
         )
     }
 }
@@ -147,7 +148,7 @@ pub async fn ready(
     let (endpoint, _) = resolve(session, target, settings)
         .await
         .map_err(|a| NotReady::Other(attempt_words(target, a)))?;
-    let scanned = hostkeys::scan(&endpoint.host, endpoint.port, &endpoint.host_key_alias)
+    let scanned = hostkeys::scan_endpoint(&endpoint, &settings.known_hosts)
         .await
         .map_err(|why| {
             NotReady::Other(format!(

@@ -81,7 +81,7 @@ pub enum Effect {
     /// A message for one view, delivered at once (a popup's answer).
     Tell(ViewId, Box<dyn Any + Send>),
     World(WorldChange),
-    HandOver(ShellHandOver),
+    HandOver(Box<ShellHandOver>),
     Quit,
 }
 
@@ -140,7 +140,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn hand_over(&mut self, shell: ShellHandOver) {
-        self.fx.push(Effect::HandOver(shell));
+        self.fx.push(Effect::HandOver(Box::new(shell)));
     }
 
     pub fn quit(&mut self) {

@@ -36,7 +36,9 @@ pub(super) async fn connect_once(
             s.state = TunnelState::Connecting;
         }
     });
-    if !hostkeys::is_known(&settings.known_hosts, &endpoint.host_key_alias) {
+    let bastion_unknown = matches!(&endpoint.route, super::route::Route::Jump { alias, .. }
+        if !hostkeys::is_known(&settings.known_hosts, alias));
+    if bastion_unknown || !hostkeys::is_known(&settings.known_hosts, &endpoint.host_key_alias) {
         let prints = accept_host_key(&endpoint, settings).await?;
         status.send_modify(|s| s.accepted_fingerprint = Some(prints));
     }
@@ -81,7 +83,7 @@ async fn accept_host_key(
     endpoint: &Endpoint,
     settings: &TunnelSettings,
 ) -> Result<String, Attempt> {
-    let lines = hostkeys::scan(&endpoint.host, endpoint.port, &endpoint.host_key_alias)
+    let lines = hostkeys::scan_endpoint(endpoint, &settings.known_hosts)
         .await
         .map_err(Attempt::Transient)?;
     let prints = hostkeys::fingerprints(&lines)

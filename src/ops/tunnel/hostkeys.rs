@@ -7,6 +7,9 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
+use super::route::Route;
+use super::spec::Endpoint;
+
 /// What skiff's known_hosts holds: empty when there is none yet. A file
 /// skiff cannot read as host keys (cut short, garbage, empty: skiff never
 /// writes an empty one) is kept aside and announced — every host's key is
@@ -119,6 +122,111 @@ pub async fn scan(host: &str, port: u16, alias: &str) -> Result<Vec<String>, Str
         ));
     }
     Ok(lines)
+}
+
+/// The host keys on `e`'s way, as known_hosts lines: straight with
+/// `ssh-keyscan`; through a proxy (Session Manager, a bastion), where
+/// ssh-keyscan cannot go, by letting ssh itself record the key the host
+/// shows into an empty file (`accept-new`, no authentication offered, so
+/// nothing runs there). A bastion not yet known is scanned first and its
+/// lines come first.
+pub async fn scan_endpoint(e: &Endpoint, known_hosts: &Path) -> Result<Vec<String>, String> {
+    match &e.route {
+        Route::Direct => scan(&e.host, e.port, &e.host_key_alias).await,
+        Route::Ssm { .. } => scan_through(e, known_hosts, Vec::new()).await,
+        Route::Jump {
+            host, port, alias, ..
+        } => {
+            let bastion = if is_known(known_hosts, alias) {
+                Vec::new()
+            } else {
+                scan(host, *port, alias).await?
+            };
+            scan_through(e, known_hosts, bastion).await
+        }
+    }
+}
+
+async fn scan_through(
+    e: &Endpoint,
+    known_hosts: &Path,
+    bastion: Vec<String>,
+) -> Result<Vec<String>, String> {
+    let dir =
+        tempfile::tempdir().map_err(|err| format!("cannot make a temporary folder: {err}"))?;
+    // The bastion is checked against what is recorded plus what was just
+    // scanned of it (the caller decides whether to keep that).
+    let proxy_known = dir.path().join("proxy_known_hosts");
+    let mut text = recorded(known_hosts);
+    for l in &bastion {
+        text.push_str(l);
+        text.push('\n');
+    }
+    std::fs::write(&proxy_known, text)
+        .map_err(|err| format!("cannot write {}: {err}", proxy_known.display()))?;
+    let seen = dir.path().join("seen");
+    let mut args: Vec<String> = [
+        "BatchMode=yes",
+        "ConnectTimeout=15",
+        "StrictHostKeyChecking=accept-new",
+        "GlobalKnownHostsFile=/dev/null",
+        "HashKnownHosts=no",
+        "UpdateHostKeys=no",
+        "PubkeyAuthentication=no",
+        "PasswordAuthentication=no",
+        "KbdInteractiveAuthentication=no",
+        "GSSAPIAuthentication=no",
+        "HostbasedAuthentication=no",
+    ]
+    .iter()
+    .flat_map(|o| ["-o".to_string(), (*o).to_string()])
+    .collect();
+    args.extend([
+        "-o".into(),
+        format!("UserKnownHostsFile={}", seen.display()),
+        "-o".into(),
+        format!("HostKeyAlias={}", e.host_key_alias),
+    ]);
+    args.extend(super::route::options(
+        &e.route,
+        e.port,
+        &e.host,
+        &e.key,
+        &proxy_known,
+    ));
+    args.extend([
+        "-p".into(),
+        e.port.to_string(),
+        format!("{}@{}", e.user, e.host),
+        "true".into(),
+    ]);
+    let out = Command::new("ssh")
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|err| format!("cannot run ssh (is the OpenSSH client installed?): {err}"))?;
+    let lines: Vec<String> = std::fs::read_to_string(&seen)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.split_whitespace().count() >= 3)
+        .map(str::to_string)
+        .collect();
+    if lines.is_empty() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        let why: Vec<&str> = why
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let why = if why.is_empty() {
+            "no answer".to_string()
+        } else {
+            why.join("; ")
+        };
+        return Err(format!("{} sent no host key ({why})", e.host));
+    }
+    Ok(bastion.into_iter().chain(lines).collect())
 }
 
 /// SHA256 fingerprints of known_hosts lines (`ssh-keygen -lf -`).

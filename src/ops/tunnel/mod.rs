@@ -10,6 +10,7 @@ pub mod instance_connect;
 pub mod probe;
 pub mod registry;
 pub mod remote;
+pub mod route;
 pub mod spec;
 pub mod status;
 pub mod target;
@@ -41,6 +42,13 @@ pub struct TunnelSettings {
     /// One-time keys with EC2 Instance Connect (where no key file is found,
     /// or always).
     pub instance_connect: InstanceConnect,
+    /// `[ssh] reach`: how nodes without a `skiff:reach` tag are reached.
+    pub reach: Option<String>,
+    /// `[profiles.NAME] reach`, which wins for that profile.
+    pub profile_reach: std::collections::BTreeMap<String, String>,
+    /// The skiff program ssh runs as its Session Manager proxy (None:
+    /// `SKIFF_EXE`, else this program).
+    pub proxy_exe: Option<String>,
 }
 
 impl TunnelSettings {
@@ -68,6 +76,13 @@ impl TunnelSettings {
                 always: config.ssh.use_instance_connect,
                 actions: None,
             },
+            reach: Some(config.ssh.reach.trim().to_string()).filter(|r| !r.is_empty()),
+            profile_reach: config
+                .profiles
+                .iter()
+                .filter_map(|(p, s)| Some((p.clone(), s.reach.clone()?)))
+                .collect(),
+            proxy_exe: None,
         }
     }
 
@@ -248,12 +263,40 @@ pub(crate) async fn resolve(
     if instance.state != InstanceState::Running {
         return Err(Attempt::Stopped(instance.state));
     }
-    let (host, port) = address(&instance)?;
-    if session.is_local_emulator() && !crate::cloud::is_loopback_host(&host) {
-        return Err(Attempt::Fatal(off_machine(&target.label, &host)));
+    let (host, port, route) = way(session, target, settings, &instance).await?;
+    let local_only = match &route {
+        route::Route::Ssm { .. } => None,
+        route::Route::Jump { host: bastion, .. } => Some(vec![bastion.as_str(), host.as_str()]),
+        route::Route::Direct => Some(vec![host.as_str()]),
+    };
+    if session.is_local_emulator()
+        && let Some(off) = local_only
+            .into_iter()
+            .flatten()
+            .find(|h| !crate::cloud::is_loopback_host(h))
+    {
+        return Err(Attempt::Fatal(off_machine(&target.label, off)));
     }
     let user = login_user(session, target, settings, &instance).await;
     let (key, method) = key_for(settings, &instance, &user, &host, port).await?;
+    let route = match route {
+        route::Route::Jump {
+            host: bastion,
+            port: bport,
+            alias,
+            user: buser,
+        } => route::Route::Jump {
+            user: if buser.is_empty() {
+                user.clone()
+            } else {
+                buser
+            },
+            host: bastion,
+            port: bport,
+            alias,
+        },
+        other => other,
+    };
     Ok((
         Endpoint {
             host,
@@ -262,9 +305,96 @@ pub(crate) async fn resolve(
             key,
             host_key_alias: target.instance_id.clone(),
             method,
+            route,
         },
         instance,
     ))
+}
+
+/// How to reach the node: the `skiff:reach` tag, else `[ssh] reach`, else
+/// Session Manager for a node with no public address whose agent is
+/// online, else straight to its address. Host, port and route.
+async fn way(
+    session: &Session,
+    target: &TunnelTarget,
+    settings: &TunnelSettings,
+    instance: &Instance,
+) -> Result<(String, u16, route::Route), Attempt> {
+    use route::{Reach, Route};
+    let configured = settings
+        .profile_reach
+        .get(&session.profile)
+        .or(settings.reach.as_ref());
+    let chosen = match instance.tags.get("skiff:reach").or(configured) {
+        Some(text) => {
+            Some(Reach::parse(text).map_err(|e| Attempt::Fatal(format!("{}: {e}", target.label)))?)
+        }
+        None => None,
+    };
+    let private = instance.public_ip.is_none()
+        && instance.public_dns.is_none()
+        && !instance.tags.contains_key("skiff:ssh-host");
+    let reach = match chosen {
+        Some(r) => r,
+        None if private => {
+            let agents = crate::cloud::ssm::agents(
+                session,
+                &target.region,
+                std::slice::from_ref(&target.instance_id),
+            )
+            .await
+            .unwrap_or_default();
+            if agents.get(&target.instance_id).copied().unwrap_or(false) {
+                Reach::SshOverSsm
+            } else {
+                Reach::Ssh
+            }
+        }
+        None => Reach::Ssh,
+    };
+    match reach {
+        Reach::Ssh => {
+            let (host, port) = address(instance)?;
+            Ok((host, port, Route::Direct))
+        }
+        Reach::SshOverSsm => Ok((
+            target.instance_id.clone(),
+            22,
+            route::over_ssm(
+                session,
+                &target.region,
+                &target.instance_id,
+                settings.proxy_exe.clone().unwrap_or_else(route::skiff_exe),
+            ),
+        )),
+        Reach::Jump(bastion) => {
+            let (user, host, port) = route::parse_bastion(&bastion, "").map_err(Attempt::Fatal)?;
+            // The bastion dials the node's own (private) address.
+            let (node, node_port) = match instance.tags.get("skiff:ssh-host") {
+                Some(h) => spec::parse_host(h).map_err(Attempt::Fatal)?,
+                None => (
+                    instance
+                        .private_ip
+                        .clone()
+                        .or_else(|| instance.public_ip.clone())
+                        .ok_or_else(|| {
+                            Attempt::Transient("the instance has no address yet".into())
+                        })?,
+                    22,
+                ),
+            };
+            Ok((
+                node,
+                node_port,
+                Route::Jump {
+                    alias: format!("bastion-{host}-{port}"),
+                    user,
+                    host,
+                    port,
+                },
+            ))
+        }
+    }
 }
 
 /// Where to dial: the `skiff:ssh-host` tag, else the instance's public DNS

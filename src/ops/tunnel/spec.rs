@@ -73,6 +73,8 @@ pub struct Endpoint {
     pub host_key_alias: String,
     /// A key file, or a one-time key pushed with EC2 Instance Connect.
     pub method: super::KeyMethod,
+    /// Straight, over Session Manager, or through a bastion.
+    pub route: super::route::Route,
 }
 
 /// `HOST` or `HOST:PORT` (the `skiff:ssh-host` tag's value).
@@ -261,6 +263,15 @@ fn shared_options(e: &Endpoint, known_hosts: &Path) -> Vec<String> {
         "-i".into(),
         e.key.display().to_string(),
     ]
+    .into_iter()
+    .chain(super::route::options(
+        &e.route,
+        e.port,
+        &e.host,
+        &e.key,
+        known_hosts,
+    ))
+    .collect()
 }
 
 /// The ssh arguments of a tunnel: one process, no command (`-N -T`), every
@@ -477,6 +488,7 @@ mod tests {
             key: "/k.pem".into(),
             host_key_alias: "i-1".into(),
             method: crate::ops::tunnel::KeyMethod::File,
+            route: Default::default(),
         };
         let args = ssh_args(
             &e,

@@ -304,7 +304,7 @@ impl App {
                 change(&mut self.world, &mut notes);
                 self.say(notes);
             }
-            Effect::HandOver(shell) => self.handover = Some(shell),
+            Effect::HandOver(shell) => self.handover = Some(*shell),
             Effect::Quit => self.quit = true,
         }
     }

@@ -45,6 +45,10 @@ pub fn details(world: &World, key: &RowKey) -> Option<Details> {
         Target::Instance { id } => {
             let i = inv.instance(id)?;
             let mut lines = render::details::instance(i, world.clock.now());
+            lines.push((
+                "Reached by".to_string(),
+                crate::ops::tunnel::route::described(i, &world.config.ssh.reach),
+            ));
             lines.extend(guard_lines(world, &[&i.id]));
             Some((format!("{} ({})", i.display_name(), i.id), lines))
         }
