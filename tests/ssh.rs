@@ -635,6 +635,18 @@ fn the_sandbox_points_its_instances_at_a_local_ssh_server() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "sandbox-shell");
+    // The node with no public address, over Session Manager (no plugin),
+    // and the one behind a bastion: no question either.
+    for (node, way) in [
+        ("private-lab", "over Session Manager"),
+        ("behind-bastion", "through the bastion"),
+    ] {
+        let out = run(&["ssh", node, "--", "echo", "reached"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{node}: {err}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "reached");
+        assert!(err.contains(way), "{node}: {err}");
+    }
     let out = run(&["run", "rnd", "--", "true"]);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("4 of 4 nodes succeeded"),

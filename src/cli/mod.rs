@@ -390,10 +390,20 @@ async fn sandbox(
     if let Some(h) = &hosts {
         config.tunnel.key = h.key().display().to_string();
     }
+    let ssm = match &hosts {
+        Some(h) => beyond_ssh(&session, h, &moto.endpoint(), &dirs).await,
+        None => None,
+    };
+    // With the Session Manager stand-in, every call goes through it (it
+    // passes what is not Session Manager on to moto).
+    let endpoint = ssm
+        .as_ref()
+        .map_or_else(|| moto.endpoint(), |f| f.endpoint.clone());
+    let opts = sandbox_options(&endpoint);
     // Recorded while it runs: a second `skiff sandbox` joins this one.
     let running = crate::sandbox::Running {
         pid: std::process::id(),
-        endpoint: moto.endpoint(),
+        endpoint: endpoint.clone(),
         ssh_dir: hosts.as_ref().map(|h| h.sshd.ssh_dir.clone()),
         key: hosts.as_ref().map(|h| h.key()),
     };
@@ -415,9 +425,36 @@ async fn sandbox(
         })
         .await?;
     }
+    drop(ssm);
     drop(hosts);
     drop(moto);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sandbox's nodes ssh cannot dial: one with no public address (over
+/// Session Manager, through the stand-in) and one behind a bastion. None,
+/// said on stderr, where the stand-in cannot run.
+async fn beyond_ssh(
+    session: &crate::cloud::Session,
+    hosts: &crate::sandbox::hosts::LocalHosts,
+    moto: &str,
+    dirs: &Dirs,
+) -> Option<crate::sandbox::reach::SsmFixture> {
+    use crate::sandbox::reach::{BEHIND_BASTION, PRIVATE};
+    match crate::sandbox::reach::start(session, hosts, moto, &dirs.state.join("known_hosts")).await
+    {
+        Ok(f) => {
+            err!(
+                "skiff sandbox: {PRIVATE} has no public address (reached over Session Manager: a stand-in on {}); {BEHIND_BASTION} is reached through a bastion",
+                f.endpoint
+            );
+            Some(f)
+        }
+        Err(e) => {
+            err!("skiff sandbox: no node over Session Manager ({e})");
+            None
+        }
+    }
 }
 
 /// The lines that point the CLI (or the AWS CLI) at `running`.

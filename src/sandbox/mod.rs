@@ -3,6 +3,7 @@
 
 pub mod hosts;
 mod moto;
+pub mod reach;
 mod running;
 mod seed;
 pub mod sshd;

@@ -43,6 +43,7 @@ pub async fn seed_sample_account(session: &Session) -> Result<Seeded, CloudError
                 hibernation: m.hibernation,
                 key_name: world::KEY_NAME,
                 image: world::IMAGE,
+                subnet: None,
             };
             let id = actions.seed_instance(region, &spec).await?;
             if m.state == InstanceState::Stopped {

@@ -6,6 +6,7 @@
 
 pub mod faults;
 pub mod sshd;
+pub mod ssm;
 
 use skiff::cloud::Session;
 use skiff::sandbox::{MotoServer, Seeded, sandbox_options, seed_sample_account};

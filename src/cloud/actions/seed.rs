@@ -19,6 +19,9 @@ pub struct SeedInstance<'a> {
     pub hibernation: bool,
     pub key_name: &'a str,
     pub image: &'a str,
+    /// A subnet of its own (no security group names then), e.g. one that
+    /// maps no public addresses.
+    pub subnet: Option<&'a str>,
 }
 
 /// An EMR cluster to run; its groups are role, type, count, market.
@@ -117,9 +120,12 @@ impl Actions {
             .min_count(1)
             .max_count(1)
             .key_name(spec.key_name)
-            .set_security_groups(Some(
-                spec.security_groups.iter().map(|g| g.to_string()).collect(),
-            ))
+            .set_security_groups(
+                spec.subnet
+                    .is_none()
+                    .then(|| spec.security_groups.iter().map(|g| g.to_string()).collect()),
+            )
+            .set_subnet_id(spec.subnet.map(str::to_string))
             .hibernation_options(
                 ec2::HibernationOptionsRequest::builder()
                     .configured(spec.hibernation)
@@ -145,6 +151,44 @@ impl Actions {
             .and_then(|i| i.instance_id())
             .map(str::to_string)
             .ok_or_else(|| CloudError::new("seed", region, "RunInstances returned no instance"))
+    }
+
+    /// A subnet of the default VPC that gives its instances no public
+    /// address; its id.
+    pub async fn seed_private_subnet(
+        &self,
+        region: &str,
+        cidr: &str,
+    ) -> Result<String, CloudError> {
+        self.seed_allowed(region, "make a private subnet")?;
+        let client = self.session.ec2_writer(region);
+        let vpcs = client
+            .describe_vpcs()
+            .filters(
+                ec2::Filter::builder()
+                    .name("is-default")
+                    .values("true")
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("DescribeVpcs", region, &e))?;
+        let vpc = vpcs
+            .vpcs()
+            .first()
+            .and_then(|v| v.vpc_id())
+            .ok_or_else(|| CloudError::new("seed", region, "no default VPC"))?;
+        let out = client
+            .create_subnet()
+            .vpc_id(vpc)
+            .cidr_block(cidr)
+            .send()
+            .await
+            .map_err(|e| sdk_err("CreateSubnet", region, &e))?;
+        out.subnet()
+            .and_then(|s| s.subnet_id())
+            .map(str::to_string)
+            .ok_or_else(|| CloudError::new("seed", region, "CreateSubnet returned no subnet"))
     }
 
     /// Stops sample instances (all at once).

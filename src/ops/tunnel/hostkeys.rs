@@ -147,6 +147,22 @@ pub async fn scan_endpoint(e: &Endpoint, known_hosts: &Path) -> Result<Vec<Strin
     }
 }
 
+/// ssh options that record the host key a host shows into an empty file
+/// and offer no way to log in (nothing runs there).
+const NO_LOGIN: [&str; 11] = [
+    "BatchMode=yes",
+    "ConnectTimeout=15",
+    "StrictHostKeyChecking=accept-new",
+    "GlobalKnownHostsFile=/dev/null",
+    "HashKnownHosts=no",
+    "UpdateHostKeys=no",
+    "PubkeyAuthentication=no",
+    "PasswordAuthentication=no",
+    "KbdInteractiveAuthentication=no",
+    "GSSAPIAuthentication=no",
+    "HostbasedAuthentication=no",
+];
+
 async fn scan_through(
     e: &Endpoint,
     known_hosts: &Path,
@@ -165,22 +181,10 @@ async fn scan_through(
     std::fs::write(&proxy_known, text)
         .map_err(|err| format!("cannot write {}: {err}", proxy_known.display()))?;
     let seen = dir.path().join("seen");
-    let mut args: Vec<String> = [
-        "BatchMode=yes",
-        "ConnectTimeout=15",
-        "StrictHostKeyChecking=accept-new",
-        "GlobalKnownHostsFile=/dev/null",
-        "HashKnownHosts=no",
-        "UpdateHostKeys=no",
-        "PubkeyAuthentication=no",
-        "PasswordAuthentication=no",
-        "KbdInteractiveAuthentication=no",
-        "GSSAPIAuthentication=no",
-        "HostbasedAuthentication=no",
-    ]
-    .iter()
-    .flat_map(|o| ["-o".to_string(), (*o).to_string()])
-    .collect();
+    let mut args = NO_LOGIN
+        .iter()
+        .flat_map(|o| ["-o".to_string(), (*o).to_string()])
+        .collect::<Vec<_>>();
     args.extend([
         "-o".into(),
         format!("UserKnownHostsFile={}", seen.display()),

@@ -321,38 +321,7 @@ async fn way(
     instance: &Instance,
 ) -> Result<(String, u16, route::Route), Attempt> {
     use route::{Reach, Route};
-    let configured = settings
-        .profile_reach
-        .get(&session.profile)
-        .or(settings.reach.as_ref());
-    let chosen = match instance.tags.get("skiff:reach").or(configured) {
-        Some(text) => {
-            Some(Reach::parse(text).map_err(|e| Attempt::Fatal(format!("{}: {e}", target.label)))?)
-        }
-        None => None,
-    };
-    let private = instance.public_ip.is_none()
-        && instance.public_dns.is_none()
-        && !instance.tags.contains_key("skiff:ssh-host");
-    let reach = match chosen {
-        Some(r) => r,
-        None if private => {
-            let agents = crate::cloud::ssm::agents(
-                session,
-                &target.region,
-                std::slice::from_ref(&target.instance_id),
-            )
-            .await
-            .unwrap_or_default();
-            if agents.get(&target.instance_id).copied().unwrap_or(false) {
-                Reach::SshOverSsm
-            } else {
-                Reach::Ssh
-            }
-        }
-        None => Reach::Ssh,
-    };
-    match reach {
+    match choose_reach(session, target, settings, instance).await? {
         Reach::Ssh => {
             let (host, port) = address(instance)?;
             Ok((host, port, Route::Direct))
@@ -367,34 +336,73 @@ async fn way(
                 settings.proxy_exe.clone().unwrap_or_else(route::skiff_exe),
             ),
         )),
-        Reach::Jump(bastion) => {
-            let (user, host, port) = route::parse_bastion(&bastion, "").map_err(Attempt::Fatal)?;
-            // The bastion dials the node's own (private) address.
-            let (node, node_port) = match instance.tags.get("skiff:ssh-host") {
-                Some(h) => spec::parse_host(h).map_err(Attempt::Fatal)?,
-                None => (
-                    instance
-                        .private_ip
-                        .clone()
-                        .or_else(|| instance.public_ip.clone())
-                        .ok_or_else(|| {
-                            Attempt::Transient("the instance has no address yet".into())
-                        })?,
-                    22,
-                ),
-            };
-            Ok((
-                node,
-                node_port,
-                Route::Jump {
-                    alias: format!("bastion-{host}-{port}"),
-                    user,
-                    host,
-                    port,
-                },
-            ))
-        }
+        Reach::Jump(bastion) => jump(instance, &bastion),
     }
+}
+
+/// The tag, the profile's or general `reach`, else Session Manager for a
+/// node with no public address whose agent is online, else ssh.
+async fn choose_reach(
+    session: &Session,
+    target: &TunnelTarget,
+    settings: &TunnelSettings,
+    instance: &Instance,
+) -> Result<route::Reach, Attempt> {
+    use route::Reach;
+    let configured = settings
+        .profile_reach
+        .get(&session.profile)
+        .or(settings.reach.as_ref());
+    if let Some(text) = instance.tags.get("skiff:reach").or(configured) {
+        return Reach::parse(text).map_err(|e| Attempt::Fatal(format!("{}: {e}", target.label)));
+    }
+    let private = instance.public_ip.is_none()
+        && instance.public_dns.is_none()
+        && !instance.tags.contains_key("skiff:ssh-host");
+    if !private {
+        return Ok(Reach::Ssh);
+    }
+    let agents = crate::cloud::ssm::agents(
+        session,
+        &target.region,
+        std::slice::from_ref(&target.instance_id),
+    )
+    .await
+    .unwrap_or_default();
+    Ok(
+        if agents.get(&target.instance_id).copied().unwrap_or(false) {
+            Reach::SshOverSsm
+        } else {
+            Reach::Ssh
+        },
+    )
+}
+
+/// Through `bastion` (`[USER@]HOST[:PORT]`), which dials the node's own
+/// (private) address, or its `skiff:ssh-host`.
+fn jump(instance: &Instance, bastion: &str) -> Result<(String, u16, route::Route), Attempt> {
+    let (user, host, port) = route::parse_bastion(bastion, "").map_err(Attempt::Fatal)?;
+    let (node, node_port) = match instance.tags.get("skiff:ssh-host") {
+        Some(h) => spec::parse_host(h).map_err(Attempt::Fatal)?,
+        None => (
+            instance
+                .private_ip
+                .clone()
+                .or_else(|| instance.public_ip.clone())
+                .ok_or_else(|| Attempt::Transient("the instance has no address yet".into()))?,
+            22,
+        ),
+    };
+    Ok((
+        node,
+        node_port,
+        route::Route::Jump {
+            alias: format!("bastion-{host}-{port}"),
+            user,
+            host,
+            port,
+        },
+    ))
 }
 
 /// Where to dial: the `skiff:ssh-host` tag, else the instance's public DNS
