@@ -192,6 +192,18 @@ async fn a_private_node_is_reached_over_session_manager_with_strict_host_keys() 
     assert_eq!(ok.stdout.trim(), "hello");
     assert!(ok.stderr.contains("over Session Manager"), "{}", ok.stderr);
 
+    // Read-only does not stop a session: it changes nothing in AWS.
+    let ro = ssh(&[
+        "--read-only",
+        "ssh",
+        "private-box",
+        "--",
+        "echo",
+        "read-only",
+    ]);
+    assert_eq!(ro.code, 0, "{}", ro.stderr);
+    assert_eq!(ro.stdout.trim(), "read-only");
+
     // OpenSSH's semantics: the exit code comes back.
     let three = ssh(&["ssh", "private-box", "--", "sh", "-c", "exit 3"]);
     assert_eq!(three.code, 3, "{}", three.stderr);
