@@ -161,26 +161,13 @@ impl Actions {
         cidr: &str,
     ) -> Result<String, CloudError> {
         self.seed_allowed(region, "make a private subnet")?;
-        let client = self.session.ec2_writer(region);
-        let vpcs = client
-            .describe_vpcs()
-            .filters(
-                ec2::Filter::builder()
-                    .name("is-default")
-                    .values("true")
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| sdk_err("DescribeVpcs", region, &e))?;
-        let vpc = vpcs
-            .vpcs()
-            .first()
-            .and_then(|v| v.vpc_id())
+        let vpc = crate::cloud::launch::vpc_for(&self.session, region, None)
+            .await?
             .ok_or_else(|| CloudError::new("seed", region, "no default VPC"))?;
+        let client = self.session.ec2_writer(region);
         let out = client
             .create_subnet()
-            .vpc_id(vpc)
+            .vpc_id(&vpc)
             .cidr_block(cidr)
             .send()
             .await

@@ -167,30 +167,15 @@ pub fn options(
             port: bastion_port,
             alias,
         } => {
-            let words: Vec<String> = vec![
-                "ssh".into(),
-                "-o".into(),
-                "BatchMode=yes".into(),
-                "-o".into(),
-                "ConnectTimeout=10".into(),
-                "-o".into(),
-                "StrictHostKeyChecking=yes".into(),
-                "-o".into(),
-                format!("UserKnownHostsFile={}", known_hosts.display()),
-                "-o".into(),
-                "GlobalKnownHostsFile=/dev/null".into(),
-                "-o".into(),
-                format!("HostKeyAlias={alias}"),
-                "-o".into(),
-                "IdentitiesOnly=yes".into(),
-                "-i".into(),
-                key.display().to_string(),
+            let mut words: Vec<String> = vec!["ssh".into()];
+            words.extend(super::spec::login_options(alias, key, known_hosts));
+            words.extend([
                 "-p".into(),
                 bastion_port.to_string(),
                 "-W".into(),
                 format!("{}:{port}", bracket(host)),
                 format!("{user}@{bastion}"),
-            ];
+            ]);
             join(&words)
         }
     };

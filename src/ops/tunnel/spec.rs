@@ -241,11 +241,28 @@ pub fn classify_stderr(stderr: &str) -> SshExit {
 /// - `ServerAliveInterval=10`/`CountMax=3`: a dead link is noticed in 30 s;
 /// - `ConnectTimeout=10`: an unreachable host fails instead of hanging.
 fn shared_options(e: &Endpoint, known_hosts: &Path) -> Vec<String> {
-    vec![
+    let mut args: Vec<String> = vec![
         "-o".into(),
         "ServerAliveInterval=10".into(),
         "-o".into(),
         "ServerAliveCountMax=3".into(),
+    ];
+    args.extend(login_options(&e.host_key_alias, &e.key, known_hosts));
+    args.extend(super::route::options(
+        &e.route,
+        e.port,
+        &e.host,
+        &e.key,
+        known_hosts,
+    ));
+    args
+}
+
+/// How skiff logs in to any host (a node, a bastion): no prompt, a
+/// bounded connect, the host key strictly checked in skiff's known_hosts
+/// under `alias`, and the one key.
+pub(super) fn login_options(alias: &str, key: &Path, known_hosts: &Path) -> Vec<String> {
+    vec![
         "-o".into(),
         "BatchMode=yes".into(),
         "-o".into(),
@@ -257,21 +274,12 @@ fn shared_options(e: &Endpoint, known_hosts: &Path) -> Vec<String> {
         "-o".into(),
         "GlobalKnownHostsFile=/dev/null".into(),
         "-o".into(),
-        format!("HostKeyAlias={}", e.host_key_alias),
+        format!("HostKeyAlias={alias}"),
         "-o".into(),
         "IdentitiesOnly=yes".into(),
         "-i".into(),
-        e.key.display().to_string(),
+        key.display().to_string(),
     ]
-    .into_iter()
-    .chain(super::route::options(
-        &e.route,
-        e.port,
-        &e.host,
-        &e.key,
-        known_hosts,
-    ))
-    .collect()
 }
 
 /// The ssh arguments of a tunnel: one process, no command (`-N -T`), every
