@@ -270,6 +270,137 @@ async fn a_private_node_is_reached_over_session_manager_with_strict_host_keys() 
     assert!(stats["sessions"].as_u64().unwrap_or(0) >= 4, "{stats}");
 }
 
+/// `skiff ssm-shell NODE` with `input` on its standard input (no
+/// terminal), which stays open: skiff must end when the remote shell does,
+/// not when its keyboard does (a read of the keyboard that never returns
+/// once held it open).
+fn ssm_shell(endpoint: &str, home: &Path, node: &str, input: &str) -> Run {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(common::cli_env(endpoint, home))
+        .args(["--region", "us-east-1", "ssm-shell", node])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run skiff");
+    let mut keyboard = child.stdin.take().unwrap();
+    keyboard.write_all(input.as_bytes()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("skiff ssm-shell did not end when the remote shell did");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(keyboard);
+    let out = child.wait_with_output().expect("skiff ssm-shell");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_reached_with_ssm_takes_tunnels_and_shells_with_no_ssh_server_and_no_key() {
+    let sb = common::seeded().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let moto = sb.moto.endpoint();
+    let node = private_node(&moto, "ssm-only");
+    common::aws(
+        &moto,
+        "us-east-1",
+        &[
+            "ec2",
+            "create-tags",
+            "--resources",
+            &node,
+            "--tags",
+            "Key=skiff:reach,Value=ssm",
+        ],
+    );
+    // No SSH server anywhere and no key file: only the web server and the
+    // agent's shell are behind the node.
+    let rstudio = Http::start(dir.path(), "rstudio");
+    let ssm = SsmFixture::start(
+        &moto,
+        &[
+            format!("--map={node}:{0}=127.0.0.1:{0}", rstudio.port),
+            "--offline=i-0ffffffffffffffff".into(),
+        ],
+    );
+    let e = ssm.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let no_keys = tempfile::tempdir().expect("empty ssh dir");
+
+    // A supervised tunnel, as `t` opens one: HTTP through `ssm-forward`.
+    let session = skiff::cloud::Session::connect(&skiff::sandbox::sandbox_options(&e))
+        .await
+        .expect("session");
+    let page = tunnel_page(&session, &node, no_keys.path(), home.path(), rstudio.port).await;
+    assert!(page.contains("rstudio"), "{page}");
+    assert!(
+        !home.path().join("state/known_hosts").exists()
+            || std::fs::read_to_string(home.path().join("state/known_hosts"))
+                .unwrap()
+                .is_empty(),
+        "no host key is needed, none is recorded"
+    );
+
+    // The agent's shell: output, and the session ends when the shell does.
+    let shell = ssm_shell(&e, home.path(), &node, "echo sum=$((40+2))\nexit\n");
+    assert_eq!(shell.code, 0, "{}", shell.stderr);
+    assert!(shell.stdout.contains("sum=42"), "{}", shell.stdout);
+
+    // Read-only does not stop a session (an agent that is not online is
+    // named; a port under 1024 refused).
+    let ro = common::run_skiff(
+        &e,
+        home.path(),
+        &[
+            "--read-only",
+            "--region",
+            "us-east-1",
+            "ssm-forward",
+            "i-0ffffffffffffffff",
+            "20000:80",
+        ],
+    );
+    assert_eq!(ro.code, 1, "{}", ro.stderr);
+    assert!(ro.stderr.contains("not online"), "{}", ro.stderr);
+    let low = skiff(
+        &e,
+        home.path(),
+        no_keys.path(),
+        &["ssm-forward", &node, "80:80"],
+    );
+    assert_eq!(low.code, 1, "{}", low.stderr);
+    assert!(low.stderr.contains("under 1024"), "{}", low.stderr);
+
+    // Commands log in with ssh over Session Manager (a one-time key pushed
+    // with EC2 Instance Connect, no key file being here): with no SSH
+    // server on the node, the message says what needs one.
+    let cmd = skiff(
+        &e,
+        home.path(),
+        no_keys.path(),
+        &["ssh", "ssm-only", "--", "true"],
+    );
+    assert_eq!(cmd.code, 1, "{}", cmd.stderr);
+    assert!(
+        cmd.stderr
+            .contains("no SSH server answered on port 22 over Session Manager"),
+        "{}",
+        cmd.stderr
+    );
+
+    let stats = ssm.stats();
+    assert!(stats["sessions"].as_u64().unwrap_or(0) >= 2, "{stats}");
+}
+
 /// A TCP server on 127.0.0.1 that sends back what it receives.
 fn echo_server() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -85,6 +85,15 @@ pub enum Command {
     /// ProxyCommand for nodes reached with ssh-over-ssm, e.g. in
     /// ~/.ssh/config `ProxyCommand skiff ssm-proxy %h %p`.
     SsmProxy(SsmProxyArgs),
+    /// Forward local ports on 127.0.0.1 to ports of an instance over
+    /// Session Manager, natively, each connection a session of its own
+    /// (what a tunnel runs for a node reached with `ssm`):
+    /// skiff ssm-forward INSTANCE 8000:8000 8787:8787
+    SsmForward(SsmForwardArgs),
+    /// The Session Manager agent's shell on an instance, on this terminal,
+    /// natively (no plugin, no ssh, no key): what `skiff ssh` and `!` run
+    /// for a node reached with `ssm`.
+    SsmShell(SsmShellArgs),
     /// A command on every node of a cluster at once, each line prefixed
     /// with its node: skiff run CLUSTER -- COMMAND...
     Run(RunArgs),
@@ -374,6 +383,30 @@ pub struct SsmProxyArgs {
     /// The port on the instance.
     #[arg(value_name = "PORT", default_value_t = 22)]
     pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct SsmForwardArgs {
+    /// The instance id (i-…).
+    #[arg(value_name = "INSTANCE")]
+    pub instance: String,
+    /// LOCAL:REMOTE port pairs (local ports from 1024, bound on 127.0.0.1).
+    #[arg(value_name = "LOCAL:REMOTE", required = true, value_parser = port_pair)]
+    pub forwards: Vec<(u16, u16)>,
+}
+
+fn port_pair(text: &str) -> Result<(u16, u16), String> {
+    let bad = || format!("`{text}` is not LOCAL:REMOTE (two port numbers, e.g. 8787:8787)");
+    let (l, r) = text.split_once(':').ok_or_else(bad)?;
+    let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad);
+    Ok((port(l)?, port(r)?))
+}
+
+#[derive(Debug, Args)]
+pub struct SsmShellArgs {
+    /// The instance id (i-…).
+    #[arg(value_name = "INSTANCE")]
+    pub instance: String,
 }
 
 /// Which nodes of a cluster `run` and `put` reach (default: all of them).

@@ -252,6 +252,8 @@ async fn connected(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> 
         Command::Down(a) => tunnel::down(ctx, &a).await,
         Command::Ssh(a) => shell::ssh(ctx, &a).await,
         Command::SsmProxy(a) => shell::ssm_proxy(ctx, &a).await,
+        Command::SsmForward(a) => shell::ssm_forward(ctx, &a).await,
+        Command::SsmShell(a) => shell::ssm_shell(ctx, &a).await,
         Command::Run(a) => shell::run(ctx, &a).await,
         Command::Put(a) => shell::put(ctx, &a).await,
         Command::Get(a) => shell::get(ctx, &a).await,
@@ -445,7 +447,7 @@ async fn beyond_ssh(
     {
         Ok(f) => {
             err!(
-                "skiff sandbox: {PRIVATE} has no public address (reached over Session Manager: a stand-in on {}); {BEHIND_BASTION} is reached through a bastion",
+                "skiff sandbox: {PRIVATE} has no public address (its tunnels and shells go straight over Session Manager, no ssh: a stand-in on {}); {BEHIND_BASTION} is reached through a bastion",
                 f.endpoint
             );
             Some(f)

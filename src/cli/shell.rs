@@ -11,7 +11,7 @@ use super::args::{GetArgs, NodeChoice, PutArgs, RunArgs, SshArgs};
 use crate::ops::connect::Context;
 use crate::ops::shell::{self, NotReady, Part};
 use crate::ops::target;
-use crate::ops::tunnel::{TunnelSettings, TunnelTarget};
+use crate::ops::tunnel::{TunnelSettings, TunnelTarget, native};
 
 async fn nodes_of(ctx: &Context, query: &str, part: Part) -> anyhow::Result<Vec<TunnelTarget>> {
     let (inv, _) = ctx.inventory().await;
@@ -37,8 +37,14 @@ async fn ready(
     ctx: &Context,
     node: &TunnelTarget,
     settings: &TunnelSettings,
+    interactive: bool,
 ) -> anyhow::Result<shell::Ready> {
-    match shell::ready(&ctx.session, node, settings).await {
+    let ready = if interactive {
+        shell::ready_shell(&ctx.session, node, settings).await
+    } else {
+        shell::ready(&ctx.session, node, settings).await
+    };
+    match ready {
         Ok(r) => {
             if let Some(print) = &r.accepted {
                 err!("skiff: recorded the host key of {}: {print}", node.label);
@@ -59,16 +65,24 @@ pub async fn ssh(ctx: &Context, a: &SshArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let settings = settings(ctx, a.accept_new_host_key);
-    let r = ready(ctx, &node, &settings).await?;
+    let r = ready(ctx, &node, &settings, a.command.is_empty()).await?;
     err!("skiff: {} as {}", node.label, r.method());
-    let args = crate::ops::tunnel::spec::shell_args(&r.endpoint, &settings.known_hosts, &a.command);
-    // The terminal is ssh's until it exits; the one-time key (if any)
-    // lives until then too.
-    let status = tokio::process::Command::new("ssh")
+    let (program, args) = if a.command.is_empty() {
+        crate::ops::tunnel::spec::interactive(&r.endpoint, &settings.known_hosts)
+    } else {
+        let args =
+            crate::ops::tunnel::spec::shell_args(&r.endpoint, &settings.known_hosts, &a.command);
+        ("ssh".to_string(), args)
+    };
+    // The terminal is the shell's until it exits; the one-time key (if
+    // any) lives until then too.
+    let status = tokio::process::Command::new(&program)
         .args(&args)
         .status()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot run ssh (is the OpenSSH client installed?): {e}"))?;
+        .map_err(|e| {
+            anyhow::anyhow!("cannot run {program} (is the OpenSSH client installed?): {e}")
+        })?;
     drop(r);
     let code = status.code().unwrap_or(1);
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
@@ -210,10 +224,42 @@ pub async fn ssm_proxy(ctx: &Context, a: &super::args::SsmProxyArgs) -> anyhow::
         instance: a.instance.clone(),
         port: a.port,
     };
-    match crate::ops::tunnel::route::proxy(&ctx.session, &target).await {
+    said("ssm-proxy", native::proxy(&ctx.session, &target).await)
+}
+
+/// `skiff ssm-forward INSTANCE LOCAL:REMOTE...`: local ports carried to
+/// the instance's over Session Manager until stopped.
+pub async fn ssm_forward(
+    ctx: &Context,
+    a: &super::args::SsmForwardArgs,
+) -> anyhow::Result<ExitCode> {
+    let region = ctx.session.home_region().to_string();
+    for (local, remote) in &a.forwards {
+        err!(
+            "skiff: 127.0.0.1:{local} → {}:{remote} over Session Manager",
+            a.instance
+        );
+    }
+    said(
+        "ssm-forward",
+        native::forward(&ctx.session, &region, &a.instance, &a.forwards).await,
+    )
+}
+
+/// `skiff ssm-shell INSTANCE`: the agent's shell, on this terminal.
+pub async fn ssm_shell(ctx: &Context, a: &super::args::SsmShellArgs) -> anyhow::Result<ExitCode> {
+    let region = ctx.session.home_region().to_string();
+    said(
+        "ssm-shell",
+        native::shell(&ctx.session, &region, &a.instance).await,
+    )
+}
+
+fn said(verb: &str, outcome: Result<(), String>) -> anyhow::Result<ExitCode> {
+    match outcome {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
-            err!("skiff ssm-proxy: {e}");
+            err!("skiff {verb}: {e}");
             Ok(ExitCode::FAILURE)
         }
     }

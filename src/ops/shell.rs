@@ -115,6 +115,12 @@ pub struct Ready {
 impl Ready {
     /// "as ec2-user@1.2.3.4 with the key file ~/.ssh/x.pem".
     pub fn method(&self) -> String {
+        if self.endpoint.route.is_native() {
+            return format!(
+                "{} straight over Session Manager (no ssh login, no key)",
+                self.endpoint.host
+            );
+        }
         format!(
             "{}@{}:{} with {}{}",
             self.endpoint.user,
@@ -145,12 +151,59 @@ pub async fn ready(
     target: &TunnelTarget,
     settings: &TunnelSettings,
 ) -> Result<Ready, NotReady> {
+    let (mut endpoint, _) = resolve(session, target, settings)
+        .await
+        .map_err(|a| NotReady::Other(attempt_words(target, a)))?;
+    // Commands and copies need ssh: a node reached straight over Session
+    // Manager is logged in to over Session Manager, with a key.
+    endpoint.route = std::mem::take(&mut endpoint.route).for_ssh();
+    if endpoint.method == super::tunnel::KeyMethod::None {
+        return Err(NotReady::Other(format!(
+            "{}: commands and copies log in with ssh (over Session Manager), and no key file for its key pair is in {}: put it there, or set `key` in the config's [ssh] section",
+            target.label,
+            settings.ssh_dir.display()
+        )));
+    }
+    check_host_key(target, endpoint, settings).await
+}
+
+/// Like [`ready`], for an interactive shell: a node reached straight over
+/// Session Manager needs no ssh login, no key and no host key (the shell
+/// is the agent's, opened by AWS's authentication).
+pub async fn ready_shell(
+    session: &Session,
+    target: &TunnelTarget,
+    settings: &TunnelSettings,
+) -> Result<Ready, NotReady> {
     let (endpoint, _) = resolve(session, target, settings)
         .await
         .map_err(|a| NotReady::Other(attempt_words(target, a)))?;
+    if endpoint.route.is_native() {
+        return Ok(Ready {
+            target: target.clone(),
+            endpoint,
+            accepted: None,
+        });
+    }
+    ready(session, target, settings).await
+}
+
+/// The host key `endpoint` shows now, checked against skiff's known_hosts.
+async fn check_host_key(
+    target: &TunnelTarget,
+    endpoint: Endpoint,
+    settings: &TunnelSettings,
+) -> Result<Ready, NotReady> {
+    let over_ssm = matches!(endpoint.route, super::tunnel::route::Route::Ssm { .. });
     let scanned = hostkeys::scan_endpoint(&endpoint, &settings.known_hosts)
         .await
         .map_err(|why| {
+            if over_ssm {
+                return NotReady::Other(format!(
+                    "{}: no SSH server answered on port {} over Session Manager — commands and copies need one there (tunnels and shells reached with skiff:reach=ssm do not): {why}",
+                    target.label, endpoint.port
+                ));
+            }
             NotReady::Other(format!(
                 "{}: {why}",
                 TunnelProblem::Unreachable {

@@ -3,7 +3,9 @@
 //! (`tests/fixtures/ssm_fixture.py`, in front of moto, standing in for the
 //! service moto lacks), and `behind-bastion` reached through a bastion —
 //! both are the local SSH server, so `t`, `!` and `e` work on them in the
-//! demo with no plugin installed.
+//! demo with no plugin installed. `private-lab` is tagged `skiff:reach=ssm`:
+//! its tunnels (to the JupyterHub and RStudio stand-ins) and shells go
+//! straight over Session Manager, its commands and copies as ssh over it.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -44,16 +46,16 @@ fn fixture_paths() -> Option<(PathBuf, PathBuf)> {
     (script.is_file() && python.is_file()).then_some((python, script))
 }
 
-/// Starts the fixture in front of `upstream` (moto), carrying `private`'s
-/// port 22 to the local SSH server at `ssh`.
-fn start_fixture(upstream: &str, private: &str, ssh: &str) -> Result<SsmFixture, String> {
+/// Starts the fixture in front of `upstream` (moto), carrying ports of
+/// nodes to local servers (`--map INSTANCE:PORT=HOST:PORT` each).
+fn start_fixture(upstream: &str, maps: &[String]) -> Result<SsmFixture, String> {
     let (python, script) = fixture_paths().ok_or_else(|| {
         "the Session Manager stand-in (tests/fixtures/ssm_fixture.py and the project's .venv) is not here".to_string()
     })?;
     let mut child = Command::new(python)
         .arg(script)
-        .args(["--upstream", upstream, "--map"])
-        .arg(format!("{private}:22={ssh}"))
+        .args(["--upstream", upstream])
+        .args(maps.iter().map(|m| format!("--map={m}")))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -98,7 +100,7 @@ pub async fn start(
         .map_err(|e| e.to_string())?;
     let user = current_user();
     let ssh = hosts.sshd.address();
-    let private_tags = [("skiff:ssh-user", user.as_str())];
+    let private_tags = [("skiff:ssh-user", user.as_str()), ("skiff:reach", "ssm")];
     let reach = format!("jump:{user}@{ssh}");
     let bastion_tags = [
         ("skiff:ssh-user", user.as_str()),
@@ -136,5 +138,14 @@ pub async fn start(
         .collect::<Result<Vec<_>, _>>()?;
     crate::ops::tunnel::hostkeys::accept(known_hosts, &lines)
         .map_err(|e| format!("cannot record the sandbox's host key: {e}"))?;
-    start_fixture(upstream, &ids[0], &ssh)
+    let private = &ids[0];
+    let maps: Vec<String> = std::iter::once(format!("{private}:22={ssh}"))
+        .chain(
+            hosts
+                .web
+                .iter()
+                .map(|(_, port)| format!("{private}:{port}=127.0.0.1:{port}")),
+        )
+        .collect();
+    start_fixture(upstream, &maps)
 }

@@ -61,7 +61,9 @@ pub enum Event {
 #[derive(Debug)]
 pub struct ShellHandOver {
     pub label: String,
-    /// The ssh arguments.
+    /// The program (ssh, or skiff's own Session Manager shell) and its
+    /// arguments.
+    pub program: String,
     pub args: Vec<String>,
     /// How it connects, in words.
     pub method: String,

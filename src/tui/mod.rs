@@ -194,7 +194,7 @@ async fn hand_over(app: &mut App, shell: ctx::ShellHandOver, mouse: bool) {
             }
         }
     });
-    let status = tokio::process::Command::new("ssh")
+    let status = tokio::process::Command::new(&shell.program)
         .args(&shell.args)
         .status()
         .await;

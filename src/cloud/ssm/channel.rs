@@ -355,15 +355,34 @@ fn handshake_response(request: &[u8], kind: Kind) -> (Vec<u8>, Option<String>) {
     (answer.to_string().into_bytes(), refusal)
 }
 
-/// Runs the session until the agent closes it or `input` ends and every
-/// byte was acknowledged. `resume` gives a new WebSocket address and token
-/// for the same session (ResumeSession) when one breaks.
+/// Runs the session until the agent closes it or (a port session) `input`
+/// ends and every byte was acknowledged. `resume` gives a new WebSocket
+/// address and token for the same session (ResumeSession) when one breaks.
 pub async fn run<R, W, F, Fut>(
+    first: Opened,
+    kind: Kind,
+    input: R,
+    output: W,
+    resume: F,
+) -> Result<(End, Counts), String>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Opened, String>>,
+{
+    run_sized(first, kind, input, output, resume, None).await
+}
+
+/// [`run`], telling the agent each new terminal size `sizes` gives
+/// (columns, rows) — a shell's window resized.
+pub async fn run_sized<R, W, F, Fut>(
     first: Opened,
     kind: Kind,
     mut input: R,
     mut output: W,
     mut resume: F,
+    mut sizes: Option<tokio::sync::watch::Receiver<(u16, u16)>>,
 ) -> Result<(End, Counts), String>
 where
     R: AsyncRead + Unpin,
@@ -375,7 +394,12 @@ where
     let mut ws = open(&first).await?;
     let mut broken_in_a_row = 0u32;
     loop {
-        match pump(&mut ch, &mut ws, &mut input, &mut output).await {
+        let io = Io {
+            input: &mut input,
+            output: &mut output,
+            sizes: &mut sizes,
+        };
+        match pump(&mut ch, &mut ws, io).await {
             Ok(end) => return Ok((end, ch.counts)),
             Err(Broken::Fatal(e)) => return Err(e),
             Err(Broken::Socket(why)) => {
@@ -420,17 +444,35 @@ async fn send(ws: &mut Ws, bytes: Vec<u8>) -> Result<(), Broken> {
         .map_err(|e| Broken::Socket(e.to_string()))
 }
 
+/// What the session reads from and writes to.
+struct Io<'a, R, W> {
+    input: &'a mut R,
+    output: &'a mut W,
+    sizes: &'a mut Option<tokio::sync::watch::Receiver<(u16, u16)>>,
+}
+
+/// The next terminal size, or never (no sizes, or their sender gone).
+async fn next_size(sizes: &mut Option<tokio::sync::watch::Receiver<(u16, u16)>>) -> (u16, u16) {
+    if let Some(rx) = sizes.as_mut() {
+        if rx.changed().await.is_ok() {
+            return *rx.borrow_and_update();
+        }
+        *sizes = None;
+    }
+    std::future::pending().await
+}
+
 /// One WebSocket's life.
-async fn pump<R, W>(
-    ch: &mut Channel,
-    ws: &mut Ws,
-    input: &mut R,
-    output: &mut W,
-) -> Result<End, Broken>
+async fn pump<R, W>(ch: &mut Channel, ws: &mut Ws, io: Io<'_, R, W>) -> Result<End, Broken>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    let Io {
+        input,
+        output,
+        sizes,
+    } = io;
     let mut buf = vec![0u8; CHUNK];
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     if std::mem::take(&mut ch.resend_all) {
@@ -439,7 +481,9 @@ where
         }
     }
     loop {
-        if ch.input_done && ch.unacked.is_empty() {
+        // A shell ends when the agent closes it (its output may still
+        // come after the input ended); a port session when its input did.
+        if ch.input_done && ch.unacked.is_empty() && ch.kind == Kind::Port {
             return Ok(End::InputDone);
         }
         tokio::select! {
@@ -482,6 +526,10 @@ where
                     }
                     Err(e) => return Err(Broken::Fatal(format!("cannot read the session's input: {e}"))),
                 }
+            }
+            (cols, rows) = next_size(sizes), if ch.ready && matches!(ch.kind, Kind::Shell { .. }) => {
+                let f = ch.input(PayloadType::Size, size_payload(cols, rows));
+                send(ws, f).await?;
             }
             _ = tick.tick() => {
                 for f in ch.due(Instant::now()) {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 
-pub use channel::{End, Kind, Opened};
+pub use channel::{Counts, End, Kind, Opened};
 
 use super::{CloudError, Session};
 

@@ -38,13 +38,17 @@ pub(super) async fn connect_once(
     });
     let bastion_unknown = matches!(&endpoint.route, super::route::Route::Jump { alias, .. }
         if !hostkeys::is_known(&settings.known_hosts, alias));
-    if bastion_unknown || !hostkeys::is_known(&settings.known_hosts, &endpoint.host_key_alias) {
+    // Straight over Session Manager there is no ssh, hence no host key.
+    let native = endpoint.route.is_native();
+    if !native
+        && (bastion_unknown || !hostkeys::is_known(&settings.known_hosts, &endpoint.host_key_alias))
+    {
         let prints = accept_host_key(&endpoint, settings).await?;
         status.send_modify(|s| s.accepted_fingerprint = Some(prints));
     }
     let pairs = local_ports(status);
-    let args = spec::ssh_args(&endpoint, &pairs, &settings.known_hosts);
-    let child = Command::new("ssh")
+    let (program, args) = spec::tunnel_command(&endpoint, &pairs, &settings.known_hosts);
+    let child = Command::new(&program)
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -52,9 +56,11 @@ pub(super) async fn connect_once(
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
-            Attempt::Fatal(format!(
-                "cannot run ssh (is the OpenSSH client installed?): {e}"
-            ))
+            Attempt::Fatal(if native {
+                format!("cannot run {program}: {e}")
+            } else {
+                format!("cannot run ssh (is the OpenSSH client installed?): {e}")
+            })
         })?;
     status.send_modify(|s| s.ssh_pid = child.id());
     let mut ssh = Ssh {

@@ -15,13 +15,15 @@ use crate::model::Instance;
 #[derive(Debug, Clone)]
 pub enum KeyMethod {
     File,
+    /// No key: straight over Session Manager, no ssh login.
+    None,
     InstanceConnect(Arc<tempfile::TempDir>),
 }
 
 impl PartialEq for KeyMethod {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (Self::File, Self::File) => true,
+            (Self::File, Self::File) | (Self::None, Self::None) => true,
             (Self::InstanceConnect(a), Self::InstanceConnect(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
@@ -35,6 +37,7 @@ impl KeyMethod {
     pub fn describe(&self, key: &Path) -> String {
         match self {
             Self::File => format!("the key file {}", key.display()),
+            Self::None => "no ssh key".to_string(),
             Self::InstanceConnect(_) => {
                 "a one-time key pushed with EC2 Instance Connect (valid 60 s)".to_string()
             }

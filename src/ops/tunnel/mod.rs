@@ -7,6 +7,7 @@
 mod connection;
 pub mod hostkeys;
 pub mod instance_connect;
+pub mod native;
 pub mod probe;
 pub mod registry;
 pub mod remote;
@@ -182,6 +183,11 @@ pub struct Preview {
     pub key: String,
     /// The host key is recorded in skiff's known_hosts already.
     pub known: bool,
+    /// How the address is reached, after it ("", ", over Session
+    /// Manager", …).
+    pub route: String,
+    /// Straight over Session Manager: no ssh login, key or host key.
+    pub native: bool,
 }
 
 /// Resolves `target` as a connection would (reading the instance from AWS),
@@ -198,6 +204,8 @@ pub async fn preview(
     match resolve(session, target, &dry).await {
         Ok((e, _)) if would_push && settings.instance_connect.always => Ok(Preview {
             known: hostkeys::is_known(&settings.known_hosts, &e.host_key_alias),
+            route: e.route.says(),
+            native: e.route.is_native(),
             user: e.user,
             host: e.host,
             port: e.port,
@@ -205,6 +213,8 @@ pub async fn preview(
         }),
         Ok((e, _)) => Ok(Preview {
             known: hostkeys::is_known(&settings.known_hosts, &e.host_key_alias),
+            route: e.route.says(),
+            native: e.route.is_native(),
             key: e.method.describe(&e.key),
             user: e.user,
             host: e.host,
@@ -217,6 +227,8 @@ pub async fn preview(
                 host,
                 port,
                 key: "no key file: a one-time key pushed with EC2 Instance Connect".into(),
+                route: String::new(),
+                native: false,
             }),
             _ => Err(why),
         },
@@ -278,7 +290,12 @@ pub(crate) async fn resolve(
         return Err(Attempt::Fatal(off_machine(&target.label, off)));
     }
     let user = login_user(session, target, settings, &instance).await;
-    let (key, method) = key_for(settings, &instance, &user, &host, port).await?;
+    let (key, method) = match key_for(settings, &instance, &user, &host, port).await {
+        // Tunnels and shells straight over Session Manager log in with
+        // no key; commands and copies say what is missing when they need one.
+        Err(Attempt::NoKey { .. }) if route.is_native() => (PathBuf::new(), KeyMethod::None),
+        found => found?,
+    };
     let route = match route {
         route::Route::Jump {
             host: bastion,
@@ -326,7 +343,7 @@ async fn way(
             let (host, port) = address(instance)?;
             Ok((host, port, Route::Direct))
         }
-        Reach::SshOverSsm => Ok((
+        reach @ (Reach::Ssm | Reach::SshOverSsm) => Ok((
             target.instance_id.clone(),
             22,
             route::over_ssm(
@@ -334,6 +351,7 @@ async fn way(
                 &target.region,
                 &target.instance_id,
                 settings.proxy_exe.clone().unwrap_or_else(route::skiff_exe),
+                reach == Reach::Ssm,
             ),
         )),
         Reach::Jump(bastion) => jump(instance, &bastion),

@@ -3,6 +3,10 @@
 //! ProxyCommand, so host keys, scp, tunnels and exit codes stay OpenSSH's),
 //! or through a bastion (`jump:HOST`: `ssh -W` on the bastion as the
 //! ProxyCommand, the bastion's own host key checked in skiff's known_hosts).
+//! `ssm` goes further: tunnels and interactive shells go straight over
+//! Session Manager (`skiff ssm-forward`, `skiff ssm-shell`), so a node
+//! needs no SSH server for them; commands and copies still need one and go
+//! as `ssh-over-ssm`.
 //!
 //! Chosen by the instance's `skiff:reach` tag, else `[ssh] reach` in the
 //! config, else: a node with no public address whose Session Manager agent
@@ -16,6 +20,8 @@ use crate::cloud::Session;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reach {
     Ssh,
+    /// Tunnels and shells straight over Session Manager.
+    Ssm,
     SshOverSsm,
     /// `HOST`, `USER@HOST` or `USER@HOST:PORT` of a bastion.
     Jump(String),
@@ -25,11 +31,12 @@ impl Reach {
     pub fn parse(text: &str) -> Result<Reach, String> {
         match text.trim() {
             "ssh" => Ok(Reach::Ssh),
-            "ssm" | "ssh-over-ssm" => Ok(Reach::SshOverSsm),
+            "ssm" => Ok(Reach::Ssm),
+            "ssh-over-ssm" => Ok(Reach::SshOverSsm),
             t => match t.strip_prefix("jump:") {
                 Some(h) if !h.trim().is_empty() => Ok(Reach::Jump(h.trim().to_string())),
                 _ => Err(format!(
-                    "`{text}` is not a way to reach a node: ssh, ssh-over-ssm or jump:HOST"
+                    "`{text}` is not a way to reach a node: ssh, ssm, ssh-over-ssm or jump:HOST"
                 )),
             },
         }
@@ -38,6 +45,7 @@ impl Reach {
     pub fn label(&self) -> String {
         match self {
             Reach::Ssh => "ssh".into(),
+            Reach::Ssm => "Session Manager (tunnels and shells without ssh)".into(),
             Reach::SshOverSsm => "ssh over Session Manager".into(),
             Reach::Jump(h) => format!("ssh through {h}"),
         }
@@ -61,6 +69,8 @@ pub enum Route {
         emulator_keys: bool,
         /// The skiff program that runs `ssm-proxy`.
         exe: String,
+        /// Tunnels and shells without ssh (`ssm-forward`, `ssm-shell`).
+        native: bool,
     },
     /// Through a bastion: `ssh -W HOST:PORT` there.
     Jump {
@@ -110,9 +120,16 @@ pub fn described(instance: &crate::model::Instance, config_reach: &str) -> Strin
 }
 
 /// The Session Manager route for `instance` in `session`'s account.
-pub fn over_ssm(session: &Session, region: &str, instance: &str, exe: String) -> Route {
+pub fn over_ssm(
+    session: &Session,
+    region: &str,
+    instance: &str,
+    exe: String,
+    native: bool,
+) -> Route {
     Route::Ssm {
         exe,
+        native,
         region: region.to_string(),
         instance: instance.to_string(),
         profile: Some(session.profile.clone()).filter(|p| p != "default"),
@@ -132,34 +149,9 @@ pub fn options(
 ) -> Vec<String> {
     let command = match route {
         Route::Direct => return Vec::new(),
-        Route::Ssm {
-            region,
-            instance,
-            profile,
-            endpoint_url,
-            emulator_keys,
-            exe,
-        } => {
-            let mut words: Vec<String> = Vec::new();
-            if *emulator_keys {
-                // A local emulator checks no signature; these keys reach
-                // nothing else.
-                words.extend([
-                    "env".into(),
-                    "AWS_ACCESS_KEY_ID=skiff-emulator".into(),
-                    "AWS_SECRET_ACCESS_KEY=skiff-emulator".into(),
-                ]);
-            }
-            words.push(exe.clone());
-            words.extend(["ssm-proxy".into(), "--region".into(), region.clone()]);
-            if let Some(p) = profile {
-                words.extend(["--profile".into(), p.clone()]);
-            }
-            if let Some(e) = endpoint_url {
-                words.extend(["--endpoint-url".into(), e.clone()]);
-            }
-            words.extend([instance.clone(), port.to_string()]);
-            join(&words)
+        Route::Ssm { instance, .. } => {
+            let tail = [instance.clone(), port.to_string()];
+            join(&route.skiff_words("ssm-proxy", &tail).unwrap_or_default())
         }
         Route::Jump {
             user,
@@ -183,58 +175,85 @@ pub fn options(
 }
 
 impl Route {
+    /// The command line of the skiff subcommand `verb` (`ssm-proxy`,
+    /// `ssm-forward`, `ssm-shell`) reaching this route's account and
+    /// region, `tail` after; None off Session Manager.
+    pub fn skiff_words(&self, verb: &str, tail: &[String]) -> Option<Vec<String>> {
+        let Route::Ssm {
+            region,
+            profile,
+            endpoint_url,
+            emulator_keys,
+            exe,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let mut words: Vec<String> = Vec::new();
+        if *emulator_keys {
+            // A local emulator checks no signature; these keys reach
+            // nothing else.
+            words.extend([
+                "env".into(),
+                "AWS_ACCESS_KEY_ID=skiff-emulator".into(),
+                "AWS_SECRET_ACCESS_KEY=skiff-emulator".into(),
+            ]);
+        }
+        words.push(exe.clone());
+        words.extend([verb.into(), "--region".into(), region.clone()]);
+        if let Some(p) = profile {
+            words.extend(["--profile".into(), p.clone()]);
+        }
+        if let Some(e) = endpoint_url {
+            words.extend(["--endpoint-url".into(), e.clone()]);
+        }
+        words.extend(tail.iter().cloned());
+        Some(words)
+    }
+
+    /// Tunnels and shells go without ssh.
+    pub fn is_native(&self) -> bool {
+        matches!(self, Route::Ssm { native: true, .. })
+    }
+
+    /// The route ssh takes: a native one becomes ssh over Session Manager
+    /// (commands and copies need an SSH server).
+    pub fn for_ssh(self) -> Route {
+        match self {
+            Route::Ssm {
+                region,
+                instance,
+                profile,
+                endpoint_url,
+                emulator_keys,
+                exe,
+                ..
+            } => Route::Ssm {
+                region,
+                instance,
+                profile,
+                endpoint_url,
+                emulator_keys,
+                exe,
+                native: false,
+            },
+            other => other,
+        }
+    }
+
     /// How the route is said after an address: "" for a direct one.
     pub fn says(&self) -> String {
         match self {
             Route::Direct => String::new(),
+            Route::Ssm { native: true, .. } => {
+                ", straight over Session Manager (no ssh)".to_string()
+            }
             Route::Ssm { .. } => ", over Session Manager".to_string(),
             Route::Jump {
                 user, host, port, ..
             } => format!(", through the bastion {user}@{host}:{port}"),
         }
-    }
-}
-
-/// Standard input and output carried to `target`'s port over Session
-/// Manager until either side ends; the session is ended after.
-pub async fn proxy(
-    session: &Session,
-    target: &crate::cloud::ssm::PortTarget,
-) -> Result<(), String> {
-    use crate::cloud::ssm;
-    if !(target.instance.starts_with("i-") || target.instance.starts_with("mi-")) {
-        return Err(format!(
-            "`{}` is not an instance id (i-…): Session Manager reaches instances by id",
-            target.instance
-        ));
-    }
-    let opened = ssm::start_port(session, target).await?;
-    let id = opened.session_id.clone();
-    let region = target.region.clone();
-    let resume = || ssm::resume(session, &region, &id);
-    let ran = ssm::channel::run(
-        opened.clone(),
-        ssm::Kind::Port,
-        tokio::io::stdin(),
-        tokio::io::stdout(),
-        resume,
-    )
-    .await;
-    ssm::terminate(session, &target.region, &opened.session_id).await;
-    match ran {
-        Ok((ssm::End::InputDone, counts)) => {
-            tracing::info!("ssm-proxy {}: done, {counts:?}", target.instance);
-            Ok(())
-        }
-        Ok((ssm::End::Closed(why), counts)) if counts.received == 0 => Err(format!(
-            "{}'s agent closed the session before anything came through: {why}",
-            target.instance
-        )),
-        Ok((ssm::End::Closed(why), counts)) => {
-            tracing::info!("ssm-proxy {}: closed ({why}), {counts:?}", target.instance);
-            Ok(())
-        }
-        Err(e) => Err(e),
     }
 }
 
@@ -274,7 +293,7 @@ mod tests {
     fn reach_values_are_read_and_bad_ones_named() {
         assert_eq!(Reach::parse("ssh"), Ok(Reach::Ssh));
         assert_eq!(Reach::parse("ssh-over-ssm"), Ok(Reach::SshOverSsm));
-        assert_eq!(Reach::parse(" ssm "), Ok(Reach::SshOverSsm));
+        assert_eq!(Reach::parse(" ssm "), Ok(Reach::Ssm));
         assert_eq!(
             Reach::parse("jump:ec2-user@bastion:2222"),
             Ok(Reach::Jump("ec2-user@bastion:2222".into()))
@@ -305,6 +324,7 @@ mod tests {
             endpoint_url: None,
             emulator_keys: false,
             exe: "/opt/my skiff/skiff".into(),
+            native: false,
         };
         let opts = options(&route, 22, "i-0abc", Path::new("/k"), Path::new("/kh"));
         assert_eq!(opts[0], "-o");
@@ -323,6 +343,42 @@ mod tests {
                 "22"
             ]
         );
+    }
+
+    #[test]
+    fn a_native_route_runs_skiff_for_tunnels_and_ssh_over_ssm_for_commands() {
+        let route = Route::Ssm {
+            region: "eu-west-1".into(),
+            instance: "i-0abc".into(),
+            profile: None,
+            endpoint_url: Some("http://127.0.0.1:5000".into()),
+            emulator_keys: true,
+            exe: "skiff".into(),
+            native: true,
+        };
+        assert!(route.is_native());
+        let words = route
+            .skiff_words("ssm-forward", &["i-0abc".into(), "8000:8000".into()])
+            .unwrap();
+        assert_eq!(words[0], "env");
+        assert_eq!(
+            words[3..],
+            [
+                "skiff",
+                "ssm-forward",
+                "--region",
+                "eu-west-1",
+                "--endpoint-url",
+                "http://127.0.0.1:5000",
+                "i-0abc",
+                "8000:8000"
+            ]
+        );
+        assert!(route.says().contains("no ssh"));
+        let ssh = route.for_ssh();
+        assert!(!ssh.is_native());
+        assert!(matches!(&ssh, Route::Ssm { instance, .. } if instance == "i-0abc"));
+        assert!(Route::Direct.skiff_words("ssm-shell", &[]).is_none());
     }
 
     #[test]

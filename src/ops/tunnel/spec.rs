@@ -320,6 +320,53 @@ pub fn shell_args(e: &Endpoint, known_hosts: &Path, command: &[String]) -> Vec<S
     args
 }
 
+/// The program and arguments of a tunnel holding `forwards` (local,
+/// remote): ssh ([`ssh_args`]), or `skiff ssm-forward` for a node reached
+/// straight over Session Manager.
+pub fn tunnel_command(
+    e: &Endpoint,
+    forwards: &[(u16, u16)],
+    known_hosts: &Path,
+) -> (String, Vec<String>) {
+    if let super::route::Route::Ssm {
+        instance,
+        native: true,
+        ..
+    } = &e.route
+    {
+        let tail: Vec<String> = std::iter::once(instance.clone())
+            .chain(forwards.iter().map(|(l, r)| format!("{l}:{r}")))
+            .collect();
+        if let Some(mut words) = e.route.skiff_words("ssm-forward", &tail) {
+            let program = words.remove(0);
+            return (program, words);
+        }
+    }
+    ("ssh".to_string(), ssh_args(e, forwards, known_hosts))
+}
+
+/// The program and arguments of an interactive shell on `e`: ssh, or
+/// `skiff ssm-shell` for a node reached straight over Session Manager.
+pub fn interactive(e: &Endpoint, known_hosts: &Path) -> (String, Vec<String>) {
+    let native = match &e.route {
+        super::route::Route::Ssm {
+            instance,
+            native: true,
+            ..
+        } => e
+            .route
+            .skiff_words("ssm-shell", std::slice::from_ref(instance)),
+        _ => None,
+    };
+    match native {
+        Some(mut words) if !words.is_empty() => {
+            let program = words.remove(0);
+            (program, words)
+        }
+        _ => ("ssh".to_string(), shell_args(e, known_hosts, &[])),
+    }
+}
+
 /// The command line the remote shell runs: one word as it is (`"ls | wc"`
 /// keeps its pipe), several quoted one by one (ssh would join them with
 /// spaces, and `sh -c 'exit 3'` would lose its quotes).

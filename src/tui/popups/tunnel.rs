@@ -123,10 +123,19 @@ impl TunnelDialog {
                 "reading the instance's address, user and key from AWS…",
                 theme.dim(),
             ))),
+            Some(Ok(p)) if p.native => {
+                lines.push(Line::from(vec![
+                    Span::styled("via ", theme.label()),
+                    Span::raw(format!(
+                        "Session Manager to {}, straight: no ssh login, no key, no host key",
+                        p.host
+                    )),
+                ]));
+            }
             Some(Ok(p)) => {
                 lines.push(Line::from(vec![
                     Span::styled("as ", theme.label()),
-                    Span::raw(format!("{}@{}:{}", p.user, p.host, p.port)),
+                    Span::raw(format!("{}@{}:{}{}", p.user, p.host, p.port, p.route)),
                 ]));
                 lines.push(Line::from(vec![
                     Span::styled("key ", theme.label()),

@@ -52,7 +52,7 @@ fn connect(view: ViewId, node: TunnelTarget, accept: bool, cx: &mut Ctx<'_>) {
     };
     cx.info(format!("connecting to {}…", node.label));
     cx.spawn(view, async move {
-        let result = shell::ready(&session, &node, &settings).await;
+        let result = shell::ready_shell(&session, &node, &settings).await;
         ResourceMsg::ShellReady {
             node,
             result: Box::new(result),
@@ -70,10 +70,11 @@ pub fn on_ready(
         Ok(ready) => {
             let w = cx.world;
             let known = TunnelSettings::from_config(&w.config, &w.dirs, false).known_hosts;
-            let args = crate::ops::tunnel::spec::shell_args(&ready.endpoint, &known, &[]);
+            let (program, args) = crate::ops::tunnel::spec::interactive(&ready.endpoint, &known);
             cx.hand_over(ShellHandOver {
                 label: node.label.clone(),
                 method: ready.method(),
+                program,
                 args,
                 ready,
             });
