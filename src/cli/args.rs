@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use super::args_s3::{CpArgs, SyncArgs, filter_order};
+
 /// skiff — your AWS R&D cloud from the keyboard.
 ///
 /// Without a command, opens the terminal UI.
@@ -106,6 +108,10 @@ pub enum Command {
     Creds(CredsCommand),
     /// Copy files or folders to or from S3 (one side is s3://bucket/key-or-prefix).
     Cp(CpArgs),
+    /// Make a destination like a source, as `aws s3 sync` does: a local
+    /// folder and an S3 prefix (either way) or two prefixes; a file goes
+    /// when it is new, its size differs or the source is newer.
+    Sync(SyncArgs),
     /// Delete an object, or every object below a prefix (--recursive).
     Rm(RmArgs),
     /// Make a bucket.
@@ -621,29 +627,6 @@ pub enum CredsCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(override_usage = "skiff cp [OPTIONS] <SRC>... <DST>")]
-pub struct CpArgs {
-    /// Sources, then the destination; exactly one side is s3://bucket/key-or-prefix.
-    #[arg(required = true, num_args = 2.., value_name = "PATH")]
-    pub paths: Vec<String>,
-    /// Copy folders (upload) or prefixes (download) with everything below them.
-    #[arg(long, short = 'r')]
-    pub recursive: bool,
-    /// Parts (or ranges) in flight at once (default: transfer.concurrency).
-    #[arg(long, value_name = "N")]
-    pub concurrency: Option<usize>,
-    /// Part size, e.g. 8MiB (grown so a file never needs more than 10,000 parts).
-    #[arg(long, value_name = "SIZE")]
-    pub part_size: Option<bytesize::ByteSize>,
-    /// Skip files already on S3 with the same size and ETag.
-    #[arg(long)]
-    pub skip_identical: bool,
-    /// One JSON document with every file's result.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct RmArgs {
     /// s3://bucket/key, or s3://bucket/prefix/ with --recursive.
     #[arg(value_name = "s3://BUCKET/KEY")]
@@ -743,6 +726,16 @@ pub struct LsArgs {
     /// One JSON document instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// s3://…: every object below the prefix, page by page, as `aws s3 ls
+    /// --recursive` prints them.
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
+    /// s3://…: sizes in KiB, MiB, GiB as the AWS CLI writes them.
+    #[arg(long)]
+    pub human_readable: bool,
+    /// s3://…: the number of objects and their total size at the end.
+    #[arg(long)]
+    pub summarize: bool,
 }
 
 #[derive(Debug, Args)]

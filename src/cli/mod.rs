@@ -30,6 +30,7 @@ macro_rules! out_part {
 }
 
 pub mod args;
+mod args_s3;
 pub mod cost;
 pub mod creds;
 pub mod guard;
@@ -40,6 +41,7 @@ pub mod ls;
 pub mod prices;
 pub mod s3;
 pub mod shell;
+pub mod sync;
 pub mod tunnel;
 
 use std::process::ExitCode;
@@ -145,8 +147,12 @@ fn init_logging(dirs: &Dirs) {
 /// The binary: parse arguments, log to the state directory, run, map
 /// errors to exit codes.
 pub fn main() -> ExitCode {
-    use clap::Parser;
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let (Some(Command::Sync(a)), Some(("sync", m))) = (&mut cli.command, matches.subcommand()) {
+        a.filters = args::filter_order(m);
+    }
     let dirs = Dirs::discover();
     init_logging(&dirs);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -261,6 +267,7 @@ async fn connected(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> 
             prices::refresh(&ctx.session, &ctx.dirs).await
         }
         Command::Cp(a) => s3::cp(ctx, &a).await,
+        Command::Sync(a) => sync::sync(ctx, &a).await,
         Command::Rm(a) => s3::rm(ctx, &a).await,
         Command::Mb(a) => s3::mb(ctx, &a).await,
         Command::Guard(c) => guard::run(ctx, &c).await,
@@ -306,6 +313,9 @@ async fn connect(global: &GlobalArgs, config: Config, dirs: Dirs) -> anyhow::Res
 async fn ls(ctx: &Context, args: &LsArgs) -> anyhow::Result<ExitCode> {
     let session = &ctx.session;
     if let Some(uri) = crate::ops::transfer::plan::S3Uri::parse(&args.what) {
+        if args.recursive || args.summarize || args.human_readable {
+            return s3::ls_tree(session, &uri, args).await;
+        }
         return s3::ls(session, &uri, args.json).await;
     }
     let wanted = ls::wanted(ls::parse_what(&args.what).map_err(anyhow::Error::msg)?);

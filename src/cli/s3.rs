@@ -22,19 +22,26 @@ use crate::ops::transfer::plan::S3Uri;
 use crate::ops::transfer::{Progress, TransferOptions};
 
 fn options(config: &Config, args: &CpArgs) -> TransferOptions {
+    transfer_options(config, args.concurrency, args.part_size)
+}
+
+/// The config's transfer settings, with the flags' where given.
+pub(super) fn transfer_options(
+    config: &Config,
+    concurrency: Option<usize>,
+    part_size: Option<bytesize::ByteSize>,
+) -> TransferOptions {
     TransferOptions {
         multipart_threshold: config.transfer.multipart_threshold.as_u64(),
-        part_size: args
-            .part_size
-            .map_or(config.transfer.part_size.as_u64(), |b| b.as_u64()),
-        concurrency: args
-            .concurrency
-            .unwrap_or(config.transfer.concurrency)
-            .max(1),
+        part_size: part_size.map_or(config.transfer.part_size.as_u64(), |b| b.as_u64()),
+        concurrency: concurrency.unwrap_or(config.transfer.concurrency).max(1),
     }
 }
 
-fn progress_bar(progress: &Arc<Progress>, json: bool) -> Option<tokio::task::JoinHandle<()>> {
+pub(super) fn progress_bar(
+    progress: &Arc<Progress>,
+    json: bool,
+) -> Option<tokio::task::JoinHandle<()>> {
     if json || !std::io::stderr().is_terminal() {
         return None;
     }
@@ -252,6 +259,105 @@ pub async fn ls(session: &Session, uri: &S3Uri, json: bool) -> anyhow::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
+/// A size as the AWS CLI writes it with --human-readable.
+pub fn human_size(bytes: u64) -> String {
+    const SUFFIXES: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    match bytes {
+        1 => return "1 Byte".to_string(),
+        b if b < 1024 => return format!("{b} Bytes"),
+        _ => {}
+    }
+    let value = bytes as f64;
+    let mut unit = 1024f64;
+    for suffix in SUFFIXES {
+        if (value / unit).round() < 1024.0 || suffix == "EiB" {
+            return format!("{:.1} {suffix}", value / unit);
+        }
+        unit *= 1024.0;
+    }
+    format!("{bytes} Bytes")
+}
+
+/// `skiff ls s3://b/p --recursive [--human-readable] [--summarize]`: every
+/// object below the prefix, page by page (memory holds one page), as the
+/// AWS CLI prints them (or one JSON document, streamed).
+pub async fn ls_tree(
+    session: &Session,
+    uri: &S3Uri,
+    args: &super::args::LsArgs,
+) -> anyhow::Result<ExitCode> {
+    let bucket = session
+        .bucket(&uri.bucket)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    // Without --recursive, one level (the folder's own objects).
+    let prefix = if args.recursive || uri.key.is_empty() || uri.key.ends_with('/') {
+        uri.key.clone()
+    } else {
+        format!("{}/", uri.key)
+    };
+    let size = |b: u64| {
+        if args.human_readable {
+            human_size(b)
+        } else {
+            b.to_string()
+        }
+    };
+    if args.json {
+        out!(
+            "{{\"bucket\": {}, \"prefix\": {}, \"objects\": [",
+            json!(uri.bucket),
+            json!(prefix)
+        );
+    }
+    let (mut count, mut total, mut token) = (0u64, 0u64, None);
+    loop {
+        let (entries, next) = bucket
+            .list_tree_page(&prefix, token)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        for o in entries {
+            let name = if args.recursive {
+                o.key.as_str()
+            } else if o.key[prefix.len().min(o.key.len())..].contains('/') {
+                continue;
+            } else {
+                o.key.strip_prefix(&prefix).unwrap_or(&o.key)
+            };
+            if args.json {
+                let sep = if count == 0 { " " } else { "," };
+                out!(
+                    "{sep}{}",
+                    json!({ "key": o.key, "size": o.size, "last_modified": o.last_modified })
+                );
+            } else {
+                let when = o.last_modified.map_or_else(
+                    || "-".repeat(19),
+                    |t| {
+                        t.with_timezone(&chrono::Local)
+                            .format("%Y-%m-%d %H:%M:%S")
+                            .to_string()
+                    },
+                );
+                out!("{when} {:>10} {name}", size(o.size));
+            }
+            count += 1;
+            total += o.size;
+        }
+        match next {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    if args.json {
+        out!("], \"total_objects\": {count}, \"total_size\": {total}}}");
+    } else if args.summarize {
+        out!("\nTotal Objects: {count}");
+        out!("   Total Size: {}", size(total));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `skiff rm`: one object, or every object below a prefix with
 /// `--recursive`; `--dry-run` lists them and deletes nothing.
 pub async fn rm(ctx: &Context, args: &RmArgs) -> anyhow::Result<ExitCode> {
@@ -326,5 +432,16 @@ mod tests {
         assert_eq!(rate_words(0, Duration::from_secs(3), 100), "starting…");
         let said = rate_words(2 << 20, Duration::from_secs(2), 4 << 20);
         assert!(said.starts_with("1.00 MiB/s, 4 seconds left"), "{said}");
+    }
+
+    #[test]
+    fn sizes_read_as_the_aws_cli_writes_them() {
+        assert_eq!(human_size(0), "0 Bytes");
+        assert_eq!(human_size(1), "1 Byte");
+        assert_eq!(human_size(1023), "1023 Bytes");
+        assert_eq!(human_size(1024), "1.0 KiB");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(1024 * 1024 - 1), "1.0 MiB");
+        assert_eq!(human_size(5 << 30), "5.0 GiB");
     }
 }

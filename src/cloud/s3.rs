@@ -441,6 +441,36 @@ impl S3Bucket {
         Ok((entries, next))
     }
 
+    /// One page of every object below `prefix` (no delimiter: the whole
+    /// tree, in key order), and the token of the next page if there is one.
+    pub async fn list_tree_page(
+        &self,
+        prefix: &str,
+        token: Option<String>,
+    ) -> Result<(Vec<ObjectEntry>, Option<String>), CloudError> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.name)
+            .prefix(prefix)
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| self.err(&format!("ListObjectsV2 {}", self.uri(prefix)), &e))?;
+        let entries = out
+            .contents()
+            .iter()
+            .map(|o| entry(o, out.encoding_type()))
+            .collect();
+        let next = if out.is_truncated() == Some(true) {
+            out.next_continuation_token().map(str::to_string)
+        } else {
+            None
+        };
+        Ok((entries, next))
+    }
+
     /// One level below `prefix` (every page): folders and objects.
     pub async fn list_level(&self, prefix: &str) -> Result<Level, CloudError> {
         let mut level = Level::default();

@@ -139,6 +139,51 @@ impl Actions {
         Ok(done)
     }
 
+    /// Copies `from`'s `from_key` to `to`'s `to_key`, inside S3 (CopyObject:
+    /// up to 5 GiB; larger objects would need a multipart copy).
+    pub async fn copy_object(
+        &self,
+        from: &S3Bucket,
+        from_key: &str,
+        to: &S3Bucket,
+        to_key: &str,
+    ) -> Result<(), CloudError> {
+        self.gate.check(
+            "s3",
+            &to.region,
+            &format!("copy {} to {}", from.uri(from_key), to.uri(to_key)),
+        )?;
+        if self.gate.dry_run {
+            return Err(CloudError {
+                service: "s3",
+                region: to.region.clone(),
+                code: Some("DryRun".into()),
+                message: format!("dry run: skiff did not copy to {}", to.uri(to_key)),
+            });
+        }
+        // The source is `bucket/key`, URL-encoded (slashes kept).
+        const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'/')
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        let source = format!(
+            "{}/{}",
+            from.name,
+            percent_encoding::utf8_percent_encode(from_key, KEEP)
+        );
+        to.writer
+            .copy_object()
+            .bucket(&to.name)
+            .key(to_key)
+            .copy_source(source)
+            .send()
+            .await
+            .map_err(|e| to.err(&format!("CopyObject {}", to.uri(to_key)), &e))?;
+        Ok(())
+    }
+
     fn check_upload(&self, bucket: &S3Bucket, key: &str) -> Result<(), CloudError> {
         self.gate
             .check("s3", &bucket.region, &format!("upload {}", bucket.uri(key)))?;

@@ -7,6 +7,7 @@ pub mod copy;
 mod download;
 pub mod expand;
 pub mod plan;
+pub mod sync;
 mod upload;
 
 pub use download::download_object;

@@ -1,0 +1,416 @@
+//! `skiff sync SRC DST`: a local folder, an S3 prefix or two of them made
+//! alike by the AWS CLI's rules ([`rules`]). One listing per side, compared
+//! in memory: no request per unchanged file. Uploads, downloads and copies
+//! go through the same engine and the same gate as `cp`; a download keeps
+//! `cp`'s safety (no key lands outside the folder; a temporary file renamed
+//! into place) and takes the object's time, so the next sync finds it
+//! unchanged.
+
+pub mod rules;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::expand::{self, Skipped};
+use super::plan::{self, S3Uri};
+use super::{Progress, TransferOptions, by_size, download_object, upload_file};
+use crate::cloud::Session;
+use crate::cloud::actions::Actions;
+use crate::cloud::s3::S3Bucket;
+use rules::{Compare, Filter, Stat, Way};
+
+/// What the user asked.
+#[derive(Debug, Clone)]
+pub struct SyncRequest {
+    pub src: String,
+    pub dst: String,
+    pub delete: bool,
+    pub compare: Compare,
+    pub filters: Vec<Filter>,
+}
+
+/// One side: a local folder or an S3 prefix (ending in `/`, or empty).
+#[derive(Debug, Clone)]
+pub enum Root {
+    Local(PathBuf),
+    S3 { bucket: S3Bucket, prefix: String },
+}
+
+impl Root {
+    /// How a path below this root is written (`dir/a.csv`, `s3://b/p/a.csv`).
+    pub fn show(&self, rel: &str) -> String {
+        match self {
+            Root::Local(dir) => dir.join(rel).display().to_string(),
+            Root::S3 { bucket, prefix } => bucket.uri(&format!("{prefix}{rel}")),
+        }
+    }
+}
+
+/// A file that goes, and how it is on the source side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub rel: String,
+    pub stat: Stat,
+}
+
+/// What a sync will do, shown before it does it.
+#[derive(Debug, Clone)]
+pub struct SyncPlan {
+    pub way: Way,
+    pub src: Root,
+    pub dst: Root,
+    pub send: Vec<Item>,
+    /// Destination paths that go (with `--delete`).
+    pub delete: Vec<String>,
+    pub unchanged: usize,
+    /// Left out, with why (names that cannot be files, unreadable files).
+    pub skipped: Vec<Skipped>,
+}
+
+impl SyncPlan {
+    pub fn bytes(&self) -> u64 {
+        self.send.iter().map(|i| i.stat.size).sum()
+    }
+
+    /// "12 to send (3.1 MiB), 3 to delete, 4,988 unchanged".
+    pub fn summary(&self) -> String {
+        format!(
+            "{} to {} ({}), {} to delete, {} unchanged",
+            self.send.len(),
+            match self.way {
+                Way::Upload => "upload",
+                Way::Download => "download",
+                Way::Copy => "copy",
+            },
+            bytesize::ByteSize(self.bytes()),
+            self.delete.len(),
+            self.unchanged
+        )
+    }
+
+    /// The destination bucket, when S3 is written to.
+    pub fn written_bucket(&self) -> Option<&S3Bucket> {
+        match (&self.dst, self.send.is_empty() && self.delete.is_empty()) {
+            (Root::S3 { bucket, .. }, false) => Some(bucket),
+            _ => None,
+        }
+    }
+}
+
+fn s3_root(uri: &S3Uri) -> String {
+    if uri.key.is_empty() || uri.key.ends_with('/') {
+        uri.key.clone()
+    } else {
+        format!("{}/", uri.key)
+    }
+}
+
+async fn root_of(session: &Session, text: &str) -> Result<Root, String> {
+    match S3Uri::parse(text) {
+        Some(uri) => {
+            plan::check_bucket_name(&uri.bucket)?;
+            let bucket = session.bucket(&uri.bucket).await.map_err(|e| e.message)?;
+            Ok(Root::S3 {
+                bucket,
+                prefix: s3_root(&uri),
+            })
+        }
+        None if text.starts_with("s3:") => Err(format!("`{text}`: give s3://bucket/prefix/")),
+        None => Ok(Root::Local(PathBuf::from(text))),
+    }
+}
+
+type Listing = (BTreeMap<String, Stat>, Vec<Skipped>);
+
+/// Every file below `root` that the filters leave in, by path below it.
+async fn list(root: &Root, filters: &[Filter], is_source: bool) -> Result<Listing, String> {
+    let (mut all, skipped) = match root {
+        Root::Local(dir) if !dir.exists() && !is_source => (BTreeMap::new(), Vec::new()),
+        Root::Local(dir) if !dir.is_dir() => {
+            return Err(format!("{} is not a folder", dir.display()));
+        }
+        Root::Local(dir) => {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || list_local(&dir))
+                .await
+                .map_err(|e| format!("walking the folder failed: {e}"))?
+        }
+        Root::S3 { bucket, prefix } => list_s3(bucket, prefix).await?,
+    };
+    all.retain(|rel, _| rules::included(rel, filters));
+    Ok((all, skipped))
+}
+
+fn list_local(dir: &Path) -> Listing {
+    let root = dir.display().to_string();
+    let anywhere = S3Uri {
+        bucket: String::new(),
+        key: String::new(),
+    };
+    let (items, mut skipped) = expand::upload_items(&[root], &anywhere, true);
+    let mut out = BTreeMap::new();
+    for item in items {
+        match std::fs::metadata(&item.local).and_then(|m| m.modified()) {
+            Ok(t) => {
+                out.insert(
+                    item.key,
+                    Stat {
+                        size: item.size,
+                        modified: DateTime::<Utc>::from(t),
+                    },
+                );
+            }
+            Err(e) => skipped.push(Skipped {
+                what: item.local.display().to_string(),
+                why: e.to_string(),
+            }),
+        }
+    }
+    (out, skipped)
+}
+
+async fn list_s3(bucket: &S3Bucket, prefix: &str) -> Result<Listing, String> {
+    let objects = bucket
+        .list_all(prefix)
+        .await
+        .map_err(|e| format!("{}: {}", bucket.uri(prefix), e.message))?;
+    let mut out = BTreeMap::new();
+    for o in objects {
+        let Some(rel) = o.key.strip_prefix(prefix) else {
+            continue;
+        };
+        // Folder markers are not files.
+        if rel.is_empty() || rel.ends_with('/') {
+            continue;
+        }
+        out.insert(
+            rel.to_string(),
+            Stat {
+                size: o.size,
+                modified: o.last_modified.unwrap_or_default(),
+            },
+        );
+    }
+    Ok((out, Vec::new()))
+}
+
+/// Lists both sides and compares them.
+pub async fn plan(session: &Session, req: &SyncRequest) -> Result<SyncPlan, String> {
+    let src = root_of(session, &req.src).await?;
+    let dst = root_of(session, &req.dst).await?;
+    let way = match (&src, &dst) {
+        (Root::Local(_), Root::S3 { .. }) => Way::Upload,
+        (Root::S3 { .. }, Root::Local(_)) => Way::Download,
+        (Root::S3 { .. }, Root::S3 { .. }) => Way::Copy,
+        (Root::Local(_), Root::Local(_)) => {
+            return Err(
+                "one side must be s3://bucket/prefix/ (skiff syncs with S3, not two local folders)"
+                    .to_string(),
+            );
+        }
+    };
+    let ((from, mut skipped), (to, more)) = tokio::try_join!(
+        list(&src, &req.filters, true),
+        list(&dst, &req.filters, false)
+    )?;
+    skipped.extend(more);
+    let mut decision = rules::decide(way, &from, &to, req.compare, req.delete);
+    // A key that cannot be a file below the folder is left out, not sent.
+    if let Root::Local(dir) = &dst {
+        decision
+            .send
+            .retain(|rel| match plan::local_path(dir, "", rel) {
+                Ok(_) => true,
+                Err(why) => {
+                    skipped.push(Skipped {
+                        what: src.show(rel),
+                        why,
+                    });
+                    false
+                }
+            });
+    }
+    let send = decision
+        .send
+        .into_iter()
+        .map(|rel| Item {
+            stat: from[&rel],
+            rel,
+        })
+        .collect();
+    Ok(SyncPlan {
+        way,
+        src,
+        dst,
+        send,
+        delete: decision.delete,
+        unchanged: decision.unchanged,
+        skipped,
+    })
+}
+
+/// What happened to one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// "upload", "download", "copy" or "delete".
+    pub verb: &'static str,
+    pub from: String,
+    pub to: String,
+    pub size: u64,
+    pub error: Option<String>,
+}
+
+/// Sends what `plan` says, then deletes what it says; `each` hears every
+/// outcome as it happens.
+pub async fn run(
+    actions: &Actions,
+    plan: &SyncPlan,
+    opts: &TransferOptions,
+    journal_dir: &Path,
+    progress: &Arc<Progress>,
+    each: &(dyn Fn(&Outcome) + Sync),
+) -> Vec<Outcome> {
+    let sized: Vec<(&Item, u64)> = plan.send.iter().map(|i| (i, i.stat.size)).collect();
+    let mut out = by_size(sized, opts, |item: &Item| async move {
+        let o = send_one(actions, plan, item, opts, journal_dir, progress).await;
+        each(&o);
+        o
+    })
+    .await;
+    if !plan.delete.is_empty() && !progress.cancelled.load(std::sync::atomic::Ordering::SeqCst) {
+        for o in delete(actions, plan).await {
+            each(&o);
+            out.push(o);
+        }
+    }
+    out
+}
+
+async fn send_one(
+    actions: &Actions,
+    plan: &SyncPlan,
+    item: &Item,
+    opts: &TransferOptions,
+    journal_dir: &Path,
+    progress: &Arc<Progress>,
+) -> Outcome {
+    let (from, to) = (plan.src.show(&item.rel), plan.dst.show(&item.rel));
+    let done = match (&plan.src, &plan.dst) {
+        (Root::Local(dir), Root::S3 { bucket, prefix }) => upload_file(
+            actions,
+            bucket,
+            &dir.join(&item.rel),
+            &format!("{prefix}{}", item.rel),
+            opts,
+            journal_dir,
+            progress,
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string()),
+        (Root::S3 { bucket, prefix }, Root::Local(dir)) => {
+            download(bucket, prefix, dir, item, opts, progress).await
+        }
+        (
+            Root::S3 {
+                bucket: a,
+                prefix: p,
+            },
+            Root::S3 {
+                bucket: b,
+                prefix: q,
+            },
+        ) => actions
+            .copy_object(
+                a,
+                &format!("{p}{}", item.rel),
+                b,
+                &format!("{q}{}", item.rel),
+            )
+            .await
+            .map_err(|e| e.message),
+        (Root::Local(_), Root::Local(_)) => Err("two local folders".to_string()),
+    };
+    Outcome {
+        verb: match plan.way {
+            Way::Upload => "upload",
+            Way::Download => "download",
+            Way::Copy => "copy",
+        },
+        from,
+        to,
+        size: item.stat.size,
+        error: done.err(),
+    }
+}
+
+/// A download into the folder, taking the object's time.
+async fn download(
+    bucket: &S3Bucket,
+    prefix: &str,
+    dir: &Path,
+    item: &Item,
+    opts: &TransferOptions,
+    progress: &Arc<Progress>,
+) -> Result<(), String> {
+    let path = plan::local_path(dir, "", &item.rel)?;
+    let key = format!("{prefix}{}", item.rel);
+    download_object(bucket, &key, &path, Some(item.stat.size), opts, progress)
+        .await
+        .map_err(|e| e.to_string())?;
+    let when = std::time::SystemTime::from(item.stat.modified);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(when))
+        .map_err(|e| format!("{}: cannot set its time: {e}", path.display()))
+}
+
+async fn delete(actions: &Actions, plan: &SyncPlan) -> Vec<Outcome> {
+    let outcome = |rel: &String, error: Option<String>| Outcome {
+        verb: "delete",
+        from: plan.dst.show(rel),
+        to: String::new(),
+        size: 0,
+        error,
+    };
+    match &plan.dst {
+        Root::Local(dir) => plan
+            .delete
+            .iter()
+            .map(|rel| {
+                let error = plan::local_path(dir, "", rel)
+                    .and_then(|p| std::fs::remove_file(&p).map_err(|e| e.to_string()))
+                    .err();
+                outcome(rel, error)
+            })
+            .collect(),
+        Root::S3 { bucket, prefix } => {
+            let keys: Vec<String> = plan.delete.iter().map(|r| format!("{prefix}{r}")).collect();
+            match actions.delete_objects(bucket, &keys).await {
+                Ok(done) => {
+                    let refused: BTreeMap<&str, &str> = done
+                        .refused
+                        .iter()
+                        .filter_map(|r| r.split_once(": "))
+                        .collect();
+                    plan.delete
+                        .iter()
+                        .zip(&keys)
+                        .map(|(rel, key)| {
+                            outcome(rel, refused.get(key.as_str()).map(|w| (*w).to_string()))
+                        })
+                        .collect()
+                }
+                Err(e) => plan
+                    .delete
+                    .iter()
+                    .map(|rel| outcome(rel, Some(e.message.clone())))
+                    .collect(),
+            }
+        }
+    }
+}
