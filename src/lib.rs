@@ -3,6 +3,7 @@
 
 pub mod checksum;
 pub mod cli;
+pub mod clock;
 pub mod cloud;
 pub mod config;
 pub mod cost;

@@ -1,5 +1,7 @@
 //! The cost ledger end to end against moto, through the binary: launch,
-//! wait a minute, stop, start, wait a minute, terminate another instance.
+//! a minute later stop, start, a minute later terminate another instance.
+//! skiff's clock is moved ahead (`SKIFF_CLOCK_OFFSET`) instead of the test
+//! sleeping: to skiff, the minutes pass.
 //! After every step `skiff cost --json` says today never went down; at the
 //! end the stopped-and-started instance costs exactly its two runs (60 s
 //! minimum each), the terminated one still counts, and the TUI shows the
@@ -31,16 +33,28 @@ fn secs(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
     (b - a).num_milliseconds() as f64 / 1000.0
 }
 
-fn run(endpoint: &str, home: &std::path::Path, args: &[&str]) -> (String, Bracket) {
-    let before = Utc::now();
-    let r = common::run_skiff(endpoint, home, args);
-    let after = Utc::now();
+/// skiff with its clock `ahead` seconds ahead of this machine's.
+fn run(endpoint: &str, home: &std::path::Path, args: &[&str], ahead: i64) -> (String, Bracket) {
+    let skew = chrono::Duration::seconds(ahead);
+    let before = Utc::now() + skew;
+    let r = common::run_skiff_env(
+        endpoint,
+        home,
+        &[("SKIFF_CLOCK_OFFSET", ahead.to_string())],
+        args,
+    );
+    let after = Utc::now() + skew;
     assert_eq!(r.code, 0, "skiff {args:?}: {}{}", r.stdout, r.stderr);
     (r.stdout, Bracket { before, after })
 }
 
-fn cost(endpoint: &str, home: &std::path::Path) -> (Value, Bracket) {
-    let (out, b) = run(endpoint, home, &["--region", "us-east-1", "cost", "--json"]);
+fn cost(endpoint: &str, home: &std::path::Path, ahead: i64) -> (Value, Bracket) {
+    let (out, b) = run(
+        endpoint,
+        home,
+        &["--region", "us-east-1", "cost", "--json"],
+        ahead,
+    );
     (serde_json::from_str(&out).expect("json"), b)
 }
 
@@ -123,29 +137,32 @@ async fn stop_start_and_terminate_never_count_twice_or_take_back() {
         }
         last = Some((day, t, month, m));
     };
-    let (doc, _) = cost(&e, home.path());
+    let mut ahead = 0i64;
+    let (doc, _) = cost(&e, home.path(), ahead);
     step(&doc, "at launch");
-    tokio::time::sleep(Duration::from_secs(61)).await;
-    let (doc, _) = cost(&e, home.path());
+    ahead += 61;
+    let (doc, _) = cost(&e, home.path(), ahead);
     step(&doc, "after a minute");
 
     let (_, stop) = run(
         &e,
         home.path(),
         &["--region", "us-east-1", "stop", a, "--wait"],
+        ahead,
     );
-    let (doc, _) = cost(&e, home.path());
+    let (doc, _) = cost(&e, home.path(), ahead);
     step(&doc, "after the stop");
     assert_eq!(item(&doc, a)["state"], "stopped");
-    tokio::time::sleep(Duration::from_secs(20)).await;
-    let (doc, _) = cost(&e, home.path());
+    ahead += 20;
+    let (doc, _) = cost(&e, home.path(), ahead);
     step(&doc, "while stopped");
     let (_, start) = run(
         &e,
         home.path(),
         &["--region", "us-east-1", "start", a, "--wait"],
+        ahead,
     );
-    let (doc, _) = cost(&e, home.path());
+    let (doc, _) = cost(&e, home.path(), ahead);
     step(&doc, "after the start");
     // The emulator kept LaunchTime across the stop and start.
     let described = ec2
@@ -164,8 +181,8 @@ async fn stop_start_and_terminate_never_count_twice_or_take_back() {
         "the emulator's LaunchTime is kept"
     );
 
-    tokio::time::sleep(Duration::from_secs(61)).await;
-    let (doc, _) = cost(&e, home.path());
+    ahead += 61;
+    let (doc, _) = cost(&e, home.path(), ahead);
     step(&doc, "a minute after the start");
     // Someone else terminates B (through the SDK, not skiff).
     ec2.terminate_instances()
@@ -173,7 +190,7 @@ async fn stop_start_and_terminate_never_count_twice_or_take_back() {
         .send()
         .await
         .expect("terminate");
-    let (doc, last_cost) = cost(&e, home.path());
+    let (doc, last_cost) = cost(&e, home.path(), ahead);
     step(&doc, "after the terminate");
 
     // A: run 1 from LaunchTime to the stop skiff sent, run 2 from the start
@@ -347,7 +364,7 @@ async fn twenty_skiffs_at_once_keep_every_state_file_whole() {
     ledger.book().check().expect("the ledger's rules hold");
     // Today from the CLI equals today recomputed from the file, bracketed
     // by the time the call took (what runs keeps costing meanwhile).
-    let (doc, b) = cost(&e, home.path());
+    let (doc, b) = cost(&e, home.path(), 0);
     let (ledger, _) = skiff::cost::Ledger::open(&dirs.state).expect("ledger");
     let regions = vec!["us-east-1".to_string()];
     let at = |t| {

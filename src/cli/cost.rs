@@ -304,7 +304,7 @@ pub async fn run(
     args: &CostArgs,
 ) -> anyhow::Result<ExitCode> {
     let by = By::parse(&args.by).map_err(anyhow::Error::msg)?;
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let wanted = Wanted {
         instances: true,
         clusters: true,

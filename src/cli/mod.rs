@@ -319,7 +319,7 @@ async fn ls(ctx: &Context, args: &LsArgs) -> anyhow::Result<ExitCode> {
         return s3::ls(session, &uri, args.json).await;
     }
     let wanted = ls::wanted(ls::parse_what(&args.what).map_err(anyhow::Error::msg)?);
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let (inv, errors) = inventory::fetch_all(session, wanted, &ctx.inventory_options(), now).await;
     let total = inventory::slice_keys(session, wanted).len();
     if !errors.is_empty() && errors.len() == total {

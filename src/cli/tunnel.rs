@@ -226,7 +226,7 @@ async fn live_line(ctx: &Context, ids: &[String]) -> String {
     // Listing records the sighting in the ledger; the figures come from it.
     let _ = inventory(ctx).await;
     let (ledger, _) = crate::ops::costs::open_ledger(&ctx.dirs);
-    let report = crate::cost::report(ledger.book(), None, chrono::Utc::now());
+    let report = crate::cost::report(ledger.book(), None, crate::clock::now());
     let items: Vec<_> = ids.iter().filter_map(|id| report.item(id)).collect();
     live_words(&items)
 }
@@ -372,7 +372,7 @@ pub async fn down(ctx: &Context, args: &DownArgs) -> anyhow::Result<ExitCode> {
     let ran = ids
         .iter()
         .filter_map(|id| inv.instance(id))
-        .filter_map(|i| i.uptime(chrono::Utc::now()))
+        .filter_map(|i| i.uptime(crate::clock::now()))
         .max();
     let verb = if args.pause { Verb::Pause } else { Verb::Stop };
     let code = super::lifecycle::run_verb(

@@ -204,7 +204,7 @@ impl Context {
             clusters: true,
             buckets: false,
         };
-        let at = chrono::Utc::now();
+        let at = crate::clock::now();
         let (inv, errors) =
             inventory::fetch_all(&self.session, wanted, &self.inventory_options(), at).await;
         let listed = super::costs::listed(&self.session.regions, wanted, &errors);

@@ -139,7 +139,7 @@ fn change(key: &str, what: Did, sent: DateTime<Utc>, answered: DateTime<Utc>) ->
 }
 
 async fn run_node(actions: &Actions, a: &NodeAction) -> (StepResult, Option<Change>) {
-    let sent = Utc::now();
+    let sent = crate::clock::now();
     let outcome = match a.op {
         Ec2Op::Start => actions.start_instance(&a.region, &a.id).await,
         Ec2Op::Stop => actions.stop_instance(&a.region, &a.id, false).await,
@@ -172,7 +172,7 @@ async fn run_node(actions: &Actions, a: &NodeAction) -> (StepResult, Option<Chan
         Ec2Op::Reboot => None,
     };
     let made = match (&outcome, what) {
-        (Ok(Done::Sent), Some(what)) => Some(change(&a.id, what, sent, Utc::now())),
+        (Ok(Done::Sent), Some(what)) => Some(change(&a.id, what, sent, crate::clock::now())),
         _ => None,
     };
     let mut result = node_result(a, outcome);
@@ -437,7 +437,7 @@ impl Run<'_> {
 
     /// Resizes one EMR instance group, telling the cost ledger.
     async fn resize(&self, region: &str, cluster_id: &str, r: &GroupResize) -> StepResult {
-        let sent = Utc::now();
+        let sent = crate::clock::now();
         let outcome = self
             .actions
             .resize_group(region, cluster_id, &r.group_id, r.to)
@@ -445,7 +445,10 @@ impl Run<'_> {
         if let Ok(Done::Sent) = outcome {
             let what = Did::Count(u32::try_from(r.to).unwrap_or(0));
             let key = format!("{cluster_id}/{}", r.group_id);
-            record(self.state_dir, &[change(&key, what, sent, Utc::now())]);
+            record(
+                self.state_dir,
+                &[change(&key, what, sent, crate::clock::now())],
+            );
         }
         let (ok, detail) = match outcome {
             Ok(Done::Sent) => (true, format!("{} → {} instances", r.from, r.to)),
@@ -467,13 +470,13 @@ impl Run<'_> {
 
     /// Terminates an EMR cluster, telling the cost ledger.
     async fn terminate_cluster(&self, region: &str, cluster_id: &str) -> StepResult {
-        let sent = Utc::now();
+        let sent = crate::clock::now();
         let outcome = self.actions.terminate_emr(region, cluster_id).await;
         if let Ok(Done::Sent) = outcome {
             // Every instance group of the cluster stops billing.
             record(
                 self.state_dir,
-                &[change(cluster_id, Did::Count(0), sent, Utc::now())],
+                &[change(cluster_id, Did::Count(0), sent, crate::clock::now())],
             );
         }
         let (ok, detail) = match outcome {

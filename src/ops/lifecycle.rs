@@ -467,7 +467,7 @@ pub fn hourly_line(verb: Verb, plans: &[Plan], change: &crate::cost::Amount) -> 
 pub fn hourly_change_now(ctx: &Context, inv: &Inventory, plans: &[Plan]) -> crate::cost::Amount {
     let prices = crate::cost::Prices::load(&ctx.dirs.cache);
     let (ledger, _) = super::costs::open_ledger(&ctx.dirs);
-    let costs = crate::cost::report(ledger.book(), None, chrono::Utc::now());
+    let costs = crate::cost::report(ledger.book(), None, crate::clock::now());
     hourly_change(inv, plans, &prices, Some(&costs))
 }
 
