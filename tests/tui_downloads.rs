@@ -305,3 +305,103 @@ async fn quitting_during_an_upload_asks_and_leaves_nothing_on_s3() {
     app.shut_down().await;
     assert_eq!(open_uploads(&e), 0, "an unfinished upload was left on S3");
 }
+
+fn screen(app: &mut App) -> String {
+    skiff::tui::ui::buffer_text(&skiff::tui::screens::render(app, 160, 40).expect("render"))
+}
+
+/// `:du` counts a folder in the background (the AWS CLI's totals), and
+/// `:sync up PATH` shows its plan, asks, and sends what it said.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_is_counted_and_synced_from_the_tui() {
+    let sb = common::seeded().await;
+    let e = sb.moto.endpoint();
+    let home = tempfile::tempdir().expect("home");
+    let (mut app, mut rx) = common::tui_app(&e, home.path(), skiff::config::Config::defaults());
+    until(&mut app, &mut rx, "connect", |a| {
+        a.world.session.is_some() && !a.busy()
+    })
+    .await;
+    app.browse("rnd-datasets", "");
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+
+    let (ok, theirs, err) = common::aws(
+        &e,
+        "us-east-1",
+        &[
+            "s3",
+            "ls",
+            "s3://rnd-datasets/",
+            "--recursive",
+            "--summarize",
+        ],
+    );
+    assert!(ok, "{err}");
+    let total = |key: &str| -> u64 {
+        theirs
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{key} in {theirs}"))
+    };
+    let (objects, bytes) = (total("Total Objects:"), total("Total Size:"));
+    app.run_command("du");
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(20)).await);
+    let text = screen(&mut app);
+    let words = format!(
+        "Σ {} objects · {}",
+        skiff::render::format::thousands(objects as usize),
+        bytesize::ByteSize(bytes)
+    );
+    assert!(text.contains(&words), "{words} in:\n{text}");
+    assert!(!text.contains("counting"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["one.csv", "two.csv", "sub dir/three.csv"] {
+        let p = dir.path().join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, f).unwrap();
+    }
+    app.browse("rnd-datasets", "incoming/");
+    assert!(common::settle(&mut app, &mut rx, Duration::from_secs(10)).await);
+    app.run_command(&format!("sync up '{}'", dir.path().display()));
+    until(&mut app, &mut rx, "the plan", |a| {
+        a.mode() == skiff::tui::folder::SYNC
+    })
+    .await;
+    let text = screen(&mut app);
+    assert!(text.contains("3 to upload"), "{text}");
+    assert!(
+        common::aws(
+            &e,
+            "us-east-1",
+            &["s3", "ls", "s3://rnd-datasets/incoming/"]
+        )
+        .1
+        .is_empty(),
+        "nothing is sent before the answer"
+    );
+    app.on_key(KeyEvent::from(KeyCode::Char('y')));
+    let listed = || {
+        common::aws(
+            &e,
+            "us-east-1",
+            &["s3", "ls", "s3://rnd-datasets/incoming/", "--recursive"],
+        )
+        .1
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while listed().lines().count() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not synced: {}",
+            listed()
+        );
+        common::settle(&mut app, &mut rx, Duration::from_secs(1)).await;
+    }
+    assert!(
+        listed().contains("incoming/sub dir/three.csv"),
+        "{}",
+        listed()
+    );
+}

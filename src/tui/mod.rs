@@ -8,6 +8,7 @@ pub mod clipboard;
 pub mod command;
 pub mod ctx;
 pub mod draw;
+pub mod folder;
 pub mod help;
 pub mod input;
 pub mod layout;

@@ -16,6 +16,7 @@ use crate::ops::transfer::copy::CopyRequest;
 use crate::ops::transfer::plan::{self, S3Uri};
 use crate::render::{self, Column, RowKey};
 use crate::tui::ctx::{Ctx, Event, Mode};
+use crate::tui::folder;
 use crate::tui::msg::ViewId;
 use crate::tui::notify::Say;
 use crate::tui::pane::Pane;
@@ -77,6 +78,8 @@ pub struct Objects {
     pub browser: Browser,
     /// Bumped when the entries change.
     version: u64,
+    /// `:du`: a folder's keys and bytes, counted in the background.
+    tally: Option<std::sync::Arc<crate::tui::folder::Tally>>,
 }
 
 impl Objects {
@@ -252,6 +255,51 @@ impl Objects {
         upload_into(&path, &to, cx);
     }
 
+    /// `:du`: counts this folder in the background (again: stops it).
+    fn du(&mut self, cx: &mut Ctx<'_>) {
+        if let Some(t) = self.tally.as_ref().filter(|t| t.running()) {
+            t.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            return cx.info("stopped counting");
+        }
+        if self.browser.bucket.is_empty() {
+            return cx.warn("open a bucket first (Buckets view, enter), then :du");
+        }
+        let Some(session) = cx.world.session.clone() else {
+            return cx.warn("not connected yet");
+        };
+        self.tally = Some(folder::count(
+            session,
+            self.browser.bucket.clone(),
+            self.browser.prefix.clone(),
+        ));
+    }
+
+    fn on_sync(&mut self, answer: folder::SyncAnswer, cx: &mut Ctx<'_>) {
+        match answer {
+            folder::SyncAnswer::Planned(plan) => match *plan {
+                Ok(plan) => folder::ask(ID, plan, cx),
+                Err(why) => cx.error(why),
+            },
+            folder::SyncAnswer::Done {
+                sent,
+                deleted,
+                failed,
+            } => {
+                if failed.is_empty() {
+                    cx.info(format!("synced: {sent} sent, {deleted} deleted"));
+                } else {
+                    cx.error(format!(
+                        "synced {sent}, deleted {deleted}; failed: {}",
+                        failed.join("; ")
+                    ));
+                }
+                // What was counted is not what is there now.
+                self.tally = None;
+                self.reload(cx);
+            }
+        }
+    }
+
     /// `U` in a bucket: the local file picker, starting in
     /// transfer.upload_dir (listed off the UI thread).
     fn open_picker(&mut self, cx: &mut Ctx<'_>) {
@@ -383,7 +431,11 @@ const ABOUT: About = About {
     id: ID,
     title: "Objects",
     commands: &["objects"],
-    command_args: &[("upload", "PATH (into the bucket folder open)")],
+    command_args: &[
+        ("upload", "PATH (into the bucket folder open)"),
+        ("du", "(this folder's keys and bytes, counted; again: stop)"),
+        ("sync", "up|down PATH [--delete] (this folder and PATH, as skiff sync)"),
+    ],
     binding: None,
     under: Some(buckets::ID),
     hints: HINTS,
@@ -457,8 +509,24 @@ impl View for Objects {
     }
 
     fn on_command(&mut self, word: &str, args: &str, cx: &mut Ctx<'_>) -> bool {
-        if !matches!(word, "upload" | "put") {
-            return false;
+        match word {
+            "du" => {
+                self.du(cx);
+                return true;
+            }
+            "sync" => {
+                if self.browser.bucket.is_empty() {
+                    cx.warn("open a bucket first (Buckets view, enter), then :sync up|down PATH");
+                } else {
+                    match folder::parse(args, &self.browser.bucket, &self.browser.prefix) {
+                        Ok(req) => folder::plan(ID, req, cx),
+                        Err(why) => cx.warn(why),
+                    }
+                }
+                return true;
+            }
+            "upload" | "put" => {}
+            _ => return false,
         }
         match upload_arg(args) {
             Ok(path) => self.upload_path(&path, cx),
@@ -468,6 +536,10 @@ impl View for Objects {
     }
 
     fn on_msg(&mut self, msg: Box<dyn Any + Send>, cx: &mut Ctx<'_>) {
+        let msg = match msg.downcast::<folder::SyncAnswer>() {
+            Ok(sync) => return self.on_sync(*sync, cx),
+            Err(other) => other,
+        };
         let Ok(answer) = msg.downcast::<Answer>() else {
             return;
         };
@@ -527,7 +599,7 @@ impl View for Objects {
     }
 
     fn busy(&self) -> bool {
-        self.browser.loading
+        self.browser.loading || self.tally.as_ref().is_some_and(|t| t.running())
     }
 
     fn count(&self, _world: &World) -> Option<usize> {
@@ -544,7 +616,13 @@ impl View for Objects {
             0 => String::new(),
             n => format!(" · {n} marked"),
         };
-        Some(format!("{}{more}{marked}", self.breadcrumb()))
+        let tally = match &self.tally {
+            Some(t) if t.bucket == self.browser.bucket && t.prefix == self.browser.prefix => {
+                format!(" · {}", t.words())
+            }
+            _ => String::new(),
+        };
+        Some(format!("{}{more}{marked}{tally}", self.breadcrumb()))
     }
 
     fn empty_text(&self, _world: &World) -> String {
