@@ -434,7 +434,10 @@ const ABOUT: About = About {
     command_args: &[
         ("upload", "PATH (into the bucket folder open)"),
         ("du", "(this folder's keys and bytes, counted; again: stop)"),
-        ("sync", "up|down PATH [--delete] (this folder and PATH, as skiff sync)"),
+        (
+            "sync",
+            "up|down PATH [--delete] (this folder and PATH, as skiff sync)",
+        ),
     ],
     binding: None,
     under: Some(buckets::ID),
