@@ -420,3 +420,96 @@ async fn a_recursive_listing_prints_what_the_aws_cli_prints() {
     assert_eq!(doc["total_objects"], 2300);
     assert_eq!(doc["objects"].as_array().unwrap().len(), 2300);
 }
+
+/// A destination folder with links out of it, a source folder with a part
+/// it cannot read, and keys that are not file names as they are: nothing
+/// outside the folder is written or deleted, what the source could not
+/// list is not deleted on the other side, and a second sync finds nothing
+/// to do (no key sent back and forth on every run).
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_stays_inside_its_folder_and_never_deletes_what_it_could_not_read() {
+    let (moto, _s) = common::empty().await;
+    let m = moto.endpoint();
+    assert!(aws(&m, R, &["s3", "mb", "s3://lnk"]).0);
+    let seed = tempfile::tempdir().unwrap();
+    for (rel, body) in [
+        ("data/a.csv", "a"),
+        ("data/sub/b.csv", "from the bucket"),
+        ("ok.txt", "ok"),
+    ] {
+        write(seed.path(), rel, body, past(0));
+    }
+    let s = seed.path().to_str().unwrap();
+    assert!(aws(&m, R, &["s3", "cp", s, "s3://lnk/", "--recursive"]).0);
+    let odd = seed.path().join("ok.txt");
+    assert!(
+        aws(
+            &m,
+            R,
+            &["s3", "cp", odd.to_str().unwrap(), "s3://lnk/x//y.csv"]
+        )
+        .0
+    );
+
+    // The destination: data/sub is a link to a folder elsewhere.
+    let elsewhere = tempfile::tempdir().unwrap();
+    write(elsewhere.path(), "sub/b.csv", "precious", past(0));
+    write(elsewhere.path(), "sub/extra.csv", "precious too", past(0));
+    let dst = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dst.path().join("data")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path().join("sub"), dst.path().join("data/sub")).unwrap();
+    let d = dst.path().to_str().unwrap();
+    let home = tempfile::tempdir().unwrap();
+
+    let down = run_skiff(
+        &m,
+        home.path(),
+        &["--region", R, "sync", "s3://lnk/", d, "--delete", "--yes"],
+    );
+    assert_eq!(
+        down.code, 2,
+        "skipped, so 2: {}\n{}",
+        down.stdout, down.stderr
+    );
+    let outside = |rel: &str| std::fs::read_to_string(elsewhere.path().join(rel)).unwrap();
+    assert_eq!(outside("sub/b.csv"), "precious", "written through a link");
+    assert_eq!(
+        outside("sub/extra.csv"),
+        "precious too",
+        "deleted through a link"
+    );
+    assert!(down.stderr.contains("link"), "{}", down.stderr);
+    assert!(down.stderr.contains("x//y.csv"), "{}", down.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dst.path().join("data/a.csv")).unwrap(),
+        "a"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dst.path().join("ok.txt")).unwrap(),
+        "ok"
+    );
+
+    // Again: nothing to do, nothing deleted.
+    let again = run_skiff(
+        &m,
+        home.path(),
+        &["--region", R, "sync", "s3://lnk/", d, "--delete", "--yes"],
+    );
+    assert!(!again.stdout.contains("download:"), "{}", again.stdout);
+    assert!(!again.stdout.contains("delete:"), "{}", again.stdout);
+
+    // The other way: the source's `data` is now a link to a drive that is
+    // not there. Its keys stay; the odd key, never a file here, stays too.
+    std::fs::remove_dir_all(dst.path().join("data")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/unmounted-drive", dst.path().join("data")).unwrap();
+    let up = run_skiff(
+        &m,
+        home.path(),
+        &["--region", R, "sync", d, "s3://lnk/", "--delete", "--yes"],
+    );
+    assert_eq!(up.code, 2, "{}\n{}", up.stdout, up.stderr);
+    let left = keys(&m, "lnk");
+    for k in ["data/a.csv", "data/sub/b.csv", "x//y.csv", "ok.txt"] {
+        assert!(left.contains(k), "{k} deleted: {left:?}\n{}", up.stdout);
+    }
+}

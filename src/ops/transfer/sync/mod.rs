@@ -134,9 +134,15 @@ async fn list(root: &Root, filters: &[Filter], is_source: bool) -> Result<Listin
         }
         Root::Local(dir) => {
             let dir = dir.clone();
-            tokio::task::spawn_blocking(move || list_local(&dir))
-                .await
-                .map_err(|e| format!("walking the folder failed: {e}"))?
+            tokio::task::spawn_blocking(move || {
+                if is_source {
+                    list_local(&dir)
+                } else {
+                    list_destination(&dir)
+                }
+            })
+            .await
+            .map_err(|e| format!("walking the folder failed: {e}"))?
         }
         Root::S3 { bucket, prefix } => list_s3(bucket, prefix).await?,
     };
@@ -172,6 +178,102 @@ fn list_local(dir: &Path) -> Listing {
     (out, skipped)
 }
 
+/// The destination folder's files, links not followed: a link (to a file
+/// or a folder) is the user's and is left alone, so nothing below it is
+/// listed, compared or deleted.
+fn list_destination(dir: &Path) -> Listing {
+    let mut out = BTreeMap::new();
+    let mut skipped = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let what = e.path().unwrap_or(dir).display().to_string();
+                skipped.push(Skipped {
+                    what,
+                    why: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let rel: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        match entry.metadata().map(|m| (m.len(), m.modified())) {
+            Ok((size, Ok(t))) => {
+                out.insert(
+                    rel.join("/"),
+                    Stat {
+                        size,
+                        modified: DateTime::<Utc>::from(t),
+                    },
+                );
+            }
+            Ok((_, Err(e))) => skipped.push(Skipped {
+                what: entry.path().display().to_string(),
+                why: e.to_string(),
+            }),
+            Err(e) => skipped.push(Skipped {
+                what: entry.path().display().to_string(),
+                why: e.to_string(),
+            }),
+        }
+    }
+    (out, skipped)
+}
+
+/// Why `rel` below `dir` may not be written or deleted: a part of its path
+/// (or the file itself) is a link, which could lead out of the folder.
+pub fn through_link(dir: &Path, rel: &str) -> Option<String> {
+    let mut at = dir.to_path_buf();
+    for part in rel.split('/') {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Some(format!(
+                    "{} is a link: skiff does not write or delete through links",
+                    at.display()
+                ));
+            }
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// A key part that cannot stand as a file name: `a//b`, `a/./b`, `a/../b`.
+fn is_file_name(rel: &str) -> bool {
+    rel.split('/')
+        .all(|p| !p.is_empty() && p != "." && p != "..")
+}
+
+/// Source paths that could not be read (`skipped`), below `root`: their
+/// counterparts on the other side are not deleted. `None` when a skip
+/// cannot be placed, which holds back every deletion.
+fn unread(root: &Root, skipped: &[Skipped]) -> Option<Vec<String>> {
+    let Root::Local(dir) = root else {
+        return Some(Vec::new());
+    };
+    let base = dir.display().to_string();
+    skipped
+        .iter()
+        .map(|s| {
+            s.what
+                .strip_prefix(&base)
+                .map(|r| r.trim_start_matches('/').to_string())
+                .filter(|r| !r.is_empty())
+        })
+        .collect()
+}
+
 async fn list_s3(bucket: &S3Bucket, prefix: &str) -> Result<Listing, String> {
     let objects = bucket
         .list_all(prefix)
@@ -197,6 +299,32 @@ async fn list_s3(bucket: &S3Bucket, prefix: &str) -> Result<Listing, String> {
     Ok((out, Vec::new()))
 }
 
+/// A key that cannot be a file name as it stands (`a//b`) would come back
+/// under another name and go back and forth on every run: left alone.
+fn leave_odd_keys(
+    way: Way,
+    (src, from): (&Root, &mut BTreeMap<String, Stat>),
+    (dst, to): (&Root, &mut BTreeMap<String, Stat>),
+    skipped: &mut Vec<Skipped>,
+) {
+    let (keys, root) = match way {
+        Way::Copy => return,
+        Way::Upload => (to, dst),
+        Way::Download => (from, src),
+    };
+    keys.retain(|rel, _| {
+        let keep = is_file_name(rel);
+        if !keep {
+            skipped.push(Skipped {
+                what: root.show(rel),
+                why: "is not a file name as it stands (`//`, `.` or `..` in it): left alone"
+                    .to_string(),
+            });
+        }
+        keep
+    });
+}
+
 /// Lists both sides and compares them.
 pub async fn plan(session: &Session, req: &SyncRequest) -> Result<SyncPlan, String> {
     let src = root_of(session, &req.src).await?;
@@ -212,26 +340,38 @@ pub async fn plan(session: &Session, req: &SyncRequest) -> Result<SyncPlan, Stri
             );
         }
     };
-    let ((from, mut skipped), (to, more)) = tokio::try_join!(
+    let ((mut from, mut skipped), (mut to, more)) = tokio::try_join!(
         list(&src, &req.filters, true),
         list(&dst, &req.filters, false)
     )?;
+    let unread = unread(&src, &skipped);
     skipped.extend(more);
+    leave_odd_keys(way, (&src, &mut from), (&dst, &mut to), &mut skipped);
     let mut decision = rules::decide(way, &from, &to, req.compare, req.delete);
-    // A key that cannot be a file below the folder is left out, not sent.
+    // What the source could not read is not deleted on the other side.
+    decision.delete.retain(|rel| match &unread {
+        Some(parts) => !parts
+            .iter()
+            .any(|p| rel == p || rel.starts_with(&format!("{p}/"))),
+        None => false,
+    });
     if let Root::Local(dir) = &dst {
-        decision
-            .send
-            .retain(|rel| match plan::local_path(dir, "", rel) {
-                Ok(_) => true,
-                Err(why) => {
+        // Nothing is written outside the folder: no `../`, no links.
+        decision.send.retain(|rel| {
+            match plan::local_path(dir, "", rel).map(|_| through_link(dir, rel)) {
+                Ok(None) => true,
+                Ok(Some(why)) | Err(why) => {
                     skipped.push(Skipped {
                         what: src.show(rel),
                         why,
                     });
                     false
                 }
-            });
+            }
+        });
+        decision
+            .delete
+            .retain(|rel| through_link(dir, rel).is_none());
     }
     let send = decision
         .send
@@ -357,6 +497,9 @@ async fn download(
     progress: &Arc<Progress>,
 ) -> Result<(), String> {
     let path = plan::local_path(dir, "", &item.rel)?;
+    if let Some(why) = through_link(dir, &item.rel) {
+        return Err(why);
+    }
     let key = format!("{prefix}{}", item.rel);
     download_object(bucket, &key, &path, Some(item.stat.size), opts, progress)
         .await
@@ -383,7 +526,10 @@ async fn delete(actions: &Actions, plan: &SyncPlan) -> Vec<Outcome> {
             .iter()
             .map(|rel| {
                 let error = plan::local_path(dir, "", rel)
-                    .and_then(|p| std::fs::remove_file(&p).map_err(|e| e.to_string()))
+                    .and_then(|p| match through_link(dir, rel) {
+                        Some(why) => Err(why),
+                        None => std::fs::remove_file(&p).map_err(|e| e.to_string()),
+                    })
                     .err();
                 outcome(rel, error)
             })
