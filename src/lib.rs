@@ -1,6 +1,16 @@
 //! skiff: a keyboard-first terminal UI and CLI for a data scientist's own AWS
 //! R&D cloud. See ARCHITECTURE.md for the module map.
 
+/// `skiff --version`: the version, the commit and the day of the build.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SKIFF_COMMIT"),
+    ", built ",
+    env!("SKIFF_BUILD_DATE"),
+    ")"
+);
+
 pub mod checksum;
 pub mod cli;
 pub mod clock;

@@ -10,7 +10,7 @@ pub use super::args_s3::{CpArgs, SyncArgs, filter_order};
 ///
 /// Without a command, opens the terminal UI.
 #[derive(Debug, Parser)]
-#[command(name = "skiff", version, about, long_about = None)]
+#[command(name = "skiff", version = crate::VERSION, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -131,6 +131,12 @@ pub enum Command {
     Completions {
         /// The shell, e.g. bash: `skiff completions bash > ~/.local/share/bash-completion/completions/skiff`.
         shell: clap_complete::Shell,
+    },
+    /// Checks this machine's setup: credentials, regions, clock, ssh, keys, keyring, tunnel ports, permissions, config.
+    Doctor {
+        /// Print the checks as JSON: [{name, ok, detail, fix}] (ok null: not checked).
+        #[arg(long)]
+        json: bool,
     },
     /// Print the manual page (roff): `skiff man | man -l -`.
     Man,

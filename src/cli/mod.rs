@@ -33,6 +33,7 @@ pub mod args;
 mod args_s3;
 pub mod cost;
 pub mod creds;
+pub mod doctor;
 pub mod guard;
 pub mod launch;
 pub mod leftovers;
@@ -199,6 +200,10 @@ pub async fn run(cli: Cli, dirs: Dirs) -> anyhow::Result<ExitCode> {
             .clone()
             .unwrap_or_else(|| dirs.config.join("config.toml")),
     );
+    // Doctor reports a broken config file instead of stopping at it.
+    if let Some(Command::Doctor { json }) = &cli.command {
+        return doctor::run(&cli.global, &dirs, *json).await;
+    }
     let (config, _) = Config::load_with(
         cli.global.config.as_deref(),
         &dirs,
@@ -290,6 +295,7 @@ async fn connected(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> 
         | Command::Sandbox(_)
         | Command::Completions { .. }
         | Command::Man
+        | Command::Doctor { .. }
         | Command::RenderScreens { .. } => {
             anyhow::bail!("this command needs no session: `run` answers it")
         }

@@ -8,6 +8,7 @@ mod session;
 
 pub mod actions;
 pub mod billing;
+pub mod doctor;
 pub mod ec2;
 pub mod emr;
 pub mod guards;

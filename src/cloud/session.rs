@@ -410,6 +410,16 @@ impl Session {
         aws_sdk_iam::Client::from_conf(conf!(self, aws_sdk_iam, "us-east-1", Write).build())
     }
 
+    /// IAM's policy simulator (reads, and SimulatePrincipalPolicy, which
+    /// changes nothing though its name is no read verb).
+    pub(in crate::cloud) fn iam_simulator(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::from_conf(
+            conf!(self, aws_sdk_iam, "us-east-1", Repeatable)
+                .interceptor(super::doctor::ReadsAndSimulation)
+                .build(),
+        )
+    }
+
     /// Cost Explorer (us-east-1, for the whole account).
     pub(in crate::cloud) fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {
         aws_sdk_costexplorer::Client::from_conf(
@@ -455,6 +465,38 @@ impl Session {
         out.account.ok_or_else(|| {
             CloudError::new("sts", self.home_region(), "no account id in the answer")
         })
+    }
+
+    /// When the credentials in use expire (SSO, assumed roles, session
+    /// tokens); `None` for keys that do not, or none at all.
+    pub async fn credentials_expiry(&self) -> Option<std::time::SystemTime> {
+        use aws_credential_types::provider::ProvideCredentials;
+        self.sdk
+            .credentials_provider()?
+            .provide_credentials()
+            .await
+            .ok()?
+            .expiry()
+    }
+
+    /// The account id and ARN of the credentials in use (STS
+    /// GetCallerIdentity).
+    pub async fn caller_identity(&self) -> Result<(String, String), CloudError> {
+        let region = self.home_region();
+        let out = self
+            .sts()
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| CloudError::from_sdk("sts", region, &e))?;
+        match (out.account, out.arn) {
+            (Some(account), Some(arn)) => Ok((account, arn)),
+            _ => Err(CloudError::new(
+                "sts",
+                region,
+                "no account id or ARN in the answer",
+            )),
+        }
     }
 
     /// Regions enabled for this account (EC2 DescribeRegions), sorted.
