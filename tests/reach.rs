@@ -274,7 +274,9 @@ async fn a_private_node_is_reached_over_session_manager_with_strict_host_keys() 
 /// terminal), which stays open: skiff must end when the remote shell does,
 /// not when its keyboard does (a read of the keyboard that never returns
 /// once held it open).
-fn ssm_shell(endpoint: &str, home: &Path, node: &str, input: &str) -> Run {
+/// With `close`, standard input ends after `input` (a script piped in):
+/// skiff must then end the remote shell, not wait for an `exit`.
+fn ssm_shell(endpoint: &str, home: &Path, node: &str, input: &str, close: bool) -> Run {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -287,6 +289,7 @@ fn ssm_shell(endpoint: &str, home: &Path, node: &str, input: &str) -> Run {
         .expect("run skiff");
     let mut keyboard = child.stdin.take().unwrap();
     keyboard.write_all(input.as_bytes()).unwrap();
+    let keyboard = (!close).then_some(keyboard);
     let deadline = Instant::now() + Duration::from_secs(60);
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
@@ -351,9 +354,13 @@ async fn a_node_reached_with_ssm_takes_tunnels_and_shells_with_no_ssh_server_and
     );
 
     // The agent's shell: output, and the session ends when the shell does.
-    let shell = ssm_shell(&e, home.path(), &node, "echo sum=$((40+2))\nexit\n");
+    let shell = ssm_shell(&e, home.path(), &node, "echo sum=$((40+2))\nexit\n", false);
     assert_eq!(shell.code, 0, "{}", shell.stderr);
     assert!(shell.stdout.contains("sum=42"), "{}", shell.stdout);
+    // A script piped in, with no `exit`: its end ends the shell.
+    let piped = ssm_shell(&e, home.path(), &node, "echo eof=$((6*7))\n", true);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert!(piped.stdout.contains("eof=42"), "{}", piped.stdout);
 
     // Read-only does not stop a session (an agent that is not online is
     // named; a port under 1024 refused).

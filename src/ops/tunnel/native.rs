@@ -167,11 +167,18 @@ impl Drop for Raw {
 /// Standard input, read by a thread of its own that nobody waits for: the
 /// shell can end while a read of the terminal is pending (tokio's stdin
 /// would hold the program open until the next key).
-fn keyboard() -> Result<tokio::net::UnixStream, String> {
+fn keyboard(terminal: bool) -> Result<tokio::net::UnixStream, String> {
+    use std::io::Write;
     let (mut writer, reader) = std::os::unix::net::UnixStream::pair()
         .map_err(|e| format!("cannot read the keyboard: {e}"))?;
     std::thread::spawn(move || {
         let _ = std::io::copy(&mut std::io::stdin().lock(), &mut writer);
+        // A script piped in has ended: the remote shell (on a terminal of
+        // its own, which knows no end of input) is told so with Ctrl-D at
+        // the start of a line, as a terminal would.
+        if !terminal {
+            let _ = writer.write_all(b"\n\x04");
+        }
     });
     reader
         .set_nonblocking(true)
@@ -205,7 +212,7 @@ pub async fn shell(session: &Session, region: &str, instance: &str) -> Result<()
     let ran = ssm::channel::run_sized(
         opened.clone(),
         Kind::Shell { cols, rows },
-        keyboard()?,
+        keyboard(terminal)?,
         tokio::io::stdout(),
         resume,
         Some(rx),
