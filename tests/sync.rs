@@ -513,3 +513,73 @@ async fn sync_stays_inside_its_folder_and_never_deletes_what_it_could_not_read()
         assert!(left.contains(k), "{k} deleted: {left:?}\n{}", up.stdout);
     }
 }
+
+/// Bucket to bucket, an object above the multipart threshold is copied in
+/// parts inside S3 (UploadPartCopy; a single CopyObject stops at 5 GiB):
+/// the copy has the same bytes, an ETag of 3 parts, and a second sync finds
+/// nothing to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_object_is_copied_between_buckets_in_parts() {
+    let (moto, _s) = common::empty().await;
+    let m = moto.endpoint();
+    for b in ["big-src", "big-dst"] {
+        assert!(aws(&m, R, &["s3", "mb", &format!("s3://{b}")]).0);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let body: Vec<u8> = (0..20u32 << 20).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.path().join("big.bin"), &body).unwrap();
+    write(dir.path(), "small.txt", "s", past(0));
+    let d = dir.path().to_str().unwrap();
+    assert!(aws(&m, R, &["s3", "cp", d, "s3://big-src/run/", "--recursive"]).0);
+    let home = tempfile::tempdir().unwrap();
+
+    let sync = [
+        "--region",
+        R,
+        "sync",
+        "s3://big-src/run/",
+        "s3://big-dst/copy/",
+    ];
+    let first = run_skiff(&m, home.path(), &sync);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(
+        keys(&m, "big-dst"),
+        BTreeSet::from(["copy/big.bin".to_string(), "copy/small.txt".to_string()])
+    );
+    let head = common::aws_json(
+        &m,
+        R,
+        &[
+            "s3api",
+            "head-object",
+            "--bucket",
+            "big-dst",
+            "--key",
+            "copy/big.bin",
+        ],
+    );
+    assert!(
+        head["ETag"].as_str().unwrap().ends_with("-3\""),
+        "not copied in 8 MiB parts: {head}"
+    );
+    let back = dir.path().join("back.bin");
+    let (ok, _, err) = aws(
+        &m,
+        R,
+        &[
+            "s3",
+            "cp",
+            "s3://big-dst/copy/big.bin",
+            back.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        std::fs::read(&back).unwrap() == body,
+        "the copy's bytes differ"
+    );
+
+    let again = run_skiff(&m, home.path(), &sync);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(!again.stdout.contains("copy:"), "{}", again.stdout);
+}

@@ -161,27 +161,66 @@ impl Actions {
                 message: format!("dry run: skiff did not copy to {}", to.uri(to_key)),
             });
         }
-        // The source is `bucket/key`, URL-encoded (slashes kept).
-        const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-            .remove(b'/')
-            .remove(b'-')
-            .remove(b'_')
-            .remove(b'.')
-            .remove(b'~');
-        let source = format!(
-            "{}/{}",
-            from.name,
-            percent_encoding::utf8_percent_encode(from_key, KEEP)
-        );
         to.writer
             .copy_object()
             .bucket(&to.name)
             .key(to_key)
-            .copy_source(source)
+            .copy_source(copy_source(from, from_key))
             .send()
             .await
             .map_err(|e| to.err(&format!("CopyObject {}", to.uri(to_key)), &e))?;
         Ok(())
+    }
+
+    /// CreateMultipartUpload for a copy made of parts (S3 keeps each
+    /// copied part's own checksum; none is asked for the whole).
+    pub async fn create_multipart_copy(
+        &self,
+        bucket: &S3Bucket,
+        key: &str,
+    ) -> Result<String, CloudError> {
+        self.check_upload(bucket, key)?;
+        let out = bucket
+            .writer
+            .create_multipart_upload()
+            .bucket(&bucket.name)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| bucket.err(&format!("CreateMultipartUpload {}", bucket.uri(key)), &e))?;
+        Ok(out.upload_id().unwrap_or_default().to_string())
+    }
+
+    /// UploadPartCopy: part `number` of `upload_id` is bytes `first..=last`
+    /// of `from_key`, copied inside S3; the part's ETag (unquoted).
+    pub async fn upload_part_copy(
+        &self,
+        (from, from_key): (&S3Bucket, &str),
+        (to, to_key): (&S3Bucket, &str),
+        upload_id: &str,
+        number: i32,
+        (first, last): (u64, u64),
+    ) -> Result<String, CloudError> {
+        self.check_upload(to, to_key)?;
+        // Idempotent (the same part again replaces it): the reads' attempts.
+        let out = to
+            .parts
+            .upload_part_copy()
+            .bucket(&to.name)
+            .key(to_key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .copy_source(copy_source(from, from_key))
+            .copy_source_range(format!("bytes={first}-{last}"))
+            .send()
+            .await
+            .map_err(|e| {
+                to.err(
+                    &format!("UploadPartCopy {number} of {}", to.uri(to_key)),
+                    &e,
+                )
+            })?;
+        Ok(unquote(out.copy_part_result().and_then(|r| r.e_tag())))
     }
 
     fn check_upload(&self, bucket: &S3Bucket, key: &str) -> Result<(), CloudError> {
@@ -355,6 +394,21 @@ impl Actions {
             .map_err(|e| bucket.err(&format!("AbortMultipartUpload {}", bucket.uri(key)), &e))?;
         Ok(())
     }
+}
+
+/// A copy's source, `bucket/key`, URL-encoded (slashes kept).
+fn copy_source(from: &S3Bucket, key: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    format!(
+        "{}/{}",
+        from.name,
+        percent_encoding::utf8_percent_encode(key, KEEP)
+    )
 }
 
 /// Whether every character of `text` may appear in an XML 1.0 document.

@@ -463,15 +463,10 @@ async fn send_one(
                 bucket: b,
                 prefix: q,
             },
-        ) => actions
-            .copy_object(
-                a,
-                &format!("{p}{}", item.rel),
-                b,
-                &format!("{q}{}", item.rel),
-            )
-            .await
-            .map_err(|e| e.message),
+        ) => {
+            let (from, to) = (format!("{p}{}", item.rel), format!("{q}{}", item.rel));
+            copy(actions, (a, &from), (b, &to), item.stat.size, opts).await
+        }
         (Root::Local(_), Root::Local(_)) => Err("two local folders".to_string()),
     };
     Outcome {
@@ -485,6 +480,66 @@ async fn send_one(
         size: item.stat.size,
         error: done.err(),
     }
+}
+
+/// A copy inside S3: one CopyObject up to the multipart threshold (as the
+/// AWS CLI does; CopyObject stops at 5 GiB), else parts copied with
+/// UploadPartCopy, `concurrency` at a time; a failed part aborts the upload
+/// (no parts left to pay for).
+async fn copy(
+    actions: &Actions,
+    (from, from_key): (&S3Bucket, &str),
+    (to, to_key): (&S3Bucket, &str),
+    size: u64,
+    opts: &TransferOptions,
+) -> Result<(), String> {
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    if size <= opts.multipart_threshold {
+        return actions
+            .copy_object(from, from_key, to, to_key)
+            .await
+            .map_err(|e| e.message);
+    }
+    // UploadPartCopy takes at most 5 GiB a part.
+    let part = plan::part_size(size, opts.part_size).min(5 << 30);
+    let upload = actions
+        .create_multipart_copy(to, to_key)
+        .await
+        .map_err(|e| e.message)?;
+    let copied: Result<Vec<(i32, String)>, _> =
+        stream::iter(plan::parts(size, part).into_iter().enumerate())
+            .map(|(i, (off, len))| {
+                let number = i32::try_from(i + 1).unwrap_or(i32::MAX);
+                let upload = &upload;
+                async move {
+                    actions
+                        .upload_part_copy(
+                            (from, from_key),
+                            (to, to_key),
+                            upload,
+                            number,
+                            (off, off + len - 1),
+                        )
+                        .await
+                        .map(|etag| (number, etag))
+                }
+            })
+            .buffered(opts.concurrency.max(1))
+            .try_collect()
+            .await;
+    let done = match copied {
+        Ok(parts) => {
+            actions
+                .complete_multipart_upload(to, to_key, &upload, &parts, None)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = done {
+        let _ = actions.abort_multipart_upload(to, to_key, &upload).await;
+        return Err(e.message);
+    }
+    Ok(())
 }
 
 /// A download into the folder, taking the object's time.
