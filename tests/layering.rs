@@ -298,7 +298,7 @@ fn every_sdk_client_is_made_in_the_session_and_read_clients_send_only_reads() {
         .and_then(|rest| rest.split("};").next())
         .expect("the conf! macro's Sessions arm");
     assert!(
-        sessions_arm.contains("reads::ReadsAndSessions"),
+        sessions_arm.contains("reads::ReadsAnd(super::reads::SESSION_CALLS)"),
         "the session client lets through only reads and session calls: {sessions_arm}"
     );
     // Every client the session makes goes through conf! (Read or Write).

@@ -8,10 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
-};
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -223,32 +220,6 @@ pub async fn simulate(session: &Session, caller_arn: &str) -> Permissions {
             "iam:SimulatePrincipalPolicy could not be used: {}",
             CloudError::from_sdk("iam", "", &e)
         )),
-    }
-}
-
-/// Reads, and IAM's policy simulator: SimulatePrincipalPolicy changes
-/// nothing, though its name is no read verb.
-#[derive(Debug)]
-pub(super) struct ReadsAndSimulation;
-
-impl Intercept for ReadsAndSimulation {
-    fn name(&self) -> &'static str {
-        "ReadsAndSimulation"
-    }
-
-    fn read_before_serialization(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if cfg
-            .load::<Metadata>()
-            .is_some_and(|m| m.name() == "SimulatePrincipalPolicy")
-        {
-            return Ok(());
-        }
-        super::reads::ReadsOnly.read_before_serialization(context, runtime_components, cfg)
     }
 }
 

@@ -59,13 +59,19 @@ impl Intercept for ReadsOnly {
 /// history), so read-only does not stop them.
 pub const SESSION_CALLS: &[&str] = &["StartSession", "ResumeSession", "TerminateSession"];
 
-/// Like [`ReadsOnly`], also letting through [`SESSION_CALLS`].
-#[derive(Debug)]
-pub(super) struct ReadsAndSessions;
+/// IAM's policy simulator: it answers what a principal may do and changes
+/// nothing, though its name is no read verb.
+pub const SIMULATION_CALLS: &[&str] = &["SimulatePrincipalPolicy"];
 
-impl Intercept for ReadsAndSessions {
+/// Like [`ReadsOnly`], also letting through the operations named (calls
+/// that change nothing in AWS though their names are no read verbs:
+/// [`SESSION_CALLS`], [`SIMULATION_CALLS`]).
+#[derive(Debug)]
+pub(super) struct ReadsAnd(pub &'static [&'static str]);
+
+impl Intercept for ReadsAnd {
     fn name(&self) -> &'static str {
-        "ReadsAndSessions"
+        "ReadsAnd"
     }
 
     fn read_before_serialization(
@@ -76,7 +82,7 @@ impl Intercept for ReadsAndSessions {
     ) -> Result<(), BoxError> {
         if cfg
             .load::<Metadata>()
-            .is_some_and(|m| SESSION_CALLS.contains(&m.name()))
+            .is_some_and(|m| self.0.contains(&m.name()))
         {
             return Ok(());
         }

@@ -137,7 +137,7 @@ macro_rules! conf {
             .retry_config($session.read_retries.clone())
             .retry_classifier(super::network::RefusedCertificates)
             .retry_classifier(super::network::Unreachable)
-            .interceptor(super::reads::ReadsAndSessions)
+            .interceptor(super::reads::ReadsAnd(super::reads::SESSION_CALLS))
     };
     ($session:expr, $sdk:ident, $region:expr, Repeatable) => {
         $sdk::config::Builder::from(&$session.sdk)
@@ -415,7 +415,7 @@ impl Session {
     pub(in crate::cloud) fn iam_simulator(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::from_conf(
             conf!(self, aws_sdk_iam, "us-east-1", Repeatable)
-                .interceptor(super::doctor::ReadsAndSimulation)
+                .interceptor(super::reads::ReadsAnd(super::reads::SIMULATION_CALLS))
                 .build(),
         )
     }

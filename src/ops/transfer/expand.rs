@@ -149,17 +149,22 @@ fn walk_folder(root: &Path, prefix: &str, items: &mut Vec<CopyItem>, skips: &mut
         let Ok(rel) = entry.path().strip_prefix(root) else {
             continue;
         };
-        let parts: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
         let size = entry.metadata().map_or(0, |m| m.len());
         items.push(CopyItem {
             local: entry.path().to_path_buf(),
-            key: format!("{prefix}{}", parts.join("/")),
+            key: format!("{prefix}{}", slash_path(rel)),
             size,
         });
     }
+}
+
+/// A relative path as a key's tail: its parts joined by `/`.
+pub fn slash_path(rel: &Path) -> String {
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
 }
 
 /// The prefix a recursive download lists: the key with a slash added.

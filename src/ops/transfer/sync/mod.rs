@@ -202,14 +202,11 @@ fn list_destination(dir: &Path) -> Listing {
         let Ok(rel) = entry.path().strip_prefix(dir) else {
             continue;
         };
-        let rel: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
+        let rel = expand::slash_path(rel);
         match entry.metadata().map(|m| (m.len(), m.modified())) {
             Ok((size, Ok(t))) => {
                 out.insert(
-                    rel.join("/"),
+                    rel,
                     Stat {
                         size,
                         modified: DateTime::<Utc>::from(t),
