@@ -10,14 +10,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::Sdk;
-
-fn aws_bin() -> PathBuf {
-    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
-        .join(".venv/bin/aws")
-}
 
 /// Runs a command in `dir`; (succeeded, stderr).
 fn run_in(mut cmd: std::process::Command, dir: &Path) -> (bool, String) {
@@ -32,21 +27,17 @@ fn run_in(mut cmd: std::process::Command, dir: &Path) -> (bool, String) {
 }
 
 fn aws_cp(endpoint: &str, dir: &Path, args: &[String]) -> (bool, String) {
-    let mut cmd = std::process::Command::new(aws_bin());
-    cmd.args([
+    let mut all = vec![
         "--endpoint-url",
         endpoint,
         "--region",
         "us-east-1",
         "s3",
         "cp",
-    ])
-    .args(args)
-    .env("AWS_ACCESS_KEY_ID", "x")
-    .env("AWS_SECRET_ACCESS_KEY", "y")
-    .env("AWS_CONFIG_FILE", "/nonexistent")
-    .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
-    run_in(cmd, dir)
+    ];
+    all.extend(args.iter().map(String::as_str));
+    let (ok, _, stderr) = common::aws_in(dir, &all);
+    (ok, stderr)
 }
 
 fn skiff_cp(endpoint: &str, home: &Path, dir: &Path, args: &[String]) -> (bool, String) {

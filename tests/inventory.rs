@@ -255,3 +255,64 @@ async fn an_endpoint_that_is_down_gives_errors_not_a_hang() {
         assert_eq!(e.code.as_deref(), Some(skiff::cloud::OFFLINE), "{e}");
     }
 }
+
+/// The tests' servers are forked from one warm moto: each must still be a
+/// server of its own — nothing one test writes is seen by another, the
+/// identifiers moto draws differ, and a stopped server's port refuses
+/// connections at once (tests that take moto down rely on it).
+#[tokio::test(flavor = "multi_thread")]
+async fn forked_moto_servers_share_nothing() {
+    let (mut one, a) = common::empty().await;
+    let (two, b) = common::empty().await;
+    assert_ne!(one.port(), two.port());
+    let launch = |s: &Session| {
+        s.ec2_client("us-east-1")
+            .run_instances()
+            .image_id("ami-1e749f67")
+            .instance_type(ec2::InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1)
+            .send()
+    };
+    let first = launch(&a).await.expect("run in one");
+    let second = launch(&b).await.expect("run in two");
+    let id = |r: &aws_sdk_ec2::operation::run_instances::RunInstancesOutput| {
+        r.instances()[0]
+            .instance_id()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_ne!(id(&first), id(&second), "both forks drew the same id");
+    a.s3_client("us-east-1")
+        .create_bucket()
+        .bucket("only-in-one")
+        .send()
+        .await
+        .expect("bucket");
+    let listed = b
+        .s3_client("us-east-1")
+        .list_buckets()
+        .send()
+        .await
+        .expect("list");
+    assert!(listed.buckets().is_empty(), "{listed:?}");
+    let described = b
+        .ec2_client("us-east-1")
+        .describe_instances()
+        .send()
+        .await
+        .expect("describe");
+    let ids: Vec<String> = described
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter_map(|i| i.instance_id().map(str::to_string))
+        .collect();
+    assert_eq!(ids, vec![id(&second)]);
+    let port = one.port();
+    one.stop();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "a stopped server still answers"
+    );
+}

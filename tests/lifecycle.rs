@@ -200,40 +200,26 @@ async fn the_aws_cli_sees_what_skiff_did() {
     // legacy-master is already stopped: a no-op; ds-workbench stops.
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 
-    let aws = std::path::Path::new(
-        &std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-    )
-    .join(".venv/bin/aws");
     let (id, _) = &sb.seeded.instances["ds-workbench"];
-    let out = std::process::Command::new(&aws)
-        .args([
+    let (ok, out, err) = common::aws_in(
+        std::path::Path::new("/"),
+        &[
             "--endpoint-url",
             &e,
             "--region",
             "us-east-1",
             "--output",
             "text",
-        ])
-        .args([
             "ec2",
             "describe-instances",
             "--instance-ids",
             id,
             "--query",
             "Reservations[].Instances[].State.Name",
-        ])
-        .env("AWS_ACCESS_KEY_ID", "x")
-        .env("AWS_SECRET_ACCESS_KEY", "y")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .output()
-        .unwrap_or_else(|e| panic!("the AWS CLI ({}) is needed: {e}", aws.display()));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "stopped");
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "stopped");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::cloud::actions::Actions;
 use crate::cloud::{CloudError, Session, SessionOptions};
-pub use moto::{MotoError, MotoServer, find_moto_server};
+pub use moto::{MotoError, MotoServer, MotoZygote, find_moto_server};
 pub use running::{Recorded, Running};
 pub use seed::{Seeded, seed_sample_account};
 

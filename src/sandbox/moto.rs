@@ -1,9 +1,11 @@
 //! A moto server (the local AWS emulator) as an owned child process on a free
-//! 127.0.0.1 port. Dropping the handle stops the server.
+//! 127.0.0.1 port. Dropping the handle stops the server. [`MotoZygote`]
+//! forks many of them from one warm interpreter (the tests start ~120).
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Why a moto server could not be started.
@@ -25,14 +27,23 @@ pub enum MotoError {
     Timeout { port: u16, secs: u64 },
     #[error("cannot find a free local port: {0}")]
     Port(std::io::Error),
+    #[error("the moto zygote failed: {0}")]
+    Zygote(String),
 }
 
 /// A running moto server.
 #[derive(Debug)]
 pub struct MotoServer {
-    child: Child,
+    process: Process,
     port: u16,
     log: PathBuf,
+}
+
+/// Whose child the server is: ours, or the zygote's (which reaps it).
+#[derive(Debug)]
+enum Process {
+    Own(Child),
+    Forked(rustix::process::Pid),
 }
 
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -123,7 +134,11 @@ impl MotoServer {
         let started = Instant::now();
         loop {
             if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return Ok(Self { child, port, log });
+                return Ok(Self {
+                    process: Process::Own(child),
+                    port,
+                    log,
+                });
             }
             if let Ok(Some(_)) = child.try_wait() {
                 let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -155,10 +170,25 @@ impl MotoServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Stops the server now (also done on drop).
+    /// Stops the server now (also done on drop): when this returns, its
+    /// port refuses connections.
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.process {
+            Process::Own(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Process::Forked(pid) => {
+                use rustix::process::{Signal, kill_process, test_kill_process};
+                let _ = kill_process(*pid, Signal::KILL);
+                // The zygote ignores SIGCHLD, so the kernel reaps the child
+                // as it dies: the pid is gone once its sockets are closed.
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while test_kill_process(*pid).is_ok() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        }
         let _ = std::fs::remove_file(&self.log);
         let _ = std::fs::remove_file(self.log.with_extension("recording"));
     }
@@ -168,4 +198,91 @@ impl Drop for MotoServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A Python interpreter that has imported moto and built the backends of the
+/// sandbox's services and regions once, and forks a fresh server on a free
+/// port for each [`MotoZygote::spawn`] in a few milliseconds (a new
+/// `moto_server` takes about two seconds of CPU before it has answered its
+/// first EC2 call). Each server's state is its own, as with [`MotoServer::start`].
+/// The servers die with the zygote, and the zygote when its owner exits.
+pub struct MotoZygote {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+const ZYGOTE: &str = include_str!("moto_zygote.py");
+
+impl MotoZygote {
+    pub fn start(regions: &[&str]) -> Result<Self, MotoError> {
+        let python = interpreter_of(&find_moto_server()?);
+        let mut child = Command::new(&python)
+            .arg("-c")
+            .arg(ZYGOTE)
+            .args(regions)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|error| MotoError::Spawn {
+                path: python.clone(),
+                error,
+            })?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(MotoError::Zygote("no pipes to the zygote".into()));
+        };
+        Ok(Self {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout),
+        })
+    }
+
+    /// A new server with a state of its own.
+    pub fn spawn(&mut self) -> Result<MotoServer, MotoError> {
+        static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = std::env::temp_dir().join(format!("skiff-moto-{}-z{n}.log", std::process::id()));
+        let recording = log.with_extension("recording");
+        let zygote = |e: std::io::Error| MotoError::Zygote(e.to_string());
+        writeln!(self.stdin, "{} {}", log.display(), recording.display()).map_err(zygote)?;
+        self.stdin.flush().map_err(zygote)?;
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).map_err(zygote)?;
+        let mut words = line.split_whitespace().map(str::parse::<i32>);
+        match (words.next(), words.next()) {
+            (Some(Ok(port)), Some(Ok(pid))) => Ok(MotoServer {
+                process: Process::Forked(
+                    rustix::process::Pid::from_raw(pid)
+                        .ok_or_else(|| MotoError::Zygote(format!("pid {pid}")))?,
+                ),
+                port: u16::try_from(port).map_err(|e| MotoError::Zygote(e.to_string()))?,
+                log,
+            }),
+            _ => Err(MotoError::Zygote(match self.child.try_wait() {
+                Ok(Some(status)) => format!("exited ({status}) before it answered"),
+                _ => line.trim().to_string(),
+            })),
+        }
+    }
+}
+
+impl Drop for MotoZygote {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The Python a script's `#!` line names (moto_server's own, in its venv).
+fn interpreter_of(script: &Path) -> PathBuf {
+    std::fs::read_to_string(script)
+        .ok()
+        .and_then(|text| {
+            let first = text.lines().next()?.strip_prefix("#!")?.trim().to_string();
+            let path = PathBuf::from(first.split_whitespace().next()?);
+            path.is_file().then_some(path)
+        })
+        .unwrap_or_else(|| PathBuf::from("python3"))
 }
