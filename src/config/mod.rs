@@ -195,6 +195,7 @@ pub struct Aws {
     pub operation_timeout_secs: u64,
     pub max_attempts: u32,
     pub read_attempts: u32,
+    pub retry_backoff_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

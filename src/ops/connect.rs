@@ -49,7 +49,7 @@ pub fn session_options(choices: &Choices, config: &Config) -> SessionOptions {
         operation_timeout: Duration::from_secs(config.aws.operation_timeout_secs),
         max_attempts: config.aws.max_attempts,
         read_attempts: config.aws.read_attempts,
-        initial_backoff: None,
+        initial_backoff: Some(Duration::from_millis(config.aws.retry_backoff_ms)),
         static_credentials: None,
     }
 }

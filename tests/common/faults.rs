@@ -146,6 +146,20 @@ impl FaultProxy {
     pub fn reset_stats(&self) {
         self.http("POST", "/__fixture/reset-stats", "");
     }
+
+    /// Waits until the requests it has seen stop changing (three looks,
+    /// 100 ms apart): a client that gave up on a slow attempt may have left
+    /// the request in the proxy's queue, to be counted later.
+    pub fn quiesce(&self) {
+        let mut last = self.stats()["requests"].clone();
+        let mut same = 0;
+        while same < 3 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let now = self.stats()["requests"].clone();
+            same = if now == last { same + 1 } else { 0 };
+            last = now;
+        }
+    }
 }
 
 impl Drop for FaultProxy {
