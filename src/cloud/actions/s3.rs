@@ -172,25 +172,6 @@ impl Actions {
         Ok(())
     }
 
-    /// CreateMultipartUpload for a copy made of parts (S3 keeps each
-    /// copied part's own checksum; none is asked for the whole).
-    pub async fn create_multipart_copy(
-        &self,
-        bucket: &S3Bucket,
-        key: &str,
-    ) -> Result<String, CloudError> {
-        self.check_upload(bucket, key)?;
-        let out = bucket
-            .writer
-            .create_multipart_upload()
-            .bucket(&bucket.name)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| bucket.err(&format!("CreateMultipartUpload {}", bucket.uri(key)), &e))?;
-        Ok(out.upload_id().unwrap_or_default().to_string())
-    }
-
     /// UploadPartCopy: part `number` of `upload_id` is bytes `first..=last`
     /// of `from_key`, copied inside S3; the part's ETag (unquoted).
     pub async fn upload_part_copy(
@@ -270,13 +251,16 @@ impl Actions {
         })
     }
 
-    /// CreateMultipartUpload asking for a full-object CRC64NVME: the new
-    /// upload's id, and whether the server took it on (S3 says so in its
-    /// answer; a server that does not is checked another way).
+    /// CreateMultipartUpload: the new upload's id, and whether the server
+    /// took on the full-object CRC64NVME asked for when `full_object_crc`
+    /// (S3 says so in its answer; a server that does not is checked another
+    /// way). A copy made of parts asks for none: S3 keeps each copied
+    /// part's own checksum.
     pub async fn create_multipart_upload(
         &self,
         bucket: &S3Bucket,
         key: &str,
+        full_object_crc: bool,
     ) -> Result<(String, bool), CloudError> {
         self.check_upload(bucket, key)?;
         let out = bucket
@@ -284,8 +268,8 @@ impl Actions {
             .create_multipart_upload()
             .bucket(&bucket.name)
             .key(key)
-            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
-            .checksum_type(ChecksumType::FullObject)
+            .set_checksum_algorithm(full_object_crc.then_some(ChecksumAlgorithm::Crc64Nvme))
+            .set_checksum_type(full_object_crc.then_some(ChecksumType::FullObject))
             .send()
             .await
             .map_err(|e| bucket.err(&format!("CreateMultipartUpload {}", bucket.uri(key)), &e))?;

@@ -348,7 +348,7 @@ async fn resume_or_begin(
         }
     }
     let began = chrono::Utc::now();
-    let (upload_id, full_object) = actions.create_multipart_upload(bucket, key).await?;
+    let (upload_id, full_object) = actions.create_multipart_upload(bucket, key, true).await?;
     let journal = Journal {
         version: JOURNAL_VERSION,
         bucket: bucket.name.clone(),

@@ -499,8 +499,8 @@ async fn copy(
     }
     // UploadPartCopy takes at most 5 GiB a part.
     let part = plan::part_size(size, opts.part_size).min(5 << 30);
-    let upload = actions
-        .create_multipart_copy(to, to_key)
+    let (upload, _) = actions
+        .create_multipart_upload(to, to_key, false)
         .await
         .map_err(|e| e.message)?;
     let copied: Result<Vec<(i32, String)>, _> =
