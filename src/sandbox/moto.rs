@@ -210,6 +210,9 @@ pub struct MotoZygote {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// Its standard error (an import that failed, moto's warnings), in a
+    /// file already removed from the temporary directory.
+    log: std::fs::File,
 }
 
 const ZYGOTE: &str = include_str!("moto_zygote.py");
@@ -217,13 +220,28 @@ const ZYGOTE: &str = include_str!("moto_zygote.py");
 impl MotoZygote {
     pub fn start(regions: &[&str]) -> Result<Self, MotoError> {
         let python = interpreter_of(&find_moto_server()?);
+        let path =
+            std::env::temp_dir().join(format!("skiff-moto-{}-zygote.log", std::process::id()));
+        let spawn_error = |error| MotoError::Spawn {
+            path: path.clone(),
+            error,
+        };
+        let log = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(spawn_error)?;
+        let log_file = log.try_clone().map_err(spawn_error)?;
+        let _ = std::fs::remove_file(&path);
         let mut child = Command::new(&python)
             .arg("-c")
             .arg(ZYGOTE)
             .args(regions)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log_file)
             .spawn()
             .map_err(|error| MotoError::Spawn {
                 path: python.clone(),
@@ -236,6 +254,7 @@ impl MotoZygote {
             child,
             stdin,
             stdout: BufReader::new(stdout),
+            log,
         })
     }
 
@@ -245,14 +264,13 @@ impl MotoZygote {
         let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let log = std::env::temp_dir().join(format!("skiff-moto-{}-z{n}.log", std::process::id()));
         let recording = log.with_extension("recording");
-        let zygote = |e: std::io::Error| MotoError::Zygote(e.to_string());
-        writeln!(self.stdin, "{} {}", log.display(), recording.display()).map_err(zygote)?;
-        self.stdin.flush().map_err(zygote)?;
         let mut line = String::new();
-        self.stdout.read_line(&mut line).map_err(zygote)?;
-        let mut words = line.split_whitespace().map(str::parse::<i32>);
-        match (words.next(), words.next()) {
-            (Some(Ok(port)), Some(Ok(pid))) => Ok(MotoServer {
+        let asked = writeln!(self.stdin, "{} {}", log.display(), recording.display())
+            .and_then(|()| self.stdin.flush())
+            .and_then(|_| self.stdout.read_line(&mut line));
+        let mut words = line.split_whitespace().map(str::parse);
+        match (asked, words.next(), words.next()) {
+            (Ok(_), Some(Ok(port)), Some(Ok(pid))) => Ok(MotoServer {
                 process: Process::Forked(
                     rustix::process::Pid::from_raw(pid)
                         .ok_or_else(|| MotoError::Zygote(format!("pid {pid}")))?,
@@ -260,10 +278,23 @@ impl MotoZygote {
                 port: u16::try_from(port).map_err(|e| MotoError::Zygote(e.to_string()))?,
                 log,
             }),
-            _ => Err(MotoError::Zygote(match self.child.try_wait() {
-                Ok(Some(status)) => format!("exited ({status}) before it answered"),
-                _ => line.trim().to_string(),
-            })),
+            (asked, ..) => {
+                let why = match asked {
+                    // The end of its output: it has exited (or is exiting).
+                    Ok(0) => match self.child.wait() {
+                        Ok(status) => format!("it exited ({status})"),
+                        Err(e) => e.to_string(),
+                    },
+                    Ok(_) => format!("it said `{}`", line.trim()),
+                    Err(e) => e.to_string(),
+                };
+                let mut text = String::new();
+                let _ = std::io::Seek::rewind(&mut self.log)
+                    .and_then(|()| std::io::Read::read_to_string(&mut self.log, &mut text));
+                let tail: Vec<&str> = text.lines().rev().take(3).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                Err(MotoError::Zygote(format!("{why}: {}", tail.join(" | "))))
+            }
         }
     }
 }
